@@ -1,0 +1,301 @@
+/* db: see db.h. The schema is data: one entry per version, applied in order.
+ * Amounts are integer micro-units (see money.h); prices also keep the exact
+ * text that was published. */
+#include "db.h"
+
+#include "errbuf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const migrations[] = {
+    /* 1: the specification's six tables, per-trade rows and the price store. */
+    "CREATE TABLE jobs ("
+    "  job_id TEXT PRIMARY KEY,"
+    "  config_path TEXT NOT NULL,"
+    "  config_json TEXT,"
+    "  status TEXT NOT NULL CHECK(status IN ('pending','running','completed','partial','failed')),"
+    "  date_range TEXT NOT NULL CHECK(json_valid(date_range)),"
+    "  models TEXT NOT NULL CHECK(json_valid(models)),"
+    "  replace_existing INTEGER NOT NULL DEFAULT 0 CHECK(replace_existing IN (0,1)),"
+    "  source TEXT NOT NULL DEFAULT 'api' CHECK(source IN ('api','import')),"
+    "  created_at TEXT NOT NULL,"
+    "  started_at TEXT,"
+    "  updated_at TEXT,"
+    "  completed_at TEXT,"
+    "  total_duration_seconds REAL,"
+    "  error TEXT,"
+    "  warnings TEXT CHECK(warnings IS NULL OR json_valid(warnings)));"
+    "CREATE INDEX idx_jobs_status ON jobs(status);"
+    "CREATE INDEX idx_jobs_created_at ON jobs(created_at DESC);"
+    "CREATE TABLE job_details ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  job_id TEXT NOT NULL REFERENCES jobs(job_id) ON DELETE CASCADE,"
+    "  date TEXT NOT NULL,"
+    "  model TEXT NOT NULL,"
+    "  status TEXT NOT NULL CHECK(status IN ('pending','running','completed','failed')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  started_at TEXT,"
+    "  completed_at TEXT,"
+    "  duration_seconds REAL,"
+    "  error TEXT,"
+    "  UNIQUE(job_id, date, model));"
+    "CREATE INDEX idx_job_details_job_id ON job_details(job_id);"
+    "CREATE INDEX idx_job_details_status ON job_details(status);"
+    /* One row per completed model-day: the end-of-day state. A model has at
+     * most one result per date across all jobs. */
+    "CREATE TABLE positions ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  job_id TEXT NOT NULL REFERENCES jobs(job_id) ON DELETE CASCADE,"
+    "  date TEXT NOT NULL,"
+    "  model TEXT NOT NULL,"
+    "  cash INTEGER NOT NULL CHECK(cash >= 0),"
+    "  portfolio_value INTEGER NOT NULL,"
+    "  prev_value INTEGER NOT NULL,"
+    "  daily_profit INTEGER NOT NULL,"
+    "  daily_return_pct REAL NOT NULL,"
+    "  total_steps INTEGER NOT NULL DEFAULT 0 CHECK(total_steps >= 0),"
+    "  stop_signal INTEGER NOT NULL DEFAULT 0 CHECK(stop_signal IN (0,1)),"
+    "  reasoning_summary TEXT,"
+    "  prompt_tokens INTEGER NOT NULL DEFAULT 0,"
+    "  completion_tokens INTEGER NOT NULL DEFAULT 0,"
+    "  total_tokens INTEGER NOT NULL DEFAULT 0,"
+    "  log_file_path TEXT,"
+    "  created_at TEXT NOT NULL,"
+    "  UNIQUE(model, date));"
+    "CREATE INDEX idx_positions_date ON positions(date);"
+    "CREATE INDEX idx_positions_job ON positions(job_id, date);"
+    "CREATE TABLE trades ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  position_id INTEGER NOT NULL REFERENCES positions(id) ON DELETE CASCADE,"
+    "  seq INTEGER NOT NULL CHECK(seq >= 1),"
+    "  action TEXT NOT NULL CHECK(action IN ('buy','sell')),"
+    "  symbol TEXT NOT NULL,"
+    "  amount INTEGER NOT NULL CHECK(amount > 0),"
+    "  price INTEGER NOT NULL CHECK(price > 0),"
+    "  total INTEGER NOT NULL CHECK(total > 0),"
+    "  UNIQUE(position_id, seq));"
+    "CREATE TABLE holdings ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  position_id INTEGER NOT NULL REFERENCES positions(id) ON DELETE CASCADE,"
+    "  symbol TEXT NOT NULL,"
+    "  quantity INTEGER NOT NULL CHECK(quantity > 0),"
+    "  UNIQUE(position_id, symbol));"
+    "CREATE TABLE reasoning_logs ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  position_id INTEGER NOT NULL REFERENCES positions(id) ON DELETE CASCADE,"
+    "  step INTEGER NOT NULL CHECK(step >= 0),"
+    "  role TEXT NOT NULL CHECK(role IN ('system','user','assistant','tool')),"
+    "  content TEXT,"
+    "  tool_name TEXT,"
+    "  tool_call_id TEXT,"
+    "  message_json TEXT CHECK(message_json IS NULL OR json_valid(message_json)),"
+    "  timestamp TEXT NOT NULL);"
+    "CREATE INDEX idx_reasoning_position ON reasoning_logs(position_id, id);"
+    "CREATE TABLE tool_usage ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  position_id INTEGER NOT NULL REFERENCES positions(id) ON DELETE CASCADE,"
+    "  tool_name TEXT NOT NULL,"
+    "  calls INTEGER NOT NULL CHECK(calls >= 0),"
+    "  errors INTEGER NOT NULL DEFAULT 0 CHECK(errors >= 0),"
+    "  total_duration_ms REAL NOT NULL DEFAULT 0,"
+    "  UNIQUE(position_id, tool_name));"
+    "CREATE TABLE prices ("
+    "  symbol TEXT NOT NULL,"
+    "  date TEXT NOT NULL,"
+    "  open TEXT NOT NULL,"
+    "  high TEXT,"
+    "  low TEXT,"
+    "  close TEXT,"
+    "  volume TEXT,"
+    "  open_micro INTEGER NOT NULL CHECK(open_micro > 0),"
+    "  close_micro INTEGER CHECK(close_micro IS NULL OR close_micro > 0),"
+    "  PRIMARY KEY(symbol, date)) WITHOUT ROWID;"
+    "CREATE INDEX idx_prices_date ON prices(date);",
+
+    /* 2: what the daemon and operators need beyond the specification. */
+    "CREATE TABLE daemon ("
+    "  id INTEGER PRIMARY KEY CHECK(id = 1),"
+    "  pid INTEGER NOT NULL,"
+    "  hostname TEXT,"
+    "  version TEXT,"
+    "  started_at TEXT NOT NULL,"
+    "  last_heartbeat TEXT NOT NULL,"
+    "  current_job TEXT);"
+    "CREATE TABLE audit_log ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  timestamp TEXT NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  job_id TEXT,"
+    "  details TEXT CHECK(details IS NULL OR json_valid(details)));"
+    "CREATE INDEX idx_audit_job ON audit_log(job_id, id);"
+    "CREATE TABLE price_symbols ("
+    "  symbol TEXT PRIMARY KEY,"
+    "  source TEXT NOT NULL CHECK(source IN ('alphavantage','aitrader','synthetic')),"
+    "  last_refreshed TEXT,"
+    "  imported_at TEXT NOT NULL);",
+};
+
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == DB_SCHEMA_VERSION,
+               "one migration per schema version");
+
+int db_error(struct db *db, const char *what, char *err, size_t errlen)
+{
+    return err_set(err, errlen, "%s: %s", what, db && db->h ? sqlite3_errmsg(db->h) : "no database");
+}
+
+int db_exec(struct db *db, const char *sql, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        err_set(err, errlen, "database error: %s", msg ? msg : sqlite3_errmsg(db->h));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+int db_open(const char *path, enum db_mode mode, struct db **out, char *err, size_t errlen)
+{
+    int flags = mode == DB_READONLY ? SQLITE_OPEN_READONLY
+                                    : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    struct db *db = calloc(1, sizeof(*db));
+    if (!db)
+        return err_set(err, errlen, "out of memory");
+    if (sqlite3_open_v2(path, &db->h, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        err_set(err, errlen, "cannot open database %s: %s", path,
+                db->h ? sqlite3_errmsg(db->h) : "out of memory");
+        goto fail;
+    }
+    sqlite3_extended_result_codes(db->h, 1);
+    sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
+    if (db_exec(db, "PRAGMA foreign_keys = ON", err, errlen) != 0)
+        goto fail;
+    if (mode == DB_READWRITE &&
+        db_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", err, errlen) != 0)
+        goto fail;
+    *out = db;
+    return 0;
+fail:
+    db_close(db);
+    return -1;
+}
+
+void db_close(struct db *db)
+{
+    if (!db)
+        return;
+    for (int i = 0; i < db->ncache; i++)
+        sqlite3_finalize(db->cache[i].stmt);
+    sqlite3_close(db->h);
+    free(db);
+}
+
+int db_schema_version(struct db *db, int *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+    if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        goto out;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *out = sqlite3_column_int(st, 0);
+        rc = 0;
+    }
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int db_migrate_to(struct db *db, int target, char *err, size_t errlen)
+{
+    int version;
+    if (target < 0 || target > NMIGRATIONS)
+        return err_set(err, errlen, "no schema version %d", target);
+    if (db_schema_version(db, &version) != 0)
+        return db_error(db, "cannot read schema version", err, errlen);
+    if (version > NMIGRATIONS)
+        return err_set(err, errlen,
+                       "database schema version %d is newer than this program (%d); upgrade "
+                       "the program",
+                       version, NMIGRATIONS);
+    while (version < target) {
+        char pragma[64];
+        if (db_begin_immediate(db, err, errlen) != 0)
+            return -1;
+        /* Re-read inside the lock: another process may have migrated. */
+        if (db_schema_version(db, &version) != 0) {
+            db_rollback(db);
+            return db_error(db, "cannot read schema version", err, errlen);
+        }
+        if (version >= target) {
+            db_rollback(db);
+            break;
+        }
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", version + 1);
+        if (db_exec(db, migrations[version], err, errlen) != 0 ||
+            db_exec(db, pragma, err, errlen) != 0) {
+            db_rollback(db);
+            return -1;
+        }
+        if (db_commit(db, err, errlen) != 0)
+            return -1;
+        version++;
+    }
+    return 0;
+}
+
+int db_migrate(struct db *db, char *err, size_t errlen)
+{
+    return db_migrate_to(db, NMIGRATIONS, err, errlen);
+}
+
+sqlite3_stmt *db_stmt(struct db *db, const char *sql, char *err, size_t errlen)
+{
+    for (int i = 0; i < db->ncache; i++) {
+        if (db->cache[i].sql == sql) {
+            sqlite3_stmt *st = db->cache[i].stmt;
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return st;
+        }
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        db_error(db, "cannot prepare statement", err, errlen);
+        return NULL;
+    }
+    if (db->ncache < DB_STMT_CACHE_MAX) {
+        db->cache[db->ncache].sql = sql;
+        db->cache[db->ncache].stmt = st;
+        db->ncache++;
+        return st;
+    }
+    /* A full cache is a programming error: more distinct queries than the
+     * limit. Refuse rather than leak. */
+    sqlite3_finalize(st);
+    err_set(err, errlen, "statement cache full (%d)", DB_STMT_CACHE_MAX);
+    return NULL;
+}
+
+int db_begin_immediate(struct db *db, char *err, size_t errlen)
+{
+    return db_exec(db, "BEGIN IMMEDIATE", err, errlen);
+}
+
+int db_commit(struct db *db, char *err, size_t errlen)
+{
+    if (db_exec(db, "COMMIT", err, errlen) != 0) {
+        db_rollback(db);
+        return -1;
+    }
+    return 0;
+}
+
+void db_rollback(struct db *db)
+{
+    if (!sqlite3_get_autocommit(db->h))
+        sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}

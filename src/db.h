@@ -1,0 +1,66 @@
+/* db: the service's one SQLite database. Owns opening a connection with the
+ * project's pragmas (WAL, busy timeout, foreign keys), the versioned schema
+ * and its in-place migrations, and a per-connection cache of prepared
+ * statements so long-lived processes prepare each query once. A struct db is
+ * used by one thread at a time. */
+#ifndef TRADER_DB_H
+#define TRADER_DB_H
+
+#include <stddef.h>
+#include <sqlite3.h>
+
+#define DB_SCHEMA_VERSION 2
+#define DB_BUSY_TIMEOUT_MS 10000
+#define DB_STMT_CACHE_MAX 64
+#define DB_FILE_NAME "trader.db"
+
+enum db_mode {
+    DB_READONLY,  /* the API's readers: never writes, never migrates */
+    DB_READWRITE, /* creates the file if needed; caller runs db_migrate */
+};
+
+struct db_cached_stmt {
+    const char *sql;
+    sqlite3_stmt *stmt;
+};
+
+struct db {
+    sqlite3 *h;
+    int ncache;
+    struct db_cached_stmt cache[DB_STMT_CACHE_MAX];
+};
+
+/* Opens path. On success *out owns a new connection (free with db_close). */
+int db_open(const char *path, enum db_mode mode, struct db **out, char *err, size_t errlen);
+
+/* Finalizes every cached statement and closes the connection. NULL is a no-op. */
+void db_close(struct db *db);
+
+/* Upgrades the schema in place to DB_SCHEMA_VERSION, one transaction per
+ * version; refuses a file written by a newer version. */
+int db_migrate(struct db *db, char *err, size_t errlen);
+
+/* Like db_migrate but stops at version `target` (tests build old files). */
+int db_migrate_to(struct db *db, int target, char *err, size_t errlen);
+
+int db_schema_version(struct db *db, int *out);
+
+/* The cached statement for sql, reset and with bindings cleared. sql must be a
+ * string with static storage: its address is the cache key. Callers reset the
+ * statement (sqlite3_reset) as soon as they are done so no read transaction
+ * stays open. Returns NULL and fills err on failure. The db owns the result. */
+sqlite3_stmt *db_stmt(struct db *db, const char *sql, char *err, size_t errlen);
+
+/* Runs one or more statements without results. */
+int db_exec(struct db *db, const char *sql, char *err, size_t errlen);
+
+/* Transactions. BEGIN IMMEDIATE takes the write lock up front (waiting up to
+ * the busy timeout) so a transaction never fails half-way on SQLITE_BUSY. */
+int db_begin_immediate(struct db *db, char *err, size_t errlen);
+int db_commit(struct db *db, char *err, size_t errlen);
+void db_rollback(struct db *db);
+
+/* Fills err with sqlite's message for the connection, prefixed by what. */
+int db_error(struct db *db, const char *what, char *err, size_t errlen);
+
+#endif

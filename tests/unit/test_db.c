@@ -1,0 +1,116 @@
+/* Unit tests for db: pragmas, migrations (including an in-place upgrade of an
+ * old file), constraints and cascades, and the statement cache. */
+#include "db.h"
+#include "tap.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static char path[256];
+
+static long long scalar(struct db *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    long long v = -1;
+    if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static int exec_ok(struct db *db, const char *sql)
+{
+    char err[512];
+    return db_exec(db, sql, err, sizeof(err)) == 0;
+}
+
+int main(void)
+{
+    char err[512];
+    struct db *db = NULL;
+    char tmpl[] = "/tmp/trader-test-db-XXXXXX";
+    if (!mkdtemp(tmpl))
+        return 1;
+    snprintf(path, sizeof(path), "%s/%s", tmpl, DB_FILE_NAME);
+
+    ok(db_open(path, DB_READONLY, &db, err, sizeof(err)) == -1, "read-only open of a missing file fails");
+    ok(db_open(path, DB_READWRITE, &db, err, sizeof(err)) == 0, "create");
+    ok(db_migrate_to(db, 1, err, sizeof(err)) == 0, "migrate to version 1: %s", err);
+    int v = 0;
+    db_schema_version(db, &v);
+    is_int(v, 1, "schema version 1");
+    ok(exec_ok(db, "INSERT INTO jobs(job_id,config_path,status,date_range,models,created_at)"
+                   " VALUES('j1','c','completed','[]','[]','t')"),
+       "a job in the version-1 file");
+    db_close(db);
+
+    db = NULL;
+    ok(db_open(path, DB_READWRITE, &db, err, sizeof(err)) == 0, "reopen");
+    ok(db_migrate(db, err, sizeof(err)) == 0, "upgrade in place: %s", err);
+    db_schema_version(db, &v);
+    is_int(v, DB_SCHEMA_VERSION, "latest schema version");
+    is_int(scalar(db, "SELECT count(*) FROM jobs"), 1, "old rows survive the upgrade");
+    is_int(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name='daemon'"), 1, "new table exists");
+    ok(db_migrate(db, err, sizeof(err)) == 0, "migrating again is a no-op");
+    is_int(scalar(db, "PRAGMA foreign_keys"), 1, "foreign keys on");
+    sqlite3_stmt *jm = NULL;
+    sqlite3_prepare_v2(db->h, "PRAGMA journal_mode", -1, &jm, NULL);
+    sqlite3_step(jm);
+    is_str((const char *)sqlite3_column_text(jm, 0), "wal", "WAL journal");
+    sqlite3_finalize(jm);
+
+    ok(!exec_ok(db, "INSERT INTO jobs(job_id,config_path,status,date_range,models,created_at)"
+                    " VALUES('j2','c','bogus','[]','[]','t')"),
+       "job status CHECK");
+    ok(!exec_ok(db, "INSERT INTO jobs(job_id,config_path,status,date_range,models,created_at)"
+                    " VALUES('j2','c','pending','not json','[]','t')"),
+       "date_range must be JSON");
+    ok(exec_ok(db, "INSERT INTO job_details(job_id,date,model,status) VALUES('j1','2025-01-02','m','completed')"),
+       "a job detail");
+    ok(!exec_ok(db, "INSERT INTO job_details(job_id,date,model,status) VALUES('j1','2025-01-02','m','pending')"),
+       "job detail UNIQUE(job_id,date,model)");
+    ok(!exec_ok(db, "INSERT INTO job_details(job_id,date,model,status) VALUES('nojob','2025-01-02','m','pending')"),
+       "job detail needs its job");
+    ok(exec_ok(db, "INSERT INTO positions(job_id,date,model,cash,portfolio_value,prev_value,daily_profit,"
+                   "daily_return_pct,created_at) VALUES('j1','2025-01-02','m',1,1,1,0,0,'t')"),
+       "a position");
+    ok(!exec_ok(db, "INSERT INTO positions(job_id,date,model,cash,portfolio_value,prev_value,daily_profit,"
+                    "daily_return_pct,created_at) VALUES('j1','2025-01-02','m',1,1,1,0,0,'t')"),
+       "one result per model and date");
+    ok(!exec_ok(db, "INSERT INTO positions(job_id,date,model,cash,portfolio_value,prev_value,daily_profit,"
+                    "daily_return_pct,created_at) VALUES('j1','2025-01-03','m',-1,1,1,0,0,'t')"),
+       "cash never negative");
+    ok(exec_ok(db, "INSERT INTO holdings(position_id,symbol,quantity) VALUES(1,'AAPL',3);"
+                   "INSERT INTO trades(position_id,seq,action,symbol,amount,price,total) VALUES(1,1,'buy','AAPL',3,1,3);"
+                   "INSERT INTO reasoning_logs(position_id,step,role,content,timestamp) VALUES(1,1,'assistant','x','t');"
+                   "INSERT INTO tool_usage(position_id,tool_name,calls) VALUES(1,'buy',1)"),
+       "children of a position");
+    ok(!exec_ok(db, "INSERT INTO trades(position_id,seq,action,symbol,amount,price,total) VALUES(1,2,'buy','AAPL',0,1,3)"),
+       "trade amount must be positive");
+    ok(exec_ok(db, "DELETE FROM jobs WHERE job_id='j1'"), "delete the job");
+    is_int(scalar(db, "SELECT (SELECT count(*) FROM job_details)+(SELECT count(*) FROM positions)"
+                      "+(SELECT count(*) FROM holdings)+(SELECT count(*) FROM trades)"
+                      "+(SELECT count(*) FROM reasoning_logs)+(SELECT count(*) FROM tool_usage)"),
+           0, "deleting a job cascades to everything under it");
+
+    static const char q[] = "SELECT count(*) FROM jobs";
+    sqlite3_stmt *a = db_stmt(db, q, err, sizeof(err));
+    sqlite3_stmt *b = db_stmt(db, q, err, sizeof(err));
+    ok(a && a == b, "a statement is prepared once per connection");
+    sqlite3_reset(a);
+    static const char bad[] = "SELEKT nonsense";
+    ok(db_stmt(db, bad, err, sizeof(err)) == NULL, "bad SQL reports: %s", err);
+
+    ok(exec_ok(db, "PRAGMA user_version = 99"), "pretend a newer program wrote the file");
+    ok(db_migrate(db, err, sizeof(err)) == -1, "newer schema refused: %s", err);
+    db_close(db);
+
+    unlink(path);
+    char side[300];
+    snprintf(side, sizeof(side), "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof(side), "%s-shm", path);
+    unlink(side);
+    rmdir(tmpl);
+    return tap_done();
+}
