@@ -1,0 +1,94 @@
+/* portfolio: the trading rules of CONTRACT section 5 as pure functions over an
+ * in-memory portfolio (cash plus whole shares per symbol). Fills at today's
+ * open, AI-Trader's refusals and wording, end-of-day valuation at today's
+ * close, daily profit and return. No I/O and no global state. */
+#ifndef TRADER_PORTFOLIO_H
+#define TRADER_PORTFOLIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "money.h"
+
+#define SYMBOL_MAX 16 /* longest accepted ticker + NUL */
+
+struct holding {
+    char symbol[SYMBOL_MAX];
+    int64_t shares; /* always > 0: a sold-out symbol is removed */
+};
+
+struct portfolio {
+    money_t cash;
+    size_t n, cap;
+    struct holding *h; /* sorted by symbol */
+};
+
+enum trade_status {
+    TRADE_OK = 0,
+    TRADE_BAD_AMOUNT,         /* amount not a positive integer */
+    TRADE_BAD_SYMBOL,         /* not a well-formed ticker */
+    TRADE_SYMBOL_NOT_FOUND,   /* no open price for the symbol today */
+    TRADE_INSUFFICIENT_CASH,  /* cash would go below zero */
+    TRADE_NO_POSITION,        /* selling a symbol not held */
+    TRADE_INSUFFICIENT_SHARES,/* selling more than held */
+    TRADE_OVERFLOW,           /* amount so large the arithmetic overflows */
+    TRADE_NOMEM,
+};
+
+/* What a trade did or why it was refused; filled by portfolio_buy/sell. */
+struct trade_result {
+    enum trade_status status;
+    money_t price;          /* today's open used for the fill */
+    money_t total;          /* price * amount */
+    money_t cash_available; /* cash before the trade */
+    int64_t have;           /* shares held before the trade */
+};
+
+void portfolio_init(struct portfolio *p, money_t cash);
+void portfolio_free(struct portfolio *p);
+
+/* Deep copy; dst must be uninitialized or freed. Returns 0 or -1 (no memory). */
+int portfolio_copy(struct portfolio *dst, const struct portfolio *src);
+
+/* Shares held of symbol (0 when none). */
+int64_t portfolio_shares(const struct portfolio *p, const char *symbol);
+
+/* Sets the holding of symbol to shares (0 removes it). Used to load a stored
+ * state; trading goes through portfolio_buy/sell. Returns 0 or -1. */
+int portfolio_set(struct portfolio *p, const char *symbol, int64_t shares);
+
+/* True for 1-15 characters of A-Z, 0-9, '.', '-' (BRK.B, BF-B). */
+int symbol_valid(const char *symbol);
+
+/* Buys amount shares at open_price (<= 0 means no open price today). On
+ * refusal the portfolio is unchanged. Returns res->status. */
+enum trade_status portfolio_buy(struct portfolio *p, const char *symbol, int64_t amount,
+                                money_t open_price, struct trade_result *res);
+
+/* Sells amount shares at open_price; same contract as portfolio_buy. */
+enum trade_status portfolio_sell(struct portfolio *p, const char *symbol, int64_t amount,
+                                 money_t open_price, struct trade_result *res);
+
+/* AI-Trader's message for a refusal ("Insufficient cash! This action will not
+ * be allowed.", "Symbol X not found! ..."), written into buf. */
+const char *trade_status_message(enum trade_status st, const char *symbol, char *buf, size_t n);
+
+/* Looks up the price used to value symbol; returns 0 and sets *price, or -1
+ * when there is none. */
+typedef int (*price_lookup_fn)(void *ctx, const char *symbol, money_t *price);
+
+/* cash + sum(shares x price). Returns 0, or -1 when a held symbol has no
+ * price or the sum overflows; err names the symbol. */
+int portfolio_value(const struct portfolio *p, price_lookup_fn price_of, void *ctx,
+                    money_t *out, char *err, size_t errlen);
+
+struct daily_pnl {
+    money_t value;     /* end-of-day portfolio value */
+    money_t prev;      /* previous trading day's value, or initial cash */
+    money_t profit;    /* value - prev */
+    double return_pct; /* profit / prev x 100 (0 when prev is 0) */
+};
+
+void portfolio_pnl(money_t value, money_t prev, struct daily_pnl *out);
+
+#endif
