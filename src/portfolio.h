@@ -9,8 +9,7 @@
 #include <stdint.h>
 
 #include "money.h"
-
-#define SYMBOL_MAX 16 /* longest accepted ticker + NUL */
+#include "universe.h"
 
 struct holding {
     char symbol[SYMBOL_MAX];
@@ -56,9 +55,6 @@ int64_t portfolio_shares(const struct portfolio *p, const char *symbol);
 /* Sets the holding of symbol to shares (0 removes it). Used to load a stored
  * state; trading goes through portfolio_buy/sell. Returns 0 or -1. */
 int portfolio_set(struct portfolio *p, const char *symbol, int64_t shares);
-
-/* True for 1-15 characters of A-Z, 0-9, '.', '-' (BRK.B, BF-B). */
-int symbol_valid(const char *symbol);
 
 /* Buys amount shares at open_price (<= 0 means no open price today). On
  * refusal the portfolio is unchanged. Returns res->status. */

@@ -1,0 +1,21 @@
+/* universe: ticker syntax and the default trading universe (AI-Trader's 101
+ * NASDAQ-100 symbols, GOOG and GOOGL both) plus the QQQ benchmark. */
+#ifndef TRADER_UNIVERSE_H
+#define TRADER_UNIVERSE_H
+
+#include <stddef.h>
+
+#define SYMBOL_MAX 16 /* longest accepted ticker + NUL */
+#define UNIVERSE_BENCHMARK "QQQ"
+
+/* True for 1-15 characters of A-Z, 0-9, '.', '-' (BRK.B, BF-B). */
+int symbol_valid(const char *symbol);
+
+/* The default universe, ascending. */
+extern const char *const universe_nasdaq100[];
+extern const size_t universe_nasdaq100_count;
+
+/* True when symbol is in the default universe. */
+int universe_contains(const char *symbol);
+
+#endif
