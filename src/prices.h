@@ -40,8 +40,8 @@ int prices_close(struct db *db, const char *symbol, const char *date, money_t *o
 
 /* The latest close on or before date (a held symbol without a bar that day
  * is valued at its last close). Same return convention. */
-int prices_last_close(struct db *db, const char *symbol, const char *date, money_t *out,
-                      char *err, size_t errlen);
+int prices_last_close(struct db *db, const char *symbol, const char *date, money_t *out, char *err,
+                      size_t errlen);
 
 /* Bars of symbol with from <= date <= to, oldest first, at most max; *n set
  * to the count. Returns 0 or -1. */
@@ -60,5 +60,17 @@ int prices_next_trading_day(struct db *db, const char *after, char out[DATE_BUF]
                             size_t errlen);
 int prices_prev_trading_day(struct db *db, const char *before, char out[DATE_BUF], char *err,
                             size_t errlen);
+
+/* What the store holds, for `traderctl prices info`. */
+struct prices_info {
+    long long symbols, bars, trading_days;
+    long long universe_symbols;                  /* symbols of the default universe with bars */
+    int has_benchmark;                           /* QQQ has bars */
+    long long alphavantage, aitrader, synthetic; /* price_symbols rows by source */
+    char first[DATE_BUF], last[DATE_BUF];        /* empty when the store is empty */
+};
+
+/* Fills *out. Returns 0 or -1. */
+int prices_info(struct db *db, struct prices_info *out, char *err, size_t errlen);
 
 #endif

@@ -1,0 +1,179 @@
+/* traderctl: see traderctl.h. Global options, the command table, and the
+ * commands about the whole installation (init, help). */
+#include "traderctl.h"
+
+#include "errbuf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct ctl_command commands[] = {
+    {"init", cmd_init, "", "create the data directory and the database, or upgrade its schema"},
+    {"prices import", cmd_prices_import, "FILE...",
+     "import Alpha Vantage daily JSON or AI-Trader merged JSONL files (all or nothing)"},
+    {"prices synth", cmd_prices_synth, "[--start DATE] [--days N] [--seed N]",
+     "generate a SYNTHETIC price sample (made-up data, for demos and tests)"},
+    {"prices info", cmd_prices_info, "", "summarize the price store"},
+    {"import-aitrader", cmd_import_aitrader,
+     "AGENT_DATA_DIR [--models a,b] [--initial-cash X] [--replace]",
+     "import AI-Trader position/log files as one completed job (all or nothing)"},
+    {"leaderboard", cmd_leaderboard, "[--job ID] [--json]",
+     "final value and total return per model of a job, against QQQ buy and hold"},
+    {"help", cmd_help, "", "list the commands"},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+int ctl_fail(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("traderctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return CTL_FAIL;
+}
+
+static void print_usage(FILE *f, const struct ctl_command *c)
+{
+    fprintf(f, "usage: traderctl [--home DIR] %s%s%s\n", c->name, *c->usage ? " " : "", c->usage);
+}
+
+int ctl_usage(const struct ctl *ctl)
+{
+    print_usage(stderr, ctl->cmd);
+    return CTL_USAGE;
+}
+
+static void print_commands(FILE *f)
+{
+    fputs("usage: traderctl [--home DIR] COMMAND [ARGS]\n\n"
+          "The data directory is DIR, else $" PATHS_ENV_HOME ", else " PATHS_DEFAULT_HOME
+          ";\nthe database is $" PATHS_ENV_DB ", else DIR/" DB_FILE_NAME ".\n\nCommands:\n",
+          f);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %s%s%s\n      %s\n", commands[i].name, *commands[i].usage ? " " : "",
+                commands[i].usage, commands[i].summary);
+}
+
+int ctl_option(int argc, char **argv, int *i, const char *name, const char **value)
+{
+    const char *arg = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(arg, name, n) != 0 || (arg[n] != '\0' && arg[n] != '='))
+        return 0;
+    if (arg[n] == '=') {
+        *value = arg + n + 1;
+        return 1;
+    }
+    if (*i + 1 >= argc)
+        return -1;
+    *value = argv[++*i];
+    return 1;
+}
+
+int ctl_open_db(const struct ctl *ctl, struct db **out)
+{
+    char err[ERRBUF_SIZE];
+    struct db *db = NULL;
+    if (paths_ensure_home(ctl->home, err, sizeof(err)) != 0 ||
+        db_open(ctl->db_path, DB_READWRITE, &db, err, sizeof(err)) != 0 ||
+        db_migrate(db, err, sizeof(err)) != 0) {
+        db_close(db);
+        ctl_fail("%s", err);
+        return -1;
+    }
+    *out = db;
+    return 0;
+}
+
+int cmd_init(const struct ctl *ctl, int argc, char **argv)
+{
+    struct db *db;
+    int version = 0;
+    (void)argv;
+    if (argc != 0)
+        return ctl_usage(ctl);
+    if (ctl_open_db(ctl, &db) != 0)
+        return CTL_FAIL;
+    if (db_schema_version(db, &version) != 0) {
+        db_close(db);
+        return ctl_fail("cannot read the schema version of %s", ctl->db_path);
+    }
+    printf("data directory: %s\ndatabase: %s\nschema version: %d\n", ctl->home, ctl->db_path,
+           version);
+    db_close(db);
+    return CTL_OK;
+}
+
+int cmd_help(const struct ctl *ctl, int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 0)
+        return ctl_usage(ctl);
+    print_commands(stdout);
+    return CTL_OK;
+}
+
+/* True when word is the first word of c's name. */
+static int first_word_is(const struct ctl_command *c, const char *word)
+{
+    size_t n = strcspn(c->name, " ");
+    return strlen(word) == n && strncmp(word, c->name, n) == 0;
+}
+
+/* How many words of argv name c (one or two), or 0. */
+static int match(const struct ctl_command *c, int argc, char **argv)
+{
+    const char *space = strchr(c->name, ' ');
+    if (argc < 1 || !first_word_is(c, argv[0]))
+        return 0;
+    if (!space)
+        return 1;
+    return argc >= 2 && strcmp(argv[1], space + 1) == 0 ? 2 : 0;
+}
+
+/* Parses the options before the command; returns the command's index in
+ * argv, or -1 on a usage error. */
+static int global_options(int argc, char **argv, const char **home)
+{
+    int i;
+    for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+        if (ctl_option(argc, argv, &i, "--home", home) != 1)
+            return -1;
+    }
+    return i;
+}
+
+static int run(const struct ctl_command *c, const char *home, int argc, char **argv)
+{
+    char err[ERRBUF_SIZE];
+    struct ctl ctl = {.cmd = c};
+    if (paths_home(home, ctl.home, sizeof(ctl.home), err, sizeof(err)) != 0 ||
+        paths_db(ctl.home, ctl.db_path, sizeof(ctl.db_path), err, sizeof(err)) != 0)
+        return ctl_fail("%s", err);
+    return c->run(&ctl, argc, argv);
+}
+
+int main(int argc, char **argv)
+{
+    const char *home = NULL;
+    int i = global_options(argc, argv, &home);
+    if (i < 0 || i >= argc) {
+        print_commands(stderr);
+        return CTL_USAGE;
+    }
+    for (size_t k = 0; k < NCOMMANDS; k++) {
+        int used = match(&commands[k], argc - i, argv + i);
+        if (used)
+            return run(&commands[k], home, argc - i - used, argv + i + used);
+    }
+    ctl_fail("unknown command \"%.40s%s%.40s\" (see traderctl help)", argv[i],
+             i + 1 < argc ? " " : "", i + 1 < argc ? argv[i + 1] : "");
+    for (size_t k = 0; k < NCOMMANDS; k++) /* the commands of a named group */
+        if (strchr(commands[k].name, ' ') && first_word_is(&commands[k], argv[i]))
+            print_usage(stderr, &commands[k]);
+    return CTL_USAGE;
+}

@@ -1,0 +1,55 @@
+/* traderctl: the administrator's command-line tool. Each command is one row
+ * of the table in traderctl.c ({name, handler, usage, summary}); handlers live
+ * in daemon/cmd_*.c and are declared here. A handler gets the arguments after
+ * the command's name and returns the exit status: CTL_OK, CTL_FAIL (after
+ * printing "traderctl: MESSAGE" with ctl_fail) or CTL_USAGE (ctl_usage). */
+#ifndef TRADER_TRADERCTL_H
+#define TRADER_TRADERCTL_H
+
+#include "db.h"
+#include "paths.h"
+
+enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
+
+struct ctl;
+typedef int (*ctl_handler)(const struct ctl *ctl, int argc, char **argv);
+
+struct ctl_command {
+    const char *name; /* one word, or two for a group: "prices import" */
+    ctl_handler run;
+    const char *usage; /* the arguments after the name */
+    const char *summary;
+};
+
+/* What every handler needs: the resolved paths and its own table row. */
+struct ctl {
+    char home[PATHS_MAX];
+    char db_path[PATHS_MAX];
+    const struct ctl_command *cmd;
+};
+
+/* Prints "traderctl: MESSAGE" on stderr; returns CTL_FAIL. */
+int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints the running command's usage on stderr; returns CTL_USAGE. */
+int ctl_usage(const struct ctl *ctl);
+
+/* Creates the data directory, opens the database read-write and migrates it
+ * to the current schema. On success *out owns the connection (db_close);
+ * on failure the message is already printed. Returns 0 or -1. */
+int ctl_open_db(const struct ctl *ctl, struct db **out);
+
+/* Matches argv[*i] against option name ("--days") as "--days N" or
+ * "--days=N": returns 1 and sets *value (advancing *i past a separate
+ * value), 0 when argv[*i] is another word, -1 when the value is missing. */
+int ctl_option(int argc, char **argv, int *i, const char *name, const char **value);
+
+int cmd_init(const struct ctl *ctl, int argc, char **argv);
+int cmd_help(const struct ctl *ctl, int argc, char **argv);
+int cmd_prices_import(const struct ctl *ctl, int argc, char **argv);
+int cmd_prices_synth(const struct ctl *ctl, int argc, char **argv);
+int cmd_prices_info(const struct ctl *ctl, int argc, char **argv);
+int cmd_import_aitrader(const struct ctl *ctl, int argc, char **argv);
+int cmd_leaderboard(const struct ctl *ctl, int argc, char **argv);
+
+#endif

@@ -1,0 +1,346 @@
+/* traderd: the background daemon, the single writer of simulation results.
+ * Holds a pid file (locked, so a second daemon refuses to start and a stale
+ * file left by a crash is simply taken over), opens and migrates the
+ * database, recovers jobs a previous daemon left running, then claims jobs
+ * one at a time and runs them (worker.h). A heartbeat thread with its own
+ * connection keeps the `daemon` row current for /health. SIGTERM or SIGINT
+ * stops claiming; running model-days are abandoned (they commit nothing and
+ * resume at the next start) and the process exits 0. */
+#include "dates.h"
+#include "db.h"
+#include "errbuf.h"
+#include "jobs.h"
+#include "log.h"
+#include "paths.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef TRADER_VERSION
+#define TRADER_VERSION "unknown"
+#endif
+
+#define LOGGER "traderd"
+#define PIDFILE_NAME "run/traderd.pid"
+#define HEARTBEAT_SECONDS 2
+#define DEFAULT_POLL_SECONDS 1.0
+#define ENV_LOG_LEVEL "TRADER_LOG_LEVEL"
+
+static const char SQL_HEARTBEAT[] =
+    "INSERT INTO daemon(id, pid, hostname, version, started_at, last_heartbeat, current_job)"
+    " VALUES(1, ?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE SET pid = excluded.pid,"
+    " hostname = excluded.hostname, version = excluded.version,"
+    " started_at = excluded.started_at, last_heartbeat = excluded.last_heartbeat,"
+    " current_job = excluded.current_job";
+static const char SQL_GOODBYE[] = "DELETE FROM daemon WHERE id = 1 AND pid = ?1";
+
+static atomic_int stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    atomic_store(&stop_flag, 1);
+}
+
+struct opts {
+    const char *home, *pidfile, *threads, *poll, *log_level;
+    int once;
+};
+
+/* The heartbeat thread's state; current_job is set by the main thread. */
+struct heart {
+    struct db *db;
+    char hostname[256];
+    char started_at[TIMESTAMP_BUF];
+    char current_job[JOB_ID_BUF];
+    int quit;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: traderd [--home DIR] [--pidfile FILE] [--threads N] [--poll SECONDS]\n"
+               "               [--log-level LEVEL] [--once]\n"
+               "Runs simulation jobs from the database in DIR (default $%s or %s).\n"
+               "  --threads N   model-days run in parallel (default $%s or %d)\n"
+               "  --poll S      seconds between looks for new jobs (default %.1f)\n"
+               "  --once        run the pending jobs, then exit\n",
+            PATHS_ENV_HOME, PATHS_DEFAULT_HOME, WORKER_ENV_THREADS, WORKER_DEFAULT_THREADS,
+            DEFAULT_POLL_SECONDS);
+}
+
+/* "--name VALUE" or "--name=VALUE" at argv[*i]: 1 with *value, 0 when
+ * argv[*i] is something else, -1 when the value is missing. */
+static int option(int argc, char **argv, int *i, const char *name, const char **value)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) != 0)
+        return 0;
+    if (argv[*i][n] == '=') {
+        *value = argv[*i] + n + 1;
+        return 1;
+    }
+    if (argv[*i][n] != '\0')
+        return 0;
+    if (*i + 1 >= argc)
+        return -1;
+    *value = argv[++*i];
+    return 1;
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+    static const char *const names[] = {"--home", "--pidfile", "--threads", "--poll",
+                                        "--log-level"};
+    memset(o, 0, sizeof(*o));
+    const char **slots[] = {&o->home, &o->pidfile, &o->threads, &o->poll, &o->log_level};
+    for (int i = 1; i < argc; i++) {
+        int f = 0;
+        if (strcmp(argv[i], "--once") == 0) {
+            o->once = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            exit(0);
+        }
+        for (size_t k = 0; k < sizeof(names) / sizeof(names[0]) && f == 0; k++)
+            f = option(argc, argv, &i, names[k], slots[k]);
+        if (f != 1) {
+            fprintf(stderr, "traderd: %s %s\n", f < 0 ? "missing value for" : "unknown argument",
+                    argv[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Takes the pid file's lock and writes our pid; fails when a live daemon
+ * holds it. *fd keeps the lock for the life of the process. */
+static int pidfile_acquire(const char *path, int *fd, char *err, size_t errlen)
+{
+    char buf[32] = "";
+    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (f < 0)
+        return err_set(err, errlen, "cannot open pid file %s: %s", path, strerror(errno));
+    if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+        ssize_t n = read(f, buf, sizeof(buf) - 1);
+        buf[n > 0 ? n : 0] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+        close(f);
+        return err_set(err, errlen, "traderd is already running (pid %s, pid file %s)",
+                       *buf ? buf : "?", path);
+    }
+    snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+    if (ftruncate(f, 0) != 0 || pwrite(f, buf, strlen(buf), 0) != (ssize_t)strlen(buf)) {
+        close(f);
+        return err_set(err, errlen, "cannot write pid file %s: %s", path, strerror(errno));
+    }
+    *fd = f;
+    return 0;
+}
+
+static int heartbeat_write(struct heart *h, char *err, size_t errlen)
+{
+    char now[TIMESTAMP_BUF], job[JOB_ID_BUF];
+    sqlite3_stmt *st = db_stmt(h->db, SQL_HEARTBEAT, err, errlen);
+    if (!st)
+        return -1;
+    pthread_mutex_lock(&h->lock);
+    memcpy(job, h->current_job, sizeof(job));
+    pthread_mutex_unlock(&h->lock);
+    time_now_iso(now);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)getpid());
+    sqlite3_bind_text(st, 2, h->hostname, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, TRADER_VERSION, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, h->started_at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+    if (*job)
+        sqlite3_bind_text(st, 6, job, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 6);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_error(h->db, "heartbeat", err, errlen);
+}
+
+static void *heartbeat_thread(void *arg)
+{
+    struct heart *h = arg;
+    char err[ERRBUF_SIZE];
+    pthread_mutex_lock(&h->lock);
+    while (!h->quit) {
+        pthread_mutex_unlock(&h->lock);
+        if (heartbeat_write(h, err, sizeof(err)) != 0)
+            log_emit(LOG_LEVEL_WARNING, LOGGER, NULL, NULL, NULL, "%s", err);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += HEARTBEAT_SECONDS;
+        pthread_mutex_lock(&h->lock);
+        if (!h->quit)
+            pthread_cond_timedwait(&h->wake, &h->lock, &until);
+    }
+    pthread_mutex_unlock(&h->lock);
+    return NULL;
+}
+
+/* Sets the job the heartbeat reports (NULL: none) and writes it now. */
+static void heart_job(struct heart *h, const char *job_id)
+{
+    pthread_mutex_lock(&h->lock);
+    snprintf(h->current_job, sizeof(h->current_job), "%s", job_id ? job_id : "");
+    pthread_cond_signal(&h->wake);
+    pthread_mutex_unlock(&h->lock);
+}
+
+/* Sleeps seconds, returning early on a stop request. */
+static void nap(double seconds)
+{
+    double end = time_monotonic() + seconds;
+    while (!atomic_load(&stop_flag) && time_monotonic() < end) {
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Claims and runs jobs until stopped (or, with once, until none is left). */
+static void serve(struct db *db, struct heart *h, const struct worker_opts *wo, double poll,
+                  int once)
+{
+    char id[JOB_ID_BUF], err[ERRBUF_SIZE], ferr[ERRBUF_SIZE];
+    while (!atomic_load(&stop_flag)) {
+        enum worker_result res;
+        int f = jobs_claim_next(db, id, err, sizeof(err));
+        if (f < 0)
+            log_emit(LOG_LEVEL_ERROR, LOGGER, NULL, NULL, NULL, "cannot claim a job: %s", err);
+        if (f <= 0) {
+            if (f == 0 && once)
+                return;
+            nap(poll);
+            continue;
+        }
+        log_emit(LOG_LEVEL_INFO, LOGGER, id, NULL, NULL, "claimed job");
+        heart_job(h, id);
+        if (worker_run_job(wo, db, id, &res, err, sizeof(err)) != 0) {
+            log_emit(LOG_LEVEL_ERROR, LOGGER, id, NULL, NULL, "job failed: %s", err);
+            if (jobs_finish(db, id, err, NULL, ferr, sizeof(ferr)) != 0)
+                log_emit(LOG_LEVEL_ERROR, LOGGER, id, NULL, NULL, "cannot finish the job: %s",
+                         ferr);
+        }
+        heart_job(h, NULL);
+    }
+}
+
+/* Everything after the arguments: returns the exit status. */
+static int run(const struct opts *o)
+{
+    char home[PATHS_MAX], db_path[PATHS_MAX], pidfile[PATHS_MAX], err[ERRBUF_SIZE];
+    struct worker_opts wo = {.cancel = &stop_flag};
+    struct heart h = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+    struct db *db = NULL;
+    pthread_t hb;
+    int pid_fd = -1, n = 0, status = 1, hb_started = 0;
+    double poll = DEFAULT_POLL_SECONDS;
+    char *end;
+    if (o->poll) {
+        poll = strtod(o->poll, &end);
+        if (end == o->poll || *end || !(poll >= 0.05 && poll <= 3600)) {
+            fprintf(stderr, "traderd: --poll must be seconds from 0.05 to 3600\n");
+            return 2;
+        }
+    }
+    if (worker_threads(o->threads, &wo.threads, err, sizeof(err)) != 0) {
+        fprintf(stderr, "traderd: %s\n", err);
+        return 2;
+    }
+    if (paths_home(o->home, home, sizeof(home), err, sizeof(err)) != 0 ||
+        paths_ensure_home(home, err, sizeof(err)) != 0 ||
+        paths_db(home, db_path, sizeof(db_path), err, sizeof(err)) != 0 ||
+        (o->pidfile ? snprintf(pidfile, sizeof(pidfile), "%s", o->pidfile) < 0
+                    : paths_join(home, PIDFILE_NAME, pidfile, sizeof(pidfile), err,
+                                 sizeof(err)) != 0) ||
+        pidfile_acquire(pidfile, &pid_fd, err, sizeof(err)) != 0) {
+        log_emit(LOG_LEVEL_CRITICAL, LOGGER, NULL, NULL, NULL, "cannot start: %s", err);
+        return 1;
+    }
+    wo.db_path = db_path;
+    wo.home = home;
+    if (db_open(db_path, DB_READWRITE, &db, err, sizeof(err)) != 0 ||
+        db_migrate(db, err, sizeof(err)) != 0 || jobs_recover(db, &n, err, sizeof(err)) != 0 ||
+        db_open(db_path, DB_READWRITE, &h.db, err, sizeof(err)) != 0) {
+        log_emit(LOG_LEVEL_CRITICAL, LOGGER, NULL, NULL, NULL, "cannot start: %s", err);
+        goto out;
+    }
+    if (n)
+        log_emit(LOG_LEVEL_WARNING, LOGGER, NULL, NULL, NULL,
+                 "recovered %d job(s) left running by a previous daemon", n);
+    gethostname(h.hostname, sizeof(h.hostname) - 1);
+    time_now_iso(h.started_at);
+    if (pthread_create(&hb, NULL, heartbeat_thread, &h) != 0) {
+        log_emit(LOG_LEVEL_CRITICAL, LOGGER, NULL, NULL, NULL, "cannot start the heartbeat");
+        goto out;
+    }
+    hb_started = 1;
+    log_emit(LOG_LEVEL_INFO, LOGGER, NULL, NULL, NULL,
+             "traderd %s started: pid %ld, data %s, %d threads", TRADER_VERSION, (long)getpid(),
+             home, wo.threads);
+    serve(db, &h, &wo, poll, o->once);
+    status = 0;
+out:
+    if (hb_started) {
+        pthread_mutex_lock(&h.lock);
+        h.quit = 1;
+        pthread_cond_signal(&h.wake);
+        pthread_mutex_unlock(&h.lock);
+        pthread_join(hb, NULL);
+        sqlite3_stmt *st = db_stmt(h.db, SQL_GOODBYE, err, sizeof(err));
+        if (st) {
+            sqlite3_bind_int64(st, 1, (sqlite3_int64)getpid());
+            sqlite3_step(st);
+            sqlite3_reset(st);
+        }
+    }
+    db_close(h.db);
+    db_close(db);
+    unlink(pidfile);
+    close(pid_fd);
+    log_emit(LOG_LEVEL_INFO, LOGGER, NULL, NULL, NULL, "traderd stopped");
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o;
+    struct sigaction sa;
+    enum log_level level;
+    if (parse_args(argc, argv, &o) != 0) {
+        usage(stderr);
+        return 2;
+    }
+    const char *lv = o.log_level ? o.log_level : getenv(ENV_LOG_LEVEL);
+    if (lv && *lv) {
+        if (log_level_parse(lv, &level) != 0) {
+            fprintf(stderr, "traderd: unknown log level %s\n", lv);
+            return 2;
+        }
+        log_set_level(level);
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return run(&o);
+}

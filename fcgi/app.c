@@ -1,0 +1,91 @@
+/* app: see app.h. */
+#include "app.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* A positive number of seconds from the environment, or def. */
+static int env_seconds(const char *name, int def)
+{
+    const char *v = getenv(name);
+    char *end;
+    if (!v || !*v)
+        return def;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    return errno || *end || n <= 0 || n > INT_MAX ? def : (int)n;
+}
+
+int app_init(struct app *app, char *err, size_t errlen)
+{
+    char home[PATHS_MAX];
+    memset(app, 0, sizeof(*app));
+    if (paths_home(NULL, home, sizeof(home), err, errlen) != 0 ||
+        paths_db(home, app->db_path, sizeof(app->db_path), err, errlen) != 0 ||
+        paths_configs_dir(app->configs_dir, sizeof(app->configs_dir), err, errlen) != 0)
+        return -1;
+    if (!realpath(home, app->home))
+        memcpy(app->home, home, strlen(home) + 1);
+    app->heartbeat_stale = env_seconds(APP_ENV_HEARTBEAT_STALE, APP_HEARTBEAT_STALE_DEFAULT);
+    return 0;
+}
+
+static void close_db(struct app *app)
+{
+    db_close(app->db);
+    app->db = NULL;
+}
+
+void app_free(struct app *app)
+{
+    close_db(app);
+}
+
+/* Opens the file at app->db_path if it has the schema this program reads. */
+static int open_db(struct app *app, const struct stat *sb)
+{
+    int version = -1;
+    if (db_open(app->db_path, DB_READONLY, &app->db, app->db_err, sizeof(app->db_err)) != 0)
+        return -1;
+    if (db_schema_version(app->db, &version) != 0 || version != DB_SCHEMA_VERSION) {
+        err_set(app->db_err, sizeof(app->db_err),
+                "database schema version %d, this program reads %d (run traderctl init)",
+                version, DB_SCHEMA_VERSION);
+        close_db(app);
+        return -1;
+    }
+    app->db_dev = sb->st_dev;
+    app->db_ino = sb->st_ino;
+    return 0;
+}
+
+struct db *app_db(struct app *app)
+{
+    struct stat sb;
+    /* An open connection keeps reading a removed or replaced file: follow the
+     * path instead. */
+    if (stat(app->db_path, &sb) != 0) {
+        close_db(app);
+        err_set(app->db_err, sizeof(app->db_err), "database %s: %s", app->db_path,
+                strerror(errno));
+        return NULL;
+    }
+    if (app->db && (sb.st_dev != app->db_dev || sb.st_ino != app->db_ino))
+        close_db(app);
+    if (!app->db && open_db(app, &sb) != 0)
+        return NULL;
+    return app->db;
+}
+
+int app_begin_read(struct db *db, char *err, size_t errlen)
+{
+    return db_exec(db, "BEGIN", err, errlen);
+}
+
+void app_end_read(struct db *db)
+{
+    db_rollback(db);
+}

@@ -1,0 +1,44 @@
+/* app: the state a trader-api process keeps between requests: its paths, its
+ * settings and its one read-only database connection. The connection is
+ * opened lazily and reopened when the file is replaced or removed, so the
+ * process keeps answering (503) while the database is missing or has another
+ * schema version, and recovers without a restart. */
+#ifndef TRADER_APP_H
+#define TRADER_APP_H
+
+#include <sys/types.h>
+
+#include "db.h"
+#include "errbuf.h"
+#include "paths.h"
+
+#define APP_HEARTBEAT_STALE_DEFAULT 30 /* seconds */
+#define APP_ENV_HEARTBEAT_STALE "TRADER_HEARTBEAT_STALE_SECONDS"
+
+struct app {
+    char home[PATHS_MAX];        /* the data directory, absolute when it exists */
+    char db_path[PATHS_MAX];
+    char configs_dir[PATHS_MAX];
+    int heartbeat_stale;         /* seconds after which traderd counts as down */
+    struct db *db;               /* NULL while unavailable */
+    dev_t db_dev;                /* identity of the file db was opened on */
+    ino_t db_ino;
+    char db_err[ERRBUF_SIZE];    /* why db is NULL */
+};
+
+/* Resolves the paths and settings from the environment. Returns 0 or -1. */
+int app_init(struct app *app, char *err, size_t errlen);
+
+/* Closes the database. */
+void app_free(struct app *app);
+
+/* The database, opened (or reopened) as needed; NULL with app->db_err filled
+ * when it cannot be used. The app owns the result. */
+struct db *app_db(struct app *app);
+
+/* A read transaction, so the several queries of one answer see one snapshot.
+ * app_end_read ends it whatever happened. */
+int app_begin_read(struct db *db, char *err, size_t errlen);
+void app_end_read(struct db *db);
+
+#endif

@@ -1,0 +1,107 @@
+/* page_trigger: POST /simulate/trigger, the one request that writes. The
+ * rules (parsing, planning, the concurrency checks and the insert in one
+ * transaction) are the jobs module's; this page maps its answers to HTTP and
+ * keeps the process's read-write connection, which it opens on the first
+ * trigger (the API's other pages read through the app's read-only one). */
+#include "jobs.h"
+#include "jobview.h"
+#include "routes.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static struct db *writer_db; /* this process's read-write connection, or NULL */
+static dev_t writer_dev;     /* identity of the file it was opened on */
+static ino_t writer_ino;
+
+static void writer_close(void)
+{
+    db_close(writer_db);
+    writer_db = NULL;
+}
+
+/* The read-write connection, (re)opened when missing or when the database
+ * file was replaced since. NULL with err filled when it cannot be opened. */
+static struct db *writer(struct app *app, char *err, size_t errlen)
+{
+    static int registered;
+    struct stat sb;
+    if (stat(app->db_path, &sb) != 0) {
+        writer_close();
+        err_set(err, errlen, "database %s: %s", app->db_path, strerror(errno));
+        return NULL;
+    }
+    if (writer_db && (sb.st_dev != writer_dev || sb.st_ino != writer_ino))
+        writer_close();
+    if (!writer_db) {
+        if (db_open(app->db_path, DB_READWRITE, &writer_db, err, errlen) != 0)
+            return NULL;
+        writer_dev = sb.st_dev;
+        writer_ino = sb.st_ino;
+        if (!registered)
+            registered = atexit(writer_close) == 0;
+    }
+    return writer_db;
+}
+
+/* 200: the active job that already does what was asked, as its status view. */
+static int answer_running(struct db *db, const char *job_id, struct response *resp)
+{
+    json_object *job = NULL;
+    int found = -1;
+    if (app_begin_read(db, resp->err, sizeof(resp->err)) == 0)
+        found = jobview_build(db, job_id, JOBVIEW_SUMMARY, &job, resp->err, sizeof(resp->err));
+    app_end_read(db);
+    if (found <= 0) {
+        if (found == 0)
+            err_set(resp->err, sizeof(resp->err), "active job %s vanished", job_id);
+        return -1;
+    }
+    json_object_object_add(job, "message",
+                           json_object_new_string("Simulation already in progress"));
+    return http_json(resp, 200, job);
+}
+
+int page_trigger(struct request *req, struct response *resp, struct app *app)
+{
+    static const int status_of[] = {
+        [JOBS_ACCEPTED] = 202, [JOBS_UP_TO_DATE] = 200, [JOBS_CONFLICT] = 409};
+    struct jobs_request r;
+    struct jobs_answer a;
+    struct jobs_env env = {.configs_dir = app->configs_dir,
+                           .max_concurrent = jobs_max_concurrent()};
+    enum jobs_fail why = JOBS_FAIL_INTERNAL;
+    char msg[ERRBUF_SIZE];
+    struct db *db;
+    int rc;
+    date_today(env.today);
+    if (jobs_request_parse(req->body ? req->body : "", req->body_len, &r, &why, msg, sizeof(msg)) !=
+        0)
+        goto refused;
+    if (!(db = writer(app, resp->err, sizeof(resp->err)))) {
+        jobs_request_free(&r);
+        return -1;
+    }
+    rc = jobs_trigger(db, &r, &env, &a, &why, msg, sizeof(msg));
+    jobs_request_free(&r);
+    if (rc != 0)
+        goto refused;
+    if (a.outcome == JOBS_RUNNING) {
+        rc = answer_running(db, a.job_id, resp);
+    } else {
+        json_object *body = jobs_answer_json(&a);
+        rc = body ? http_json(resp, status_of[a.outcome], body)
+                  : err_set(resp->err, sizeof(resp->err), "out of memory");
+    }
+    jobs_answer_free(&a);
+    return rc;
+refused:
+    if (why == JOBS_FAIL_INTERNAL) {
+        err_set(resp->err, sizeof(resp->err), "trigger: %s", msg);
+        return -1;
+    }
+    http_error(resp, 400, why == JOBS_FAIL_DATE ? "invalid_date" : "invalid_request", "%s", msg);
+    return 0;
+}

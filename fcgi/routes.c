@@ -1,0 +1,216 @@
+/* routes: see routes.h. The table is the single place that says which
+ * endpoints exist and what input each accepts. */
+#include "routes.h"
+
+#include "dates.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+enum route_flags {
+    ROUTE_DB = 1,        /* needs the database; 503 while it is unavailable */
+    ROUTE_JSON_BODY = 2, /* a body, when sent, must be application/json */
+};
+
+struct param_spec {
+    const char *name;
+    bool (*valid)(const char *value);
+    const char *code; /* the error when invalid */
+    const char *message;
+};
+
+struct route {
+    const char *method;
+    const char *pattern;
+    route_handler handler;
+    unsigned flags;
+    const struct param_spec *const *params; /* NULL-terminated; the {param} too */
+};
+
+/* Every byte of s is in the set accepted by ok, and 1 <= length <= max. */
+static bool all_chars(const char *s, size_t max, bool (*ok)(char))
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (n >= max || !ok(s[n]))
+            return false;
+    return n > 0;
+}
+
+static bool alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static bool signature_char(char c)
+{
+    return alnum(c) || c == '.' || c == '_' || c == ':' || c == '-';
+}
+
+static bool job_id_char(char c)
+{
+    return alnum(c) || c == '-';
+}
+
+static bool valid_signature(const char *s)
+{
+    return all_chars(s, 64, signature_char);
+}
+
+static bool valid_job_id(const char *s)
+{
+    return all_chars(s, 64, job_id_char);
+}
+
+static bool valid_date(const char *s)
+{
+    return date_valid(s);
+}
+
+static bool valid_detail(const char *s)
+{
+    return strcmp(s, "minimal") == 0 || strcmp(s, "full") == 0;
+}
+
+static const struct param_spec p_date = {"date", valid_date, "invalid_date",
+                                         "Date must be in YYYY-MM-DD format"};
+static const struct param_spec p_model = {
+    "model", valid_signature, "invalid_request",
+    "model must be a model signature: 1-64 letters, digits or . _ : -"};
+static const struct param_spec p_job_id = {"job_id", valid_job_id, "invalid_request",
+                                           "job_id must be 1-64 letters, digits or -"};
+static const struct param_spec p_detail = {"detail", valid_detail, "invalid_request",
+                                           "detail must be minimal or full"};
+
+static const struct param_spec *const status_params[] = {&p_job_id, NULL};
+static const struct param_spec *const results_params[] = {&p_date, &p_model, &p_job_id,
+                                                          &p_detail, NULL};
+
+static const struct route routes[] = {
+    {"GET", "/health", page_health, 0, NULL},
+    {"GET", "/simulate/status/{job_id}", page_status, ROUTE_DB, status_params},
+    {"GET", "/simulate/current", page_current, ROUTE_DB, NULL},
+    {"GET", "/results", page_results, ROUTE_DB, results_params},
+    {"POST", "/simulate/trigger", page_trigger, ROUTE_DB | ROUTE_JSON_BODY, NULL},
+};
+
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+/* True when the request path matches pattern; *arg gets the segment matched
+ * by a {param}. */
+static bool path_match(const char *pattern, const struct request *req, const char **arg)
+{
+    const char *p = pattern + 1;
+    for (int i = 0; i < req->nseg; i++) {
+        size_t n = strcspn(p, "/");
+        if (*p == '{')
+            *arg = req->seg[i];
+        else if (strncmp(p, req->seg[i], n) != 0 || req->seg[i][n] != '\0')
+            return false;
+        p += n;
+        if (*p != '/')
+            return i == req->nseg - 1;
+        p++;
+    }
+    return false;
+}
+
+/* The spec named by the {name} segment of the route's pattern. */
+static const struct param_spec *path_spec(const struct route *r)
+{
+    const char *open = strchr(r->pattern, '{');
+    for (size_t i = 0; open && r->params && r->params[i]; i++) {
+        size_t n = strlen(r->params[i]->name);
+        if (strncmp(open + 1, r->params[i]->name, n) == 0 && open[n + 1] == '}')
+            return r->params[i];
+    }
+    return NULL;
+}
+
+/* 400 for a value that fails its spec, naming it. Returns -1. */
+static int invalid(struct response *resp, const struct param_spec *spec, const char *value)
+{
+    char echo[HTTP_ECHO_MAX + 4];
+    http_echo(value, echo);
+    json_object *e = http_error(resp, 400, spec->code, "%s", spec->message);
+    http_detail(e, "parameter", spec->name);
+    http_detail(e, "value", echo);
+    return -1;
+}
+
+/* Checks the {param} segment and every declared query parameter. */
+static int validate(const struct route *r, const struct request *req, struct response *resp)
+{
+    const struct param_spec *ps = path_spec(r);
+    if (ps && !ps->valid(req->path_arg))
+        return invalid(resp, ps, req->path_arg);
+    for (size_t i = 0; r->params && r->params[i]; i++) {
+        const struct param_spec *s = r->params[i];
+        int seen = 0;
+        for (int j = 0; j < req->nparams; j++) {
+            if (strcmp(req->params[j].name, s->name) != 0)
+                continue;
+            if (++seen > 1) {
+                http_error(resp, 400, "invalid_request", "Query parameter %s given more than once",
+                           s->name);
+                return -1;
+            }
+            if (!s->valid(req->params[j].value))
+                return invalid(resp, s, req->params[j].value);
+        }
+    }
+    return 0;
+}
+
+/* Finds the route for req. Returns it, or NULL with resp filled (404/405). */
+static const struct route *find_route(struct request *req, struct response *resp)
+{
+    char echo[HTTP_ECHO_MAX + 4];
+    for (size_t i = 0; i < NROUTES; i++) {
+        const char *arg = NULL;
+        if (!path_match(routes[i].pattern, req, &arg))
+            continue;
+        if (strcmp(routes[i].method, req->method) == 0) {
+            req->path_arg = arg;
+            return &routes[i];
+        }
+        size_t used = strlen(resp->allow);
+        snprintf(resp->allow + used, sizeof(resp->allow) - used, "%s%s", used ? ", " : "",
+                 routes[i].method);
+    }
+    if (resp->allow[0]) {
+        http_error(resp, 405, "method_not_allowed", "Method not allowed; use %s", resp->allow);
+        return NULL;
+    }
+    http_echo(req->raw_path, echo);
+    http_detail(http_error(resp, 404, "not_found", "Not found"), "path", echo);
+    return NULL;
+}
+
+int routes_dispatch(struct request *req, struct response *resp, struct app *app)
+{
+    const struct route *r = find_route(req, resp);
+    if (!r)
+        return 0;
+    if ((r->flags & ROUTE_JSON_BODY) && req->body && !http_is_json(req)) {
+        http_error(resp, 415, "unsupported_media_type", "Content-Type must be application/json");
+        return 0;
+    }
+    if (validate(r, req, resp) != 0)
+        return 0;
+    if ((r->flags & ROUTE_DB) && !app_db(app)) {
+        http_detail(http_error(resp, 503, "unavailable", "Database unavailable"), "reason",
+                    app->db_err);
+        return 0;
+    }
+    if (r->handler(req, resp, app) != 0) {
+        char echo[HTTP_ECHO_MAX + 4];
+        http_echo(req->raw_path, echo);
+        fprintf(stderr, "trader-api[%d]: %s %s: %s\n", (int)getpid(), req->method, echo,
+                resp->err);
+        http_error(resp, 500, "internal", "Internal server error");
+    }
+    return 0;
+}

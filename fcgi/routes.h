@@ -1,0 +1,29 @@
+/* routes: the API's route table and the dispatcher that applies it. Each
+ * route is data: method, path pattern (literal segments and at most one
+ * {param} segment), handler, flags and the query parameters it declares with
+ * their validators. Everything the table says is checked before a handler
+ * runs: unknown path (404), wrong method (405 with Allow), a JSON body where
+ * one is accepted (415), every declared parameter's syntax (400), the
+ * database (503). Unknown query parameters are ignored. */
+#ifndef TRADER_ROUTES_H
+#define TRADER_ROUTES_H
+
+#include "app.h"
+#include "http.h"
+
+/* A handler fills resp and returns 0, or returns -1 with resp->err saying
+ * why (the dispatcher logs it and answers 500). */
+typedef int (*route_handler)(struct request *req, struct response *resp, struct app *app);
+
+/* The pages (one file each). Adding an endpoint = a handler declared here and
+ * one line in the table of routes.c. */
+int page_health(struct request *req, struct response *resp, struct app *app);
+int page_status(struct request *req, struct response *resp, struct app *app);
+int page_current(struct request *req, struct response *resp, struct app *app);
+int page_results(struct request *req, struct response *resp, struct app *app);
+int page_trigger(struct request *req, struct response *resp, struct app *app);
+
+/* Answers req into resp. Returns 0 (resp is always filled). */
+int routes_dispatch(struct request *req, struct response *resp, struct app *app);
+
+#endif

@@ -1,0 +1,389 @@
+/* agentfiles: see agentfiles.h. position.jsonl is rebuilt by replaying each
+ * stored day's trades (at their stored fill prices) from the previous day's
+ * stored state, so the file holds one line per trade as AI-Trader writes it,
+ * and each day ends exactly on the state the database holds. */
+#include "agentfiles.h"
+
+#include "aitrader.h"
+#include "errbuf.h"
+#include "paths.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char SQL_DAYS[] =
+    "SELECT id, date, cash FROM positions WHERE model = ?1 ORDER BY date";
+static const char SQL_DAY_TRADES[] =
+    "SELECT action, symbol, amount, total FROM trades WHERE position_id = ?1 ORDER BY seq";
+static const char SQL_DAY_HOLDINGS[] =
+    "SELECT symbol, quantity FROM holdings WHERE position_id = ?1";
+static const char SQL_DAY_ID[] = "SELECT id FROM positions WHERE model = ?1 AND date = ?2";
+static const char SQL_DAY_MESSAGES[] =
+    "SELECT role, content, tool_name, tool_call_id, message_json FROM reasoning_logs"
+    " WHERE position_id = ?1 ORDER BY id";
+
+/* log_path made relative to home, normalized ("./a//b" -> "a/b", "." ->
+ * ""): 1 with rel, 0 when there is no log_path, -1 when it leaves home. */
+static int relative_base(const char *home, const char *log_path, char *rel, size_t n, char *err,
+                         size_t errlen)
+{
+    char rhome[PATH_MAX], buf[PATH_MAX];
+    const char *p = log_path;
+    size_t len = 0;
+    if (!log_path || !*log_path)
+        return 0;
+    if (log_path[0] == '/') {
+        size_t hl;
+        if (!realpath(home, rhome))
+            return err_set(err, errlen, "data directory %.200s: %s", home, strerror(errno));
+        hl = strlen(rhome);
+        if (strncmp(log_path, rhome, hl) != 0 || (log_path[hl] != '/' && log_path[hl] != '\0'))
+            return err_set(err, errlen, "log_path %.200s is outside the data directory",
+                           log_path);
+        p = log_path + hl;
+    }
+    if (strlen(p) >= sizeof(buf))
+        return err_set(err, errlen, "log_path too long");
+    memcpy(buf, p, strlen(p) + 1);
+    rel[0] = '\0';
+    for (char *save = NULL, *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+        if (strcmp(c, ".") == 0)
+            continue;
+        if (strcmp(c, "..") == 0)
+            return err_set(err, errlen, "log_path %.200s may not contain \"..\"", log_path);
+        int w = snprintf(rel + len, n - len, "%s%s", len ? "/" : "", c);
+        if (w < 0 || (size_t)w >= n - len)
+            return err_set(err, errlen, "log_path too long");
+        len += (size_t)w;
+    }
+    return 1;
+}
+
+/* The directory files are written under (home/rel) and rel itself. */
+static int bases(const char *home, const struct config *cfg, const char *signature, char *dir,
+                 size_t dirlen, char *rel, size_t rellen, char *err, size_t errlen)
+{
+    int f = relative_base(home, cfg->log_path, rel, rellen, err, errlen);
+    if (f <= 0)
+        return f;
+    if (!aitrader_signature_valid(signature))
+        return err_set(err, errlen, "signature %.64s cannot name a directory", signature);
+    int w = *rel ? snprintf(dir, dirlen, "%s/%s", home, rel) : snprintf(dir, dirlen, "%s", home);
+    if (w < 0 || (size_t)w >= dirlen)
+        return err_set(err, errlen, "log path too long");
+    return 1;
+}
+
+int agentfiles_log_file_path(const char *home, const struct config *cfg, const char *signature,
+                             const char *date, char *out, size_t outlen, char *err, size_t errlen)
+{
+    char dir[PATH_MAX], rel[PATH_MAX];
+    int f = bases(home, cfg, signature, dir, sizeof(dir), rel, sizeof(rel), err, errlen);
+    if (f <= 0)
+        return f;
+    if (aitrader_log_path(*rel ? rel : ".", signature, date, out, outlen, err, errlen) != 0)
+        return -1;
+    /* "./sig/..." reads better as "sig/...". */
+    if (!*rel)
+        memmove(out, out + 2, strlen(out + 2) + 1);
+    return 1;
+}
+
+/* mkdir -p of file's directory (existing ones are fine). */
+static int make_parents(const char *file, char *err, size_t errlen)
+{
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof(buf), "%s", file);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, PATHS_DIR_MODE) != 0 && errno != EEXIST)
+            return err_set(err, errlen, "cannot create %.200s: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    return 0;
+}
+
+/* A file being rewritten: lines go to path.tmp, renamed over path at the
+ * end, so readers and crashes only ever see a whole file. */
+struct rewrite {
+    char path[PATH_MAX], tmp[PATH_MAX + 8];
+    FILE *f;
+};
+
+static int rewrite_open(struct rewrite *w, const char *path, char *err, size_t errlen)
+{
+    snprintf(w->path, sizeof(w->path), "%s", path);
+    snprintf(w->tmp, sizeof(w->tmp), "%s.tmp", path);
+    if (make_parents(path, err, errlen) != 0)
+        return -1;
+    if (!(w->f = fopen(w->tmp, "we")))
+        return err_set(err, errlen, "cannot write %.200s: %s", w->tmp, strerror(errno));
+    return 0;
+}
+
+/* Writes line (owned, freed here) and a newline. */
+static int rewrite_line(struct rewrite *w, char *line, char *err, size_t errlen)
+{
+    int bad = fputs(line, w->f) < 0 || fputc('\n', w->f) == EOF;
+    free(line);
+    return bad ? err_set(err, errlen, "cannot write %.200s: %s", w->tmp, strerror(errno)) : 0;
+}
+
+/* ok: rename into place; else drop the temp file. */
+static int rewrite_close(struct rewrite *w, int ok, char *err, size_t errlen)
+{
+    int bad = fflush(w->f) != 0 || fsync(fileno(w->f)) != 0;
+    bad |= fclose(w->f) != 0;
+    if (ok && !bad && rename(w->tmp, w->path) == 0)
+        return 0;
+    unlink(w->tmp);
+    return ok ? err_set(err, errlen, "cannot write %.200s: %s", w->path, strerror(errno)) : -1;
+}
+
+/* The stored state of position id into pf (cash given). */
+static int load_holdings(struct db *db, sqlite3_int64 id, money_t cash, struct portfolio *pf,
+                         char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_DAY_HOLDINGS, err, errlen);
+    int rc;
+    if (!st)
+        return -1;
+    portfolio_free(pf);
+    portfolio_init(pf, cash);
+    sqlite3_bind_int64(st, 1, id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (portfolio_set(pf, (const char *)sqlite3_column_text(st, 0),
+                          sqlite3_column_int64(st, 1)) != 0)
+            break;
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_error(db, "cannot read holdings", err, errlen);
+}
+
+struct day {
+    sqlite3_int64 id;
+    char date[DATE_BUF];
+    money_t cash;
+};
+
+/* All of the model's days, by date. *days is the caller's (free()). */
+static int load_days(struct db *db, const char *signature, struct day **days, size_t *n,
+                     char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_DAYS, err, errlen);
+    struct day *d = NULL;
+    size_t cap = 0;
+    int rc;
+    *n = 0;
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, signature, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            struct day *g = realloc(d, (cap = cap ? cap * 2 : 64) * sizeof(*g));
+            if (!g)
+                break;
+            d = g;
+        }
+        d[*n].id = sqlite3_column_int64(st, 0);
+        snprintf(d[*n].date, DATE_BUF, "%s", (const char *)sqlite3_column_text(st, 1));
+        d[*n].cash = sqlite3_column_int64(st, 2);
+        (*n)++;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        free(d);
+        return rc == SQLITE_ROW ? err_set(err, errlen, "out of memory")
+                                : db_error(db, "cannot read positions", err, errlen);
+    }
+    *days = d;
+    return 0;
+}
+
+/* Applies a stored trade to pf (its fill is already known to be valid). */
+static void apply(struct portfolio *pf, const char *action, const char *symbol, int64_t amount,
+                  money_t total)
+{
+    int buy = strcmp(action, "buy") == 0;
+    int64_t have = portfolio_shares(pf, symbol);
+    portfolio_set(pf, symbol, buy ? have + amount : have - amount);
+    pf->cash += buy ? -total : total;
+}
+
+/* One day's lines: a line per trade, or a no_trade line. */
+static int day_lines(struct db *db, struct rewrite *w, const struct day *d, long long *id,
+                     struct portfolio *pf, const char *const *syms, size_t nsyms, char *err,
+                     size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_DAY_TRADES, err, errlen);
+    char *line;
+    int rc, ntrades = 0;
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, d->id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct aitrader_action act = {(const char *)sqlite3_column_text(st, 0),
+                                      (const char *)sqlite3_column_text(st, 1),
+                                      sqlite3_column_int64(st, 2)};
+        apply(pf, act.action, act.symbol, act.amount, sqlite3_column_int64(st, 3));
+        ntrades++;
+        if (aitrader_position_line(d->date, ++*id, &act, pf, syms, nsyms, &line, err, errlen) != 0 ||
+            rewrite_line(w, line, err, errlen) != 0) {
+            sqlite3_reset(st);
+            return -1;
+        }
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return db_error(db, "cannot read trades", err, errlen);
+    /* The stored end-of-day state is authoritative. */
+    if (load_holdings(db, d->id, d->cash, pf, err, errlen) != 0)
+        return -1;
+    if (ntrades)
+        return 0;
+    struct aitrader_action none = {"no_trade", "", 0};
+    if (aitrader_position_line(d->date, ++*id, &none, pf, syms, nsyms, &line, err, errlen) != 0)
+        return -1;
+    return rewrite_line(w, line, err, errlen);
+}
+
+static int write_positions(struct db *db, const struct config *cfg, const char *dir,
+                           const char *signature, const char *const *syms, size_t nsyms,
+                           char *err, size_t errlen)
+{
+    char path[PATH_MAX], *line;
+    struct rewrite w;
+    struct portfolio pf;
+    struct day *days = NULL;
+    size_t n = 0;
+    long long id = 0;
+    int rc = -1;
+    if (aitrader_position_path(dir, signature, path, sizeof(path), err, errlen) != 0 ||
+        load_days(db, signature, &days, &n, err, errlen) != 0)
+        return -1;
+    if (rewrite_open(&w, path, err, errlen) != 0) {
+        free(days);
+        return -1;
+    }
+    portfolio_init(&pf, cfg->initial_cash);
+    if (aitrader_position_line(cfg->init_date, 0, NULL, &pf, syms, nsyms, &line, err, errlen) !=
+            0 ||
+        rewrite_line(&w, line, err, errlen) != 0)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        if (day_lines(db, &w, &days[i], &id, &pf, syms, nsyms, err, errlen) != 0)
+            goto out;
+    rc = 0;
+out:
+    portfolio_free(&pf);
+    free(days);
+    return rewrite_close(&w, rc == 0, err, errlen);
+}
+
+/* The message a reasoning_logs row stands for: its stored JSON, else
+ * {"role", "content"[, "name", "tool_call_id"]}. */
+static json_object *message_of(sqlite3_stmt *st)
+{
+    const char *js = (const char *)sqlite3_column_text(st, 4);
+    json_object *m = js ? json_tokener_parse(js) : NULL;
+    if (m)
+        return m;
+    const char *content = (const char *)sqlite3_column_text(st, 1);
+    const char *tool = (const char *)sqlite3_column_text(st, 2);
+    const char *call = (const char *)sqlite3_column_text(st, 3);
+    if (!(m = json_object_new_object()))
+        return NULL;
+    json_object_object_add(m, "role",
+                           json_object_new_string((const char *)sqlite3_column_text(st, 0)));
+    json_object_object_add(m, "content", content ? json_object_new_string(content) : NULL);
+    if (tool)
+        json_object_object_add(m, "name", json_object_new_string(tool));
+    if (call)
+        json_object_object_add(m, "tool_call_id", json_object_new_string(call));
+    return m;
+}
+
+/* The position id of (signature, date): 1 with *id, 0 when none. */
+static int day_id(struct db *db, const char *signature, const char *date, sqlite3_int64 *id,
+                  char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_DAY_ID, err, errlen);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, signature, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, date, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(db, "cannot read positions", err, errlen);
+    return rc == SQLITE_ROW;
+}
+
+static int write_log(struct db *db, const char *dir, const char *signature, const char *date,
+                     char *err, size_t errlen)
+{
+    char path[PATH_MAX], *line;
+    sqlite3_int64 id = 0;
+    struct rewrite w;
+    int rc = SQLITE_DONE, f = day_id(db, signature, date, &id, err, errlen);
+    if (f <= 0)
+        return f;
+    if (aitrader_log_path(dir, signature, date, path, sizeof(path), err, errlen) != 0 ||
+        rewrite_open(&w, path, err, errlen) != 0)
+        return -1;
+    sqlite3_stmt *st = db_stmt(db, SQL_DAY_MESSAGES, err, errlen);
+    if (!st)
+        return rewrite_close(&w, 0, err, errlen);
+    sqlite3_bind_int64(st, 1, id);
+    f = 0;
+    while (f == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_object *arr = json_object_new_array(), *m = message_of(st);
+        if (!arr || !m) {
+            json_object_put(arr);
+            json_object_put(m);
+            f = err_set(err, errlen, "out of memory");
+            break;
+        }
+        json_object_array_add(arr, m);
+        f = aitrader_log_line(signature, arr, &line, err, errlen);
+        json_object_put(arr);
+        if (f == 0)
+            f = rewrite_line(&w, line, err, errlen);
+    }
+    sqlite3_reset(st);
+    if (f == 0 && rc != SQLITE_DONE)
+        f = db_error(db, "cannot read the reasoning log", err, errlen);
+    return rewrite_close(&w, f == 0, err, errlen);
+}
+
+int agentfiles_write(struct db *db, const struct config *cfg, const char *home,
+                     const char *signature, const char *date, char *err, size_t errlen)
+{
+    char dir[PATH_MAX], rel[PATH_MAX];
+    const char **syms = NULL;
+    size_t nsyms = aitrader_symbols_count;
+    int f = bases(home, cfg, signature, dir, sizeof(dir), rel, sizeof(rel), err, errlen);
+    if (f <= 0)
+        return f;
+    if (!cfg->symbols_default) {
+        nsyms = cfg->nsymbols;
+        if (!(syms = calloc(nsyms ? nsyms : 1, sizeof(*syms))))
+            return err_set(err, errlen, "out of memory");
+        for (size_t i = 0; i < nsyms; i++)
+            syms[i] = cfg->symbols[i];
+    }
+    f = write_positions(db, cfg, dir, signature, syms ? syms : aitrader_symbols, nsyms, err,
+                        errlen);
+    if (f == 0)
+        f = write_log(db, dir, signature, date, err, errlen);
+    free(syms);
+    return f;
+}

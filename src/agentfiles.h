@@ -1,0 +1,32 @@
+/* agentfiles: a model's AI-Trader files, written after each committed
+ * model-day so tools built for AI-Trader can read our results:
+ *   <log_path>/<signature>/position/position.jsonl   (every day of the model)
+ *   <log_path>/<signature>/log/<date>/log.jsonl      (that day's messages)
+ * in the line formats of aitrader.h. The database is the source of truth:
+ * both files are regenerated from it into a temp file that is renamed over
+ * the old one, so a crash or a repeated write never leaves a torn or
+ * duplicated file. log_path comes from the config; a relative one is taken
+ * from the data directory and no log_path may lead outside it. */
+#ifndef TRADER_AGENTFILES_H
+#define TRADER_AGENTFILES_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "db.h"
+
+/* The day's log file as stored in positions.log_file_path (relative to the
+ * data directory, e.g. "agent_data/gpt-5/log/2025-01-15/log.jsonl").
+ * Returns 1 and fills out, 0 when the config writes no files (no log_path),
+ * -1 when log_path or the signature would leave the data directory. */
+int agentfiles_log_file_path(const char *home, const struct config *cfg, const char *signature,
+                             const char *date, char *out, size_t outlen, char *err, size_t errlen);
+
+/* Rewrites the model's position.jsonl from all its positions rows (any job,
+ * by date; cfg gives init_date, initial_cash and the symbol order) and the
+ * log.jsonl of date from that day's reasoning log. Returns 0 (also when the
+ * config writes no files) or -1. */
+int agentfiles_write(struct db *db, const struct config *cfg, const char *home,
+                     const char *signature, const char *date, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,502 @@
+/* config: see config.h. Every field is read through one of the typed getters
+ * below so that a missing, null or mistyped value gets the same kind of
+ * message naming its place in the file. Unknown keys are ignored: AI-Trader
+ * configs carry keys this service does not use. */
+#include "config.h"
+
+#include "errbuf.h"
+#include "jsontext.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const builtin_strategies[] = {"equal_weight", "momentum"};
+#define NSTRATEGIES (sizeof(builtin_strategies) / sizeof(builtin_strategies[0]))
+
+#define CONFIG_TEXT_MAX 4096 /* longest accepted string value (URLs, paths, names) */
+
+bool config_signature_valid(const char *s)
+{
+    size_t n = 0;
+    if (!s)
+        return false;
+    for (; s[n]; n++) {
+        char c = s[n];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return false;
+        if (n >= CONFIG_SIGNATURE_MAX - 1)
+            return false;
+    }
+    return n > 0;
+}
+
+const char *config_provider_name(enum config_provider p)
+{
+    switch (p) {
+    case CONFIG_PROVIDER_BUILTIN:
+        return "builtin";
+    case CONFIG_PROVIDER_MOCK:
+        return "mock";
+    case CONFIG_PROVIDER_OPENAI:
+        break;
+    }
+    return "openai";
+}
+
+/* --- typed getters: 1 = found (out set), 0 = absent or null, -1 = bad ----- */
+
+static json_object *member(json_object *obj, const char *key)
+{
+    json_object *v = NULL;
+    if (!json_object_object_get_ex(obj, key, &v))
+        return NULL;
+    return v; /* NULL for a JSON null as well */
+}
+
+static int get_object(json_object *obj, const char *key, json_object **out, char *err,
+                      size_t errlen)
+{
+    json_object *v = member(obj, key);
+    if (!v)
+        return 0;
+    if (!json_object_is_type(v, json_type_object))
+        return err_set(err, errlen, "%s must be an object", key);
+    *out = v;
+    return 1;
+}
+
+static int get_string(json_object *obj, const char *where, const char *key, const char **out,
+                      char *err, size_t errlen)
+{
+    json_object *v = member(obj, key);
+    if (!v)
+        return 0;
+    if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0 ||
+        json_object_get_string_len(v) > CONFIG_TEXT_MAX)
+        return err_set(err, errlen, "%s%s%s must be a non-empty string of at most %d bytes", where,
+                       *where ? "." : "", key, CONFIG_TEXT_MAX);
+    *out = json_object_get_string(v);
+    return 1;
+}
+
+static int get_bool(json_object *obj, const char *where, const char *key, bool *out, char *err,
+                    size_t errlen)
+{
+    json_object *v = member(obj, key);
+    if (!v)
+        return 0;
+    if (!json_object_is_type(v, json_type_boolean))
+        return err_set(err, errlen, "%s.%s must be true or false", where, key);
+    *out = json_object_get_boolean(v);
+    return 1;
+}
+
+static int get_number(json_object *obj, const char *where, const char *key, double lo, double hi,
+                      double *out, char *err, size_t errlen)
+{
+    json_object *v = member(obj, key);
+    if (!v)
+        return 0;
+    double d = json_object_get_double(v);
+    if ((!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int)) ||
+        !isfinite(d) || d < lo || d > hi)
+        return err_set(err, errlen, "%s.%s must be a number between %g and %g", where, key, lo, hi);
+    *out = d;
+    return 1;
+}
+
+static int get_int(json_object *obj, const char *where, const char *key, int lo, int hi, int *out,
+                   char *err, size_t errlen)
+{
+    json_object *v = member(obj, key);
+    if (!v)
+        return 0;
+    /* 30.0 is accepted as 30: AI-Trader files are written by Python. */
+    double d = json_object_get_double(v);
+    if ((!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int)) ||
+        !isfinite(d) || d != floor(d) || d < lo || d > hi)
+        return err_set(err, errlen, "%s.%s must be an integer between %d and %d", where, key, lo,
+                       hi);
+    *out = (int)d;
+    return 1;
+}
+
+/* A copy of s (NULL stays NULL) into *out; -1 when out of memory. */
+static int dup_into(char **out, const char *s, char *err, size_t errlen)
+{
+    if (!s)
+        return 0;
+    *out = strdup(s);
+    return *out ? 0 : err_set(err, errlen, "out of memory");
+}
+
+/* --- sections ------------------------------------------------------------- */
+
+static int parse_dates(json_object *root, struct config *c, char *err, size_t errlen)
+{
+    json_object *dr = NULL;
+    const char *s = NULL;
+    int rc = get_object(root, "date_range", &dr, err, errlen);
+    if (rc < 0)
+        return -1;
+    if (rc == 0)
+        return err_set(err, errlen, "date_range.init_date is required");
+    rc = get_string(dr, "date_range", "init_date", &s, err, errlen);
+    if (rc < 0)
+        return -1;
+    if (rc == 0 || !date_valid(s))
+        return err_set(err, errlen, "date_range.init_date must be a date in YYYY-MM-DD format");
+    memcpy(c->init_date, s, DATE_BUF);
+    rc = get_string(dr, "date_range", "end_date", &s, err, errlen);
+    if (rc < 0)
+        return -1;
+    if (rc == 1) {
+        if (!date_valid(s))
+            return err_set(err, errlen, "date_range.end_date must be a date in YYYY-MM-DD format");
+        if (strcmp(s, c->init_date) < 0)
+            return err_set(err, errlen, "date_range.end_date is before init_date");
+        memcpy(c->end_date, s, DATE_BUF);
+    }
+    return 0;
+}
+
+static int parse_agent_config(json_object *root, struct config *c, char *err, size_t errlen)
+{
+    json_object *ac = NULL;
+    double cash = 10000.0;
+    const char *w = "agent_config";
+    if (get_object(root, w, &ac, err, errlen) < 0)
+        return -1;
+    if (ac && (get_int(ac, w, "max_steps", 1, 1000, &c->max_steps, err, errlen) < 0 ||
+               get_int(ac, w, "max_retries", 0, 100, &c->max_retries, err, errlen) < 0 ||
+               get_number(ac, w, "base_delay", 0.0, 600.0, &c->base_delay, err, errlen) < 0 ||
+               get_number(ac, w, "initial_cash", 0.01, 1e12, &cash, err, errlen) < 0))
+        return -1;
+    if (money_from_double(cash, &c->initial_cash) != 0)
+        return err_set(err, errlen, "agent_config.initial_cash is out of range");
+    return 0;
+}
+
+static int parse_symbols(json_object *root, struct config *c, char *err, size_t errlen)
+{
+    json_object *arr = member(root, "stock_symbols");
+    size_t n;
+    c->symbols_default = arr == NULL;
+    if (!arr) {
+        n = universe_nasdaq100_count;
+    } else {
+        if (!json_object_is_type(arr, json_type_array))
+            return err_set(err, errlen, "stock_symbols must be an array of ticker symbols");
+        n = json_object_array_length(arr);
+        if (n == 0 || n > CONFIG_SYMBOLS_MAX)
+            return err_set(err, errlen, "stock_symbols must list 1 to %d symbols",
+                           CONFIG_SYMBOLS_MAX);
+    }
+    c->symbols = calloc(n, sizeof(*c->symbols));
+    if (!c->symbols)
+        return err_set(err, errlen, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const char *sym = arr ? NULL : universe_nasdaq100[i];
+        if (arr) {
+            json_object *v = json_object_array_get_idx(arr, i);
+            sym = json_object_get_string(v);
+            if (!json_object_is_type(v, json_type_string) || !symbol_valid(sym))
+                return err_set(err, errlen,
+                               "stock_symbols[%zu] is not a ticker symbol (1-15 of A-Z 0-9 . -)",
+                               i);
+        }
+        if (strcmp(sym, UNIVERSE_BENCHMARK) == 0)
+            return err_set(err, errlen, "stock_symbols: %s is the benchmark and is not tradable",
+                           UNIVERSE_BENCHMARK);
+        for (size_t j = 0; j < c->nsymbols; j++)
+            if (strcmp(c->symbols[j], sym) == 0)
+                return err_set(err, errlen, "stock_symbols: %s is listed twice", sym);
+        snprintf(c->symbols[c->nsymbols++], SYMBOL_MAX, "%s", sym);
+    }
+    return 0;
+}
+
+static int parse_provider(json_object *m, const char *w, struct config_model *cm, char *err,
+                          size_t errlen)
+{
+    const char *s = NULL;
+    int rc = get_string(m, w, "provider", &s, err, errlen);
+    if (rc < 0)
+        return -1;
+    if (rc == 0 || strcmp(s, "openai") == 0)
+        cm->provider = CONFIG_PROVIDER_OPENAI;
+    else if (strcmp(s, "builtin") == 0)
+        cm->provider = CONFIG_PROVIDER_BUILTIN;
+    else if (strcmp(s, "mock") == 0)
+        cm->provider = CONFIG_PROVIDER_MOCK;
+    else
+        return err_set(err, errlen, "%s.provider must be \"openai\", \"builtin\" or \"mock\"", w);
+
+    s = NULL;
+    if (get_string(m, w, "strategy", &s, err, errlen) < 0)
+        return -1;
+    if (cm->provider == CONFIG_PROVIDER_BUILTIN) {
+        for (size_t i = 0; s && i < NSTRATEGIES; i++)
+            if (strcmp(s, builtin_strategies[i]) == 0)
+                return dup_into(&cm->strategy, s, err, errlen);
+        return err_set(err, errlen, "%s.strategy must be \"equal_weight\" or \"momentum\"", w);
+    }
+    if (s)
+        return err_set(err, errlen, "%s.strategy is only meaningful with provider \"builtin\"", w);
+    return 0;
+}
+
+/* Base URL and key of an openai model: the config's, else the environment's. */
+static int parse_endpoint(json_object *m, const char *w, struct config_model *cm, char *err,
+                          size_t errlen)
+{
+    const char *url = NULL, *key = NULL;
+    if (get_string(m, w, "openai_base_url", &url, err, errlen) < 0 ||
+        get_string(m, w, "openai_api_key", &key, err, errlen) < 0)
+        return -1;
+    if (cm->provider != CONFIG_PROVIDER_OPENAI)
+        return 0;
+    if (!cm->basemodel)
+        return err_set(err, errlen, "%s.basemodel is required for an openai model", w);
+    if (!url)
+        url = getenv(CONFIG_ENV_API_BASE);
+    if (!url || !*url)
+        url = CONFIG_DEFAULT_OPENAI_BASE;
+    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+        return err_set(err, errlen, "%s.openai_base_url must be an http:// or https:// URL", w);
+    if (!key)
+        key = getenv(CONFIG_ENV_API_KEY);
+    if (key && !*key)
+        key = NULL;
+    if (dup_into(&cm->base_url, url, err, errlen) != 0 ||
+        dup_into(&cm->api_key, key, err, errlen) != 0)
+        return -1;
+    return 0;
+}
+
+static int parse_model(json_object *m, size_t idx, struct config *c, char *err, size_t errlen)
+{
+    char w[32];
+    const char *sig = NULL, *name = NULL, *base = NULL;
+    struct config_model *cm = &c->models[idx];
+    snprintf(w, sizeof(w), "models[%zu]", idx);
+    if (!json_object_is_type(m, json_type_object))
+        return err_set(err, errlen, "%s must be an object", w);
+    cm->enabled = true;
+    cm->timeout_seconds = CONFIG_DEFAULT_TIMEOUT;
+    int rc = get_string(m, w, "signature", &sig, err, errlen);
+    if (rc < 0)
+        return -1;
+    if (rc == 0 || !config_signature_valid(sig))
+        return err_set(err, errlen, "%s.signature must be 1-64 characters of A-Z a-z 0-9 . _ -", w);
+    if (config_find_model(c, sig))
+        return err_set(err, errlen, "%s.signature \"%s\" is used by an earlier model", w, sig);
+    if (get_string(m, w, "name", &name, err, errlen) < 0 ||
+        get_string(m, w, "basemodel", &base, err, errlen) < 0 ||
+        get_bool(m, w, "enabled", &cm->enabled, err, errlen) < 0 ||
+        get_number(m, w, "timeout_seconds", 0.001, 3600.0, &cm->timeout_seconds, err, errlen) < 0 ||
+        dup_into(&cm->name, name ? name : sig, err, errlen) != 0 ||
+        dup_into(&cm->basemodel, base, err, errlen) != 0 ||
+        parse_provider(m, w, cm, err, errlen) != 0 || parse_endpoint(m, w, cm, err, errlen) != 0)
+        return -1;
+    /* Last, so config_find_model above only sees earlier models. */
+    memcpy(cm->signature, sig, strlen(sig) + 1);
+    return 0;
+}
+
+static int parse_models(json_object *root, struct config *c, char *err, size_t errlen)
+{
+    json_object *arr = member(root, "models");
+    if (!arr || !json_object_is_type(arr, json_type_array) || json_object_array_length(arr) == 0 ||
+        json_object_array_length(arr) > CONFIG_MODELS_MAX)
+        return err_set(err, errlen, "models must be an array of 1 to %d model entries",
+                       CONFIG_MODELS_MAX);
+    size_t n = json_object_array_length(arr);
+    c->models = calloc(n, sizeof(*c->models));
+    if (!c->models)
+        return err_set(err, errlen, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        /* Counted before parsing so config_free releases a half-parsed entry. */
+        c->nmodels = i + 1;
+        if (parse_model(json_object_array_get_idx(arr, i), i, c, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int parse_root(json_object *root, struct config *c, char *err, size_t errlen)
+{
+    const char *agent = NULL, *log_path = NULL;
+    json_object *lc = NULL;
+    if (!json_object_is_type(root, json_type_object))
+        return err_set(err, errlen, "the config must be a JSON object");
+    c->max_steps = 30;
+    c->max_retries = 3;
+    c->base_delay = 1.0;
+    if (get_string(root, "", "agent_type", &agent, err, errlen) < 0 ||
+        dup_into(&c->agent_type, agent ? agent : "BaseAgent", err, errlen) != 0 ||
+        parse_dates(root, c, err, errlen) != 0 || parse_models(root, c, err, errlen) != 0 ||
+        parse_agent_config(root, c, err, errlen) != 0 || parse_symbols(root, c, err, errlen) != 0 ||
+        get_object(root, "log_config", &lc, err, errlen) < 0 ||
+        (lc && get_string(lc, "log_config", "log_path", &log_path, err, errlen) < 0) ||
+        dup_into(&c->log_path, log_path ? log_path : CONFIG_DEFAULT_LOG_PATH, err, errlen) != 0)
+        return -1;
+    return 0;
+}
+
+int config_parse(const char *text, size_t len, struct config *out, char *err, size_t errlen)
+{
+    struct config c = {0};
+    json_object *root = NULL;
+    char why[ERRBUF_SIZE];
+    int rc = -1;
+    if (len > CONFIG_FILE_MAX)
+        return err_set(err, errlen, "config is larger than %d bytes", CONFIG_FILE_MAX);
+    if (jsontext_parse(text, len, &root, why, sizeof(why)) != 0)
+        return err_set(err, errlen, "config is not valid JSON: %s", why);
+    if (parse_root(root, &c, err, errlen) != 0)
+        goto out;
+    c.text = strndup(text, len);
+    if (!c.text) {
+        err_set(err, errlen, "out of memory");
+        goto out;
+    }
+    *out = c;
+    memset(&c, 0, sizeof(c));
+    rc = 0;
+out:
+    config_free(&c);
+    json_object_put(root);
+    return rc;
+}
+
+int config_load(const char *path, struct config *out, char *err, size_t errlen)
+{
+    struct stat stt;
+    char *buf = NULL;
+    size_t got = 0;
+    int rc = -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return err_set(err, errlen, "cannot open config %s: %s", path, strerror(errno));
+    if (fstat(fd, &stt) != 0 || !S_ISREG(stt.st_mode)) {
+        err_set(err, errlen, "config %s is not a regular file", path);
+        goto out;
+    }
+    if (stt.st_size > CONFIG_FILE_MAX) {
+        err_set(err, errlen, "config %s is larger than %d bytes", path, CONFIG_FILE_MAX);
+        goto out;
+    }
+    /* One byte more than allowed, so a file that grew since fstat is noticed. */
+    buf = malloc(CONFIG_FILE_MAX + 1);
+    if (!buf) {
+        err_set(err, errlen, "out of memory");
+        goto out;
+    }
+    for (;;) {
+        ssize_t r = read(fd, buf + got, CONFIG_FILE_MAX + 1 - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            err_set(err, errlen, "cannot read config %s: %s", path, strerror(errno));
+            goto out;
+        }
+        if (r == 0 || (got += (size_t)r) > CONFIG_FILE_MAX)
+            break;
+    }
+    rc = config_parse(buf, got, out, err, errlen);
+out:
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+void config_free(struct config *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nmodels; i++) {
+        struct config_model *m = &c->models[i];
+        free(m->name);
+        free(m->basemodel);
+        free(m->strategy);
+        free(m->base_url);
+        if (m->api_key) /* wipe the secret before the memory is reused */
+            memset(m->api_key, 0, strlen(m->api_key));
+        free(m->api_key);
+    }
+    free(c->models);
+    free(c->agent_type);
+    free(c->log_path);
+    free(c->symbols);
+    free(c->text);
+    memset(c, 0, sizeof(*c));
+}
+
+const struct config_model *config_find_model(const struct config *c, const char *signature)
+{
+    for (size_t i = 0; i < c->nmodels; i++)
+        if (strcmp(c->models[i].signature, signature) == 0)
+            return &c->models[i];
+    return NULL;
+}
+
+/* The URL without "user:password@" and without a query or fragment, either
+ * of which may carry a credential. Caller frees. */
+static char *public_url(const char *url)
+{
+    const char *host = strstr(url, "://");
+    host = host ? host + 3 : url;
+    size_t authority = strcspn(host, "/?#");
+    const char *at = memchr(host, '@', authority);
+    size_t scheme = (size_t)(host - url);
+    const char *rest = at ? at + 1 : host;
+    size_t keep = strcspn(rest, "?#");
+    char *out = malloc(scheme + keep + 1);
+    if (!out)
+        return NULL;
+    memcpy(out, url, scheme);
+    memcpy(out + scheme, rest, keep);
+    out[scheme + keep] = '\0';
+    return out;
+}
+
+static json_object *string_or_null(const char *s)
+{
+    return s ? json_object_new_string(s) : NULL;
+}
+
+json_object *config_public_json(const struct config *c)
+{
+    json_object *arr = json_object_new_array();
+    for (size_t i = 0; arr && i < c->nmodels; i++) {
+        const struct config_model *m = &c->models[i];
+        json_object *o = json_object_new_object();
+        char *url = m->base_url ? public_url(m->base_url) : NULL;
+        if (!o || (m->base_url && !url) || json_object_array_add(arr, o) != 0) {
+            json_object_put(o);
+            free(url);
+            json_object_put(arr);
+            return NULL;
+        }
+        json_object_object_add(o, "signature", json_object_new_string(m->signature));
+        json_object_object_add(o, "name", json_object_new_string(m->name));
+        json_object_object_add(o, "basemodel", string_or_null(m->basemodel));
+        json_object_object_add(o, "provider",
+                               json_object_new_string(config_provider_name(m->provider)));
+        json_object_object_add(o, "strategy", string_or_null(m->strategy));
+        json_object_object_add(o, "endpoint", string_or_null(url));
+        json_object_object_add(o, "enabled", json_object_new_boolean(m->enabled));
+        free(url);
+    }
+    return arr;
+}

@@ -1,0 +1,94 @@
+/* config: the simulation config file. Owns parsing and validating AI-Trader's
+ * format as it is (agent_type, date_range, models, agent_config, log_config)
+ * plus this project's additive extensions: per model "provider" ("openai",
+ * "builtin" with a "strategy", or the scripted "mock"), "timeout_seconds", and
+ * a top-level "stock_symbols" list. Endpoint settings fall back to the
+ * environment (OPENAI_API_BASE, OPENAI_API_KEY); the config file wins. API
+ * keys are secrets: nothing in this module prints them, and config_public_json
+ * is the only view meant for output. */
+#ifndef TRADER_CONFIG_H
+#define TRADER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "dates.h"
+#include "money.h"
+#include "universe.h"
+
+#define CONFIG_FILE_MAX (1024 * 1024) /* bytes; a larger file is refused */
+#define CONFIG_SIGNATURE_MAX 65       /* [A-Za-z0-9._-]{1,64} + NUL */
+#define CONFIG_MODELS_MAX 64
+#define CONFIG_SYMBOLS_MAX 1000
+#define CONFIG_DEFAULT_OPENAI_BASE "https://api.openai.com/v1"
+#define CONFIG_DEFAULT_TIMEOUT 120.0 /* seconds per LLM request */
+#define CONFIG_DEFAULT_LOG_PATH "agent_data"
+#define CONFIG_ENV_API_BASE "OPENAI_API_BASE"
+#define CONFIG_ENV_API_KEY "OPENAI_API_KEY"
+
+enum config_provider {
+    CONFIG_PROVIDER_OPENAI,  /* an OpenAI-compatible chat-completions endpoint */
+    CONFIG_PROVIDER_BUILTIN, /* a deterministic strategy in the daemon, no network */
+    CONFIG_PROVIDER_MOCK,    /* the scripted offline agent, no network */
+};
+
+struct config_model {
+    char signature[CONFIG_SIGNATURE_MAX];
+    char *name;      /* defaults to the signature */
+    char *basemodel; /* required for openai; NULL when absent otherwise */
+    bool enabled;    /* defaults to true */
+    enum config_provider provider;
+    char *strategy; /* builtin: one of "equal_weight", "momentum"; else NULL */
+    char *base_url; /* openai: config, else $OPENAI_API_BASE, else the default; else NULL */
+    char *api_key;  /* openai: config, else $OPENAI_API_KEY, else NULL. Secret. */
+    double timeout_seconds;
+};
+
+struct config {
+    char *agent_type;            /* defaults to "BaseAgent" */
+    char init_date[DATE_BUF];    /* required; never traded */
+    char end_date[DATE_BUF];     /* "" when absent; informational (see README) */
+    struct config_model *models; /* in file order, signatures unique */
+    size_t nmodels;
+    int max_steps;               /* default 30 */
+    int max_retries;             /* default 3 */
+    double base_delay;           /* seconds, default 1.0 */
+    money_t initial_cash;        /* default 10000.0 */
+    char *log_path;              /* default "agent_data", relative to the data directory */
+    char (*symbols)[SYMBOL_MAX]; /* stock_symbols, or a copy of the default universe */
+    size_t nsymbols;
+    bool symbols_default; /* true when the config names no stock_symbols */
+    char *text;           /* the file as read (NUL-terminated): the snapshot a job keeps */
+};
+
+/* Reads and validates the file at path (a regular file of at most
+ * CONFIG_FILE_MAX bytes). On success *out is filled and owned by the caller,
+ * who releases it with config_free; on failure *out is untouched and err
+ * says what is wrong ("models[1].signature ..."). */
+int config_load(const char *path, struct config *out, char *err, size_t errlen);
+
+/* The same from text already in memory (a job's stored snapshot). */
+int config_parse(const char *text, size_t len, struct config *out, char *err, size_t errlen);
+
+/* Releases everything config_load/config_parse allocated; safe on a zeroed
+ * struct and idempotent. */
+void config_free(struct config *c);
+
+/* The model with this signature, or NULL. The config owns the result. */
+const struct config_model *config_find_model(const struct config *c, const char *signature);
+
+/* True for 1-64 characters of A-Z, a-z, 0-9, '.', '_', '-'. */
+bool config_signature_valid(const char *s);
+
+/* "openai", "builtin" or "mock". */
+const char *config_provider_name(enum config_provider p);
+
+/* What /health may show: an array of {signature, name, basemodel, provider,
+ * strategy, endpoint, enabled} with no key, the endpoint stripped of any
+ * user:password@ and query string (null for models that need no network).
+ * Caller owns the result (json_object_put); NULL when out of memory. */
+json_object *config_public_json(const struct config *c);
+
+#endif

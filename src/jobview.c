@@ -1,0 +1,192 @@
+/* jobview: see jobview.h. progress.pending counts the model-days not yet
+ * finished (pending or running), so completed + failed + pending always equals
+ * total_model_days; the running ones are also named by progress.current. */
+#include "jobview.h"
+
+#include "errbuf.h"
+
+#include <string.h>
+
+static const char SQL_JOB[] =
+    "SELECT job_id, status, date_range, models, created_at, started_at, updated_at,"
+    " completed_at, total_duration_seconds, error, warnings FROM jobs WHERE job_id = ?1";
+static const char SQL_LATEST[] =
+    "SELECT job_id FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT 1";
+static const char SQL_COUNTS[] =
+    "SELECT count(*), coalesce(sum(status = 'completed'), 0), coalesce(sum(status = 'failed'), 0)"
+    " FROM job_details WHERE job_id = ?1";
+static const char SQL_CURRENT[] = "SELECT date, model FROM job_details"
+                                  " WHERE job_id = ?1 AND status = 'running'"
+                                  " ORDER BY date, id LIMIT 1";
+static const char SQL_DETAILS[] =
+    "SELECT date, model, status, started_at, completed_at, duration_seconds, error"
+    " FROM job_details WHERE job_id = ?1 ORDER BY date, id";
+
+/* Column col as a JSON string, or null when NULL. */
+static json_object *col_string(sqlite3_stmt *st, int col)
+{
+    const char *s = (const char *)sqlite3_column_text(st, col);
+    return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *col_double(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL
+               ? NULL
+               : json_object_new_double(sqlite3_column_double(st, col));
+}
+
+/* Column col holding JSON text, parsed; fallback when NULL or unparsable. */
+static json_object *col_json(sqlite3_stmt *st, int col, json_object *(*fallback)(void))
+{
+    const char *s = (const char *)sqlite3_column_text(st, col);
+    json_object *o = s ? json_tokener_parse(s) : NULL;
+    return o ? o : fallback ? fallback() : NULL;
+}
+
+/* Prepares sql with job_id bound as ?1; NULL with err filled on failure. */
+static sqlite3_stmt *job_stmt(struct db *db, const char *sql, const char *job_id, char *err,
+                              size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, sql, err, errlen);
+    if (st && sqlite3_bind_text(st, 1, job_id, -1, SQLITE_STATIC) != SQLITE_OK) {
+        db_error(db, "bind", err, errlen);
+        return NULL;
+    }
+    return st;
+}
+
+/* Runs a one-row statement: 1 with a row, 0 without, -1 on error. */
+static int step_one(struct db *db, sqlite3_stmt *st, char *err, size_t errlen)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    return db_error(db, "query", err, errlen);
+}
+
+/* Adds progress.{total_model_days, completed, failed, pending, current}. */
+static int add_counts(struct db *db, const char *job_id, json_object *progress, char *err,
+                      size_t errlen)
+{
+    sqlite3_stmt *st = job_stmt(db, SQL_COUNTS, job_id, err, errlen);
+    int rc = -1;
+    if (!st || step_one(db, st, err, errlen) != 1)
+        goto out;
+    long long total = sqlite3_column_int64(st, 0), done = sqlite3_column_int64(st, 1),
+              failed = sqlite3_column_int64(st, 2);
+    sqlite3_reset(st);
+    json_object_object_add(progress, "total_model_days", json_object_new_int64(total));
+    json_object_object_add(progress, "completed", json_object_new_int64(done));
+    json_object_object_add(progress, "failed", json_object_new_int64(failed));
+    json_object_object_add(progress, "pending", json_object_new_int64(total - done - failed));
+
+    st = job_stmt(db, SQL_CURRENT, job_id, err, errlen);
+    int found = st ? step_one(db, st, err, errlen) : -1;
+    if (found < 0)
+        goto out;
+    json_object *cur = NULL;
+    if (found) {
+        cur = json_object_new_object();
+        json_object_object_add(cur, "date", col_string(st, 0));
+        json_object_object_add(cur, "model", col_string(st, 1));
+    }
+    json_object_object_add(progress, "current", cur);
+    rc = 0;
+out:
+    if (st)
+        sqlite3_reset(st);
+    return rc;
+}
+
+/* Adds progress.details: one entry per model-day, by date then creation. */
+static int add_details(struct db *db, const char *job_id, json_object *progress, char *err,
+                       size_t errlen)
+{
+    static const char *const keys[] = {"date",         "model",            "status", "started_at",
+                                       "completed_at", "duration_seconds", "error"};
+    sqlite3_stmt *st = job_stmt(db, SQL_DETAILS, job_id, err, errlen);
+    json_object *list = json_object_new_array();
+    int rc = -1, step;
+    if (!st)
+        goto out;
+    while ((step = step_one(db, st, err, errlen)) == 1) {
+        json_object *d = json_object_new_object();
+        for (int i = 0; i < 7; i++)
+            json_object_object_add(d, keys[i], i == 5 ? col_double(st, i) : col_string(st, i));
+        json_object_array_add(list, d);
+    }
+    if (step < 0)
+        goto out;
+    json_object_object_add(progress, "details", list);
+    list = NULL;
+    rc = 0;
+out:
+    if (st)
+        sqlite3_reset(st);
+    json_object_put(list);
+    return rc;
+}
+
+int jobview_build(struct db *db, const char *job_id, enum jobview_detail detail,
+                  json_object **out, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = job_stmt(db, SQL_JOB, job_id, err, errlen);
+    json_object *job = NULL, *progress = NULL;
+    int rc = -1, found;
+    if (!st || (found = step_one(db, st, err, errlen)) < 0)
+        goto out;
+    if (!found) {
+        rc = 0;
+        goto out;
+    }
+    job = json_object_new_object();
+    progress = json_object_new_object();
+    json_object_object_add(job, "job_id", col_string(st, 0));
+    json_object_object_add(job, "status", col_string(st, 1));
+    json_object_object_add(job, "date_range", col_json(st, 2, json_object_new_array));
+    json_object_object_add(job, "models", col_json(st, 3, json_object_new_array));
+    json_object_object_add(job, "progress", progress);
+    json_object_object_add(job, "created_at", col_string(st, 4));
+    json_object_object_add(job, "started_at", col_string(st, 5));
+    json_object_object_add(job, "updated_at", col_string(st, 6));
+    json_object_object_add(job, "completed_at", col_string(st, 7));
+    json_object_object_add(job, "total_duration_seconds", col_double(st, 8));
+    json_object_object_add(job, "error", col_string(st, 9));
+    json_object_object_add(job, "warnings", col_json(st, 10, json_object_new_array));
+    sqlite3_reset(st);
+    st = NULL;
+    if (add_counts(db, job_id, progress, err, errlen) != 0 ||
+        (detail == JOBVIEW_FULL && add_details(db, job_id, progress, err, errlen) != 0))
+        goto out;
+    *out = job;
+    job = NULL;
+    rc = 1;
+out:
+    if (st)
+        sqlite3_reset(st);
+    json_object_put(job);
+    return rc;
+}
+
+int jobview_latest(struct db *db, enum jobview_detail detail, json_object **out, char *err,
+                   size_t errlen)
+{
+    char job_id[256];
+    sqlite3_stmt *st = db_stmt(db, SQL_LATEST, err, errlen);
+    int found = st ? step_one(db, st, err, errlen) : -1;
+    if (found == 1) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        if (!id || strlen(id) >= sizeof(job_id))
+            found = err_set(err, errlen, "job id too long");
+        else
+            memcpy(job_id, id, strlen(id) + 1);
+    }
+    if (st)
+        sqlite3_reset(st);
+    if (found != 1)
+        return found;
+    return jobview_build(db, job_id, detail, out, err, errlen);
+}

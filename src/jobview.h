@@ -1,0 +1,29 @@
+/* jobview: the job document of the API (CONTRACT section 3) built from the
+ * tables jobs and job_details: identity, status, dates and models, progress
+ * counts, the running model-day, per-model-day details, timestamps, error and
+ * warnings. Read-only; it opens no transaction, so callers choose one (a read
+ * snapshot for GET, the write transaction of a trigger). */
+#ifndef TRADER_JOBVIEW_H
+#define TRADER_JOBVIEW_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "db.h"
+
+enum jobview_detail {
+    JOBVIEW_SUMMARY, /* progress counts and the running model-day */
+    JOBVIEW_FULL,    /* and every model-day in progress.details */
+};
+
+/* Builds the document of job_id. Returns 1 and sets *out (caller frees with
+ * json_object_put) when the job exists, 0 when it does not, -1 on error. */
+int jobview_build(struct db *db, const char *job_id, enum jobview_detail detail,
+                  json_object **out, char *err, size_t errlen);
+
+/* The same for the most recent job by created_at. */
+int jobview_latest(struct db *db, enum jobview_detail detail, json_object **out, char *err,
+                   size_t errlen);
+
+#endif

@@ -1,0 +1,16 @@
+/* jsontext: parsing a text that must be exactly one JSON value (a config
+ * file, a request body): nothing but blanks may follow it, a NUL byte inside
+ * is refused, and the error names what went wrong. */
+#ifndef TRADER_JSONTEXT_H
+#define TRADER_JSONTEXT_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+/* Parses len bytes of text. On success *out is the value (caller frees with
+ * json_object_put; a JSON null gives NULL); on failure err says why
+ * ("unexpected end of input", "unexpected text after the value", ...). */
+int jsontext_parse(const char *text, size_t len, json_object **out, char *err, size_t errlen);
+
+#endif

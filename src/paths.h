@@ -1,0 +1,46 @@
+/* paths: where the service's files live. The data directory ("home") holds the
+ * database and the run/ and log/ subdirectories; the configs directory holds
+ * the simulation configs a request may name, and paths_confine keeps such
+ * names inside it. Environment variables override the defaults so tests and
+ * the stack script can point every process at a scratch tree. */
+#ifndef TRADER_PATHS_H
+#define TRADER_PATHS_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#define PATHS_MAX PATH_MAX
+#define PATHS_DEFAULT_HOME "./data"
+#define PATHS_ENV_HOME "TRADER_DATA_DIR"
+#define PATHS_ENV_DB "TRADER_DB_PATH"
+#define PATHS_ENV_CONFIGS "TRADER_CONFIGS_DIR"
+#define PATHS_DIR_MODE 0750
+
+/* The data directory: flag (a --home argument) when non-NULL, else
+ * $TRADER_DATA_DIR when set and non-empty, else "./data". */
+int paths_home(const char *flag, char *out, size_t outlen, char *err, size_t errlen);
+
+/* The database file: $TRADER_DB_PATH when set and non-empty, else
+ * home/trader.db. */
+int paths_db(const char *home, char *out, size_t outlen, char *err, size_t errlen);
+
+/* The configs directory: $TRADER_CONFIGS_DIR when set and non-empty, else the
+ * installed TRADER_DATADIR/configs. */
+int paths_configs_dir(char *out, size_t outlen, char *err, size_t errlen);
+
+/* out = a "/" b, refusing results that do not fit. */
+int paths_join(const char *a, const char *b, char *out, size_t outlen, char *err, size_t errlen);
+
+/* Resolves path (relative to the parent of dir, e.g. "configs/x.json"; an
+ * absolute path as it is) through realpath and succeeds only when the file is
+ * inside realpath(dir), so neither "../" nor a symlink can escape. The error
+ * says "does not exist" for a missing file and "outside the configs
+ * directory" for an escape. out gets the resolved path. */
+int paths_confine(const char *dir, const char *path, char *out, size_t outlen, char *err,
+                  size_t errlen);
+
+/* Creates home (and missing parents) and its run/ and log/ subdirectories
+ * with mode 0750; existing directories are left as they are. */
+int paths_ensure_home(const char *home, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,43 @@
+/* worker: runs one claimed job to its end. Dates in order; on each date the
+ * pending model-days run in parallel on a bounded pool of threads, each with
+ * its own database connection, and the next date starts when all of them
+ * have finished. A model that fails on a date goes on with the next date
+ * from its last completed state (modelday.h loads it). At the end the job is
+ * finished by the contract's rule (jobs_finish): completed, partial or
+ * failed. */
+#ifndef TRADER_WORKER_H
+#define TRADER_WORKER_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "db.h"
+
+#define WORKER_DEFAULT_THREADS 4
+#define WORKER_MAX_THREADS 64
+#define WORKER_ENV_THREADS "TRADER_THREADS"
+
+struct worker_opts {
+    const char *db_path;      /* each pool thread opens its own connection */
+    const char *home;         /* the data directory (AI-Trader files) */
+    int threads;              /* pool size, 1..WORKER_MAX_THREADS */
+    const atomic_int *cancel; /* optional: nonzero stops at the next safe point */
+};
+
+/* The pool size: flag (a --threads argument) when non-NULL, else
+ * $TRADER_THREADS when set, else WORKER_DEFAULT_THREADS. Returns 0, or -1
+ * when the value is not an integer in 1..WORKER_MAX_THREADS. */
+int worker_threads(const char *flag, int *out, char *err, size_t errlen);
+
+enum worker_result {
+    WORKER_FINISHED,  /* the job has its final status */
+    WORKER_ABANDONED, /* cancelled: the job stays running, to be recovered */
+};
+
+/* Runs job_id, already claimed (running), using db (the caller's connection)
+ * for the job's own state. Returns 0 with *res, or -1 (err) when the job
+ * could not be read or finished. */
+int worker_run_job(const struct worker_opts *o, struct db *db, const char *job_id,
+                   enum worker_result *res, char *err, size_t errlen);
+
+#endif

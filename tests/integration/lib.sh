@@ -1,0 +1,228 @@
+# Sourced by the integration tests (bash). Provides TAP output, a whole
+# stack (scripts/stack) in a temporary data directory on a free loopback port,
+# stopped on exit, an HTTP client over curl and JSON checks via python3.
+#
+# Environment: TOP_SRCDIR and TOP_BUILDDIR (set by `make check`; the tests
+# run in a VPATH build); TRADER_TEST_KEEP=1 keeps the temporary directory.
+
+set -u
+TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+TOP_BUILDDIR=${TOP_BUILDDIR:-$TOP_SRCDIR}
+TRADERCTL=$TOP_BUILDDIR/daemon/traderctl
+STACK=$TOP_SRCDIR/scripts/stack
+export TRADER_BUILDDIR=$TOP_BUILDDIR TRADER_CONFIGS_DIR=$TOP_SRCDIR/configs
+unset TRADER_DATA_DIR TRADER_DB_PATH TRADER_BINDIR API_HOST API_PORT
+
+# --- TAP ---------------------------------------------------------------------
+_tap_n=0
+_tap_failed=0
+
+diag() {
+  printf '# %s\n' "$@"
+}
+
+# ok STATUS DESCRIPTION: passes when STATUS is 0.
+ok() {
+  _tap_n=$((_tap_n + 1))
+  if [ "$1" -eq 0 ]; then
+    echo "ok $_tap_n - $2"
+  else
+    echo "not ok $_tap_n - $2"
+    _tap_failed=$((_tap_failed + 1))
+  fi
+  return "$1"
+}
+
+# is GOT WANT DESCRIPTION
+is() {
+  [ "$1" = "$2" ]
+  ok $? "$3" || diag "got:  '$1'" "want: '$2'"
+}
+
+# like GOT ERE DESCRIPTION
+like() {
+  [[ "$1" =~ $2 ]]
+  ok $? "$3" || diag "got:  '$1'" "want: /$2/"
+}
+
+skip() {
+  _tap_n=$((_tap_n + 1))
+  echo "ok $_tap_n # SKIP $1"
+}
+
+# skip_all REASON: the whole file is skipped.
+skip_all() {
+  echo "1..0 # SKIP $1"
+  exit 0
+}
+
+# bail REASON: a setup failure; the rest cannot run.
+bail() {
+  echo "Bail out! $1"
+  exit 1
+}
+
+done_testing() {
+  echo "1..$_tap_n"
+  [ "$_tap_failed" -eq 0 ]
+}
+
+# --- the stack -----------------------------------------------------------------
+T_DIR=$(mktemp -d /tmp/trader-itest-XXXXXX) || bail "mktemp failed"
+T_HOME=$T_DIR/home
+T_PORT=
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+_cleanup() {
+  [ -n "$T_PORT" ] && "$STACK" down --home "$T_HOME" >/dev/null 2>&1
+  if [ "${TRADER_TEST_KEEP:-0}" = 1 ]; then
+    echo "# kept $T_DIR" >&2
+  else
+    rm -rf "$T_DIR"
+  fi
+}
+trap _cleanup EXIT
+
+# stack_up [ARGS...]: the whole stack in T_HOME on a free port, 2 workers.
+stack_up() {
+  [ -x "$TRADERCTL" ] || bail "traderctl not built: $TRADERCTL"
+  [ -x "$TOP_BUILDDIR/fcgi/trader-api" ] || bail "trader-api not built"
+  T_PORT=$(free_port)
+  BASE=http://127.0.0.1:$T_PORT
+  "$STACK" up --home "$T_HOME" --port "$T_PORT" --workers 2 "$@" >"$T_DIR/stack-up.out" 2>&1 ||
+    { sed 's/^/# /' "$T_DIR/stack-up.out"; bail "scripts/stack up failed"; }
+}
+
+# api_pids: the pids of the trader-api processes the stack started.
+api_pids() {
+  tr '\n' ' ' <"$T_HOME/run/trader-api.pid"
+}
+
+# alive PID...: true when every pid still runs trader-api.
+alive() {
+  local pid exe
+  for pid in "$@"; do
+    exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+    [ "${exe##*/}" = trader-api ] || return 1
+  done
+}
+
+ctl() {
+  "$TRADERCTL" --home "$T_HOME" "$@"
+}
+
+# --- HTTP ----------------------------------------------------------------------
+# http METHOD PATH [BODY [CONTENT_TYPE]]: sets STATUS; the body is in
+# $T_DIR/body and the headers in $T_DIR/headers. BODY "@FILE" sends a file.
+http() {
+  local method=$1 path=$2 args=()
+  if [ $# -ge 3 ]; then
+    args=(-H "Content-Type: ${4:-application/json}" --data-binary "$3")
+  fi
+  STATUS=$(curl -s --path-as-is -o "$T_DIR/body" -D "$T_DIR/headers" -w '%{http_code}' \
+    -X "$method" "${args[@]}" "$BASE$path") || STATUS=000
+}
+
+body() {
+  cat "$T_DIR/body"
+}
+
+# header NAME: the value of a response header (first one).
+header() {
+  sed -n "s/^$1: *\\(.*\\)\\r\$/\\1/Ip" "$T_DIR/headers" | head -1
+}
+
+# jget EXPR: evaluates the Python expression EXPR with j = the JSON body;
+# strings print as they are, anything else as compact JSON. Prints
+# "<invalid json>" when the body is not JSON.
+jget() {
+  python3 - "$1" "$T_DIR/body" <<'EOF'
+import json, sys
+try:
+    j = json.load(open(sys.argv[2]))
+except ValueError:
+    print("<invalid json>")
+    sys.exit(0)
+try:
+    v = eval(sys.argv[1], {"j": j})
+except (KeyError, IndexError, TypeError) as e:
+    print("<missing: %r>" % (e,))
+    sys.exit(0)
+print(v if isinstance(v, str) else json.dumps(v, separators=(",", ":")))
+EOF
+}
+
+# expect_error STATUS CODE DESCRIPTION: the last answer is that JSON error.
+expect_error() {
+  is "$STATUS" "$1" "$3: HTTP $1"
+  is "$(jget 'j["error"]')" "$2" "$3: error $2"
+  like "$(jget 'type(j["message"]).__name__')" '^str$' "$3: has a message"
+}
+
+# db_digest: a digest of the database's content but the daemon's heartbeat
+# row (traderd rewrites it all the time).
+db_digest() {
+  python3 - "$T_HOME/trader.db" <<'EOF'
+import hashlib, sqlite3, sys
+con = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+h = hashlib.sha256()
+for line in con.iterdump():
+    if not line.startswith('INSERT INTO "daemon"'):
+        h.update(line.encode())
+print(h.hexdigest())
+EOF
+}
+
+# --- fixtures --------------------------------------------------------------------
+# aitrader_fixture DIR D0 D1 D2: an AI-Trader agent_data directory with two
+# models. fx-a starts on D0, buys 10 AAPL and 2 MSFT on D1 (with a log) and
+# sells 4 AAPL on D2; fx-b starts on D0 and does nothing on D1. The CASH
+# values in the files are deliberately not the replayed ones (the importer
+# reports that as warnings and stores the replay).
+aitrader_fixture() {
+  local dir=$1 d0=$2 d1=$3 d2=$4
+  mkdir -p "$dir/fx-a/position" "$dir/fx-a/log/$d1" "$dir/fx-b/position"
+  cat >"$dir/fx-a/position/position.jsonl" <<EOF
+{"date": "$d0", "id": 0, "positions": {"AAPL": 0, "MSFT": 0, "CASH": 10000.0}}
+{"date": "$d1", "id": 1, "this_action": {"action": "buy", "symbol": "AAPL", "amount": 10}, "positions": {"AAPL": 10, "MSFT": 0, "CASH": 7000.0}}
+{"date": "$d1", "id": 2, "this_action": {"action": "buy", "symbol": "MSFT", "amount": 2}, "positions": {"AAPL": 10, "MSFT": 2, "CASH": 6000.0}}
+{"date": "$d2", "id": 3, "this_action": {"action": "sell", "symbol": "AAPL", "amount": 4}, "positions": {"AAPL": 6, "MSFT": 2, "CASH": 7000.0}}
+EOF
+  cat >"$dir/fx-a/log/$d1/log.jsonl" <<EOF
+{"signature": "fx-a", "new_messages": [{"role": "user", "content": "Please analyze and update today's ($d1) positions."}]}
+{"signature": "fx-a", "new_messages": [{"role": "assistant", "content": "Buying AAPL and MSFT. <FINISH_SIGNAL>"}]}
+EOF
+  cat >"$dir/fx-b/position/position.jsonl" <<EOF
+{"date": "$d0", "id": 0, "positions": {"AAPL": 0, "CASH": 10000.0}}
+{"date": "$d1", "id": 1, "this_action": {"action": "no_trade", "symbol": "", "amount": 0}, "positions": {"AAPL": 0, "CASH": 10000.0}}
+EOF
+}
+
+# expected_fx_a D0 D1 D2: what the contract's trading rules give for fx-a,
+# computed here from the stored price text with exact decimals: one line per
+# day "DATE CASH VALUE PROFIT" (shortest decimal text).
+expected_fx_a() {
+  python3 - "$T_HOME/trader.db" "$@" <<'EOF'
+import sqlite3, sys
+from decimal import Decimal
+db, d0, d1, d2 = sys.argv[1:]
+con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+def px(col, sym, d):
+    return Decimal(con.execute("SELECT %s FROM prices WHERE symbol=? AND date=?" % col,
+                               (sym, d)).fetchone()[0])
+def text(x):
+    s = format(x.normalize(), "f")
+    return s if "." in s else s + ".0"
+cash = Decimal("10000")
+prev = cash
+cash -= 10 * px("open", "AAPL", d1) + 2 * px("open", "MSFT", d1)
+v1 = cash + 10 * px("close", "AAPL", d1) + 2 * px("close", "MSFT", d1)
+print(d1, text(cash), text(v1), text(v1 - prev))
+cash += 4 * px("open", "AAPL", d2)
+v2 = cash + 6 * px("close", "AAPL", d2) + 2 * px("close", "MSFT", d2)
+print(d2, text(cash), text(v2), text(v2 - v1))
+EOF
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# scripts/stack itself: up is idempotent, status reports each part with its
+# pids, a taken port stops `up` before anything starts, everything written
+# goes under the data directory, and `down` stops only the processes it
+# started (checking each pid still runs its program) and waits for them.
+. "$(dirname "$0")/lib.sh"
+
+mkdir -p "$T_DIR/cwd"
+cd "$T_DIR/cwd" || bail "cd"
+stack_up
+PIDS=$(api_pids)
+NGINX=$(cat "$T_HOME/run/nginx.pid")
+
+"$STACK" status --home "$T_HOME" >"$T_DIR/status.out"
+ok $? "status: exit 0 while running"
+like "$(grep '^trader-api' "$T_DIR/status.out")" "running +pid ${PIDS% }\$" "  lists the trader-api pids"
+like "$(grep '^nginx' "$T_DIR/status.out")" "running +pid $NGINX\$" "  lists nginx's pid"
+is "$(wc -w <<<"$PIDS")" 2 "--workers 2 started two processes"
+
+"$STACK" up --home "$T_HOME" --port "$T_PORT" --workers 2 >/dev/null 2>&1
+ok $? "up again: exit 0"
+is "$(api_pids)" "$PIDS" "  same trader-api processes"
+is "$(cat "$T_HOME/run/nginx.pid")" "$NGINX" "  same nginx"
+is "$(pgrep -c -f "nginx -p $T_HOME/nginx")" 1 "  one nginx master for this home"
+
+http GET /simulate/current
+is "$STATUS" 404 "the API answers through nginx"
+is "$(stat -c %a "$T_HOME/run")" 700 "run/ is private (0700)"
+is "$(stat -c %a "$T_HOME/run/trader-api.sock")" 600 "the socket is 0600"
+is "$(ls -A "$T_DIR/cwd")" "" "nothing written to the working directory"
+FILES=$(sed -nE 's/^ *(pid|error_log|access_log|[a-z_]+_temp_path|alias|server unix:) *([^ ;]+).*/\2/p' \
+  "$T_HOME/nginx/nginx.conf")
+is "$(wc -l <<<"$FILES")" 10 "nginx.conf names 10 files and directories"
+is "$(grep -v "^$T_HOME/" <<<"$FILES")" "" "  all under the data directory"
+[ -f "$T_HOME/log/nginx-access.log" ] && [ -f "$T_HOME/log/nginx-error.log" ]
+ok $? "nginx logs under log/"
+
+# A second stack on the same port: refused before anything starts.
+OTHER=$T_DIR/other
+"$STACK" up --home "$OTHER" --port "$T_PORT" >"$T_DIR/other.out" 2>&1
+is "$?" 1 "up on a taken port: exit 1"
+like "$(cat "$T_DIR/other.out")" "port $T_PORT .* already in use" "  says so"
+is "$(ls "$OTHER/run" 2>/dev/null)" "" "  started nothing"
+"$STACK" status --home "$OTHER" >/dev/null 2>&1
+is "$?" 3 "  status of that home: exit 3 (stopped)"
+
+# down never kills a process it did not start, even with its pid in a file.
+sleep 600 &
+STRANGER=$!
+mkdir -p "$OTHER/run"
+echo "$STRANGER" >"$OTHER/run/trader-api.pid"
+echo "$STRANGER" >"$OTHER/run/nginx.pid"
+"$STACK" down --home "$OTHER" >/dev/null 2>&1
+ok $? "down with foreign pids in the pid files: exit 0"
+kill -0 "$STRANGER" 2>/dev/null
+ok $? "  the foreign process is alive"
+[ ! -f "$OTHER/run/trader-api.pid" ]
+ok $? "  the stale pid file is removed"
+kill "$STRANGER"
+wait "$STRANGER" 2>/dev/null
+
+"$STACK" down --home "$T_HOME" >"$T_DIR/down.out" 2>&1
+ok $? "down: exit 0"
+! alive $PIDS 2>/dev/null && [ -z "$(for p in $PIDS $NGINX; do readlink "/proc/$p/exe"; done 2>/dev/null)" ]
+ok $? "  every process it started is gone"
+[ ! -e "$T_HOME/run/trader-api.pid" ] && [ ! -e "$T_HOME/run/nginx.pid" ] &&
+  [ ! -e "$T_HOME/run/trader-api.sock" ]
+ok $? "  pid files and socket removed"
+"$STACK" status --home "$T_HOME" >"$T_DIR/status.out"
+is "$?" 3 "  status: exit 3"
+! grep -q running "$T_DIR/status.out"
+ok $? "  no part running"
+"$STACK" down --home "$T_HOME" >/dev/null 2>&1
+ok $? "down again: exit 0"
+
+# Up again in the same home: the database and port are reused.
+"$STACK" up --home "$T_HOME" --port "$T_PORT" --workers 3 >/dev/null 2>&1
+ok $? "up again after down"
+is "$(wc -w <<<"$(api_pids)")" 3 "  --workers 3"
+http GET /simulate/current
+is "$STATUS" 404 "  answering"
+
+"$STACK" up --home "$T_DIR/bad" --port 70000 >/dev/null 2>&1
+is "$?" 1 "an invalid port is refused"
+"$STACK" frobnicate >/dev/null 2>&1
+is "$?" 2 "an unknown command is a usage error"
+
+done_testing

@@ -1,0 +1,126 @@
+/* simfixture: what the simulation unit tests (tools, strategy, modelday,
+ * worker) share: a real database file in a fresh temp directory, rows
+ * inserted by plain SQL, one-value queries and removal of the directory. */
+#ifndef TRADER_SIMFIXTURE_H
+#define TRADER_SIMFIXTURE_H
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "db.h"
+
+struct fixture {
+    char dir[64];
+    char db_path[128];
+    struct db *db;
+};
+
+/* A temp dir with a migrated database; returns 0 or -1. */
+static inline int fx_open(struct fixture *fx)
+{
+    char err[512];
+    snprintf(fx->dir, sizeof(fx->dir), "/tmp/trader-test-sim-XXXXXX");
+    if (!mkdtemp(fx->dir))
+        return -1;
+    snprintf(fx->db_path, sizeof(fx->db_path), "%s/trader.db", fx->dir);
+    if (db_open(fx->db_path, DB_READWRITE, &fx->db, err, sizeof(err)) != 0 ||
+        db_migrate(fx->db, err, sizeof(err)) != 0) {
+        fprintf(stderr, "fixture: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static inline int fx_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static inline void fx_close(struct fixture *fx)
+{
+    db_close(fx->db);
+    fx->db = NULL;
+    nftw(fx->dir, fx_rm, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static inline int fx_exec(struct db *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        fprintf(stderr, "fixture SQL failed: %s\n", msg ? msg : "?");
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* One bar with the given open and close texts (high/low/volume derived). */
+static inline int fx_bar(struct db *db, const char *symbol, const char *date, const char *open,
+                         const char *close)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+    if (sqlite3_prepare_v2(db->h,
+                           "INSERT INTO prices(symbol,date,open,high,low,close,volume,"
+                           "open_micro,close_micro) VALUES(?1,?2,?3,'999.0','0.5',?4,'1234',"
+                           "CAST(round(?3*1000000) AS INTEGER),"
+                           "CAST(round(?4*1000000) AS INTEGER))",
+                           -1, &st, NULL) != SQLITE_OK)
+        goto out;
+    sqlite3_bind_text(st, 1, symbol, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, date, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, open, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, close, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+out:
+    if (rc)
+        fprintf(stderr, "fixture bar failed: %s\n", sqlite3_errmsg(db->h));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static inline long long fx_int(struct db *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    long long v = -1;
+    if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* The first column of the first row as text into buf ("" when none). */
+static inline const char *fx_text(struct db *db, const char *sql, char *buf, size_t n)
+{
+    sqlite3_stmt *st;
+    buf[0] = '\0';
+    if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return buf;
+}
+
+/* The member key of a JSON text as text ("" when absent; the JSON text of
+ * non-strings). Uses a static buffer: one value at a time. */
+static inline const char *fx_json_get(const char *json, const char *key)
+{
+    static char buf[1024];
+    json_object *o = json ? json_tokener_parse(json) : NULL, *v;
+    buf[0] = '\0';
+    if (o && json_object_object_get_ex(o, key, &v))
+        snprintf(buf, sizeof(buf), "%s", v ? json_object_get_string(v) : "null");
+    json_object_put(o);
+    return buf;
+}
+
+#endif

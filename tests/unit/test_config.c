@@ -1,0 +1,306 @@
+/* Unit tests for config: the shipped default config, AI-Trader's format as it
+ * is, defaults, environment fallbacks, every validation rule, file limits and
+ * the public view that must never show a key. Fixtures are files written to a
+ * temp directory. */
+#include "config.h"
+#include "simfixture.h"
+#include "tap.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static char dir[64];
+
+/* Writes text to dir/name and returns the path (static buffer). */
+static const char *fixture(const char *name, const char *text)
+{
+    static char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+    return path;
+}
+
+/* Loads text as a config and expects failure with err containing want. */
+static void refused(const char *text, const char *want, const char *name)
+{
+    struct config c = {0};
+    char err[512] = "";
+    int rc = config_load(fixture("bad.json", text), &c, err, sizeof(err));
+    if (!ok(rc == -1 && strstr(err, want), "refused: %s", name))
+        printf("#   rc %d, err \"%s\", want \"%s\"\n", rc, err, want);
+    config_free(&c);
+}
+
+#define HEAD "{\"date_range\":{\"init_date\":\"2025-01-02\"},"
+#define MOCK "{\"signature\":\"m\",\"provider\":\"mock\"}"
+
+/* A config whose one model has a signature of n 'a's (static buffer). */
+static const char *long_signature(size_t n)
+{
+    static char text[256];
+    char sig[80];
+    memset(sig, 'a', n);
+    sig[n] = '\0';
+    snprintf(text, sizeof(text), HEAD "\"models\":[{\"signature\":\"%s\",\"provider\":\"mock\"}]}",
+             sig);
+    return text;
+}
+
+static void test_default_config(void)
+{
+    char path[512], err[512] = "";
+    struct config c = {0};
+    const char *top = getenv("TOP_SRCDIR");
+    snprintf(path, sizeof(path), "%s/configs/default_config.json", top ? top : "../..");
+    ok(config_load(path, &c, err, sizeof(err)) == 0, "the shipped default config loads: %s", err);
+    is_str(c.init_date, "2025-01-02", "init_date");
+    is_int(c.nmodels, 3, "three models");
+    const struct config_model *ew = config_find_model(&c, "equal-weight");
+    const struct config_model *mo = config_find_model(&c, "momentum");
+    const struct config_model *mk = config_find_model(&c, "mock-agent");
+    ok(ew && ew->provider == CONFIG_PROVIDER_BUILTIN && strcmp(ew->strategy, "equal_weight") == 0,
+       "equal-weight is the builtin equal_weight strategy");
+    ok(mo && mo->provider == CONFIG_PROVIDER_BUILTIN && strcmp(mo->strategy, "momentum") == 0,
+       "momentum is the builtin momentum strategy");
+    ok(mk && mk->provider == CONFIG_PROVIDER_MOCK && mk->enabled, "mock-agent is the mock");
+    ok(ew && !ew->base_url && !ew->api_key, "a builtin model has no endpoint and no key");
+    is_int(c.max_steps, 30, "max_steps");
+    is_int(c.max_retries, 3, "max_retries");
+    ok(c.base_delay == 1.0, "base_delay");
+    is_int(c.initial_cash, 10000 * MONEY_SCALE, "initial_cash 10000.0 exactly");
+    is_str(c.log_path, "agent_data", "log_path");
+    ok(c.symbols_default && c.nsymbols == universe_nasdaq100_count, "default universe");
+    ok(c.text && strstr(c.text, "\"mock-agent\""), "the text snapshot is kept");
+    config_free(&c);
+}
+
+static void test_aitrader_format(void)
+{
+    struct config c = {0};
+    char err[512] = "";
+    setenv(CONFIG_ENV_API_BASE, "https://env.example/v1", 1);
+    setenv(CONFIG_ENV_API_KEY, "sk-from-env", 1);
+    const char *path = fixture(
+        "ai.json",
+        "{\"agent_type\": \"BaseAgent\",\n"
+        " \"date_range\": {\"init_date\": \"2025-10-01\", \"end_date\": \"2025-10-21\"},\n"
+        " \"models\": [\n"
+        "  {\"name\": \"claude-3.7-sonnet\", \"basemodel\": \"anthropic/claude-3.7-sonnet\",\n"
+        "   \"signature\": \"claude-3.7-sonnet\", \"enabled\": false},\n"
+        "  {\"name\": \"gpt-5\", \"basemodel\": \"openai/gpt-5\", \"signature\": \"gpt-5\",\n"
+        "   \"enabled\": true, \"openai_base_url\": \"https://u:p@api.example/v1?key=x\",\n"
+        "   \"openai_api_key\": \"sk-from-config\", \"timeout_seconds\": 30}],\n"
+        " \"agent_config\": {\"max_steps\": 30.0, \"max_retries\": 5, \"base_delay\": 0.5,\n"
+        "                  \"initial_cash\": 7441.199999999999},\n"
+        " \"log_config\": {\"log_path\": \"./data/agent_data\"},\n"
+        " \"unknown_key\": {\"ignored\": true}}\n");
+    ok(config_load(path, &c, err, sizeof(err)) == 0, "AI-Trader's format loads as is: %s", err);
+    is_str(c.agent_type, "BaseAgent", "agent_type");
+    is_str(c.end_date, "2025-10-21", "end_date");
+    is_int(c.nmodels, 2, "two models");
+    const struct config_model *cl = config_find_model(&c, "claude-3.7-sonnet");
+    const struct config_model *g = config_find_model(&c, "gpt-5");
+    ok(cl && !cl->enabled && cl->provider == CONFIG_PROVIDER_OPENAI, "disabled openai model");
+    is_str(cl ? cl->base_url : NULL, "https://env.example/v1", "base URL from the environment");
+    is_str(cl ? cl->api_key : NULL, "sk-from-env", "key from the environment");
+    is_str(g ? g->base_url : NULL, "https://u:p@api.example/v1?key=x", "the config's URL wins");
+    is_str(g ? g->api_key : NULL, "sk-from-config", "the config's key wins");
+    ok(g && g->timeout_seconds == 30.0, "timeout_seconds");
+    ok(cl && cl->timeout_seconds == CONFIG_DEFAULT_TIMEOUT, "default timeout");
+    is_int(c.max_steps, 30, "max_steps given as 30.0");
+    is_int(c.max_retries, 5, "max_retries");
+    ok(c.base_delay == 0.5, "base_delay");
+    is_int(c.initial_cash, 7441200000LL, "a float initial_cash rounds to the micro-unit");
+
+    json_object *pub = config_public_json(&c);
+    const char *txt = pub ? json_object_to_json_string(pub) : "";
+    ok(pub && json_object_array_length(pub) == 2, "public view lists both models");
+    ok(!strstr(txt, "sk-from"), "public view has no key");
+    ok(!strstr(txt, "u:p@") && !strstr(txt, "key=x"), "public view strips credentials: %s", txt);
+    ok(strstr(txt, "https:\\/\\/api.example\\/v1") != NULL, "public view keeps the endpoint");
+    json_object_put(pub);
+    config_free(&c);
+    config_free(&c);
+    ok(c.models == NULL && c.nmodels == 0, "config_free is idempotent");
+
+    unsetenv(CONFIG_ENV_API_BASE);
+    unsetenv(CONFIG_ENV_API_KEY);
+    ok(config_load(path, &c, err, sizeof(err)) == 0, "reload without the environment");
+    cl = config_find_model(&c, "claude-3.7-sonnet");
+    is_str(cl ? cl->base_url : NULL, CONFIG_DEFAULT_OPENAI_BASE, "default base URL");
+    ok(cl && cl->api_key == NULL, "no key anywhere: NULL");
+    config_free(&c);
+}
+
+static void test_defaults(void)
+{
+    struct config c = {0};
+    char err[512] = "";
+    ok(config_load(fixture("min.json", HEAD "\"models\":[" MOCK "]}"), &c, err, sizeof(err)) == 0,
+       "a minimal config: %s", err);
+    is_int(c.max_steps, 30, "default max_steps");
+    is_int(c.max_retries, 3, "default max_retries");
+    ok(c.base_delay == 1.0, "default base_delay");
+    is_int(c.initial_cash, 10000 * MONEY_SCALE, "default initial_cash");
+    is_str(c.log_path, CONFIG_DEFAULT_LOG_PATH, "default log_path");
+    is_str(c.agent_type, "BaseAgent", "default agent_type");
+    is_str(c.models[0].name, "m", "name defaults to the signature");
+    ok(c.models[0].enabled, "enabled by default");
+    is_str(c.end_date, "", "no end_date");
+    config_free(&c);
+
+    ok(config_load(fixture("sym.json", HEAD "\"models\":[" MOCK "],"
+                                            "\"stock_symbols\":[\"AAPL\",\"BRK.B\",\"MSFT\"]}"),
+                   &c, err, sizeof(err)) == 0,
+       "stock_symbols: %s", err);
+    ok(!c.symbols_default && c.nsymbols == 3 && strcmp(c.symbols[1], "BRK.B") == 0,
+       "stock_symbols kept in order");
+    config_free(&c);
+
+    ok(config_load(fixture("sig.json", long_signature(64)), &c, err, sizeof(err)) == 0,
+       "a 64-character signature is accepted");
+    config_free(&c);
+}
+
+/* Config texts that must be refused, and what the message must contain. */
+static const struct {
+    const char *text, *want, *name;
+} refusals[] = {
+    {"", "not valid JSON", "empty file"},
+    {"{\"a\":", "not valid JSON", "truncated JSON"},
+    {HEAD "\"models\":[" MOCK "]} x", "not valid JSON", "trailing text"},
+    {"[1,2]", "must be a JSON object", "not an object"},
+    {"{\"models\":[" MOCK "]}", "init_date is required", "no date_range"},
+    {"{\"date_range\":{\"init_date\":\"2025-02-30\"},\"models\":[" MOCK "]}", "init_date",
+     "impossible init_date"},
+    {"{\"date_range\":{\"init_date\":\"2025-01-02\",\"end_date\":\"2024-12-31\"},"
+     "\"models\":[" MOCK "]}",
+     "end_date is before init_date", "end before init"},
+    {"{\"date_range\":{\"init_date\":20250102},\"models\":[" MOCK "]}", "init_date",
+     "numeric init_date"},
+    {HEAD "\"models\":[]}", "models must be an array of 1 to", "no models"},
+    {HEAD "\"models\":{}}", "models must be an array", "models not an array"},
+    {HEAD "\"models\":[1]}", "models[0] must be an object", "model not an object"},
+    {HEAD "\"models\":[{\"provider\":\"mock\"}]}", "models[0].signature", "no signature"},
+    {HEAD "\"models\":[{\"signature\":\"a b\",\"provider\":\"mock\"}]}",
+     "models[0].signature must be", "space in signature"},
+    {HEAD "\"models\":[{\"signature\":\"../x\",\"provider\":\"mock\"}]}",
+     "models[0].signature must be", "slash in signature"},
+    {HEAD "\"models\":[" MOCK "," MOCK "]}", "models[1].signature \"m\" is used",
+     "duplicate signature"},
+    {HEAD "\"models\":[{\"signature\":\"m\",\"provider\":\"mock\",\"enabled\":1}]}",
+     "models[0].enabled must be true or false", "numeric enabled"},
+    {HEAD "\"models\":[{\"signature\":\"m\",\"provider\":\"claude\"}]}",
+     "models[0].provider must be", "unknown provider"},
+    {HEAD "\"models\":[{\"signature\":\"m\",\"provider\":\"builtin\"}]}",
+     "models[0].strategy must be", "builtin without strategy"},
+    {HEAD "\"models\":[{\"signature\":\"m\",\"provider\":\"builtin\","
+          "\"strategy\":\"yolo\"}]}",
+     "models[0].strategy must be", "unknown strategy"},
+    {HEAD "\"models\":[{\"signature\":\"m\",\"provider\":\"mock\","
+          "\"strategy\":\"momentum\"}]}",
+     "only meaningful with provider", "strategy on a mock"},
+    {HEAD "\"models\":[{\"signature\":\"m\"}]}", "models[0].basemodel is required",
+     "openai without basemodel"},
+    {HEAD "\"models\":[{\"signature\":\"m\",\"basemodel\":\"x\","
+          "\"openai_base_url\":\"ftp://h\",\"openai_api_key\":\"sk-secret\"}]}",
+     "openai_base_url must be an http", "non-HTTP base URL"},
+    {HEAD "\"models\":[{\"signature\":\"m\",\"provider\":\"mock\","
+          "\"timeout_seconds\":0}]}",
+     "timeout_seconds must be a number", "zero timeout"},
+    {HEAD "\"models\":[" MOCK "],\"agent_config\":{\"max_steps\":0}}",
+     "agent_config.max_steps must be an integer between 1 and 1000", "max_steps 0"},
+    {HEAD "\"models\":[" MOCK "],\"agent_config\":{\"max_steps\":2.5}}", "agent_config.max_steps",
+     "fractional max_steps"},
+    {HEAD "\"models\":[" MOCK "],\"agent_config\":{\"max_retries\":\"3\"}}",
+     "agent_config.max_retries", "string max_retries"},
+    {HEAD "\"models\":[" MOCK "],\"agent_config\":{\"base_delay\":-1}}", "agent_config.base_delay",
+     "negative base_delay"},
+    {HEAD "\"models\":[" MOCK "],\"agent_config\":{\"initial_cash\":0}}",
+     "agent_config.initial_cash", "zero initial_cash"},
+    {HEAD "\"models\":[" MOCK "],\"agent_config\":{\"initial_cash\":1e300}}",
+     "agent_config.initial_cash", "huge initial_cash"},
+    {HEAD "\"models\":[" MOCK "],\"agent_config\":[]}", "agent_config must be an object",
+     "agent_config not an object"},
+    {HEAD "\"models\":[" MOCK "],\"log_config\":{\"log_path\":\"\"}}",
+     "log_config.log_path must be a non-empty string", "empty log_path"},
+    {HEAD "\"models\":[" MOCK "],\"stock_symbols\":[\"QQQ\"]}", "benchmark", "QQQ is not tradable"},
+    {HEAD "\"models\":[" MOCK "],\"stock_symbols\":[\"AAPL\",\"AAPL\"]}", "listed twice",
+     "duplicate symbol"},
+    {HEAD "\"models\":[" MOCK "],\"stock_symbols\":[\"aapl\"]}", "stock_symbols[0] is not a ticker",
+     "lower-case symbol"},
+    {HEAD "\"models\":[" MOCK "],\"stock_symbols\":[]}", "stock_symbols must list",
+     "empty stock_symbols"},
+};
+
+static void test_refusals(void)
+{
+    for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
+        refused(refusals[i].text, refusals[i].want, refusals[i].name);
+    refused(long_signature(65), "models[0].signature must be", "65-character signature");
+
+    /* The key must not leak into any message. */
+    struct config c = {0};
+    char err[512] = "";
+    config_load(fixture("k.json", HEAD "\"models\":[{\"signature\":\"m\",\"basemodel\":\"x\","
+                                       "\"openai_api_key\":\"sk-secret\","
+                                       "\"openai_base_url\":\"gopher://x\"}]}"),
+                &c, err, sizeof(err));
+    ok(err[0] && !strstr(err, "sk-secret"), "an error message never contains the key: %s", err);
+}
+
+static void test_files(void)
+{
+    struct config c = {0};
+    char err[512] = "", path[256];
+    snprintf(path, sizeof(path), "%s/missing.json", dir);
+    ok(config_load(path, &c, err, sizeof(err)) == -1 && strstr(err, "cannot open"),
+       "missing file: %s", err);
+    ok(config_load(dir, &c, err, sizeof(err)) == -1 && strstr(err, "not a regular file"),
+       "a directory is refused: %s", err);
+
+    /* A config padded with blanks to exactly the limit loads; one byte more
+     * is refused. */
+    char *big = malloc(CONFIG_FILE_MAX + 2);
+    memset(big, ' ', CONFIG_FILE_MAX + 1);
+    const char *min = HEAD "\"models\":[" MOCK "]}";
+    memcpy(big, min, strlen(min));
+    big[CONFIG_FILE_MAX] = '\0';
+    ok(config_load(fixture("limit.json", big), &c, err, sizeof(err)) == 0,
+       "a file of exactly %d bytes loads: %s", CONFIG_FILE_MAX, err);
+    config_free(&c);
+    big[CONFIG_FILE_MAX] = ' ';
+    big[CONFIG_FILE_MAX + 1] = '\0';
+    ok(config_load(fixture("big.json", big), &c, err, sizeof(err)) == -1 &&
+           strstr(err, "larger than"),
+       "a larger file is refused: %s", err);
+    free(big);
+
+    const char nul[] = HEAD "\"models\":[" MOCK "]}\0";
+    ok(config_parse(nul, sizeof(nul), &c, err, sizeof(err)) == -1 && strstr(err, "NUL"),
+       "a NUL byte is refused");
+    ok(config_parse(nul, sizeof(nul) - 2, &c, err, sizeof(err)) == 0, "config_parse: %s", err);
+    config_free(&c);
+}
+
+int main(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/trader-test-config-XXXXXX");
+    if (!mkdtemp(dir))
+        return 1;
+    unsetenv(CONFIG_ENV_API_BASE);
+    unsetenv(CONFIG_ENV_API_KEY);
+    ok(config_signature_valid("gpt-4o_mini.v2"), "signature syntax");
+    ok(!config_signature_valid("") && !config_signature_valid("a/b"), "bad signatures");
+    test_default_config();
+    test_aitrader_format();
+    test_defaults();
+    test_refusals();
+    test_files();
+    nftw(dir, fx_rm, 16, FTW_DEPTH | FTW_PHYS);
+    return tap_done();
+}

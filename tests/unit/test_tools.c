@@ -1,0 +1,263 @@
+/* Unit tests for tools: get_price's look-ahead rules, buy and sell through
+ * every refusal with AI-Trader's wording and fields, the amount forms an LLM
+ * sends, the math tools, usage records and the internal-error path, against a
+ * real database with prices inserted by SQL. */
+#include "tools.h"
+
+#include "simfixture.h"
+#include "tap.h"
+
+static struct tools_ctx ctx;
+static char err[512];
+
+/* Calls tool name with args; returns the status, result text in *out (freed
+ * by the next call). */
+static int call(const char *name, const char *args, const char **out)
+{
+    static char *last;
+    free(last);
+    last = NULL;
+    int rc = tools_call(&ctx, name, args, &last, err, sizeof(err));
+    *out = last ? last : "";
+    return rc;
+}
+
+static int has(const char *s, const char *sub)
+{
+    return s && strstr(s, sub) != NULL;
+}
+
+static void test_get_price(void)
+{
+    const char *r;
+    is_int(call("get_price", "{\"symbol\":\"AAPL\",\"date\":\"2025-01-03\"}", &r), 0,
+           "get_price of an earlier day");
+    ok(has(r, "\"open\":\"101.5\"") && has(r, "\"close\":\"102.25\"") && has(r, "\"high\"") &&
+           has(r, "\"low\"") && has(r, "\"volume\":\"1234\""),
+       "an earlier day gives the whole bar: %s", r);
+    is_str(fx_json_get(r, "date"), "2025-01-03", "the date is echoed");
+
+    is_int(call("get_price", "{\"symbol\":\"AAPL\"}", &r), 0, "get_price defaults to today");
+    ok(has(r, "\"open\":\"103.0\"") && !has(r, "close") && !has(r, "high") && !has(r, "low") &&
+           !has(r, "volume") && !has(r, "104.5"),
+       "today gives only the open: %s", r);
+    is_int(call("get_price", "{\"symbol\":\"AAPL\",\"date\":\"2025-01-06\"}", &r), 0,
+           "today named explicitly");
+    ok(has(r, "\"open\":\"103.0\"") && !has(r, "close"), "still only the open: %s", r);
+
+    is_int(call("get_price", "{\"symbol\":\"AAPL\",\"date\":\"2025-01-07\"}", &r), 1,
+           "a later day is refused");
+    ok(has(fx_json_get(r, "error"), "future") && !has(r, "110.0") && !has(r, "111.0"),
+       "with a future message and no data: %s", r);
+    is_int(call("get_price", "{\"symbol\":\"AAPL\",\"date\":\"2030-01-01\"}", &r), 1,
+           "a far future date is refused");
+    is_int(call("get_price", "{\"symbol\":\"AAPL\",\"date\":\"2025-01-04\"}", &r), 1,
+           "a day without a bar");
+    is_str(fx_json_get(r, "error"),
+           "Data not found for date 2025-01-04. Please verify the date exists in data. Sample "
+           "available dates: ['2025-01-06', '2025-01-03', '2025-01-02']",
+           "AI-Trader's message, sampling only dates up to today");
+    is_int(call("get_price", "{\"symbol\":\"NOPE\",\"date\":\"2025-01-03\"}", &r), 1,
+           "an unknown symbol");
+    is_str(fx_json_get(r, "error"), "No records found for stock NOPE in local data",
+           "no records message");
+    is_str(fx_json_get(r, "symbol"), "NOPE", "symbol field");
+    is_int(call("get_price", "{\"symbol\":\"FUT\",\"date\":\"2025-01-06\"}", &r), 1,
+           "a symbol with only future bars");
+    is_str(fx_json_get(r, "error"), "No records found for stock FUT in local data",
+           "does not reveal that later bars exist");
+    is_int(call("get_price", "{\"symbol\":\"AAPL\",\"date\":\"2025-13-01\"}", &r), 1,
+           "an invalid date");
+    is_str(fx_json_get(r, "error"), "date must be in YYYY-MM-DD format", "invalid date message");
+    is_int(call("get_price", "{\"symbol\":\"AAPL\",\"date\":20250103}", &r), 1,
+           "a non-string date");
+    is_int(call("get_price", "{\"date\":\"2025-01-03\"}", &r), 1, "a missing symbol");
+    ok(has(fx_json_get(r, "error"), "Invalid symbol"), "invalid symbol message: %s", r);
+    is_int(call("get_price", "{\"symbol\":\"QQQ\",\"date\":\"2025-01-03\"}", &r), 0,
+           "the benchmark may be read");
+}
+
+static void test_trades(void)
+{
+    const char *r;
+    is_int(call("buy", "{\"symbol\":\"AAPL\",\"amount\":10}", &r), 0, "buy 10 AAPL");
+    is_str(r, "{\"AAPL\":10,\"CASH\":8970.0}", "answers with the new positions");
+    is_int(call("buy", "{\"symbol\":\"AAPL\",\"amount\":\"5\"}", &r), 0, "amount as digits");
+    is_int(call("buy", "{\"symbol\":\"AAPL\",\"amount\":2.0}", &r), 0, "amount as 2.0");
+    is_int(portfolio_shares(&ctx.pf, "AAPL"), 17, "17 shares held");
+    is_int(ctx.pf.cash, 8249000000LL, "cash 10000 - 17 x 103 exactly");
+
+    static const char *const bad_amounts[] = {
+        "2.5", "0", "-3", "\"abc\"", "\"\"", "\"1e3\"", "\"-2\"", "true", "null", "[1]", "{}",
+        "1e300", "\"9999999999999999999\""};
+    for (size_t i = 0; i < sizeof(bad_amounts) / sizeof(bad_amounts[0]); i++) {
+        char args[128];
+        snprintf(args, sizeof(args), "{\"symbol\":\"AAPL\",\"amount\":%s}", bad_amounts[i]);
+        is_int(call("buy", args, &r), 1, args);
+        is_str(fx_json_get(r, "error"),
+               "Amount must be a positive integer! This action will not be allowed.",
+               "bad amount message");
+    }
+    is_int(call("buy", "{\"symbol\":\"AAPL\"}", &r), 1, "a missing amount");
+    is_int(call("sell", "{\"symbol\":\"AAPL\",\"amount\":1.5}", &r), 1, "sell 1.5");
+    is_int(portfolio_shares(&ctx.pf, "AAPL"), 17, "refusals change nothing");
+
+    is_int(call("buy", "{\"symbol\":\"QQQ\",\"amount\":1}", &r), 1, "the benchmark");
+    is_str(fx_json_get(r, "error"), "Symbol QQQ not found! This action will not be allowed.",
+           "is not tradable");
+    is_str(fx_json_get(r, "symbol"), "QQQ", "symbol field");
+    is_str(fx_json_get(r, "date"), "2025-01-06", "date field");
+    is_int(call("buy", "{\"symbol\":\"ZZZZ\",\"amount\":1}", &r), 1, "outside the universe");
+    is_str(fx_json_get(r, "error"), "Symbol ZZZZ not found! This action will not be allowed.",
+           "not found");
+    is_int(call("buy", "{\"symbol\":\"NFLX\",\"amount\":1}", &r), 1, "no bar today");
+    is_str(fx_json_get(r, "error"), "Symbol NFLX not found! This action will not be allowed.",
+           "not found either");
+    is_int(call("buy", "{\"symbol\":\"aapl!\",\"amount\":1}", &r), 1, "a malformed symbol");
+    ok(has(fx_json_get(r, "error"), "Invalid symbol aapl!"), "invalid symbol: %s", r);
+    is_int(call("buy", "{\"symbol\":7,\"amount\":1}", &r), 1, "a non-string symbol");
+
+    is_int(call("buy", "{\"symbol\":\"MSFT\",\"amount\":100}", &r), 1, "more than the cash");
+    is_str(fx_json_get(r, "error"), "Insufficient cash! This action will not be allowed.",
+           "insufficient cash");
+    is_str(fx_json_get(r, "required_cash"), "20000.0", "required_cash");
+    is_str(fx_json_get(r, "cash_available"), "8249.0", "cash_available");
+    is_int(call("buy", "{\"symbol\":\"MSFT\",\"amount\":41}", &r), 0, "41 x 200 fits");
+    is_int(call("buy", "{\"symbol\":\"MSFT\",\"amount\":1}", &r), 1, "49 left: 200 does not fit");
+    is_int(call("buy", "{\"symbol\":\"AMZN\",\"amount\":1}", &r), 0,
+           "buying with exactly all the cash (49.0) is allowed");
+    is_int(ctx.pf.cash, 0, "cash is exactly zero");
+
+    is_int(call("sell", "{\"symbol\":\"NVDA\",\"amount\":1}", &r), 1, "selling what is not held");
+    is_str(fx_json_get(r, "error"), "No position for NVDA! This action will not be allowed.",
+           "no position");
+    is_int(call("sell", "{\"symbol\":\"AAPL\",\"amount\":18}", &r), 1, "selling too many");
+    is_str(fx_json_get(r, "error"), "Insufficient shares! This action will not be allowed.",
+           "insufficient shares");
+    is_str(fx_json_get(r, "have"), "17", "have");
+    is_str(fx_json_get(r, "want_to_sell"), "18", "want_to_sell");
+    is_int(call("sell", "{\"symbol\":\"AAPL\",\"amount\":17}", &r), 0, "sell everything");
+    is_str(r, "{\"AMZN\":1,\"MSFT\":41,\"CASH\":1751.0}", "the sold-out symbol is gone");
+    is_int(call("sell", "{\"symbol\":\"AAPL\",\"amount\":1}", &r), 1, "and cannot be sold again");
+
+    is_int(ctx.ntrades, 6, "six trades recorded");
+    ok(ctx.ntrades == 6 && ctx.trades[0].seq == 1 && strcmp(ctx.trades[0].action, "buy") == 0 &&
+           ctx.trades[0].amount == 10 && ctx.trades[0].price == 103000000 &&
+           ctx.trades[0].total == 1030000000 && ctx.trades[5].seq == 6 &&
+           strcmp(ctx.trades[5].action, "sell") == 0 && ctx.trades[5].amount == 17,
+       "trades keep order, price and total");
+}
+
+static void test_math_and_dispatch(void)
+{
+    const char *r;
+    is_int(call("add", "{\"a\":2,\"b\":3.5}", &r), 0, "add");
+    is_str(r, "5.5", "2 + 3.5");
+    is_int(call("multiply", "{\"a\":\"2.5\",\"b\":4}", &r), 0, "multiply with text");
+    is_str(r, "10.0", "2.5 x 4 as a float");
+    is_int(call("add", "{\"a\":\"x\",\"b\":1}", &r), 1, "add a non-number");
+    is_str(fx_json_get(r, "error"), "a and b must be numbers", "math error");
+    is_int(call("multiply", "{\"a\":1e308,\"b\":1e308}", &r), 1, "overflow");
+
+    is_int(call("rm_rf", "{}", &r), 1, "an unknown tool");
+    ok(has(fx_json_get(r, "error"), "Unknown tool rm_rf") && has(r, "get_price"),
+       "unknown tool message lists the tools: %s", r);
+    is_int(call(NULL, NULL, &r), 1, "no tool name");
+    is_int(call("buy", "[1,2]", &r), 1, "arguments not an object");
+    is_str(fx_json_get(r, "error"), "Invalid arguments: expected a JSON object",
+           "bad arguments message");
+    is_int(call("buy", "{\"symbol\":", &r), 1, "arguments not JSON");
+    is_int(call("add", "", &r), 1, "empty arguments are {} (then a and b are missing)");
+}
+
+static void test_stats_and_log(void)
+{
+    size_t buy = 0, gp = 0;
+    for (size_t i = 0; i < tools_count(); i++) {
+        if (strcmp(tools_name(i), "buy") == 0)
+            buy = i;
+        if (strcmp(tools_name(i), "get_price") == 0)
+            gp = i;
+    }
+    ok(tools_name(tools_count()) == NULL, "past the table is NULL");
+    is_int(ctx.stats[buy].calls, 28, "buy calls counted");
+    is_int(ctx.stats[buy].errors, 23, "buy refusals counted");
+    is_int(ctx.stats[gp].calls, 12, "get_price calls counted");
+    ok(ctx.stats[gp].total_ms >= 0.0, "durations recorded");
+
+    json_object *defs = tools_definitions();
+    ok(defs && json_object_array_length(defs) == tools_count(), "one definition per tool");
+    json_object *fn = NULL, *name = NULL;
+    ok(defs && json_object_object_get_ex(json_object_array_get_idx(defs, 1), "function", &fn) &&
+           json_object_object_get_ex(fn, "name", &name) &&
+           strcmp(json_object_get_string(name), tools_name(1)) == 0,
+       "definitions follow the table");
+    json_object_put(defs);
+
+    ok(tools_log(&ctx, "assistant", "thinking", NULL, NULL, "{\"role\":\"assistant\"}", err,
+                 sizeof(err)) == 0,
+       "log an assistant message");
+    ok(tools_log(&ctx, "robot", "x", NULL, NULL, NULL, err, sizeof(err)) == -1, "bad role refused");
+    ok(tools_log(&ctx, "tool", "x", "buy", "c1", "{oops", err, sizeof(err)) == -1,
+       "bad message JSON refused");
+    is_int(ctx.nmsgs, 1, "one message kept");
+    ok(tools_set_summary(&ctx, "held", err, sizeof(err)) == 0 && strcmp(ctx.summary, "held") == 0,
+       "summary set");
+}
+
+static void test_internal_error(struct db *db)
+{
+    const char *r;
+    fx_exec(db, "DROP TABLE prices");
+    is_int(call("get_price", "{\"symbol\":\"AAPL\",\"date\":\"2025-01-03\"}", &r), -1,
+           "a database failure is an internal error");
+    ok(has(fx_json_get(r, "error"), "Internal error") && err[0], "with an error answer: %s", err);
+}
+
+int main(void)
+{
+    struct fixture fx;
+    struct portfolio start;
+    if (fx_open(&fx) != 0)
+        return 1;
+    fx_bar(fx.db, "AAPL", "2025-01-02", "100.0", "101.0");
+    fx_bar(fx.db, "AAPL", "2025-01-03", "101.5", "102.25");
+    fx_bar(fx.db, "AAPL", "2025-01-06", "103.0", "104.5");
+    fx_bar(fx.db, "AAPL", "2025-01-07", "110.0", "111.0");
+    fx_bar(fx.db, "MSFT", "2025-01-06", "200.0", "201.0");
+    fx_bar(fx.db, "NVDA", "2025-01-06", "130.0", "131.0");
+    fx_bar(fx.db, "AMZN", "2025-01-06", "49.0", "50.0");
+    fx_bar(fx.db, "QQQ", "2025-01-03", "500.0", "501.0");
+    fx_bar(fx.db, "QQQ", "2025-01-06", "502.0", "503.0");
+    fx_bar(fx.db, "ZZZZ", "2025-01-06", "5.0", "5.0");
+    fx_bar(fx.db, "FUT", "2025-01-07", "5.0", "5.0");
+    fx_bar(fx.db, "NFLX", "2025-01-03", "900.0", "901.0");
+
+    portfolio_init(&start, 10000 * MONEY_SCALE);
+    ok(tools_ctx_init(&ctx, fx.db, "", "2025-01-06", &start, NULL, 0, err, sizeof(err)) == -1,
+       "an empty model is refused");
+    ok(tools_ctx_init(&ctx, fx.db, "m", "2025-02-30", &start, NULL, 0, err, sizeof(err)) == -1,
+       "an invalid date is refused");
+    ok(tools_ctx_init(&ctx, fx.db, "m", "2025-01-06", &start, NULL, 0, err, sizeof(err)) == 0,
+       "context for 2025-01-06");
+    test_get_price();
+    test_trades();
+    test_math_and_dispatch();
+    test_stats_and_log();
+    tools_ctx_free(&ctx);
+
+    /* A configured universe replaces the default one. */
+    static const char custom[][SYMBOL_MAX] = {"ZZZZ", "QQQ"};
+    const char *r;
+    tools_ctx_init(&ctx, fx.db, "m", "2025-01-06", &start, custom, 2, err, sizeof(err));
+    is_int(call("buy", "{\"symbol\":\"ZZZZ\",\"amount\":3}", &r), 0, "a configured symbol");
+    is_int(call("buy", "{\"symbol\":\"AAPL\",\"amount\":1}", &r), 1, "the default one is not");
+    is_int(call("buy", "{\"symbol\":\"QQQ\",\"amount\":1}", &r), 1, "QQQ never is");
+    test_internal_error(fx.db);
+    call("add", "{}", &r); /* frees the last answer */
+    tools_ctx_free(&ctx);
+    tools_ctx_free(&ctx);
+    portfolio_free(&start);
+    fx_close(&fx);
+    return tap_done();
+}
