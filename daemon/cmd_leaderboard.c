@@ -52,7 +52,7 @@ struct board {
 
 static double pct(money_t start, money_t final)
 {
-    return start > 0 ? ((double)final - (double)start) / (double)start * 100.0 : 0.0;
+    return start > 0 ? ((double) final - (double)start) / (double)start * 100.0 : 0.0;
 }
 
 static int by_return(const void *a, const void *b)
@@ -191,8 +191,7 @@ static void print_json(const struct board *b)
     for (size_t i = 0; i < b->nrows; i++)
         json_object_array_add(models, row_json(&b->rows[i], "model"));
     json_object_object_add(o, "models", models);
-    json_object_object_add(o, "benchmark",
-                           b->has_benchmark ? row_json(&b->bench, "symbol") : NULL);
+    json_object_object_add(o, "benchmark", b->has_benchmark ? row_json(&b->bench, "symbol") : NULL);
     printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
                                                          JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(o);
@@ -209,8 +208,8 @@ static void print_table(const struct board *b)
     char rank[24];
     printf("Leaderboard of job %s: %s .. %s, %lld trading days\n\n", b->job_id, b->first, b->last,
            b->ndays);
-    printf("%-5s %-24s %5s %14s %14s %11s\n", "rank", "model", "days", "start value",
-           "final value", "return");
+    printf("%-5s %-24s %5s %14s %14s %11s\n", "rank", "model", "days", "start value", "final value",
+           "return");
     for (size_t i = 0; i < b->nrows; i++) {
         snprintf(rank, sizeof(rank), "%zu", i + 1);
         print_row(rank, &b->rows[i], b->rows[i].model);

@@ -64,18 +64,20 @@ struct heart {
     char started_at[TIMESTAMP_BUF];
     char current_job[JOB_ID_BUF];
     int quit;
+    int dirty; /* current_job changed since the last write */
     pthread_mutex_t lock;
     pthread_cond_t wake;
 };
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: traderd [--home DIR] [--pidfile FILE] [--threads N] [--poll SECONDS]\n"
-               "               [--log-level LEVEL] [--once]\n"
-               "Runs simulation jobs from the database in DIR (default $%s or %s).\n"
-               "  --threads N   model-days run in parallel (default $%s or %d)\n"
-               "  --poll S      seconds between looks for new jobs (default %.1f)\n"
-               "  --once        run the pending jobs, then exit\n",
+    fprintf(f,
+            "usage: traderd [--home DIR] [--pidfile FILE] [--threads N] [--poll SECONDS]\n"
+            "               [--log-level LEVEL] [--once]\n"
+            "Runs simulation jobs from the database in DIR (default $%s or %s).\n"
+            "  --threads N   model-days run in parallel (default $%s or %d)\n"
+            "  --poll S      seconds between looks for new jobs (default %.1f)\n"
+            "  --once        run the pending jobs, then exit\n",
             PATHS_ENV_HOME, PATHS_DEFAULT_HOME, WORKER_ENV_THREADS, WORKER_DEFAULT_THREADS,
             DEFAULT_POLL_SECONDS);
 }
@@ -181,6 +183,7 @@ static void *heartbeat_thread(void *arg)
     char err[ERRBUF_SIZE];
     pthread_mutex_lock(&h->lock);
     while (!h->quit) {
+        h->dirty = 0;
         pthread_mutex_unlock(&h->lock);
         if (heartbeat_write(h, err, sizeof(err)) != 0)
             log_emit(LOG_LEVEL_WARNING, LOGGER, NULL, NULL, NULL, "%s", err);
@@ -188,7 +191,8 @@ static void *heartbeat_thread(void *arg)
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += HEARTBEAT_SECONDS;
         pthread_mutex_lock(&h->lock);
-        if (!h->quit)
+        /* A change made during the write is written at once, not lost. */
+        if (!h->quit && !h->dirty)
             pthread_cond_timedwait(&h->wake, &h->lock, &until);
     }
     pthread_mutex_unlock(&h->lock);
@@ -200,6 +204,7 @@ static void heart_job(struct heart *h, const char *job_id)
 {
     pthread_mutex_lock(&h->lock);
     snprintf(h->current_job, sizeof(h->current_job), "%s", job_id ? job_id : "");
+    h->dirty = 1;
     pthread_cond_signal(&h->wake);
     pthread_mutex_unlock(&h->lock);
 }
@@ -267,9 +272,9 @@ static int run(const struct opts *o)
     if (paths_home(o->home, home, sizeof(home), err, sizeof(err)) != 0 ||
         paths_ensure_home(home, err, sizeof(err)) != 0 ||
         paths_db(home, db_path, sizeof(db_path), err, sizeof(err)) != 0 ||
-        (o->pidfile ? snprintf(pidfile, sizeof(pidfile), "%s", o->pidfile) < 0
-                    : paths_join(home, PIDFILE_NAME, pidfile, sizeof(pidfile), err,
-                                 sizeof(err)) != 0) ||
+        (o->pidfile
+             ? snprintf(pidfile, sizeof(pidfile), "%s", o->pidfile) < 0
+             : paths_join(home, PIDFILE_NAME, pidfile, sizeof(pidfile), err, sizeof(err)) != 0) ||
         pidfile_acquire(pidfile, &pid_fd, err, sizeof(err)) != 0) {
         log_emit(LOG_LEVEL_CRITICAL, LOGGER, NULL, NULL, NULL, "cannot start: %s", err);
         return 1;

@@ -52,8 +52,8 @@ static int open_db(struct app *app, const struct stat *sb)
         return -1;
     if (db_schema_version(app->db, &version) != 0 || version != DB_SCHEMA_VERSION) {
         err_set(app->db_err, sizeof(app->db_err),
-                "database schema version %d, this program reads %d (run traderctl init)",
-                version, DB_SCHEMA_VERSION);
+                "database schema version %d, this program reads %d (run traderctl init)", version,
+                DB_SCHEMA_VERSION);
         close_db(app);
         return -1;
     }
@@ -69,8 +69,7 @@ struct db *app_db(struct app *app)
      * path instead. */
     if (stat(app->db_path, &sb) != 0) {
         close_db(app);
-        err_set(app->db_err, sizeof(app->db_err), "database %s: %s", app->db_path,
-                strerror(errno));
+        err_set(app->db_err, sizeof(app->db_err), "database %s: %s", app->db_path, strerror(errno));
         return NULL;
     }
     if (app->db && (sb.st_dev != app->db_dev || sb.st_ino != app->db_ino))

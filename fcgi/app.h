@@ -16,14 +16,14 @@
 #define APP_ENV_HEARTBEAT_STALE "TRADER_HEARTBEAT_STALE_SECONDS"
 
 struct app {
-    char home[PATHS_MAX];        /* the data directory, absolute when it exists */
+    char home[PATHS_MAX]; /* the data directory, absolute when it exists */
     char db_path[PATHS_MAX];
     char configs_dir[PATHS_MAX];
-    int heartbeat_stale;         /* seconds after which traderd counts as down */
-    struct db *db;               /* NULL while unavailable */
-    dev_t db_dev;                /* identity of the file db was opened on */
+    int heartbeat_stale; /* seconds after which traderd counts as down */
+    struct db *db;       /* NULL while unavailable */
+    dev_t db_dev;        /* identity of the file db was opened on */
     ino_t db_ino;
-    char db_err[ERRBUF_SIZE];    /* why db is NULL */
+    char db_err[ERRBUF_SIZE]; /* why db is NULL */
 };
 
 /* Resolves the paths and settings from the environment. Returns 0 or -1. */

@@ -126,8 +126,7 @@ static int split_path(struct request *req, const char *raw, char **dst, struct r
 
 /* Splits query into name=value pairs decoded at *dst. Empty pairs ("a&&b")
  * are skipped; a pair without '=' has the empty value. */
-static int split_query(struct request *req, const char *query, char **dst,
-                       struct response *resp)
+static int split_query(struct request *req, const char *query, char **dst, struct response *resp)
 {
     const char *p = query;
     while (*p) {
@@ -141,16 +140,15 @@ static int split_query(struct request *req, const char *query, char **dst,
             const char *eq = memchr(p, '=', n);
             size_t nlen = eq ? (size_t)(eq - p) : n;
             struct http_param *hp = &req->params[req->nparams];
-            long len = pct_decode(p, nlen, true, *dst);
-            if (len < 0)
+            long nl = pct_decode(p, nlen, true, *dst);
+            long vl =
+                nl < 0 ? -1
+                       : pct_decode(eq ? eq + 1 : "", eq ? n - nlen - 1 : 0, true, *dst + nl + 1);
+            if (vl < 0)
                 return bad_request(resp, "Malformed percent-encoding in the query", query);
             hp->name = *dst;
-            *dst += len + 1;
-            len = pct_decode(eq ? eq + 1 : "", eq ? n - nlen - 1 : 0, true, *dst);
-            if (len < 0)
-                return bad_request(resp, "Malformed percent-encoding in the query", query);
-            hp->value = *dst;
-            *dst += len + 1;
+            hp->value = *dst + nl + 1;
+            *dst += nl + vl + 2;
             req->nparams++;
         }
         p += n;
@@ -300,18 +298,30 @@ bool http_is_json(const struct request *req)
 static const char *reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 202: return "Accepted";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 503: return "Service Unavailable";
-    default: return "Internal Server Error";
+    case 200:
+        return "OK";
+    case 202:
+        return "Accepted";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Payload Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Internal Server Error";
     }
 }
 
@@ -337,8 +347,8 @@ int http_send(FCGX_Stream *out, const struct response *resp)
                      "Cache-Control: no-store\r\n"
                      "Content-Length: %zu\r\n"
                      "%s%s%s\r\n",
-                     status, reason(status), len + 1, resp->allow[0] ? "Allow: " : "",
-                     resp->allow, resp->allow[0] ? "\r\n" : "");
+                     status, reason(status), len + 1, resp->allow[0] ? "Allow: " : "", resp->allow,
+                     resp->allow[0] ? "\r\n" : "");
     if (n < 0 || (size_t)n >= sizeof(head) || FCGX_PutStr(head, n, out) < 0 ||
         FCGX_PutStr(text, (int)len, out) < 0 || FCGX_PutS("\n", out) < 0)
         return -1;

@@ -28,7 +28,7 @@ struct http_param {
 
 struct request {
     char method[HTTP_METHOD_MAX];
-    const char *raw_path;      /* as sent, without the query; points into storage */
+    const char *raw_path;         /* as sent, without the query; points into storage */
     char *seg[HTTP_MAX_SEGMENTS]; /* decoded path segments ("/a/b" -> "a", "b") */
     int nseg;
     struct http_param params[HTTP_MAX_PARAMS];
@@ -43,9 +43,9 @@ struct request {
 
 struct response {
     int status;
-    json_object *body;       /* owned; serialized by http_send */
-    char allow[64];          /* Allow header for a 405, empty otherwise */
-    char err[ERRBUF_SIZE];   /* why a handler failed; logged, never sent */
+    json_object *body;     /* owned; serialized by http_send */
+    char allow[64];        /* Allow header for a 405, empty otherwise */
+    char err[ERRBUF_SIZE]; /* why a handler failed; logged, never sent */
 };
 
 /* Parses the FastCGI parameters envp into *req. On a request that breaks a
@@ -76,8 +76,8 @@ int http_json(struct response *resp, int status, json_object *body);
 /* Sets resp to the error {"error": code, "message": ...}. Returns the error
  * object (owned by resp, NULL when out of memory) so callers can add "details"
  * or other fields. */
-json_object *http_error(struct response *resp, int status, const char *code, const char *fmt,
-                        ...) __attribute__((format(printf, 4, 5)));
+json_object *http_error(struct response *resp, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Adds key: value (a string; NULL gives null) to the "details" object of
  * the error e, creating it. A NULL e (out of memory) is a no-op. */

@@ -5,6 +5,7 @@
  * current request. */
 #include "app.h"
 #include "http.h"
+#include "log.h"
 #include "routes.h"
 
 #include <signal.h>
@@ -54,19 +55,20 @@ int main(void)
     struct app app;
     FCGX_Request fr;
     if (app_init(&app, err, sizeof(err)) != 0) {
-        fprintf(stderr, "trader-api: %s\n", err);
+        log_emit(LOG_LEVEL_CRITICAL, "trader-api", NULL, NULL, NULL, "%s", err);
         return 1;
     }
     /* Doubles (durations, return_pct) as at most 15 significant digits. */
     json_c_set_serialization_double_format("%.15g", JSON_C_OPTION_GLOBAL);
-    if (install_signals() != 0 || FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
-        fprintf(stderr, "trader-api: cannot initialize FastCGI\n");
+    if (install_signals() != 0 || FCGX_Init() != 0 ||
+        FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+        log_emit(LOG_LEVEL_CRITICAL, "trader-api", NULL, NULL, NULL, "cannot initialize FastCGI");
         app_free(&app);
         return 1;
     }
     if (!app_db(&app))
-        fprintf(stderr, "trader-api[%d]: database unavailable for now: %s\n", (int)getpid(),
-                app.db_err);
+        log_emit(LOG_LEVEL_WARNING, "trader-api", NULL, NULL, NULL,
+                 "pid %d: database unavailable for now: %s", (int)getpid(), app.db_err);
     while (!stopping && FCGX_Accept_r(&fr) == 0) {
         serve(&fr, &app);
         FCGX_Finish_r(&fr);

@@ -6,13 +6,16 @@
  * missing or stale. */
 #include "config.h"
 #include "dates.h"
-#include "prices.h"
 #include "routes.h"
 
 #include <stdbool.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+static const char SQL_PRICES[] =
+    "SELECT (SELECT count(*) FROM price_symbols), (SELECT min(date) FROM prices),"
+    " (SELECT max(date) FROM prices),"
+    " EXISTS(SELECT 1 FROM price_symbols WHERE source = 'synthetic')";
 static const char SQL_DAEMON[] = "SELECT pid, last_heartbeat, current_job FROM daemon WHERE id = 1";
 
 /* services.traderd; *up says whether its heartbeat is fresh. */
@@ -62,8 +65,8 @@ static void models(const struct app *app, json_object *services)
 {
     char path[PATHS_MAX], err[ERRBUF_SIZE];
     struct config cfg = {0};
-    if (paths_join(app->configs_dir, "default_config.json", path, sizeof(path), err,
-                   sizeof(err)) != 0 ||
+    if (paths_join(app->configs_dir, "default_config.json", path, sizeof(path), err, sizeof(err)) !=
+            0 ||
         config_load(path, &cfg, err, sizeof(err)) != 0) {
         json_object_object_add(services, "models", json_object_new_array());
         json_object_object_add(services, "models_error", json_object_new_string(err));
@@ -81,24 +84,33 @@ static bool storage(const struct app *app, json_object *out)
     bool writable = have && !(vfs.f_flag & ST_RDONLY) && access(app->home, W_OK) == 0;
     json_object_object_add(out, "data_directory", json_object_new_string(app->home));
     json_object_object_add(out, "writable", json_object_new_boolean(writable));
-    json_object_object_add(
-        out, "free_space_mb",
-        have ? json_object_new_int64((int64_t)((unsigned long long)vfs.f_bavail * vfs.f_frsize /
-                                               (1024 * 1024)))
-             : NULL);
+    json_object_object_add(out, "free_space_mb",
+                           have ? json_object_new_int64((int64_t)((unsigned long long)vfs.f_bavail *
+                                                                  vfs.f_frsize / (1024 * 1024)))
+                                : NULL);
     return writable;
 }
 
-/* prices: what the store holds. */
+/* prices: what the store holds. Symbols and sources come from the catalog
+ * price_symbols and the dates from the date index, so /health stays cheap
+ * whatever the store's size (prices_info scans every bar). */
 static int prices(struct db *db, json_object *out, char *err, size_t errlen)
 {
-    struct prices_info info;
-    if (prices_info(db, &info, err, errlen) != 0)
+    sqlite3_stmt *st = db_stmt(db, SQL_PRICES, err, errlen);
+    if (!st)
         return -1;
-    json_object_object_add(out, "symbols", json_object_new_int64(info.symbols));
-    json_object_object_add(out, "first_date", info.first[0] ? json_object_new_string(info.first) : NULL);
-    json_object_object_add(out, "last_date", info.last[0] ? json_object_new_string(info.last) : NULL);
-    json_object_object_add(out, "synthetic", json_object_new_boolean(info.synthetic > 0));
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        db_error(db, "prices", err, errlen);
+        sqlite3_reset(st);
+        return -1;
+    }
+    const char *first = (const char *)sqlite3_column_text(st, 1);
+    const char *last = (const char *)sqlite3_column_text(st, 2);
+    json_object_object_add(out, "symbols", json_object_new_int64(sqlite3_column_int64(st, 0)));
+    json_object_object_add(out, "first_date", first ? json_object_new_string(first) : NULL);
+    json_object_object_add(out, "last_date", last ? json_object_new_string(last) : NULL);
+    json_object_object_add(out, "synthetic", json_object_new_boolean(sqlite3_column_int(st, 3)));
+    sqlite3_reset(st);
     return 0;
 }
 

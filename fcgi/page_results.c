@@ -25,8 +25,19 @@ static const char SQL_TRADES[] = "SELECT seq, action, symbol, amount, price, tot
 static const char SQL_TOOLS[] =
     "SELECT tool_name, calls FROM tool_usage WHERE position_id = ?1 ORDER BY tool_name";
 
-enum { C_ID, C_MODEL, C_JOB, C_CASH, C_VALUE, C_PROFIT, C_RETURN, C_STEPS, C_STOP, C_SUMMARY,
-       C_LOG };
+enum {
+    C_ID,
+    C_MODEL,
+    C_JOB,
+    C_CASH,
+    C_VALUE,
+    C_PROFIT,
+    C_RETURN,
+    C_STEPS,
+    C_STOP,
+    C_SUMMARY,
+    C_LOG
+};
 
 struct filters {
     const char *date, *model, *job_id;
@@ -44,9 +55,8 @@ static int step(struct db *db, sqlite3_stmt *st, char *err, size_t errlen)
 
 /* The rows of a per-position query (holdings, trades, tools), each turned
  * into JSON by add_row into dst. Returns 0 or -1. */
-static int per_position(struct db *db, const char *sql, sqlite3_int64 position_id,
-                        json_object *dst, void (*add_row)(sqlite3_stmt *, json_object *),
-                        char *err, size_t errlen)
+static int per_position(struct db *db, const char *sql, sqlite3_int64 position_id, json_object *dst,
+                        void (*add_row)(sqlite3_stmt *, json_object *), char *err, size_t errlen)
 {
     sqlite3_stmt *st = db_stmt(db, sql, err, errlen);
     int rc = -1, more;
@@ -119,8 +129,8 @@ static json_object *result_of(struct db *db, sqlite3_stmt *st, int full, char *e
 {
     json_object *r = json_object_new_object(), *positions = json_object_new_object(),
                 *pnl = json_object_new_object();
-    json_object_object_add(r, "model", json_object_new_string(
-                                           (const char *)sqlite3_column_text(st, C_MODEL)));
+    json_object_object_add(r, "model",
+                           json_object_new_string((const char *)sqlite3_column_text(st, C_MODEL)));
     json_object_object_add(r, "job_id",
                            json_object_new_string((const char *)sqlite3_column_text(st, C_JOB)));
     json_object_object_add(r, "positions", positions);
@@ -130,8 +140,8 @@ static json_object *result_of(struct db *db, sqlite3_stmt *st, int full, char *e
                            json_object_new_double(sqlite3_column_double(st, C_RETURN)));
     json_object_object_add(pnl, "portfolio_value",
                            money_to_json(sqlite3_column_int64(st, C_VALUE)));
-    if (per_position(db, SQL_HOLDINGS, sqlite3_column_int64(st, C_ID), positions, add_holding,
-                     err, errlen) != 0 ||
+    if (per_position(db, SQL_HOLDINGS, sqlite3_column_int64(st, C_ID), positions, add_holding, err,
+                     errlen) != 0 ||
         (full && add_full(db, st, r, err, errlen) != 0)) {
         json_object_put(r);
         return NULL;
@@ -209,7 +219,10 @@ static int no_data(struct response *resp, const struct filters *f)
     for (int i = 0; i < n; i++) {
         size_t used = strlen(msg);
         snprintf(msg + used, sizeof(msg) - used, "%s%s %s",
-                 i == 0 ? " for " : i == n - 1 ? " and " : ", ", what[i], val[i]);
+                 i == 0       ? " for "
+                 : i == n - 1 ? " and "
+                              : ", ",
+                 what[i], val[i]);
     }
     http_error(resp, 404, "no_data", "%s", msg);
     return 0;
@@ -240,7 +253,8 @@ int page_results(struct request *req, struct response *resp, struct app *app)
     }
     body = json_object_new_object();
     json_object_object_add(body, "date", json_object_new_string(date));
-    json_object_object_add(body, "count", json_object_new_int64((int64_t)json_object_array_length(results)));
+    json_object_object_add(body, "count",
+                           json_object_new_int64((int64_t)json_object_array_length(results)));
     json_object_object_add(body, "results", results);
     results = NULL;
     http_json(resp, 200, body);

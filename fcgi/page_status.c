@@ -8,8 +8,8 @@ int page_status(struct request *req, struct response *resp, struct app *app)
     json_object *job = NULL;
     int found = -1;
     if (app_begin_read(app->db, resp->err, sizeof(resp->err)) == 0)
-        found = jobview_build(app->db, req->path_arg, JOBVIEW_FULL, &job, resp->err,
-                              sizeof(resp->err));
+        found =
+            jobview_build(app->db, req->path_arg, JOBVIEW_FULL, &job, resp->err, sizeof(resp->err));
     app_end_read(app->db);
     if (found < 0)
         return -1;

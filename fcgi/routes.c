@@ -3,6 +3,7 @@
 #include "routes.h"
 
 #include "dates.h"
+#include "log.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -85,8 +86,8 @@ static const struct param_spec p_detail = {"detail", valid_detail, "invalid_requ
                                            "detail must be minimal or full"};
 
 static const struct param_spec *const status_params[] = {&p_job_id, NULL};
-static const struct param_spec *const results_params[] = {&p_date, &p_model, &p_job_id,
-                                                          &p_detail, NULL};
+static const struct param_spec *const results_params[] = {&p_date, &p_model, &p_job_id, &p_detail,
+                                                          NULL};
 
 static const struct route routes[] = {
     {"GET", "/health", page_health, 0, NULL},
@@ -172,13 +173,16 @@ static const struct route *find_route(struct request *req, struct response *resp
         const char *arg = NULL;
         if (!path_match(routes[i].pattern, req, &arg))
             continue;
-        if (strcmp(routes[i].method, req->method) == 0) {
+        bool get = strcmp(routes[i].method, "GET") == 0;
+        /* HEAD is GET without the body, which nginx drops. */
+        if (strcmp(routes[i].method, req->method) == 0 ||
+            (get && strcmp(req->method, "HEAD") == 0)) {
             req->path_arg = arg;
             return &routes[i];
         }
         size_t used = strlen(resp->allow);
-        snprintf(resp->allow + used, sizeof(resp->allow) - used, "%s%s", used ? ", " : "",
-                 routes[i].method);
+        snprintf(resp->allow + used, sizeof(resp->allow) - used, "%s%s%s", used ? ", " : "",
+                 routes[i].method, get ? ", HEAD" : "");
     }
     if (resp->allow[0]) {
         http_error(resp, 405, "method_not_allowed", "Method not allowed; use %s", resp->allow);
@@ -208,8 +212,8 @@ int routes_dispatch(struct request *req, struct response *resp, struct app *app)
     if (r->handler(req, resp, app) != 0) {
         char echo[HTTP_ECHO_MAX + 4];
         http_echo(req->raw_path, echo);
-        fprintf(stderr, "trader-api[%d]: %s %s: %s\n", (int)getpid(), req->method, echo,
-                resp->err);
+        log_emit(LOG_LEVEL_ERROR, "trader-api", NULL, NULL, NULL, "pid %d: %s %s: %s",
+                 (int)getpid(), req->method, echo, resp->err);
         http_error(resp, 500, "internal", "Internal server error");
     }
     return 0;

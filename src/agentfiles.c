@@ -43,8 +43,7 @@ static int relative_base(const char *home, const char *log_path, char *rel, size
             return err_set(err, errlen, "data directory %.200s: %s", home, strerror(errno));
         hl = strlen(rhome);
         if (strncmp(log_path, rhome, hl) != 0 || (log_path[hl] != '/' && log_path[hl] != '\0'))
-            return err_set(err, errlen, "log_path %.200s is outside the data directory",
-                           log_path);
+            return err_set(err, errlen, "log_path %.200s is outside the data directory", log_path);
         p = log_path + hl;
     }
     if (strlen(p) >= sizeof(buf))
@@ -173,8 +172,8 @@ struct day {
 };
 
 /* All of the model's days, by date. *days is the caller's (free()). */
-static int load_days(struct db *db, const char *signature, struct day **days, size_t *n,
-                     char *err, size_t errlen)
+static int load_days(struct db *db, const char *signature, struct day **days, size_t *n, char *err,
+                     size_t errlen)
 {
     sqlite3_stmt *st = db_stmt(db, SQL_DAYS, err, errlen);
     struct day *d = NULL;
@@ -233,7 +232,8 @@ static int day_lines(struct db *db, struct rewrite *w, const struct day *d, long
                                       sqlite3_column_int64(st, 2)};
         apply(pf, act.action, act.symbol, act.amount, sqlite3_column_int64(st, 3));
         ntrades++;
-        if (aitrader_position_line(d->date, ++*id, &act, pf, syms, nsyms, &line, err, errlen) != 0 ||
+        if (aitrader_position_line(d->date, ++*id, &act, pf, syms, nsyms, &line, err, errlen) !=
+                0 ||
             rewrite_line(w, line, err, errlen) != 0) {
             sqlite3_reset(st);
             return -1;
@@ -254,8 +254,8 @@ static int day_lines(struct db *db, struct rewrite *w, const struct day *d, long
 }
 
 static int write_positions(struct db *db, const struct config *cfg, const char *dir,
-                           const char *signature, const char *const *syms, size_t nsyms,
-                           char *err, size_t errlen)
+                           const char *signature, const char *const *syms, size_t nsyms, char *err,
+                           size_t errlen)
 {
     char path[PATH_MAX], *line;
     struct rewrite w;

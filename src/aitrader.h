@@ -109,7 +109,15 @@ void aitrader_report_free(struct aitrader_report *r);
  * malformed file (with file:line), on a missing price ("import prices
  * first"), and when a model already has results from the first imported
  * date on, unless replace is set, in which case those results are deleted
- * first. *report is filled only on success. */
+ * first. *report is filled only on success.
+ * From a day's log: one reasoning_logs row per message (step = the number of
+ * assistant messages so far, so a step starts at each completion; timestamp
+ * = the line's "timestamp" when it has one, else the import's time),
+ * total_steps = assistant messages, reasoning_summary = the last assistant
+ * content, stop_signal = "<FINISH_SIGNAL>" seen, tool_usage = assistant
+ * tool_calls by function name (a tool message answering one is not counted
+ * again; one without a matching call counts by its "name"), errors = tool
+ * answers that are a JSON object with "error". */
 int aitrader_import(struct db *db, const char *agent_data_dir, const char *const *models,
                     size_t nmodels, money_t initial_cash, int replace,
                     struct aitrader_report *report, char *err, size_t errlen);

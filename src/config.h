@@ -49,7 +49,8 @@ struct config_model {
 struct config {
     char *agent_type;            /* defaults to "BaseAgent" */
     char init_date[DATE_BUF];    /* required; never traded */
-    char end_date[DATE_BUF];     /* "" when absent; informational (see README) */
+    char end_date[DATE_BUF];     /* "" when absent; AI-Trader's batch end, kept for reference:
+                                  * the service's catch-up runs to the latest trading day */
     struct config_model *models; /* in file order, signatures unique */
     size_t nmodels;
     int max_steps;               /* default 30 */

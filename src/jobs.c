@@ -157,6 +157,16 @@ static int bind_str(sqlite3_stmt *st, int i, const char *s)
     return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
 }
 
+/* The length of error kept in the database: at most JOBS_ERROR_MAX bytes,
+ * cut before a UTF-8 sequence rather than inside one. */
+static int error_len(const char *error)
+{
+    size_t n = strnlen(error, JOBS_ERROR_MAX);
+    while (n > 0 && ((unsigned char)error[n] & 0xC0) == 0x80)
+        n--;
+    return (int)n;
+}
+
 /* Appends an audit_log row; details (may be NULL) is consumed. */
 static int audit(struct db *db, const char *event, const char *job_id, json_object *details,
                  char *err, size_t errlen)
@@ -1116,7 +1126,7 @@ static int day_transition(struct db *db, const char *sql, const char *event, con
             sqlite3_bind_double(st, 5, duration);
     }
     if (sqlite3_bind_parameter_count(st) >= 6 && error)
-        sqlite3_bind_text(st, 6, error, (int)strnlen(error, JOBS_ERROR_MAX), SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 6, error, error_len(error), SQLITE_TRANSIENT);
     if (run(db, st, err, errlen) != 0)
         goto fail;
     if (sqlite3_changes(db->h) != 1) {
@@ -1135,8 +1145,7 @@ static int day_transition(struct db *db, const char *sql, const char *event, con
         if (duration >= 0)
             json_object_object_add(d, "duration_seconds", json_object_new_double(duration));
         if (error)
-            json_object_object_add(
-                d, "error", json_object_new_string_len(error, (int)strnlen(error, JOBS_ERROR_MAX)));
+            json_object_object_add(d, "error", json_object_new_string_len(error, error_len(error)));
     }
     if (run(db, st, err, errlen) != 0) {
         json_object_put(d);
@@ -1199,7 +1208,8 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
         goto fail;
     bind_str(st, 1, job_id);
     bind_str(st, 2, now);
-    bind_str(st, 3, error ? error : "not run");
+    const char *why_left = error ? error : "not run";
+    sqlite3_bind_text(st, 3, why_left, error_len(why_left), SQLITE_TRANSIENT);
     if (run(db, st, err, errlen) != 0)
         goto fail;
     left = sqlite3_changes(db->h);
@@ -1223,7 +1233,7 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
     else
         sqlite3_bind_double(st, 4, secs);
     if (error)
-        sqlite3_bind_text(st, 5, error, (int)strnlen(error, JOBS_ERROR_MAX), SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 5, error, error_len(error), SQLITE_TRANSIENT);
     if (run(db, st, err, errlen) != 0)
         goto fail;
     json_object *d = json_object_new_object();

@@ -22,26 +22,51 @@ static const char SQL_DETAILS[] =
     "SELECT date, model, status, started_at, completed_at, duration_seconds, error"
     " FROM job_details WHERE job_id = ?1 ORDER BY date, id";
 
-/* Column col as a JSON string, or null when NULL. */
-static json_object *col_string(sqlite3_stmt *st, int col)
+enum col_kind { COL_TEXT, COL_REAL, COL_JSON_ARRAY };
+
+struct column {
+    const char *key;
+    enum col_kind kind;
+};
+
+/* The columns of SQL_JOB and SQL_DETAILS, in order, as the API names them. */
+static const struct column job_cols[] = {
+    {"job_id", COL_TEXT},       {"status", COL_TEXT},         {"date_range", COL_JSON_ARRAY},
+    {"models", COL_JSON_ARRAY}, {"created_at", COL_TEXT},     {"started_at", COL_TEXT},
+    {"updated_at", COL_TEXT},   {"completed_at", COL_TEXT},   {"total_duration_seconds", COL_REAL},
+    {"error", COL_TEXT},        {"warnings", COL_JSON_ARRAY},
+};
+static const struct column detail_cols[] = {
+    {"date", COL_TEXT},       {"model", COL_TEXT},        {"status", COL_TEXT},
+    {"started_at", COL_TEXT}, {"completed_at", COL_TEXT}, {"duration_seconds", COL_REAL},
+    {"error", COL_TEXT},
+};
+
+/* Column i of st as JSON: NULL is null, except that a JSON array column is
+ * [] when NULL or unparsable (warnings: "[] when none"). */
+static json_object *col_value(sqlite3_stmt *st, int i, enum col_kind kind)
 {
-    const char *s = (const char *)sqlite3_column_text(st, col);
-    return s ? json_object_new_string(s) : NULL;
+    const char *text = (const char *)sqlite3_column_text(st, i);
+    json_object *o;
+    switch (kind) {
+    case COL_REAL:
+        return sqlite3_column_type(st, i) == SQLITE_NULL
+                   ? NULL
+                   : json_object_new_double(sqlite3_column_double(st, i));
+    case COL_JSON_ARRAY:
+        o = text ? json_tokener_parse(text) : NULL;
+        return o ? o : json_object_new_array();
+    default:
+        return text ? json_object_new_string(text) : NULL;
+    }
 }
 
-static json_object *col_double(sqlite3_stmt *st, int col)
+/* Adds columns [from, to) of the row st to dst under their API names. */
+static void add_columns(json_object *dst, sqlite3_stmt *st, const struct column *cols, int from,
+                        int to)
 {
-    return sqlite3_column_type(st, col) == SQLITE_NULL
-               ? NULL
-               : json_object_new_double(sqlite3_column_double(st, col));
-}
-
-/* Column col holding JSON text, parsed; fallback when NULL or unparsable. */
-static json_object *col_json(sqlite3_stmt *st, int col, json_object *(*fallback)(void))
-{
-    const char *s = (const char *)sqlite3_column_text(st, col);
-    json_object *o = s ? json_tokener_parse(s) : NULL;
-    return o ? o : fallback ? fallback() : NULL;
+    for (int i = from; i < to; i++)
+        json_object_object_add(dst, cols[i].key, col_value(st, i, cols[i].kind));
 }
 
 /* Prepares sql with job_id bound as ?1; NULL with err filled on failure. */
@@ -90,8 +115,7 @@ static int add_counts(struct db *db, const char *job_id, json_object *progress, 
     json_object *cur = NULL;
     if (found) {
         cur = json_object_new_object();
-        json_object_object_add(cur, "date", col_string(st, 0));
-        json_object_object_add(cur, "model", col_string(st, 1));
+        add_columns(cur, st, detail_cols, 0, 2); /* date, model */
     }
     json_object_object_add(progress, "current", cur);
     rc = 0;
@@ -105,8 +129,6 @@ out:
 static int add_details(struct db *db, const char *job_id, json_object *progress, char *err,
                        size_t errlen)
 {
-    static const char *const keys[] = {"date",         "model",            "status", "started_at",
-                                       "completed_at", "duration_seconds", "error"};
     sqlite3_stmt *st = job_stmt(db, SQL_DETAILS, job_id, err, errlen);
     json_object *list = json_object_new_array();
     int rc = -1, step;
@@ -114,8 +136,7 @@ static int add_details(struct db *db, const char *job_id, json_object *progress,
         goto out;
     while ((step = step_one(db, st, err, errlen)) == 1) {
         json_object *d = json_object_new_object();
-        for (int i = 0; i < 7; i++)
-            json_object_object_add(d, keys[i], i == 5 ? col_double(st, i) : col_string(st, i));
+        add_columns(d, st, detail_cols, 0, (int)(sizeof(detail_cols) / sizeof(detail_cols[0])));
         json_object_array_add(list, d);
     }
     if (step < 0)
@@ -130,8 +151,8 @@ out:
     return rc;
 }
 
-int jobview_build(struct db *db, const char *job_id, enum jobview_detail detail,
-                  json_object **out, char *err, size_t errlen)
+int jobview_build(struct db *db, const char *job_id, enum jobview_detail detail, json_object **out,
+                  char *err, size_t errlen)
 {
     sqlite3_stmt *st = job_stmt(db, SQL_JOB, job_id, err, errlen);
     json_object *job = NULL, *progress = NULL;
@@ -144,18 +165,9 @@ int jobview_build(struct db *db, const char *job_id, enum jobview_detail detail,
     }
     job = json_object_new_object();
     progress = json_object_new_object();
-    json_object_object_add(job, "job_id", col_string(st, 0));
-    json_object_object_add(job, "status", col_string(st, 1));
-    json_object_object_add(job, "date_range", col_json(st, 2, json_object_new_array));
-    json_object_object_add(job, "models", col_json(st, 3, json_object_new_array));
+    add_columns(job, st, job_cols, 0, 4); /* job_id .. models */
     json_object_object_add(job, "progress", progress);
-    json_object_object_add(job, "created_at", col_string(st, 4));
-    json_object_object_add(job, "started_at", col_string(st, 5));
-    json_object_object_add(job, "updated_at", col_string(st, 6));
-    json_object_object_add(job, "completed_at", col_string(st, 7));
-    json_object_object_add(job, "total_duration_seconds", col_double(st, 8));
-    json_object_object_add(job, "error", col_string(st, 9));
-    json_object_object_add(job, "warnings", col_json(st, 10, json_object_new_array));
+    add_columns(job, st, job_cols, 4, (int)(sizeof(job_cols) / sizeof(job_cols[0])));
     sqlite3_reset(st);
     st = NULL;
     if (add_counts(db, job_id, progress, err, errlen) != 0 ||

@@ -19,8 +19,8 @@ enum jobview_detail {
 
 /* Builds the document of job_id. Returns 1 and sets *out (caller frees with
  * json_object_put) when the job exists, 0 when it does not, -1 on error. */
-int jobview_build(struct db *db, const char *job_id, enum jobview_detail detail,
-                  json_object **out, char *err, size_t errlen);
+int jobview_build(struct db *db, const char *job_id, enum jobview_detail detail, json_object **out,
+                  char *err, size_t errlen);
 
 /* The same for the most recent job by created_at. */
 int jobview_latest(struct db *db, enum jobview_detail detail, json_object **out, char *err,

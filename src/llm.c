@@ -33,7 +33,7 @@ struct llm_client {
     struct body body;
     char retry_after[64];
     char curl_err[CURL_ERROR_SIZE];
-    volatile sig_atomic_t *stop;
+    const atomic_int *stop;
 };
 
 /* The verdict on one attempt. */
@@ -435,7 +435,7 @@ static int xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 {
     (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
     struct llm_client *c = ud;
-    return c->stop && *c->stop; /* non-zero aborts the transfer */
+    return c->stop && atomic_load(c->stop); /* non-zero aborts the transfer */
 }
 
 static int has_ctl(const char *s)
@@ -649,7 +649,7 @@ static int id_taken(json_object *calls, size_t n, const char *id, size_t except)
 /* Gives call i a usable id: the provider's when it is a non-empty string not
  * used by an earlier call, else "call_<request>_<i>" (suffixed until unique
  * within the message). */
-static int fix_call_id(struct llm_client *c, json_object *calls, size_t n, size_t i)
+static int fix_call_id(unsigned long seq, json_object *calls, size_t n, size_t i)
 {
     json_object *tc = json_object_array_get_idx(calls, i);
     const char *id = obj_string(tc, "id");
@@ -661,9 +661,9 @@ static int fix_call_id(struct llm_client *c, json_object *calls, size_t n, size_
     if (id && id[0] && !dup)
         return 0;
     char synth[SYNTH_ID_MAX];
-    snprintf(synth, sizeof(synth), "call_%lu_%zu", c->requests, i);
+    snprintf(synth, sizeof(synth), "call_%lu_%zu", seq, i);
     for (unsigned k = 1; id_taken(calls, n, synth, i); k++)
-        snprintf(synth, sizeof(synth), "call_%lu_%zu_%u", c->requests, i, k);
+        snprintf(synth, sizeof(synth), "call_%lu_%zu_%u", seq, i, k);
     return json_object_object_add(tc, "id", json_object_new_string(synth));
 }
 
@@ -694,7 +694,7 @@ static int normalize_call(json_object *tc, struct llm_tool_call *view, char *err
     return 0;
 }
 
-static int parse_tool_calls(struct llm_client *c, struct llm_response *r, char *err, size_t errlen)
+static int parse_tool_calls(unsigned long seq, struct llm_response *r, char *err, size_t errlen)
 {
     json_object *calls = NULL;
     json_object_object_get_ex(r->message, "tool_calls", &calls);
@@ -713,7 +713,7 @@ static int parse_tool_calls(struct llm_client *c, struct llm_response *r, char *
         if (normalize_call(json_object_array_get_idx(calls, i), &r->calls[i], err, errlen) < 0)
             return -1;
     for (size_t i = 0; i < n; i++) {
-        if (fix_call_id(c, calls, n, i) < 0)
+        if (fix_call_id(seq, calls, n, i) < 0)
             return err_set(err, errlen, "out of memory");
         r->calls[i].id = obj_string(json_object_array_get_idx(calls, i), "id");
     }
@@ -767,7 +767,7 @@ static long long usage_field(json_object *u, const char *key)
 
 /* A 2xx body that is an error object: classify by its numeric code when it has
  * one, as permanent for quota and request errors, else as transient. */
-static int provider_failure(struct llm_client *c, json_object *e, struct attempt *a, char *err,
+static int provider_failure(const char *src, json_object *e, struct attempt *a, char *err,
                             size_t errlen)
 {
     struct provider_error pe;
@@ -779,23 +779,25 @@ static int provider_failure(struct llm_client *c, json_object *e, struct attempt
         cls = status_class(pe.status_code);
     return verdict(
         a, cls, pe.quota ? LLM_E_QUOTA : LLM_E_PROVIDER,
-        err_set(err, errlen, "error in HTTP %ld response from %s: %s", a->status, c->url, pe.text));
+        err_set(err, errlen, "error in HTTP %ld response from %s: %s", a->status, src, pe.text));
 }
 
-static int parse_completion(struct llm_client *c, struct llm_response **out, struct attempt *a,
-                            char *err, size_t errlen)
+/* Parses body (from src, named in errors) as a chat.completion; seq numbers
+ * synthesized tool-call ids. */
+static int parse_completion(const char *body, size_t len, const char *src, unsigned long seq,
+                            struct llm_response **out, struct attempt *a, char *err, size_t errlen)
 {
     json_object *root = NULL, *e = NULL, *choices, *message;
     struct llm_response *r = NULL;
     char why[ERRBUF_SIZE];
     int ret = -1;
-    if (parse_json_object(c->body.p ? c->body.p : "", c->body.len, &root, why, sizeof(why)) < 0) {
+    if (parse_json_object(body, len, &root, why, sizeof(why)) < 0) {
         verdict(a, LLM_TRANSIENT, LLM_E_BAD_RESPONSE,
-                err_set(err, errlen, "malformed response from %s: %s", c->url, why));
+                err_set(err, errlen, "malformed response from %s: %s", src, why));
         goto out;
     }
     if (json_object_object_get_ex(root, "error", &e) && e) {
-        provider_failure(c, e, a, err, errlen);
+        provider_failure(src, e, a, err, errlen);
         goto out;
     }
     json_object *choice = NULL;
@@ -805,7 +807,7 @@ static int parse_completion(struct llm_client *c, struct llm_response **out, str
     if (!json_object_object_get_ex(choice, "message", &message) ||
         !json_object_is_type(message, json_type_object)) {
         verdict(a, LLM_TRANSIENT, LLM_E_BAD_RESPONSE,
-                err_set(err, errlen, "response from %s has no choices[0].message", c->url));
+                err_set(err, errlen, "response from %s has no choices[0].message", src));
         goto out;
     }
     if (!(r = calloc(1, sizeof(*r)))) {
@@ -820,9 +822,9 @@ static int parse_completion(struct llm_client *c, struct llm_response **out, str
         verdict(a, LLM_PERMANENT, LLM_E_INTERNAL, err_set(err, errlen, "out of memory"));
         goto out;
     }
-    if (parse_tool_calls(c, r, why, sizeof(why)) < 0 || parse_content(r, why, sizeof(why)) < 0) {
+    if (parse_tool_calls(seq, r, why, sizeof(why)) < 0 || parse_content(r, why, sizeof(why)) < 0) {
         verdict(a, LLM_TRANSIENT, LLM_E_BAD_RESPONSE,
-                err_set(err, errlen, "bad message from %s: %s", c->url, why));
+                err_set(err, errlen, "bad message from %s: %s", src, why));
         goto out;
     }
     if (!(r->reasoning = obj_string(message, "reasoning_content")))
@@ -937,11 +939,19 @@ static int chat_once(struct llm_client *c, const char *request, struct llm_respo
                        err_set(err, errlen, "HTTP %ld from %s with content type %s, not JSON",
                                a->status, c->url, ex));
     }
-    return parse_completion(c, out, a, err, errlen);
+    return parse_completion(c->body.p ? c->body.p : "", c->body.len, c->url, c->requests, out, a,
+                            err, errlen);
+}
+
+int llm_response_parse(const char *body, size_t len, const char *source, unsigned long seq,
+                       struct llm_response **out, char *err, size_t errlen)
+{
+    struct attempt a = {LLM_OK, LLM_E_NONE, 200, -1.0};
+    return parse_completion(body, len, source, seq, out, &a, err, errlen);
 }
 
 /* Sleeps secs seconds, polling stop. Returns -1 as soon as stop is raised. */
-static int sleep_interruptible(double secs, volatile sig_atomic_t *stop)
+static int sleep_interruptible(double secs, const atomic_int *stop)
 {
     struct timespec now, deadline;
     clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -953,7 +963,7 @@ static int sleep_interruptible(double secs, volatile sig_atomic_t *stop)
         deadline.tv_nsec -= 1000000000L;
     }
     for (;;) {
-        if (stop && *stop)
+        if (stop && atomic_load(stop))
             return -1;
         clock_gettime(CLOCK_MONOTONIC, &now);
         double left =
@@ -976,8 +986,8 @@ static double retry_delay(const struct llm_client *c, int retry, double retry_af
 }
 
 int llm_chat(struct llm_client *c, json_object *messages, json_object *tools,
-             volatile sig_atomic_t *stop, struct llm_response **out, struct llm_outcome *oc,
-             char *err, size_t errlen)
+             const atomic_int *stop, struct llm_response **out, struct llm_outcome *oc, char *err,
+             size_t errlen)
 {
     struct llm_outcome o = {LLM_PERMANENT, LLM_E_INTERNAL, 0, 0, 0.0};
     char last[ERRBUF_SIZE] = "";
@@ -993,7 +1003,7 @@ int llm_chat(struct llm_client *c, json_object *messages, json_object *tools,
     c->stop = stop;
     for (;;) {
         struct attempt a = {LLM_OK, LLM_E_NONE, 0, -1.0};
-        if (stop && *stop) {
+        if (stop && atomic_load(stop)) {
             o.cls = LLM_INTERRUPTED;
             o.kind = LLM_E_STOPPED;
             err_set(err, errlen, "interrupted before sending%s%s", last[0] ? ": " : "", last);

@@ -8,7 +8,7 @@
 #ifndef TRADER_LLM_H
 #define TRADER_LLM_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -139,8 +139,16 @@ struct llm_outcome {
  * be NULL) is filled either way; err says what failed, with the HTTP status
  * and an excerpt of the provider's message. */
 int llm_chat(struct llm_client *c, json_object *messages, json_object *tools,
-             volatile sig_atomic_t *stop, struct llm_response **out, struct llm_outcome *oc,
-             char *err, size_t errlen);
+             const atomic_int *stop, struct llm_response **out, struct llm_outcome *oc, char *err,
+             size_t errlen);
+
+/* Parses body, a chat.completion as an OpenAI-compatible server sends it,
+ * with the same checks and normalizations as llm_chat (seq numbers
+ * synthesized tool-call ids, as the client's request count does; source
+ * names the sender in errors). For offline deciders that speak the same
+ * format. On success *out owns a new response: free with llm_response_free. */
+int llm_response_parse(const char *body, size_t len, const char *source, unsigned long seq,
+                       struct llm_response **out, char *err, size_t errlen);
 
 /* Parses tool-call arguments strictly: exactly one JSON object, nothing after
  * it but whitespace. On success *out owns the object (json_object_put). */

@@ -74,7 +74,8 @@ void log_emit(enum log_level level, const char *logger, const char *job_id, cons
     put_opt(o, "job_id", job_id);
     put_opt(o, "date", date);
     put_opt(o, "model", model);
-    const char *line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    const char *line =
+        json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
     pthread_mutex_lock(&log_lock);
     FILE *f = log_stream ? log_stream : stderr;
     fprintf(f, "%s\n", line);

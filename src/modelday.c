@@ -4,6 +4,7 @@
  * any point has either committed whole or left nothing to clean up. */
 #include "modelday.h"
 
+#include "agent.h"
 #include "agentfiles.h"
 #include "errbuf.h"
 #include "jobs.h"
@@ -50,10 +51,11 @@ static int decide_builtin(struct tools_ctx *ctx, const struct modelday_spec *spe
     return strategy_run(ctx, &p, err, errlen);
 }
 
-/* Provider name -> decider. The LLM agent (issue 4) adds "openai" and
- * "mock" here. */
+/* Provider name -> decider. */
 static const struct modelday_provider providers[] = {
     {"builtin", decide_builtin},
+    {"openai", agent_decide_openai},
+    {"mock", agent_decide_mock},
 };
 
 const struct modelday_provider *modelday_provider(const char *name)
@@ -118,8 +120,7 @@ static int load_state(struct db *db, const struct modelday_spec *spec, struct po
 }
 
 /* Refuses a model-day whose (model, date) already has a result. */
-static int check_not_done(struct db *db, const struct modelday_spec *spec, char *err,
-                          size_t errlen)
+static int check_not_done(struct db *db, const struct modelday_spec *spec, char *err, size_t errlen)
 {
     char other[64] = "";
     sqlite3_stmt *st = db_stmt(db, SQL_EXISTING, err, errlen);
@@ -237,8 +238,8 @@ static int insert_trades_holdings(struct db *db, const struct tools_ctx *ctx, sq
     return 0;
 }
 
-static int insert_reasoning(struct db *db, const struct tools_ctx *ctx, sqlite3_int64 id,
-                            char *err, size_t errlen)
+static int insert_reasoning(struct db *db, const struct tools_ctx *ctx, sqlite3_int64 id, char *err,
+                            size_t errlen)
 {
     for (size_t i = 0; i < ctx->nmsgs; i++) {
         const struct tools_message *m = &ctx->msgs[i];
@@ -275,9 +276,9 @@ static int insert_reasoning(struct db *db, const struct tools_ctx *ctx, sqlite3_
 }
 
 /* The one transaction of a completed day. */
-static int commit_day(struct db *db, const struct modelday_spec *spec,
-                      const struct tools_ctx *ctx, const struct daily_pnl *pnl,
-                      const char *log_file, double duration, char *err, size_t errlen)
+static int commit_day(struct db *db, const struct modelday_spec *spec, const struct tools_ctx *ctx,
+                      const struct daily_pnl *pnl, const char *log_file, double duration, char *err,
+                      size_t errlen)
 {
     sqlite3_int64 id;
     if (db_begin_immediate(db, err, errlen) != 0)
@@ -314,9 +315,8 @@ static int run_day(struct db *db, const struct modelday_spec *spec, double t0, c
         load_state(db, spec, &start, &prev, err, errlen) != 0)
         return -1;
     f = tools_ctx_init(&ctx, db, spec->model->signature, spec->date, &start,
-                       spec->cfg->symbols_default
-                           ? NULL
-                           : (const char(*)[SYMBOL_MAX])spec->cfg->symbols,
+                       spec->cfg->symbols_default ? NULL
+                                                  : (const char(*)[SYMBOL_MAX])spec->cfg->symbols,
                        spec->cfg->nsymbols, err, errlen);
     portfolio_free(&start);
     if (f != 0)
@@ -336,8 +336,7 @@ static int run_day(struct db *db, const struct modelday_spec *spec, double t0, c
                                  log_file, sizeof(log_file), err, errlen);
     if (f < 0)
         goto out;
-    rc = commit_day(db, spec, &ctx, &pnl, f ? log_file : NULL, time_monotonic() - t0, err,
-                    errlen);
+    rc = commit_day(db, spec, &ctx, &pnl, f ? log_file : NULL, time_monotonic() - t0, err, errlen);
 out:
     tools_ctx_free(&ctx);
     return rc;
@@ -361,8 +360,8 @@ enum modelday_result modelday_run(struct db *db, const struct modelday_spec *spe
                      "model-day abandoned at shutdown");
             return MODELDAY_ABANDONED;
         }
-        log_emit(LOG_LEVEL_ERROR, LOGGER, spec->job_id, spec->date, model,
-                 "model-day failed: %s", err);
+        log_emit(LOG_LEVEL_ERROR, LOGGER, spec->job_id, spec->date, model, "model-day failed: %s",
+                 err);
         if (jobs_day_fail(db, spec->job_id, spec->date, model, err, time_monotonic() - t0, ferr,
                           sizeof(ferr)) != 0)
             log_emit(LOG_LEVEL_ERROR, LOGGER, spec->job_id, spec->date, model,

@@ -108,8 +108,8 @@ static int invoke(struct tools_ctx *ctx, const char *name, json_object *args, in
 {
     char *text = NULL;
     const char *a = args ? json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN) : NULL;
-    int rc = a ? tools_call(ctx, name, a, &text, err, errlen)
-               : err_set(err, errlen, "out of memory");
+    int rc =
+        a ? tools_call(ctx, name, a, &text, err, errlen) : err_set(err, errlen, "out of memory");
     json_object_put(args);
     if (rc >= 0 && log && tools_log(ctx, "tool", text, name, NULL, NULL, err, errlen) != 0)
         rc = -1;
@@ -311,8 +311,8 @@ static int run_momentum(struct tools_ctx *ctx, const struct strategy_params *p, 
     int f = window(ctx, p->lookback, first, last, err, errlen);
     if (f <= 0) {
         if (f == 0)
-            say(summary, n, "momentum: fewer than %d trading days before %s; holding.",
-                p->lookback, ctx->date);
+            say(summary, n, "momentum: fewer than %d trading days before %s; holding.", p->lookback,
+                ctx->date);
         return f;
     }
     struct ranked *r = calloc(p->nbasket ? p->nbasket : 1, sizeof(*r));
@@ -341,8 +341,7 @@ out:
     return rc;
 }
 
-int strategy_run(struct tools_ctx *ctx, const struct strategy_params *p, char *err,
-                 size_t errlen)
+int strategy_run(struct tools_ctx *ctx, const struct strategy_params *p, char *err, size_t errlen)
 {
     char summary[STRATEGY_SUMMARY_MAX] = "";
     int rc;

@@ -47,7 +47,6 @@ int strategy_params_from_config(const struct config *cfg, const struct config_mo
 
 /* Decides ctx's day with strategy p. Returns 0, or -1 (err filled) on an
  * internal failure or when ctx was cancelled (tools_cancelled). */
-int strategy_run(struct tools_ctx *ctx, const struct strategy_params *p, char *err,
-                 size_t errlen);
+int strategy_run(struct tools_ctx *ctx, const struct strategy_params *p, char *err, size_t errlen);
 
 #endif

@@ -6,6 +6,7 @@
 #include "tools.h"
 
 #include "errbuf.h"
+#include "jsontext.h"
 #include "prices.h"
 #include "universe.h"
 
@@ -42,6 +43,8 @@ static int tool_add(struct tools_ctx *ctx, json_object *args, json_object **res,
                     size_t errlen);
 static int tool_multiply(struct tools_ctx *ctx, json_object *args, json_object **res, char *err,
                          size_t errlen);
+static int tool_search(struct tools_ctx *ctx, json_object *args, json_object **res, char *err,
+                       size_t errlen);
 
 #define TRADE_PARAMS                                                                               \
     "{\"type\":\"object\",\"properties\":{"                                                        \
@@ -70,6 +73,11 @@ static const struct tool_def tool_table[] = {
      TRADE_PARAMS},
     {"add", tool_add, "Returns a + b.", MATH_PARAMS},
     {"multiply", tool_multiply, "Returns a x b.", MATH_PARAMS},
+    {"search", tool_search,
+     "Search the web for news and analysis. Only results published before today are "
+     "returned, each with its title, url, description, date and the start of its content.",
+     "{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\","
+     "\"description\":\"What to search for\"}},\"required\":[\"query\"]}"},
 };
 
 #define NTOOLS (sizeof(tool_table) / sizeof(tool_table[0]))
@@ -92,8 +100,7 @@ int tools_cancelled(const struct tools_ctx *ctx)
 
 int tools_ctx_init(struct tools_ctx *ctx, struct db *db, const char *model, const char *date,
                    const struct portfolio *start, const char (*universe)[SYMBOL_MAX],
-                   size_t nuniverse,
-                   char *err, size_t errlen)
+                   size_t nuniverse, char *err, size_t errlen)
 {
     memset(ctx, 0, sizeof(*ctx));
     if (!date_valid(date))
@@ -316,8 +323,7 @@ static int tradable(const struct tools_ctx *ctx, const char *symbol)
 
 /* AI-Trader's refusal for st with the fields it reports for that case. */
 static json_object *trade_refusal(const struct tools_ctx *ctx, enum trade_status st,
-                                  const char *symbol, int64_t amount,
-                                  const struct trade_result *tr)
+                                  const char *symbol, int64_t amount, const struct trade_result *tr)
 {
     char msg[256], echo[ECHO_MAX + 1];
     echo_safe(symbol, echo);
@@ -335,8 +341,8 @@ static json_object *trade_refusal(const struct tools_ctx *ctx, enum trade_status
     return o;
 }
 
-static int push_trade(struct tools_ctx *ctx, const char *action, const char *symbol,
-                      int64_t amount, const struct trade_result *tr)
+static int push_trade(struct tools_ctx *ctx, const char *action, const char *symbol, int64_t amount,
+                      const struct trade_result *tr)
 {
     if (ctx->ntrades == ctx->cap_trades) {
         size_t cap = ctx->cap_trades ? ctx->cap_trades * 2 : 8;
@@ -358,8 +364,8 @@ static int push_trade(struct tools_ctx *ctx, const char *action, const char *sym
 }
 
 /* buy and sell: parse, price at today's open, apply, record. */
-static int trade(struct tools_ctx *ctx, int is_buy, json_object *args, json_object **res,
-                 char *err, size_t errlen)
+static int trade(struct tools_ctx *ctx, int is_buy, json_object *args, json_object **res, char *err,
+                 size_t errlen)
 {
     struct trade_result tr;
     struct portfolio next;
@@ -470,14 +476,29 @@ static int tool_multiply(struct tools_ctx *ctx, json_object *args, json_object *
     return math_tool(0, args, res, err, errlen);
 }
 
+/* ---- search ------------------------------------------------------------- */
+
+static int tool_search(struct tools_ctx *ctx, json_object *args, json_object **res, char *err,
+                       size_t errlen)
+{
+    if (!ctx->search) {
+        *res = refusal("Search is not available: no search service is configured.", NULL, NULL);
+        return 1;
+    }
+    return search_run(ctx->search, arg_string(args, "query"), ctx->date, res, err, errlen);
+}
+
 /* ---- dispatch ----------------------------------------------------------- */
 
-/* Parses args_json into an object; NULL, empty or blank text is {}. */
+/* Parses args_json into an object; NULL, empty or blank text is {}. Strict:
+ * text after the object (a model's trailing garbage) is refused. */
 static json_object *parse_args(const char *args_json)
 {
+    json_object *o = NULL;
     if (!args_json || args_json[strspn(args_json, " \t\r\n")] == '\0')
         return json_object_new_object();
-    json_object *o = json_tokener_parse(args_json);
+    if (jsontext_parse(args_json, strlen(args_json), &o, NULL, 0) != 0)
+        return NULL;
     if (o && !json_object_is_type(o, json_type_object)) {
         json_object_put(o);
         return NULL;
@@ -498,8 +519,8 @@ static json_object *unknown_tool(const char *name)
     return refusal(msg, NULL, NULL);
 }
 
-int tools_call(struct tools_ctx *ctx, const char *name, const char *args_json,
-               char **result_json, char *err, size_t errlen)
+int tools_call(struct tools_ctx *ctx, const char *name, const char *args_json, char **result_json,
+               char *err, size_t errlen)
 {
     const struct tool_def *tool = NULL;
     json_object *args = NULL, *res = NULL;
@@ -541,10 +562,12 @@ int tools_call(struct tools_ctx *ctx, const char *name, const char *args_json,
 
 /* ---- helpers for deciders ---------------------------------------------- */
 
-json_object *tools_definitions(void)
+json_object *tools_definitions(const struct tools_ctx *ctx)
 {
     json_object *arr = json_object_new_array();
     for (size_t i = 0; arr && i < NTOOLS; i++) {
+        if (ctx && !ctx->search && tool_table[i].fn == tool_search)
+            continue;
         json_object *fn = json_object_new_object(), *def = json_object_new_object();
         json_object *params = json_tokener_parse(tool_table[i].parameters);
         if (!fn || !def || !params) {

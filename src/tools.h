@@ -4,7 +4,8 @@
  * universe, the trades made, the reasoning messages and per-tool usage) and
  * the tools themselves, kept as data in one table: get_price (look-ahead
  * safe), buy and sell (fill at today's open through portfolio.h, AI-Trader's
- * refusals), add and multiply. Arguments and results are JSON text, as an LLM
+ * refusals), add, multiply and search (search.h; offered only when the
+ * context has a search service). Arguments and results are JSON text, as an LLM
  * sends and receives them. Nothing here writes to the database: the model-day
  * commits what the context recorded. */
 #ifndef TRADER_TOOLS_H
@@ -20,6 +21,7 @@
 #include "db.h"
 #include "money.h"
 #include "portfolio.h"
+#include "search.h"
 
 #define TOOLS_MAX 8         /* tools in the table (static-asserted in tools.c) */
 #define TOOLS_MODEL_MAX 128 /* longest model signature + NUL */
@@ -56,8 +58,9 @@ struct tools_ctx {
     char model[TOOLS_MODEL_MAX];
     const char (*universe)[SYMBOL_MAX]; /* tradable symbols (borrowed); NULL = NASDAQ-100 */
     size_t nuniverse;
-    const atomic_int *cancel; /* optional (borrowed): nonzero asks deciders to stop */
-    struct portfolio pf;      /* owned; starts as the model's previous state */
+    const atomic_int *cancel;           /* optional (borrowed): nonzero asks deciders to stop */
+    const struct search_config *search; /* optional (borrowed): enables the search tool */
+    struct portfolio pf;                /* owned; starts as the model's previous state */
     struct tools_trade *trades;
     size_t ntrades, cap_trades;
     struct tools_message *msgs;
@@ -75,8 +78,7 @@ struct tools_ctx {
  * accepts; the benchmark QQQ is never tradable. Free with tools_ctx_free. */
 int tools_ctx_init(struct tools_ctx *ctx, struct db *db, const char *model, const char *date,
                    const struct portfolio *start, const char (*universe)[SYMBOL_MAX],
-                   size_t nuniverse,
-                   char *err, size_t errlen);
+                   size_t nuniverse, char *err, size_t errlen);
 
 /* Releases everything ctx owns. Safe on a zeroed or already freed context. */
 void tools_ctx_free(struct tools_ctx *ctx);
@@ -88,17 +90,18 @@ void tools_ctx_free(struct tools_ctx *ctx);
  * tool, bad arguments, a look-ahead request, a refused trade), -1 on an
  * internal failure (database error, no memory): err is filled and
  * *result_json, when not NULL, holds a generic error answer. */
-int tools_call(struct tools_ctx *ctx, const char *name, const char *args_json,
-               char **result_json, char *err, size_t errlen);
+int tools_call(struct tools_ctx *ctx, const char *name, const char *args_json, char **result_json,
+               char *err, size_t errlen);
 
 /* The number of tools, the name of tool i (for tool_usage rows). */
 size_t tools_count(void);
 const char *tools_name(size_t i);
 
-/* The tools as OpenAI chat-completions function definitions ([{"type":
- * "function", "function": {name, description, parameters}}, ...]). Caller
+/* The tools ctx offers as OpenAI chat-completions function definitions
+ * ([{"type": "function", "function": {name, description, parameters}},
+ * ...]): search only when ctx->search is set; ctx NULL: every tool. Caller
  * owns the result (json_object_put); NULL when out of memory. */
-json_object *tools_definitions(void);
+json_object *tools_definitions(const struct tools_ctx *ctx);
 
 /* The positions dict AI-Trader's trade tools answer with: {"SYM": shares,
  * ..., "CASH": cash}. Caller owns the result; NULL when out of memory. */

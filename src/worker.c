@@ -148,8 +148,7 @@ int worker_run_job(const struct worker_opts *o, struct db *db, const char *job_i
     int f = jobs_get(db, job_id, &job, err, errlen), rc = -1;
     if (f <= 0)
         return f == 0 ? err_set(err, errlen, "job %s not found", job_id) : -1;
-    log_emit(LOG_LEVEL_INFO, LOGGER, job_id, NULL, NULL, "job started: %zu model-days",
-             job.ndays);
+    log_emit(LOG_LEVEL_INFO, LOGGER, job_id, NULL, NULL, "job started: %zu model-days", job.ndays);
     if (!job.config_json ||
         config_parse(job.config_json, strlen(job.config_json), &cfg, cerr, sizeof(cerr)) != 0) {
         snprintf(why, sizeof(why), "invalid config: %s", job.config_json ? cerr : "none stored");

@@ -72,15 +72,15 @@ case), "body" (parsed JSON, or the raw text when it is not JSON), "model",
 null for hang/disconnect)}.
 """
 
-import argparse
 import http.server
 import itertools
 import json
-import os
 import socket
 import sys
 import threading
 import time
+
+import serverlib
 
 MAX_BODY = 32 << 20
 PATH = "/v1/chat/completions"
@@ -388,48 +388,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
     do_GET = do_PUT = do_DELETE = do_PATCH = refuse_method
 
 
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request, client_address):  # no tracebacks on stderr for resets
-        pass
-
-
-def main():
-    ap = argparse.ArgumentParser(description="Scripted OpenAI-compatible test server")
-    ap.add_argument("--script", required=True)
-    ap.add_argument("--port-file", required=True)
-    ap.add_argument("--log")
-    ap.add_argument("--require-key")
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=0)
-    args = ap.parse_args()
-    try:
-        script = Script.load(args.script)
-    except (OSError, ValueError) as e:
-        print("llm_server: bad script %s: %s" % (args.script, e), file=sys.stderr)
-        return 2
-    try:
-        srv = Server((args.host, args.port), Handler)
-        srv.log = open(args.log, "a", encoding="utf-8") if args.log else None
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write("%d\n" % srv.server_address[1])
-        os.replace(tmp, args.port_file)
-    except OSError as e:
-        print("llm_server: %s" % e, file=sys.stderr)
-        return 2
-    srv.script = script
-    srv.require_key = args.require_key
-    srv.log_lock = threading.Lock()
-    srv.seq = 0
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(serverlib.main("llm_server", "Scripted OpenAI-compatible test server", Handler,
+                            Script.load))

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the integration tests (bash). Provides TAP output, a whole
 # stack (scripts/stack) in a temporary data directory on a free loopback port,
 # stopped on exit, an HTTP client over curl and JSON checks via python3.

@@ -118,9 +118,9 @@ is "$(jget 'j["results"][0]["positions"]["MSFT"]')" 2 "  MSFT shares"
 is "$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]), parse_float=str)["results"][0]["positions"]["CASH"]))' "$T_DIR/body")" \
   "\"$CASH1\"" "  CASH is the exact replayed cash ($CASH1)"
 # The exact JSON text of the amounts, not a float's rounding of them.
-grep -q "\"portfolio_value\":$VALUE1[,}]" "$T_DIR/body"
+grep -q "\"portfolio_value\":${VALUE1}[,}]" "$T_DIR/body"
 ok $? "  portfolio_value $VALUE1 (cash + shares x close)"
-grep -q "\"profit\":$PROFIT1[,}]" "$T_DIR/body"
+grep -q "\"profit\":${PROFIT1}[,}]" "$T_DIR/body"
 ok $? "  profit $PROFIT1 (value - initial cash)"
 is "$(jget 'round(j["results"][0]["daily_pnl"]["return_pct"], 9)')" \
   "$(python3 -c "print(round(float('$PROFIT1') / 10000 * 100, 9))")" "  return_pct"
@@ -152,7 +152,9 @@ is "$(jget 'j["date"]')" $D2 "  the latest date"
 is "$(jget '[r["model"] for r in j["results"]]')" '["fx-a"]' "  fx-a only"
 is "$(jget 'j["results"][0]["positions"]')" \
   "$(printf '{"AAPL":6,"MSFT":2,"CASH":%s}' "$CASH2")" "  positions after the sale"
-grep -q "\"profit\":$PROFIT2[,}]" "$T_DIR/body"
+grep -q "\"portfolio_value\":${VALUE2}[,}]" "$T_DIR/body"
+ok $? "  portfolio_value $VALUE2"
+grep -q "\"profit\":${PROFIT2}[,}]" "$T_DIR/body"
 ok $? "  profit $PROFIT2 (against the previous day's value)"
 http GET "/results?model=fx-b"
 is "$(jget 'j["date"]')" $D1 "  latest date for fx-b"
@@ -228,7 +230,10 @@ fi
 
 http DELETE /health
 expect_error 405 method_not_allowed "DELETE /health"
-is "$(header Allow)" GET "  Allow: GET"
+is "$(header Allow)" "GET, HEAD" "  Allow: GET, HEAD"
+curl -s -I -o /dev/null -D "$T_DIR/headers" "$BASE/health"
+like "$(head -1 "$T_DIR/headers")" "^HTTP/1.1 (200|503)" "HEAD /health answers like GET"
+is "$(header Content-Type)" "application/json; charset=utf-8" "  with its Content-Type"
 http POST /results '{}'
 expect_error 405 method_not_allowed "POST /results"
 http PUT "/simulate/status/$JOB" '{}'

@@ -58,9 +58,9 @@ http GET "/results?date=$D1&model=fx-a&detail=full"
 is "$STATUS" 200 "results on $D1"
 is "$(jget 'j["results"][0]["positions"]')" "{\"AAPL\":10,\"MSFT\":2,\"CASH\":$CASH1}" \
   "  positions and cash ($CASH1)"
-grep -q "\"portfolio_value\":$VALUE1[,}]" "$T_DIR/body"
+grep -q "\"portfolio_value\":${VALUE1}[,}]" "$T_DIR/body"
 ok $? "  portfolio_value $VALUE1 from the files' closes"
-grep -q "\"profit\":$PROFIT1[,}]" "$T_DIR/body"
+grep -q "\"profit\":${PROFIT1}[,}]" "$T_DIR/body"
 ok $? "  profit $PROFIT1"
 is "$(jget 'j["results"][0]["trades"][0]["price"]')" \
   "$(python3 -c "import json; print(float(json.load(open('$DATA/daily_prices_AAPL.json'))['Time Series (Daily)']['$D1']['1. open']))")" \
@@ -69,9 +69,9 @@ is "$(jget 'j["results"][0]["trades"][0]["price"]')" \
 http GET "/results?model=fx-a"
 is "$(jget 'j["date"]')" $D2 "latest date $D2"
 is "$(jget 'j["results"][0]["positions"]')" "{\"AAPL\":6,\"MSFT\":2,\"CASH\":$CASH2}" "  positions ($CASH2)"
-grep -q "\"portfolio_value\":$VALUE2[,}]" "$T_DIR/body"
+grep -q "\"portfolio_value\":${VALUE2}[,}]" "$T_DIR/body"
 ok $? "  portfolio_value $VALUE2"
-grep -q "\"profit\":$PROFIT2[,}]" "$T_DIR/body"
+grep -q "\"profit\":${PROFIT2}[,}]" "$T_DIR/body"
 ok $? "  profit $PROFIT2 against the previous day"
 
 alive $PIDS

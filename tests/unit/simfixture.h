@@ -5,6 +5,7 @@
 #define TRADER_SIMFIXTURE_H
 
 #include <ftw.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,18 @@ static inline long long fx_int(struct db *db, const char *sql)
         v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return v;
+}
+
+/* fx_int of a printf-formatted query. */
+__attribute__((format(printf, 2, 3))) static inline long long fx_intf(struct db *db,
+                                                                      const char *fmt, ...)
+{
+    char sql[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof(sql), fmt, ap);
+    va_end(ap);
+    return fx_int(db, sql);
 }
 
 /* The first column of the first row as text into buf ("" when none). */

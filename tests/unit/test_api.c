@@ -158,7 +158,8 @@ static void test_health(struct db *db)
     is_str(at("services.traderd.last_heartbeat"), now, "  last heartbeat");
     is_str(at("services.traderd.current_job"), "job-2", "  current job");
     is_str(at("services.models.0.signature"), "gpt-x", "  model listed");
-    is_str(at("services.models.0.endpoint"), "https://llm.example/v1", "  endpoint without credentials");
+    is_str(at("services.models.0.endpoint"), "https://llm.example/v1",
+           "  endpoint without credentials");
     is_str(at("services.models.1.signature"), "alpha", "  second model");
     ok(!strstr(text(), "SECRET") && !strstr(text(), "hunter2"), "  no key or password shown");
     is_str(at("storage.data_directory"), home, "  data directory");
@@ -290,8 +291,8 @@ static void test_results(void)
     is_str(at("message"), "No simulation data found for date 2025-01-10, model alpha and job job-1",
            "  three filters");
 
-    static const char *const bad_dates[] = {"2025-13-01", "2025-02-30", "abc", "", "2025-1-01",
-                                            "2025-01-01%20", "%272025-01-01%27"};
+    static const char *const bad_dates[] = {
+        "2025-13-01", "2025-02-30", "abc", "", "2025-1-01", "2025-01-01%20", "%272025-01-01%27"};
     for (size_t i = 0; i < sizeof(bad_dates) / sizeof(bad_dates[0]); i++) {
         char uri[128];
         snprintf(uri, sizeof(uri), "/results?date=%s", bad_dates[i]);
@@ -312,7 +313,8 @@ static void test_routing(void)
     is_str(at("details.path"), "/nowhere", "  echoes the path");
     is_int(call("POST", "/results"), 405, "wrong method: 405");
     is_str(at("error"), "method_not_allowed", "  method_not_allowed");
-    is_str(resp.allow, "GET", "  Allow: GET");
+    is_str(resp.allow, "GET, HEAD", "  Allow: GET, HEAD");
+    is_int(call("HEAD", "/simulate/current"), 200, "HEAD is GET (nginx drops the body)");
     is_int(call("DELETE", "/simulate/status/job-1"), 405, "DELETE a job: 405");
     is_int(get("/health/"), 404, "trailing slash is another path");
     is_int(get("/results?x=%ZZ"), 400, "malformed escape anywhere: 400");
@@ -391,7 +393,8 @@ int main(void)
     sql(db, "INSERT INTO prices(symbol,date,open,close,open_micro,close_micro) VALUES"
             "('AAPL','2025-01-02','1','1',1000000,1000000),"
             "('AAPL','2025-01-03','1','1',1000000,1000000)");
-    sql(db, "INSERT INTO price_symbols(symbol,source,imported_at) VALUES('AAPL','alphavantage','t')");
+    sql(db,
+        "INSERT INTO price_symbols(symbol,source,imported_at) VALUES('AAPL','alphavantage','t')");
     is_int(get("/simulate/current"), 404, "no job yet: 404");
     is_str(at("message"), "No simulation jobs found", "  message");
     is_int(get("/results"), 404, "no results yet: 404");

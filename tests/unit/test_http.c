@@ -62,8 +62,7 @@ int main(void)
     ok(http_param(&req, "job_id") == NULL, "absent parameter is NULL");
     is_int(req.nseg, 1, "one segment");
 
-    ok(parse("GET", "/results?a=1+2&&flag&b=%41%62&=x", "a=1+2&&flag&b=%41%62&=x", NULL, NULL) ==
-           0,
+    ok(parse("GET", "/results?a=1+2&&flag&b=%41%62&=x", "a=1+2&&flag&b=%41%62&=x", NULL, NULL) == 0,
        "plus, empty pair, flag without value");
     is_str(http_param(&req, "a"), "1 2", "+ is a space in the query");
     is_str(http_param(&req, "flag"), "", "a name alone has the empty value");

@@ -630,9 +630,17 @@ static void test_daemon_side(void)
     is_str(text(sql), "partial|1|1|1", "job row finished");
     ok(jobs_finish(db, j1, NULL, st, err, sizeof(err)) == -1 && strstr(err, "not running"),
        "a finished job cannot finish again");
+    char long_err[3000] = "x"; /* then U+00E9 (two bytes) until byte 2999 */
+    for (int i = 1; i + 2 < (int)sizeof(long_err); i += 2)
+        memcpy(long_err + i, "\xc3\xa9", 2);
     ok(jobs_day_start(db, j2, "2025-01-03", "b", err, sizeof(err)) == 0 &&
-           jobs_day_fail(db, j2, "2025-01-03", "b", "boom", -1, err, sizeof(err)) == 0,
+           jobs_day_fail(db, j2, "2025-01-03", "b", long_err, -1, err, sizeof(err)) == 0,
        "j2's first day fails");
+    snprintf(sql, sizeof(sql),
+             "SELECT length(CAST(error AS BLOB)) || ' ' || length(error) FROM job_details WHERE "
+             "job_id='%s' AND date='2025-01-03'",
+             j2);
+    is_str(text(sql), "1999 1000", "a long error is cut to at most 2000 bytes between characters");
     ok(jobs_finish(db, j2, "daemon stopping", st, err, sizeof(err)) == 0, "finish j2");
     is_str(st, "failed", "nothing completed: failed");
     is_str(day_status(j2, "2025-01-06", "b"), "failed", "the pending day failed too");

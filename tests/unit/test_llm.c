@@ -781,14 +781,14 @@ static void test_retry_after_parse(void)
 }
 
 struct stopper {
-    volatile sig_atomic_t *flag;
+    atomic_int *flag;
 };
 
 static void *raise_stop(void *arg)
 {
     struct stopper *s = arg;
     usleep(200000);
-    *s->flag = 1;
+    atomic_store(s->flag, 1);
     return NULL;
 }
 
@@ -801,7 +801,7 @@ static void test_stop(void)
     json_object *msgs = base_messages();
     const char *models[] = {"stopsleep", "stophang"};
     for (int i = 0; i < 2; i++) {
-        volatile sig_atomic_t flag = 0;
+        atomic_int flag = 0;
         struct stopper s = {&flag};
         struct llm_client *c = NULL;
         pthread_t th;
@@ -817,7 +817,7 @@ static void test_stop(void)
            "%s: stop flag interrupts: %s", models[i], err);
         llm_client_free(c);
     }
-    volatile sig_atomic_t raised = 1;
+    atomic_int raised = 1;
     struct llm_client *c = NULL;
     cfg_for(&cfg, "temp", url, sizeof(url));
     llm_client_new(&cfg, &c, err, sizeof(err));

@@ -2,9 +2,8 @@
  * position, trades, holdings, reasoning, tool usage and status; state and
  * daily P&L carry over between days and across jobs; a held symbol without a
  * bar is valued at its last close; a day already done is refused; a failure
- * at commit time leaves nothing but the failed status; an unknown provider
- * fails; a cancelled day is abandoned untouched; AI-Trader files are
- * regenerated idempotently and their path stays in the data directory. */
+ * at commit time leaves nothing but the failed status; a cancelled day is abandoned untouched;
+ * AI-Trader files are regenerated idempotently and their path stays in the data directory. */
 #include "agentfiles.h"
 #include "modelday.h"
 
@@ -75,15 +74,7 @@ static enum modelday_result run(const char *job, const char *date, const char *m
     return modelday_run(fx.db, &spec, err, sizeof(err));
 }
 
-__attribute__((format(printf, 1, 2))) static long long q(const char *fmt, ...)
-{
-    char sql[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    return fx_int(fx.db, sql);
-}
+#define q(...) fx_intf(fx.db, __VA_ARGS__)
 
 static const char *status_of(const char *job, const char *date, const char *model)
 {
@@ -129,90 +120,80 @@ static void test_first_days(void)
          "j1", "2025-01-02") == 1,
        "completed_at, duration and attempts recorded");
     /* 250x10 + 125x20 + 83x30 + 62x40 + 30 = 10000. */
-    is_int(q("SELECT portfolio_value FROM positions WHERE model='ew' AND date='%s'%s",
-             "2025-01-02", ""),
+    is_int(q("SELECT portfolio_value FROM positions WHERE model='ew' AND date='%s'", "2025-01-02"),
            10000 * MONEY_SCALE, "value at today's close");
-    is_int(q("SELECT prev_value FROM positions WHERE model='ew' AND date='%s'%s", "2025-01-02",
-             ""),
+    is_int(q("SELECT prev_value FROM positions WHERE model='ew' AND date='%s'", "2025-01-02"),
            10000 * MONEY_SCALE, "previous value is the initial cash");
-    is_int(q("SELECT cash FROM positions WHERE date='%s'%s", "2025-01-02", ""), 30 * MONEY_SCALE,
-           "cash");
+    is_int(q("SELECT cash FROM positions WHERE date='%s'", "2025-01-02"), 30 * MONEY_SCALE, "cash");
     is_int(q("SELECT count(*) FROM trades t JOIN positions p ON p.id=t.position_id WHERE "
-             "p.date='%s'%s",
-             "2025-01-02", ""),
+             "p.date='%s'",
+             "2025-01-02"),
            4, "four trades stored");
     is_int(q("SELECT count(*) FROM holdings h JOIN positions p ON p.id=h.position_id WHERE "
-             "p.date='%s'%s",
-             "2025-01-02", ""),
+             "p.date='%s'",
+             "2025-01-02"),
            4, "four holdings stored");
     is_int(q("SELECT count(*) FROM reasoning_logs r JOIN positions p ON p.id=r.position_id WHERE "
-             "p.date='%s'%s",
-             "2025-01-02", ""),
+             "p.date='%s'",
+             "2025-01-02"),
            5, "reasoning messages stored");
     is_int(q("SELECT calls FROM tool_usage u JOIN positions p ON p.id=u.position_id WHERE "
              "p.date='%s' AND tool_name='%s'",
              "2025-01-02", "buy"),
            4, "tool usage stored");
-    is_int(q("SELECT count(*) FROM tool_usage WHERE tool_name='%s'%s", "add", ""), 0,
+    is_int(q("SELECT count(*) FROM tool_usage WHERE tool_name='%s'", "add"), 0,
            "unused tools have no row");
     ok(strstr(fx_text(fx.db, "SELECT reasoning_summary FROM positions", buf, sizeof(buf)),
               "equal_weight: first session") != NULL,
        "reasoning summary stored");
-    is_str(fx_text(fx.db, "SELECT total_steps || ',' || stop_signal FROM positions", buf,
-                   sizeof(buf)),
-           "1,1", "steps and stop signal");
+    is_str(
+        fx_text(fx.db, "SELECT total_steps || ',' || stop_signal FROM positions", buf, sizeof(buf)),
+        "1,1", "steps and stop signal");
     is_str(fx_text(fx.db, "SELECT log_file_path FROM positions", buf, sizeof(buf)),
            "agent_data/ew/log/2025-01-02/log.jsonl", "log_file_path relative to the data dir");
-    ok(q("SELECT count(*) FROM jobs WHERE job_id='%s' AND updated_at IS NOT NULL%s", "j1", "") ==
-           1,
+    ok(q("SELECT count(*) FROM jobs WHERE job_id='%s' AND updated_at IS NOT NULL", "j1") == 1,
        "jobs.updated_at kept current");
 
     is_int(run("j1", "2025-01-03", "ew", NULL), MODELDAY_COMPLETED, "day 2 completes");
     /* 250x11 + 125x20 + 83x29 + 62x40 + 30 = 10167. */
-    is_int(q("SELECT portfolio_value FROM positions WHERE date='%s'%s", "2025-01-03", ""),
+    is_int(q("SELECT portfolio_value FROM positions WHERE date='%s'", "2025-01-03"),
            10167 * MONEY_SCALE, "state carried over and revalued");
-    is_int(q("SELECT daily_profit FROM positions WHERE date='%s'%s", "2025-01-03", ""),
-           167 * MONEY_SCALE, "profit against the previous day");
-    is_str(fx_text(fx.db, "SELECT printf('%.2f', daily_return_pct) FROM positions WHERE "
-                          "date='2025-01-03'",
+    is_int(q("SELECT daily_profit FROM positions WHERE date='%s'", "2025-01-03"), 167 * MONEY_SCALE,
+           "profit against the previous day");
+    is_str(fx_text(fx.db,
+                   "SELECT printf('%.2f', daily_return_pct) FROM positions WHERE "
+                   "date='2025-01-03'",
                    buf, sizeof(buf)),
            "1.67", "return percent");
     is_int(q("SELECT count(*) FROM trades t JOIN positions p ON p.id=t.position_id WHERE "
-             "p.date='%s'%s",
-             "2025-01-03", ""),
+             "p.date='%s'",
+             "2025-01-03"),
            0, "equal_weight holds");
 }
 
 static void test_refusals(void)
 {
-    make_job("j2", "2025-01-02:ew,2025-01-06:ew,2025-01-06:mock,2025-01-06:slow");
+    make_job("j2", "2025-01-02:ew,2025-01-06:ew,2025-01-06:slow");
     is_int(run("j2", "2025-01-02", "ew", NULL), MODELDAY_FAILED, "a done day is refused");
     ok(strstr(err, "already has results") != NULL, "error: %s", err);
-    ok(strncmp(status_of("j2", "2025-01-02", "ew"), "failed:model ew already has results", 35) ==
-           0,
+    ok(strncmp(status_of("j2", "2025-01-02", "ew"), "failed:model ew already has results", 35) == 0,
        "failed with its error");
-    is_int(q("SELECT count(*) FROM positions WHERE model='%s'%s", "ew", ""), 2,
-           "never duplicated");
-
-    is_int(run("j2", "2025-01-06", "mock", NULL), MODELDAY_FAILED, "no mock provider here");
-    ok(strstr(err, "provider mock is not available") != NULL, "error: %s", err);
+    is_int(q("SELECT count(*) FROM positions WHERE model='%s'", "ew"), 2, "never duplicated");
 
     atomic_int stop = 1;
     is_int(run("j2", "2025-01-06", "slow", &stop), MODELDAY_ABANDONED, "a cancelled day");
     is_str(status_of("j2", "2025-01-06", "slow"), "running", "left running for recovery");
-    is_int(q("SELECT count(*) FROM positions WHERE model='%s'%s", "slow", ""), 0,
-           "nothing written");
+    is_int(q("SELECT count(*) FROM positions WHERE model='%s'", "slow"), 0, "nothing written");
 
     fx_exec(fx.db, "CREATE TRIGGER boom BEFORE INSERT ON reasoning_logs BEGIN "
                    "SELECT RAISE(ABORT, 'boom'); END");
     is_int(run("j2", "2025-01-06", "ew", NULL), MODELDAY_FAILED, "a failure at commit time");
     ok(strstr(status_of("j2", "2025-01-06", "ew"), "boom") != NULL, "the error is kept: %s",
        status_of("j2", "2025-01-06", "ew"));
-    is_int(q("SELECT count(*) FROM positions WHERE date='%s'%s", "2025-01-06", ""), 0,
+    is_int(q("SELECT count(*) FROM positions WHERE date='%s'", "2025-01-06"), 0,
            "no position for the failed day");
     is_int(q("SELECT (SELECT count(*) FROM reasoning_logs) * 100 + (SELECT count(*) FROM "
-             "trades)%s%s",
-             "", ""),
+             "trades)"),
            604, "nor any reasoning or trade row");
     fx_exec(fx.db, "DROP TRIGGER boom");
 }
@@ -222,11 +203,11 @@ static void test_other_job(void)
     make_job("j3", "2025-01-06:ew");
     is_int(run("j3", "2025-01-06", "ew", NULL), MODELDAY_COMPLETED,
            "another job continues the model");
-    is_int(q("SELECT prev_value FROM positions WHERE date='%s'%s", "2025-01-06", ""),
-           10167 * MONEY_SCALE, "from the last completed day of job j1");
+    is_int(q("SELECT prev_value FROM positions WHERE date='%s'", "2025-01-06"), 10167 * MONEY_SCALE,
+           "from the last completed day of job j1");
     /* DDD has no bar on 2025-01-06: valued at its last close, 40.
      * 250x12 + 125x20 + 83x28 + 62x40 + 30 = 10334. */
-    is_int(q("SELECT portfolio_value FROM positions WHERE date='%s'%s", "2025-01-06", ""),
+    is_int(q("SELECT portfolio_value FROM positions WHERE date='%s'", "2025-01-06"),
            10334 * MONEY_SCALE, "a symbol without a bar uses its last close");
 }
 
@@ -235,19 +216,21 @@ static void test_files(void)
     char *pos = slurp("agent_data/ew/position/position.jsonl");
     ok(pos != NULL, "position.jsonl written");
     is_int(count_lines(pos), 7, "initial line, four buys, two no_trade days");
-    ok(pos && strncmp(pos, "{\"date\": \"2025-01-01\", \"id\": 0, \"positions\": {\"AAA\": 0, ", 56) ==
-                  0,
+    ok(pos && strncmp(pos, "{\"date\": \"2025-01-01\", \"id\": 0, \"positions\": {\"AAA\": 0, ",
+                      56) == 0,
        "initial line in AI-Trader's format");
-    ok(pos && strstr(pos, "{\"date\": \"2025-01-02\", \"id\": 1, \"this_action\": {\"action\": "
-                          "\"buy\", \"symbol\": \"AAA\", \"amount\": 250}, \"positions\": "
-                          "{\"AAA\": 250, \"BBB\": 0, \"CCC\": 0, \"DDD\": 0, \"CASH\": 7500.0}}\n"),
+    ok(pos &&
+           strstr(pos, "{\"date\": \"2025-01-02\", \"id\": 1, \"this_action\": {\"action\": "
+                       "\"buy\", \"symbol\": \"AAA\", \"amount\": 250}, \"positions\": "
+                       "{\"AAA\": 250, \"BBB\": 0, \"CCC\": 0, \"DDD\": 0, \"CASH\": 7500.0}}\n"),
        "a trade line with the state after it");
     ok(pos && strstr(pos, "{\"date\": \"2025-01-06\", \"id\": 6, \"this_action\": {\"action\": "
                           "\"no_trade\", \"symbol\": \"\", \"amount\": 0}"),
        "the last day, ids consecutive");
     char *log = slurp("agent_data/ew/log/2025-01-02/log.jsonl");
     is_int(count_lines(log), 5, "one log line per message");
-    ok(log && strncmp(log, "{\"signature\": \"ew\", \"new_messages\": [{\"role\": \"tool\"", 51) == 0,
+    ok(log &&
+           strncmp(log, "{\"signature\": \"ew\", \"new_messages\": [{\"role\": \"tool\"", 51) == 0,
        "log line format");
     ok(agentfiles_write(fx.db, &cfg, fx.dir, "ew", "2025-01-02", err, sizeof(err)) == 0,
        "rewrite: %s", err);
@@ -267,12 +250,9 @@ static void test_files(void)
         int want;
         const char *path;
     } cases[] = {
-        {"../escape", -1, NULL},
-        {"a/../../b", -1, NULL},
-        {"/etc", -1, NULL},
-        {abs_ok, 1, "inside/ew/log/2025-01-02/log.jsonl"},
-        {abs_bad, -1, NULL},
-        {".", 1, "ew/log/2025-01-02/log.jsonl"},
+        {"../escape", -1, NULL}, {"a/../../b", -1, NULL},
+        {"/etc", -1, NULL},      {abs_ok, 1, "inside/ew/log/2025-01-02/log.jsonl"},
+        {abs_bad, -1, NULL},     {".", 1, "ew/log/2025-01-02/log.jsonl"},
         {"", 0, NULL},
     };
     snprintf(abs_ok, sizeof(abs_ok), "%s/inside", fx.dir);
@@ -293,11 +273,10 @@ int main(void)
     if (fx_open(&fx) != 0)
         return 1;
     insert_prices(fx.db);
-    ok(config_parse(config_text, strlen(config_text), &cfg, err, sizeof(err)) == 0,
-       "config: %s", err);
+    ok(config_parse(config_text, strlen(config_text), &cfg, err, sizeof(err)) == 0, "config: %s",
+       err);
     make_job("j1", "2025-01-02:ew,2025-01-03:ew");
-    ok(modelday_provider("builtin") != NULL && modelday_provider("nope") == NULL,
-       "provider table");
+    ok(modelday_provider("builtin") != NULL && modelday_provider("nope") == NULL, "provider table");
     test_first_days();
     test_refusals();
     test_other_job();

@@ -63,11 +63,9 @@ static void test_params(const struct config *cfg, struct strategy_params *ew,
        "momentum params");
     is_int(mo->top_n, 2, "top_n from the entry");
     is_int(mo->lookback, 3, "lookback from the entry");
-    ok(strategy_params_from_config(cfg, config_find_model(cfg, "bad"), &p, err, sizeof(err)) ==
-           -1,
+    ok(strategy_params_from_config(cfg, config_find_model(cfg, "bad"), &p, err, sizeof(err)) == -1,
        "top_n 0 refused: %s", err);
-    ok(strategy_params_from_config(cfg, config_find_model(cfg, "mock"), &p, err, sizeof(err)) ==
-           -1,
+    ok(strategy_params_from_config(cfg, config_find_model(cfg, "mock"), &p, err, sizeof(err)) == -1,
        "a mock model is not a strategy");
 
     struct config def = {0};
@@ -120,8 +118,7 @@ static void test_equal_weight(struct db *db, const struct config *cfg,
     portfolio_free(&start);
 }
 
-static void test_momentum(struct db *db, const struct config *cfg,
-                          const struct strategy_params *mo)
+static void test_momentum(struct db *db, const struct config *cfg, const struct strategy_params *mo)
 {
     struct tools_ctx ctx;
     struct portfolio start, after;

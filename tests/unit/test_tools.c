@@ -87,9 +87,19 @@ static void test_trades(void)
     is_int(portfolio_shares(&ctx.pf, "AAPL"), 17, "17 shares held");
     is_int(ctx.pf.cash, 8249000000LL, "cash 10000 - 17 x 103 exactly");
 
-    static const char *const bad_amounts[] = {
-        "2.5", "0", "-3", "\"abc\"", "\"\"", "\"1e3\"", "\"-2\"", "true", "null", "[1]", "{}",
-        "1e300", "\"9999999999999999999\""};
+    static const char *const bad_amounts[] = {"2.5",
+                                              "0",
+                                              "-3",
+                                              "\"abc\"",
+                                              "\"\"",
+                                              "\"1e3\"",
+                                              "\"-2\"",
+                                              "true",
+                                              "null",
+                                              "[1]",
+                                              "{}",
+                                              "1e300",
+                                              "\"9999999999999999999\""};
     for (size_t i = 0; i < sizeof(bad_amounts) / sizeof(bad_amounts[0]); i++) {
         char args[128];
         snprintf(args, sizeof(args), "{\"symbol\":\"AAPL\",\"amount\":%s}", bad_amounts[i]);
@@ -185,7 +195,7 @@ static void test_stats_and_log(void)
     is_int(ctx.stats[gp].calls, 12, "get_price calls counted");
     ok(ctx.stats[gp].total_ms >= 0.0, "durations recorded");
 
-    json_object *defs = tools_definitions();
+    json_object *defs = tools_definitions(NULL);
     ok(defs && json_object_array_length(defs) == tools_count(), "one definition per tool");
     json_object *fn = NULL, *name = NULL;
     ok(defs && json_object_object_get_ex(json_object_array_get_idx(defs, 1), "function", &fn) &&

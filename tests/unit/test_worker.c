@@ -30,8 +30,8 @@ static const char config_text[] =
 
 /* A pending job over the given dates and models; returns after claiming
  * it (running). */
-static int make_job(const char *id, const char *config, int replace, size_t first_day,
-                    size_t ndays, const char *const *models, size_t nmodels)
+static int make_job(const char *id, const char *config, int replace, size_t first_day, size_t ndays,
+                    const char *const *models, size_t nmodels)
 {
     char sql[512], got[64] = "";
     sqlite3_stmt *st;
@@ -63,7 +63,7 @@ static enum worker_result run(const char *id, int threads, const atomic_int *can
         .db_path = fx.db_path, .home = fx.dir, .threads = threads, .cancel = cancel};
     enum worker_result res = WORKER_FINISHED;
     if (worker_run_job(&o, fx.db, id, &res, err, sizeof(err)) != 0)
-        return (enum worker_result)-1;
+        return (enum worker_result) - 1;
     return res;
 }
 
@@ -76,15 +76,7 @@ static const char *job_status(const char *id)
     return fx_text(fx.db, sql, buf, sizeof(buf));
 }
 
-__attribute__((format(printf, 1, 2))) static long long q(const char *fmt, ...)
-{
-    char sql[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof(sql), fmt, ap);
-    va_end(ap);
-    return fx_int(fx.db, sql);
-}
+#define q(...) fx_intf(fx.db, __VA_ARGS__)
 
 static void test_threads_setting(void)
 {
@@ -151,8 +143,7 @@ static void test_final_statuses(void)
            "the claim removed the replaced day");
     run("j5", 4, NULL);
     is_str(job_status("j5"), "completed", "replace job completed");
-    is_int(q("SELECT count(*) FROM positions WHERE model='ew' AND job_id='j5'"), 2,
-           "two new days");
+    is_int(q("SELECT count(*) FROM positions WHERE model='ew' AND job_id='j5'"), 2, "two new days");
     is_int(q("SELECT count(*) FROM positions WHERE model='ew' AND job_id='j2'"), 1,
            "the earlier day is kept");
 }
@@ -194,7 +185,7 @@ int main(void)
     test_partial_job();
     test_final_statuses();
     test_parallel_and_cancel();
-    ok(run("nope", 1, NULL) == (enum worker_result)-1, "an unknown job is an error: %s", err);
+    ok(run("nope", 1, NULL) == (enum worker_result) - 1, "an unknown job is an error: %s", err);
     fx_close(&fx);
     return tap_done();
 }

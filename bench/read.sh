@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Read benchmark: wrk against /health, /simulate/status/{id} and /results
+# through nginx + trader-api, and, in the same run, against nginx serving a
+# static file of exactly the same bytes as each answer. Prints requests/s for
+# each and the ratio to the static file (how much of nginx's own speed the
+# dynamic answer keeps).
+#
+#   bench/read.sh [--duration SECONDS] [--connections N] [--threads N] [--workers N]
+#
+# It builds its data first in a temporary data directory: synthetic prices
+# (`traderctl prices synth`) and one simulation of the built-in models run by
+# traderd (POST /simulate/trigger), then benchmarks. Binaries are found as
+# scripts/stack finds them (TRADER_BUILDDIR, TRADER_BINDIR, ...). Defaults:
+# 10 s per target, 32 connections, 2 wrk threads, 4 trader-api workers.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DURATION=10 CONNECTIONS=32 THREADS=2 WORKERS=4
+while [ $# -gt 0 ]; do
+  case $1 in
+  --duration) DURATION=$2; shift 2 ;;
+  --connections) CONNECTIONS=$2; shift 2 ;;
+  --threads) THREADS=$2; shift 2 ;;
+  --workers) WORKERS=$2; shift 2 ;;
+  *) sed -n '8p' "$0" >&2; exit 2 ;;
+  esac
+done
+command -v wrk >/dev/null || { echo "bench: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+
+TMP=$(mktemp -d /tmp/trader-bench-XXXXXX)
+HOME_DIR=$TMP/home
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+BASE=http://127.0.0.1:$PORT
+trap '"$ROOT/scripts/stack" down --home "$HOME_DIR" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+
+"$ROOT/scripts/stack" up --home "$HOME_DIR" --port "$PORT" --workers "$WORKERS" >/dev/null
+CTL=""
+for d in "${TRADER_BINDIR:-}" "${TRADER_BUILDDIR:-.}/daemon" "$ROOT/daemon" "$ROOT/build/daemon"; do
+  [ -x "$d/traderctl" ] && { CTL=$d/traderctl; break; }
+done
+[ -n "$CTL" ] || { echo "bench: traderctl not found" >&2; exit 1; }
+"$CTL" --home "$HOME_DIR" prices synth >/dev/null
+
+# One month of the built-in models, run by traderd.
+JOB=$(curl -sf -X POST -H 'Content-Type: application/json' \
+  -d '{"start_date": "2025-01-03", "end_date": "2025-01-31"}' "$BASE/simulate/trigger" |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["job_id"])')
+for _ in $(seq 1 600); do
+  STATE=$(curl -s "$BASE/simulate/status/$JOB" | python3 -c 'import json, sys; print(json.load(sys.stdin)["status"])')
+  case $STATE in pending | running) sleep 0.5 ;; *) break ;; esac
+done
+echo "data: job $JOB ($STATE)"
+
+TARGETS=(
+  "health|/health"
+  "status|/simulate/status/$JOB"
+  "results|/results?detail=full"
+)
+
+# rate PATH: requests/s that wrk reaches on PATH (and the non-2xx count).
+rate() {
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" "$BASE$1" >"$TMP/wrk.out" 2>&1
+  local rps bad
+  rps=$(sed -n 's/^Requests\/sec: *//p' "$TMP/wrk.out")
+  bad=$(sed -n 's/^ *Non-2xx or 3xx responses: *//p' "$TMP/wrk.out")
+  echo "$rps ${bad:-0}"
+}
+
+echo "machine: $(nproc) cores, $(sed -n 's/^model name\t: //p' /proc/cpuinfo | head -1)"
+echo "wrk: $THREADS threads, $CONNECTIONS connections, ${DURATION}s per target; $WORKERS trader-api workers"
+printf '%-8s %8s %12s %8s %12s %8s\n' target bytes "api req/s" non-2xx "static req/s" ratio
+for t in "${TARGETS[@]}"; do
+  name=${t%%|*} path=${t#*|}
+  curl -s -o "$HOME_DIR/static/$name.json" "$BASE$path"
+  bytes=$(stat -c %s "$HOME_DIR/static/$name.json")
+  read -r api bad < <(rate "$path")
+  read -r static _ < <(rate "/static/$name.json")
+  printf '%-8s %8s %12s %8s %12s %8s\n' "$name" "$bytes" "$api" "$bad" "$static" \
+    "$(python3 -c "print('%.2f' % ($api / $static))")"
+done

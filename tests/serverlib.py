@@ -1,0 +1,65 @@
+"""serverlib: what the test servers (llm_server.py, jina_server.py) share:
+their common command line, a threading HTTP server that stays quiet about
+client resets, and the start-up that binds the port and publishes it
+atomically in the port file (a reader never sees a partial file), then
+serves until SIGTERM. Python standard library only."""
+
+import argparse
+import http.server
+import os
+import sys
+import threading
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request, client_address):  # no tracebacks on stderr for resets
+        pass
+
+
+def _arguments(description):
+    """The parsed common options: --script, --port-file, --log, --require-key,
+    --host and --port."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--script", required=True)
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--log")
+    ap.add_argument("--require-key")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    return ap.parse_args()
+
+
+def main(name, description, handler, load):
+    """Parses the command line, loads the script with load(path) (OSError or
+    ValueError when it is bad), then serves handler until killed; returns the
+    exit status. The server object carries script, require_key, log (the open
+    --log file or None), log_lock and seq (a request counter) for the
+    handler."""
+    args = _arguments(description)
+    try:
+        script = load(args.script)
+    except (OSError, ValueError) as e:
+        print("%s: bad script %s: %s" % (name, args.script, e), file=sys.stderr)
+        return 2
+    try:
+        srv = Server((args.host, args.port), handler)
+        srv.log = open(args.log, "a", encoding="utf-8") if args.log else None
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write("%d\n" % srv.server_address[1])
+        os.replace(tmp, args.port_file)
+    except OSError as e:
+        print("%s: %s" % (name, e), file=sys.stderr)
+        return 2
+    srv.script = script
+    srv.require_key = args.require_key
+    srv.log_lock = threading.Lock()
+    srv.seq = 0
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
