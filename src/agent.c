@@ -20,33 +20,31 @@
 #define LOGGER "traderd.agent"
 #define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
-/* AI-Trader's system prompt (prompts/agent_prompt.py), the text the
- * benchmark's results were produced with: its instructions, then the day's
- * facts under the same headings, in the same order. */
+/* The system prompt carries what AI-Trader's prompt gives the model (its
+ * role, the day's date, yesterday's positions and closes, today's opens and
+ * the stop signal), in our own words; the facts use AI-Trader's Python-dict
+ * notation so results stay comparable with its benchmark. */
 static const char PROMPT_INTRO[] =
-    "\nYou are a stock fundamental analysis trading assistant.\n\n"
-    "Your goals are:\n"
-    "- Think and reason by calling available tools.\n"
-    "- You need to think about the prices of various stocks and their returns.\n"
-    "- Your long-term goal is to maximize returns through this portfolio.\n"
-    "- Before making decisions, gather as much information as possible through search tools to "
-    "aid decision-making.\n\n"
-    "Thinking standards:\n"
-    "- Clearly show key intermediate steps:\n"
-    "  - Read input of yesterday's positions and today's prices\n"
-    "  - Update valuation and adjust weights for each target (if strategy requires)\n\n"
-    "Notes:\n"
-    "- You don't need to request user permission during operations, you can execute directly\n"
-    "- You must execute operations by calling tools, directly output operations will not be "
-    "accepted\n\n"
-    "Here is the information you need:\n\n";
+    "\nYou manage a stock portfolio as a trading agent that works through tools.\n\n"
+    "Goals:\n"
+    "- Reason step by step and act by calling the tools you are given.\n"
+    "- Weigh the prices of the stocks and the returns they offer.\n"
+    "- Aim for the best long-term return of the portfolio.\n"
+    "- Collect the information you need with the tools before you decide.\n\n"
+    "How to work:\n"
+    "- Start from yesterday's positions and today's prices below.\n"
+    "  - Revalue what you hold and adjust each weight as your strategy requires.\n\n"
+    "Rules:\n"
+    "- Act directly; there is no one to ask for permission.\n"
+    "- Only tool calls change the portfolio; trades written as text are ignored.\n\n"
+    "The facts for today:\n\n";
 static const char PROMPT_POSITIONS[] =
-    "Yesterday's closing positions (numbers after stock codes represent how many shares you "
-    "hold, numbers after CASH represent your available cash):\n";
-static const char PROMPT_CLOSES[] = "Yesterday's closing prices:\n";
-static const char PROMPT_OPENS[] = "Today's buying prices:\n";
+    "Positions at yesterday's close (shares held per stock code; CASH is the cash "
+    "available):\n";
+static const char PROMPT_CLOSES[] = "Closing prices yesterday:\n";
+static const char PROMPT_OPENS[] = "Opening prices today (buys and sells fill at these):\n";
 static const char PROMPT_END[] =
-    "When you think your task is complete, output\n" AGENT_STOP_SIGNAL "\n";
+    "When today's work is done, answer without tool calls and include\n" AGENT_STOP_SIGNAL "\n";
 
 /* ---- the system prompt -------------------------------------------------- */
 

@@ -38,7 +38,7 @@ struct agent_model {
     void *self;
 };
 
-/* AI-Trader's system prompt for ctx's day and portfolio: yesterday is the
+/* The system prompt (AI-Trader's contents, our wording) for ctx's day and portfolio: yesterday is the
  * previous trading day in the price store (closes on or before it), today's
  * buying prices are today's opens of the universe (symbols without a bar
  * left out). On success *out (caller frees with free()) holds the text. */

@@ -328,18 +328,18 @@ static void test_prompt(void)
 {
     char *p = prompt_for("2025-01-06", 9000 * MONEY_SCALE, 10);
     ok(p != NULL, "prompt built: %s", err);
-    ok(p && strstr(p, "You are a stock fundamental analysis trading assistant."),
-       "AI-Trader's instructions");
+    ok(p && strstr(p, "You manage a stock portfolio as a trading agent"),
+       "the instructions");
     ok(p && strstr(p, "Today's date:\n2025-01-06\n"), "today's date");
-    ok(p && strstr(p, "represent your available cash):\n{'AAA': 10, 'BBB': 0, 'CCC': 0, "
+    ok(p && strstr(p, "is the cash available):\n{'AAA': 10, 'BBB': 0, 'CCC': 0, "
                       "'CASH': 9000.0}\n"),
        "yesterday's positions, every symbol and CASH");
-    ok(p && strstr(p, "Yesterday's closing prices:\n{'AAA_price': 11.5, 'BBB_price': 21.75, "
+    ok(p && strstr(p, "Closing prices yesterday:\n{'AAA_price': 11.5, 'BBB_price': 21.75, "
                       "'CCC_price': 31.5}\n"),
        "yesterday's closes (the previous trading day)");
-    ok(p && strstr(p, "Today's buying prices:\n{'AAA_price': 12.0, 'BBB_price': 22.0}\n"),
+    ok(p && strstr(p, "Opening prices today (buys and sells fill at these):\n{'AAA_price': 12.0, 'BBB_price': 22.0}\n"),
        "today's opens; CCC has no bar today and is left out");
-    ok(p && strstr(p, "When you think your task is complete, output\n<FINISH_SIGNAL>\n"),
+    ok(p && strstr(p, "answer without tool calls and include\n<FINISH_SIGNAL>\n"),
        "the stop signal");
     ok(p && !strstr(p, "12.25"), "today's close is not shown");
     free(p);

@@ -22,6 +22,24 @@ static int call(const char *name, const char *args, const char **out)
     return rc;
 }
 
+/* Calls tool name with args expecting a refusal whose message is want;
+ * returns the answer (valid until the next call). */
+static const char *refused(const char *name, const char *args, const char *want, const char *desc)
+{
+    const char *r;
+    is_int(call(name, args, &r), 1, desc);
+    is_str(fx_json_get(r, "error"), want, desc);
+    return r;
+}
+
+/* Calls tool name with args expecting success with exactly the answer want. */
+static void answers(const char *name, const char *args, const char *want, const char *desc)
+{
+    const char *r;
+    is_int(call(name, args, &r), 0, desc);
+    is_str(r, want, desc);
+}
+
 static int has(const char *s, const char *sub)
 {
     return s && strstr(s, sub) != NULL;
@@ -51,24 +69,17 @@ static void test_get_price(void)
        "with a future message and no data: %s", r);
     is_int(call("get_price", "{\"symbol\":\"AAPL\",\"date\":\"2030-01-01\"}", &r), 1,
            "a far future date is refused");
-    is_int(call("get_price", "{\"symbol\":\"AAPL\",\"date\":\"2025-01-04\"}", &r), 1,
-           "a day without a bar");
-    is_str(fx_json_get(r, "error"),
-           "Data not found for date 2025-01-04. Please verify the date exists in data. Sample "
-           "available dates: ['2025-01-06', '2025-01-03', '2025-01-02']",
-           "AI-Trader's message, sampling only dates up to today");
-    is_int(call("get_price", "{\"symbol\":\"NOPE\",\"date\":\"2025-01-03\"}", &r), 1,
-           "an unknown symbol");
-    is_str(fx_json_get(r, "error"), "No records found for stock NOPE in local data",
-           "no records message");
+    r = refused("get_price", "{\"symbol\":\"AAPL\",\"date\":\"2025-01-04\"}",
+                "Data not found for date 2025-01-04. Please verify the date exists in data. Sample "
+                "available dates: ['2025-01-06', '2025-01-03', '2025-01-02']",
+                "a day without a bar");
+    r = refused("get_price", "{\"symbol\":\"NOPE\",\"date\":\"2025-01-03\"}",
+                "No records found for stock NOPE in local data", "an unknown symbol");
     is_str(fx_json_get(r, "symbol"), "NOPE", "symbol field");
-    is_int(call("get_price", "{\"symbol\":\"FUT\",\"date\":\"2025-01-06\"}", &r), 1,
-           "a symbol with only future bars");
-    is_str(fx_json_get(r, "error"), "No records found for stock FUT in local data",
-           "does not reveal that later bars exist");
-    is_int(call("get_price", "{\"symbol\":\"AAPL\",\"date\":\"2025-13-01\"}", &r), 1,
-           "an invalid date");
-    is_str(fx_json_get(r, "error"), "date must be in YYYY-MM-DD format", "invalid date message");
+    r = refused("get_price", "{\"symbol\":\"FUT\",\"date\":\"2025-01-06\"}",
+                "No records found for stock FUT in local data", "a symbol with only future bars");
+    r = refused("get_price", "{\"symbol\":\"AAPL\",\"date\":\"2025-13-01\"}",
+                "date must be in YYYY-MM-DD format", "an invalid date");
     is_int(call("get_price", "{\"symbol\":\"AAPL\",\"date\":20250103}", &r), 1,
            "a non-string date");
     is_int(call("get_price", "{\"date\":\"2025-01-03\"}", &r), 1, "a missing symbol");
@@ -80,8 +91,8 @@ static void test_get_price(void)
 static void test_trades(void)
 {
     const char *r;
-    is_int(call("buy", "{\"symbol\":\"AAPL\",\"amount\":10}", &r), 0, "buy 10 AAPL");
-    is_str(r, "{\"AAPL\":10,\"CASH\":8970.0}", "answers with the new positions");
+    answers("buy", "{\"symbol\":\"AAPL\",\"amount\":10}", "{\"AAPL\":10,\"CASH\":8970.0}",
+            "buy 10 AAPL");
     is_int(call("buy", "{\"symbol\":\"AAPL\",\"amount\":\"5\"}", &r), 0, "amount as digits");
     is_int(call("buy", "{\"symbol\":\"AAPL\",\"amount\":2.0}", &r), 0, "amount as 2.0");
     is_int(portfolio_shares(&ctx.pf, "AAPL"), 17, "17 shares held");
@@ -103,33 +114,27 @@ static void test_trades(void)
     for (size_t i = 0; i < sizeof(bad_amounts) / sizeof(bad_amounts[0]); i++) {
         char args[128];
         snprintf(args, sizeof(args), "{\"symbol\":\"AAPL\",\"amount\":%s}", bad_amounts[i]);
-        is_int(call("buy", args, &r), 1, args);
-        is_str(fx_json_get(r, "error"),
-               "Amount must be a positive integer! This action will not be allowed.",
-               "bad amount message");
+        r = refused("buy", args,
+                    "Amount must be a positive integer! This action will not be allowed.", args);
     }
     is_int(call("buy", "{\"symbol\":\"AAPL\"}", &r), 1, "a missing amount");
     is_int(call("sell", "{\"symbol\":\"AAPL\",\"amount\":1.5}", &r), 1, "sell 1.5");
     is_int(portfolio_shares(&ctx.pf, "AAPL"), 17, "refusals change nothing");
 
-    is_int(call("buy", "{\"symbol\":\"QQQ\",\"amount\":1}", &r), 1, "the benchmark");
-    is_str(fx_json_get(r, "error"), "Symbol QQQ not found! This action will not be allowed.",
-           "is not tradable");
+    r = refused("buy", "{\"symbol\":\"QQQ\",\"amount\":1}",
+                "Symbol QQQ not found! This action will not be allowed.", "the benchmark");
     is_str(fx_json_get(r, "symbol"), "QQQ", "symbol field");
     is_str(fx_json_get(r, "date"), "2025-01-06", "date field");
-    is_int(call("buy", "{\"symbol\":\"ZZZZ\",\"amount\":1}", &r), 1, "outside the universe");
-    is_str(fx_json_get(r, "error"), "Symbol ZZZZ not found! This action will not be allowed.",
-           "not found");
-    is_int(call("buy", "{\"symbol\":\"NFLX\",\"amount\":1}", &r), 1, "no bar today");
-    is_str(fx_json_get(r, "error"), "Symbol NFLX not found! This action will not be allowed.",
-           "not found either");
+    r = refused("buy", "{\"symbol\":\"ZZZZ\",\"amount\":1}",
+                "Symbol ZZZZ not found! This action will not be allowed.", "outside the universe");
+    r = refused("buy", "{\"symbol\":\"NFLX\",\"amount\":1}",
+                "Symbol NFLX not found! This action will not be allowed.", "no bar today");
     is_int(call("buy", "{\"symbol\":\"aapl!\",\"amount\":1}", &r), 1, "a malformed symbol");
     ok(has(fx_json_get(r, "error"), "Invalid symbol aapl!"), "invalid symbol: %s", r);
     is_int(call("buy", "{\"symbol\":7,\"amount\":1}", &r), 1, "a non-string symbol");
 
-    is_int(call("buy", "{\"symbol\":\"MSFT\",\"amount\":100}", &r), 1, "more than the cash");
-    is_str(fx_json_get(r, "error"), "Insufficient cash! This action will not be allowed.",
-           "insufficient cash");
+    r = refused("buy", "{\"symbol\":\"MSFT\",\"amount\":100}",
+                "Insufficient cash! This action will not be allowed.", "more than the cash");
     is_str(fx_json_get(r, "required_cash"), "20000.0", "required_cash");
     is_str(fx_json_get(r, "cash_available"), "8249.0", "cash_available");
     is_int(call("buy", "{\"symbol\":\"MSFT\",\"amount\":41}", &r), 0, "41 x 200 fits");
@@ -138,16 +143,15 @@ static void test_trades(void)
            "buying with exactly all the cash (49.0) is allowed");
     is_int(ctx.pf.cash, 0, "cash is exactly zero");
 
-    is_int(call("sell", "{\"symbol\":\"NVDA\",\"amount\":1}", &r), 1, "selling what is not held");
-    is_str(fx_json_get(r, "error"), "No position for NVDA! This action will not be allowed.",
-           "no position");
-    is_int(call("sell", "{\"symbol\":\"AAPL\",\"amount\":18}", &r), 1, "selling too many");
-    is_str(fx_json_get(r, "error"), "Insufficient shares! This action will not be allowed.",
-           "insufficient shares");
+    r = refused("sell", "{\"symbol\":\"NVDA\",\"amount\":1}",
+                "No position for NVDA! This action will not be allowed.",
+                "selling what is not held");
+    r = refused("sell", "{\"symbol\":\"AAPL\",\"amount\":18}",
+                "Insufficient shares! This action will not be allowed.", "selling too many");
     is_str(fx_json_get(r, "have"), "17", "have");
     is_str(fx_json_get(r, "want_to_sell"), "18", "want_to_sell");
-    is_int(call("sell", "{\"symbol\":\"AAPL\",\"amount\":17}", &r), 0, "sell everything");
-    is_str(r, "{\"AMZN\":1,\"MSFT\":41,\"CASH\":1751.0}", "the sold-out symbol is gone");
+    answers("sell", "{\"symbol\":\"AAPL\",\"amount\":17}",
+            "{\"AMZN\":1,\"MSFT\":41,\"CASH\":1751.0}", "sell everything");
     is_int(call("sell", "{\"symbol\":\"AAPL\",\"amount\":1}", &r), 1, "and cannot be sold again");
 
     is_int(ctx.ntrades, 6, "six trades recorded");
@@ -161,21 +165,17 @@ static void test_trades(void)
 static void test_math_and_dispatch(void)
 {
     const char *r;
-    is_int(call("add", "{\"a\":2,\"b\":3.5}", &r), 0, "add");
-    is_str(r, "5.5", "2 + 3.5");
-    is_int(call("multiply", "{\"a\":\"2.5\",\"b\":4}", &r), 0, "multiply with text");
-    is_str(r, "10.0", "2.5 x 4 as a float");
-    is_int(call("add", "{\"a\":\"x\",\"b\":1}", &r), 1, "add a non-number");
-    is_str(fx_json_get(r, "error"), "a and b must be numbers", "math error");
+    answers("add", "{\"a\":2,\"b\":3.5}", "5.5", "add");
+    answers("multiply", "{\"a\":\"2.5\",\"b\":4}", "10.0", "multiply with text");
+    r = refused("add", "{\"a\":\"x\",\"b\":1}", "a and b must be numbers", "add a non-number");
     is_int(call("multiply", "{\"a\":1e308,\"b\":1e308}", &r), 1, "overflow");
 
     is_int(call("rm_rf", "{}", &r), 1, "an unknown tool");
     ok(has(fx_json_get(r, "error"), "Unknown tool rm_rf") && has(r, "get_price"),
        "unknown tool message lists the tools: %s", r);
     is_int(call(NULL, NULL, &r), 1, "no tool name");
-    is_int(call("buy", "[1,2]", &r), 1, "arguments not an object");
-    is_str(fx_json_get(r, "error"), "Invalid arguments: expected a JSON object",
-           "bad arguments message");
+    r = refused("buy", "[1,2]", "Invalid arguments: expected a JSON object",
+                "arguments not an object");
     is_int(call("buy", "{\"symbol\":", &r), 1, "arguments not JSON");
     is_int(call("add", "", &r), 1, "empty arguments are {} (then a and b are missing)");
 }
@@ -226,22 +226,21 @@ static void test_internal_error(struct db *db)
 
 int main(void)
 {
+    /* symbol, date, open, close */
+    static const char *const bars[][4] = {
+        {"AAPL", "2025-01-02", "100.0", "101.0"}, {"AAPL", "2025-01-03", "101.5", "102.25"},
+        {"AAPL", "2025-01-06", "103.0", "104.5"}, {"AAPL", "2025-01-07", "110.0", "111.0"},
+        {"MSFT", "2025-01-06", "200.0", "201.0"}, {"NVDA", "2025-01-06", "130.0", "131.0"},
+        {"AMZN", "2025-01-06", "49.0", "50.0"},   {"QQQ", "2025-01-03", "500.0", "501.0"},
+        {"QQQ", "2025-01-06", "502.0", "503.0"},  {"ZZZZ", "2025-01-06", "5.0", "5.0"},
+        {"FUT", "2025-01-07", "5.0", "5.0"},      {"NFLX", "2025-01-03", "900.0", "901.0"},
+    };
     struct fixture fx;
     struct portfolio start;
     if (fx_open(&fx) != 0)
         return 1;
-    fx_bar(fx.db, "AAPL", "2025-01-02", "100.0", "101.0");
-    fx_bar(fx.db, "AAPL", "2025-01-03", "101.5", "102.25");
-    fx_bar(fx.db, "AAPL", "2025-01-06", "103.0", "104.5");
-    fx_bar(fx.db, "AAPL", "2025-01-07", "110.0", "111.0");
-    fx_bar(fx.db, "MSFT", "2025-01-06", "200.0", "201.0");
-    fx_bar(fx.db, "NVDA", "2025-01-06", "130.0", "131.0");
-    fx_bar(fx.db, "AMZN", "2025-01-06", "49.0", "50.0");
-    fx_bar(fx.db, "QQQ", "2025-01-03", "500.0", "501.0");
-    fx_bar(fx.db, "QQQ", "2025-01-06", "502.0", "503.0");
-    fx_bar(fx.db, "ZZZZ", "2025-01-06", "5.0", "5.0");
-    fx_bar(fx.db, "FUT", "2025-01-07", "5.0", "5.0");
-    fx_bar(fx.db, "NFLX", "2025-01-03", "900.0", "901.0");
+    for (size_t i = 0; i < sizeof(bars) / sizeof(bars[0]); i++)
+        fx_bar(fx.db, bars[i][0], bars[i][1], bars[i][2], bars[i][3]);
 
     portfolio_init(&start, 10000 * MONEY_SCALE);
     ok(tools_ctx_init(&ctx, fx.db, "", "2025-01-06", &start, NULL, 0, err, sizeof(err)) == -1,
