@@ -10,6 +10,7 @@
 #include "db.h"
 #include "errbuf.h"
 #include "jobs.h"
+#include "llm.h"
 #include "log.h"
 #include "paths.h"
 #include "worker.h"
@@ -172,9 +173,7 @@ static int heartbeat_write(struct heart *h, char *err, size_t errlen)
         sqlite3_bind_text(st, 6, job, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, 6);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : db_error(h->db, "heartbeat", err, errlen);
+    return db_step_done(h->db, st, "heartbeat", err, errlen);
 }
 
 static void *heartbeat_thread(void *arg)
@@ -329,6 +328,8 @@ int main(int argc, char **argv)
     struct opts o;
     struct sigaction sa;
     enum log_level level;
+    char err[ERRBUF_SIZE];
+    int status;
     if (parse_args(argc, argv, &o) != 0) {
         usage(stderr);
         return 2;
@@ -347,5 +348,12 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    return run(&o);
+    /* libcurl's global setup (LLM and search clients) before any thread. */
+    if (llm_global_init(err, sizeof(err)) != 0) {
+        log_emit(LOG_LEVEL_CRITICAL, LOGGER, NULL, NULL, NULL, "cannot start: %s", err);
+        return 1;
+    }
+    status = run(&o);
+    llm_global_cleanup();
+    return status;
 }

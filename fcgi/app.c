@@ -42,6 +42,8 @@ static void close_db(struct app *app)
 void app_free(struct app *app)
 {
     close_db(app);
+    json_object_put(app->models);
+    app->models = NULL;
 }
 
 /* Opens the file at app->db_path if it has the schema this program reads. */

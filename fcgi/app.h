@@ -6,7 +6,10 @@
 #ifndef TRADER_APP_H
 #define TRADER_APP_H
 
+#include <sys/stat.h>
 #include <sys/types.h>
+
+#include <json-c/json.h>
 
 #include "db.h"
 #include "errbuf.h"
@@ -24,6 +27,11 @@ struct app {
     dev_t db_dev;        /* identity of the file db was opened on */
     ino_t db_ino;
     char db_err[ERRBUF_SIZE]; /* why db is NULL */
+    /* /health's model list, kept until the default config file changes
+     * (identified by inode, size and mtime) so requests don't re-parse it. */
+    json_object *models;
+    char models_err[ERRBUF_SIZE];
+    struct stat models_stat;
 };
 
 /* Resolves the paths and settings from the environment. Returns 0 or -1. */

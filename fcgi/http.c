@@ -43,18 +43,6 @@ static long pct_decode(const char *s, size_t n, bool plus_space, char *out)
     return (long)o;
 }
 
-void http_echo(const char *in, char out[HTTP_ECHO_MAX + 4])
-{
-    size_t i = 0;
-    for (; in[i] && i < HTTP_ECHO_MAX; i++)
-        out[i] = in[i] >= 0x20 && in[i] < 0x7f ? in[i] : '?';
-    if (in[i]) {
-        memcpy(out + i, "...", 3);
-        i += 3;
-    }
-    out[i] = '\0';
-}
-
 int http_json(struct response *resp, int status, json_object *body)
 {
     json_object_put(resp->body);
@@ -96,9 +84,9 @@ void http_detail(json_object *e, const char *key, const char *value)
 /* A 400 naming the offending input (echoed safely) in details. Returns -1. */
 static int bad_request(struct response *resp, const char *what, const char *input)
 {
-    char echo[HTTP_ECHO_MAX + 4];
-    http_echo(input, echo);
-    http_detail(http_error(resp, 400, "invalid_request", "%s", what), "input", echo);
+    char echo[ERR_ECHO_BUF];
+    http_detail(http_error(resp, 400, "invalid_request", "%s", what), "input",
+                err_echo(input, echo));
     return -1;
 }
 

@@ -20,7 +20,6 @@
 #define HTTP_MAX_PARAMS 32
 #define HTTP_MAX_SEGMENTS 16
 #define HTTP_METHOD_MAX 16
-#define HTTP_ECHO_MAX 64 /* bytes of client input echoed back in an error */
 
 struct http_param {
     char *name, *value; /* decoded, NUL-terminated, point into request storage */
@@ -82,11 +81,6 @@ json_object *http_error(struct response *resp, int status, const char *code, con
 /* Adds key: value (a string; NULL gives null) to the "details" object of
  * the error e, creating it. A NULL e (out of memory) is a no-op. */
 void http_detail(json_object *e, const char *key, const char *value);
-
-/* Client input made safe to echo: at most HTTP_ECHO_MAX bytes, bytes outside
- * printable ASCII replaced by '?', "..." appended when cut. out must hold
- * HTTP_ECHO_MAX + 4 bytes. */
-void http_echo(const char *in, char out[HTTP_ECHO_MAX + 4]);
 
 /* Writes resp to out: Status line, Content-Type, Cache-Control, Content-Length,
  * Allow when set, then the JSON body. Returns 0, or -1 when the client is gone. */

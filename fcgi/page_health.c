@@ -59,21 +59,38 @@ out:
     return rc == 0 ? 0 : -1;
 }
 
-/* services.models: the default config's models as config_public_json shows
- * them; a config that cannot be read is reported, not fatal. */
-static void models(const struct app *app, json_object *services)
+static bool same_file(const struct stat *a, const struct stat *b)
 {
-    char path[PATHS_MAX], err[ERRBUF_SIZE];
+    return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* services.models: the default config's models as config_public_json shows
+ * them, parsed again only when the file changed; a config that cannot be
+ * read is reported, not fatal. */
+static void models(struct app *app, json_object *services)
+{
+    char path[PATHS_MAX];
+    struct stat sb = {0};
     struct config cfg = {0};
-    if (paths_join(app->configs_dir, "default_config.json", path, sizeof(path), err, sizeof(err)) !=
-            0 ||
-        config_load(path, &cfg, err, sizeof(err)) != 0) {
-        json_object_object_add(services, "models", json_object_new_array());
-        json_object_object_add(services, "models_error", json_object_new_string(err));
-        return;
+    if (paths_join(app->configs_dir, "default_config.json", path, sizeof(path), app->models_err,
+                   sizeof(app->models_err)) != 0)
+        goto report;
+    if (stat(path, &sb) == 0 && app->models && same_file(&sb, &app->models_stat))
+        goto report;
+    json_object_put(app->models);
+    app->models = NULL;
+    app->models_err[0] = '\0';
+    if (config_load(path, &cfg, app->models_err, sizeof(app->models_err)) == 0) {
+        app->models = config_public_json(&cfg);
+        app->models_stat = sb;
+        config_free(&cfg);
     }
-    json_object_object_add(services, "models", config_public_json(&cfg));
-    config_free(&cfg);
+report:
+    json_object_object_add(services, "models",
+                           app->models ? json_object_get(app->models) : json_object_new_array());
+    if (!app->models)
+        json_object_object_add(services, "models_error", json_object_new_string(app->models_err));
 }
 
 /* storage: the data directory, whether it takes writes, its free space. */

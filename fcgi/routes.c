@@ -133,8 +133,8 @@ static const struct param_spec *path_spec(const struct route *r)
 /* 400 for a value that fails its spec, naming it. Returns -1. */
 static int invalid(struct response *resp, const struct param_spec *spec, const char *value)
 {
-    char echo[HTTP_ECHO_MAX + 4];
-    http_echo(value, echo);
+    char echo[ERR_ECHO_BUF];
+    err_echo(value, echo);
     json_object *e = http_error(resp, 400, spec->code, "%s", spec->message);
     http_detail(e, "parameter", spec->name);
     http_detail(e, "value", echo);
@@ -168,7 +168,7 @@ static int validate(const struct route *r, const struct request *req, struct res
 /* Finds the route for req. Returns it, or NULL with resp filled (404/405). */
 static const struct route *find_route(struct request *req, struct response *resp)
 {
-    char echo[HTTP_ECHO_MAX + 4];
+    char echo[ERR_ECHO_BUF];
     for (size_t i = 0; i < NROUTES; i++) {
         const char *arg = NULL;
         if (!path_match(routes[i].pattern, req, &arg))
@@ -188,7 +188,7 @@ static const struct route *find_route(struct request *req, struct response *resp
         http_error(resp, 405, "method_not_allowed", "Method not allowed; use %s", resp->allow);
         return NULL;
     }
-    http_echo(req->raw_path, echo);
+    err_echo(req->raw_path, echo);
     http_detail(http_error(resp, 404, "not_found", "Not found"), "path", echo);
     return NULL;
 }
@@ -210,8 +210,8 @@ int routes_dispatch(struct request *req, struct response *resp, struct app *app)
         return 0;
     }
     if (r->handler(req, resp, app) != 0) {
-        char echo[HTTP_ECHO_MAX + 4];
-        http_echo(req->raw_path, echo);
+        char echo[ERR_ECHO_BUF];
+        err_echo(req->raw_path, echo);
         log_emit(LOG_LEVEL_ERROR, "trader-api", NULL, NULL, NULL, "pid %d: %s %s: %s",
                  (int)getpid(), req->method, echo, resp->err);
         http_error(resp, 500, "internal", "Internal server error");

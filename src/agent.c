@@ -12,7 +12,6 @@
 #include "search.h"
 #include "universe.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +54,7 @@ static size_t universe_size(const struct tools_ctx *ctx)
 
 static const char *universe_at(const struct tools_ctx *ctx, size_t i)
 {
-    return ctx->universe ? ctx->universe[i] : universe_nasdaq100[i];
+    return ctx->universe ? ctx->universe[i] : universe_nasdaq100()[i];
 }
 
 static int in_universe(const struct tools_ctx *ctx, const char *symbol)
@@ -322,15 +321,6 @@ out:
 
 /* ---- the deciders ----------------------------------------------------------- */
 
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static int global_rc;
-static char global_err[ERRBUF_SIZE];
-
-static void global_init(void)
-{
-    global_rc = llm_global_init(global_err, sizeof(global_err));
-}
-
 static int chat_llm(void *self, json_object *messages, json_object *tools, const atomic_int *stop,
                     struct llm_response **out, struct llm_outcome *oc, char *err, size_t errlen)
 {
@@ -345,11 +335,6 @@ int agent_decide_openai(struct tools_ctx *ctx, const struct modelday_spec *spec,
     struct llm_client *client = NULL;
     struct search_config sc;
     int rc, f;
-    /* libcurl's global setup must run once before any handle exists;
-     * model-days start in parallel threads. */
-    pthread_once(&global_once, global_init);
-    if (global_rc != 0)
-        return err_set(err, errlen, "%s", global_err);
     llm_config_init(&lc);
     lc.base_url = cm->base_url;
     lc.api_key = cm->api_key;

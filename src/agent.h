@@ -38,10 +38,10 @@ struct agent_model {
     void *self;
 };
 
-/* The system prompt (AI-Trader's contents, our wording) for ctx's day and portfolio: yesterday is the
- * previous trading day in the price store (closes on or before it), today's
- * buying prices are today's opens of the universe (symbols without a bar
- * left out). On success *out (caller frees with free()) holds the text. */
+/* The system prompt (AI-Trader's contents, our wording) for ctx's day and portfolio: yesterday is
+ * the previous trading day in the price store (closes on or before it), today's buying prices are
+ * today's opens of the universe (symbols without a bar left out). On success *out (caller frees
+ * with free()) holds the text. */
 int agent_system_prompt(struct tools_ctx *ctx, char **out, char *err, size_t errlen);
 
 /* Runs the day's loop with model m, at most max_steps completions, offering
@@ -53,7 +53,8 @@ int agent_run(struct tools_ctx *ctx, const struct agent_model *m, int max_steps,
 
 /* The modelday deciders (modelday_decide_fn). openai: the model entry's
  * endpoint, key, basemodel and timeout_seconds, the config's max_steps,
- * max_retries and base_delay, and the search tool when JINA_API_KEY is set.
+ * max_retries and base_delay, and the search tool when JINA_API_KEY is set;
+ * the program calls llm_global_init before its first model-day thread.
  * mock: mockllm, no network and no search. */
 int agent_decide_openai(struct tools_ctx *ctx, const struct modelday_spec *spec, char *err,
                         size_t errlen);

@@ -5,8 +5,10 @@
 #include "agentfiles.h"
 
 #include "aitrader.h"
+#include "daystore.h"
 #include "errbuf.h"
 #include "paths.h"
+#include "universe.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -20,8 +22,6 @@ static const char SQL_DAYS[] =
     "SELECT id, date, cash FROM positions WHERE model = ?1 ORDER BY date";
 static const char SQL_DAY_TRADES[] =
     "SELECT action, symbol, amount, total FROM trades WHERE position_id = ?1 ORDER BY seq";
-static const char SQL_DAY_HOLDINGS[] =
-    "SELECT symbol, quantity FROM holdings WHERE position_id = ?1";
 static const char SQL_DAY_ID[] = "SELECT id FROM positions WHERE model = ?1 AND date = ?2";
 static const char SQL_DAY_MESSAGES[] =
     "SELECT role, content, tool_name, tool_call_id, message_json FROM reasoning_logs"
@@ -146,25 +146,6 @@ static int rewrite_close(struct rewrite *w, int ok, char *err, size_t errlen)
     return ok ? err_set(err, errlen, "cannot write %.200s: %s", w->path, strerror(errno)) : -1;
 }
 
-/* The stored state of position id into pf (cash given). */
-static int load_holdings(struct db *db, sqlite3_int64 id, money_t cash, struct portfolio *pf,
-                         char *err, size_t errlen)
-{
-    sqlite3_stmt *st = db_stmt(db, SQL_DAY_HOLDINGS, err, errlen);
-    int rc;
-    if (!st)
-        return -1;
-    portfolio_free(pf);
-    portfolio_init(pf, cash);
-    sqlite3_bind_int64(st, 1, id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (portfolio_set(pf, (const char *)sqlite3_column_text(st, 0),
-                          sqlite3_column_int64(st, 1)) != 0)
-            break;
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : db_error(db, "cannot read holdings", err, errlen);
-}
-
 struct day {
     sqlite3_int64 id;
     char date[DATE_BUF];
@@ -221,6 +202,7 @@ static int day_lines(struct db *db, struct rewrite *w, const struct day *d, long
                      size_t errlen)
 {
     sqlite3_stmt *st = db_stmt(db, SQL_DAY_TRADES, err, errlen);
+    struct portfolio stored;
     char *line;
     int rc, ntrades = 0;
     if (!st)
@@ -243,8 +225,10 @@ static int day_lines(struct db *db, struct rewrite *w, const struct day *d, long
     if (rc != SQLITE_DONE)
         return db_error(db, "cannot read trades", err, errlen);
     /* The stored end-of-day state is authoritative. */
-    if (load_holdings(db, d->id, d->cash, pf, err, errlen) != 0)
+    if (daystore_holdings(db, d->id, d->cash, &stored, err, errlen) != 0)
         return -1;
+    portfolio_free(pf);
+    *pf = stored;
     if (ntrades)
         return 0;
     struct aitrader_action none = {"no_trade", "", 0};
@@ -369,7 +353,7 @@ int agentfiles_write(struct db *db, const struct config *cfg, const char *home,
 {
     char dir[PATH_MAX], rel[PATH_MAX];
     const char **syms = NULL;
-    size_t nsyms = aitrader_symbols_count;
+    size_t nsyms = universe_nasdaq100_count;
     int f = bases(home, cfg, signature, dir, sizeof(dir), rel, sizeof(rel), err, errlen);
     if (f <= 0)
         return f;
@@ -380,7 +364,7 @@ int agentfiles_write(struct db *db, const struct config *cfg, const char *home,
         for (size_t i = 0; i < nsyms; i++)
             syms[i] = cfg->symbols[i];
     }
-    f = write_positions(db, cfg, dir, signature, syms ? syms : aitrader_symbols, nsyms, err,
+    f = write_positions(db, cfg, dir, signature, syms ? syms : universe_aitrader_order, nsyms, err,
                         errlen);
     if (f == 0)
         f = write_log(db, dir, signature, date, err, errlen);

@@ -4,7 +4,9 @@
 #include "aitrader.h"
 
 #include "dates.h"
+#include "daystore.h"
 #include "errbuf.h"
+#include "jobs.h"
 #include "jsontext.h"
 #include "prices.h"
 #include "universe.h"
@@ -19,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,22 +28,6 @@
 #define FINISH_SIGNAL "<FINISH_SIGNAL>"
 /* Compact JSON for the database, "/" unescaped as Python and SQLite write it. */
 #define JSON_TEXT (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-
-/* AI-Trader's DEFAULT_STOCK_SYMBOLS order. */
-const char *const aitrader_symbols[] = {
-    "NVDA", "MSFT", "AAPL", "GOOG", "GOOGL", "AMZN", "META", "AVGO", "TSLA", "NFLX", "PLTR",
-    "COST", "ASML", "AMD",  "CSCO", "AZN",   "TMUS", "MU",   "LIN",  "PEP",  "SHOP", "APP",
-    "INTU", "AMAT", "LRCX", "PDD",  "QCOM",  "ARM",  "INTC", "BKNG", "AMGN", "TXN",  "ISRG",
-    "GILD", "KLAC", "PANW", "ADBE", "HON",   "CRWD", "CEG",  "ADI",  "ADP",  "DASH", "CMCSA",
-    "VRTX", "MELI", "SBUX", "CDNS", "ORLY",  "SNPS", "MSTR", "MDLZ", "ABNB", "MRVL", "CTAS",
-    "TRI",  "MAR",  "MNST", "CSX",  "ADSK",  "PYPL", "FTNT", "AEP",  "WDAY", "REGN", "ROP",
-    "NXPI", "DDOG", "AXON", "ROST", "IDXX",  "EA",   "PCAR", "FAST", "EXC",  "TTWO", "XEL",
-    "ZS",   "PAYX", "WBD",  "BKR",  "CPRT",  "CCEP", "FANG", "TEAM", "CHTR", "KDP",  "MCHP",
-    "GEHC", "VRSK", "CTSH", "CSGP", "KHC",   "ODFL", "DXCM", "TTD",  "ON",   "BIIB", "LULU",
-    "CDW",  "GFS",
-};
-
-const size_t aitrader_symbols_count = sizeof(aitrader_symbols) / sizeof(aitrader_symbols[0]);
 
 int aitrader_signature_valid(const char *signature)
 {
@@ -536,12 +521,9 @@ static int parse_positions(json_object *pos, struct portfolio *out, const char *
 /* "this_action" of a line after the first. */
 static int parse_action(json_object *a, struct rec *r, const char *path, char *err, size_t errlen)
 {
-    json_object *v;
-    const char *name;
-    if (!json_object_is_type(a, json_type_object) || !json_object_object_get_ex(a, "action", &v) ||
-        !json_object_is_type(v, json_type_string))
+    const char *name = jsontext_string(a, "action"), *symbol;
+    if (!name)
         return err_set(err, errlen, "%s:%d: no \"this_action\" with an action", path, r->line);
-    name = json_object_get_string(v);
     if (strcmp(name, "buy") == 0)
         r->act = ACT_BUY;
     else if (strcmp(name, "sell") == 0)
@@ -552,10 +534,10 @@ static int parse_action(json_object *a, struct rec *r, const char *path, char *e
         return err_set(err, errlen, "%s:%d: unknown action \"%.32s\"", path, r->line, name);
     if (r->act == ACT_NO_TRADE)
         return 0;
-    v = json_object_object_get(a, "symbol");
-    if (!json_object_is_type(v, json_type_string) || !symbol_valid(json_object_get_string(v)))
+    symbol = jsontext_string(a, "symbol");
+    if (!symbol || !symbol_valid(symbol))
         return err_set(err, errlen, "%s:%d: bad symbol in this_action", path, r->line);
-    snprintf(r->symbol, sizeof(r->symbol), "%s", json_object_get_string(v));
+    snprintf(r->symbol, sizeof(r->symbol), "%s", symbol);
     if (json_whole(json_object_object_get(a, "amount"), &r->amount) != 0)
         return err_set(err, errlen, "%s:%d: amount is not a whole number", path, r->line);
     if (r->amount < 0)
@@ -566,12 +548,12 @@ static int parse_action(json_object *a, struct rec *r, const char *path, char *e
 static int parse_rec(json_object *o, struct rec *r, const struct rec *prev, const char *path,
                      char *err, size_t errlen)
 {
-    json_object *v, *action;
+    json_object *action;
+    const char *date = jsontext_string(o, "date");
     int64_t id;
-    v = json_object_object_get(o, "date");
-    if (!json_object_is_type(v, json_type_string) || !date_valid(json_object_get_string(v)))
+    if (!date || !date_valid(date))
         return err_set(err, errlen, "%s:%d: no valid \"date\"", path, r->line);
-    snprintf(r->date, sizeof(r->date), "%s", json_object_get_string(v));
+    snprintf(r->date, sizeof(r->date), "%s", date);
     if (json_whole(json_object_object_get(o, "id"), &id) != 0)
         return err_set(err, errlen, "%s:%d: no integer \"id\"", path, r->line);
     r->id = id;
@@ -768,14 +750,6 @@ static struct tool *tool_get(struct daylog *l, const char *name)
     return t;
 }
 
-static const char *str_field(json_object *o, const char *key)
-{
-    json_object *v;
-    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
-
 /* A message's tool_calls (0 when it has none or they are not a list). */
 static size_t tool_calls(json_object *msg, json_object **calls)
 {
@@ -791,9 +765,9 @@ static const char *call_name(const struct daylog *l, const char *id)
         size_t n = tool_calls(l->m[i].msg, &calls);
         for (size_t k = 0; k < n; k++) {
             json_object *c = json_object_array_get_idx(calls, k);
-            const char *cid = str_field(c, "id");
+            const char *cid = jsontext_string(c, "id");
             if (cid && id && strcmp(cid, id) == 0)
-                return str_field(json_object_object_get(c, "function"), "name");
+                return jsontext_string(json_object_object_get(c, "function"), "name");
         }
     }
     return NULL;
@@ -817,13 +791,13 @@ static int is_error_result(const char *content)
 static int count_tools(struct daylog *l, struct logmsg *lm, char *err, size_t errlen)
 {
     json_object *msg = lm->msg;
-    const char *role = str_field(msg, "role");
+    const char *role = jsontext_string(msg, "role");
     struct tool *t;
     if (strcmp(role, "assistant") == 0) {
         json_object *calls;
         size_t n = tool_calls(msg, &calls);
         for (size_t k = 0; k < n; k++) {
-            const char *name = str_field(
+            const char *name = jsontext_string(
                 json_object_object_get(json_object_array_get_idx(calls, k), "function"), "name");
             if (!name)
                 continue;
@@ -835,10 +809,10 @@ static int count_tools(struct daylog *l, struct logmsg *lm, char *err, size_t er
     }
     if (strcmp(role, "tool") != 0)
         return 0;
-    const char *name = call_name(l, str_field(msg, "tool_call_id"));
+    const char *name = call_name(l, jsontext_string(msg, "tool_call_id"));
     int answered = name != NULL;
     if (!name)
-        name = str_field(msg, "name");
+        name = jsontext_string(msg, "name");
     lm->tool_name = name;
     if (!name)
         return 0;
@@ -846,7 +820,7 @@ static int count_tools(struct daylog *l, struct logmsg *lm, char *err, size_t er
         return err_set(err, errlen, "out of memory");
     if (!answered)
         t->calls++;
-    if (is_error_result(str_field(msg, "content")))
+    if (is_error_result(jsontext_string(msg, "content")))
         t->errors++;
     return 0;
 }
@@ -855,7 +829,7 @@ static int add_message(struct daylog *l, json_object *msg, const char *ts, int l
                        size_t errlen)
 {
     static const char *const roles[] = {"system", "user", "assistant", "tool"};
-    const char *role = str_field(msg, "role");
+    const char *role = jsontext_string(msg, "role");
     size_t r = 0;
     while (role && r < 4 && strcmp(role, roles[r]) != 0)
         r++;
@@ -875,7 +849,7 @@ static int add_message(struct daylog *l, json_object *msg, const char *ts, int l
     l->n++;
     /* A step is one completion: it starts at an assistant message. */
     if (r == 2) {
-        const char *content = str_field(msg, "content");
+        const char *content = jsontext_string(msg, "content");
         l->steps++;
         if (content) {
             l->summary = content;
@@ -903,8 +877,8 @@ static int load_daylog(struct daylog *l, const char *dir, const char *sig, const
     l->present = 1;
     while ((rc = jsonl_next(&r, &o, err, errlen)) == 1) {
         json_object *msgs = json_object_object_get(o, "new_messages");
-        const char *lsig = str_field(o, "signature");
-        const char *ts = str_field(o, "timestamp");
+        const char *lsig = jsontext_string(o, "signature");
+        const char *ts = jsontext_string(o, "timestamp");
         if (lsig && strcmp(lsig, sig) != 0)
             rc = strlist_add(warnings, err, errlen,
                              "%s:%d: signature \"%.64s\" is not %s; the line's messages are "
@@ -945,19 +919,7 @@ static const char SQL_AUDIT[] = "INSERT INTO audit_log(timestamp, event, job_id,
 static const char SQL_DETAIL[] =
     "INSERT INTO job_details(job_id, date, model, status, started_at, completed_at)"
     " VALUES(?1, ?2, ?3, 'completed', ?4, ?4)";
-static const char SQL_POSITION[] =
-    "INSERT INTO positions(job_id, date, model, cash, portfolio_value, prev_value, daily_profit,"
-    " daily_return_pct, total_steps, stop_signal, reasoning_summary, log_file_path, created_at)"
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
-static const char SQL_TRADE[] = "INSERT INTO trades(position_id, seq, action, symbol, amount,"
-                                " price, total) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-static const char SQL_HOLDING[] =
-    "INSERT INTO holdings(position_id, symbol, quantity) VALUES(?1, ?2, ?3)";
-static const char SQL_LOG[] =
-    "INSERT INTO reasoning_logs(position_id, step, role, content, tool_name, tool_call_id,"
-    " message_json, timestamp) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-static const char SQL_TOOL[] =
-    "INSERT INTO tool_usage(position_id, tool_name, calls, errors) VALUES(?1, ?2, ?3, ?4)";
+_Static_assert(AITRADER_JOB_ID_BUF == JOB_ID_BUF, "an imported job's id is a jobs_new_id");
 
 /* Everything one import shares. */
 struct importer {
@@ -974,30 +936,7 @@ struct importer {
 /* Steps a bound insert or update to completion and resets it. */
 static int run(struct importer *im, sqlite3_stmt *st)
 {
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return db_error(im->db, "cannot store the import", im->err, im->errlen);
-    return 0;
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-    sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-}
-
-static int make_job_id(char out[AITRADER_JOB_ID_BUF], char *err, size_t errlen)
-{
-    unsigned char b[16];
-    if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
-        return err_set(err, errlen, "cannot read random bytes: %s", strerror(errno));
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    snprintf(out, AITRADER_JOB_ID_BUF,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-             b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
-    return 0;
+    return db_step_done(im->db, st, "cannot store the import", im->err, im->errlen);
 }
 
 /* Refuses models an active job is simulating, and models that already have
@@ -1008,7 +947,7 @@ static int check_existing(struct importer *im, const struct model *m, int replac
     const char *first = m->recs[1].date;
     if (!(st = db_stmt(im->db, SQL_ACTIVE, im->err, im->errlen)))
         return -1;
-    bind_text(st, 1, m->sig);
+    db_bind_text(st, 1, m->sig);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         err_set(im->err, im->errlen, "job %s is simulating %s; import when it has finished",
@@ -1022,8 +961,8 @@ static int check_existing(struct importer *im, const struct model *m, int replac
 
     if (!(st = db_stmt(im->db, SQL_EXISTING, im->err, im->errlen)))
         return -1;
-    bind_text(st, 1, m->sig);
-    bind_text(st, 2, first);
+    db_bind_text(st, 1, m->sig);
+    db_bind_text(st, 2, first);
     if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_reset(st);
         return db_error(im->db, "cannot read positions", im->err, im->errlen);
@@ -1042,28 +981,12 @@ static int check_existing(struct importer *im, const struct model *m, int replac
                        m->sig, count, from);
     if (!(st = db_stmt(im->db, SQL_DELETE, im->err, im->errlen)))
         return -1;
-    bind_text(st, 1, m->sig);
-    bind_text(st, 2, first);
+    db_bind_text(st, 1, m->sig);
+    db_bind_text(st, 2, first);
     if (run(im, st) != 0)
         return -1;
     return strlist_add(&im->warnings, im->err, im->errlen,
                        "%s: replaced %lld existing model-day(s) from %s on", m->sig, count, from);
-}
-
-struct close_ctx {
-    struct db *db;
-    const char *date;
-    int db_failed;
-    char err[ERRBUF_SIZE];
-};
-
-static int close_of(void *vctx, const char *symbol, money_t *price)
-{
-    struct close_ctx *c = vctx;
-    int rc = prices_last_close(c->db, symbol, c->date, price, c->err, sizeof(c->err));
-    if (rc < 0)
-        c->db_failed = 1;
-    return rc == 1 ? 0 : -1;
 }
 
 /* "CASH 977.005 in the file, 977.0 replayed; AAPL 10 in the file, 9 replayed" */
@@ -1111,18 +1034,12 @@ static int same_diff(const struct portfolio *f1, const struct portfolio *r1,
     return 1;
 }
 
-/* A trade the replay executed, to be stored. */
-struct fill {
-    const struct rec *rec;
-    struct trade_result res;
-};
-
 /* Replays one line: the trade at the store's open, then the comparison with
  * the file. A disagreement is reported where it appears; later lines that
  * carry the same difference forward are not reported again. */
 static int replay_rec(struct importer *im, const struct model *m, const struct rec *r,
                       struct portfolio *replay, const struct portfolio **prevf,
-                      struct portfolio *prevr, struct fill *fills, size_t *nfills)
+                      struct portfolio *prevr, struct daystore_trade *fills, size_t *nfills)
 {
     char msg[256], diff[1024];
     if (r->act == ACT_BUY || r->act == ACT_SELL) {
@@ -1143,8 +1060,8 @@ static int replay_rec(struct importer *im, const struct model *m, const struct r
         if (st == TRADE_NOMEM)
             return err_set(im->err, im->errlen, "out of memory");
         if (st == TRADE_OK) {
-            fills[*nfills].rec = r;
-            fills[*nfills].res = res;
+            fills[*nfills] = (struct daystore_trade){
+                (int)*nfills + 1, act_names[r->act], r->symbol, r->amount, res.price, res.total};
             (*nfills)++;
         } else if (strlist_add(&im->warnings, im->err, im->errlen,
                                "%s %s: position.jsonl line %d (id %lld): %s %" PRId64
@@ -1173,94 +1090,78 @@ static int replay_rec(struct importer *im, const struct model *m, const struct r
     return 0;
 }
 
-static int store_trades(struct importer *im, sqlite3_int64 pos_id, const struct fill *fills,
-                        size_t n)
+/* The positions row of a model-day and everything hanging from it. */
+static int insert_day(struct importer *im, const struct model *m, const char *date,
+                      const struct portfolio *p, const struct daily_pnl *pnl,
+                      const struct daylog *l, const struct daystore_trade *fills, size_t nfills)
 {
-    for (size_t i = 0; i < n; i++) {
-        sqlite3_stmt *st = db_stmt(im->db, SQL_TRADE, im->err, im->errlen);
-        if (!st)
-            return -1;
-        sqlite3_bind_int64(st, 1, pos_id);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)i + 1);
-        bind_text(st, 3, act_names[fills[i].rec->act]);
-        bind_text(st, 4, fills[i].rec->symbol);
-        sqlite3_bind_int64(st, 5, fills[i].rec->amount);
-        sqlite3_bind_int64(st, 6, fills[i].res.price);
-        sqlite3_bind_int64(st, 7, fills[i].res.total);
-        if (run(im, st) != 0)
-            return -1;
+    struct daystore_day day = {
+        .job_id = im->job_id,
+        .date = date,
+        .model = m->sig,
+        .cash = p->cash,
+        .pnl = *pnl,
+        .total_steps = l->steps,
+        .stop_signal = l->stop,
+        .reasoning_summary = l->summary,
+        .log_file_path = l->present ? l->path : NULL,
+        .created_at = im->now,
+        .trades = fills,
+        .ntrades = nfills,
+        .holdings = p,
+        .nmessages = l->n,
+        .ntools = l->ntools,
+    };
+    struct daystore_message *msgs = calloc(l->n + 1, sizeof(*msgs));
+    struct daystore_tool *tools = calloc(l->ntools + 1, sizeof(*tools));
+    int rc = -1;
+    if (!msgs || !tools) {
+        err_set(im->err, im->errlen, "out of memory");
+        goto out;
     }
-    im->trades += n;
-    return 0;
-}
-
-static int store_holdings(struct importer *im, sqlite3_int64 pos_id, const struct portfolio *p)
-{
-    for (size_t i = 0; i < p->n; i++) {
-        sqlite3_stmt *st = db_stmt(im->db, SQL_HOLDING, im->err, im->errlen);
-        if (!st)
-            return -1;
-        sqlite3_bind_int64(st, 1, pos_id);
-        bind_text(st, 2, p->h[i].symbol);
-        sqlite3_bind_int64(st, 3, p->h[i].shares);
-        if (run(im, st) != 0)
-            return -1;
-    }
-    return 0;
-}
-
-static int store_log(struct importer *im, sqlite3_int64 pos_id, const struct daylog *l)
-{
     for (size_t i = 0; i < l->n; i++) {
         json_object *msg = l->m[i].msg, *content = json_object_object_get(msg, "content");
-        sqlite3_stmt *st = db_stmt(im->db, SQL_LOG, im->err, im->errlen);
-        if (!st)
-            return -1;
-        sqlite3_bind_int64(st, 1, pos_id);
-        sqlite3_bind_int(st, 2, l->m[i].step);
-        bind_text(st, 3, str_field(msg, "role"));
+        struct daystore_message *d = &msgs[i];
+        d->step = l->m[i].step;
+        d->role = jsontext_string(msg, "role");
         /* Content that is not text (a list of parts) is kept as its JSON. */
         if (json_object_is_type(content, json_type_string))
-            bind_text(st, 4, json_object_get_string(content));
+            d->content = json_object_get_string(content);
         else if (content)
-            bind_text(st, 4, json_object_to_json_string_ext(content, JSON_TEXT));
-        if (l->m[i].tool_name)
-            bind_text(st, 5, l->m[i].tool_name);
-        if (str_field(msg, "tool_call_id"))
-            bind_text(st, 6, str_field(msg, "tool_call_id"));
-        bind_text(st, 7, json_object_to_json_string_ext(msg, JSON_TEXT));
-        bind_text(st, 8, l->m[i].timestamp);
-        if (run(im, st) != 0)
-            return -1;
+            d->content = json_object_to_json_string_ext(content, JSON_TEXT);
+        d->tool_name = l->m[i].tool_name;
+        d->tool_call_id = jsontext_string(msg, "tool_call_id");
+        d->message_json = json_object_to_json_string_ext(msg, JSON_TEXT);
+        d->timestamp = l->m[i].timestamp;
     }
-    for (size_t i = 0; i < l->ntools; i++) {
-        sqlite3_stmt *st = db_stmt(im->db, SQL_TOOL, im->err, im->errlen);
-        if (!st)
-            return -1;
-        sqlite3_bind_int64(st, 1, pos_id);
-        bind_text(st, 2, l->tools[i].name);
-        sqlite3_bind_int64(st, 3, l->tools[i].calls);
-        sqlite3_bind_int64(st, 4, l->tools[i].errors);
-        if (run(im, st) != 0)
-            return -1;
-    }
-    return 0;
+    for (size_t i = 0; i < l->ntools; i++)
+        tools[i] =
+            (struct daystore_tool){l->tools[i].name, l->tools[i].calls, l->tools[i].errors, 0};
+    day.messages = msgs;
+    day.tools = tools;
+    rc = daystore_insert(im->db, &day, NULL, im->err, im->errlen);
+    if (rc == 0)
+        im->trades += nfills;
+out:
+    free(msgs);
+    free(tools);
+    return rc;
 }
 
 /* The end of one model-day: value at the close, the positions row and
  * everything hanging from it, and the job_details row. */
 static int store_day(struct importer *im, const struct model *m, const char *date,
-                     const struct portfolio *p, money_t *prev_value, const struct fill *fills,
-                     size_t nfills)
+                     const struct portfolio *p, money_t *prev_value,
+                     const struct daystore_trade *fills, size_t nfills)
 {
-    struct close_ctx cc = {.db = im->db, .date = date};
+    struct prices_closes cc = {.db = im->db, .date = date};
     struct daylog log;
     struct daily_pnl pnl;
     money_t value;
     char verr[ERRBUF_SIZE];
     int rc = -1;
-    if (portfolio_value(p, close_of, &cc, &value, verr, sizeof(verr)) != 0) {
-        if (cc.db_failed)
+    if (portfolio_value(p, prices_closes_lookup, &cc, &value, verr, sizeof(verr)) != 0) {
+        if (cc.failed)
             return err_set(im->err, im->errlen, "%s", cc.err);
         return err_set(im->err, im->errlen, "%s: %s on or before %s: import prices first", m->sig,
                        verr, date);
@@ -1268,38 +1169,15 @@ static int store_day(struct importer *im, const struct model *m, const char *dat
     portfolio_pnl(value, *prev_value, &pnl);
     if (load_daylog(&log, im->dir, m->sig, date, im->now, &im->warnings, im->err, im->errlen) != 0)
         goto out;
-
-    sqlite3_stmt *st = db_stmt(im->db, SQL_POSITION, im->err, im->errlen);
+    if (insert_day(im, m, date, p, &pnl, &log, fills, nfills) != 0)
+        goto out;
+    sqlite3_stmt *st = db_stmt(im->db, SQL_DETAIL, im->err, im->errlen);
     if (!st)
         goto out;
-    bind_text(st, 1, im->job_id);
-    bind_text(st, 2, date);
-    bind_text(st, 3, m->sig);
-    sqlite3_bind_int64(st, 4, p->cash);
-    sqlite3_bind_int64(st, 5, pnl.value);
-    sqlite3_bind_int64(st, 6, pnl.prev);
-    sqlite3_bind_int64(st, 7, pnl.profit);
-    sqlite3_bind_double(st, 8, pnl.return_pct);
-    sqlite3_bind_int(st, 9, log.steps);
-    sqlite3_bind_int(st, 10, log.stop);
-    if (log.summary)
-        bind_text(st, 11, log.summary);
-    if (log.present)
-        bind_text(st, 12, log.path);
-    bind_text(st, 13, im->now);
-    if (run(im, st) != 0)
-        goto out;
-    sqlite3_int64 pos_id = sqlite3_last_insert_rowid(im->db->h);
-    if (store_trades(im, pos_id, fills, nfills) != 0 || store_holdings(im, pos_id, p) != 0 ||
-        store_log(im, pos_id, &log) != 0)
-        goto out;
-
-    if (!(st = db_stmt(im->db, SQL_DETAIL, im->err, im->errlen)))
-        goto out;
-    bind_text(st, 1, im->job_id);
-    bind_text(st, 2, date);
-    bind_text(st, 3, m->sig);
-    bind_text(st, 4, im->now);
+    db_bind_text(st, 1, im->job_id);
+    db_bind_text(st, 2, date);
+    db_bind_text(st, 3, m->sig);
+    db_bind_text(st, 4, im->now);
     if (run(im, st) != 0)
         goto out;
     *prev_value = value;
@@ -1344,7 +1222,7 @@ static int import_model(struct importer *im, const struct model *m, money_t init
 {
     struct portfolio replay, prevr;
     const struct portfolio *prevf = &m->recs[0].file;
-    struct fill *fills = NULL;
+    struct daystore_trade *fills = NULL;
     int rc = -1;
     char a[MONEY_FMT_MAX], b[MONEY_FMT_MAX];
     portfolio_init(&prevr, 0);
@@ -1438,12 +1316,12 @@ static int insert_job(struct importer *im, struct model *ms, size_t nm, int repl
     sqlite3_stmt *st = db_stmt(im->db, SQL_JOB, im->err, im->errlen);
     int rc = -1;
     if (st) {
-        bind_text(st, 1, im->job_id);
-        bind_text(st, 2, im->dir);
-        bind_text(st, 3, dates);
-        bind_text(st, 4, models);
+        db_bind_text(st, 1, im->job_id);
+        db_bind_text(st, 2, im->dir);
+        db_bind_text(st, 3, dates);
+        db_bind_text(st, 4, models);
         sqlite3_bind_int(st, 5, replace ? 1 : 0);
-        bind_text(st, 6, im->now);
+        db_bind_text(st, 6, im->now);
         rc = run(im, st);
     }
     free(dates);
@@ -1471,16 +1349,16 @@ static int finish_job(struct importer *im, double t0)
     sqlite3_stmt *st = db_stmt(im->db, SQL_JOB_DONE, im->err, im->errlen);
     if (!st)
         goto out;
-    bind_text(st, 1, im->job_id);
-    bind_text(st, 2, done);
+    db_bind_text(st, 1, im->job_id);
+    db_bind_text(st, 2, done);
     sqlite3_bind_double(st, 3, time_monotonic() - t0);
     if (im->warnings.n > 0)
-        bind_text(st, 4, json_object_to_json_string_ext(w, JSON_TEXT));
+        db_bind_text(st, 4, json_object_to_json_string_ext(w, JSON_TEXT));
     if (run(im, st) != 0 || !(st = db_stmt(im->db, SQL_AUDIT, im->err, im->errlen)))
         goto out;
-    bind_text(st, 1, done);
-    bind_text(st, 2, im->job_id);
-    bind_text(st, 3, json_object_to_json_string_ext(d, JSON_TEXT));
+    db_bind_text(st, 1, done);
+    db_bind_text(st, 2, im->job_id);
+    db_bind_text(st, 3, json_object_to_json_string_ext(d, JSON_TEXT));
     rc = run(im, st);
 out:
     json_object_put(w);
@@ -1522,7 +1400,7 @@ int aitrader_import(struct db *db, const char *agent_data_dir, const char *const
         err_set(err, errlen, "nothing to import: the position files hold only initial states");
         goto out;
     }
-    if (make_job_id(im.job_id, err, errlen) != 0)
+    if (jobs_new_id(im.job_id, err, errlen) != 0)
         goto out;
     time_now_iso(im.now);
 

@@ -37,11 +37,6 @@
 #define AITRADER_SIGNATURE_MAX 64 /* longest signature + NUL */
 #define AITRADER_JOB_ID_BUF 37    /* a UUID + NUL */
 
-/* AI-Trader's default NASDAQ-100 symbols in its own order (the key order of
- * its position lines): the same set as universe_nasdaq100. */
-extern const char *const aitrader_symbols[];
-extern const size_t aitrader_symbols_count;
-
 /* True for 1-63 characters of A-Z a-z 0-9 '.' '_' '-' not starting with '.',
  * so a signature is always one plain directory name. */
 int aitrader_signature_valid(const char *signature);

@@ -205,7 +205,7 @@ static int parse_symbols(json_object *root, struct config *c, char *err, size_t 
     if (!c->symbols)
         return err_set(err, errlen, "out of memory");
     for (size_t i = 0; i < n; i++) {
-        const char *sym = arr ? NULL : universe_nasdaq100[i];
+        const char *sym = arr ? NULL : universe_nasdaq100()[i];
         if (arr) {
             json_object *v = json_object_array_get_idx(arr, i);
             sym = json_object_get_string(v);
@@ -253,6 +253,36 @@ static int parse_provider(json_object *m, const char *w, struct config_model *cm
     if (s)
         return err_set(err, errlen, "%s.strategy is only meaningful with provider \"builtin\"", w);
     return 0;
+}
+
+/* A knob of a builtin model's entry: absent leaves *out as it is; anything
+ * but an integer in [lo, hi] (null included) sets cm->knob_error, and only
+ * the first such knob is named. */
+static void get_knob(json_object *m, const char *key, long lo, long hi, long *out,
+                     struct config_model *cm)
+{
+    json_object *v;
+    if (cm->knob_error[0] || !json_object_object_get_ex(m, key, &v))
+        return;
+    long n = (long)json_object_get_int64(v);
+    if (!json_object_is_type(v, json_type_int) || n < lo || n > hi)
+        snprintf(cm->knob_error, sizeof(cm->knob_error),
+                 "model option %s must be an integer from %ld to %ld", key, lo, hi);
+    else
+        *out = n;
+}
+
+static void parse_knobs(json_object *m, struct config_model *cm)
+{
+    long top_n = CONFIG_DEFAULT_TOP_N, lookback = CONFIG_DEFAULT_LOOKBACK, delay = 0;
+    if (cm->provider == CONFIG_PROVIDER_BUILTIN) {
+        get_knob(m, "top_n", CONFIG_TOP_N_MIN, CONFIG_TOP_N_MAX, &top_n, cm);
+        get_knob(m, "lookback", CONFIG_LOOKBACK_MIN, CONFIG_LOOKBACK_MAX, &lookback, cm);
+        get_knob(m, "delay_ms", 0, CONFIG_DELAY_MAX_MS, &delay, cm);
+    }
+    cm->top_n = (int)top_n;
+    cm->lookback = (int)lookback;
+    cm->delay_ms = delay;
 }
 
 /* Base URL and key of an openai model: the config's, else the environment's. */
@@ -308,6 +338,7 @@ static int parse_model(json_object *m, size_t idx, struct config *c, char *err, 
         dup_into(&cm->basemodel, base, err, errlen) != 0 ||
         parse_provider(m, w, cm, err, errlen) != 0 || parse_endpoint(m, w, cm, err, errlen) != 0)
         return -1;
+    parse_knobs(m, cm);
     /* Last, so config_find_model above only sees earlier models. */
     memcpy(cm->signature, sig, strlen(sig) + 1);
     return 0;

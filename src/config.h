@@ -1,8 +1,8 @@
 /* config: the simulation config file. Owns parsing and validating AI-Trader's
  * format as it is (agent_type, date_range, models, agent_config, log_config)
  * plus this project's additive extensions: per model "provider" ("openai",
- * "builtin" with a "strategy", or the scripted "mock"), "timeout_seconds", and
- * a top-level "stock_symbols" list. Endpoint settings fall back to the
+ * "builtin" with a "strategy" and its knobs, or the scripted "mock"),
+ * "timeout_seconds", and a top-level "stock_symbols" list. Endpoint settings fall back to the
  * environment (OPENAI_API_BASE, OPENAI_API_KEY); the config file wins. API
  * keys are secrets: nothing in this module prints them, and config_public_json
  * is the only view meant for output. */
@@ -28,6 +28,16 @@
 #define CONFIG_ENV_API_BASE "OPENAI_API_BASE"
 #define CONFIG_ENV_API_KEY "OPENAI_API_KEY"
 
+/* The knobs of a builtin model (see strategy.h): ranges and defaults. */
+#define CONFIG_TOP_N_MIN 1
+#define CONFIG_TOP_N_MAX 50
+#define CONFIG_DEFAULT_TOP_N 5
+#define CONFIG_LOOKBACK_MIN 2
+#define CONFIG_LOOKBACK_MAX 60
+#define CONFIG_DEFAULT_LOOKBACK 5
+#define CONFIG_DELAY_MAX_MS 600000L
+#define CONFIG_KNOB_ERROR_MAX 96
+
 enum config_provider {
     CONFIG_PROVIDER_OPENAI,  /* an OpenAI-compatible chat-completions endpoint */
     CONFIG_PROVIDER_BUILTIN, /* a deterministic strategy in the daemon, no network */
@@ -44,6 +54,14 @@ struct config_model {
     char *base_url; /* openai: config, else $OPENAI_API_BASE, else the default; else NULL */
     char *api_key;  /* openai: config, else $OPENAI_API_KEY, else NULL. Secret. */
     double timeout_seconds;
+    /* builtin: the entry's "top_n", "lookback" and "delay_ms", the defaults
+     * when absent. A knob that is not an integer in its range does not make
+     * the config invalid: knob_error says why (else ""), and that model's
+     * days fail (strategy_params_from_config) while the others run. */
+    int top_n;
+    int lookback;
+    long delay_ms;
+    char knob_error[CONFIG_KNOB_ERROR_MAX];
 };
 
 struct config {

@@ -144,7 +144,8 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == DB_SCHEMA_VERSION,
 
 int db_error(struct db *db, const char *what, char *err, size_t errlen)
 {
-    return err_set(err, errlen, "%s: %s", what, db && db->h ? sqlite3_errmsg(db->h) : "no database");
+    return err_set(err, errlen, "%s: %s", what,
+                   db && db->h ? sqlite3_errmsg(db->h) : "no database");
 }
 
 int db_exec(struct db *db, const char *sql, char *err, size_t errlen)
@@ -160,8 +161,8 @@ int db_exec(struct db *db, const char *sql, char *err, size_t errlen)
 
 int db_open(const char *path, enum db_mode mode, struct db **out, char *err, size_t errlen)
 {
-    int flags = mode == DB_READONLY ? SQLITE_OPEN_READONLY
-                                    : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    int flags =
+        mode == DB_READONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     struct db *db = calloc(1, sizeof(*db));
     if (!db)
         return err_set(err, errlen, "out of memory");
@@ -298,4 +299,16 @@ void db_rollback(struct db *db)
 {
     if (!sqlite3_get_autocommit(db->h))
         sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int db_step_done(struct db *db, sqlite3_stmt *st, const char *what, char *err, size_t errlen)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_error(db, what, err, errlen);
+}
+
+int db_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
 }

@@ -63,4 +63,11 @@ void db_rollback(struct db *db);
 /* Fills err with sqlite's message for the connection, prefixed by what. */
 int db_error(struct db *db, const char *what, char *err, size_t errlen);
 
+/* Binds a copy of s to parameter i of st (NULL binds null). */
+int db_bind_text(sqlite3_stmt *st, int i, const char *s);
+
+/* Steps a bound statement without results (an insert, update or delete) to
+ * its end and resets it. Returns 0, or -1 with db_error(what). */
+int db_step_done(struct db *db, sqlite3_stmt *st, const char *what, char *err, size_t errlen);
+
 #endif

@@ -12,4 +12,12 @@
  * `return err_set(err, errlen, "...")`. */
 int err_set(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+#define ERR_ECHO_MAX 64                 /* bytes of input quoted back in a message */
+#define ERR_ECHO_BUF (ERR_ECHO_MAX + 4) /* room for "..." and the NUL */
+
+/* Input (a request field, a path) made safe to quote in a message: at most
+ * ERR_ECHO_MAX bytes, bytes outside printable ASCII replaced by '?', "..."
+ * appended when cut. Returns out. */
+const char *err_echo(const char *in, char out[ERR_ECHO_BUF]);
+
 #endif

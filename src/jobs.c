@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/random.h>
 
-#define ECHO_MAX 64   /* characters of user input quoted back in a message */
 #define LISTED_MAX 10 /* offending dates named in one message */
 #define ACTIVE "('pending','running')"
 
@@ -82,26 +81,11 @@ static const char SQL_END_JOB[] = "UPDATE jobs SET status = ?2, completed_at = ?
 
 /* --- small helpers -------------------------------------------------------- */
 
-/* User input made safe to quote in a message: printable ASCII (others become
- * '?'), at most ECHO_MAX characters. Returns buf. */
-static const char *echo(const char *s, char buf[ECHO_MAX + 4])
-{
-    size_t i = 0;
-    for (; s[i] && i < ECHO_MAX; i++)
-        buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-    if (s[i]) {
-        memcpy(buf + i, "...", 3);
-        i += 3;
-    }
-    buf[i] = '\0';
-    return buf;
-}
-
 /* Fails with a reason for the HTTP layer, in functions that have the
  * parameters why, err and errlen: `return FAIL(JOBS_FAIL_DATE, "...", ...)`. */
 #define FAIL(kind, ...) (*why = (kind), err_set(err, errlen, __VA_ARGS__))
 
-static int uuid_v4(char out[JOB_ID_BUF], char *err, size_t errlen)
+int jobs_new_id(char out[JOB_ID_BUF], char *err, size_t errlen)
 {
     unsigned char b[16];
     size_t got = 0;
@@ -143,20 +127,6 @@ static void tx_rollback(struct db *db, bool nested)
         db_rollback(db);
 }
 
-/* Steps a statement that returns no rows and resets it. */
-static int run(struct db *db, sqlite3_stmt *st, char *err, size_t errlen)
-{
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : db_error(db, "database write", err, errlen);
-    sqlite3_reset(st);
-    return rc;
-}
-
-/* sqlite3_bind_text of a NUL-terminated string (NULL binds null). */
-static int bind_str(sqlite3_stmt *st, int i, const char *s)
-{
-    return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
-}
-
 /* The length of error kept in the database: at most JOBS_ERROR_MAX bytes,
  * cut before a UTF-8 sequence rather than inside one. */
 static int error_len(const char *error)
@@ -176,12 +146,13 @@ static int audit(struct db *db, const char *event, const char *job_id, json_obje
     sqlite3_stmt *st = db_stmt(db, SQL_AUDIT, err, errlen);
     if (st) {
         time_now_iso(now);
-        bind_str(st, 1, now);
-        bind_str(st, 2, event);
-        bind_str(st, 3, job_id);
-        bind_str(st, 4,
-                 details ? json_object_to_json_string_ext(details, JSON_C_TO_STRING_PLAIN) : NULL);
-        rc = run(db, st, err, errlen);
+        db_bind_text(st, 1, now);
+        db_bind_text(st, 2, event);
+        db_bind_text(st, 3, job_id);
+        db_bind_text(st, 4,
+                     details ? json_object_to_json_string_ext(details, JSON_C_TO_STRING_PLAIN)
+                             : NULL);
+        rc = db_step_done(db, st, "database write", err, errlen);
     }
     json_object_put(details);
     return rc;
@@ -242,12 +213,12 @@ void jobs_request_free(struct jobs_request *r)
 static int parse_date_field(json_object *v, const char *key, char out[DATE_BUF],
                             enum jobs_fail *why, char *err, size_t errlen)
 {
-    char e[ECHO_MAX + 4];
+    char e[ERR_ECHO_BUF];
     if (!json_object_is_type(v, json_type_string))
         return FAIL(JOBS_FAIL_DATE, "%s must be a date in YYYY-MM-DD format", key);
     if (!date_valid(json_object_get_string(v)))
         return FAIL(JOBS_FAIL_DATE, "%s \"%s\" is not a real date in YYYY-MM-DD format", key,
-                    echo(json_object_get_string(v), e));
+                    err_echo(json_object_get_string(v), e));
     memcpy(out, json_object_get_string(v), DATE_BUF);
     return 0;
 }
@@ -291,10 +262,10 @@ static int parse_models(json_object *v, struct jobs_request *r, enum jobs_fail *
     for (size_t i = 0; i < n; i++) {
         json_object *m = json_object_array_get_idx(v, i);
         const char *s = json_object_get_string(m);
-        char e[ECHO_MAX + 4];
+        char e[ERR_ECHO_BUF];
         if (!json_object_is_type(m, json_type_string) || !config_signature_valid(s))
             return FAIL(JOBS_FAIL_REQUEST, "models[%zu] \"%s\" is not a model signature", i,
-                        echo(json_object_is_type(m, json_type_string) ? s : "", e));
+                        err_echo(json_object_is_type(m, json_type_string) ? s : "", e));
         size_t j = 0;
         while (j < r->nmodels && strcmp(r->models[j], s) != 0)
             j++;
@@ -307,7 +278,7 @@ static int parse_models(json_object *v, struct jobs_request *r, enum jobs_fail *
 static int parse_field(const char *key, json_object *v, struct jobs_request *r, enum jobs_fail *why,
                        char *err, size_t errlen)
 {
-    char e[ECHO_MAX + 4];
+    char e[ERR_ECHO_BUF];
     if (strcmp(key, "config_path") == 0) {
         const char *s = json_object_get_string(v);
         if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0 ||
@@ -334,7 +305,7 @@ static int parse_field(const char *key, json_object *v, struct jobs_request *r, 
     return FAIL(JOBS_FAIL_REQUEST,
                 "unknown field \"%s\" (accepted: config_path, start_date, end_date, date_range, "
                 "models, replace_existing)",
-                echo(key, e));
+                err_echo(key, e));
 }
 
 int jobs_request_parse(const char *body, size_t len, struct jobs_request *out, enum jobs_fail *why,
@@ -402,14 +373,14 @@ struct model_state {
 static int select_models(const struct config *cfg, const struct jobs_request *req,
                          struct model_state *ms, enum jobs_fail *why, char *err, size_t errlen)
 {
-    char e[ECHO_MAX + 4];
+    char e[ERR_ECHO_BUF];
     size_t nsel = 0;
     for (size_t i = 0; i < req->nmodels; i++) {
         const struct config_model *m = config_find_model(cfg, req->models[i]);
         if (!m)
             return FAIL(JOBS_FAIL_REQUEST,
                         "unknown model \"%s\": the config has no model with that signature",
-                        echo(req->models[i], e));
+                        err_echo(req->models[i], e));
         ms[m - cfg->models].selected = true;
         nsel++;
     }
@@ -524,7 +495,7 @@ static int load_done(struct db *db, const struct config *cfg, const struct jobs_
         sqlite3_stmt *st = db_stmt(db, SQL_LAST_DONE, err, errlen);
         if (!st)
             return -1;
-        bind_str(st, 1, cfg->models[i].signature);
+        db_bind_text(st, 1, cfg->models[i].signature);
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
             snprintf(ms[i].last, DATE_BUF, "%s", (const char *)sqlite3_column_text(st, 0));
@@ -536,9 +507,9 @@ static int load_done(struct db *db, const struct config *cfg, const struct jobs_
         st = db_stmt(db, SQL_DONE_BETWEEN, err, errlen);
         if (!st)
             return -1;
-        bind_str(st, 1, cfg->models[i].signature);
-        bind_str(st, 2, cand->d[0]);
-        bind_str(st, 3, cand->d[cand->n - 1]);
+        db_bind_text(st, 1, cfg->models[i].signature);
+        db_bind_text(st, 2, cand->d[0]);
+        db_bind_text(st, 3, cand->d[cand->n - 1]);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW)
             if (datelist_push(&ms[i].done, (const char *)sqlite3_column_text(st, 0)) != 0)
                 break;
@@ -768,7 +739,7 @@ static int insert_job(struct db *db, const struct jobs_request *req, const char 
                       char *err, size_t errlen)
 {
     sqlite3_stmt *st;
-    if (uuid_v4(a->job_id, err, errlen) != 0)
+    if (jobs_new_id(a->job_id, err, errlen) != 0)
         return -1;
     time_now_iso(a->created_at);
     a->date_range = dates_json(&p->dates);
@@ -778,22 +749,22 @@ static int insert_job(struct db *db, const struct jobs_request *req, const char 
         return err_set(err, errlen, "out of memory");
     if (!(st = db_stmt(db, SQL_INSERT_JOB, err, errlen)))
         return -1;
-    bind_str(st, 1, a->job_id);
-    bind_str(st, 2, config_path);
-    bind_str(st, 3, cfg->text);
-    bind_str(st, 4, json_object_to_json_string_ext(a->date_range, JSON_C_TO_STRING_PLAIN));
-    bind_str(st, 5, json_object_to_json_string_ext(a->models, JSON_C_TO_STRING_PLAIN));
+    db_bind_text(st, 1, a->job_id);
+    db_bind_text(st, 2, config_path);
+    db_bind_text(st, 3, cfg->text);
+    db_bind_text(st, 4, json_object_to_json_string_ext(a->date_range, JSON_C_TO_STRING_PLAIN));
+    db_bind_text(st, 5, json_object_to_json_string_ext(a->models, JSON_C_TO_STRING_PLAIN));
     sqlite3_bind_int(st, 6, req->replace_existing);
-    bind_str(st, 7, a->created_at);
-    if (run(db, st, err, errlen) != 0)
+    db_bind_text(st, 7, a->created_at);
+    if (db_step_done(db, st, "database write", err, errlen) != 0)
         return -1;
     for (size_t i = 0; i < p->ndays; i++) {
         if (!(st = db_stmt(db, SQL_INSERT_DAY, err, errlen)))
             return -1;
-        bind_str(st, 1, a->job_id);
-        bind_str(st, 2, p->days[i].date);
-        bind_str(st, 3, p->days[i].model);
-        if (run(db, st, err, errlen) != 0)
+        db_bind_text(st, 1, a->job_id);
+        db_bind_text(st, 2, p->days[i].date);
+        db_bind_text(st, 3, p->days[i].model);
+        if (db_step_done(db, st, "database write", err, errlen) != 0)
             return -1;
     }
     json_object *d = json_object_new_object();
@@ -811,7 +782,7 @@ static int insert_job(struct db *db, const struct jobs_request *req, const char 
 int jobs_trigger(struct db *db, const struct jobs_request *req, const struct jobs_env *env,
                  struct jobs_answer *out, enum jobs_fail *why, char *err, size_t errlen)
 {
-    char path[PATHS_MAX], msg[ERRBUF_SIZE], e[ECHO_MAX + 4];
+    char path[PATHS_MAX], msg[ERRBUF_SIZE], e[ERR_ECHO_BUF];
     const char *given = req->config_path ? req->config_path : JOBS_DEFAULT_CONFIG;
     struct config cfg = {0};
     struct jobs_plan plan = {0};
@@ -821,7 +792,7 @@ int jobs_trigger(struct db *db, const struct jobs_request *req, const struct job
     if (paths_confine(env->configs_dir, given, path, sizeof(path), msg, sizeof(msg)) != 0)
         return err_set(err, errlen, "config_path: %s", msg);
     if (config_load(path, &cfg, msg, sizeof(msg)) != 0)
-        return err_set(err, errlen, "config %s is not usable: %s", echo(given, e), msg);
+        return err_set(err, errlen, "config %s is not usable: %s", err_echo(given, e), msg);
     *why = JOBS_FAIL_INTERNAL;
     if (db_begin_immediate(db, err, errlen) != 0)
         goto out;
@@ -917,7 +888,7 @@ static int load_days(struct db *db, struct jobs_job *j, char *err, size_t errlen
     int rc;
     if (!st)
         return -1;
-    bind_str(st, 1, j->job_id);
+    db_bind_text(st, 1, j->job_id);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (j->ndays == cap) {
             size_t ncap = cap ? cap * 2 : 32;
@@ -955,7 +926,7 @@ int jobs_get(struct db *db, const char *job_id, struct jobs_job *out, char *err,
         return 0; /* no stored id is that long */
     if (!(st = db_stmt(db, SQL_GET_JOB, err, errlen)))
         return -1;
-    bind_str(st, 1, job_id);
+    db_bind_text(st, 1, job_id);
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW) {
         memcpy(j.job_id, job_id, strlen(job_id) + 1);
@@ -1007,15 +978,15 @@ int jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t er
     time_now_iso(now);
     if (!(st = db_stmt(db, SQL_START_JOB, err, errlen)))
         goto out;
-    bind_str(st, 1, id);
-    bind_str(st, 2, now);
-    if (run(db, st, err, errlen) != 0)
+    db_bind_text(st, 1, id);
+    db_bind_text(st, 2, now);
+    if (db_step_done(db, st, "database write", err, errlen) != 0)
         goto out;
     if (replace) {
         if (!(st = db_stmt(db, SQL_REPLACE, err, errlen)))
             goto out;
-        bind_str(st, 1, id);
-        if (run(db, st, err, errlen) != 0)
+        db_bind_text(st, 1, id);
+        if (db_step_done(db, st, "database write", err, errlen) != 0)
             goto out;
         json_object *d = json_object_new_object();
         if (d)
@@ -1069,8 +1040,8 @@ int jobs_recover(struct db *db, int *n, char *err, size_t errlen)
     for (size_t i = 0; i < nids; i++) {
         if (!(st = db_stmt(db, SQL_RECOVER_DAYS, err, errlen)))
             goto out;
-        bind_str(st, 1, list[i]);
-        if (run(db, st, err, errlen) != 0)
+        db_bind_text(st, 1, list[i]);
+        if (db_step_done(db, st, "database write", err, errlen) != 0)
             goto out;
         json_object *d = json_object_new_object();
         if (d)
@@ -1080,9 +1051,9 @@ int jobs_recover(struct db *db, int *n, char *err, size_t errlen)
             json_object_put(d);
             goto out;
         }
-        bind_str(st, 1, list[i]);
-        bind_str(st, 2, now);
-        if (run(db, st, err, errlen) != 0) {
+        db_bind_text(st, 1, list[i]);
+        db_bind_text(st, 2, now);
+        if (db_step_done(db, st, "database write", err, errlen) != 0) {
             json_object_put(d);
             goto out;
         }
@@ -1107,7 +1078,7 @@ static int day_transition(struct db *db, const char *sql, const char *event, con
                           const char *date, const char *model, double duration, const char *error,
                           const char *expected, char *err, size_t errlen)
 {
-    char now[TIMESTAMP_BUF], e[ECHO_MAX + 4];
+    char now[TIMESTAMP_BUF], e[ERR_ECHO_BUF];
     bool nested;
     sqlite3_stmt *st;
     if (tx_begin(db, &nested, err, errlen) != 0)
@@ -1115,10 +1086,10 @@ static int day_transition(struct db *db, const char *sql, const char *event, con
     time_now_iso(now);
     if (!(st = db_stmt(db, sql, err, errlen)))
         goto fail;
-    bind_str(st, 1, job_id);
-    bind_str(st, 2, date);
-    bind_str(st, 3, model);
-    bind_str(st, 4, now);
+    db_bind_text(st, 1, job_id);
+    db_bind_text(st, 2, date);
+    db_bind_text(st, 3, model);
+    db_bind_text(st, 4, now);
     if (sqlite3_bind_parameter_count(st) >= 5) {
         if (duration < 0)
             sqlite3_bind_null(st, 5);
@@ -1127,17 +1098,17 @@ static int day_transition(struct db *db, const char *sql, const char *event, con
     }
     if (sqlite3_bind_parameter_count(st) >= 6 && error)
         sqlite3_bind_text(st, 6, error, error_len(error), SQLITE_TRANSIENT);
-    if (run(db, st, err, errlen) != 0)
+    if (db_step_done(db, st, "database write", err, errlen) != 0)
         goto fail;
     if (sqlite3_changes(db->h) != 1) {
-        err_set(err, errlen, "model-day %s %s of job %s is not %s", date, echo(model, e), job_id,
-                expected);
+        err_set(err, errlen, "model-day %s %s of job %s is not %s", date, err_echo(model, e),
+                job_id, expected);
         goto fail;
     }
     if (!(st = db_stmt(db, SQL_TOUCH_JOB, err, errlen)))
         goto fail;
-    bind_str(st, 1, job_id);
-    bind_str(st, 2, now);
+    db_bind_text(st, 1, job_id);
+    db_bind_text(st, 2, now);
     json_object *d = json_object_new_object();
     if (d) {
         json_object_object_add(d, "date", json_object_new_string(date));
@@ -1147,7 +1118,7 @@ static int day_transition(struct db *db, const char *sql, const char *event, con
         if (error)
             json_object_object_add(d, "error", json_object_new_string_len(error, error_len(error)));
     }
-    if (run(db, st, err, errlen) != 0) {
+    if (db_step_done(db, st, "database write", err, errlen) != 0) {
         json_object_put(d);
         goto fail;
     }
@@ -1194,7 +1165,7 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
     time_now_iso(now);
     if (!(st = db_stmt(db, SQL_JOB_TIMES, err, errlen)))
         goto fail;
-    bind_str(st, 1, job_id);
+    db_bind_text(st, 1, job_id);
     if (sqlite3_step(st) == SQLITE_ROW) {
         snprintf(cur, sizeof(cur), "%s", (const char *)sqlite3_column_text(st, 0));
         snprintf(since, sizeof(since), "%s", (const char *)sqlite3_column_text(st, 1));
@@ -1206,16 +1177,16 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
     }
     if (!(st = db_stmt(db, SQL_FAIL_LEFT, err, errlen)))
         goto fail;
-    bind_str(st, 1, job_id);
-    bind_str(st, 2, now);
+    db_bind_text(st, 1, job_id);
+    db_bind_text(st, 2, now);
     const char *why_left = error ? error : "not run";
     sqlite3_bind_text(st, 3, why_left, error_len(why_left), SQLITE_TRANSIENT);
-    if (run(db, st, err, errlen) != 0)
+    if (db_step_done(db, st, "database write", err, errlen) != 0)
         goto fail;
     left = sqlite3_changes(db->h);
     if (!(st = db_stmt(db, SQL_COUNT_DAYS, err, errlen)))
         goto fail;
-    bind_str(st, 1, job_id);
+    db_bind_text(st, 1, job_id);
     if (sqlite3_step(st) == SQLITE_ROW) {
         done = sqlite3_column_int64(st, 0);
         failed = sqlite3_column_int64(st, 1);
@@ -1224,9 +1195,9 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
     final = failed == 0 ? "completed" : done == 0 ? "failed" : "partial";
     if (!(st = db_stmt(db, SQL_END_JOB, err, errlen)))
         goto fail;
-    bind_str(st, 1, job_id);
-    bind_str(st, 2, final);
-    bind_str(st, 3, now);
+    db_bind_text(st, 1, job_id);
+    db_bind_text(st, 2, final);
+    db_bind_text(st, 3, now);
     double secs = time_iso_diff(since, now);
     if (secs < 0)
         sqlite3_bind_null(st, 4);
@@ -1234,7 +1205,7 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
         sqlite3_bind_double(st, 4, secs);
     if (error)
         sqlite3_bind_text(st, 5, error, error_len(error), SQLITE_TRANSIENT);
-    if (run(db, st, err, errlen) != 0)
+    if (db_step_done(db, st, "database write", err, errlen) != 0)
         goto fail;
     json_object *d = json_object_new_object();
     if (d) {

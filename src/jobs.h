@@ -121,6 +121,9 @@ void jobs_answer_free(struct jobs_answer *a);
  * memory or for RUNNING. */
 json_object *jobs_answer_json(const struct jobs_answer *a);
 
+/* A new job id: a random (version 4) UUID in lowercase text form. */
+int jobs_new_id(char out[JOB_ID_BUF], char *err, size_t errlen);
+
 /* $MAX_CONCURRENT_JOBS as a number in 1..JOBS_MAX_CONCURRENT_LIMIT; 1 when
  * unset or not a positive integer. */
 int jobs_max_concurrent(void);

@@ -41,3 +41,11 @@ int jsontext_parse(const char *text, size_t len, json_object **out, char *err, s
     *out = v;
     return 0;
 }
+
+const char *jsontext_string(json_object *o, const char *key)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}

@@ -1,6 +1,7 @@
 /* llm: see llm.h. */
 #include "llm.h"
 #include "errbuf.h"
+#include "jsontext.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -321,14 +322,6 @@ int llm_retry_after_parse(const char *value, time_t now, double *out)
     return 0;
 }
 
-static const char *obj_string(json_object *o, const char *key)
-{
-    json_object *v;
-    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
-
 static int code_is_permanent(const char *code)
 {
     for (size_t i = 0; code[0] && i < sizeof(permanent_codes) / sizeof(permanent_codes[0]); i++)
@@ -349,9 +342,9 @@ static void describe_error(json_object *e, const char *raw, size_t rawlen,
     if (json_object_is_type(e, json_type_string)) {
         m = json_object_get_string(e);
     } else if (json_object_is_type(e, json_type_object)) {
-        if (!(m = obj_string(e, "message")))
-            m = obj_string(e, "detail");
-        const char *t = obj_string(e, "type");
+        if (!(m = jsontext_string(e, "message")))
+            m = jsontext_string(e, "detail");
+        const char *t = jsontext_string(e, "type");
         if (t)
             excerpt(t, strlen(t), type, sizeof(type));
         json_object *cv = NULL;
@@ -639,7 +632,7 @@ static int id_taken(json_object *calls, size_t n, const char *id, size_t except)
 {
     for (size_t j = 0; j < n; j++) {
         const char *other =
-            j == except ? NULL : obj_string(json_object_array_get_idx(calls, j), "id");
+            j == except ? NULL : jsontext_string(json_object_array_get_idx(calls, j), "id");
         if (other && strcmp(other, id) == 0)
             return 1;
     }
@@ -652,10 +645,10 @@ static int id_taken(json_object *calls, size_t n, const char *id, size_t except)
 static int fix_call_id(unsigned long seq, json_object *calls, size_t n, size_t i)
 {
     json_object *tc = json_object_array_get_idx(calls, i);
-    const char *id = obj_string(tc, "id");
+    const char *id = jsontext_string(tc, "id");
     int dup = 0;
     for (size_t j = 0; id && id[0] && j < i && !dup; j++) {
-        const char *prev = obj_string(json_object_array_get_idx(calls, j), "id");
+        const char *prev = jsontext_string(json_object_array_get_idx(calls, j), "id");
         dup = prev && strcmp(prev, id) == 0;
     }
     if (id && id[0] && !dup)
@@ -674,7 +667,7 @@ static int normalize_call(json_object *tc, struct llm_tool_call *view, char *err
     json_object *fn, *args;
     if (!json_object_is_type(tc, json_type_object) ||
         !json_object_object_get_ex(tc, "function", &fn) ||
-        !json_object_is_type(fn, json_type_object) || !obj_string(fn, "name"))
+        !json_object_is_type(fn, json_type_object) || !jsontext_string(fn, "name"))
         return err_set(err, errlen, "tool call without a function name");
     if (!json_object_object_get_ex(fn, "arguments", &args) || !args) {
         if (json_object_object_add(fn, "arguments", json_object_new_string("{}")) < 0)
@@ -689,8 +682,8 @@ static int normalize_call(json_object *tc, struct llm_tool_call *view, char *err
     if (!json_object_object_get_ex(tc, "type", NULL) &&
         json_object_object_add(tc, "type", json_object_new_string("function")) < 0)
         return err_set(err, errlen, "out of memory");
-    view->name = obj_string(fn, "name");
-    view->arguments = obj_string(fn, "arguments");
+    view->name = jsontext_string(fn, "name");
+    view->arguments = jsontext_string(fn, "arguments");
     return 0;
 }
 
@@ -715,7 +708,7 @@ static int parse_tool_calls(unsigned long seq, struct llm_response *r, char *err
     for (size_t i = 0; i < n; i++) {
         if (fix_call_id(seq, calls, n, i) < 0)
             return err_set(err, errlen, "out of memory");
-        r->calls[i].id = obj_string(json_object_array_get_idx(calls, i), "id");
+        r->calls[i].id = jsontext_string(json_object_array_get_idx(calls, i), "id");
     }
     r->ncalls = n;
     return 0;
@@ -731,7 +724,7 @@ static int parse_content(struct llm_response *r, char *err, size_t errlen)
     } else if (json_object_is_type(content, json_type_array)) {
         size_t total = 1, n = json_object_array_length(content);
         for (size_t i = 0; i < n; i++) {
-            const char *t = obj_string(json_object_array_get_idx(content, i), "text");
+            const char *t = jsontext_string(json_object_array_get_idx(content, i), "text");
             total += t ? strlen(t) : 0;
         }
         if (!(r->content_buf_ = malloc(total)))
@@ -739,7 +732,7 @@ static int parse_content(struct llm_response *r, char *err, size_t errlen)
         size_t len = 0;
         for (size_t i = 0; i < n; i++) {
             json_object *part = json_object_array_get_idx(content, i);
-            const char *t = obj_string(part, "text"), *type = obj_string(part, "type");
+            const char *t = jsontext_string(part, "text"), *type = jsontext_string(part, "type");
             if (t && (!type || strcmp(type, "text") == 0)) {
                 memcpy(r->content_buf_ + len, t, strlen(t));
                 len += strlen(t);
@@ -827,9 +820,9 @@ static int parse_completion(const char *body, size_t len, const char *src, unsig
                 err_set(err, errlen, "bad message from %s: %s", src, why));
         goto out;
     }
-    if (!(r->reasoning = obj_string(message, "reasoning_content")))
-        r->reasoning = obj_string(message, "reasoning");
-    r->finish_reason = obj_string(choice, "finish_reason");
+    if (!(r->reasoning = jsontext_string(message, "reasoning_content")))
+        r->reasoning = jsontext_string(message, "reasoning");
+    r->finish_reason = jsontext_string(choice, "finish_reason");
     json_object *u;
     if (json_object_object_get_ex(r->root_, "usage", &u) &&
         json_object_is_type(u, json_type_object)) {

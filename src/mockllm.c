@@ -4,6 +4,7 @@
 #include "mockllm.h"
 
 #include "errbuf.h"
+#include "jsontext.h"
 #include "money.h"
 
 #include <stdio.h>
@@ -25,22 +26,13 @@ void mockllm_init(struct mockllm *m, const char (*universe)[SYMBOL_MAX], size_t 
     }
 }
 
-/* The string member key of o, or NULL. */
-static const char *str_of(json_object *o, const char *key)
-{
-    json_object *v;
-    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
-
 /* The index of the last assistant message, or -1; *count gets how many. */
 static int last_assistant(json_object *messages, size_t *count)
 {
     int last = -1;
     *count = 0;
     for (size_t i = 0; i < json_object_array_length(messages); i++) {
-        const char *role = str_of(json_object_array_get_idx(messages, i), "role");
+        const char *role = jsontext_string(json_object_array_get_idx(messages, i), "role");
         if (role && strcmp(role, "assistant") == 0) {
             last = (int)i;
             (*count)++;
@@ -52,7 +44,7 @@ static int last_assistant(json_object *messages, size_t *count)
 /* The cash the system prompt shows ("'CASH': 9500.25"), or 0. */
 static money_t prompt_cash(json_object *messages)
 {
-    const char *text = str_of(json_object_array_get_idx(messages, 0), "content");
+    const char *text = jsontext_string(json_object_array_get_idx(messages, 0), "content");
     const char *p = text ? strstr(text, "'CASH': ") : NULL;
     char num[MONEY_FMT_MAX];
     money_t cash;
@@ -71,7 +63,7 @@ static money_t prompt_cash(json_object *messages)
 static json_object *tool_answer(json_object *messages, size_t i)
 {
     json_object *m = json_object_array_get_idx(messages, i);
-    const char *role = str_of(m, "role"), *content = str_of(m, "content");
+    const char *role = jsontext_string(m, "role"), *content = jsontext_string(m, "content");
     if (!role || strcmp(role, "tool") != 0 || !content)
         return NULL;
     return json_tokener_parse(content);
@@ -126,7 +118,7 @@ static int step_buy(const struct mockllm *m, json_object *messages, size_t from,
     money_t best = 0, budget = prompt_cash(messages) / 10;
     for (size_t i = from; i < json_object_array_length(messages); i++) {
         json_object *a = tool_answer(messages, i), *ohlcv;
-        const char *s = str_of(a, "symbol");
+        const char *s = jsontext_string(a, "symbol");
         money_t open;
         if (s && strlen(s) < SYMBOL_MAX && json_object_object_get_ex(a, "ohlcv", &ohlcv) &&
             money_parse(json_object_get_string(json_object_object_get(ohlcv, "open")), &open) ==
@@ -161,7 +153,7 @@ static int step_finish(json_object *messages, size_t from, json_object *msg)
     char text[512] = "No trade today. " STOP_SIGNAL;
     size_t n = json_object_array_length(messages);
     json_object *a = n > from ? tool_answer(messages, n - 1) : NULL;
-    const char *e = str_of(a, "error");
+    const char *e = jsontext_string(a, "error");
     if (e)
         snprintf(text, sizeof(text), "No trade today: %.400s " STOP_SIGNAL, e);
     else if (a && json_object_object_get_ex(a, "CASH", NULL))

@@ -307,3 +307,12 @@ out:
     datelist_free(&days);
     return rc;
 }
+
+int prices_closes_lookup(void *closes, const char *symbol, money_t *price)
+{
+    struct prices_closes *c = closes;
+    int f = prices_last_close(c->db, symbol, c->date, price, c->err, sizeof(c->err));
+    if (f < 0)
+        c->failed = 1;
+    return f == 1 ? 0 : -1;
+}

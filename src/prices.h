@@ -9,6 +9,7 @@
 
 #include "dates.h"
 #include "db.h"
+#include "errbuf.h"
 #include "money.h"
 
 /* A growable list of dates; free with datelist_free. */
@@ -42,6 +43,18 @@ int prices_close(struct db *db, const char *symbol, const char *date, money_t *o
  * is valued at its last close). Same return convention. */
 int prices_last_close(struct db *db, const char *symbol, const char *date, money_t *out, char *err,
                       size_t errlen);
+
+/* The price source for valuing a portfolio at date's close (a
+ * price_lookup_fn of portfolio.h, with a struct prices_closes as ctx): each
+ * symbol's prices_last_close. failed tells a database error (err says it)
+ * from a symbol that has no close. */
+struct prices_closes {
+    struct db *db;
+    const char *date;
+    int failed;
+    char err[ERRBUF_SIZE];
+};
+int prices_closes_lookup(void *closes, const char *symbol, money_t *price);
 
 /* Bars of symbol with from <= date <= to, oldest first, at most max; *n set
  * to the count. Returns 0 or -1. */

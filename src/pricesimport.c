@@ -708,7 +708,8 @@ int pricesimport_synth(struct db *db, const char *start, int ndays, uint64_t see
     if (synth_days(start, ndays, &days, im.msg, sizeof(im.msg)) != 0 || begin_kind(&im, 1) != 0)
         goto out;
     for (size_t i = 0; i <= universe_nasdaq100_count; i++) {
-        const char *sym = i < universe_nasdaq100_count ? universe_nasdaq100[i] : UNIVERSE_BENCHMARK;
+        const char *sym =
+            i < universe_nasdaq100_count ? universe_nasdaq100()[i] : UNIVERSE_BENCHMARK;
         if (synth_series(&im, sym, &days, seed) != 0) {
             db_rollback(db);
             goto out;

@@ -212,10 +212,9 @@ out:
  * JSON string ("" when absent). */
 static json_object *text_field(json_object *o, const char *key, size_t max)
 {
-    json_object *v;
-    const char *s = "";
-    if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string))
-        s = json_object_get_string(v);
+    const char *s = jsontext_string(o, key);
+    if (!s)
+        s = "";
     size_t n = strlen(s);
     if (n > max) {
         n = max;
@@ -229,12 +228,11 @@ static json_object *text_field(json_object *o, const char *key, size_t max)
 static int result_date(json_object *item, char out[DATE_BUF])
 {
     static const char *const keys[] = {"date", "publishedTime"};
-    json_object *v;
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-        if (json_object_object_get_ex(item, keys[i], &v) &&
-            json_object_is_type(v, json_type_string) &&
-            search_parse_date(json_object_get_string(v), out) == 0)
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const char *s = jsontext_string(item, keys[i]);
+        if (s && search_parse_date(s, out) == 0)
             return 0;
+    }
     return -1;
 }
 

@@ -5,6 +5,7 @@
 #include "strategy.h"
 
 #include "errbuf.h"
+#include "jsontext.h"
 #include "prices.h"
 
 #include <stdarg.h>
@@ -20,60 +21,16 @@ static const char default_basket[][SYMBOL_MAX] = {"AAPL", "MSFT", "NVDA", "AMZN"
 
 #define DELAY_SLICE_MS 20
 
-/* An integer knob of the model's entry: 0 with *out set (or left at its
- * default when absent), -1 when present but not an integer in [lo, hi]. */
-static int knob(json_object *entry, const char *key, long lo, long hi, long *out, char *err,
-                size_t errlen)
-{
-    json_object *v;
-    if (!json_object_object_get_ex(entry, key, &v))
-        return 0;
-    long n = (long)json_object_get_int64(v);
-    if (!json_object_is_type(v, json_type_int) || n < lo || n > hi)
-        return err_set(err, errlen, "model option %s must be an integer from %ld to %ld", key, lo,
-                       hi);
-    *out = n;
-    return 0;
-}
-
-/* The entry of cfg->text's "models" whose signature is sig, or NULL. */
-static json_object *model_entry(json_object *root, const char *sig)
-{
-    json_object *models, *s;
-    if (!json_object_object_get_ex(root, "models", &models) ||
-        !json_object_is_type(models, json_type_array))
-        return NULL;
-    for (size_t i = 0; i < json_object_array_length(models); i++) {
-        json_object *m = json_object_array_get_idx(models, i);
-        if (json_object_object_get_ex(m, "signature", &s) &&
-            json_object_is_type(s, json_type_string) && strcmp(json_object_get_string(s), sig) == 0)
-            return m;
-    }
-    return NULL;
-}
-
 int strategy_params_from_config(const struct config *cfg, const struct config_model *m,
                                 struct strategy_params *out, char *err, size_t errlen)
 {
-    struct strategy_params p = {.top_n = STRATEGY_DEFAULT_TOP_N,
-                                .lookback = STRATEGY_DEFAULT_LOOKBACK};
-    long top_n = p.top_n, lookback = p.lookback, delay = 0;
+    struct strategy_params p = {
+        .top_n = m->top_n, .lookback = m->lookback, .delay_ms = m->delay_ms};
     if (m->provider != CONFIG_PROVIDER_BUILTIN || !m->strategy)
         return err_set(err, errlen, "model %s is not a built-in strategy", m->signature);
+    if (m->knob_error[0])
+        return err_set(err, errlen, "%s", m->knob_error);
     snprintf(p.name, sizeof(p.name), "%s", m->strategy);
-    json_object *root = cfg->text ? json_tokener_parse(cfg->text) : NULL;
-    json_object *entry = root ? model_entry(root, m->signature) : NULL;
-    int rc = 0;
-    if (entry && (knob(entry, "top_n", 1, 50, &top_n, err, errlen) != 0 ||
-                  knob(entry, "lookback", 2, 60, &lookback, err, errlen) != 0 ||
-                  knob(entry, "delay_ms", 0, STRATEGY_DELAY_MAX_MS, &delay, err, errlen) != 0))
-        rc = -1;
-    json_object_put(root);
-    if (rc != 0)
-        return -1;
-    p.top_n = (int)top_n;
-    p.lookback = (int)lookback;
-    p.delay_ms = delay;
     if (!cfg->symbols_default) {
         p.basket = (const char(*)[SYMBOL_MAX])cfg->symbols;
         p.nbasket = cfg->nsymbols;
@@ -124,7 +81,8 @@ static int invoke(struct tools_ctx *ctx, const char *name, json_object *args, in
 static int price_field(struct tools_ctx *ctx, const char *symbol, const char *date,
                        const char *field, money_t *out, char *err, size_t errlen)
 {
-    json_object *args = json_object_new_object(), *res = NULL, *ohlcv, *v;
+    json_object *args = json_object_new_object(), *res = NULL, *ohlcv;
+    const char *s;
     int found = 0;
     if (!args)
         return err_set(err, errlen, "out of memory");
@@ -135,8 +93,7 @@ static int price_field(struct tools_ctx *ctx, const char *symbol, const char *da
     if (rc < 0)
         return -1;
     if (rc == 0 && json_object_object_get_ex(res, "ohlcv", &ohlcv) &&
-        json_object_object_get_ex(ohlcv, field, &v) && json_object_is_type(v, json_type_string) &&
-        money_parse(json_object_get_string(v), out) == 0 && *out > 0)
+        (s = jsontext_string(ohlcv, field)) && money_parse(s, out) == 0 && *out > 0)
         found = 1;
     json_object_put(res);
     return found;

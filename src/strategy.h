@@ -10,7 +10,8 @@
  * Each records one reasoning message (and the trade answers), which becomes
  * the day's reasoning summary.
  *
- * Optional knobs in the model's config entry (additive extensions):
+ * Optional knobs in the model's config entry (additive extensions, parsed
+ * by config.h):
  *   "top_n" (1-50, default 5) and "lookback" (2-60, default 5) for momentum;
  *   "delay_ms" (0-600000, default 0): a pause before deciding, a testing and
  *   throttle knob that makes a model-day slow enough to watch. */
@@ -22,9 +23,6 @@
 #include "config.h"
 #include "tools.h"
 
-#define STRATEGY_DEFAULT_TOP_N 5
-#define STRATEGY_DEFAULT_LOOKBACK 5
-#define STRATEGY_DELAY_MAX_MS 600000L
 #define STRATEGY_SUMMARY_MAX 1024
 
 struct strategy_params {
@@ -39,9 +37,9 @@ struct strategy_params {
     size_t nbasket;
 };
 
-/* Fills *out for model m of cfg (provider builtin) from m->strategy and the
- * knobs of its entry in cfg->text. Returns 0, or -1 when a knob is out of
- * range or the model is not a built-in strategy. */
+/* Fills *out for model m of cfg (provider builtin) from m->strategy and its
+ * knobs. Returns 0, or -1 when a knob is bad (m->knob_error) or the model is
+ * not a built-in strategy. */
 int strategy_params_from_config(const struct config *cfg, const struct config_model *m,
                                 struct strategy_params *out, char *err, size_t errlen);
 

@@ -160,19 +160,10 @@ static json_object *refusal(const char *msg, const char *symbol, const char *dat
     return o;
 }
 
-/* The string member key of args, or NULL when absent or not a string. */
-static const char *arg_string(json_object *args, const char *key)
-{
-    json_object *v;
-    if (!json_object_object_get_ex(args, key, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
-
 /* The symbol argument when it is a well-formed ticker, else NULL. */
 static const char *arg_symbol(json_object *args)
 {
-    const char *s = arg_string(args, "symbol");
+    const char *s = jsontext_string(args, "symbol");
     return s && symbol_valid(s) ? s : NULL;
 }
 
@@ -226,14 +217,14 @@ static int tool_get_price(struct tools_ctx *ctx, json_object *args, json_object 
     const char *symbol = arg_symbol(args);
     json_object *dv = NULL;
     if (!symbol) {
-        echo_safe(arg_string(args, "symbol"), echo);
+        echo_safe(jsontext_string(args, "symbol"), echo);
         *res = refusal(trade_status_message(TRADE_BAD_SYMBOL, echo, msg, sizeof(msg)), NULL,
                        ctx->date);
         return 1;
     }
     const char *date = ctx->date;
     if (json_object_object_get_ex(args, "date", &dv) && dv) {
-        date = arg_string(args, "date");
+        date = jsontext_string(args, "date");
         if (!date || !date_valid(date)) {
             *res = refusal("date must be in YYYY-MM-DD format", symbol, NULL);
             return 1;
@@ -372,7 +363,7 @@ static int trade(struct tools_ctx *ctx, int is_buy, json_object *args, json_obje
     json_object *av;
     int64_t amount = 0; /* 0 makes portfolio_* report a bad amount */
     money_t open = 0;   /* 0 makes portfolio_* report "not found" */
-    const char *given = arg_string(args, "symbol");
+    const char *given = jsontext_string(args, "symbol");
     const char *symbol = given && symbol_valid(given) ? given : "";
     if (json_object_object_get_ex(args, "amount", &av) && parse_amount(av, &amount) != 0)
         amount = 0;
@@ -485,7 +476,7 @@ static int tool_search(struct tools_ctx *ctx, json_object *args, json_object **r
         *res = refusal("Search is not available: no search service is configured.", NULL, NULL);
         return 1;
     }
-    return search_run(ctx->search, arg_string(args, "query"), ctx->date, res, err, errlen);
+    return search_run(ctx->search, jsontext_string(args, "query"), ctx->date, res, err, errlen);
 }
 
 /* ---- dispatch ----------------------------------------------------------- */

@@ -1,27 +1,51 @@
-/* universe: see universe.h. The symbol list is AI-Trader's NASDAQ-100 set,
- * kept sorted so membership is a binary search. */
+/* universe: see universe.h. The symbols are written once, in AI-Trader's
+ * order; the ascending view is sorted from it on first use, so membership is
+ * a binary search. */
 #include "universe.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char *const universe_nasdaq100[] = {
-    "AAPL", "ABNB", "ADBE",  "ADI",   "ADP",  "ADSK", "AEP",  "AMAT", "AMD",  "AMGN", "AMZN",
-    "APP",  "ARM",  "ASML",  "AVGO",  "AXON", "AZN",  "BIIB", "BKNG", "BKR",  "CCEP", "CDNS",
-    "CDW",  "CEG",  "CHTR",  "CMCSA", "COST", "CPRT", "CRWD", "CSCO", "CSGP", "CSX",  "CTAS",
-    "CTSH", "DASH", "DDOG",  "DXCM",  "EA",   "EXC",  "FANG", "FAST", "FTNT", "GEHC", "GFS",
-    "GILD", "GOOG", "GOOGL", "HON",   "IDXX", "INTC", "INTU", "ISRG", "KDP",  "KHC",  "KLAC",
-    "LIN",  "LRCX", "LULU",  "MAR",   "MCHP", "MDLZ", "MELI", "META", "MNST", "MRVL", "MSFT",
-    "MSTR", "MU",   "NFLX",  "NVDA",  "NXPI", "ODFL", "ON",   "ORLY", "PANW", "PAYX", "PCAR",
-    "PDD",  "PEP",  "PLTR",  "PYPL",  "QCOM", "REGN", "ROP",  "ROST", "SBUX", "SHOP", "SNPS",
-    "TEAM", "TMUS", "TRI",   "TSLA",  "TTD",  "TTWO", "TXN",  "VRSK", "VRTX", "WBD",  "WDAY",
-    "XEL",  "ZS",
+/* AI-Trader's DEFAULT_STOCK_SYMBOLS in its order: the one list of the
+ * default universe. */
+const char *const universe_aitrader_order[] = {
+    "NVDA", "MSFT", "AAPL", "GOOG", "GOOGL", "AMZN", "META", "AVGO", "TSLA", "NFLX", "PLTR",
+    "COST", "ASML", "AMD",  "CSCO", "AZN",   "TMUS", "MU",   "LIN",  "PEP",  "SHOP", "APP",
+    "INTU", "AMAT", "LRCX", "PDD",  "QCOM",  "ARM",  "INTC", "BKNG", "AMGN", "TXN",  "ISRG",
+    "GILD", "KLAC", "PANW", "ADBE", "HON",   "CRWD", "CEG",  "ADI",  "ADP",  "DASH", "CMCSA",
+    "VRTX", "MELI", "SBUX", "CDNS", "ORLY",  "SNPS", "MSTR", "MDLZ", "ABNB", "MRVL", "CTAS",
+    "TRI",  "MAR",  "MNST", "CSX",  "ADSK",  "PYPL", "FTNT", "AEP",  "WDAY", "REGN", "ROP",
+    "NXPI", "DDOG", "AXON", "ROST", "IDXX",  "EA",   "PCAR", "FAST", "EXC",  "TTWO", "XEL",
+    "ZS",   "PAYX", "WBD",  "BKR",  "CPRT",  "CCEP", "FANG", "TEAM", "CHTR", "KDP",  "MCHP",
+    "GEHC", "VRSK", "CTSH", "CSGP", "KHC",   "ODFL", "DXCM", "TTD",  "ON",   "BIIB", "LULU",
+    "CDW",  "GFS",
 };
 
-_Static_assert(sizeof(universe_nasdaq100) / sizeof(universe_nasdaq100[0]) == 101,
-               "AI-Trader trades 101 symbols");
+#define NSYMBOLS (sizeof(universe_aitrader_order) / sizeof(universe_aitrader_order[0]))
+_Static_assert(NSYMBOLS == 101, "AI-Trader trades 101 symbols");
 
-const size_t universe_nasdaq100_count = sizeof(universe_nasdaq100) / sizeof(universe_nasdaq100[0]);
+const size_t universe_nasdaq100_count = NSYMBOLS;
+
+static const char *sorted[NSYMBOLS];
+static pthread_once_t sorted_once = PTHREAD_ONCE_INIT;
+
+static int cmp_entries(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void sort_once(void)
+{
+    memcpy(sorted, universe_aitrader_order, sizeof(sorted));
+    qsort(sorted, NSYMBOLS, sizeof(sorted[0]), cmp_entries);
+}
+
+const char *const *universe_nasdaq100(void)
+{
+    pthread_once(&sorted_once, sort_once);
+    return sorted;
+}
 
 int symbol_valid(const char *symbol)
 {
@@ -47,6 +71,5 @@ int universe_contains(const char *symbol)
 {
     if (!symbol_valid(symbol))
         return 0;
-    return bsearch(symbol, universe_nasdaq100, universe_nasdaq100_count,
-                   sizeof(universe_nasdaq100[0]), cmp_symbol) != NULL;
+    return bsearch(symbol, universe_nasdaq100(), NSYMBOLS, sizeof(sorted[0]), cmp_symbol) != NULL;
 }

@@ -11,9 +11,14 @@
 /* True for 1-15 characters of A-Z, 0-9, '.', '-' (BRK.B, BF-B). */
 int symbol_valid(const char *symbol);
 
-/* The default universe, ascending. */
-extern const char *const universe_nasdaq100[];
+/* The default universe in AI-Trader's DEFAULT_STOCK_SYMBOLS order (the key
+ * order of its position lines), and its size. */
+extern const char *const universe_aitrader_order[];
 extern const size_t universe_nasdaq100_count;
+
+/* The same symbols ascending (an array of universe_nasdaq100_count; static,
+ * safe from any thread). */
+const char *const *universe_nasdaq100(void);
 
 /* True when symbol is in the default universe. */
 int universe_contains(const char *symbol);

@@ -328,8 +328,7 @@ static void test_prompt(void)
 {
     char *p = prompt_for("2025-01-06", 9000 * MONEY_SCALE, 10);
     ok(p != NULL, "prompt built: %s", err);
-    ok(p && strstr(p, "You manage a stock portfolio as a trading agent"),
-       "the instructions");
+    ok(p && strstr(p, "You manage a stock portfolio as a trading agent"), "the instructions");
     ok(p && strstr(p, "Today's date:\n2025-01-06\n"), "today's date");
     ok(p && strstr(p, "is the cash available):\n{'AAA': 10, 'BBB': 0, 'CCC': 0, "
                       "'CASH': 9000.0}\n"),
@@ -337,7 +336,8 @@ static void test_prompt(void)
     ok(p && strstr(p, "Closing prices yesterday:\n{'AAA_price': 11.5, 'BBB_price': 21.75, "
                       "'CCC_price': 31.5}\n"),
        "yesterday's closes (the previous trading day)");
-    ok(p && strstr(p, "Opening prices today (buys and sells fill at these):\n{'AAA_price': 12.0, 'BBB_price': 22.0}\n"),
+    ok(p && strstr(p, "Opening prices today (buys and sells fill at these):\n{'AAA_price': 12.0, "
+                      "'BBB_price': 22.0}\n"),
        "today's opens; CCC has no bar today and is left out");
     ok(p && strstr(p, "answer without tool calls and include\n<FINISH_SIGNAL>\n"),
        "the stop signal");
@@ -710,7 +710,7 @@ static void test_worker(void)
 int main(void)
 {
     char script[300], path[300];
-    if (fx_open(&fx) != 0) {
+    if (llm_global_init(err, sizeof(err)) != 0 || fx_open(&fx) != 0) {
         printf("Bail out! fixture\n");
         return 1;
     }
@@ -754,5 +754,6 @@ int main(void)
     stop_server(&llm_srv);
     stop_server(&jina_srv);
     fx_close(&fx);
+    llm_global_cleanup();
     return tap_done();
 }

@@ -358,6 +358,21 @@ static void test_database_changes(void)
     is_int(get("/results"), 200, "  answers again without a restart");
 }
 
+/* The model list follows edits of the default config without a restart. */
+static void test_health_config_change(const char *cfg)
+{
+    write_file(cfg, "{\"agent_type\":\"BaseAgent\",\"date_range\":{\"init_date\":\"2025-01-02\"},"
+                    "\"models\":[{\"name\":\"beta\",\"signature\":\"beta\","
+                    "\"provider\":\"builtin\",\"strategy\":\"equal_weight\"}]}");
+    get("/health");
+    is_str(at("services.models.0.signature"), "beta", "health lists the edited config's model");
+    ok(at("services.models.1.signature") == NULL, "  and only it");
+    write_file(cfg, "{not json");
+    get("/health");
+    is_str(at("services.models"), "[]", "a broken config lists no models");
+    ok(at("services.models_error") != NULL, "  and says why");
+}
+
 int main(void)
 {
     char tmpl[] = "/tmp/trader-test-api-XXXXXX", err[512] = "", cfgdir[300], cfg[400];
@@ -403,6 +418,7 @@ int main(void)
     jobs_fixture(db);
     results_fixture(db);
     test_health(db);
+    test_health_config_change(cfg);
     test_status();
     test_results();
     test_routing();

@@ -134,14 +134,14 @@ int main(void)
     ok(parse("POST", "/x", "", NULL, "") == 0, "empty content length means none");
     is_int(req.content_length, -1, "  none");
 
-    char echo[HTTP_ECHO_MAX + 4];
-    http_echo("a\"b\x01\xff", echo);
+    char echo[ERR_ECHO_BUF];
+    err_echo("a\"b\x01\xff", echo);
     is_str(echo, "a\"b??", "echo replaces control and non-ASCII bytes");
     memset(long_uri, 'x', 100);
     long_uri[100] = '\0';
-    http_echo(long_uri, echo);
-    is_int(strlen(echo), HTTP_ECHO_MAX + 3, "echo is cut to the limit plus ...");
-    ok(strcmp(echo + HTTP_ECHO_MAX, "...") == 0, "  ending in ...");
+    err_echo(long_uri, echo);
+    is_int(strlen(echo), ERR_ECHO_MAX + 3, "echo is cut to the limit plus ...");
+    ok(strcmp(echo + ERR_ECHO_MAX, "...") == 0, "  ending in ...");
 
     memset(&resp, 0, sizeof(resp));
     json_object *e = http_error(&resp, 404, "not_found", "Job %s not found", "x");

@@ -168,9 +168,9 @@ static void test_universe(void)
     is_int(universe_nasdaq100_count, 101, "101 symbols");
     int sorted = 1, valid = 1, found = 1;
     for (size_t i = 0; i < universe_nasdaq100_count; i++) {
-        valid &= symbol_valid(universe_nasdaq100[i]);
-        found &= universe_contains(universe_nasdaq100[i]);
-        if (i > 0 && strcmp(universe_nasdaq100[i - 1], universe_nasdaq100[i]) >= 0)
+        valid &= symbol_valid(universe_nasdaq100()[i]);
+        found &= universe_contains(universe_nasdaq100()[i]);
+        if (i > 0 && strcmp(universe_nasdaq100()[i - 1], universe_nasdaq100()[i]) >= 0)
             sorted = 0;
     }
     ok(sorted, "strictly ascending");

@@ -56,8 +56,8 @@ static void test_params(const struct config *cfg, struct strategy_params *ew,
     ok(strategy_params_from_config(cfg, config_find_model(cfg, "ew"), ew, err, sizeof(err)) == 0,
        "equal_weight params");
     is_str(ew->name, "equal_weight", "name");
-    is_int(ew->top_n, STRATEGY_DEFAULT_TOP_N, "default top_n");
-    is_int(ew->lookback, STRATEGY_DEFAULT_LOOKBACK, "default lookback");
+    is_int(ew->top_n, CONFIG_DEFAULT_TOP_N, "default top_n");
+    is_int(ew->lookback, CONFIG_DEFAULT_LOOKBACK, "default lookback");
     is_int(ew->nbasket, 5, "the configured symbols are the basket");
     ok(strategy_params_from_config(cfg, config_find_model(cfg, "mo"), mo, err, sizeof(err)) == 0,
        "momentum params");
