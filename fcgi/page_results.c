@@ -15,7 +15,8 @@ static const char SQL_LATEST_DATE[] = "SELECT max(date) FROM positions"
                                       " AND (?2 IS NULL OR job_id = ?2)";
 static const char SQL_POSITIONS[] =
     "SELECT id, model, job_id, cash, portfolio_value, daily_profit, daily_return_pct,"
-    " total_steps, stop_signal, reasoning_summary, log_file_path FROM positions"
+    " total_steps, stop_signal, reasoning_summary, log_file_path,"
+    " prompt_tokens, completion_tokens, total_tokens FROM positions"
     " WHERE date = ?1 AND (?2 IS NULL OR model = ?2) AND (?3 IS NULL OR job_id = ?3)"
     " ORDER BY model";
 static const char SQL_HOLDINGS[] =
@@ -36,7 +37,10 @@ enum {
     C_STEPS,
     C_STOP,
     C_SUMMARY,
-    C_LOG
+    C_LOG,
+    C_PROMPT_TOKENS,
+    C_COMPLETION_TOKENS,
+    C_TOTAL_TOKENS
 };
 
 struct filters {
@@ -117,6 +121,15 @@ static int add_full(struct db *db, sqlite3_stmt *st, json_object *r, char *err, 
     json_object_object_add(reasoning, "reasoning_summary",
                            summary ? json_object_new_string(summary) : NULL);
     json_object_object_add(reasoning, "tool_usage", tools);
+    /* An extension for LLM benchmarks: what the day cost in tokens. */
+    json_object *tokens = json_object_new_object();
+    json_object_object_add(reasoning, "token_usage", tokens);
+    json_object_object_add(tokens, "prompt_tokens",
+                           json_object_new_int64(sqlite3_column_int64(st, C_PROMPT_TOKENS)));
+    json_object_object_add(tokens, "completion_tokens",
+                           json_object_new_int64(sqlite3_column_int64(st, C_COMPLETION_TOKENS)));
+    json_object_object_add(tokens, "total_tokens",
+                           json_object_new_int64(sqlite3_column_int64(st, C_TOTAL_TOKENS)));
     if (log)
         json_object_object_add(r, "log_file_path", json_object_new_string(log));
     if (per_position(db, SQL_TRADES, id, trades, add_trade, err, errlen) != 0)

@@ -183,7 +183,7 @@ is "$(jget '[(t["action"], t["symbol"], t["amount"]) for t in j["results"][0]["t
   '[["buy","AAPL",10],["buy","MSFT",5]]' "alpha's trades on $D1, in order"
 is "$(jget 'all(abs(t["total"] - t["price"] * t["amount"]) < 1e-9 for t in j["results"][0]["trades"])')" \
   true "  total = price x amount"
-is "$(jget 'j["results"][0]["ai_reasoning"]')" \
+is "$(jget '{k: v for k, v in j["results"][0]["ai_reasoning"].items() if k != "token_usage"}')" \
   '{"total_steps":3,"stop_signal_received":true,"reasoning_summary":"Bought AAPL and MSFT.","tool_usage":{"buy":2,"get_price":1}}' \
   "  ai_reasoning: steps, stop signal, summary, tool usage"
 is "$(jget 'j["results"][0]["log_file_path"]')" "agent_data/alpha/log/$D1/log.jsonl" "  log_file_path"
@@ -196,6 +196,9 @@ is "$(dbq "SELECT count(*) FROM reasoning_logs r JOIN positions p ON p.id = r.po
   3 "  tool messages with their call ids and JSON"
 is "$(dbq "SELECT prompt_tokens > 0 AND total_tokens = prompt_tokens + completion_tokens FROM positions WHERE model = 'alpha' AND date = '$D1'")" \
   1 "  token usage summed"
+is "$(jget '[j["results"][0]["ai_reasoning"]["token_usage"][k] for k in ("prompt_tokens", "completion_tokens", "total_tokens")]')" \
+  "$(dbq "SELECT json_array(prompt_tokens, completion_tokens, total_tokens) FROM positions WHERE model = 'alpha' AND date = '$D1'")" \
+  "  /results reports the day's token usage"
 
 cp "$T_DIR/res-alpha-$D2.json" "$T_DIR/body"
 is "$(jget '[(t["action"], t["symbol"], t["amount"]) for t in j["results"][0]["trades"]]')" \
