@@ -5,9 +5,11 @@
 
 #include "errbuf.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const migrations[] = {
     /* 1: the specification's six tables, per-trade rows and the price store. */
@@ -166,6 +168,14 @@ int db_open(const char *path, enum db_mode mode, struct db **out, char *err, siz
     struct db *db = calloc(1, sizeof(*db));
     if (!db)
         return err_set(err, errlen, "out of memory");
+    /* A new file is private to the service's user: job rows keep a snapshot
+     * of their config, which may hold API keys. SQLite gives the -wal and
+     * -shm files the database file's mode. */
+    if (mode == DB_READWRITE) {
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            close(fd);
+    }
     if (sqlite3_open_v2(path, &db->h, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         err_set(err, errlen, "cannot open database %s: %s", path,
                 db->h ? sqlite3_errmsg(db->h) : "out of memory");

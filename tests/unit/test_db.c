@@ -4,6 +4,7 @@
 #include "tap.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char path[256];
@@ -35,6 +36,9 @@ int main(void)
 
     ok(db_open(path, DB_READONLY, &db, err, sizeof(err)) == -1, "read-only open of a missing file fails");
     ok(db_open(path, DB_READWRITE, &db, err, sizeof(err)) == 0, "create");
+    struct stat sb;
+    ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600,
+       "a new database file is private to its user (mode 0600)");
     ok(db_migrate_to(db, 1, err, sizeof(err)) == 0, "migrate to version 1: %s", err);
     int v = 0;
     db_schema_version(db, &v);
