@@ -170,9 +170,11 @@ int db_open(const char *path, enum db_mode mode, struct db **out, char *err, siz
         return err_set(err, errlen, "out of memory");
     /* A new file is private to the service's user: job rows keep a snapshot
      * of their config, which may hold API keys. SQLite gives the -wal and
-     * -shm files the database file's mode. */
+     * -shm files the database file's mode. O_EXCL matters: closing a
+     * descriptor of a file that exists would drop every POSIX lock this
+     * process's other connections hold on it. */
     if (mode == DB_READWRITE) {
-        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd >= 0)
             close(fd);
     }

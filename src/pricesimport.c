@@ -586,9 +586,21 @@ struct synth {
     uint64_t rng;
     int64_t close;  /* previous close */
     int64_t drift;  /* mean daily return, ppm */
-    int64_t vol;    /* daily volatility, ppm */
+    int64_t beta;   /* sensitivity to the market factor, ppm */
+    int64_t vol;    /* daily idiosyncratic volatility, ppm */
     int64_t volume; /* typical daily volume */
 };
+
+/* What the stocks share: a market factor per day (ppm), and the sums of their
+ * overnight and intraday returns, from which the benchmark (an equal-weight
+ * index of them, like QQQ of the NASDAQ-100) is built so that it agrees with
+ * its members. */
+struct synth_market {
+    size_t ndays, members;
+    int64_t *factor, *gap_sum, *day_sum;
+};
+
+#define SYNTH_MARKET_VOL 11000 /* daily volatility of the market factor, ppm */
 
 static uint64_t splitmix64(uint64_t *state)
 {
@@ -623,44 +635,100 @@ static int64_t scale(int64_t price, int64_t ppm)
     return price * (PPM + ppm) / PPM;
 }
 
-/* Per-symbol parameters, seeded by the seed and the symbol's name (FNV-1a) so
- * a symbol's series does not depend on the others. */
-static void synth_init(struct synth *s, uint64_t seed, const char *symbol)
+static int64_t return_ppm(int64_t from, int64_t to)
+{
+    return (to - from) * PPM / from;
+}
+
+/* A generator seeded by the seed and a name (FNV-1a), so a symbol's series
+ * does not depend on the order in which symbols are generated. */
+static uint64_t synth_rng(uint64_t seed, const char *name)
 {
     uint64_t h = 0xcbf29ce484222325ULL;
-    for (const char *p = symbol; *p; p++)
+    for (const char *p = name; *p; p++)
         h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-    s->rng = seed ^ h;
-    s->close = uniform(&s->rng, 200000, 6000000); /* $20 to $600 */
-    s->drift = uniform(&s->rng, -1000, 2000);
-    s->vol = uniform(&s->rng, 8000, 35000);
+    return seed ^ h;
+}
+
+static int synth_market_init(struct synth_market *m, uint64_t seed, size_t ndays)
+{
+    uint64_t rng = synth_rng(seed, "market factor");
+    m->ndays = ndays;
+    m->members = 0;
+    m->factor = calloc(ndays, sizeof(*m->factor));
+    m->gap_sum = calloc(ndays, sizeof(*m->gap_sum));
+    m->day_sum = calloc(ndays, sizeof(*m->day_sum));
+    if (!m->factor || !m->gap_sum || !m->day_sum)
+        return -1;
+    for (size_t i = 0; i < ndays; i++)
+        m->factor[i] = normal_ppm(&rng) * SYNTH_MARKET_VOL / PPM;
+    return 0;
+}
+
+static void synth_market_free(struct synth_market *m)
+{
+    free(m->factor);
+    free(m->gap_sum);
+    free(m->day_sum);
+}
+
+static void synth_init(struct synth *s, uint64_t seed, const char *symbol, int benchmark)
+{
+    s->rng = synth_rng(seed, symbol);
+    s->close = benchmark ? 5000000 : uniform(&s->rng, 200000, 6000000); /* $500; $20 to $600 */
+    s->drift = uniform(&s->rng, -400, 1200);
+    s->beta = uniform(&s->rng, 600000, 1500000);
+    s->vol = uniform(&s->rng, 6000, 22000);
     s->volume = uniform(&s->rng, 1000000, 50000000);
 }
 
-/* The next day's open, high, low, close (1e-4 dollar) and volume. */
-static void synth_day(struct synth *s, int64_t v[NFIELDS])
+/* High, low and volume around a day's open and close. */
+static void synth_range(struct synth *s, int64_t v[NFIELDS])
 {
-    int64_t open = clamp_price(scale(s->close, normal_ppm(&s->rng) * (s->vol / 4) / PPM));
-    int64_t close = clamp_price(scale(open, s->drift + normal_ppm(&s->rng) * s->vol / PPM));
-    int64_t top = open > close ? open : close, bottom = open < close ? open : close;
-    v[F_OPEN] = open;
-    v[F_CLOSE] = close;
+    int64_t top = v[F_OPEN] > v[F_CLOSE] ? v[F_OPEN] : v[F_CLOSE];
+    int64_t bottom = v[F_OPEN] < v[F_CLOSE] ? v[F_OPEN] : v[F_CLOSE];
     v[F_HIGH] = scale(top, uniform(&s->rng, 0, s->vol / 2));
     v[F_LOW] = scale(bottom, -uniform(&s->rng, 0, s->vol / 2));
     v[F_VOLUME] = s->volume * uniform(&s->rng, PPM / 2, 3 * PPM / 2) / PPM;
-    s->close = close;
+    s->close = v[F_CLOSE];
+}
+
+/* Day i of a stock: a small overnight gap, then drift + beta x the market
+ * factor + its own noise; the returns are added to the market's sums. */
+static void synth_stock_day(struct synth *s, struct synth_market *m, size_t i, int64_t v[NFIELDS])
+{
+    int64_t gap = normal_ppm(&s->rng) * (s->vol / 4) / PPM;
+    int64_t move = s->drift + s->beta * m->factor[i] / PPM + normal_ppm(&s->rng) * s->vol / PPM;
+    v[F_OPEN] = clamp_price(scale(s->close, gap));
+    v[F_CLOSE] = clamp_price(scale(v[F_OPEN], move));
+    m->gap_sum[i] += return_ppm(s->close, v[F_OPEN]);
+    m->day_sum[i] += return_ppm(v[F_OPEN], v[F_CLOSE]);
+    synth_range(s, v);
+}
+
+/* Day i of the benchmark: the members' average overnight and intraday returns. */
+static void synth_index_day(struct synth *s, const struct synth_market *m, size_t i,
+                            int64_t v[NFIELDS])
+{
+    int64_t n = m->members ? (int64_t)m->members : 1;
+    v[F_OPEN] = clamp_price(scale(s->close, m->gap_sum[i] / n));
+    v[F_CLOSE] = clamp_price(scale(v[F_OPEN], m->day_sum[i] / n));
+    synth_range(s, v);
 }
 
 static int synth_series(struct importer *im, const char *symbol, const struct datelist *days,
-                        uint64_t seed)
+                        uint64_t seed, struct synth_market *m, int benchmark)
 {
     char text[NFIELDS][TEXT_MAX];
     int64_t v[NFIELDS];
     struct synth s;
-    synth_init(&s, seed, symbol);
+    synth_init(&s, seed, symbol, benchmark);
     for (size_t i = 0; i < days->n; i++) {
         struct newbar b = {.symbol = symbol, .date = days->d[i]};
-        synth_day(&s, v);
+        if (benchmark)
+            synth_index_day(&s, m, i, v);
+        else
+            synth_stock_day(&s, m, i, v);
         for (int f = 0; f < NFIELDS; f++) {
             if (f == F_VOLUME)
                 snprintf(text[f], TEXT_MAX, "%lld", (long long)v[f]);
@@ -674,6 +742,8 @@ static int synth_series(struct importer *im, const char *symbol, const struct da
         if (store_bar(im, &b) != 0)
             return -1;
     }
+    if (!benchmark)
+        m->members++;
     im->stats.series++;
     return put_symbol(im, symbol, "synthetic", days->d[days->n - 1], 1);
 }
@@ -702,15 +772,23 @@ int pricesimport_synth(struct db *db, const char *start, int ndays, uint64_t see
 {
     struct importer im;
     struct datelist days = {0};
+    struct synth_market market = {0};
     int rc = -1;
     importer_init(&im, db);
     snprintf(im.where, sizeof(im.where), "synthetic");
-    if (synth_days(start, ndays, &days, im.msg, sizeof(im.msg)) != 0 || begin_kind(&im, 1) != 0)
+    if (synth_days(start, ndays, &days, im.msg, sizeof(im.msg)) != 0)
         goto out;
+    if (synth_market_init(&market, seed, days.n) != 0) {
+        err_set(im.msg, sizeof(im.msg), "out of memory");
+        goto out;
+    }
+    if (begin_kind(&im, 1) != 0)
+        goto out;
+    /* The members first: the benchmark is built from their returns. */
     for (size_t i = 0; i <= universe_nasdaq100_count; i++) {
-        const char *sym =
-            i < universe_nasdaq100_count ? universe_nasdaq100()[i] : UNIVERSE_BENCHMARK;
-        if (synth_series(&im, sym, &days, seed) != 0) {
+        int benchmark = i == universe_nasdaq100_count;
+        const char *sym = benchmark ? UNIVERSE_BENCHMARK : universe_nasdaq100()[i];
+        if (synth_series(&im, sym, &days, seed, &market, benchmark) != 0) {
             db_rollback(db);
             goto out;
         }
@@ -719,6 +797,7 @@ int pricesimport_synth(struct db *db, const char *start, int ndays, uint64_t see
 out:
     if (rc != 0)
         importer_failed(&im, err, errlen);
+    synth_market_free(&market);
     datelist_free(&days);
     return rc;
 }

@@ -3,8 +3,10 @@
 #include "db.h"
 #include "tap.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char path[256];
@@ -13,10 +15,42 @@ static long long scalar(struct db *db, const char *sql)
 {
     sqlite3_stmt *st;
     long long v = -1;
-    if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
         v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return v;
+}
+
+/* Opening another connection in this process must not drop the locks db
+ * holds: POSIX releases all of a process's locks on a file when any of its
+ * descriptors for that file is closed. Without its locks, a connection closing
+ * in another process takes itself for the last one and deletes the
+ * write-ahead log under db's feet. Another process looks for the lock. */
+static int locked_by_other_process(void)
+{
+    pid_t child = fork();
+    if (child == 0) {
+        int fd = open(path, O_RDWR);
+        struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+        int held = fd >= 0 && fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+        _exit(held ? 0 : 1);
+    }
+    int status = -1;
+    waitpid(child, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static void test_second_connection_keeps_locks(struct db *db)
+{
+    char err[512];
+    struct db *other = NULL;
+    ok(db_exec(db, "BEGIN; SELECT count(*) FROM jobs", err, sizeof(err)) == 0, "a reader");
+    ok(locked_by_other_process(), "  its read transaction holds a lock on the file");
+    ok(db_open(path, DB_READWRITE, &other, err, sizeof(err)) == 0, "a second connection: %s", err);
+    db_close(other);
+    ok(locked_by_other_process(), "  the reader's lock survives another connection's open");
+    db_rollback(db);
 }
 
 static int exec_ok(struct db *db, const char *sql)
@@ -34,7 +68,8 @@ int main(void)
         return 1;
     snprintf(path, sizeof(path), "%s/%s", tmpl, DB_FILE_NAME);
 
-    ok(db_open(path, DB_READONLY, &db, err, sizeof(err)) == -1, "read-only open of a missing file fails");
+    ok(db_open(path, DB_READONLY, &db, err, sizeof(err)) == -1,
+       "read-only open of a missing file fails");
     ok(db_open(path, DB_READWRITE, &db, err, sizeof(err)) == 0, "create");
     struct stat sb;
     ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600,
@@ -54,7 +89,8 @@ int main(void)
     db_schema_version(db, &v);
     is_int(v, DB_SCHEMA_VERSION, "latest schema version");
     is_int(scalar(db, "SELECT count(*) FROM jobs"), 1, "old rows survive the upgrade");
-    is_int(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name='daemon'"), 1, "new table exists");
+    is_int(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name='daemon'"), 1,
+           "new table exists");
     ok(db_migrate(db, err, sizeof(err)) == 0, "migrating again is a no-op");
     is_int(scalar(db, "PRAGMA foreign_keys"), 1, "foreign keys on");
     sqlite3_stmt *jm = NULL;
@@ -69,27 +105,39 @@ int main(void)
     ok(!exec_ok(db, "INSERT INTO jobs(job_id,config_path,status,date_range,models,created_at)"
                     " VALUES('j2','c','pending','not json','[]','t')"),
        "date_range must be JSON");
-    ok(exec_ok(db, "INSERT INTO job_details(job_id,date,model,status) VALUES('j1','2025-01-02','m','completed')"),
+    ok(exec_ok(db, "INSERT INTO job_details(job_id,date,model,status) "
+                   "VALUES('j1','2025-01-02','m','completed')"),
        "a job detail");
-    ok(!exec_ok(db, "INSERT INTO job_details(job_id,date,model,status) VALUES('j1','2025-01-02','m','pending')"),
+    ok(!exec_ok(db, "INSERT INTO job_details(job_id,date,model,status) "
+                    "VALUES('j1','2025-01-02','m','pending')"),
        "job detail UNIQUE(job_id,date,model)");
-    ok(!exec_ok(db, "INSERT INTO job_details(job_id,date,model,status) VALUES('nojob','2025-01-02','m','pending')"),
+    ok(!exec_ok(db, "INSERT INTO job_details(job_id,date,model,status) "
+                    "VALUES('nojob','2025-01-02','m','pending')"),
        "job detail needs its job");
-    ok(exec_ok(db, "INSERT INTO positions(job_id,date,model,cash,portfolio_value,prev_value,daily_profit,"
-                   "daily_return_pct,created_at) VALUES('j1','2025-01-02','m',1,1,1,0,0,'t')"),
+    ok(exec_ok(
+           db,
+           "INSERT INTO positions(job_id,date,model,cash,portfolio_value,prev_value,daily_profit,"
+           "daily_return_pct,created_at) VALUES('j1','2025-01-02','m',1,1,1,0,0,'t')"),
        "a position");
-    ok(!exec_ok(db, "INSERT INTO positions(job_id,date,model,cash,portfolio_value,prev_value,daily_profit,"
-                    "daily_return_pct,created_at) VALUES('j1','2025-01-02','m',1,1,1,0,0,'t')"),
+    ok(!exec_ok(
+           db,
+           "INSERT INTO positions(job_id,date,model,cash,portfolio_value,prev_value,daily_profit,"
+           "daily_return_pct,created_at) VALUES('j1','2025-01-02','m',1,1,1,0,0,'t')"),
        "one result per model and date");
-    ok(!exec_ok(db, "INSERT INTO positions(job_id,date,model,cash,portfolio_value,prev_value,daily_profit,"
-                    "daily_return_pct,created_at) VALUES('j1','2025-01-03','m',-1,1,1,0,0,'t')"),
+    ok(!exec_ok(
+           db,
+           "INSERT INTO positions(job_id,date,model,cash,portfolio_value,prev_value,daily_profit,"
+           "daily_return_pct,created_at) VALUES('j1','2025-01-03','m',-1,1,1,0,0,'t')"),
        "cash never negative");
     ok(exec_ok(db, "INSERT INTO holdings(position_id,symbol,quantity) VALUES(1,'AAPL',3);"
-                   "INSERT INTO trades(position_id,seq,action,symbol,amount,price,total) VALUES(1,1,'buy','AAPL',3,1,3);"
-                   "INSERT INTO reasoning_logs(position_id,step,role,content,timestamp) VALUES(1,1,'assistant','x','t');"
+                   "INSERT INTO trades(position_id,seq,action,symbol,amount,price,total) "
+                   "VALUES(1,1,'buy','AAPL',3,1,3);"
+                   "INSERT INTO reasoning_logs(position_id,step,role,content,timestamp) "
+                   "VALUES(1,1,'assistant','x','t');"
                    "INSERT INTO tool_usage(position_id,tool_name,calls) VALUES(1,'buy',1)"),
        "children of a position");
-    ok(!exec_ok(db, "INSERT INTO trades(position_id,seq,action,symbol,amount,price,total) VALUES(1,2,'buy','AAPL',0,1,3)"),
+    ok(!exec_ok(db, "INSERT INTO trades(position_id,seq,action,symbol,amount,price,total) "
+                    "VALUES(1,2,'buy','AAPL',0,1,3)"),
        "trade amount must be positive");
     ok(exec_ok(db, "DELETE FROM jobs WHERE job_id='j1'"), "delete the job");
     is_int(scalar(db, "SELECT (SELECT count(*) FROM job_details)+(SELECT count(*) FROM positions)"
@@ -104,6 +152,8 @@ int main(void)
     sqlite3_reset(a);
     static const char bad[] = "SELEKT nonsense";
     ok(db_stmt(db, bad, err, sizeof(err)) == NULL, "bad SQL reports: %s", err);
+
+    test_second_connection_keeps_locks(db);
 
     ok(exec_ok(db, "PRAGMA user_version = 99"), "pretend a newer program wrote the file");
     ok(db_migrate(db, err, sizeof(err)) == -1, "newer schema refused: %s", err);
