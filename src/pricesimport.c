@@ -12,6 +12,7 @@
 #include "universe.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -418,6 +419,25 @@ static int import_object(struct importer *im, json_object *obj)
 
 /* ---- files ------------------------------------------------------------- */
 
+/* True when sb is the database or one of its -wal/-shm files. Reading one
+ * of them is refused before it is opened: closing any descriptor of a file
+ * drops every POSIX lock this process holds on it, the import's own
+ * transaction locks included. */
+static int is_database_file(struct importer *im, const struct stat *sb)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    const char *main = sqlite3_db_filename(im->db->h, "main");
+    char name[PATH_MAX];
+    struct stat db;
+    for (size_t i = 0; main && *main && i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        int n = snprintf(name, sizeof(name), "%s%s", main, suffixes[i]);
+        if (n > 0 && (size_t)n < sizeof(name) && stat(name, &db) == 0 && db.st_dev == sb->st_dev &&
+            db.st_ino == sb->st_ino)
+            return 1;
+    }
+    return 0;
+}
+
 /* Reads path whole into *out (NUL-terminated; caller frees). */
 static int read_file(struct importer *im, const char *path, char **out, size_t *len)
 {
@@ -425,6 +445,8 @@ static int read_file(struct importer *im, const char *path, char **out, size_t *
     char *buf = NULL;
     size_t n;
     int rc = -1;
+    if (stat(path, &sb) == 0 && is_database_file(im, &sb))
+        return fail(im, NULL, NULL, NULL, "this is the service's own database, not a price file");
     FILE *f = fopen(path, "rb");
     if (!f)
         return fail(im, NULL, NULL, NULL, "cannot open: %s", strerror(errno));

@@ -337,6 +337,13 @@ static void test_rejections(void)
     reject(db, big, NULL, "too large", NULL);
     unlink(big);
 
+    /* Reading the store itself would release the import's own locks. */
+    char self[300];
+    snprintf(self, sizeof(self), "%s", sqlite3_db_filename(db->h, "main"));
+    reject(db, self, NULL, "own database", NULL);
+    snprintf(self + strlen(self), sizeof(self) - strlen(self), "-wal");
+    reject(db, self, NULL, "own database", NULL);
+
     ok(pricesimport_files(db, NULL, 0, &st, err, sizeof(err)) == -1, "no files: %s", err);
 }
 
