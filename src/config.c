@@ -285,14 +285,20 @@ static void parse_knobs(json_object *m, struct config_model *cm)
     cm->delay_ms = delay;
 }
 
-/* Base URL and key of an openai model: the config's, else the environment's. */
+/* Base URL and key of an openai model: the config's, else the environment's.
+ * A key the config file holds (or held, says a snapshot's marker) never
+ * falls back to the environment. */
 static int parse_endpoint(json_object *m, const char *w, struct config_model *cm, char *err,
                           size_t errlen)
 {
-    const char *url = NULL, *key = NULL;
+    const char *url = NULL, *key = NULL, *from = NULL;
     if (get_string(m, w, "openai_base_url", &url, err, errlen) < 0 ||
-        get_string(m, w, "openai_api_key", &key, err, errlen) < 0)
+        get_string(m, w, "openai_api_key", &key, err, errlen) < 0 ||
+        get_string(m, w, CONFIG_KEY_FROM, &from, err, errlen) < 0)
         return -1;
+    if (from && strcmp(from, CONFIG_KEY_FROM_FILE) != 0)
+        return err_set(err, errlen, "%s.%s must be \"%s\"", w, CONFIG_KEY_FROM,
+                       CONFIG_KEY_FROM_FILE);
     if (cm->provider != CONFIG_PROVIDER_OPENAI)
         return 0;
     if (!cm->basemodel)
@@ -303,7 +309,8 @@ static int parse_endpoint(json_object *m, const char *w, struct config_model *cm
         url = CONFIG_DEFAULT_OPENAI_BASE;
     if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
         return err_set(err, errlen, "%s.openai_base_url must be an http:// or https:// URL", w);
-    if (!key)
+    cm->key_in_file = key || from;
+    if (!cm->key_in_file)
         key = getenv(CONFIG_ENV_API_KEY);
     if (key && !*key)
         key = NULL;
@@ -384,6 +391,30 @@ static int parse_root(json_object *root, struct config *c, char *err, size_t err
     return 0;
 }
 
+/* c->snapshot from root, which parse_root accepted (and which this edits):
+ * models[i] lines up with c->models[i]. json-c keeps the members' order and
+ * the numbers' text, so only the keys and the layout change. */
+static int make_snapshot(json_object *root, struct config *c, char *err, size_t errlen)
+{
+    json_object *arr = member(root, "models");
+    for (size_t i = 0; i < c->nmodels; i++) {
+        json_object *m = json_object_array_get_idx(arr, i);
+        json_object_object_del(m, "openai_api_key");
+        json_object_object_del(m, CONFIG_KEY_FROM);
+        if (!c->models[i].key_in_file)
+            continue;
+        json_object *from = json_object_new_string(CONFIG_KEY_FROM_FILE);
+        if (!from || json_object_object_add(m, CONFIG_KEY_FROM, from) != 0) {
+            json_object_put(from);
+            return err_set(err, errlen, "out of memory");
+        }
+    }
+    const char *s = json_object_to_json_string_ext(
+        root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+    c->snapshot = s ? strdup(s) : NULL;
+    return c->snapshot ? 0 : err_set(err, errlen, "out of memory");
+}
+
 int config_parse(const char *text, size_t len, struct config *out, char *err, size_t errlen)
 {
     struct config c = {0};
@@ -394,13 +425,8 @@ int config_parse(const char *text, size_t len, struct config *out, char *err, si
         return err_set(err, errlen, "config is larger than %d bytes", CONFIG_FILE_MAX);
     if (jsontext_parse(text, len, &root, why, sizeof(why)) != 0)
         return err_set(err, errlen, "config is not valid JSON: %s", why);
-    if (parse_root(root, &c, err, errlen) != 0)
+    if (parse_root(root, &c, err, errlen) != 0 || make_snapshot(root, &c, err, errlen) != 0)
         goto out;
-    c.text = strndup(text, len);
-    if (!c.text) {
-        err_set(err, errlen, "out of memory");
-        goto out;
-    }
     *out = c;
     memset(&c, 0, sizeof(c));
     rc = 0;
@@ -410,10 +436,13 @@ out:
     return rc;
 }
 
-int config_load(const char *path, struct config *out, char *err, size_t errlen)
+/* Reads the regular file at path into buf (CONFIG_FILE_MAX + 1 bytes: one
+ * more than allowed, so a file that grew since fstat is noticed); *len = the
+ * bytes read (also on failure), more than CONFIG_FILE_MAX when the file
+ * grew too large while being read. */
+static int read_file(const char *path, char *buf, size_t *len, char *err, size_t errlen)
 {
     struct stat stt;
-    char *buf = NULL;
     size_t got = 0;
     int rc = -1;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -427,12 +456,6 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
         err_set(err, errlen, "config %s is larger than %d bytes", path, CONFIG_FILE_MAX);
         goto out;
     }
-    /* One byte more than allowed, so a file that grew since fstat is noticed. */
-    buf = malloc(CONFIG_FILE_MAX + 1);
-    if (!buf) {
-        err_set(err, errlen, "out of memory");
-        goto out;
-    }
     for (;;) {
         ssize_t r = read(fd, buf + got, CONFIG_FILE_MAX + 1 - got);
         if (r < 0 && errno == EINTR)
@@ -444,10 +467,83 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
         if (r == 0 || (got += (size_t)r) > CONFIG_FILE_MAX)
             break;
     }
-    rc = config_parse(buf, got, out, err, errlen);
+    rc = 0;
 out:
-    free(buf);
+    *len = got; /* also on failure: what was read must be wiped */
     close(fd);
+    return rc;
+}
+
+/* Frees a buffer of n bytes that held keys, wiping it first. */
+static void free_secret(char *buf, size_t n)
+{
+    if (buf)
+        memset(buf, 0, n);
+    free(buf);
+}
+
+int config_load(const char *path, struct config *out, char *err, size_t errlen)
+{
+    size_t len = 0;
+    int rc = -1;
+    char *buf = malloc(CONFIG_FILE_MAX + 1);
+    if (!buf)
+        return err_set(err, errlen, "out of memory");
+    if (read_file(path, buf, &len, err, errlen) == 0)
+        rc = config_parse(buf, len, out, err, errlen);
+    free_secret(buf, len);
+    return rc;
+}
+
+/* The non-empty openai_api_key of the first entry of models named sig, or
+ * NULL. It belongs to models. */
+static const char *entry_key(json_object *models, const char *sig)
+{
+    for (size_t i = 0;
+         json_object_is_type(models, json_type_array) && i < json_object_array_length(models);
+         i++) {
+        json_object *m = json_object_array_get_idx(models, i);
+        const char *s = jsontext_string(m, "signature");
+        if (s && strcmp(s, sig) == 0) {
+            const char *key = jsontext_string(m, "openai_api_key");
+            return key && *key ? key : NULL;
+        }
+    }
+    return NULL;
+}
+
+int config_restore_keys(struct config *c, const char *path, char *err, size_t errlen)
+{
+    json_object *root = NULL;
+    char why[ERRBUF_SIZE], real[PATH_MAX];
+    size_t len = 0, wanted = 0;
+    int rc = -1;
+    for (size_t i = 0; i < c->nmodels; i++)
+        wanted += c->models[i].key_in_file && !c->models[i].api_key;
+    /* path was the file's real path at trigger time (inside the configs
+     * directory); a symlink put in its way since could lead anywhere. */
+    if (wanted == 0 || !realpath(path, real) || strcmp(real, path) != 0)
+        return 0;
+    char *buf = malloc(CONFIG_FILE_MAX + 1);
+    if (!buf)
+        return err_set(err, errlen, "out of memory");
+    /* Not readable or not JSON: no key is there (the caller says so per model). */
+    if (read_file(path, buf, &len, why, sizeof(why)) != 0 || len > CONFIG_FILE_MAX ||
+        jsontext_parse(buf, len, &root, why, sizeof(why)) != 0) {
+        rc = 0;
+        goto out;
+    }
+    json_object *models = member(root, "models");
+    for (size_t i = 0; i < c->nmodels; i++) {
+        struct config_model *m = &c->models[i];
+        const char *key = m->key_in_file && !m->api_key ? entry_key(models, m->signature) : NULL;
+        if (key && dup_into(&m->api_key, key, err, errlen) != 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    json_object_put(root);
+    free_secret(buf, len);
     return rc;
 }
 
@@ -469,7 +565,7 @@ void config_free(struct config *c)
     free(c->agent_type);
     free(c->log_path);
     free(c->symbols);
-    free(c->text);
+    free(c->snapshot);
     memset(c, 0, sizeof(*c));
 }
 

@@ -4,8 +4,9 @@
  * "builtin" with a "strategy" and its knobs, or the scripted "mock"),
  * "timeout_seconds", and a top-level "stock_symbols" list. Endpoint settings fall back to the
  * environment (OPENAI_API_BASE, OPENAI_API_KEY); the config file wins. API
- * keys are secrets: nothing in this module prints them, and config_public_json
- * is the only view meant for output. */
+ * keys are secrets: nothing in this module prints them, config_public_json
+ * is the only view meant for output, and the snapshot a job stores has none
+ * (a marker says the key was in the file; config_restore_keys reads it back). */
 #ifndef TRADER_CONFIG_H
 #define TRADER_CONFIG_H
 
@@ -27,6 +28,10 @@
 #define CONFIG_DEFAULT_LOG_PATH "agent_data"
 #define CONFIG_ENV_API_BASE "OPENAI_API_BASE"
 #define CONFIG_ENV_API_KEY "OPENAI_API_KEY"
+/* The extension a snapshot puts in a model entry in place of its key:
+ * "openai_api_key_from": "config_file". */
+#define CONFIG_KEY_FROM "openai_api_key_from"
+#define CONFIG_KEY_FROM_FILE "config_file"
 
 /* The knobs of a builtin model (see strategy.h): ranges and defaults. */
 #define CONFIG_TOP_N_MIN 1
@@ -53,6 +58,10 @@ struct config_model {
     char *strategy; /* builtin: one of "equal_weight", "momentum"; else NULL */
     char *base_url; /* openai: config, else $OPENAI_API_BASE, else the default; else NULL */
     char *api_key;  /* openai: config, else $OPENAI_API_KEY, else NULL. Secret. */
+    /* openai: the key belongs to the config file ("openai_api_key" in the
+     * entry, or CONFIG_KEY_FROM in a snapshot), never to the environment.
+     * Parsed from a snapshot, api_key stays NULL until config_restore_keys. */
+    bool key_in_file;
     double timeout_seconds;
     /* builtin: the entry's "top_n", "lookback" and "delay_ms", the defaults
      * when absent. A knob that is not an integer in its range does not make
@@ -67,8 +76,7 @@ struct config_model {
 struct config {
     char *agent_type;            /* defaults to "BaseAgent" */
     char init_date[DATE_BUF];    /* required; never traded */
-    char end_date[DATE_BUF];     /* "" when absent; AI-Trader's batch end, kept for reference:
-                                  * the service's catch-up runs to the latest trading day */
+    char end_date[DATE_BUF];     /* "" when absent; a catch-up stops there */
     struct config_model *models; /* in file order, signatures unique */
     size_t nmodels;
     int max_steps;               /* default 30 */
@@ -79,7 +87,10 @@ struct config {
     char (*symbols)[SYMBOL_MAX]; /* stock_symbols, or a copy of the default universe */
     size_t nsymbols;
     bool symbols_default; /* true when the config names no stock_symbols */
-    char *text;           /* the file as read (NUL-terminated): the snapshot a job keeps */
+    /* What a job stores so that it runs (and resumes) with this config: the
+     * file's JSON with every model entry's openai_api_key removed and, where
+     * key_in_file, CONFIG_KEY_FROM set. Everything else is kept. */
+    char *snapshot;
 };
 
 /* Reads and validates the file at path (a regular file of at most
@@ -90,6 +101,14 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen);
 
 /* The same from text already in memory (a job's stored snapshot). */
 int config_parse(const char *text, size_t len, struct config *out, char *err, size_t errlen);
+
+/* For a config parsed from a job's snapshot: each model with key_in_file and
+ * no key yet takes its openai_api_key from the file at path (the real path
+ * the trigger resolved) as it is now, from the entry with the same
+ * signature. Where the file is gone, unreadable, not JSON or reached through
+ * a symlink now, or the entry or its key is gone, the model is left without
+ * a key, and its model-days must fail. Returns 0, or -1 when out of memory. */
+int config_restore_keys(struct config *c, const char *path, char *err, size_t errlen);
 
 /* Releases everything config_load/config_parse allocated; safe on a zeroed
  * struct and idempotent. */

@@ -445,14 +445,25 @@ static int candidate_dates(struct db *db, const struct config *cfg, const struct
                            const char *today, struct datelist *cand, enum jobs_fail *why, char *err,
                            size_t errlen)
 {
+    bool catch_up = !req->start[0] && !req->end[0];
     const char *end = req->end[0] ? req->end : today;
     char first[DATE_BUF];
     if (req->has_dates)
         return check_listed(db, cfg, req, today, cand, why, err, errlen);
-    if (!req->start[0] && !req->end[0] && strcmp(today, cfg->init_date) <= 0)
+    if (catch_up && strcmp(today, cfg->init_date) <= 0)
         return FAIL(JOBS_FAIL_REQUEST,
                     "the config's init_date %s is not before today (%s): nothing to simulate yet",
                     cfg->init_date, today);
+    /* The config's end_date bounds only a catch-up: dates a request names
+     * may go past it. */
+    if (catch_up && cfg->end_date[0] && strcmp(cfg->end_date, today) < 0) {
+        if (strcmp(cfg->end_date, cfg->init_date) <= 0)
+            return FAIL(JOBS_FAIL_REQUEST,
+                        "the config's end_date %s is its init_date, which is never traded: "
+                        "nothing to simulate",
+                        cfg->end_date);
+        end = cfg->end_date;
+    }
     if (strcmp(end, today) > 0)
         return FAIL(JOBS_FAIL_DATE, "end_date %s is in the future (today is %s)", end, today);
     if (req->start[0] && strcmp(req->start, today) > 0)
@@ -751,7 +762,7 @@ static int insert_job(struct db *db, const struct jobs_request *req, const char 
         return -1;
     db_bind_text(st, 1, a->job_id);
     db_bind_text(st, 2, config_path);
-    db_bind_text(st, 3, cfg->text);
+    db_bind_text(st, 3, cfg->snapshot);
     db_bind_text(st, 4, json_object_to_json_string_ext(a->date_range, JSON_C_TO_STRING_PLAIN));
     db_bind_text(st, 5, json_object_to_json_string_ext(a->models, JSON_C_TO_STRING_PLAIN));
     sqlite3_bind_int(st, 6, req->replace_existing);

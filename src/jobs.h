@@ -73,7 +73,8 @@ struct jobs_plan {
 };
 
 /* Works out the model-days of req against cfg, the price store and the
- * results already in the database, with today as the latest allowed date.
+ * results already in the database, with today as the latest allowed date
+ * (for a catch-up, the config's end_date when that is earlier).
  * Results written by active (pending/running) jobs are not counted as done,
  * so repeating the request of a running job plans that same job. */
 int jobs_plan(struct db *db, const struct config *cfg, const struct jobs_request *req,
@@ -109,9 +110,9 @@ struct jobs_answer {
 
 /* Handles a trigger: confines and loads the config, then in one BEGIN
  * IMMEDIATE transaction plans, checks the active jobs and, when accepted,
- * inserts the job (with a snapshot of the config), its job_details and an
- * audit_log 'job_created' row. A refusal writes nothing. On success *out is
- * filled (caller frees with jobs_answer_free); on failure *why and err. */
+ * inserts the job (with the config's keyless snapshot), its job_details and
+ * an audit_log 'job_created' row. A refusal writes nothing. On success *out
+ * is filled (caller frees with jobs_answer_free); on failure *why and err. */
 int jobs_trigger(struct db *db, const struct jobs_request *req, const struct jobs_env *env,
                  struct jobs_answer *out, enum jobs_fail *why, char *err, size_t errlen);
 void jobs_answer_free(struct jobs_answer *a);
@@ -135,7 +136,8 @@ struct jobs_job {
     char job_id[JOB_ID_BUF];
     char status[JOB_STATUS_BUF];
     char *config_path; /* the resolved path at trigger time */
-    char *config_json; /* the config file's text at trigger time: run this */
+    char *config_json; /* the config's snapshot at trigger time: run this, with
+                        * the keys config_restore_keys reads from config_path */
     bool replace_existing;
     struct jobs_day *days; /* by date, then id (insertion order) */
     size_t ndays;

@@ -37,6 +37,7 @@ int worker_threads(const char *flag, int *out, char *err, size_t errlen)
 struct batch {
     const struct worker_opts *o;
     const char *job_id;
+    const char *config_path; /* where the models' keys are, for the message */
     const struct config *cfg;
     const struct jobs_day **days;
     size_t n;
@@ -44,16 +45,20 @@ struct batch {
     pthread_mutex_t lock;
 };
 
-/* Runs one model-day on the thread's connection. */
+/* Runs one model-day on the thread's connection, or fails it when its model
+ * cannot run. */
 static void run_one(struct batch *b, struct db *db, const struct jobs_day *d)
 {
-    char err[ERRBUF_SIZE];
+    char err[ERRBUF_SIZE], why[JOBS_ERROR_MAX + 1];
     const struct config_model *m = config_find_model(b->cfg, d->model);
-    if (!m) {
-        log_emit(LOG_LEVEL_ERROR, LOGGER, b->job_id, d->date, d->model,
-                 "model is not in the job's config");
-        if (jobs_day_fail(db, b->job_id, d->date, d->model, "model is not in the job's config",
-                          -1.0, err, sizeof(err)) != 0)
+    if (!m || (m->key_in_file && !m->api_key)) {
+        if (!m)
+            snprintf(why, sizeof(why), "model is not in the job's config");
+        else
+            snprintf(why, sizeof(why), "API key for model %s is no longer in %s", m->signature,
+                     b->config_path);
+        log_emit(LOG_LEVEL_ERROR, LOGGER, b->job_id, d->date, d->model, "%s", why);
+        if (jobs_day_fail(db, b->job_id, d->date, d->model, why, -1.0, err, sizeof(err)) != 0)
             log_emit(LOG_LEVEL_ERROR, LOGGER, b->job_id, d->date, d->model, "%s", err);
         return;
     }
@@ -126,7 +131,12 @@ static int run_dates(const struct worker_opts *o, const struct jobs_job *job,
             if (strcmp(job->days[j].status, "pending") == 0)
                 days[n++] = &job->days[j];
         if (n) {
-            struct batch b = {.o = o, .job_id = job->job_id, .cfg = cfg, .days = days, .n = n};
+            struct batch b = {.o = o,
+                              .job_id = job->job_id,
+                              .config_path = job->config_path,
+                              .cfg = cfg,
+                              .days = days,
+                              .n = n};
             pthread_mutex_init(&b.lock, NULL);
             log_emit(LOG_LEVEL_INFO, LOGGER, job->job_id, job->days[i].date, NULL,
                      "running %zu model-days", n);
@@ -153,7 +163,8 @@ int worker_run_job(const struct worker_opts *o, struct db *db, const char *job_i
         config_parse(job.config_json, strlen(job.config_json), &cfg, cerr, sizeof(cerr)) != 0) {
         snprintf(why, sizeof(why), "invalid config: %s", job.config_json ? cerr : "none stored");
         log_emit(LOG_LEVEL_ERROR, LOGGER, job_id, NULL, NULL, "%s", why);
-    } else if (run_dates(o, &job, &cfg, err, errlen) != 0) {
+    } else if (config_restore_keys(&cfg, job.config_path, err, errlen) != 0 ||
+               run_dates(o, &job, &cfg, err, errlen) != 0) {
         goto out;
     }
     if (cancelled(o)) {

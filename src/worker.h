@@ -2,9 +2,11 @@
  * pending model-days run in parallel on a bounded pool of threads, each with
  * its own database connection, and the next date starts when all of them
  * have finished. A model that fails on a date goes on with the next date
- * from its last completed state (modelday.h loads it). At the end the job is
- * finished by the contract's rule (jobs_finish): completed, partial or
- * failed. */
+ * from its last completed state (modelday.h loads it). A model whose key was
+ * in the config file takes it from the job's config file as that file is
+ * now (the database keeps no key); when it is no longer there, that model's
+ * model-days fail and the others run. At the end the job is finished by the
+ * contract's rule (jobs_finish): completed, partial or failed. */
 #ifndef TRADER_WORKER_H
 #define TRADER_WORKER_H
 

@@ -11,7 +11,8 @@
 # recover; 503 until the retries are exhausted and 401 fail their model-day
 # with a clear error while the others complete (job partial); look-ahead
 # requests are refused and the refusal is stored; a model that never sends
-# the stop signal ends at max_steps. And the default config's mock agent.
+# the stop signal ends at max_steps. The key is never in the database (a
+# dump and the raw files). And the default config's mock agent.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_lib.sh"
 
@@ -275,6 +276,21 @@ is "$(jget '[j["results"][0]["ai_reasoning"][k] for k in ("total_steps", "stop_s
   '[5,false]' "chatty: ended at max_steps without the stop signal"
 is "$(jget 'j["results"][0]["ai_reasoning"]["reasoning_summary"]')" "Adding." "  its last text is the summary"
 is "$(requests chatty)" 5 "  max_steps requests"
+
+# --- keys stay out of the database -----------------------------------------------------------
+# Every request carried the config file's key (checked above), yet no row,
+# free page or WAL frame of the database holds it.
+python3 - "$T_HOME/trader.db" >"$T_DIR/dump.sql" <<'EOF'
+import sqlite3, sys
+for line in sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True).iterdump():
+    print(line)
+EOF
+like "$(grep -c 'openai_api_key_from' "$T_DIR/dump.sql")" '^[1-9]' \
+  "the jobs' config snapshots say the keys were in the file"
+grep -q 'sk-int' "$T_DIR/dump.sql"
+ok $(($? != 1)) "the database dump has no \"sk-int\""
+cat "$T_HOME"/trader.db* | grep -aq 'sk-int'
+ok $(($? != 1)) "... nor do the database files, byte for byte"
 
 # --- the default config's mock agent -----------------------------------------------------
 trigger_job "{\"models\": [\"mock-agent\"], \"date_range\": [\"$D1\"]}"

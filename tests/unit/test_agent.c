@@ -8,7 +8,9 @@
  * transient faults retried and permanent ones failing at once with a clear
  * error; cancel; the search tool and its date filter; the mock model; and
  * a job through the worker with two LLM models and the mock in parallel,
- * one of them failing (job partial, the others committed). */
+ * one of them failing (job partial, the others committed), their keys read
+ * from the config file and never stored, and a model whose key left the
+ * file failing with a clear message. */
 #include "agent.h"
 #include "errbuf.h"
 #include "jobs.h"
@@ -640,19 +642,15 @@ static void test_mock(void)
     json_object_put(msgs);
 }
 
-/* Two LLM models and the mock over two days through jobs and the worker:
- * w-down fails both days (job partial), the others commit. */
-static void test_worker(void)
+/* Triggers body as the API does (the fixture's configs, today) and claims
+ * the job as the daemon does; its id in id. */
+static void trigger_and_claim(const char *body, char id[JOB_ID_BUF])
 {
-    static const char body[] =
-        "{\"config_path\": \"configs/agent.json\", \"date_range\": [\"2025-01-03\", "
-        "\"2025-01-06\"], \"models\": [\"w-good\", \"w-down\", \"mocky\"]}";
-    char configs[300], id[JOB_ID_BUF] = "", sql[512], buf[512];
-    struct jobs_request req;
-    struct jobs_answer ans;
+    char configs[300];
+    struct jobs_request req = {0};
+    struct jobs_answer ans = {0};
     struct jobs_env env = {.configs_dir = configs, .max_concurrent = 1};
     enum jobs_fail why;
-    enum worker_result res = WORKER_ABANDONED;
     snprintf(configs, sizeof(configs), "%s/configs", fx.dir);
     date_today(env.today);
     ok(jobs_request_parse(body, strlen(body), &req, &why, err, sizeof(err)) == 0 &&
@@ -661,10 +659,27 @@ static void test_worker(void)
        "job accepted: %s", err);
     jobs_request_free(&req);
     jobs_answer_free(&ans);
-    struct worker_opts o = {.db_path = fx.db_path, .home = fx.dir, .threads = 3};
-    ok(jobs_claim_next(fx.db, id, err, sizeof(err)) == 1 &&
-           worker_run_job(&o, fx.db, id, &res, err, sizeof(err)) == 0 && res == WORKER_FINISHED,
+    ok(jobs_claim_next(fx.db, id, err, sizeof(err)) == 1, "job claimed: %s", err);
+}
+
+/* Runs the claimed job id to its end on a pool of threads. */
+static void run_job(const char *id, int threads)
+{
+    enum worker_result res = WORKER_ABANDONED;
+    struct worker_opts o = {.db_path = fx.db_path, .home = fx.dir, .threads = threads};
+    ok(worker_run_job(&o, fx.db, id, &res, err, sizeof(err)) == 0 && res == WORKER_FINISHED,
        "job run: %s", err);
+}
+
+/* Two LLM models and the mock over two days through jobs and the worker:
+ * w-down fails both days (job partial), the others commit. */
+static void test_worker(void)
+{
+    char id[JOB_ID_BUF] = "", sql[512], buf[512];
+    trigger_and_claim("{\"config_path\": \"configs/agent.json\", \"date_range\": [\"2025-01-03\", "
+                      "\"2025-01-06\"], \"models\": [\"w-good\", \"w-down\", \"mocky\"]}",
+                      id);
+    run_job(id, 3);
     snprintf(sql, sizeof(sql), "SELECT status FROM jobs WHERE job_id='%s'", id);
     is_str(fx_text(fx.db, sql, buf, sizeof(buf)), "partial", "job partial");
     snprintf(sql, sizeof(sql),
@@ -705,6 +720,41 @@ static void test_worker(void)
     is_int(fx_int(fx.db, "SELECT count(*) FROM trades t JOIN positions p ON p.id=t.position_id "
                          "WHERE p.model='mocky'"),
            2, "the mock traded on both days");
+    /* The server refuses any other key: w-good's came from the config file. */
+    is_int(fx_int(fx.db, "SELECT count(*) FROM jobs WHERE instr(config_json, 'sk-test') OR "
+                         "instr(config_json, 'sk-wrong')"),
+           0, "the stored config has no key");
+}
+
+/* The config file lost w-good's key after the trigger: its day fails with a
+ * clear message, the mock's commits. */
+static void test_worker_key_gone(void)
+{
+    char path[320], id[JOB_ID_BUF] = "", sql[512], buf[512], want[512];
+    snprintf(path, sizeof(path), "%s/configs/agent.json", fx.dir);
+    trigger_and_claim("{\"config_path\": \"configs/agent.json\", \"date_range\": "
+                      "[\"2025-01-07\"], \"models\": [\"w-good\", \"mocky\"]}",
+                      id);
+    json_object *root = json_object_from_file(path), *models = at(root, "models");
+    for (size_t i = 0; models && i < json_object_array_length(models); i++) {
+        json_object *m = json_object_array_get_idx(models, i);
+        if (strcmp(at_str(m, "signature"), "w-good") == 0)
+            json_object_object_del(m, "openai_api_key");
+    }
+    ok(root && json_object_to_file(path, root) == 0, "w-good's key removed from the file");
+    json_object_put(root);
+    int before = requests_of("w-good");
+    run_job(id, 2);
+    snprintf(sql, sizeof(sql), "SELECT status FROM jobs WHERE job_id='%s'", id);
+    is_str(fx_text(fx.db, sql, buf, sizeof(buf)), "partial", "job partial");
+    snprintf(sql, sizeof(sql), "SELECT error FROM job_details WHERE job_id='%s' AND model='w-good'",
+             id);
+    snprintf(want, sizeof(want), "API key for model w-good is no longer in %s", path);
+    is_str(fx_text(fx.db, sql, buf, sizeof(buf)), want, "w-good failed: its key is gone");
+    is_int(requests_of("w-good"), before, "... without sending a request");
+    is_int(fx_int(fx.db, "SELECT count(*) FROM positions WHERE model='mocky' AND "
+                         "date='2025-01-07'"),
+           1, "the mock committed its day");
 }
 
 int main(void)
@@ -750,6 +800,7 @@ int main(void)
     test_search();
     test_mock();
     test_worker();
+    test_worker_key_gone();
     config_free(&cfg);
     stop_server(&llm_srv);
     stop_server(&jina_srv);

@@ -1,6 +1,7 @@
 /* Unit tests for config: the shipped default config, AI-Trader's format as it
  * is, defaults, environment fallbacks, every validation rule, file limits and
- * the public view that must never show a key. Fixtures are files written to a
+ * the public view that must never show a key, the keyless snapshot a job
+ * stores and restoring keys from the file. Fixtures are files written to a
  * temp directory. */
 #include "config.h"
 #include "simfixture.h"
@@ -74,7 +75,7 @@ static void test_default_config(void)
     is_int(c.initial_cash, 10000 * MONEY_SCALE, "initial_cash 10000.0 exactly");
     is_str(c.log_path, "agent_data", "log_path");
     ok(c.symbols_default && c.nsymbols == universe_nasdaq100_count, "default universe");
-    ok(c.text && strstr(c.text, "\"mock-agent\""), "the text snapshot is kept");
+    ok(c.snapshot && strstr(c.snapshot, "\"mock-agent\""), "the snapshot is kept");
     config_free(&c);
 }
 
@@ -235,6 +236,9 @@ static const struct {
      "lower-case symbol"},
     {HEAD "\"models\":[" MOCK "],\"stock_symbols\":[]}", "stock_symbols must list",
      "empty stock_symbols"},
+    {HEAD "\"models\":[{\"signature\":\"m\",\"basemodel\":\"x\","
+          "\"openai_api_key_from\":\"environment\"}]}",
+     "models[0].openai_api_key_from must be \"config_file\"", "unknown key origin"},
 };
 
 static void test_refusals(void)
@@ -287,6 +291,126 @@ static void test_files(void)
     config_free(&c);
 }
 
+/* The number of times needle occurs in hay. */
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; p && (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+static const char keyed[] =
+    "{\"date_range\": {\"init_date\": \"2025-01-02\", \"end_date\": \"2025-01-31\"},\n"
+    " \"models\": [\n"
+    "  {\"signature\": \"k1\", \"basemodel\": \"x\", \"openai_api_key\": \"sk-one\"},\n"
+    "  {\"signature\": \"k2\", \"basemodel\": \"x\", \"openai_api_key\": \"sk-drop\",\n"
+    "   \"openai_api_key\": \"sk-two\", \"openai_base_url\": \"https://u:pw@h.example/v1\"},\n"
+    "  {\"signature\": \"env\", \"basemodel\": \"x\", \"openai_api_key\": null},\n"
+    "  {\"signature\": \"b\", \"provider\": \"builtin\", \"strategy\": \"momentum\",\n"
+    "   \"openai_api_key\": \"sk-builtin\", \"top_n\": 3}],\n"
+    " \"agent_config\": {\"initial_cash\": 7441.199999999999, \"max_steps\": 30.0},\n"
+    " \"extra\": {\"note\": \"caf\u00e9 / r\u00e9sum\u00e9\", \"n\": [1, 2.50, -3e2]}}\n";
+
+/* The snapshot a job stores: no key, a marker where the file had one, the
+ * rest as it was; it parses to the same config, and config_restore_keys
+ * takes the keys back from the file as it is at run time. */
+static void test_snapshot(void)
+{
+    struct config c = {0}, s = {0}, s2 = {0};
+    char err[512] = "";
+    const char *path = fixture("keyed.json", keyed);
+    setenv(CONFIG_ENV_API_KEY, "sk-env", 1);
+    ok(config_load(path, &c, err, sizeof(err)) == 0, "a config with keys loads: %s", err);
+    const struct config_model *k1 = config_find_model(&c, "k1"), *k2 = config_find_model(&c, "k2"),
+                              *env = config_find_model(&c, "env"), *b = config_find_model(&c, "b");
+    ok(k1 && k2 && env && b, "four models");
+    ok(k1 && k1->key_in_file && strcmp(k1->api_key, "sk-one") == 0, "k1: the file's key");
+    ok(k2 && k2->key_in_file && strcmp(k2->api_key, "sk-two") == 0, "k2: the last one written");
+    ok(env && !env->key_in_file && strcmp(env->api_key, "sk-env") == 0,
+       "env: no key in the file, the environment's");
+    ok(b && !b->key_in_file && !b->api_key, "a builtin model has no key, even when one is written");
+
+    const char *snap = c.snapshot ? c.snapshot : "";
+    ok(!strstr(snap, "sk-"), "the snapshot has no key");
+    ok(!strstr(snap, "\"openai_api_key\""), "... and no openai_api_key member");
+    is_int(count_of(snap, "\"openai_api_key_from\": \"config_file\""), 2,
+           "a marker for k1 and k2 only");
+    ok(strstr(snap, "\"https://u:pw@h.example/v1\"") != NULL, "the base URL is kept as it is");
+    ok(strstr(snap, "7441.199999999999") && strstr(snap, "30.0") && strstr(snap, "2.50") &&
+           strstr(snap, "-3e2"),
+       "numbers keep their text");
+    ok(strstr(snap, "caf\u00e9 / r\u00e9sum\u00e9") != NULL, "strings kept (UTF-8, slash)");
+    ok(strstr(snap, "\"end_date\": \"2025-01-31\"") && strstr(snap, "\"top_n\": 3"),
+       "everything else kept");
+
+    ok(config_parse(snap, strlen(snap), &s, err, sizeof(err)) == 0, "the snapshot parses: %s", err);
+    k1 = config_find_model(&s, "k1");
+    k2 = config_find_model(&s, "k2");
+    env = config_find_model(&s, "env");
+    ok(k1 && k1->key_in_file && !k1->api_key && k2 && k2->key_in_file && !k2->api_key,
+       "parsed: k1 and k2 marked, without a key (not the environment's)");
+    ok(env && !env->key_in_file && strcmp(env->api_key, "sk-env") == 0,
+       "parsed: env still falls back to the environment");
+    is_str(k2 ? k2->base_url : NULL, "https://u:pw@h.example/v1", "parsed: base URL");
+    ok(s.initial_cash == c.initial_cash && s.max_steps == 30 &&
+           strcmp(s.end_date, "2025-01-31") == 0,
+       "parsed: the same settings");
+    is_str(s.snapshot, snap, "the snapshot of a snapshot is the same");
+
+    ok(config_restore_keys(&s, path, err, sizeof(err)) == 0, "keys restored: %s", err);
+    is_str(k1 ? k1->api_key : NULL, "sk-one", "k1's key from the file");
+    is_str(k2 ? k2->api_key : NULL, "sk-two", "k2's key from the file");
+    is_str(env ? env->api_key : NULL, "sk-env", "env's key untouched");
+    config_free(&s);
+
+    /* The file changed: k2's entry lost its key, models moved around. */
+    fixture("keyed.json", HEAD "\"models\":[{\"signature\":\"k2\",\"basemodel\":\"x\"},"
+                               "{\"signature\":\"zz\",\"openai_api_key\":\"sk-other\"},"
+                               "{\"signature\":\"k1\",\"openai_api_key\":\"sk-one-new\"}]}");
+    ok(config_parse(snap, strlen(snap), &s, err, sizeof(err)) == 0 &&
+           config_restore_keys(&s, path, err, sizeof(err)) == 0,
+       "restore from a changed file: %s", err);
+    k1 = config_find_model(&s, "k1");
+    k2 = config_find_model(&s, "k2");
+    is_str(k1 ? k1->api_key : NULL, "sk-one-new", "k1: the key the file has now");
+    ok(k2 && !k2->api_key, "k2: no key (its entry has none; not another model's)");
+    config_free(&s);
+
+    /* Through a symlink put in the path's way: no key. */
+    char link[256];
+    snprintf(link, sizeof(link), "%s/link.json", dir);
+    ok(symlink(path, link) == 0 && config_parse(snap, strlen(snap), &s, err, sizeof(err)) == 0 &&
+           config_restore_keys(&s, link, err, sizeof(err)) == 0 &&
+           !config_find_model(&s, "k1")->api_key,
+       "a path that is a symlink now: no key");
+    config_free(&s);
+
+    /* Gone, or not JSON: no key, and no error. */
+    ok(config_parse(snap, strlen(snap), &s, err, sizeof(err)) == 0 &&
+           config_parse(snap, strlen(snap), &s2, err, sizeof(err)) == 0,
+       "two more parses");
+    fixture("keyed.json", "{\"models\": [{\"signature\": \"k1\", \"openai_api_key\": \"sk-");
+    ok(config_restore_keys(&s, path, err, sizeof(err)) == 0 &&
+           !config_find_model(&s, "k1")->api_key,
+       "a file that is not JSON: no key");
+    unlink(path);
+    ok(config_restore_keys(&s2, path, err, sizeof(err)) == 0 &&
+           !config_find_model(&s2, "k1")->api_key && !config_find_model(&s2, "k2")->api_key,
+       "a file that is gone: no key");
+    config_free(&s);
+    config_free(&s2);
+
+    /* A snapshot stored before keys were kept out still runs with its key. */
+    ok(config_parse(keyed, strlen(keyed), &s, err, sizeof(err)) == 0 &&
+           config_restore_keys(&s, path, err, sizeof(err)) == 0,
+       "an old snapshot with keys");
+    is_str(config_find_model(&s, "k1")->api_key, "sk-one", "... keeps its own key");
+    config_free(&s);
+    config_free(&c);
+    unsetenv(CONFIG_ENV_API_KEY);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof(dir), "/tmp/trader-test-config-XXXXXX");
@@ -301,6 +425,7 @@ int main(void)
     test_defaults();
     test_refusals();
     test_files();
+    test_snapshot();
     nftw(dir, fx_rm, 16, FTW_DEPTH | FTW_PHYS);
     return tap_done();
 }

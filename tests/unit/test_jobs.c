@@ -2,7 +2,8 @@
  * request parsing, planning (catch-up from init_date and from the last
  * completed day, per-model differences, up-to-date, replace_existing,
  * explicit dates, weekends, holidays, incomplete bars, dates beyond the
- * store), creating jobs, the conflict rules (also from concurrent processes),
+ * store, the config's end_date), creating jobs (their config snapshot holds
+ * no key), the conflict rules (also from concurrent processes),
  * and the daemon's claim / model-day / finish / recover transitions. */
 #include "jobs.h"
 #include "simfixture.h"
@@ -153,21 +154,26 @@ static void test_parse(void)
        "a long unknown field name is truncated in the message");
 }
 
-/* Plans body against CONFIG_ABC; returns the plan's rc. */
-static int plan(const char *body, struct jobs_plan *p, enum jobs_fail *why, char *err)
+/* Plans body against the config text; returns the plan's rc. */
+static int plan_with(const char *config, const char *body, struct jobs_plan *p, enum jobs_fail *why,
+                     char *err)
 {
     struct config cfg = {0};
     struct jobs_request r;
     int rc = -1;
     memset(p, 0, sizeof(*p));
-    if (config_parse(CONFIG_ABC, strlen(CONFIG_ABC), &cfg, err, 512) != 0 ||
-        parse(body, &r, why, err) != 0)
+    if (config_parse(config, strlen(config), &cfg, err, 512) != 0 || parse(body, &r, why, err) != 0)
         goto out;
     rc = jobs_plan(db, &cfg, &r, TODAY, p, why, err, 512);
     jobs_request_free(&r);
 out:
     config_free(&cfg);
     return rc;
+}
+
+static int plan(const char *body, struct jobs_plan *p, enum jobs_fail *why, char *err)
+{
+    return plan_with(CONFIG_ABC, body, p, why, err);
 }
 
 /* The plan's days as "date model" pairs joined by ", ". */
@@ -183,12 +189,12 @@ static const char *days_of(const struct jobs_plan *p)
     return buf;
 }
 
-static void plan_is(const char *body, const char *want, const char *name)
+static void plan_with_is(const char *config, const char *body, const char *want, const char *name)
 {
     struct jobs_plan p;
     enum jobs_fail why;
     char err[512] = "";
-    if (plan(body, &p, &why, err) != 0) {
+    if (plan_with(config, body, &p, &why, err) != 0) {
         ok(0, "%s: %s", name, err);
     } else {
         is_str(days_of(&p), want, name);
@@ -196,14 +202,25 @@ static void plan_is(const char *body, const char *want, const char *name)
     jobs_plan_free(&p);
 }
 
-static void plan_refused(const char *body, enum jobs_fail want, const char *msg)
+static void plan_is(const char *body, const char *want, const char *name)
+{
+    plan_with_is(CONFIG_ABC, body, want, name);
+}
+
+static void plan_with_refused(const char *config, const char *body, enum jobs_fail want,
+                              const char *msg)
 {
     struct jobs_plan p;
     enum jobs_fail why = JOBS_FAIL_INTERNAL;
     char err[512] = "";
-    int rc = plan(body, &p, &why, err);
+    int rc = plan_with(config, body, &p, &why, err);
     refused_as("plan", body, rc, why, err, want, msg);
     jobs_plan_free(&p);
+}
+
+static void plan_refused(const char *body, enum jobs_fail want, const char *msg)
+{
+    plan_with_refused(CONFIG_ABC, body, want, msg);
 }
 
 static void test_plan(void)
@@ -315,6 +332,56 @@ static void test_plan(void)
     reset_results();
 }
 
+/* CONFIG_ABC's models a and b with date_range.end_date = END. */
+#define CFG_END(END)                                                                               \
+    "{\"date_range\":{\"init_date\":\"2025-01-02\",\"end_date\":\"" END "\"},\"models\":["         \
+    "{\"signature\":\"a\",\"provider\":\"mock\"},"                                                 \
+    "{\"signature\":\"b\",\"provider\":\"builtin\",\"strategy\":\"equal_weight\"}]}"
+
+/* The config's end_date bounds a catch-up, and only a catch-up. */
+static void test_config_end_date(void)
+{
+    static const char *const end7 = CFG_END("2025-01-07");
+    struct jobs_plan p;
+    enum jobs_fail why;
+    char err[512] = "";
+    plan_with_is(end7, "",
+                 "2025-01-03 a, 2025-01-03 b, 2025-01-06 a, 2025-01-06 b, 2025-01-07 a, "
+                 "2025-01-07 b",
+                 "catch-up stops at the config's end_date");
+    plan_with_is(end7, "{\"models\":[\"b\"],\"end_date\":\"2025-01-08\"}",
+                 "2025-01-03 b, 2025-01-06 b, 2025-01-07 b, 2025-01-08 b",
+                 "the request's end_date wins");
+    plan_with_is(end7, "{\"models\":[\"b\"],\"start_date\":\"2025-01-08\"}",
+                 "2025-01-08 b, 2025-01-10 b", "start_date alone may run past it, to today");
+    plan_with_is(end7, "{\"models\":[\"b\"],\"date_range\":[\"2025-01-10\"]}", "2025-01-10 b",
+                 "an explicit date after it is allowed");
+    plan_with_is(CFG_END("2025-01-09"), "{\"models\":[\"a\"]}",
+                 "2025-01-03 a, 2025-01-06 a, 2025-01-07 a, 2025-01-08 a",
+                 "an end_date that is no trading day: up to the one before");
+    plan_with_is(CFG_END("2025-03-31"), "{\"models\":[\"a\"]}",
+                 "2025-01-03 a, 2025-01-06 a, 2025-01-07 a, 2025-01-08 a, 2025-01-10 a",
+                 "an end_date after today: up to today");
+    plan_with_refused(CFG_END("2025-01-02"), "", JOBS_FAIL_REQUEST,
+                      "the config's end_date 2025-01-02 is its init_date");
+    plan_with_is(CFG_END("2025-01-02"), "{\"models\":[\"a\"],\"start_date\":\"2025-01-10\"}",
+                 "2025-01-10 a", "... while explicit dates still run");
+
+    /* Done up to end_date: up to date, although later days have prices. */
+    done("a", (const char *const[]){"2025-01-03", "2025-01-06", NULL});
+    plan_with_is(end7, "{\"models\":[\"a\"]}", "2025-01-07 a",
+                 "catch-up from the last completed day to end_date");
+    done("a", (const char *const[]){"2025-01-07", NULL});
+    ok(plan_with(end7, "{\"models\":[\"a\"]}", &p, &why, err) == 0 && p.ndays == 0 &&
+           strcmp(p.last_date, "2025-01-07") == 0 && strcmp(p.next_day, "2025-01-08") == 0,
+       "done up to end_date: up to date (%s)", err);
+    jobs_plan_free(&p);
+    ok(plan("{\"models\":[\"a\"]}", &p, &why, err) == 0 && p.ndays == 2,
+       "without an end_date in the config the same catch-up goes on to today");
+    jobs_plan_free(&p);
+    reset_results();
+}
+
 static int trigger(const char *body, int max, struct jobs_answer *a, enum jobs_fail *why, char *err)
 {
     struct jobs_request r;
@@ -332,6 +399,19 @@ static long long rows(void)
 {
     return fx_int(db, "SELECT (SELECT count(*) FROM jobs) * 1000000 + (SELECT count(*) FROM "
                       "job_details) * 1000 + (SELECT count(*) FROM audit_log)");
+}
+
+/* CONFIG_ABC's snapshot (static buffer). */
+static const char *abc_snapshot(void)
+{
+    static char buf[4096];
+    struct config c = {0};
+    char err[512];
+    buf[0] = '\0';
+    if (config_parse(CONFIG_ABC, strlen(CONFIG_ABC), &c, err, sizeof(err)) == 0)
+        snprintf(buf, sizeof(buf), "%s", c.snapshot);
+    config_free(&c);
+    return buf;
 }
 
 static void trigger_refused(const char *body, enum jobs_fail want, const char *msg)
@@ -389,7 +469,7 @@ static void test_trigger(void)
     is_str(text(sql), "pending|[\"2025-01-03\",\"2025-01-06\",\"2025-01-07\"]|[\"a\"]|0|1|api",
            "the job row");
     snprintf(sql, sizeof(sql), "SELECT config_json FROM jobs WHERE job_id = '%s'", id1);
-    is_str(text(sql), CONFIG_ABC, "config_json is the config file's text");
+    is_str(text(sql), abc_snapshot(), "config_json is the config's snapshot");
     snprintf(sql, sizeof(sql), "SELECT config_path FROM jobs WHERE job_id = '%s'", id1);
     ok(strstr(text(sql), "/configs/default_config.json") && text(sql)[0] == '/',
        "config_path resolved");
@@ -469,6 +549,40 @@ static void test_trigger(void)
     json_object_put(j);
     jobs_answer_free(&a);
     ok(rows() == before, "up to date wrote nothing");
+    reset_results();
+}
+
+/* A config with keys: the job's snapshot has none, and says which models
+ * had one; no row anywhere holds a key. */
+static void test_trigger_keys(void)
+{
+    struct jobs_answer a;
+    enum jobs_fail why;
+    char err[512] = "", sql[512];
+    struct config c = {0};
+    setenv(CONFIG_ENV_API_KEY, "sk-unit-env", 1);
+    ok(trigger("{\"config_path\":\"configs/keyed.json\"}", 1, &a, &why, err) == 0 &&
+           a.outcome == JOBS_ACCEPTED,
+       "a config with keys: accepted (%s)", err);
+    snprintf(sql, sizeof(sql), "SELECT config_json FROM jobs WHERE job_id = '%s'", a.job_id);
+    const char *snap = text(sql);
+    ok(!strstr(snap, "sk-unit") && !strstr(snap, "\"openai_api_key\""),
+       "the stored config has no key");
+    ok(strstr(snap, "\"openai_api_key_from\": \"config_file\"") != NULL, "... and the marker");
+    ok(config_parse(snap, strlen(snap), &c, err, sizeof(err)) == 0, "... and parses: %s", err);
+    const struct config_model *k = config_find_model(&c, "k"), *e = config_find_model(&c, "e");
+    ok(k && k->key_in_file && !k->api_key, "k: its key is the file's, not stored");
+    ok(e && !e->key_in_file && strcmp(e->api_key, "sk-unit-env") == 0,
+       "e: no key in the file, the environment's");
+    ok(strstr(snap, "\"openai_base_url\": \"http://u:p@127.0.0.1:9/v1\"") != NULL,
+       "the base URL is kept as it is");
+    config_free(&c);
+    jobs_answer_free(&a);
+    ok(fx_int(db, "SELECT (SELECT count(*) FROM jobs WHERE instr(config_path || config_json,"
+                  " 'sk-unit')) + (SELECT count(*) FROM audit_log WHERE instr(details, 'sk-unit'))"
+                  " + (SELECT count(*) FROM audit_log WHERE event = 'job_created')") == 1,
+       "no key in jobs or audit_log");
+    unsetenv(CONFIG_ENV_API_KEY);
     reset_results();
 }
 
@@ -562,7 +676,7 @@ static void test_daemon_side(void)
     ok(jobs_get(db, j1, &job, err, sizeof(err)) == 1, "jobs_get: %s", err);
     ok(job.ndays == 2 && strcmp(job.days[0].date, "2025-01-03") == 0 &&
            strcmp(job.days[1].status, "pending") == 0 && strcmp(job.status, "pending") == 0 &&
-           job.config_json && strcmp(job.config_json, CONFIG_ABC) == 0 && !job.replace_existing,
+           job.config_json && strcmp(job.config_json, abc_snapshot()) == 0 && !job.replace_existing,
        "jobs_get: days, status and config snapshot");
     jobs_job_free(&job);
 
@@ -749,6 +863,11 @@ int main(void)
     strcat(many, "]}");
     snprintf(path, sizeof(path), "%s/many.json", configs);
     write_file(path, many);
+    snprintf(path, sizeof(path), "%s/keyed.json", configs);
+    write_file(path, CFG_HEAD "{\"signature\":\"k\",\"basemodel\":\"x\","
+                              "\"openai_base_url\":\"http://u:p@127.0.0.1:9/v1\","
+                              "\"openai_api_key\":\"sk-unit-secret\"},"
+                              "{\"signature\":\"e\",\"basemodel\":\"x\"}]}");
 
     /* Trading days: 01-03 (Fri), 01-06..01-08, 01-10. Not: the Saturday bar
      * of 01-04, the market holiday 01-09 (no bars), 01-13 (open only). */
@@ -763,7 +882,9 @@ int main(void)
 
     test_parse();
     test_plan();
+    test_config_end_date();
     test_trigger();
+    test_trigger_keys();
     test_concurrent(fx.db_path);
     test_daemon_side();
     test_replace();

@@ -2,7 +2,8 @@
  * after all of the previous date's), models of a date run in parallel on the
  * pool, a model that fails on a date goes on from its last completed state,
  * final statuses (completed, partial, failed), an invalid config, a replace
- * job, cancellation, and the thread-count setting. Jobs are inserted by SQL
+ * job, cancellation, keys taken from the job's config file (and a model
+ * failing when its key is gone), and the thread-count setting. Jobs are inserted by SQL
  * and claimed with jobs_claim_next, as the daemon does. */
 #include "jobs.h"
 #include "worker.h"
@@ -174,6 +175,62 @@ static void test_parallel_and_cancel(void)
     is_int(q("SELECT count(*) FROM positions WHERE job_id='j8'"), 0, "with nothing written");
 }
 
+/* Keys come from the job's config file at run time: a model whose key is no
+ * longer there fails each of its days with a message naming the file (never
+ * a key), while the others run. */
+static void test_keys_from_file(void)
+{
+    static const char *const models[] = {"plain", "kept", "gone"};
+    static const char head[] =
+        "{\"date_range\":{\"init_date\":\"2025-01-01\"},\"stock_symbols\":[\"AAA\",\"BBB\"],"
+        "\"agent_config\":{\"max_retries\":0,\"base_delay\":0},\"models\":["
+        "{\"signature\":\"plain\",\"provider\":\"builtin\",\"strategy\":\"equal_weight\"},"
+        "{\"signature\":\"kept\",\"basemodel\":\"x\",\"openai_base_url\":"
+        "\"http://127.0.0.1:9/v1\",\"openai_api_key\":\"sk-kept\"},"
+        "{\"signature\":\"gone\",\"basemodel\":\"x\"";
+    char path[256], text[1024], want[512], sql[512];
+    struct config c = {0};
+    FILE *f;
+    snprintf(path, sizeof(path), "%s/keys.json", fx.dir);
+    snprintf(text, sizeof(text), "%s,\"openai_api_key\":\"sk-gone\"}]}", head);
+    if ((f = fopen(path, "w"))) {
+        fputs(text, f);
+        fclose(f);
+    }
+    ok(config_load(path, &c, err, sizeof(err)) == 0 && !strstr(c.snapshot, "sk-"),
+       "a config with two keys, and its keyless snapshot: %s", err);
+    ok(make_job("k1", c.snapshot, 0, 0, 2, models, 3) == 0, "job k1 claimed: %s", err);
+    config_free(&c);
+    snprintf(sql, sizeof(sql), "UPDATE jobs SET config_path = '%s' WHERE job_id = 'k1'", path);
+    fx_exec(fx.db, sql);
+    /* Since the trigger, the file lost gone's key. */
+    snprintf(text, sizeof(text), "%s}]}", head);
+    if ((f = fopen(path, "w"))) {
+        fputs(text, f);
+        fclose(f);
+    }
+    setenv("OPENAI_API_KEY", "sk-env", 1); /* a key the file had is never the environment's */
+    is_int(run("k1", 2, NULL), WORKER_FINISHED, "job k1 runs to its end");
+    unsetenv("OPENAI_API_KEY");
+    is_str(job_status("k1"), "partial", "k1 partial");
+    is_int(q("SELECT count(*) FROM job_details WHERE job_id='k1' AND model='plain' AND "
+             "status='completed'"),
+           2, "plain ran both days");
+    snprintf(want, sizeof(want), "API key for model gone is no longer in %s", path);
+    is_int(q("SELECT count(*) FROM job_details WHERE job_id='k1' AND model='gone' AND "
+             "status='failed' AND error = '%s'",
+             want),
+           2, "gone failed both days with the message naming the file");
+    is_int(q("SELECT count(*) FROM job_details WHERE job_id='k1' AND model='kept' AND "
+             "status='failed' AND error NOT LIKE '%%no longer%%'"),
+           2, "kept had its key from the file (its days failed on the closed port, not the key)");
+    is_int(q("SELECT (SELECT count(*) FROM job_details WHERE instr(error, 'sk-')) + "
+             "(SELECT count(*) FROM audit_log WHERE instr(details, 'sk-')) + "
+             "(SELECT count(*) FROM jobs WHERE instr(coalesce(config_json, '') || "
+             "coalesce(error, ''), 'sk-'))"),
+           0, "no key in any message or row");
+}
+
 int main(void)
 {
     if (fx_open(&fx) != 0)
@@ -188,6 +245,7 @@ int main(void)
     test_partial_job();
     test_final_statuses();
     test_parallel_and_cancel();
+    test_keys_from_file();
     ok(run("nope", 1, NULL) == (enum worker_result) - 1, "an unknown job is an error: %s", err);
     fx_close(&fx);
     return tap_done();
