@@ -12,6 +12,7 @@
 #include "search.h"
 #include "universe.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,13 +261,21 @@ static int take_step(struct tools_ctx *ctx, json_object *messages, const struct 
     return append_new(ctx, messages, "user", AGENT_NUDGE, NULL, NULL, err, errlen);
 }
 
+/* Token counts are the provider's numbers: a negative one adds nothing and
+ * a sum saturates instead of overflowing. */
+static void add_tokens(long long *sum, long long n)
+{
+    if (n > 0)
+        *sum = n > LLONG_MAX - *sum ? LLONG_MAX : *sum + n;
+}
+
 static void add_usage(struct tools_ctx *ctx, const struct llm_usage *u)
 {
     if (!u->present)
         return;
-    ctx->prompt_tokens += u->prompt_tokens;
-    ctx->completion_tokens += u->completion_tokens;
-    ctx->total_tokens += u->total_tokens;
+    add_tokens(&ctx->prompt_tokens, u->prompt_tokens);
+    add_tokens(&ctx->completion_tokens, u->completion_tokens);
+    add_tokens(&ctx->total_tokens, u->total_tokens);
 }
 
 int agent_run(struct tools_ctx *ctx, const struct agent_model *m, int max_steps, char *err,

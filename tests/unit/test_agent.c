@@ -22,6 +22,7 @@
 #include "simfixture.h"
 #include "tap.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -47,6 +48,10 @@ static const char llm_script[] =
     "  {'content': 'Bought 5 AAA. <FINISH_SIGNAL>', 'usage': {'prompt_tokens': 300,"
     "   'completion_tokens': 30, 'total_tokens': 330}}],"
     " 'nudge': [{'content': 'Let me think.'}, {'content': 'Holding. <FINISH_SIGNAL>'}],"
+    " 'tokens': [{'content': 'a', 'usage': {'prompt_tokens': 9223372036854775807,"
+    "   'completion_tokens': -5, 'total_tokens': 9223372036854775807}},"
+    "  {'content': '<FINISH_SIGNAL>', 'usage': {'prompt_tokens': 9223372036854775807,"
+    "   'completion_tokens': 7, 'total_tokens': 1}}],"
     " 'loop': [{'tool_calls': [{'name': 'add', 'arguments': {'a': 1, 'b': 2}}]}],"
     " 'badargs': [{'tool_calls': ["
     "    {'name': 'buy', 'arguments': '{\\'symbol\\': \\'AAA\\', \\'amount\\': 1} trailing'},"
@@ -89,7 +94,8 @@ static const char jina_script[] =
 /* The models of the config; the special cases get their own settings. */
 static const char *const llm_models[] = {"happy",    "nudge",    "loop",     "badargs", "retry429",
                                          "retry5xx", "down",     "hangonce", "badbody", "denied",
-                                         "searcher", "nosearch", "stopper",  "w-good",  "w-down"};
+                                         "searcher", "nosearch", "stopper",  "w-good",  "w-down",
+                                         "tokens"};
 
 /* ---- servers ---------------------------------------------------------------- */
 
@@ -457,6 +463,18 @@ static void test_nudge_and_max_steps(void)
     tools_ctx_free(&ctx);
 }
 
+/* Token counts are the provider's: absurd ones must not overflow the sums. */
+static void test_token_overflow(void)
+{
+    struct tools_ctx ctx;
+    ctx_for(&ctx, "tokens", "2025-01-06");
+    ok(decide(&ctx, "tokens", NULL) == 0, "huge token counts: %s", err);
+    is_int(ctx.prompt_tokens, LLONG_MAX, "a sum past the largest count saturates");
+    is_int(ctx.completion_tokens, 7, "a negative count adds nothing");
+    is_int(ctx.total_tokens, LLONG_MAX, "saturated sums stay saturated");
+    tools_ctx_free(&ctx);
+}
+
 static void test_bad_arguments(void)
 {
     struct tools_ctx ctx;
@@ -794,6 +812,7 @@ int main(void)
     test_prompt();
     test_happy();
     test_nudge_and_max_steps();
+    test_token_overflow();
     test_bad_arguments();
     test_faults();
     test_cancel();

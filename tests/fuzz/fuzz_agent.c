@@ -1,0 +1,106 @@
+/* Fuzzes the agent's step loop with a model that answers anything: each
+ * completion it returns is parsed by llm_response_parse from the next part
+ * of the input, and agent_run appends it to the history, runs its tool calls
+ * against a model-day context on a small price store, and records every
+ * message. Each request serializes the history, as llm_chat does. Every
+ * recorded message_json must be JSON that SQLite's json_valid accepts, since
+ * reasoning_logs checks it and a refused row would fail the day's commit.
+ *
+ * Input: completion bodies separated by lines "=====" (at most 8 steps; when
+ * the parts run out, the model fails). Each input gets a fresh directory and
+ * database. */
+#include "agent.h"
+#include "fuzz.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SEPARATOR "\n=====\n"
+#define MAX_STEPS 8
+
+static const char PRICES[] =
+    "BEGIN;"
+    "INSERT INTO prices(symbol,date,open,high,low,close,volume,open_micro,close_micro) VALUES"
+    " ('AAPL','2025-01-02','100','102','99','101','1000',100000000,101000000),"
+    " ('AAPL','2025-01-03','101.5','103','100','99','2000',101500000,99000000),"
+    " ('NVDA','2025-01-02','140','141','139','141','3000',140000000,141000000),"
+    " ('NVDA','2025-01-03','141.25',NULL,NULL,NULL,NULL,141250000,NULL);"
+    "INSERT INTO price_symbols(symbol,source,imported_at) VALUES"
+    " ('AAPL','alphavantage','t'),('NVDA','alphavantage','t');"
+    "COMMIT;";
+
+static const char UNIVERSE[][SYMBOL_MAX] = {"AAPL", "NVDA"};
+
+/* The rest of the input, handed out one part per completion. */
+struct script {
+    const uint8_t *next, *end;
+    unsigned long seq;
+};
+
+static int chat(void *self, json_object *messages, json_object *tools, const atomic_int *stop,
+                struct llm_response **out, struct llm_outcome *oc, char *err, size_t errlen)
+{
+    struct script *s = self;
+    (void)stop;
+    memset(oc, 0, sizeof(*oc));
+    oc->attempts = 1;
+    json_object_to_json_string_ext(messages, JSON_C_TO_STRING_PLAIN);
+    json_object_to_json_string_ext(tools, JSON_C_TO_STRING_PLAIN);
+    if (!s->next) {
+        oc->cls = LLM_PERMANENT;
+        return err_set(err, errlen, "the script has no more completions");
+    }
+    const uint8_t *sep = memmem(s->next, (size_t)(s->end - s->next), SEPARATOR,
+                                sizeof(SEPARATOR) - 1);
+    const uint8_t *part = s->next, *part_end = sep ? sep : s->end;
+    s->next = sep ? sep + sizeof(SEPARATOR) - 1 : NULL;
+    if (llm_response_parse((const char *)part, (size_t)(part_end - part), "fuzz", ++s->seq, out,
+                           err, errlen) != 0) {
+        oc->cls = LLM_TRANSIENT;
+        oc->kind = LLM_E_BAD_RESPONSE;
+        return -1;
+    }
+    oc->cls = LLM_OK;
+    return 0;
+}
+
+/* What reasoning_logs' CHECK(json_valid(message_json)) says of s. */
+static int sqlite_json_valid(struct db *db, const char *s)
+{
+    sqlite3_stmt *st;
+    int valid = -1;
+    if (sqlite3_prepare_v2(db->h, "SELECT json_valid(?1)", -1, &st, NULL) != SQLITE_OK)
+        abort();
+    sqlite3_bind_text(st, 1, s, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        valid = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return valid == 1;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char dir[FUZZ_PATH_MAX], err[ERRBUF_SIZE];
+    struct script s = {data, data + size, 0};
+    struct agent_model m = {chat, &s};
+    struct tools_ctx ctx;
+    struct portfolio start;
+    struct db *db;
+
+    fuzz_tmpdir(dir);
+    db = fuzz_db(dir, PRICES);
+    portfolio_init(&start, 10000 * MONEY_SCALE);
+    if (portfolio_set(&start, "AAPL", 5) != 0 ||
+        tools_ctx_init(&ctx, db, "model-a", "2025-01-03", &start, UNIVERSE, 2, err, sizeof(err)) !=
+            0)
+        abort();
+    agent_run(&ctx, &m, MAX_STEPS, err, sizeof(err));
+    for (size_t i = 0; i < ctx.nmsgs; i++)
+        if (ctx.msgs[i].message_json && !sqlite_json_valid(db, ctx.msgs[i].message_json))
+            __builtin_trap();
+    tools_ctx_free(&ctx);
+    portfolio_free(&start);
+    db_close(db);
+    fuzz_rmtree(dir);
+    return 0;
+}
