@@ -6,6 +6,7 @@
 #include "errbuf.h"
 
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,8 +202,9 @@ void db_close(struct db *db)
 {
     if (!db)
         return;
-    for (int i = 0; i < db->ncache; i++)
+    for (size_t i = 0; i < db->ncache; i++)
         sqlite3_finalize(db->cache[i].stmt);
+    free(db->cache);
     sqlite3_close(db->h);
     free(db);
 }
@@ -267,7 +269,7 @@ int db_migrate(struct db *db, char *err, size_t errlen)
 
 sqlite3_stmt *db_stmt(struct db *db, const char *sql, char *err, size_t errlen)
 {
-    for (int i = 0; i < db->ncache; i++) {
+    for (size_t i = 0; i < db->ncache; i++) {
         if (db->cache[i].sql == sql) {
             sqlite3_stmt *st = db->cache[i].stmt;
             sqlite3_reset(st);
@@ -280,17 +282,22 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql, char *err, size_t errlen)
         db_error(db, "cannot prepare statement", err, errlen);
         return NULL;
     }
-    if (db->ncache < DB_STMT_CACHE_MAX) {
-        db->cache[db->ncache].sql = sql;
-        db->cache[db->ncache].stmt = st;
-        db->ncache++;
-        return st;
+    if (db->ncache == db->capcache) {
+        size_t cap = db->capcache ? db->capcache * 2 : 32;
+        struct db_cached_stmt *grown =
+            cap <= SIZE_MAX / sizeof(*grown) ? realloc(db->cache, cap * sizeof(*grown)) : NULL;
+        if (!grown) {
+            sqlite3_finalize(st);
+            err_set(err, errlen, "out of memory");
+            return NULL;
+        }
+        db->cache = grown;
+        db->capcache = cap;
     }
-    /* A full cache is a programming error: more distinct queries than the
-     * limit. Refuse rather than leak. */
-    sqlite3_finalize(st);
-    err_set(err, errlen, "statement cache full (%d)", DB_STMT_CACHE_MAX);
-    return NULL;
+    db->cache[db->ncache].sql = sql;
+    db->cache[db->ncache].stmt = st;
+    db->ncache++;
+    return st;
 }
 
 int db_begin_immediate(struct db *db, char *err, size_t errlen)

@@ -11,7 +11,6 @@
 
 #define DB_SCHEMA_VERSION 2
 #define DB_BUSY_TIMEOUT_MS 10000
-#define DB_STMT_CACHE_MAX 64
 #define DB_FILE_NAME "trader.db"
 
 enum db_mode {
@@ -26,8 +25,8 @@ struct db_cached_stmt {
 
 struct db {
     sqlite3 *h;
-    int ncache;
-    struct db_cached_stmt cache[DB_STMT_CACHE_MAX];
+    size_t ncache, capcache;
+    struct db_cached_stmt *cache; /* grows: one entry per distinct query */
 };
 
 /* Opens path. On success *out owns a new connection (free with db_close). */

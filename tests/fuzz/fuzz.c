@@ -113,3 +113,28 @@ struct db *fuzz_db(const char *dir, const char *script)
         fail(path, err);
     return db;
 }
+
+const char fuzz_prices[] =
+    "BEGIN;"
+    "INSERT INTO prices(symbol,date,open,high,low,close,volume,open_micro,close_micro) VALUES"
+    " ('AAPL','2025-01-02','100','102','99','101','1000',100000000,101000000),"
+    " ('AAPL','2025-01-03','101.5','103','98.5','99','2000',101500000,99000000),"
+    " ('AAPL','2025-01-06','99','99.5','97','98','1500',99000000,98000000),"
+    " ('AAPL','2025-01-07','98.25',NULL,NULL,NULL,NULL,98250000,NULL),"
+    " ('NVDA','2025-01-02','140','141','139','141','3000',140000000,141000000),"
+    " ('NVDA','2025-01-03','141.25','143','140','142','2500',141250000,142000000),"
+    " ('NVDA','2025-01-06','142','142','139.5','140','2800',142000000,140000000);"
+    "INSERT INTO price_symbols(symbol,source,imported_at) VALUES"
+    " ('AAPL','alphavantage','t'),('NVDA','alphavantage','t');"
+    "COMMIT;";
+
+void fuzz_day(struct tools_ctx *ctx, struct db *db)
+{
+    struct portfolio start;
+    char err[ERRBUF_SIZE];
+    portfolio_init(&start, 10000 * MONEY_SCALE);
+    if (portfolio_set(&start, "AAPL", 5) != 0 ||
+        tools_ctx_init(ctx, db, "model-a", FUZZ_DAY, &start, NULL, 0, err, sizeof(err)) != 0)
+        fail("model-day context", err);
+    portfolio_free(&start);
+}

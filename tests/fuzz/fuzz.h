@@ -13,6 +13,7 @@
 
 #include "db.h"
 #include "errbuf.h"
+#include "tools.h"
 
 #define FUZZ_PATH_MAX 512
 
@@ -40,5 +41,16 @@ char *fuzz_cstr(const uint8_t *data, size_t n);
  * NULL; a string with static storage: its address keys a cache of the
  * file's bytes). Caller closes it with db_close. */
 struct db *fuzz_db(const char *dir, const char *script);
+
+/* A price store for the harnesses that trade: full bars of AAPL and NVDA
+ * on 2025-01-02, 2025-01-03 and 2025-01-06, then AAPL's 2025-01-07 with only
+ * its open (an AI-Trader file's last day). A script for fuzz_db. */
+extern const char fuzz_prices[];
+
+/* The model-day of "model-a" on FUZZ_DAY (a store from fuzz_prices), from
+ * 10000 cash and 5 AAPL, trading the default universe. Caller frees ctx with
+ * tools_ctx_free. */
+#define FUZZ_DAY "2025-01-03"
+void fuzz_day(struct tools_ctx *ctx, struct db *db);
 
 #endif

@@ -18,19 +18,6 @@
 #define SEPARATOR "\n=====\n"
 #define MAX_STEPS 8
 
-static const char PRICES[] =
-    "BEGIN;"
-    "INSERT INTO prices(symbol,date,open,high,low,close,volume,open_micro,close_micro) VALUES"
-    " ('AAPL','2025-01-02','100','102','99','101','1000',100000000,101000000),"
-    " ('AAPL','2025-01-03','101.5','103','100','99','2000',101500000,99000000),"
-    " ('NVDA','2025-01-02','140','141','139','141','3000',140000000,141000000),"
-    " ('NVDA','2025-01-03','141.25',NULL,NULL,NULL,NULL,141250000,NULL);"
-    "INSERT INTO price_symbols(symbol,source,imported_at) VALUES"
-    " ('AAPL','alphavantage','t'),('NVDA','alphavantage','t');"
-    "COMMIT;";
-
-static const char UNIVERSE[][SYMBOL_MAX] = {"AAPL", "NVDA"};
-
 /* The rest of the input, handed out one part per completion. */
 struct script {
     const uint8_t *next, *end;
@@ -50,8 +37,8 @@ static int chat(void *self, json_object *messages, json_object *tools, const ato
         oc->cls = LLM_PERMANENT;
         return err_set(err, errlen, "the script has no more completions");
     }
-    const uint8_t *sep = memmem(s->next, (size_t)(s->end - s->next), SEPARATOR,
-                                sizeof(SEPARATOR) - 1);
+    const uint8_t *sep =
+        memmem(s->next, (size_t)(s->end - s->next), SEPARATOR, sizeof(SEPARATOR) - 1);
     const uint8_t *part = s->next, *part_end = sep ? sep : s->end;
     s->next = sep ? sep + sizeof(SEPARATOR) - 1 : NULL;
     if (llm_response_parse((const char *)part, (size_t)(part_end - part), "fuzz", ++s->seq, out,
@@ -84,22 +71,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct script s = {data, data + size, 0};
     struct agent_model m = {chat, &s};
     struct tools_ctx ctx;
-    struct portfolio start;
     struct db *db;
 
     fuzz_tmpdir(dir);
-    db = fuzz_db(dir, PRICES);
-    portfolio_init(&start, 10000 * MONEY_SCALE);
-    if (portfolio_set(&start, "AAPL", 5) != 0 ||
-        tools_ctx_init(&ctx, db, "model-a", "2025-01-03", &start, UNIVERSE, 2, err, sizeof(err)) !=
-            0)
-        abort();
+    db = fuzz_db(dir, fuzz_prices);
+    fuzz_day(&ctx, db);
     agent_run(&ctx, &m, MAX_STEPS, err, sizeof(err));
     for (size_t i = 0; i < ctx.nmsgs; i++)
         if (ctx.msgs[i].message_json && !sqlite_json_valid(db, ctx.msgs[i].message_json))
             __builtin_trap();
     tools_ctx_free(&ctx);
-    portfolio_free(&start);
     db_close(db);
     fuzz_rmtree(dir);
     return 0;

@@ -13,19 +13,6 @@
 #define SIG "model-a"
 #define SEPARATOR "\n=====\n"
 
-static const char PRICES[] =
-    "BEGIN;"
-    "INSERT INTO prices(symbol,date,open,close,open_micro,close_micro) VALUES"
-    " ('AAPL','2025-01-02','100','101',100000000,101000000),"
-    " ('AAPL','2025-01-03','101.5','99',101500000,99000000),"
-    " ('AAPL','2025-01-06','99','98',99000000,98000000),"
-    " ('NVDA','2025-01-02','140','141',140000000,141000000),"
-    " ('NVDA','2025-01-03','141.25','142',141250000,142000000),"
-    " ('NVDA','2025-01-06','142','140',142000000,140000000);"
-    "INSERT INTO price_symbols(symbol,source,imported_at) VALUES"
-    " ('AAPL','alphavantage','t'),('NVDA','alphavantage','t');"
-    "COMMIT;";
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char dir[FUZZ_PATH_MAX], agent[FUZZ_PATH_MAX], err[ERRBUF_SIZE];
@@ -36,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct db *db;
 
     fuzz_tmpdir(dir);
-    db = fuzz_db(dir, PRICES);
+    db = fuzz_db(dir, fuzz_prices);
     fuzz_write(dir, "agent/" SIG "/position/position.jsonl", data, npos);
     if (sep)
         fuzz_write(dir, "agent/" SIG "/log/2025-01-03/log.jsonl", sep + sizeof(SEPARATOR) - 1,

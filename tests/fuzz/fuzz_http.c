@@ -7,8 +7,9 @@
  * REQUEST_URI, QUERY_STRING, CONTENT_TYPE, CONTENT_LENGTH or any other), then
  * an empty line and the body. Each input gets a fresh data directory with a
  * small database (jobs, results, prices) and a config, so a trigger that
- * creates a job changes nothing the next input sees. Every input must get an
- * answer other than 500. */
+ * creates a job changes nothing the next input sees (page_trigger keeps its
+ * read-write connection between requests, as in trader-api, and reopens it
+ * on the new file). Every input must get an answer other than 500. */
 #include "app.h"
 #include "fuzz.h"
 #include "http.h"

@@ -92,10 +92,9 @@ static const char jina_script[] =
     " 'broken': {'fault': 'status', 'status': 500}}";
 
 /* The models of the config; the special cases get their own settings. */
-static const char *const llm_models[] = {"happy",    "nudge",    "loop",     "badargs", "retry429",
-                                         "retry5xx", "down",     "hangonce", "badbody", "denied",
-                                         "searcher", "nosearch", "stopper",  "w-good",  "w-down",
-                                         "tokens"};
+static const char *const llm_models[] = {
+    "happy",   "nudge",  "loop",     "badargs",  "retry429", "retry5xx", "down",   "hangonce",
+    "badbody", "denied", "searcher", "nosearch", "stopper",  "w-good",   "w-down", "tokens"};
 
 /* ---- servers ---------------------------------------------------------------- */
 
