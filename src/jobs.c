@@ -7,6 +7,7 @@
 #include "errbuf.h"
 #include "jsontext.h"
 #include "paths.h"
+#include "redact.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -127,14 +128,15 @@ static void tx_rollback(struct db *db, bool nested)
         db_rollback(db);
 }
 
-/* The length of error kept in the database: at most JOBS_ERROR_MAX bytes,
- * cut before a UTF-8 sequence rather than inside one. */
-static int error_len(const char *error)
+/* error as the database keeps it in out: without secrets (a provider's
+ * message may quote the key or the endpoint), at most JOBS_ERROR_MAX bytes,
+ * cut before a UTF-8 sequence rather than inside one. NULL stays NULL. */
+static const char *stored_error(const char *error, char out[JOBS_ERROR_MAX + 1])
 {
-    size_t n = strnlen(error, JOBS_ERROR_MAX);
-    while (n > 0 && ((unsigned char)error[n] & 0xC0) == 0x80)
-        n--;
-    return (int)n;
+    if (!error)
+        return NULL;
+    redact_text(error, out, JOBS_ERROR_MAX + 1);
+    return out;
 }
 
 /* Appends an audit_log row; details (may be NULL) is consumed. */
@@ -1089,9 +1091,10 @@ static int day_transition(struct db *db, const char *sql, const char *event, con
                           const char *date, const char *model, double duration, const char *error,
                           const char *expected, char *err, size_t errlen)
 {
-    char now[TIMESTAMP_BUF], e[ERR_ECHO_BUF];
+    char now[TIMESTAMP_BUF], e[ERR_ECHO_BUF], clean[JOBS_ERROR_MAX + 1];
     bool nested;
     sqlite3_stmt *st;
+    error = stored_error(error, clean);
     if (tx_begin(db, &nested, err, errlen) != 0)
         return -1;
     time_now_iso(now);
@@ -1108,7 +1111,7 @@ static int day_transition(struct db *db, const char *sql, const char *event, con
             sqlite3_bind_double(st, 5, duration);
     }
     if (sqlite3_bind_parameter_count(st) >= 6 && error)
-        sqlite3_bind_text(st, 6, error, error_len(error), SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 6, error, -1, SQLITE_TRANSIENT);
     if (db_step_done(db, st, "database write", err, errlen) != 0)
         goto fail;
     if (sqlite3_changes(db->h) != 1) {
@@ -1127,7 +1130,7 @@ static int day_transition(struct db *db, const char *sql, const char *event, con
         if (duration >= 0)
             json_object_object_add(d, "duration_seconds", json_object_new_double(duration));
         if (error)
-            json_object_object_add(d, "error", json_object_new_string_len(error, error_len(error)));
+            json_object_object_add(d, "error", json_object_new_string(error));
     }
     if (db_step_done(db, st, "database write", err, errlen) != 0) {
         json_object_put(d);
@@ -1167,10 +1170,12 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
                 char *err, size_t errlen)
 {
     char now[TIMESTAMP_BUF], since[TIMESTAMP_BUF] = "", cur[JOB_STATUS_BUF] = "";
+    char clean[JOBS_ERROR_MAX + 1];
     long long done = 0, failed = 0, left = 0;
     const char *final;
     bool nested;
     sqlite3_stmt *st;
+    error = stored_error(error, clean);
     if (tx_begin(db, &nested, err, errlen) != 0)
         return -1;
     time_now_iso(now);
@@ -1191,7 +1196,7 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
     db_bind_text(st, 1, job_id);
     db_bind_text(st, 2, now);
     const char *why_left = error ? error : "not run";
-    sqlite3_bind_text(st, 3, why_left, error_len(why_left), SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, why_left, -1, SQLITE_TRANSIENT);
     if (db_step_done(db, st, "database write", err, errlen) != 0)
         goto fail;
     left = sqlite3_changes(db->h);
@@ -1215,7 +1220,7 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
     else
         sqlite3_bind_double(st, 4, secs);
     if (error)
-        sqlite3_bind_text(st, 5, error, error_len(error), SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 5, error, -1, SQLITE_TRANSIENT);
     if (db_step_done(db, st, "database write", err, errlen) != 0)
         goto fail;
     json_object *d = json_object_new_object();

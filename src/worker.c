@@ -51,9 +51,12 @@ static void run_one(struct batch *b, struct db *db, const struct jobs_day *d)
 {
     char err[ERRBUF_SIZE], why[JOBS_ERROR_MAX + 1];
     const struct config_model *m = config_find_model(b->cfg, d->model);
-    if (!m || (m->key_in_file && !m->api_key)) {
+    if (!m || (m->key_in_file && !m->api_key) || m->url_in_file) {
         if (!m)
             snprintf(why, sizeof(why), "model is not in the job's config");
+        else if (m->url_in_file)
+            snprintf(why, sizeof(why), "base URL for model %s is no longer in %s", m->signature,
+                     b->config_path);
         else
             snprintf(why, sizeof(why), "API key for model %s is no longer in %s", m->signature,
                      b->config_path);
