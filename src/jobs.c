@@ -39,17 +39,15 @@ static const char SQL_GET_JOB[] =
     "SELECT status, config_path, config_json, replace_existing FROM jobs WHERE job_id = ?1";
 static const char SQL_GET_DAYS[] =
     "SELECT date, model, status FROM job_details WHERE job_id = ?1 ORDER BY date, id";
-static const char SQL_NEXT_PENDING[] =
-    "SELECT job_id, replace_existing FROM jobs WHERE status = 'pending'"
-    " ORDER BY created_at, rowid LIMIT 1";
+static const char SQL_NEXT_PENDING[] = "SELECT job_id FROM jobs WHERE status = 'pending'"
+                                       " ORDER BY created_at, rowid LIMIT 1";
 static const char SQL_START_JOB[] =
     "UPDATE jobs SET status = 'running', started_at = coalesce(started_at, ?2), updated_at = ?2"
     " WHERE job_id = ?1 AND status = 'pending'";
-/* Other jobs' results of this job's models from each model's first date in
- * this job on: a later day built on a replaced day would be wrong. */
+/* Other jobs' results of a model from a re-run date on: a later day built
+ * on a replaced day would be wrong. */
 static const char SQL_REPLACE[] =
-    "DELETE FROM positions WHERE job_id <> ?1 AND date >= (SELECT min(d.date) FROM job_details d"
-    " WHERE d.job_id = ?1 AND d.model = positions.model)";
+    "DELETE FROM positions WHERE job_id <> ?1 AND model = ?2 AND date >= ?3";
 static const char SQL_RUNNING_JOBS[] = "SELECT job_id FROM jobs WHERE status = 'running'";
 static const char SQL_RECOVER_DAYS[] =
     "UPDATE job_details SET status = 'pending', started_at = NULL"
@@ -971,7 +969,7 @@ out:
 int jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t errlen)
 {
     char id[JOB_ID_BUF] = "", now[TIMESTAMP_BUF];
-    bool nested, replace = false;
+    bool nested;
     sqlite3_stmt *st;
     int rc = -1;
     if (tx_begin(db, &nested, err, errlen) != 0)
@@ -979,10 +977,8 @@ int jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t er
     if (!(st = db_stmt(db, SQL_NEXT_PENDING, err, errlen)))
         goto out;
     int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
+    if (step == SQLITE_ROW)
         snprintf(id, sizeof(id), "%s", (const char *)sqlite3_column_text(st, 0));
-        replace = sqlite3_column_int(st, 1) != 0;
-    }
     sqlite3_reset(st);
     if (step != SQLITE_ROW) {
         rc = step == SQLITE_DONE ? 0 : db_error(db, "reading pending jobs", err, errlen);
@@ -995,19 +991,6 @@ int jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t er
     db_bind_text(st, 2, now);
     if (db_step_done(db, st, "database write", err, errlen) != 0)
         goto out;
-    if (replace) {
-        if (!(st = db_stmt(db, SQL_REPLACE, err, errlen)))
-            goto out;
-        db_bind_text(st, 1, id);
-        if (db_step_done(db, st, "database write", err, errlen) != 0)
-            goto out;
-        json_object *d = json_object_new_object();
-        if (d)
-            json_object_object_add(d, "positions_deleted",
-                                   json_object_new_int64(sqlite3_changes64(db->h)));
-        if (audit(db, "results_replaced", id, d, err, errlen) != 0)
-            goto out;
-    }
     if (audit(db, "job_started", id, NULL, err, errlen) != 0 ||
         tx_commit(db, nested, err, errlen) != 0)
         goto out;
@@ -1016,6 +999,29 @@ int jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t er
 out:
     tx_rollback(db, nested);
     return rc;
+}
+
+int jobs_replace_results(struct db *db, const char *job_id, const char *model, const char *date,
+                         char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_REPLACE, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, job_id);
+    db_bind_text(st, 2, model);
+    db_bind_text(st, 3, date);
+    if (db_step_done(db, st, "database write", err, errlen) != 0)
+        return -1;
+    sqlite3_int64 n = sqlite3_changes64(db->h);
+    if (n == 0)
+        return 0;
+    json_object *d = json_object_new_object();
+    if (d) {
+        json_object_object_add(d, "model", json_object_new_string(model));
+        json_object_object_add(d, "from_date", json_object_new_string(date));
+        json_object_object_add(d, "positions_deleted", json_object_new_int64(n));
+    }
+    return audit(db, "results_replaced", job_id, d, err, errlen);
 }
 
 int jobs_recover(struct db *db, int *n, char *err, size_t errlen)

@@ -174,7 +174,9 @@ static int commit_day(struct db *db, const struct modelday_spec *spec, const str
 {
     if (db_begin_immediate(db, err, errlen) != 0)
         return -1;
-    if (check_not_done(db, spec, err, errlen) != 0 ||
+    if ((spec->replace && jobs_replace_results(db, spec->job_id, spec->model->signature, spec->date,
+                                               err, errlen) != 0) ||
+        check_not_done(db, spec, err, errlen) != 0 ||
         store_day(db, spec, ctx, pnl, log_file, err, errlen) != 0 ||
         jobs_day_complete(db, spec->job_id, spec->date, spec->model->signature, duration, err,
                           errlen) != 0) {
@@ -200,7 +202,7 @@ static int run_day(struct db *db, const struct modelday_spec *spec, double t0, c
     if (!prov)
         return err_set(err, errlen, "provider %s is not available in this build",
                        config_provider_name(spec->model->provider));
-    if (check_not_done(db, spec, err, errlen) != 0 ||
+    if ((!spec->replace && check_not_done(db, spec, err, errlen) != 0) ||
         load_state(db, spec, &start, &prev, err, errlen) != 0)
         return -1;
     f = tools_ctx_init(&ctx, db, spec->model->signature, spec->date, &start,

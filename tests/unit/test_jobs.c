@@ -795,9 +795,15 @@ static void test_replace(void)
            "replace_existing stored");
     is_int(fx_int(db, "SELECT count(*) FROM positions"), 8, "nothing deleted at trigger time");
     ok(jobs_claim_next(db, got, err, sizeof(err)) == 1, "claim the replacing job");
+    is_int(fx_int(db, "SELECT count(*) FROM positions"), 8, "nothing deleted at claim time");
+    /* What the re-run day's commit does, in its transaction. */
+    fx_exec(db, "BEGIN");
+    ok(jobs_replace_results(db, got, "a", "2025-01-06", err, sizeof(err)) == 0, "replace: %s",
+       err);
+    fx_exec(db, "COMMIT");
     is_str(text("SELECT group_concat(date, ',') FROM (SELECT date FROM positions WHERE model='a'"
                 " ORDER BY date)"),
-           "2025-01-03", "a's results from the first re-run date on are gone");
+           "2025-01-03", "a's results from the re-run date on are gone");
     is_int(fx_int(db, "SELECT count(*) FROM positions WHERE model='b'"), 4,
            "other models untouched");
     is_int(fx_int(db, "SELECT json_extract(details, '$.positions_deleted') FROM audit_log WHERE "
