@@ -82,10 +82,13 @@ static void *pool_thread(void *arg)
     struct batch *b = arg;
     struct db *db = NULL;
     char err[ERRBUF_SIZE];
-    if (db_open(b->o->db_path, DB_READWRITE, &db, err, sizeof(err)) != 0) {
-        /* The day stays pending; jobs_finish marks it failed with "not run". */
+    /* A database that cannot be opened now (a full disk, a file made
+     * read-only) is tried again until the daemon stops: the days stay
+     * pending, never failed for the host's trouble. */
+    for (int attempt = 0; db_open(b->o->db_path, DB_READWRITE, &db, err, sizeof(err)) != 0;) {
         log_emit(LOG_LEVEL_ERROR, LOGGER, b->job_id, NULL, NULL, "worker thread: %s", err);
-        return NULL;
+        if (db_retry_pause(attempt++, b->o->cancel) != 0)
+            return NULL;
     }
     for (;;) {
         pthread_mutex_lock(&b->lock);
