@@ -20,6 +20,10 @@ static const struct ctl_command commands[] = {
      "import AI-Trader position/log files as one completed job (all or nothing)"},
     {"leaderboard", cmd_leaderboard, "[--job ID] [--json]",
      "final value and total return per model of a job, against QQQ buy and hold"},
+    {"keys create", cmd_keys_create, "--name NAME [--scope read|write]",
+     "create an API key (default scope write) and print its token, once"},
+    {"keys list", cmd_keys_list, "", "list the API keys: name, scope, created, last used"},
+    {"keys revoke", cmd_keys_revoke, "NAME", "delete an API key"},
     {"help", cmd_help, "", "list the commands"},
 };
 

@@ -6,6 +6,7 @@
 #ifndef TRADER_APP_H
 #define TRADER_APP_H
 
+#include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -17,12 +18,14 @@
 
 #define APP_HEARTBEAT_STALE_DEFAULT 30 /* seconds */
 #define APP_ENV_HEARTBEAT_STALE "TRADER_HEARTBEAT_STALE_SECONDS"
+#define APP_ENV_AUTH_READS "TRADER_AUTH_READS" /* "1": reads need a key too */
 
 struct app {
     char home[PATHS_MAX]; /* the data directory, absolute when it exists */
     char db_path[PATHS_MAX];
     char configs_dir[PATHS_MAX];
     int heartbeat_stale; /* seconds after which traderd counts as down */
+    bool auth_reads;     /* $TRADER_AUTH_READS=1 */
     struct db *db;       /* NULL while unavailable */
     dev_t db_dev;        /* identity of the file db was opened on */
     ino_t db_ino;

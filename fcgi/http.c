@@ -169,6 +169,8 @@ int http_parse(FCGX_ParamArray envp, struct request *req, struct response *resp)
     const char *query = FCGX_GetParam("QUERY_STRING", envp);
     const char *ctype = FCGX_GetParam("CONTENT_TYPE", envp);
     const char *clen = FCGX_GetParam("CONTENT_LENGTH", envp);
+    req->remote_addr = FCGX_GetParam("REMOTE_ADDR", envp);
+    req->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", envp);
 
     if (!method || !*method || strlen(method) >= sizeof(req->method))
         return bad_request(resp, "Missing or invalid request method", method ? method : "");
@@ -294,6 +296,8 @@ static const char *reason(int status)
         return "Bad Request";
     case 401:
         return "Unauthorized";
+    case 403:
+        return "Forbidden";
     case 404:
         return "Not Found";
     case 405:
@@ -319,7 +323,7 @@ int http_send(FCGX_Stream *out, const struct response *resp)
     int status = resp->status;
     size_t len = 0;
     const char *text = NULL;
-    char head[256];
+    char head[384];
     if (resp->body)
         text = json_object_to_json_string_length(
             resp->body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
@@ -334,9 +338,10 @@ int http_send(FCGX_Stream *out, const struct response *resp)
                      "Content-Type: application/json; charset=utf-8\r\n"
                      "Cache-Control: no-store\r\n"
                      "Content-Length: %zu\r\n"
-                     "%s%s%s\r\n",
+                     "%s%s%s%s%s%s\r\n",
                      status, reason(status), len + 1, resp->allow[0] ? "Allow: " : "", resp->allow,
-                     resp->allow[0] ? "\r\n" : "");
+                     resp->allow[0] ? "\r\n" : "", resp->challenge[0] ? "WWW-Authenticate: " : "",
+                     resp->challenge, resp->challenge[0] ? "\r\n" : "");
     if (n < 0 || (size_t)n >= sizeof(head) || FCGX_PutStr(head, n, out) < 0 ||
         FCGX_PutStr(text, (int)len, out) < 0 || FCGX_PutS("\n", out) < 0)
         return -1;

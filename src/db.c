@@ -138,6 +138,21 @@ static const char *const migrations[] = {
     "  source TEXT NOT NULL CHECK(source IN ('alphavantage','aitrader','synthetic')),"
     "  last_refreshed TEXT,"
     "  imported_at TEXT NOT NULL);",
+
+    /* 3: API keys (only a hash of each token) and who made each mutating
+     * request. */
+    "CREATE TABLE api_keys ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  scope TEXT NOT NULL CHECK(scope IN ('read','write')),"
+    "  token_hash BLOB NOT NULL UNIQUE CHECK(length(token_hash) = 32),"
+    "  created_at TEXT NOT NULL,"
+    "  last_used_at TEXT);"
+    "ALTER TABLE audit_log ADD COLUMN actor TEXT;"
+    "ALTER TABLE audit_log ADD COLUMN client TEXT;"
+    "ALTER TABLE audit_log ADD COLUMN endpoint TEXT;"
+    "ALTER TABLE audit_log ADD COLUMN status INTEGER;"
+    "ALTER TABLE audit_log ADD COLUMN outcome TEXT;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
