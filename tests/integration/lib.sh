@@ -12,7 +12,10 @@ TOP_BUILDDIR=${TOP_BUILDDIR:-$TOP_SRCDIR}
 TRADERCTL=$TOP_BUILDDIR/daemon/traderctl
 STACK=$TOP_SRCDIR/scripts/stack
 export TRADER_BUILDDIR=$TOP_BUILDDIR TRADER_CONFIGS_DIR=$TOP_SRCDIR/configs
-unset TRADER_DATA_DIR TRADER_DB_PATH TRADER_BINDIR API_HOST API_PORT
+unset TRADER_DATA_DIR TRADER_DB_PATH TRADER_BINDIR API_HOST API_PORT TRADER_AUTH_READS
+# Rate limits far above what any test sends (test_ratelimit.sh sets its own).
+export TRADER_RATE_WRITE=100000r/s TRADER_RATE_WRITE_BURST=100000
+export TRADER_RATE_READ=100000r/s TRADER_RATE_READ_BURST=100000
 
 # --- TAP ---------------------------------------------------------------------
 _tap_n=0
