@@ -2,6 +2,7 @@
  * allocation sized from the raw URI (decoding never grows text), so a request
  * costs a bounded amount of memory and is freed in one call. */
 #include "http.h"
+#include "utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,6 +91,13 @@ static int bad_request(struct response *resp, const char *what, const char *inpu
     return -1;
 }
 
+/* 400 for decoded text that is not UTF-8; nothing of it is echoed. */
+static int not_utf8(struct response *resp, const char *where)
+{
+    http_error(resp, 400, "invalid_request", "The %s is not valid UTF-8", where);
+    return -1;
+}
+
 /* Splits the raw path (starting with '/') into decoded segments stored at
  * *dst, advancing it. */
 static int split_path(struct request *req, const char *raw, char **dst, struct response *resp)
@@ -104,6 +112,8 @@ static int split_path(struct request *req, const char *raw, char **dst, struct r
         long len = pct_decode(p, n, false, *dst);
         if (len < 0)
             return bad_request(resp, "Malformed percent-encoding in the path", raw);
+        if (!utf8_valid(*dst, (size_t)len))
+            return not_utf8(resp, "path");
         req->seg[req->nseg++] = *dst;
         *dst += len + 1;
         if (!p[n])
@@ -134,6 +144,8 @@ static int split_query(struct request *req, const char *query, char **dst, struc
                        : pct_decode(eq ? eq + 1 : "", eq ? n - nlen - 1 : 0, true, *dst + nl + 1);
             if (vl < 0)
                 return bad_request(resp, "Malformed percent-encoding in the query", query);
+            if (!utf8_valid(*dst, (size_t)(nl + 1 + vl)))
+                return not_utf8(resp, "query string");
             hp->name = *dst;
             hp->value = *dst + nl + 1;
             *dst += nl + vl + 2;
