@@ -498,10 +498,16 @@ int perf_latest_job(struct db *db, char *out, size_t outlen, char *err, size_t e
     return found || rc == SQLITE_DONE ? found : db_error(db, "finding the latest job", err, errlen);
 }
 
-/* A double, or null when NAN. */
+/* A double, or null when NAN. Its text is fixed here (15 significant
+ * digits, as trader-api serializes every double) so that traderctl prints
+ * the same bytes as the API. */
 static json_object *number(double d)
 {
-    return isnan(d) ? NULL : json_object_new_double(d);
+    char text[32];
+    if (isnan(d))
+        return NULL;
+    snprintf(text, sizeof(text), "%.15g", d);
+    return json_object_new_double_s(d, text);
 }
 
 static json_object *date_or_null(const struct perf_report *r, const long *at, long i)

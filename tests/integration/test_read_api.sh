@@ -143,7 +143,7 @@ is "$(jget 'j["results"][0]["trades"][0]["price"]')" \
 is "$(jget 'abs(j["results"][0]["trades"][0]["total"] - 10 * j["results"][0]["trades"][0]["price"]) < 1e-6')" \
   true "  total = amount x price"
 is "$(jget 'sorted(j["results"][0]["ai_reasoning"])')" \
-  '["reasoning_summary","stop_signal_received","token_usage","tool_usage","total_steps"]' "  ai_reasoning fields"
+  '["cost_usd","reasoning_summary","stop_signal_received","token_usage","tool_usage","total_steps"]' "  ai_reasoning fields"
 is "$(jget 'j["results"][0]["ai_reasoning"]["stop_signal_received"]')" true "  stop signal seen"
 like "$(jget 'j["results"][0]["log_file_path"]')" "fx-a/log/$D1/log.jsonl\$" "  log file path"
 
