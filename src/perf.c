@@ -343,8 +343,9 @@ static int benchmark(struct perf_report *r, const struct closes *c, money_t base
         return -1;
     }
     px[0] = base_close;
+    r->bench_price = base_close;
     r->bench_v[0] = v0;
-    r->bench_at[0] = date_index(&r->dates, r->base_date);
+    r->bench_at[0] = r->bench_at_open ? -1 : date_index(&r->dates, r->base_date);
     for (size_t i = 0; i < c->dates.n; i++) {
         px[i + 1] = c->close[i];
         r->bench_v[i + 1] = scaled(v0, c->close[i], base_close);
@@ -405,7 +406,8 @@ static int finish_models(struct perf_report *r, const struct datelist *days,
         if (perf_metrics(m->v, m->n, &m->m) != 0)
             return -1;
         m->excess_return_pct = NAN;
-        if (r->has_benchmark && bases->d[i][0]) {
+        /* A model without a base day starts the period (see compute). */
+        if (r->has_benchmark) {
             money_t b0 = close_on(c, bases->d[i], base_close);
             money_t b1 = close_on(c, r->dates.d[m->at[m->n]], base_close);
             m->excess_return_pct = m->m.total_return_pct - (double)(b1 - b0) / (double)b0 * 100.0;
@@ -438,15 +440,19 @@ static int compute(struct db *db, struct perf_report *r, char *err, size_t errle
         if (prices_prev_trading_day(db, first, base, err, errlen) < 0 ||
             datelist_push(&bases, base) != 0)
             goto out;
-        if (base[0] && (!r->base_date[0] || strcmp(base, r->base_date) < 0))
+        if (strcmp(first, r->start_date) == 0)
             snprintf(r->base_date, sizeof(r->base_date), "%s", base);
     }
-    if (r->base_date[0]) {
-        f = prices_last_close(db, UNIVERSE_BENCHMARK, r->base_date, &base_close, err, errlen);
-        if (f < 0 ||
-            (f > 0 && read_closes(db, r->base_date, days.d[days.n - 1], &c, err, errlen) != 0))
-            goto out;
-    }
+    f = r->base_date[0]
+            ? prices_last_close(db, UNIVERSE_BENCHMARK, r->base_date, &base_close, err, errlen)
+            : 0;
+    /* A store that starts with the period has no close before it: QQQ is
+     * then bought at the first day's open, the first price there is. */
+    r->bench_at_open = f == 0;
+    if (f == 0)
+        f = prices_open(db, UNIVERSE_BENCHMARK, r->start_date, &base_close, err, errlen);
+    if (f < 0 || (f > 0 && read_closes(db, r->base_date, r->end_date, &c, err, errlen) != 0))
+        goto out;
     if (push_all(&r->dates, &days) != 0 || push_all(&r->dates, &c.dates) != 0 ||
         push_all(&r->dates, &bases) != 0)
         goto oom;
@@ -562,6 +568,12 @@ json_object *perf_report_json(const struct perf_report *r)
     if (r->has_benchmark) {
         bench = json_object_new_object();
         json_object_object_add(bench, "symbol", json_object_new_string(UNIVERSE_BENCHMARK));
+        json_object_object_add(bench, "bought_at",
+                               json_object_new_string(r->bench_at_open ? "open" : "close"));
+        json_object_object_add(
+            bench, "bought_on",
+            json_object_new_string(r->bench_at_open ? r->start_date : r->base_date));
+        json_object_object_add(bench, "price", money_to_json(r->bench_price));
         add_metrics(bench, &r->bench, r, r->bench_at);
     }
     json_object_object_add(o, "benchmark", bench);

@@ -7,7 +7,8 @@
  * doubles: daily return r_t = V_t / V_(t-1) - 1, V_0 the value at the close
  * of the base day (the trading day before a model's first day in the
  * period; its stored prev_value). QQQ is bought at the close of the
- * period's base day and held (AI-Trader's convention). */
+ * period's base day and held (AI-Trader's convention); when the price store
+ * holds nothing before the period, at the open of its first day. */
 #ifndef TRADER_PERF_H
 #define TRADER_PERF_H
 
@@ -71,7 +72,9 @@ struct perf_report {
     struct datelist dates; /* every date of a value: base days, model days, QQQ days */
     char start_date[DATE_BUF], end_date[DATE_BUF]; /* the first and last model day */
     char base_date[DATE_BUF];                      /* the period's base day; "" when unknown */
-    int has_benchmark;                             /* QQQ has a close on the base day */
+    int has_benchmark;   /* QQQ has a price to buy at and closes after it */
+    int bench_at_open;   /* no QQQ close before the period: bought at its first open */
+    money_t bench_price; /* what one QQQ share was bought at */
     struct perf_metrics bench;
     money_t *bench_v; /* the benchmark's values, one per date from base_date on */
     long *bench_at;
