@@ -139,6 +139,14 @@ static const char *const migrations[] = {
     "  source TEXT NOT NULL CHECK(source IN ('alphavantage','aitrader','synthetic')),"
     "  last_refreshed TEXT,"
     "  imported_at TEXT NOT NULL);",
+
+    /* 3: analytics (perf.h). What a model-day cost in micro-dollars at the
+     * model's configured pricing (NULL when it has none), and the index
+     * that answers date ranges in (date, model) order without a sort; it
+     * covers every use of the (date) index it replaces. */
+    "ALTER TABLE positions ADD COLUMN cost INTEGER CHECK(cost IS NULL OR cost >= 0);"
+    "DROP INDEX idx_positions_date;"
+    "CREATE INDEX idx_positions_date_model ON positions(date, model);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
