@@ -18,6 +18,8 @@
 
 #define APP_HEARTBEAT_STALE_DEFAULT 30 /* seconds */
 #define APP_ENV_HEARTBEAT_STALE "TRADER_HEARTBEAT_STALE_SECONDS"
+#define APP_MIN_FREE_MB_DEFAULT 16 /* less free space than this: the disk is full */
+#define APP_ENV_MIN_FREE_MB "TRADER_MIN_FREE_MB"
 #define APP_ENV_AUTH_READS "TRADER_AUTH_READS" /* "1": reads need a key too */
 
 struct app {
@@ -25,6 +27,7 @@ struct app {
     char db_path[PATHS_MAX];
     char configs_dir[PATHS_MAX];
     int heartbeat_stale; /* seconds after which traderd counts as down */
+    int min_free_mb;     /* /health: storage full below this */
     bool auth_reads;     /* $TRADER_AUTH_READS=1 */
     struct db *db;       /* NULL while unavailable */
     dev_t db_dev;        /* identity of the file db was opened on */

@@ -24,6 +24,8 @@ int page_status(struct request *req, struct response *resp, struct app *app);
 int page_current(struct request *req, struct response *resp, struct app *app);
 int page_results(struct request *req, struct response *resp, struct app *app);
 int page_trigger(struct request *req, struct response *resp, struct app *app);
+int page_performance(struct request *req, struct response *resp, struct app *app);
+int page_performance_series(struct request *req, struct response *resp, struct app *app);
 
 /* The process's read-write connection for the endpoints that write (opened
  * on first use, in page_trigger.c); NULL with err filled when it cannot be
