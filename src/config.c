@@ -327,6 +327,46 @@ static int parse_endpoint(json_object *m, const char *w, struct config_model *cm
     return 0;
 }
 
+#define CONFIG_PRICE_MAX 1e6 /* dollars per million tokens */
+
+/* The optional "pricing" object of a model entry. */
+static int parse_pricing(json_object *m, const char *w, struct config_model *cm, char *err,
+                         size_t errlen)
+{
+    json_object *p = NULL;
+    double prompt = -1, completion = -1;
+    char where[48];
+    int rc = get_object(m, "pricing", &p, err, errlen);
+    if (rc <= 0)
+        return rc;
+    snprintf(where, sizeof(where), "%s.pricing", w);
+    if (get_number(p, where, "prompt_usd_per_1m", 0, CONFIG_PRICE_MAX, &prompt, err, errlen) < 0 ||
+        get_number(p, where, "completion_usd_per_1m", 0, CONFIG_PRICE_MAX, &completion, err,
+                   errlen) < 0)
+        return -1;
+    if (prompt < 0 || completion < 0)
+        return err_set(err, errlen, "%s needs prompt_usd_per_1m and completion_usd_per_1m", where);
+    if (money_from_double(prompt, &cm->prompt_usd_per_1m) != 0 ||
+        money_from_double(completion, &cm->completion_usd_per_1m) != 0)
+        return err_set(err, errlen, "%s is out of range", where);
+    cm->priced = true;
+    return 0;
+}
+
+int config_cost(const struct config_model *m, long long prompt_tokens, long long completion_tokens,
+                money_t *out)
+{
+    if (!m->priced)
+        return 0;
+    /* tokens x micro-dollars per million tokens / 1e6, exact until the
+     * rounding: at most ~9.2e18 x 1e12 each, well inside 128 bits. */
+    __int128 num = (__int128)prompt_tokens * m->prompt_usd_per_1m +
+                   (__int128)completion_tokens * m->completion_usd_per_1m;
+    __int128 cost = (num + 500000) / 1000000;
+    *out = cost > INT64_MAX ? INT64_MAX : (money_t)cost;
+    return 1;
+}
+
 static int parse_model(json_object *m, size_t idx, struct config *c, char *err, size_t errlen)
 {
     char w[32];
@@ -350,7 +390,8 @@ static int parse_model(json_object *m, size_t idx, struct config *c, char *err, 
         get_number(m, w, "timeout_seconds", 0.001, 3600.0, &cm->timeout_seconds, err, errlen) < 0 ||
         dup_into(&cm->name, name ? name : sig, err, errlen) != 0 ||
         dup_into(&cm->basemodel, base, err, errlen) != 0 ||
-        parse_provider(m, w, cm, err, errlen) != 0 || parse_endpoint(m, w, cm, err, errlen) != 0)
+        parse_provider(m, w, cm, err, errlen) != 0 || parse_endpoint(m, w, cm, err, errlen) != 0 ||
+        parse_pricing(m, w, cm, err, errlen) != 0)
         return -1;
     parse_knobs(m, cm);
     /* Last, so config_find_model above only sees earlier models. */

@@ -78,6 +78,10 @@ struct config_model {
     int lookback;
     long delay_ms;
     char knob_error[CONFIG_KNOB_ERROR_MAX];
+    /* "pricing": {"prompt_usd_per_1m", "completion_usd_per_1m"}, dollars
+     * per million tokens held as micro-dollars; priced is false without it. */
+    bool priced;
+    money_t prompt_usd_per_1m, completion_usd_per_1m;
 };
 
 struct config {
@@ -123,6 +127,11 @@ void config_free(struct config *c);
 
 /* The model with this signature, or NULL. The config owns the result. */
 const struct config_model *config_find_model(const struct config *c, const char *signature);
+
+/* What prompt and completion tokens cost at m's pricing, in micro-dollars
+ * rounded to the nearest. Returns 1 with *out set, 0 when m has no pricing. */
+int config_cost(const struct config_model *m, long long prompt_tokens, long long completion_tokens,
+                money_t *out);
 
 /* True for 1-64 characters of A-Z, a-z, 0-9, '.', '_', '-'. */
 bool config_signature_valid(const char *s);

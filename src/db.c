@@ -139,6 +139,29 @@ static const char *const migrations[] = {
     "  source TEXT NOT NULL CHECK(source IN ('alphavantage','aitrader','synthetic')),"
     "  last_refreshed TEXT,"
     "  imported_at TEXT NOT NULL);",
+
+    /* 3: analytics (perf.h). What a model-day cost in micro-dollars at the
+     * model's configured pricing (NULL when it has none), and the index
+     * that answers date ranges in (date, model) order without a sort; it
+     * covers every use of the (date) index it replaces. */
+    "ALTER TABLE positions ADD COLUMN cost INTEGER CHECK(cost IS NULL OR cost >= 0);"
+    "DROP INDEX idx_positions_date;"
+    "CREATE INDEX idx_positions_date_model ON positions(date, model);",
+
+    /* 4: API keys (only a hash of each token) and who made each mutating
+     * request. */
+    "CREATE TABLE api_keys ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  scope TEXT NOT NULL CHECK(scope IN ('read','write')),"
+    "  token_hash BLOB NOT NULL UNIQUE CHECK(length(token_hash) = 32),"
+    "  created_at TEXT NOT NULL,"
+    "  last_used_at TEXT);"
+    "ALTER TABLE audit_log ADD COLUMN actor TEXT;"
+    "ALTER TABLE audit_log ADD COLUMN client TEXT;"
+    "ALTER TABLE audit_log ADD COLUMN endpoint TEXT;"
+    "ALTER TABLE audit_log ADD COLUMN status INTEGER;"
+    "ALTER TABLE audit_log ADD COLUMN outcome TEXT;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -131,6 +131,7 @@ static int store_day(struct db *db, const struct modelday_spec *spec, const stru
         .holdings = &ctx->pf,
         .tools = tools,
     };
+    day.priced = config_cost(spec->model, ctx->prompt_tokens, ctx->completion_tokens, &day.cost);
     struct daystore_trade *trades = calloc(ctx->ntrades + 1, sizeof(*trades));
     struct daystore_message *msgs = calloc(ctx->nmsgs + 1, sizeof(*msgs));
     int rc = -1;
