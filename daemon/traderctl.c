@@ -20,6 +20,10 @@ static const struct ctl_command commands[] = {
      "import AI-Trader position/log files as one completed job (all or nothing)"},
     {"leaderboard", cmd_leaderboard, "[--job ID] [--json]",
      "final value and total return per model of a job, against QQQ buy and hold"},
+    {"jobs list", cmd_jobs_list, "[--status S] [--limit N] [--offset N] [--json]",
+     "simulation jobs, newest first, with their progress"},
+    {"jobs cancel", cmd_jobs_cancel, "JOB_ID",
+     "cancel a job: a pending one at once, a running one after its model-days in progress"},
     {"help", cmd_help, "", "list the commands"},
 };
 

@@ -70,6 +70,40 @@ static bool valid_date(const char *s)
     return date_valid(s);
 }
 
+/* A decimal integer from 0 to max, without sign or leading zeros. */
+static bool valid_count(const char *s, long long max)
+{
+    long long n = 0;
+    if (!*s || (s[0] == '0' && s[1]) || strlen(s) > 9)
+        return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+        n = n * 10 + (*s - '0');
+    }
+    return n <= max;
+}
+
+static bool valid_limit(const char *s)
+{
+    return valid_count(s, 1000);
+}
+
+static bool valid_offset(const char *s)
+{
+    return valid_count(s, 999999999);
+}
+
+static bool valid_job_status(const char *s)
+{
+    static const char *const st[] = {"pending", "running", "completed",
+                                     "partial", "failed",  "cancelled"};
+    for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++)
+        if (strcmp(s, st[i]) == 0)
+            return true;
+    return false;
+}
+
 static bool valid_detail(const char *s)
 {
     return strcmp(s, "minimal") == 0 || strcmp(s, "full") == 0;
@@ -85,7 +119,16 @@ static const struct param_spec p_job_id = {"job_id", valid_job_id, "invalid_requ
 static const struct param_spec p_detail = {"detail", valid_detail, "invalid_request",
                                            "detail must be minimal or full"};
 
+static const struct param_spec p_limit = {"limit", valid_limit, "invalid_request",
+                                          "limit must be an integer from 0 to 1000"};
+static const struct param_spec p_offset = {"offset", valid_offset, "invalid_request",
+                                           "offset must be a non-negative integer"};
+static const struct param_spec p_status = {
+    "status", valid_job_status, "invalid_request",
+    "status must be pending, running, completed, partial, failed or cancelled"};
+
 static const struct param_spec *const status_params[] = {&p_job_id, NULL};
+static const struct param_spec *const jobs_params[] = {&p_status, &p_limit, &p_offset, NULL};
 static const struct param_spec *const results_params[] = {&p_date, &p_model, &p_job_id, &p_detail,
                                                           NULL};
 
@@ -95,6 +138,8 @@ static const struct route routes[] = {
     {"GET", "/simulate/current", page_current, ROUTE_DB, NULL},
     {"GET", "/results", page_results, ROUTE_DB, results_params},
     {"POST", "/simulate/trigger", page_trigger, ROUTE_DB | ROUTE_JSON_BODY, NULL},
+    {"GET", "/simulate/jobs", page_jobs, ROUTE_DB, jobs_params},
+    {"POST", "/simulate/cancel/{job_id}", page_cancel, ROUTE_DB | ROUTE_JSON_BODY, status_params},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

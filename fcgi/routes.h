@@ -22,6 +22,18 @@ int page_status(struct request *req, struct response *resp, struct app *app);
 int page_current(struct request *req, struct response *resp, struct app *app);
 int page_results(struct request *req, struct response *resp, struct app *app);
 int page_trigger(struct request *req, struct response *resp, struct app *app);
+int page_jobs(struct request *req, struct response *resp, struct app *app);
+int page_cancel(struct request *req, struct response *resp, struct app *app);
+
+/* The process's read-write connection for the endpoints that write (opened
+ * on first use, in page_trigger.c); NULL with err filled when it cannot be
+ * opened. The pages own it. */
+struct db *page_writer(struct app *app, char *err, size_t errlen);
+
+/* Answers status with job_id's summary document and a "message" (an active
+ * job's, after a trigger or a cancel; in page_jobs.c). Returns 0, or -1. */
+int page_job_answer(struct db *db, const char *job_id, int status, const char *message,
+                    struct response *resp);
 
 /* Answers req into resp. Returns 0 (resp is always filled). */
 int routes_dispatch(struct request *req, struct response *resp, struct app *app);

@@ -59,7 +59,8 @@ is "$(jget 'j["storage"]["writable"]')" true "  writable"
 like "$(jget 'j["storage"]["free_space_mb"]')" '^[0-9]+$' "  free space"
 is "$(jget 'j["database"]["status"]')" connected "  database connected"
 is "$(jget 'j["database"]["path"]')" "$T_HOME/trader.db" "  database path"
-is "$(jget 'j["database"]["schema_version"]')" 2 "  schema version"
+is "$(jget 'j["database"]["schema_version"]')" "$(sed -n 's/^#define DB_SCHEMA_VERSION //p' "$TOP_SRCDIR/src/db.h")" \
+  "  schema version"
 is "$(jget 'j["prices"]["symbols"]')" 102 "  102 price symbols (NASDAQ-100 + GOOG + QQQ)"
 is "$(jget 'j["prices"]["first_date"]')" $D0 "  first price date"
 like "$(jget 'j["prices"]["last_date"]')" '^2025-' "  last price date"
@@ -84,7 +85,7 @@ is "$(jget 'sorted(j["progress"]["details"][0])')" \
   '["completed_at","date","duration_seconds","error","model","started_at","status"]' \
   "  detail fields"
 is "$(jget 'sorted(j)')" \
-  '["completed_at","created_at","date_range","error","job_id","models","progress","started_at","status","total_duration_seconds","updated_at","warnings"]' \
+  '["cancel_requested_at","completed_at","created_at","date_range","error","job_id","models","progress","started_at","status","total_duration_seconds","updated_at","warnings"]' \
   "  job fields"
 is "$(jget 'len(j["warnings"]) > 0 and all(isinstance(w, str) for w in j["warnings"])')" true \
   "  the import's warnings (the fixture's CASH differs from the replay)"
