@@ -12,14 +12,15 @@
 
 use_configs 1
 export MAX_CONCURRENT_JOBS=3
-# delay_ms stretches each model-day so a cancel lands inside the job.
+# delay_ms stretches each model-day (about 80 of them per job) so a cancel
+# lands inside the job even on a loaded machine.
 cat >"$CONFIGS/slow.json" <<'JSON'
 {"date_range": {"init_date": "2025-01-02"},
- "models": [{"signature": "s-a", "provider": "builtin", "strategy": "equal_weight", "delay_ms": 700},
-            {"signature": "s-b", "provider": "builtin", "strategy": "momentum", "delay_ms": 700},
-            {"signature": "s-c", "provider": "builtin", "strategy": "momentum", "delay_ms": 700}]}
+ "models": [{"signature": "s-a", "provider": "builtin", "strategy": "equal_weight", "delay_ms": 500},
+            {"signature": "s-b", "provider": "builtin", "strategy": "momentum", "delay_ms": 500},
+            {"signature": "s-c", "provider": "builtin", "strategy": "momentum", "delay_ms": 500}]}
 JSON
-RANGE='"start_date": "2025-01-03", "end_date": "2025-01-17"'
+RANGE='"start_date": "2025-01-03", "end_date": "2025-04-25"'
 stack_up
 ctl prices synth >/dev/null || bail "prices synth failed"
 
