@@ -49,10 +49,17 @@ int page_job_answer(struct db *db, const char *job_id, int status, const char *m
 int page_cancel(struct request *req, struct response *resp, struct app *app)
 {
     enum jobs_cancel_outcome res;
-    struct db *db = page_writer(app, resp->err, sizeof(resp->err));
+    char msg[ERRBUF_SIZE];
+    struct db *db = page_writer(app, msg, sizeof(msg));
     json_object *e;
-    if (!db || jobs_cancel(db, req->path_arg, &res, resp->err, sizeof(resp->err)) != 0)
-        return -1;
+    if (!db)
+        return page_unavailable(resp, "cancel", msg);
+    db_clear_error(db);
+    if (jobs_cancel(db, req->path_arg, &res, msg, sizeof(msg)) != 0) {
+        if (db_transient(db))
+            return page_unavailable(resp, "cancel", msg);
+        return err_set(resp->err, sizeof(resp->err), "cancel: %s", msg);
+    }
     switch (res) {
     case JOBS_CANCEL_DONE:
         return page_job_answer(db, req->path_arg, 200, "Simulation job cancelled", resp);

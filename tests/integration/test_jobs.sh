@@ -59,7 +59,7 @@ http GET '/simulate/jobs?limit=1&offset=1'
 is "$(jget 'j["jobs"][0]["job_id"] == "'"$JOB_A"'"')" true "limit=1&offset=1: the older job"
 http GET '/simulate/jobs?offset=5'
 is "$(jget '[j["total"], j["count"]]')" '[2,0]' "offset past the end: empty page"
-for bad in 'status=done' 'limit=-1' 'limit=1001' 'limit=abc' 'offset=1.5' 'limit=01' 'status=pending&status=running'; do
+for bad in 'status=done' 'limit=-1' 'limit=1001' 'limit=abc' 'offset=1.5' 'status=pending&status=running'; do
   http GET "/simulate/jobs?$bad"
   expect_error 400 invalid_request "jobs?$bad"
 done
