@@ -41,6 +41,8 @@ static const char SQL_GET_DAYS[] =
     "SELECT date, model, status FROM job_details WHERE job_id = ?1 ORDER BY date, id";
 static const char SQL_NEXT_PENDING[] = "SELECT job_id FROM jobs WHERE status = 'pending'"
                                        " ORDER BY created_at, rowid LIMIT 1";
+static const char SQL_PENDING_ID[] =
+    "SELECT job_id FROM jobs WHERE status = 'pending' AND job_id = ?1";
 static const char SQL_START_JOB[] =
     "UPDATE jobs SET status = 'running', started_at = coalesce(started_at, ?2), updated_at = ?2"
     " WHERE job_id = ?1 AND status = 'pending'";
@@ -971,7 +973,8 @@ out:
     return rc;
 }
 
-int jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t errlen)
+/* Claims want (a job id), or the oldest pending job when want is NULL. */
+static int claim(struct db *db, const char *want, char job_id[JOB_ID_BUF], char *err, size_t errlen)
 {
     char id[JOB_ID_BUF] = "", now[TIMESTAMP_BUF];
     bool nested;
@@ -979,8 +982,10 @@ int jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t er
     int rc = -1;
     if (tx_begin(db, &nested, err, errlen) != 0)
         return -1;
-    if (!(st = db_stmt(db, SQL_NEXT_PENDING, err, errlen)))
+    if (!(st = db_stmt(db, want ? SQL_PENDING_ID : SQL_NEXT_PENDING, err, errlen)))
         goto out;
+    if (want)
+        db_bind_text(st, 1, want);
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW)
         snprintf(id, sizeof(id), "%s", (const char *)sqlite3_column_text(st, 0));
@@ -1027,6 +1032,17 @@ int jobs_replace_results(struct db *db, const char *job_id, const char *model, c
         json_object_object_add(d, "positions_deleted", json_object_new_int64(n));
     }
     return audit(db, "results_replaced", job_id, d, err, errlen);
+}
+
+int jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t errlen)
+{
+    return claim(db, NULL, job_id, err, errlen);
+}
+
+int jobs_claim(struct db *db, const char *job_id, char *err, size_t errlen)
+{
+    char id[JOB_ID_BUF];
+    return claim(db, job_id, id, err, errlen);
 }
 
 int jobs_recover(struct db *db, int *n, char *err, size_t errlen)

@@ -155,6 +155,10 @@ void jobs_job_free(struct jobs_job *j);
  * (jobs_replace_results). */
 int jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t errlen);
 
+/* The same for one job (batch mode runs the job it created): 1 when claimed,
+ * 0 when it is not pending (another process took it, or it was cancelled). */
+int jobs_claim(struct db *db, const char *job_id, char *err, size_t errlen);
+
 /* For a model-day of a replace_existing job, inside the transaction that
  * commits it: deletes the results other jobs left for model from date on
  * (the old day and the later days built on it), audited as
