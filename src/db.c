@@ -242,8 +242,11 @@ int db_open(const char *path, enum db_mode mode, struct db **out, char *err, siz
     int flags =
         mode == DB_READONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     struct db *db = calloc(1, sizeof(*db));
-    if (!db)
+    if (!db || !(db->path = strdup(path))) {
+        free(db);
         return err_set(err, errlen, "out of memory");
+    }
+    db->mode = mode;
     /* A new file is private to the service's user: job rows keep a snapshot
      * of their config, which may hold API keys. SQLite gives the -wal and
      * -shm files the database file's mode. O_EXCL matters: closing a
@@ -281,7 +284,22 @@ void db_close(struct db *db)
         sqlite3_finalize(db->cache[i].stmt);
     free(db->cache);
     sqlite3_close(db->h);
+    free(db->path);
     free(db);
+}
+
+int db_reopen(struct db *db, char *err, size_t errlen)
+{
+    struct db *fresh = NULL;
+    if (db_open(db->path, db->mode, &fresh, err, errlen) != 0) {
+        db->err_code = SQLITE_CANTOPEN;
+        return -1;
+    }
+    struct db old = *db;
+    *db = *fresh;
+    *fresh = old;
+    db_close(fresh);
+    return 0;
 }
 
 int db_schema_version(struct db *db, int *out)
