@@ -2,11 +2,14 @@
  * (the built-in strategies and the LLM agent alike). Owns the per-model-day
  * context (date, model, database connection, in-memory portfolio, tradable
  * universe, the trades made, the reasoning messages and per-tool usage) and
- * the tools themselves, kept as data in one table: get_price (look-ahead
- * safe), buy and sell (fill at today's open through portfolio.h, AI-Trader's
- * refusals), add, multiply and search (search.h; offered only when the
- * context has a search service). Arguments and results are JSON text, as an LLM
- * sends and receives them. Nothing here writes to the database: the model-day
+ * the tools themselves, kept as data in one table under AI-Trader's names:
+ * get_price_local (look-ahead safe), buy and sell (fill at today's open
+ * through portfolio.h, AI-Trader's refusals), add, multiply and
+ * get_information (search.h; offered only when the context has a search
+ * service); the earlier names get_price and search still dispatch. Arguments
+ * and results are JSON text, as an LLM sends and receives them; arguments are
+ * strictly typed (a number in text is not a number) and a NUL character in
+ * any string refuses the call. Nothing here writes to the database: the model-day
  * commits what the context recorded. */
 #ifndef TRADER_TOOLS_H
 #define TRADER_TOOLS_H
