@@ -532,6 +532,11 @@ static json_object *unknown_tool(const char *name)
     return refusal(msg, NULL, NULL);
 }
 
+int tools_known(const char *name)
+{
+    return find_tool(name) != NULL;
+}
+
 int tools_call(struct tools_ctx *ctx, const char *name, const char *args_json, char **result_json,
                char *err, size_t errlen)
 {
@@ -649,6 +654,7 @@ int tools_log(struct tools_ctx *ctx, const char *role, const char *content, cons
     struct tools_message *m = &ctx->msgs[ctx->nmsgs];
     memset(m, 0, sizeof(*m));
     m->step = ctx->total_steps;
+    m->completion = ctx->completions;
     snprintf(m->role, sizeof(m->role), "%s", role);
     time_now_iso(m->timestamp);
     m->content = dup_opt(content, &ok);
