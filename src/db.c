@@ -138,6 +138,10 @@ static const char *const migrations[] = {
     "  source TEXT NOT NULL CHECK(source IN ('alphavantage','aitrader','synthetic')),"
     "  last_refreshed TEXT,"
     "  imported_at TEXT NOT NULL);",
+
+    /* 3: the chat completion each reasoning message comes from or answers
+     * (a step of AI-Trader's loop holds several); NULL where unknown. */
+    "ALTER TABLE reasoning_logs ADD COLUMN completion INTEGER CHECK(completion >= 0);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
