@@ -673,6 +673,7 @@ int agent_decide_openai(struct tools_ctx *ctx, const struct modelday_spec *spec,
     }
     if (f == 1) {
         sc.stop = ctx->cancel;
+        sc.snippets_only = spec->cfg->search_snippets_only;
         ctx->search = &sc;
     }
     struct agent_model m = {chat_llm, client};

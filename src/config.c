@@ -190,6 +190,7 @@ static int parse_agent_config(json_object *root, struct config *c, char *err, si
              0 ||
          get_number(ac, w, "max_reply_bytes", 1024, 64.0 * 1024 * 1024, &reply, err, errlen) < 0 ||
          get_string(ac, w, "system_prompt_file", &prompt, err, errlen) < 0 ||
+         get_bool(ac, w, "search_snippets_only", &c->search_snippets_only, err, errlen) < 0 ||
          dup_into(&c->system_prompt_file, prompt, err, errlen) != 0))
         return -1;
     c->max_reply_bytes = (long)reply;

@@ -4,14 +4,13 @@
  * "builtin" with a "strategy" and its knobs, or the scripted "mock"),
  * "timeout_seconds", "temperature", "max_tokens", "extra_body" and
  * "drop_reasoning"; agent_config's "max_completions_per_step",
- * "max_completions", "system_prompt_file", "max_tool_calls_per_reply" and
- * "max_reply_bytes"; and a top-level "stock_symbols" list. A disabled model
- * is checked for shape only (AI-Trader's own config carries placeholder text
- * in its disabled entries). Endpoint settings fall back to the
- * environment (OPENAI_API_BASE, OPENAI_API_KEY); the config file wins. API
- * keys are secrets: nothing in this module prints them, config_public_json
- * is the only view meant for output, and the snapshot a job stores has none
- * (a marker says the key was in the file; config_restore_keys reads it back). */
+ * "max_completions", "system_prompt_file", "max_tool_calls_per_reply",
+ * "max_reply_bytes" and "search_snippets_only"; and a top-level "stock_symbols" list. A disabled
+ * model is checked for shape only (AI-Trader's own config carries placeholder text in its disabled
+ * entries). Endpoint settings fall back to the environment (OPENAI_API_BASE, OPENAI_API_KEY); the
+ * config file wins. API keys are secrets: nothing in this module prints them, config_public_json is
+ * the only view meant for output, and the snapshot a job stores has none (a marker says the key was
+ * in the file; config_restore_keys reads it back). */
 #ifndef TRADER_CONFIG_H
 #define TRADER_CONFIG_H
 
@@ -105,6 +104,7 @@ struct config {
     int max_tool_calls;           /* per reply, default 100 */
     long max_reply_bytes;         /* per reply, default 1 MiB */
     char *system_prompt_file;     /* NULL: the built-in prompt; else a template path (agent.h) */
+    bool search_snippets_only;    /* search results without page text (search.h) */
     int max_retries;              /* default 3 */
     double base_delay;            /* seconds, default 1.0 */
     money_t initial_cash;         /* default 10000.0 */

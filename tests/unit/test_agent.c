@@ -79,6 +79,9 @@ static const char llm_script[] =
     "   {'a': 1, 'b': 2}}]}, {'fault': 'refuse_fields', 'fields': ['reasoning_content'],"
     "   'content': 'ok <FINISH_SIGNAL>'}],"
     " 'tmpl': [{'content': 'ok <FINISH_SIGNAL>'}],"
+    " 'snippets': [{'tool_calls': [{'name': 'get_information', 'arguments': {'query': 'AAA "
+    "news'}}]},"
+    "  {'content': 'ok <FINISH_SIGNAL>'}],"
     " 'tokens': [{'content': 'a', 'usage': {'prompt_tokens': 9223372036854775807,"
     "   'completion_tokens': -5, 'total_tokens': 9223372036854775807}},"
     "  {'content': '<FINISH_SIGNAL>', 'usage': {'prompt_tokens': 9223372036854775807,"
@@ -117,6 +120,8 @@ static const char jina_script[] =
     "  {'title': 'Future', 'url': 'https://a.example/3', 'content': 'x',"
     "   'publishedTime': '2025-02-01'},"
     "  {'title': 'Undated', 'url': 'https://a.example/4', 'content': 'x'},"
+    "  {'title': 'Republished', 'url': 'https://a.example/7', 'content': 'x',"
+    "   'date': '2025-01-02', 'publishedTime': '2025-01-07T08:00:00Z'},"
     "  {'title': 'Relative', 'url': 'https://a.example/5', 'content': 'x', 'date': '3 days ago'},"
     "  {'title': 'Older', 'url': 'https://a.example/6', 'content': 'AAA fell',"
     "   'date': 'January 2, 2025'}]},"
@@ -127,7 +132,7 @@ static const char *const llm_models[] = {
     "happy",   "nudge",  "loop",      "badargs",   "retry429", "retry5xx", "down",    "hangonce",
     "badbody", "denied", "searcher",  "nosearch",  "stopper",  "w-good",   "w-down",  "tokens",
     "steps",   "chatty", "textcalls", "jsoncalls", "flat",     "finerr",   "ctxtrim", "ctxfull",
-    "nul",     "nulsym", "many",      "groq",      "tmpl"};
+    "nul",     "nulsym", "many",      "groq",      "tmpl",     "snippets"};
 
 /* ---- servers ---------------------------------------------------------------- */
 
@@ -765,8 +770,8 @@ static void test_search(void)
         is_str(at_str(a, "results.0.date"), "2025-01-03", "with its date");
         is_str(at_str(a, "results.0.content"), "AAA rose", "and content");
         is_str(at_str(a, "results.1.date"), "2025-01-02", "an English date kept");
-        is_int(json_object_get_int(at(a, "dropped")), 4,
-               "same day, future, undated and relative dropped");
+        is_int(json_object_get_int(at(a, "dropped")), 5,
+               "same day, future, undated, republished later and relative dropped");
         json_object_put(a);
         ok(strstr(ctx.msgs[4].content, "Search failed: HTTP 500"),
            "an endpoint failure is a tool error: %s", ctx.msgs[4].content);
@@ -778,6 +783,24 @@ static void test_search(void)
            strstr(line, "\"accept\": \"application/json\"") &&
            strstr(line, "\"query\": \"AAA news\""),
        "GET with the key and Accept: application/json");
+    if (f)
+        fclose(f);
+
+    cfg.search_snippets_only = true;
+    ctx_for(&ctx, "snippets", "2025-01-06");
+    ok(decide(&ctx, "snippets", NULL) == 0, "search_snippets_only: %s", err);
+    json_object *a = ctx.nmsgs >= 4 ? json_tokener_parse(ctx.msgs[3].content) : NULL;
+    ok(a && json_object_array_length(at(a, "results")) == 2 && at(a, "results.0.title") &&
+           !at(a, "results.0.content") && !at(a, "results.1.content"),
+       "titles and snippets only: %s", ctx.nmsgs >= 4 ? ctx.msgs[3].content : "");
+    json_object_put(a);
+    tools_ctx_free(&ctx);
+    cfg.search_snippets_only = false;
+    f = fopen(jina_log, "r");
+    int asked = 0;
+    while (f && fgets(line, sizeof(line), f))
+        asked = strstr(line, "\"x-respond-with\": \"no-content\"") != NULL;
+    ok(asked, "Jina asked for no page text");
     if (f)
         fclose(f);
 

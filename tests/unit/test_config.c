@@ -179,7 +179,7 @@ static void test_extensions(void)
                                "\"extra_body\":{\"enable_thinking\":false}}," MOCK "],"
                                "\"agent_config\":{\"max_steps\":5,\"max_completions_per_step\":7,"
                                "\"max_completions\":40,\"max_tool_calls_per_reply\":12,"
-                               "\"max_reply_bytes\":65536,"
+                               "\"max_reply_bytes\":65536,\"search_snippets_only\":true,"
                                "\"system_prompt_file\":\"configs/prompts/aitrader.txt\"}}");
     ok(config_load(path, &c, err, sizeof(err)) == 0, "extensions load: %s", err);
     const struct config_model *q = config_find_model(&c, "q"), *m = config_find_model(&c, "m");
@@ -195,6 +195,7 @@ static void test_extensions(void)
     ok(c.max_steps == 5 && c.max_completions_per_step == 7 && c.max_completions == 40,
        "steps and completions");
     ok(c.max_tool_calls == 12 && c.max_reply_bytes == 65536, "reply limits");
+    ok(c.search_snippets_only, "search_snippets_only");
     is_str(c.system_prompt_file, "configs/prompts/aitrader.txt", "system_prompt_file");
     config_free(&c);
 }
