@@ -187,7 +187,7 @@ is "$(jget '[(t["action"], t["symbol"], t["amount"]) for t in j["results"][0]["t
   '[["buy","AAPL",10],["buy","MSFT",5]]' "alpha's trades on $D1, in order"
 is "$(jget 'all(abs(t["total"] - t["price"] * t["amount"]) < 1e-9 for t in j["results"][0]["trades"])')" \
   true "  total = price x amount"
-is "$(jget '{k: v for k, v in j["results"][0]["ai_reasoning"].items() if k != "token_usage"}')" \
+is "$(jget '{k: v for k, v in j["results"][0]["ai_reasoning"].items() if k not in ("token_usage", "cost_usd")}')" \
   '{"total_steps":1,"stop_signal_received":true,"reasoning_summary":"Bought AAPL and MSFT.","tool_usage":{"buy":2,"get_price_local":1}}' \
   "  ai_reasoning: one step (three completions), stop signal, summary, tool usage"
 is "$(jget 'j["results"][0]["log_file_path"]')" "agent_data/alpha/log/$D1/log.jsonl" "  log_file_path"

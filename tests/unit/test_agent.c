@@ -1,12 +1,18 @@
 /* Unit tests for the LLM agent (agent, mockllm, search and the search tool)
  * against the scripted OpenAI-compatible server tests/llm_server.py and the
  * fake Jina endpoint tests/jina_server.py, over real HTTP on loopback, with
- * a real database in a temp dir: AI-Trader's system prompt; the step loop
- * (tool calls answered in order with matching ids, the history the server
- * validates, the stop signal, the nudge, max_steps, token sums, summary,
- * tool usage); refused and malformed tool calls; look-ahead refusals;
- * transient faults retried and permanent ones failing at once with a clear
- * error; cancel; the search tool and its date filter; the mock model; and
+ * a real database in a temp dir: AI-Trader's system prompt and a template
+ * with every placeholder; AI-Trader's steps (tool calls answered in order
+ * with matching ids, the history the server validates, the stop signal, the
+ * re-prompt with the reply and the tool results, max_steps,
+ * max_completions_per_step, max_completions, steps and completions recorded,
+ * token sums, summary, tool usage); refused and malformed tool calls, NUL
+ * characters and text amounts; look-ahead refusals; provider quirks (flat
+ * tool calls, tool calls written as text, finish_reason error, request
+ * options, dropped reasoning fields, context-length trimming, the reply
+ * caps); transient faults retried and permanent ones failing at once with a
+ * clear error; cancel; the search tool, its date filter and snippets only;
+ * the mock model; and
  * a job through the worker with two LLM models and the mock in parallel,
  * one of them failing (job partial, the others committed), their keys read
  * from the config file and never stored, and a model whose key left the
