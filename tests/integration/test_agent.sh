@@ -12,7 +12,9 @@
 # with a clear error while the others complete (job partial); look-ahead
 # requests are refused and the refusal is stored; a model that never sends
 # the stop signal ends at max_steps steps (AI-Trader's: agent runs re-prompted
-# with "Tool results: ..."). The key is never in the database (a
+# with "Tool results: ..."). A config with a system_prompt_file template and
+# per-model temperature, max_tokens, extra_body and drop_reasoning against a
+# provider that refuses echoed reasoning, with {id, name, args} tool calls. The key is never in the database (a
 # dump and the raw files). And the default config's mock agent.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_lib.sh"
@@ -50,7 +52,9 @@ cat >"$T_DIR/llm.json" <<EOF
  "peek": [{"tool_calls": [{"name": "get_price", "arguments": {"symbol": "AAPL", "date": "$D2"}},
                           {"name": "get_price", "arguments": {"symbol": "AAPL"}}]},
           {"content": "No peeking allowed. <FINISH_SIGNAL>"}],
- "chatty": [{"content": "Adding.", "tool_calls": [{"name": "add", "arguments": {"a": 1, "b": 2}}]}]}
+ "chatty": [{"content": "Adding.", "tool_calls": [{"name": "add", "arguments": {"a": 1, "b": 2}}]}],
+ "templ": [{"reasoning_content": "hm", "tool_calls": [{"name": "buy", "arguments": {"symbol": "MSFT", "amount": 1}}], "flat_calls": true},
+           {"fault": "refuse_fields", "fields": ["reasoning_content", "reasoning"], "content": "Done. <FINISH_SIGNAL>"}]}
 EOF
 cat >"$T_DIR/jina.json" <<'EOF'
 {"*": {"data": [
@@ -288,6 +292,29 @@ is "$(request chatty 3 '[m["role"] for m in r["body"]["messages"]]')" '["system"
   "  step 2 starts from the reply and the tool results"
 like "$(request chatty 3 'r["body"]["messages"][3]["content"]')" '^Tool results: 3.0' \
   "  as AI-Trader re-prompts"
+
+# --- a prompt template and request options, through traderd ---------------------------------
+mkdir -p "$CONFIGS/prompts"
+printf 'Date {date}; held {positions}; opens {today_buy_price}; say {STOP_SIGNAL}' >"$CONFIGS/prompts/p.txt"
+python3 - "$CONFIGS/agent.json" "$CONFIGS/templ.json" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+m = dict([x for x in c["models"] if x["signature"] == "alpha"][0], signature="templ", basemodel="templ",
+         temperature=0.1, max_tokens=300, drop_reasoning=True, extra_body={"enable_thinking": False})
+c["models"] = [m]
+c["agent_config"]["system_prompt_file"] = "configs/prompts/p.txt"
+json.dump(c, open(sys.argv[2], "w"))
+EOF
+trigger_job "{\"config_path\": \"configs/templ.json\", \"date_range\": [\"$D1\"]}"
+is "$(wait_job "$JOB")" completed "templ: a day with system_prompt_file and request options"
+like "$(request templ 0 'r["body"]["messages"][0]["content"]')" "^Date $D1; held \{'AAPL': 0, 'MSFT': 0, 'NVDA': 0, 'CASH': 10000.0\}; opens \{'AAPL_price': .*\}; say <FINISH_SIGNAL>\$" \
+  "  the template rendered as the system prompt"
+is "$(request templ 0 '[r["body"][k] for k in ("temperature", "max_tokens", "enable_thinking")]')" '[0.1,300,false]' \
+  "  temperature, max_tokens and extra_body sent"
+is "$(request templ 1 '"reasoning_content" in r["body"]["messages"][2]')" false \
+  "  echoed reasoning dropped (the provider refuses it)"
+is "$(dbq "SELECT count(*) FROM trades t JOIN positions p ON p.id = t.position_id WHERE p.model = 'templ' AND t.symbol = 'MSFT'")" 1 \
+  "  the {id, name, args} tool call executed"
 
 # --- keys stay out of the database -----------------------------------------------------------
 # Every request carried the config file's key (checked above), yet no row,
