@@ -537,8 +537,14 @@ int llm_client_new(const struct llm_config *cfg, struct llm_client **out, char *
     int ret = -1;
     c->cfg = *cfg;
     c->cfg.base_url = c->cfg.api_key = c->cfg.model = NULL;
-    c->cfg.extra_body = json_object_get(cfg->extra_body);
+    c->cfg.extra_body = NULL;
     c->body.max = cfg->max_response_bytes;
+    /* A copy of its own: json-c reference counts are not atomic, and the
+     * config may be read by other threads. */
+    if (cfg->extra_body && json_object_deep_copy(cfg->extra_body, &c->cfg.extra_body, NULL) != 0) {
+        err_set(err, errlen, "out of memory");
+        goto out;
+    }
     /* The path goes before the base URL's query ("/v1?api-version=x"). */
     const char *query = cfg->base_url + strcspn(cfg->base_url, "?#");
     size_t blen = (size_t)(query - cfg->base_url), qlen = strcspn(query, "#");

@@ -42,7 +42,7 @@ struct llm_config {
     long max_tokens;         /* > 0: sent as "max_tokens" */
     json_object *extra_body; /* NULL or an object whose members are merged into each request
                                 (they win over ours, never over model and messages); the
-                                client keeps a reference */
+                                client keeps a copy */
     int drop_reasoning;      /* remove reasoning, reasoning_content and reasoning_details from
                                 the assistant messages sent back (providers that refuse them) */
     size_t max_tool_calls;   /* a reply with more tool calls fails (permanent) */
