@@ -701,6 +701,22 @@ static void test_template(void)
            strstr(err, "does not exist"),
        "a missing template: %s", err);
 
+    /* The example the project ships renders too. */
+    const char *top = getenv("TOP_SRCDIR");
+    char shipped[512];
+    snprintf(shipped, sizeof(shipped), "%s/configs", top ? top : "../..");
+    setenv(PATHS_ENV_CONFIGS, shipped, 1);
+    free(p);
+    p = NULL;
+    char *ex = NULL;
+    ok(agent_load_template("configs/prompts/concise.txt", &ex, err, sizeof(err)) == 0 &&
+           agent_system_prompt(&ctx, ex, &p, err, sizeof(err)) == 0 &&
+           strstr(p, "Session date: 2025-01-06") && strstr(p, "write <FINISH_SIGNAL>"),
+       "the shipped configs/prompts/concise.txt renders: %s", err);
+    free(ex);
+    free(p);
+    setenv(PATHS_ENV_CONFIGS, configs, 1);
+
     cfg.system_prompt_file = strdup("configs/prompts/t.txt");
     ok(decide(&ctx, "tmpl", NULL) == 0, "a day with the template: %s", err);
     json_object *r1 = request_of("tmpl", 0);
