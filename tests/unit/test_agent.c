@@ -287,7 +287,9 @@ static int write_config(char *path, size_t n)
         "                    \"initial_cash\": 10000.0, \"max_completions_per_step\": 3,"
         "                    \"max_completions\": 10},"
         " \"log_config\": {\"log_path\": \"agent_data\"},"
-        " \"models\": [{\"signature\": \"mocky\", \"provider\": \"mock\"}]}");
+        " \"models\": [{\"signature\": \"mocky\", \"provider\": \"mock\"},"
+        "   {\"signature\": \"placeholder\", \"basemodel\": \"x/y\", \"enabled\": false,"
+        "    \"openai_base_url\": \"Optional: your endpoint here\"}]}");
     json_object *models = at(root, "models");
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1", llm_srv.port);
     for (size_t i = 0; i < sizeof(llm_models) / sizeof(llm_models[0]); i++) {
@@ -628,6 +630,9 @@ static void test_providers(void)
        "<tool_call> blocks in the content fail the day saying what to fix: %s", err);
     ok(run_model("jsoncalls") == -1 && strstr(err, "not parsing tool calls"),
        "a JSON tool call as the content (fenced) too: %s", err);
+    ok(run_model("placeholder") == -1 && strstr(err, "disabled in the config") &&
+           requests_of("x/y") == 0,
+       "a disabled model with a placeholder URL, named anyway, fails clearly: %s", err);
     ok(run_model("finerr") == 0, "finish_reason error retried: %s", err);
     is_int(requests_of("finerr"), 2, "... two requests");
     ok(run_model("nul") == -1 && strstr(err, "NUL character in the content"),
