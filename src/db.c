@@ -162,6 +162,10 @@ static const char *const migrations[] = {
     "ALTER TABLE audit_log ADD COLUMN endpoint TEXT;"
     "ALTER TABLE audit_log ADD COLUMN status INTEGER;"
     "ALTER TABLE audit_log ADD COLUMN outcome TEXT;",
+
+    /* 5: the chat completion each reasoning message comes from or answers
+     * (a step of AI-Trader's loop holds several); NULL where unknown. */
+    "ALTER TABLE reasoning_logs ADD COLUMN completion INTEGER CHECK(completion >= 0);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -146,9 +146,9 @@ static int store_day(struct db *db, const struct modelday_spec *spec, const stru
     }
     for (size_t i = 0; i < ctx->nmsgs; i++) {
         const struct tools_message *m = &ctx->msgs[i];
-        msgs[i] =
-            (struct daystore_message){m->step,         m->role,         m->content,  m->tool_name,
-                                      m->tool_call_id, m->message_json, m->timestamp};
+        msgs[i] = (struct daystore_message){m->step,      m->role,         m->content,
+                                            m->tool_name, m->tool_call_id, m->message_json,
+                                            m->timestamp, m->completion};
     }
     for (size_t i = 0; i < tools_count(); i++) {
         const struct tools_stat *st = &ctx->stats[i];
