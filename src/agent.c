@@ -161,6 +161,13 @@ int agent_system_prompt(struct tools_ctx *ctx, char **out, char *err, size_t err
     if (write_opens(f, ctx, err, errlen) != 0)
         goto out;
     fputs("\n\n", f);
+    if (ctx->nsplits) {
+        char *notice;
+        if (splits_notice(ctx->splits, ctx->nsplits, &notice, err, errlen) != 0)
+            goto out;
+        fprintf(f, "%s\n", notice);
+        free(notice);
+    }
     fputs(PROMPT_END, f);
     rc = 0;
 out:

@@ -135,6 +135,18 @@ static int stream_finish(FILE *f, char **buf, char **out, char *err, size_t errl
     return 0;
 }
 
+/* Writes ", "K1": v1" (and ", "K2": v2" when k2 is set) as exact decimals. */
+static void put_money_fields(FILE *f, const char *k1, money_t v1, const char *k2, money_t v2)
+{
+    char buf[MONEY_FMT_MAX];
+    money_format(v1, buf, sizeof(buf));
+    fprintf(f, ", \"%s\": %s", k1, buf);
+    if (k2) {
+        money_format(v2, buf, sizeof(buf));
+        fprintf(f, ", \"%s\": %s", k2, buf);
+    }
+}
+
 int aitrader_position_line(const char *date, long long id, const struct aitrader_action *act,
                            const struct portfolio *p, const char *const *symbols, size_t nsymbols,
                            char **out, char *err, size_t errlen)
@@ -154,7 +166,15 @@ int aitrader_position_line(const char *date, long long id, const struct aitrader
         put_string(f, act->action, strlen(act->action));
         fputs(", \"symbol\": ", f);
         put_string(f, act->symbol, strlen(act->symbol));
-        fprintf(f, ", \"amount\": %" PRId64 "}", act->amount);
+        fprintf(f, ", \"amount\": %" PRId64, act->amount);
+        if (act->costs)
+            put_money_fields(f, "price", act->price, "fee", act->fee);
+        if (act->factor) {
+            fputs(", \"factor\": ", f);
+            put_string(f, act->factor, strlen(act->factor));
+            put_money_fields(f, "cash", act->cash, NULL, 0);
+        }
+        fputc('}', f);
     }
     fputs(", \"positions\": {", f);
     for (size_t i = 0; i < nsymbols; i++) {
@@ -1055,13 +1075,14 @@ static int replay_rec(struct importer *im, const struct model *m, const struct r
                                r->date, m->path, r->line);
         }
         enum trade_status st = r->act == ACT_BUY
-                                   ? portfolio_buy(replay, r->symbol, r->amount, open, &res)
-                                   : portfolio_sell(replay, r->symbol, r->amount, open, &res);
+                                   ? portfolio_buy(replay, r->symbol, r->amount, open, NULL, &res)
+                                   : portfolio_sell(replay, r->symbol, r->amount, open, NULL, &res);
         if (st == TRADE_NOMEM)
             return err_set(im->err, im->errlen, "out of memory");
         if (st == TRADE_OK) {
-            fills[*nfills] = (struct daystore_trade){
-                (int)*nfills + 1, act_names[r->act], r->symbol, r->amount, res.price, res.total};
+            fills[*nfills] =
+                (struct daystore_trade){(int)*nfills + 1, act_names[r->act], r->symbol, r->amount,
+                                        res.price,        res.total,         res.fee};
             (*nfills)++;
         } else if (strlist_add(&im->warnings, im->err, im->errlen,
                                "%s %s: position.jsonl line %d (id %lld): %s %" PRId64

@@ -41,11 +41,19 @@
  * so a signature is always one plain directory name. */
 int aitrader_signature_valid(const char *signature);
 
-/* What a position line records; NULL for the initial line. */
+/* What a position line records; NULL for the initial line. This service
+ * adds, only where they apply: "price" and "fee" of a fill when the config
+ * has trading costs, and "split" lines (amount = the shares the split added,
+ * negative for a reverse split; "factor" as published and the "cash" paid
+ * for the fractional share). */
 struct aitrader_action {
-    const char *action; /* "buy", "sell" or "no_trade" */
+    const char *action; /* "buy", "sell", "no_trade" or "split" */
     const char *symbol; /* "" for no_trade */
     int64_t amount;     /* 0 for no_trade */
+    int costs;          /* write price and fee */
+    money_t price, fee;
+    const char *factor; /* a split's factor: write factor and cash */
+    money_t cash;
 };
 
 /* One position.jsonl line (no newline): the keys are symbols[0..nsymbols)

@@ -2,11 +2,13 @@
  * format as it is (agent_type, date_range, models, agent_config, log_config)
  * plus this project's additive extensions: per model "provider" ("openai",
  * "builtin" with a "strategy" and its knobs, or the scripted "mock"),
- * "timeout_seconds", and a top-level "stock_symbols" list. Endpoint settings fall back to the
- * environment (OPENAI_API_BASE, OPENAI_API_KEY); the config file wins. API
- * keys are secrets: nothing in this module prints them, config_public_json
- * is the only view meant for output, and the snapshot a job stores has none
- * (a marker says the key was in the file; config_restore_keys reads it back). */
+ * "timeout_seconds", a top-level "stock_symbols" list and the top-level
+ * "trading" costs (commission_per_trade, commission_bps, slippage_bps).
+ * Endpoint settings fall back to the environment (OPENAI_API_BASE,
+ * OPENAI_API_KEY); the config file wins. API keys are secrets: nothing in
+ * this module prints them, config_public_json is the only view meant for
+ * output, and the snapshot a job stores has none (a marker says the key was
+ * in the file; config_restore_keys reads it back). */
 #ifndef TRADER_CONFIG_H
 #define TRADER_CONFIG_H
 
@@ -17,6 +19,7 @@
 
 #include "dates.h"
 #include "money.h"
+#include "portfolio.h"
 #include "universe.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024) /* bytes; a larger file is refused */
@@ -86,7 +89,8 @@ struct config {
     char *log_path;              /* default "agent_data", relative to the data directory */
     char (*symbols)[SYMBOL_MAX]; /* stock_symbols, or a copy of the default universe */
     size_t nsymbols;
-    bool symbols_default; /* true when the config names no stock_symbols */
+    bool symbols_default;         /* true when the config names no stock_symbols */
+    struct trading_costs trading; /* "trading"; all zero when absent */
     /* What a job stores so that it runs (and resumes) with this config: the
      * file's JSON with every model entry's openai_api_key removed and, where
      * key_in_file, CONFIG_KEY_FROM set. Everything else is kept. */
