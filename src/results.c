@@ -27,9 +27,8 @@ static const char SQL_POSITIONS[] =
 static const char SQL_COUNT[] = "SELECT count(*)" RESULTS_WHERE;
 static const char SQL_HOLDINGS[] =
     "SELECT symbol, quantity FROM holdings WHERE position_id = ?1 ORDER BY symbol";
-static const char SQL_TRADES[] =
-    "SELECT seq, action, symbol, amount, price, total, fee FROM trades"
-    " WHERE position_id = ?1 ORDER BY seq";
+static const char SQL_TRADES[] = "SELECT seq, action, symbol, amount, price, total, fee FROM trades"
+                                 " WHERE position_id = ?1 ORDER BY seq";
 static const char SQL_ACTIONS[] =
     "SELECT action, symbol, effective_date, factor, shares_before, shares_after, price, cash"
     " FROM corporate_actions WHERE position_id = ?1 ORDER BY seq";

@@ -3,7 +3,8 @@
 # TIME_SERIES_DAILY_ADJUSTED sample written here (a 2-for-1 split of AAA in
 # its split coefficients) with a config charging commission and slippage:
 # /results shows each trade's slipped price and fee, the split as a corporate
-# action, and values computed by hand; position.jsonl records both. Then on
+# action, and values computed by hand; /performance sums the fees;
+# position.jsonl records both. Then on
 # the real Alpha Vantage data (../shared/data beside the source tree; that
 # part is skipped when absent): O'Reilly's 15-for-1 split effective
 # 2025-06-10, imported from Alpha Vantage's SPLITS answer, held through by a
@@ -57,6 +58,10 @@ is "$(jget 'j["results"][0]["corporate_actions"]')" \
 is "$(jget 'j["results"][0]["positions"]["AAA"]')" 996 "  498 AAA became 996"
 # 18.07004 + 996 x 5.2 + 166 x 30 = 10177.27004.
 is "$(jget 'j["results"][0]["daily_pnl"]["portfolio_value"]')" 10177.27004 "  value continuous"
+
+http GET "/performance?job_id=$JOB"
+is "$(jget '[(m["model"], m["trades"], m["fees_usd"]) for m in j["models"]]')" '[["ew-fees",2,11.96996]]' \
+  "/performance sums the fees: 2 x 5.98498"
 
 POS=$T_HOME/agent_data/ew-fees/position/position.jsonl
 grep -q '"this_action": {"action": "buy", "symbol": "AAA", "amount": 498, "price": 10.01, "fee": 5.98498}' "$POS"
