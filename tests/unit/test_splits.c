@@ -7,9 +7,12 @@
  * slippage priced into a built-in strategy's fills, stored per trade and
  * recorded in position.jsonl. Expected numbers are computed by hand. */
 #include "agentfiles.h"
+#include "aitrader.h"
 #include "modelday.h"
 #include "pricesimport.h"
 #include "splits.h"
+
+#include <sys/stat.h>
 
 #include "simfixture.h"
 #include "tap.h"
@@ -255,6 +258,60 @@ static void test_split_day(void)
     config_free(&cfg);
 }
 
+/* AI-Trader's importer replays with the same rules: the store's splits
+ * apply at the start of their day. A file of this service (with its split
+ * line) round-trips without a warning; AI-Trader's own file, which knows no
+ * splits, is reported where it disagrees and the adjusted replay is stored. */
+static void test_import_aitrader(void)
+{
+    struct aitrader_report rep;
+    const char *ew[] = {"ew"}, *ait[] = {"ait"};
+    char dir[256], path[300];
+    long long cash = q("SELECT cash FROM positions WHERE model='ew' AND date='2025-01-06'");
+    fx_exec(fx.db, "UPDATE jobs SET status = 'completed'");
+    snprintf(dir, sizeof(dir), "%s/agent_data", fx.dir);
+    ok(aitrader_import(fx.db, dir, ew, 1, -1, 1, &rep, err, sizeof(err)) == 0,
+       "our own position.jsonl with its split line imports (%s)", err);
+    ok(rep.nwarnings == 1 && strstr(rep.warnings[0], "replaced 3 existing"),
+       "  no disagreement: the only warning is the replacement (%s)",
+       rep.nwarnings ? rep.warnings[rep.nwarnings - 1] : "");
+    is_int(q("SELECT count(*) FROM corporate_actions c JOIN positions p ON p.id = c.position_id"
+             " WHERE p.model='ew' AND p.date='2025-01-03' AND c.shares_after=748 AND"
+             " c.cash=3400000"),
+           1, "  the split stored again with its day");
+    is_int(q("SELECT cash FROM positions WHERE model='ew' AND date='2025-01-06'"), cash,
+           "  the same end state");
+    aitrader_report_free(&rep);
+
+    snprintf(path, sizeof(path), "%s/ait/position", dir);
+    snprintf(dir, sizeof(dir), "%s/ait", fx.dir);
+    mkdir(dir, 0700);
+    snprintf(dir, sizeof(dir), "%s/ait/position", fx.dir);
+    mkdir(dir, 0700);
+    snprintf(dir, sizeof(dir), "%s", fx.dir);
+    write_file("ait/position/position.jsonl",
+               "{\"date\": \"2025-01-01\", \"id\": 0, \"positions\": {\"AAA\": 0, \"CASH\": "
+               "10000.0}}\n"
+               "{\"date\": \"2025-01-02\", \"id\": 1, \"this_action\": {\"action\": \"buy\", "
+               "\"symbol\": \"AAA\", \"amount\": 100}, \"positions\": {\"AAA\": 100, \"CASH\": "
+               "8999.0}}\n"
+               "{\"date\": \"2025-01-03\", \"id\": 2, \"this_action\": {\"action\": "
+               "\"no_trade\", \"symbol\": \"\", \"amount\": 0}, \"positions\": {\"AAA\": 100, "
+               "\"CASH\": 8999.0}}\n",
+               path, sizeof(path));
+    ok(aitrader_import(fx.db, dir, ait, 1, -1, 0, &rep, err, sizeof(err)) == 0,
+       "AI-Trader's file across the split imports (%s)", err);
+    ok(rep.nwarnings == 1 && strstr(rep.warnings[0], "AAA 100 in the file, 150 replayed"),
+       "  the disagreement is reported: %s", rep.nwarnings ? rep.warnings[0] : "none");
+    is_int(q("SELECT quantity FROM holdings h JOIN positions p ON p.id = h.position_id"
+             " WHERE p.model='ait' AND p.date='2025-01-03'"),
+           150, "  the adjusted holding is stored");
+    /* 8999 + 150 x 6.90 against 8999 + 100 x 10.01. */
+    is_int(q("SELECT daily_profit FROM positions WHERE model='ait' AND date='2025-01-03'"),
+           M(34, 0), "  profit 1035 - 1001 = 34: continuous");
+    aitrader_report_free(&rep);
+}
+
 static void test_notice(void)
 {
     char ratio[48], *text = NULL;
@@ -343,6 +400,7 @@ int main(void)
     insert_prices();
     test_import();
     test_split_day();
+    test_import_aitrader();
     test_notice();
     test_fees();
     test_config_errors();
