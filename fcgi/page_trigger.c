@@ -96,7 +96,9 @@ unavailable:
 int page_unavailable(struct response *resp, const char *what, const char *msg)
 {
     /* The host's trouble (database locked past the busy timeout, disk full,
-     * read-only file), not ours: nothing was written, the client may retry. */
+     * read-only file), not ours: nothing was written, the client may retry,
+     * and the next trigger gets a fresh connection. */
+    writer_close();
     log_emit(LOG_LEVEL_WARNING, "trader-api", NULL, NULL, NULL, "%s: storage unavailable: %s", what,
              msg);
     http_detail(http_error(resp, 503, "unavailable",
