@@ -109,7 +109,9 @@ refused:
     return 0;
 unavailable:
     /* The host's trouble (database locked past the busy timeout, disk full,
-     * read-only file), not ours: nothing was written, the client may retry. */
+     * read-only file), not ours: nothing was written, the client may retry,
+     * and the next trigger gets a fresh connection. */
+    writer_close();
     log_emit(LOG_LEVEL_WARNING, "trader-api", NULL, NULL, NULL, "trigger: storage unavailable: %s",
              msg);
     http_detail(http_error(resp, 503, "unavailable",
