@@ -140,12 +140,17 @@ static const char *const migrations[] = {
     "  imported_at TEXT NOT NULL);",
 
     /* 3: analytics (perf.h). What a model-day cost in micro-dollars at the
-     * model's configured pricing (NULL when it has none), and the index
-     * that answers date ranges in (date, model) order without a sort; it
-     * covers every use of the (date) index it replaces. */
+     * model's configured pricing (NULL when it has none) and its number of
+     * trades, kept with the day like its tokens; and the index that answers
+     * date ranges in (date, model) order without a sort, replacing the
+     * (date) one. It covers what /performance reads of a day, so a period
+     * is one index range however large the rows' texts are. */
     "ALTER TABLE positions ADD COLUMN cost INTEGER CHECK(cost IS NULL OR cost >= 0);"
+    "ALTER TABLE positions ADD COLUMN ntrades INTEGER NOT NULL DEFAULT 0 CHECK(ntrades >= 0);"
+    "UPDATE positions SET ntrades = (SELECT count(*) FROM trades WHERE position_id = positions.id);"
     "DROP INDEX idx_positions_date;"
-    "CREATE INDEX idx_positions_date_model ON positions(date, model);",
+    "CREATE INDEX idx_positions_date_model ON positions(date, model, job_id, portfolio_value,"
+    "  prev_value, prompt_tokens, completion_tokens, total_tokens, cost, ntrades);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

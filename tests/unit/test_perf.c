@@ -141,8 +141,9 @@ static int setup(void)
     long long id = day("j1", "2025-01-03", "a", 10100, 10000, "1000");
     snprintf(sql, sizeof(sql),
              "INSERT INTO trades(position_id,seq,action,symbol,amount,price,total)"
-             " VALUES(%lld,1,'buy','AAPL',1,1,1),(%lld,2,'sell','AAPL',1,1,1)",
-             id, id);
+             " VALUES(%lld,1,'buy','AAPL',1,1,1),(%lld,2,'sell','AAPL',1,1,1);"
+             " UPDATE positions SET ntrades = 2 WHERE id = %lld",
+             id, id, id);
     if (id < 0 || fx_exec(fx.db, sql) != 0 ||
         day("j1", "2025-01-06", "a", 10050, 10100, "1000") < 0 ||
         day("j1", "2025-01-07", "a", 10300, 10050, "1000") < 0 ||
