@@ -275,12 +275,17 @@ int routes_dispatch(struct request *req, struct response *resp, struct app *app)
                     app->db_err);
         return 0;
     }
+    db_clear_error(app->db);
     if (r->handler(req, resp, app) != 0) {
         char echo[ERR_ECHO_BUF];
         err_echo(req->raw_path, echo);
         log_emit(LOG_LEVEL_ERROR, "trader-api", NULL, NULL, NULL, "pid %d: %s %s: %s",
                  (int)getpid(), req->method, echo, resp->err);
-        http_error(resp, 500, "internal", "Internal server error");
+        /* A storage problem of the host is temporary: 503, never 500. */
+        if (db_transient(app->db))
+            http_error(resp, 503, "unavailable", "Storage temporarily unavailable");
+        else
+            http_error(resp, 500, "internal", "Internal server error");
     }
     return 0;
 }
