@@ -141,15 +141,21 @@ static const char *const migrations[] = {
     "  imported_at TEXT NOT NULL);",
 
     /* 3: analytics (perf.h). What a model-day cost in micro-dollars at the
-     * model's configured pricing (NULL when it has none) and its number of
-     * trades, kept with the day like its tokens; and the index that answers
-     * date ranges in (date, model) order without a sort, replacing the
-     * (date) one. It covers what /performance reads of a day, so a period
-     * is one index range however large the rows' texts are. */
+     * model's configured pricing (NULL when it has none), and the index
+     * that answers date ranges in (date, model) order without a sort; it
+     * covers every use of the (date) index it replaces. */
     "ALTER TABLE positions ADD COLUMN cost INTEGER CHECK(cost IS NULL OR cost >= 0);"
+    "DROP INDEX idx_positions_date;"
+    "CREATE INDEX idx_positions_date_model ON positions(date, model);",
+
+    /* 4: analytics at scale (bench/README.md). A model-day's number of
+     * trades, kept with the day like its tokens and cost (filled in for the
+     * days already stored), and idx_positions_date_model made to cover what
+     * /performance reads of a day, so a period is one index range however
+     * large the rows' texts are. */
     "ALTER TABLE positions ADD COLUMN ntrades INTEGER NOT NULL DEFAULT 0 CHECK(ntrades >= 0);"
     "UPDATE positions SET ntrades = (SELECT count(*) FROM trades WHERE position_id = positions.id);"
-    "DROP INDEX idx_positions_date;"
+    "DROP INDEX idx_positions_date_model;"
     "CREATE INDEX idx_positions_date_model ON positions(date, model, job_id, portfolio_value,"
     "  prev_value, prompt_tokens, completion_tokens, total_tokens, cost, ntrades);",
 };

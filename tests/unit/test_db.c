@@ -59,15 +59,15 @@ static int exec_ok(struct db *db, const char *sql)
     return db_exec(db, sql, err, sizeof(err)) == 0;
 }
 
-/* Migration 3 gives the days already stored their trade count. */
+/* Migration 4 gives the days already stored their trade count. */
 static void test_upgrade_counts_trades(const char *dir)
 {
     char err[512], file[300];
     struct db *db = NULL;
     snprintf(file, sizeof(file), "%s/upgrade.db", dir);
     ok(db_open(file, DB_READWRITE, &db, err, sizeof(err)) == 0 &&
-           db_migrate_to(db, 2, err, sizeof(err)) == 0,
-       "a version-2 file: %s", err);
+           db_migrate_to(db, 3, err, sizeof(err)) == 0,
+       "a version-3 file: %s", err);
     ok(exec_ok(db, "INSERT INTO jobs(job_id,config_path,status,date_range,models,created_at)"
                    " VALUES('j1','c','completed','[]','[]','t');"
                    "INSERT INTO positions(id,job_id,date,model,cash,portfolio_value,prev_value,"
