@@ -142,7 +142,7 @@ static int setup(void)
     snprintf(sql, sizeof(sql),
              "INSERT INTO trades(position_id,seq,action,symbol,amount,price,total)"
              " VALUES(%lld,1,'buy','AAPL',1,1,1),(%lld,2,'sell','AAPL',1,1,1);"
-             " UPDATE positions SET ntrades = 2 WHERE id = %lld",
+             " UPDATE positions SET ntrades = 2, fees = 1500 WHERE id = %lld",
              id, id, id);
     if (id < 0 || fx_exec(fx.db, sql) != 0 ||
         day("j1", "2025-01-06", "a", 10050, 10100, "1000") < 0 ||
@@ -182,6 +182,7 @@ static void check_period(void)
     is_num(a->m.total_return_pct, 2.0, "  a +2 %");
     is_num(a->excess_return_pct, -2.0, "  a excess -2");
     is_int(a->trades, 2, "  a 2 trades");
+    is_int(a->fees, 1500, "  a's fees");
     is_int(a->prompt_tokens, 400, "  a prompt tokens");
     is_int(a->completion_tokens, 200, "  a completion tokens");
     is_int(a->total_tokens, 600, "  a total tokens");
