@@ -6,6 +6,7 @@
  * in the agent's prompt and the split line of position.jsonl; fees and
  * slippage priced into a built-in strategy's fills, stored per trade and
  * recorded in position.jsonl. Expected numbers are computed by hand. */
+#include "agent.h"
 #include "agentfiles.h"
 #include "aitrader.h"
 #include "modelday.h"
@@ -333,6 +334,36 @@ static void test_notice(void)
            "2025-06-10 are from before the split.\n",
            "  its text");
     free(text);
+
+    /* Templates: {corporate_actions} places the notice; without it, it is appended. */
+    struct tools_ctx ctx;
+    struct portfolio pf;
+    struct splits_applied *one = malloc(sizeof(*one));
+    char want[1024], *notice = NULL;
+    portfolio_init(&pf, 0);
+    ok(one && tools_ctx_init(&ctx, fx.db, "t", "2025-06-10", &pf, NULL, 0, err, sizeof(err)) == 0,
+       "a day's context");
+    *one = s[1];
+    tools_set_splits(&ctx, one, 1);
+    splits_notice(s + 1, 1, &notice, err, sizeof(err));
+    ok(agent_system_prompt(&ctx, "A {date}{corporate_actions}B", &text, err, sizeof(err)) == 0,
+       "a template with {corporate_actions}");
+    snprintf(want, sizeof(want), "A 2025-06-10%s\nB", notice);
+    is_str(text, want, "  the notice where the placeholder is");
+    free(text);
+    ok(agent_system_prompt(&ctx, "A {date}", &text, err, sizeof(err)) == 0,
+       "a template without it");
+    snprintf(want, sizeof(want), "A 2025-06-10\n%s\n", notice);
+    is_str(text, want, "  the notice appended");
+    free(text);
+    tools_set_splits(&ctx, NULL, 0);
+    ok(agent_system_prompt(&ctx, "A{corporate_actions}B", &text, err, sizeof(err)) == 0 &&
+           strcmp(text, "AB") == 0,
+       "  nothing on a day without a split");
+    free(text);
+    free(notice);
+    tools_ctx_free(&ctx);
+    portfolio_free(&pf);
 }
 
 static void test_fees(void)
