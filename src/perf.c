@@ -1,6 +1,6 @@
 /* perf: see perf.h. One query reads every model-day of the period in (date,
- * model) order from idx_positions_date_model, with each day's trade count;
- * one reads QQQ's closes. Everything else is arithmetic in C. */
+ * model) order from the covering idx_positions_date_model; one reads QQQ's
+ * closes. Everything else is arithmetic in C. */
 #include "perf.h"
 
 #include "errbuf.h"
@@ -18,13 +18,13 @@
 #define PERF_DATE_MAX "9999-99-99"
 
 static const char SQL_JOB_SPAN[] = "SELECT min(date), max(date) FROM positions WHERE job_id = ?1";
-/* Per model-day sums that depend on the trades go in here as further
- * correlated subqueries (each one an index seek on trades(position_id)). */
+/* Every column is in idx_positions_date_model, so this reads the index
+ * only. A further per-day sum is a positions column stored with the day
+ * like cost, ntrades and fees, added here and to that index. */
 static const char SQL_DAYS[] =
     "SELECT model, date, portfolio_value, prev_value, prompt_tokens, completion_tokens,"
-    " total_tokens, cost, (SELECT count(*) FROM trades t WHERE t.position_id = p.id)"
-    " FROM positions p WHERE date >= ?1 AND date <= ?2 AND (?3 IS NULL OR job_id = ?3)"
-    " ORDER BY date, model";
+    " total_tokens, cost, ntrades, fees FROM positions"
+    " WHERE date >= ?1 AND date <= ?2 AND (?3 IS NULL OR job_id = ?3) ORDER BY date, model";
 static const char SQL_CLOSES[] =
     "SELECT date, close_micro FROM prices WHERE symbol = ?1 AND date > ?2 AND date <= ?3"
     " AND close_micro IS NOT NULL ORDER BY date";
@@ -32,7 +32,18 @@ static const char SQL_LATEST_JOB[] =
     "SELECT job_id FROM jobs WHERE EXISTS(SELECT 1 FROM positions p WHERE p.job_id ="
     " jobs.job_id) ORDER BY created_at DESC, rowid DESC LIMIT 1";
 
-enum { D_MODEL, D_DATE, D_VALUE, D_PREV, D_PROMPT, D_COMPLETION, D_TOTAL, D_COST, D_TRADES };
+enum {
+    D_MODEL,
+    D_DATE,
+    D_VALUE,
+    D_PREV,
+    D_PROMPT,
+    D_COMPLETION,
+    D_TOTAL,
+    D_COST,
+    D_TRADES,
+    D_FEES
+};
 
 /* x / y as a double when y is not 0, else NAN. */
 static double ratio(double x, double y)
@@ -203,6 +214,7 @@ static int take_day(sqlite3_stmt *st, const struct perf_query *q, struct perf_re
     m->completion_tokens = add_sat(m->completion_tokens, sqlite3_column_int64(st, D_COMPLETION));
     m->total_tokens = add_sat(m->total_tokens, sqlite3_column_int64(st, D_TOTAL));
     m->trades = add_sat(m->trades, sqlite3_column_int64(st, D_TRADES));
+    m->fees = add_sat(m->fees, sqlite3_column_int64(st, D_FEES));
     if (sqlite3_column_type(st, D_COST) != SQLITE_NULL) {
         m->cost = add_sat(m->cost, sqlite3_column_int64(st, D_COST));
         m->priced = 1;
@@ -549,6 +561,7 @@ static json_object *model_json(const struct perf_report *r, const struct perf_mo
     add_metrics(o, &m->m, r, m->at);
     json_object_object_add(o, "excess_return_pct", number(m->excess_return_pct));
     json_object_object_add(o, "trades", json_object_new_int64(m->trades));
+    json_object_object_add(o, "fees_usd", money_to_json(m->fees));
     json_object_object_add(tokens, "prompt", json_object_new_int64(m->prompt_tokens));
     json_object_object_add(tokens, "completion", json_object_new_int64(m->completion_tokens));
     json_object_object_add(tokens, "total", json_object_new_int64(m->total_tokens));

@@ -85,7 +85,7 @@ is "$(jget 'sorted(j["progress"]["details"][0])')" \
   '["completed_at","date","duration_seconds","error","model","started_at","status"]' \
   "  detail fields"
 is "$(jget 'sorted(j)')" \
-  '["completed_at","created_at","date_range","error","job_id","models","progress","started_at","status","total_duration_seconds","updated_at","warnings"]' \
+  '["cancel_requested_at","completed_at","created_at","date_range","error","job_id","models","progress","started_at","status","total_duration_seconds","updated_at","warnings"]' \
   "  job fields"
 is "$(jget 'len(j["warnings"]) > 0 and all(isinstance(w, str) for w in j["warnings"])')" true \
   "  the import's warnings (the fixture's CASH differs from the replay)"
@@ -133,7 +133,7 @@ http GET "/results?date=$D1&model=fx-a&detail=full"
 is "$STATUS" 200 "full detail"
 is "$(jget 'j["count"]')" 1 "  one model"
 is "$(jget 'sorted(j["results"][0])')" \
-  '["ai_reasoning","daily_pnl","job_id","log_file_path","model","positions","trades"]' \
+  '["ai_reasoning","corporate_actions","daily_pnl","job_id","log_file_path","model","positions","trades"]' \
   "  full fields"
 is "$(jget '[(t["id"], t["action"], t["symbol"], t["amount"]) for t in j["results"][0]["trades"]]')" \
   '[[1,"buy","AAPL",10],[2,"buy","MSFT",2]]' "  trades"
