@@ -1,6 +1,6 @@
 /* perf: see perf.h. One query reads every model-day of the period in (date,
- * model) order from idx_positions_date_model, with each day's trade count;
- * one reads QQQ's closes. Everything else is arithmetic in C. */
+ * model) order from the covering idx_positions_date_model; one reads QQQ's
+ * closes. Everything else is arithmetic in C. */
 #include "perf.h"
 
 #include "errbuf.h"
@@ -18,14 +18,13 @@
 #define PERF_DATE_MAX "9999-99-99"
 
 static const char SQL_JOB_SPAN[] = "SELECT min(date), max(date) FROM positions WHERE job_id = ?1";
-/* Per model-day sums that depend on the trades go in here as further
- * correlated subqueries (each one an index seek on trades(position_id)). */
+/* Every column is in idx_positions_date_model, so this reads the index
+ * only. A further per-day sum is a positions column stored with the day
+ * like cost, ntrades and fees, added here and to that index. */
 static const char SQL_DAYS[] =
     "SELECT model, date, portfolio_value, prev_value, prompt_tokens, completion_tokens,"
-    " total_tokens, cost, (SELECT count(*) FROM trades t WHERE t.position_id = p.id),"
-    " (SELECT coalesce(sum(fee), 0) FROM trades t WHERE t.position_id = p.id)"
-    " FROM positions p WHERE date >= ?1 AND date <= ?2 AND (?3 IS NULL OR job_id = ?3)"
-    " ORDER BY date, model";
+    " total_tokens, cost, ntrades, fees FROM positions"
+    " WHERE date >= ?1 AND date <= ?2 AND (?3 IS NULL OR job_id = ?3) ORDER BY date, model";
 static const char SQL_CLOSES[] =
     "SELECT date, close_micro FROM prices WHERE symbol = ?1 AND date > ?2 AND date <= ?3"
     " AND close_micro IS NOT NULL ORDER BY date";
