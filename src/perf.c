@@ -17,7 +17,9 @@
 #define PERF_DATE_MIN "0000-00-00"
 #define PERF_DATE_MAX "9999-99-99"
 
-static const char SQL_JOB_SPAN[] = "SELECT min(date), max(date) FROM positions WHERE job_id = ?1";
+/* Two subqueries, so that each is one seek into idx_positions_job. */
+static const char SQL_JOB_SPAN[] = "SELECT (SELECT min(date) FROM positions WHERE job_id = ?1),"
+                                   " (SELECT max(date) FROM positions WHERE job_id = ?1)";
 /* Every column is in idx_positions_date_model, so this reads the index
  * only. A further per-day sum is a positions column stored with the day
  * like cost, ntrades and fees, added here and to that index. */
@@ -409,14 +411,26 @@ static int by_return(const void *a, const void *b)
 static int finish_models(struct perf_report *r, const struct datelist *days,
                          const struct datelist *bases, const struct closes *c, money_t base_close)
 {
+    /* Where each model day sits in r->dates: both lists are sorted and the
+     * days are among the dates, so one walk places them all. */
+    long *place = malloc(days->n * sizeof(*place));
+    if (!place)
+        return -1;
+    for (size_t k = 0, j = 0; k < days->n; k++) {
+        while (strcmp(r->dates.d[j], days->d[k]) != 0)
+            j++;
+        place[k] = (long)j;
+    }
     for (size_t i = 0; i < r->nmodels; i++) {
         struct perf_model *m = &r->models[i];
         m->n--; /* v[0] is V_0, not a day */
         m->at[0] = bases->d[i][0] ? date_index(&r->dates, bases->d[i]) : -1;
         for (size_t t = 1; t <= m->n; t++)
-            m->at[t] = date_index(&r->dates, days->d[m->at[t]]);
-        if (perf_metrics(m->v, m->n, &m->m) != 0)
+            m->at[t] = place[m->at[t]];
+        if (perf_metrics(m->v, m->n, &m->m) != 0) {
+            free(place);
             return -1;
+        }
         m->excess_return_pct = NAN;
         /* A model without a base day starts the period (see compute). */
         if (r->has_benchmark) {
@@ -425,6 +439,7 @@ static int finish_models(struct perf_report *r, const struct datelist *days,
             m->excess_return_pct = m->m.total_return_pct - (double)(b1 - b0) / (double)b0 * 100.0;
         }
     }
+    free(place);
     qsort(r->models, r->nmodels, sizeof(*r->models), by_return);
     for (size_t i = 0; i < r->nmodels; i++) {
         struct perf_model *m = &r->models[i], *prev = i ? m - 1 : NULL;
