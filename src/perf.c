@@ -552,9 +552,25 @@ static json_object *date_or_null(const struct perf_report *r, const long *at, lo
 static void add_metrics(json_object *o, const struct perf_metrics *m, const struct perf_report *r,
                         const long *at)
 {
-    json_object_object_add(o, "start_value", money_to_json(m->start_value));
-    json_object_object_add(o, "end_value", money_to_json(m->end_value));
-    json_object_object_add(o, "profit", money_to_json(m->profit));
+    /* No series (QQQ without prices): every metric null, no day. */
+    static const struct perf_metrics none = {
+        .total_return_pct = NAN,
+        .annualized_return_pct = NAN,
+        .volatility_pct = NAN,
+        .sharpe = NAN,
+        .sortino = NAN,
+        .max_drawdown_pct = NAN,
+        .calmar = NAN,
+        .win_rate_pct = NAN,
+        .peak = -1,
+        .trough = -1,
+    };
+    int money = m != NULL;
+    if (!m)
+        m = &none;
+    json_object_object_add(o, "start_value", money ? money_to_json(m->start_value) : NULL);
+    json_object_object_add(o, "end_value", money ? money_to_json(m->end_value) : NULL);
+    json_object_object_add(o, "profit", money ? money_to_json(m->profit) : NULL);
     json_object_object_add(o, "total_return_pct", number(m->total_return_pct));
     json_object_object_add(o, "annualized_return_pct", number(m->annualized_return_pct));
     json_object_object_add(o, "volatility_pct", number(m->volatility_pct));
@@ -592,18 +608,18 @@ json_object *perf_report_json(const struct perf_report *r)
     json_object_object_add(o, "end_date", json_object_new_string(r->end_date));
     json_object_object_add(o, "base_date",
                            r->base_date[0] ? json_object_new_string(r->base_date) : NULL);
-    json_object *bench = NULL;
-    if (r->has_benchmark) {
-        bench = json_object_new_object();
-        json_object_object_add(bench, "symbol", json_object_new_string(UNIVERSE_BENCHMARK));
-        json_object_object_add(bench, "bought_at",
-                               json_object_new_string(r->bench_at_open ? "open" : "close"));
-        json_object_object_add(
-            bench, "bought_on",
-            json_object_new_string(r->bench_at_open ? r->start_date : r->base_date));
-        json_object_object_add(bench, "price", money_to_json(r->bench_price));
-        add_metrics(bench, &r->bench, r, r->bench_at);
-    }
+    /* Without QQQ prices for the period, the benchmark's fields are null. */
+    json_object *bench = json_object_new_object();
+    int has = r->has_benchmark;
+    json_object_object_add(bench, "symbol", json_object_new_string(UNIVERSE_BENCHMARK));
+    json_object_object_add(bench, "bought_at",
+                           has ? json_object_new_string(r->bench_at_open ? "open" : "close")
+                               : NULL);
+    json_object_object_add(
+        bench, "bought_on",
+        has ? json_object_new_string(r->bench_at_open ? r->start_date : r->base_date) : NULL);
+    json_object_object_add(bench, "price", has ? money_to_json(r->bench_price) : NULL);
+    add_metrics(bench, has ? &r->bench : NULL, r, r->bench_at);
     json_object_object_add(o, "benchmark", bench);
     for (size_t i = 0; i < r->nmodels; i++)
         json_object_array_add(models, model_json(r, &r->models[i]));
