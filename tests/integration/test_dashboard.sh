@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The web dashboard in a real browser: Debian's chromium, headless, driven by
+# puppeteer-core (npm, pinned in tests/browser/package-lock.json, installed
+# into the build directory) through tests/browser/dashboard.mjs, on a fresh
+# stack with the synthetic price sample. The jobs page triggers the default
+# simulation (answering the 401 with a write key when the service has keys)
+# and follows it to the end; the leaderboard, equity curves and model-day
+# pages are then checked against /performance, /performance/series and
+# /results. Screenshots of every page: $TOP_BUILDDIR/tests/browser/screenshots.
+. "$(dirname "$0")/lib.sh"
+
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+[ -x "$CHROMIUM" ] || skip_all "no chromium at $CHROMIUM (scripts/deps installs Debian's chromium)"
+command -v node >/dev/null && command -v npm >/dev/null ||
+  skip_all "node/npm not installed (scripts/deps installs them)"
+
+# puppeteer-core into the build directory, again only when the lock changed.
+NODE_DIR=$TOP_BUILDDIR/tests/browser
+mkdir -p "$NODE_DIR"
+for f in package.json package-lock.json dashboard.mjs; do
+  cmp -s "$TOP_SRCDIR/tests/browser/$f" "$NODE_DIR/$f" || cp "$TOP_SRCDIR/tests/browser/$f" "$NODE_DIR/$f"
+done
+if ! cmp -s "$NODE_DIR/package-lock.json" "$NODE_DIR/node_modules/.installed-lock"; then
+  (cd "$NODE_DIR" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) \
+    >"$T_DIR/npm.out" 2>&1 || { sed 's/^/# /' "$T_DIR/npm.out"; bail "npm ci in $NODE_DIR failed"; }
+  cp "$NODE_DIR/package-lock.json" "$NODE_DIR/node_modules/.installed-lock"
+fi
+
+stack_up
+ctl prices synth >/dev/null || bail "traderctl prices synth failed"
+KEY=
+if ctl keys list >/dev/null 2>&1; then
+  KEY=$(ctl keys create --name dashboard-test --scope write | grep -Eo '[A-Za-z0-9_-]{20,}' | tail -1)
+  [ -n "$KEY" ] || bail "traderctl keys create printed no token"
+else
+  diag "this build has no API keys: the key dialog is not exercised"
+fi
+
+SHOTS=$NODE_DIR/screenshots
+rm -rf "$SHOTS"
+BASE=$BASE KEY=$KEY SHOTS=$SHOTS CHROMIUM=$CHROMIUM \
+  node "$NODE_DIR/dashboard.mjs" >"$T_DIR/browser.out" 2>&1
+rc=$?
+while IFS= read -r line; do
+  case $line in
+  PASS\ *) ok 0 "${line#PASS }" ;;
+  FAIL\ *) ok 1 "${line#FAIL }" ;;
+  *) diag "$line" ;;
+  esac
+done <"$T_DIR/browser.out"
+is "$rc" 0 "the browser run exits 0"
+for page in leaderboard equity day jobs; do
+  [ -s "$SHOTS/$page.png" ]
+  ok $? "screenshot of the $page page"
+done
+diag "screenshots in $SHOTS"
+
+done_testing
