@@ -120,6 +120,8 @@ const moneyFmt = new Intl.NumberFormat('en-US', {style: 'currency', currency: 'U
 const costFmt = new Intl.NumberFormat('en-US', {
   style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 4});
 const intFmt = new Intl.NumberFormat('en-US', {maximumFractionDigits: 0});
+const dollarsFmt = new Intl.NumberFormat('en-US', {style: 'currency', currency: 'USD',
+                                                   maximumFractionDigits: 0});
 export const DASH = '\u2014';
 
 function isNum(x) {
@@ -127,6 +129,10 @@ function isNum(x) {
 }
 export function money(x) {
   return isNum(x) ? moneyFmt.format(x) : DASH;
+}
+// dollars(x): whole dollars (chart axes).
+export function dollars(x) {
+  return isNum(x) ? dollarsFmt.format(x) : DASH;
 }
 export function cost(x) {
   return isNum(x) ? costFmt.format(x) : DASH;
@@ -138,7 +144,7 @@ export function pct(x) {
   return x > 0 ? '+' + s : x < 0 ? '\u2212' + s : s;
 }
 export function ratio(x) {
-  return isNum(x) ? x.toFixed(2) : DASH;
+  return isNum(x) ? (x < 0 ? '\u2212' : '') + Math.abs(x).toFixed(2) : DASH;
 }
 export function int(x) {
   return isNum(x) ? intFmt.format(x) : DASH;

@@ -2,7 +2,7 @@
 // per model plus QQQ (Chart.js from Debian's libjs-chart.js), and the
 // drawdown of each series computed from the same values. Checkboxes show or
 // hide a series in both charts.
-import {api, el, money, pct, colour, BENCHMARK, healthLine, periodPicker, periodQuery,
+import {api, el, dollars, money, pct, colour, BENCHMARK, healthLine, periodPicker, periodQuery,
         showError, showState, clearState} from './common.js';
 
 const state = document.getElementById('state');
@@ -35,7 +35,7 @@ function datasets(series, transform) {
   }));
 }
 
-function chart(id, labels, sets, fmt) {
+function chart(id, labels, sets, fmt, tick) {
   const canvas = document.getElementById(id);
   return new window.Chart(canvas, {
     type: 'line',
@@ -51,7 +51,7 @@ function chart(id, labels, sets, fmt) {
       },
       scales: {
         x: {ticks: {maxRotation: 0, autoSkipPadding: 16}},
-        y: {ticks: {callback: (v) => fmt(v)}},
+        y: {ticks: {callback: (v) => tick(v)}},
       },
     },
   });
@@ -90,7 +90,7 @@ async function load(period) {
     }
     const eq = datasets(s.series, (v) => v);
     const dd = datasets(s.series, drawdowns);
-    charts = [chart('equity', s.dates, eq, money), chart('drawdown', s.dates, dd, pct)];
+    charts = [chart('equity', s.dates, eq, money, dollars), chart('drawdown', s.dates, dd, pct, pct)];
     buildToggles(eq.map((d) => d.label));
     clearState(state);
   } catch (e) {

@@ -49,11 +49,16 @@ async function open(browser, path, viewport = {width: 1280, height: 900}) {
   return page;
 }
 
+// Routes this build does not serve (nginx's own 404 "Not found"): the jobs
+// page then falls back to /simulate/current, and those 404s are expected.
+const missing = [];
+
 // finish(page, name, {allow}): checks the page logged no error (but the
 // 401 answers of URLs matching allow, when a test provokes them).
 async function finish(page, name, opts = {}) {
   const problems = page.problems.filter((p) => !(opts.allow && p.url && opts.allow.test(p.url) &&
-                                                 / 401 /.test(p.text)));
+                                                 / 401 /.test(p.text)) &&
+      !(p.url && / 404 /.test(p.text) && missing.some((m) => new URL(p.url).pathname.startsWith(m))));
   check(problems.length === 0, name + ': no console error', ...problems.map((p) => p.text + ' ' + (p.url || '')));
   await page.screenshot({path: `${SHOTS}/${name}.png`, fullPage: opts.fullPage ?? true});
   await page.close();
@@ -155,7 +160,7 @@ async function leaderboardPage(browser, job) {
   sort = await page.$eval('#leaderboard th[aria-sort]', (th) => [th.textContent, th.getAttribute('aria-sort')]);
   const names = (await cells(page, '#leaderboard tbody tr')).map((r) => field(r, 'model').value);
   check(sort[0].startsWith('Model') && sort[1] === 'descending' &&
-        JSON.stringify(names) === JSON.stringify(names.slice().sort().reverse()),
+        JSON.stringify(names) === JSON.stringify(names.slice().sort((a, b) => b.localeCompare(a))),
         'leaderboard: keyboard sort by model, descending', sort, names);
   await page.click('#leaderboard th button[data-key=rank]');
   await finish(page, 'leaderboard', {fullPage: false});
@@ -256,6 +261,13 @@ async function emptyStates(browser) {
 }
 
 mkdirSync(SHOTS, {recursive: true});
+{
+  const r = await fetch(BASE + '/simulate/jobs');
+  if (r.status === 404 && (await r.json()).message === 'Not found') {
+    missing.push('/simulate/jobs', '/simulate/current');
+    console.log('# this build has no GET /simulate/jobs: the jobs page shows /simulate/current');
+  }
+}
 const browser = await puppeteer.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   headless: true,
