@@ -295,9 +295,21 @@ export function jobLabel(j) {
   return j.job_id.slice(0, 8) + ' \u00b7 ' + span + ' \u00b7 ' + j.status;
 }
 
-// periodPicker(form, onChange): wires the period form (radios "all", "job",
-// "range", a job select, two date inputs) to the URL and calls onChange(p).
+// periodPicker(form, onChange): fills the period form (whole history, a
+// job, a date range), keeps the choice in the URL and calls onChange(p).
 export function periodPicker(form, onChange) {
+  const radio = (value, text) => el('label', {}, el('input', {type: 'radio', name: 'period', value}),
+                                    ' ' + text);
+  form.replaceChildren(el('fieldset', {},
+      el('legend', {}, 'Period'),
+      radio('all', 'Whole history'), radio('job', 'Job'),
+      el('select', {id: 'period-job', 'aria-label': 'Job'}),
+      radio('range', 'Dates'),
+      el('label', {for: 'period-start', class: 'visually-hidden'}, 'From'),
+      el('input', {type: 'date', id: 'period-start'}),
+      el('label', {for: 'period-end', class: 'visually-hidden'}, 'To'),
+      el('input', {type: 'date', id: 'period-end'}),
+      el('button', {type: 'submit'}, 'Show')));
   const p = periodFromURL();
   const kind = p.job_id ? 'job' : p.start_date || p.end_date ? 'range' : 'all';
   form.querySelector(`input[name=period][value=${kind}]`).checked = true;
@@ -355,9 +367,29 @@ export function colour(name, i) {
 }
 
 // --- page header -----------------------------------------------------------------
+const PAGES = [
+  ['./', 'Leaderboard', true], ['equity.html', 'Equity curves', true],
+  ['day.html', 'Model-day', false], ['jobs.html', 'Jobs', false],
+];
+
+// pageHeader(): the navigation (the leaderboard and the equity curves carry
+// the period between them) and the API status line.
+export function pageHeader() {
+  const here = location.pathname.replace(/.*\//, '') || './';
+  const items = PAGES.map(([href, text, period]) => {
+    const cur = href === here || (href === './' && here === 'index.html');
+    return el('li', {}, el('a', {href, 'aria-current': cur ? 'page' : null,
+                                 'data-period': period ? '' : null}, text));
+  });
+  document.getElementById('top').replaceChildren(
+      el('nav', {'aria-label': 'Dashboard pages'}, el('ul', {}, ...items)),
+      el('p', {id: 'health', class: 'health', role: 'status'}));
+  healthLine();
+}
+
 // The header's status line: whether the API answers, and whether the prices
 // are the synthetic sample (then every number on the page is made up).
-export async function healthLine() {
+async function healthLine() {
   const box = document.getElementById('health');
   if (!box) return;
   try {

@@ -2,7 +2,7 @@
 // GET /results?detail=full (positions, trades with fees, the reasoning
 // summary, tool usage, tokens and cost). Without a choice in the URL it
 // shows the latest day that has results.
-import {api, el, cost, int, money, pct, DASH, healthLine, showError, showState, clearState,
+import {api, el, cost, int, money, pct, DASH, pageHeader, showError, showState, clearState,
         simpleTable} from './common.js';
 
 const form = document.getElementById('pick');
@@ -115,6 +115,6 @@ async function start() {
   }
 }
 
-healthLine();
+pageHeader();
 start();
 

@@ -2,7 +2,7 @@
 // per model plus QQQ (Chart.js from Debian's libjs-chart.js), and the
 // drawdown of each series computed from the same values. Checkboxes show or
 // hide a series in both charts.
-import {api, el, dollars, money, pct, colour, BENCHMARK, healthLine, periodPicker, periodQuery,
+import {api, el, dollars, money, pct, colour, BENCHMARK, pageHeader, periodPicker, periodQuery,
         showError, showState, clearState} from './common.js';
 
 const state = document.getElementById('state');
@@ -102,6 +102,6 @@ async function load(period) {
   }
 }
 
-healthLine();
+pageHeader();
 // Chart.js is a classic deferred script: it has run before this module.
 periodPicker(document.getElementById('period'), load);

@@ -3,7 +3,7 @@
 // second while something changes, backing off to MAX_ACTIVE_MS while nothing
 // does and to MAX_IDLE_MS when no job is active or the API fails. Trigger
 // and cancel ask for an API key when the service answers 401.
-import {api, el, forgetKey, int, when, withKey, DASH, ApiError, healthLine, jobsList,
+import {api, el, forgetKey, int, when, withKey, DASH, ApiError, pageHeader, jobsList,
         showError, showState, clearState, simpleTable} from './common.js';
 
 const MIN_MS = 1000;
@@ -213,5 +213,5 @@ document.addEventListener('visibilitychange', () => {
   }
 });
 
-healthLine();
+pageHeader();
 poll();

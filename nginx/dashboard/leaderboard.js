@@ -1,6 +1,6 @@
 // The leaderboard page: GET /performance for the chosen period, one row per
 // model plus the QQQ benchmark, sortable by every column.
-import {api, cost, int, money, pct, ratio, DASH, BENCHMARK, healthLine, periodPicker,
+import {api, cost, int, money, pct, ratio, DASH, BENCHMARK, pageHeader, periodPicker,
         periodQuery, showError, showState, clearState, sortableTable} from './common.js';
 
 const table = document.getElementById('leaderboard');
@@ -58,5 +58,5 @@ async function load(period) {
   }
 }
 
-healthLine();
+pageHeader();
 periodPicker(document.getElementById('period'), load);
