@@ -4,13 +4,16 @@
 // and no job. Environment:
 //   BASE         the stack's URL (http://127.0.0.1:PORT)
 //   KEY          a write API key (the service then answers 401 without it)
+//   STOP_DAEMON  a shell command that stops traderd (jobs then stay pending)
+//   STOP_STACK   a shell command that stops the whole stack
 //   SHOTS        the directory for the screenshots
 //   CHROMIUM     the browser (default /usr/bin/chromium)
 // Output: one line per check, "PASS text" or "FAIL text", and "# diag".
+import {execSync} from 'node:child_process';
 import {mkdirSync} from 'node:fs';
 import puppeteer from 'puppeteer-core';
 
-const {BASE, KEY, SHOTS} = process.env;
+const {BASE, KEY, SHOTS, STOP_DAEMON, STOP_STACK} = process.env;
 const WAIT_MS = 60000; // the longest any wait may take (a failure, not a timing check)
 let failed = 0;
 
@@ -260,6 +263,49 @@ async function emptyStates(browser) {
   await page.close();
 }
 
+// With traderd stopped, a job triggered from the page stays pending and its
+// cancel button cancels it at once (no race with the daemon).
+async function cancelJob(browser) {
+  execSync(STOP_DAEMON, {stdio: 'ignore'});
+  const page = await open(browser, '/dashboard/jobs.html');
+  page.on('dialog', (d) => d.accept());
+  await page.waitForSelector('#jobs tr[data-job]', {timeout: WAIT_MS});
+  await page.click('#t-replace');
+  await page.click('#trigger button[type=submit]');
+  const answerKey = async () => {
+    if (!KEY) return;
+    await page.waitForSelector('#key-dialog[open]', {timeout: WAIT_MS});
+    await page.type('#key-input', KEY);
+    await page.click('#key-dialog button[type=submit]');
+  };
+  await answerKey();
+  await page.waitForSelector('#jobs button[data-cancel]', {timeout: WAIT_MS});
+  const job = await page.$eval('#jobs button[data-cancel]', (b) => b.dataset.cancel);
+  await page.click('#jobs button[data-cancel]');
+  await page.waitForSelector(`#jobs tr[data-job="${job}"][data-status=cancelled]`, {timeout: WAIT_MS})
+      .catch(() => {});
+  const status = (await getJSON('/simulate/status/' + job)).status;
+  check(status === 'cancelled' && await page.$(`#jobs tr[data-job="${job}"][data-status=cancelled]`) !== null &&
+        await page.$(`#jobs button[data-cancel="${job}"]`) === null,
+        'jobs: the cancel button cancels a pending job', status);
+  await page.screenshot({path: `${SHOTS}/jobs-cancelled.png`});
+  await page.close();
+}
+
+// The API down: the page says so (nginx and the API are stopped under it).
+async function apiDown(browser) {
+  const page = await open(browser, '/dashboard/');
+  await page.waitForSelector('#leaderboard tbody tr', {timeout: WAIT_MS});
+  execSync(STOP_STACK, {stdio: 'ignore'});
+  await page.click('#period button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('state').classList.contains('error'),
+                             {timeout: WAIT_MS}).catch(() => {});
+  const text = await page.$eval('#state', (s) => s.textContent);
+  check(/The API is down/.test(text), 'leaderboard: "the API is down" when nothing answers', text);
+  await page.screenshot({path: `${SHOTS}/leaderboard-api-down.png`});
+  await page.close();
+}
+
 mkdirSync(SHOTS, {recursive: true});
 {
   const r = await fetch(BASE + '/simulate/jobs');
@@ -268,6 +314,8 @@ mkdirSync(SHOTS, {recursive: true});
     console.log('# this build has no GET /simulate/jobs: the jobs page shows /simulate/current');
   }
 }
+const perfServed = !(await fetch(BASE + '/performance').then((r) => r.json())
+                         .then((j) => j.error === 'not_found' && j.message === 'Not found'));
 const browser = await puppeteer.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   headless: true,
@@ -286,10 +334,16 @@ try {
   const status = await run('jobs', () => jobsPage(browser));
   if (status) {
     await run('day', () => dayPage(browser, status));
-    await run('leaderboard', () => leaderboardPage(browser, status.job_id));
+    if (perfServed) await run('leaderboard', () => leaderboardPage(browser, status.job_id));
   }
-  await run('equity', () => equityPage(browser));
-  await run('empty states', () => emptyStates(browser));
+  if (perfServed) {
+    await run('equity', () => equityPage(browser));
+    await run('empty states', () => emptyStates(browser));
+  } else {
+    console.log('SKIP this build serves no /performance: leaderboard and equity pages not checked');
+  }
+  if (status && !missing.length) await run('cancel', () => cancelJob(browser));
+  await run('api down', () => apiDown(browser));
 } finally {
   await browser.close();
 }
