@@ -75,6 +75,14 @@ function usd(x) {
   return '$' + x.toLocaleString('en-US', {minimumFractionDigits: 2, maximumFractionDigits: 2});
 }
 
+// answerKey(page): the key dialog comes up (a 401); type the key in.
+async function answerKey(page) {
+  if (!KEY) return;
+  await page.waitForSelector('#key-dialog[open]', {timeout: WAIT_MS});
+  await page.type('#key-input', KEY);
+  await page.click('#key-dialog button[type=submit]');
+}
+
 async function jobsPage(browser) {
   const page = await open(browser, '/dashboard/jobs.html');
   // A fresh service: the empty state.
@@ -96,10 +104,8 @@ async function jobsPage(browser) {
   // The page's own trigger button; with keys on, the key dialog answers the 401.
   await page.click('#trigger button[type=submit]');
   if (KEY) {
-    await page.waitForSelector('#key-dialog[open]', {timeout: WAIT_MS});
+    await answerKey(page);
     check(true, 'jobs: a 401 asks for the API key');
-    await page.type('#key-input', KEY);
-    await page.click('#key-dialog button[type=submit]');
   }
   await page.waitForFunction(() => /[0-9a-f]{8}-/.test(document.getElementById('trigger-state').textContent),
                              {timeout: WAIT_MS}).catch(() => {});
@@ -265,21 +271,22 @@ async function emptyStates(browser) {
 
 // With traderd stopped, a job triggered from the page stays pending and its
 // cancel button cancels it at once (no race with the daemon).
-async function cancelJob(browser) {
+async function cancelJob(browser, done) {
   execSync(STOP_DAEMON, {stdio: 'ignore'});
   const page = await open(browser, '/dashboard/jobs.html');
   page.on('dialog', (d) => d.accept());
   await page.waitForSelector('#jobs tr[data-job]', {timeout: WAIT_MS});
+  // A re-run of the finished job's first day.
+  await page.evaluate((d) => {
+    document.getElementById('t-start').value = d;
+    document.getElementById('t-end').value = d;
+  }, done.date_range[0]);
   await page.click('#t-replace');
   await page.click('#trigger button[type=submit]');
-  const answerKey = async () => {
-    if (!KEY) return;
-    await page.waitForSelector('#key-dialog[open]', {timeout: WAIT_MS});
-    await page.type('#key-input', KEY);
-    await page.click('#key-dialog button[type=submit]');
-  };
-  await answerKey();
-  await page.waitForSelector('#jobs button[data-cancel]', {timeout: WAIT_MS});
+  await answerKey(page);
+  await page.waitForSelector('#jobs button[data-cancel]', {timeout: WAIT_MS}).catch(async () => {
+    throw new Error('no job to cancel; the trigger said: ' + await page.$eval('#trigger-state', (s) => s.textContent));
+  });
   const job = await page.$eval('#jobs button[data-cancel]', (b) => b.dataset.cancel);
   await page.click('#jobs button[data-cancel]');
   await page.waitForSelector(`#jobs tr[data-job="${job}"][data-status=cancelled]`, {timeout: WAIT_MS})
@@ -295,7 +302,8 @@ async function cancelJob(browser) {
 // The API down: the page says so (nginx and the API are stopped under it).
 async function apiDown(browser) {
   const page = await open(browser, '/dashboard/');
-  await page.waitForSelector('#leaderboard tbody tr', {timeout: WAIT_MS});
+  await page.waitForFunction(() => !document.getElementById('state').classList.contains('loading'),
+                             {timeout: WAIT_MS});
   execSync(STOP_STACK, {stdio: 'ignore'});
   await page.click('#period button[type=submit]');
   await page.waitForFunction(() => document.getElementById('state').classList.contains('error'),
@@ -342,7 +350,7 @@ try {
   } else {
     console.log('SKIP this build serves no /performance: leaderboard and equity pages not checked');
   }
-  if (status && !missing.length) await run('cancel', () => cancelJob(browser));
+  if (status && !missing.length) await run('cancel', () => cancelJob(browser, status));
   await run('api down', () => apiDown(browser));
 } finally {
   await browser.close();
