@@ -177,6 +177,8 @@ export function showError(box, err, what, retry) {
     text = what + ': ' + err.message + ' (HTTP ' + err.status + ')';
   }
   box.append(el('p', {}, text));
+  // The header's status line tells the same story.
+  if (err instanceof ApiError && (err.status === 0 || err.status >= 500)) healthLine();
   if (err instanceof ApiError && err.status === 401 && retry) {
     const b = el('button', {type: 'button'}, 'Enter API key');
     b.addEventListener('click', async () => {

@@ -28,6 +28,21 @@ fi
 
 stack_up
 ctl prices synth >/dev/null || bail "traderctl prices synth failed"
+
+# What nginx serves: the redirect, the pages' own CSP, Chart.js from Debian.
+http GET /
+is "$STATUS $(header Location)" "302 $BASE/dashboard/" "/ redirects to /dashboard/"
+http GET /dashboard/
+is "$STATUS $(header Content-Type)" "200 text/html; charset=utf-8" "/dashboard/ is the leaderboard page"
+is "$(header Content-Security-Policy)" \
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'" \
+  "the dashboard's CSP: this origin's scripts, styles and API only"
+http GET /dashboard/vendor/chart.min.js
+is "$STATUS" 200 "Chart.js from libjs-chart.js"
+cmp -s "$T_DIR/body" /usr/share/javascript/chart.js/chart.min.js
+ok $? "the very file Debian installs"
+http GET /health
+like "$(header Content-Security-Policy)" "^default-src 'none'" "the API keeps its CSP"
 KEY=
 if ctl keys list >/dev/null 2>&1; then
   KEY=$(ctl keys create --name dashboard-test --scope write | grep -Eo '[A-Za-z0-9_-]{20,}' | tail -1)
