@@ -5,6 +5,7 @@
  * model-day. */
 #include "worker.h"
 
+#include "agentfiles.h"
 #include "config.h"
 #include "errbuf.h"
 #include "jobs.h"
@@ -40,6 +41,7 @@ struct batch {
     const char *config_path; /* where the models' keys are, for the message */
     const struct config *cfg;
     const struct jobs_day **days;
+    bool replace; /* the job's replace_existing */
     size_t n;
     size_t next; /* under lock */
     pthread_mutex_t lock;
@@ -51,9 +53,12 @@ static void run_one(struct batch *b, struct db *db, const struct jobs_day *d)
 {
     char err[ERRBUF_SIZE], why[JOBS_ERROR_MAX + 1];
     const struct config_model *m = config_find_model(b->cfg, d->model);
-    if (!m || (m->key_in_file && !m->api_key)) {
+    if (!m || (m->key_in_file && !m->api_key) || m->url_in_file) {
         if (!m)
             snprintf(why, sizeof(why), "model is not in the job's config");
+        else if (m->url_in_file)
+            snprintf(why, sizeof(why), "base URL for model %s is no longer in %s", m->signature,
+                     b->config_path);
         else
             snprintf(why, sizeof(why), "API key for model %s is no longer in %s", m->signature,
                      b->config_path);
@@ -67,7 +72,8 @@ static void run_one(struct batch *b, struct db *db, const struct jobs_day *d)
                                  .cfg = b->cfg,
                                  .model = m,
                                  .home = b->o->home,
-                                 .cancel = b->o->cancel};
+                                 .cancel = b->o->cancel,
+                                 .replace = b->replace};
     modelday_run(db, &spec, err, sizeof(err));
 }
 
@@ -76,10 +82,13 @@ static void *pool_thread(void *arg)
     struct batch *b = arg;
     struct db *db = NULL;
     char err[ERRBUF_SIZE];
-    if (db_open(b->o->db_path, DB_READWRITE, &db, err, sizeof(err)) != 0) {
-        /* The day stays pending; jobs_finish marks it failed with "not run". */
+    /* A database that cannot be opened now (a full disk, a file made
+     * read-only) is tried again until the daemon stops: the days stay
+     * pending, never failed for the host's trouble. */
+    for (int attempt = 0; db_open(b->o->db_path, DB_READWRITE, &db, err, sizeof(err)) != 0;) {
         log_emit(LOG_LEVEL_ERROR, LOGGER, b->job_id, NULL, NULL, "worker thread: %s", err);
-        return NULL;
+        if (db_retry_pause(attempt++, b->o->cancel) != 0)
+            return NULL;
     }
     for (;;) {
         pthread_mutex_lock(&b->lock);
@@ -134,6 +143,7 @@ static int run_dates(const struct worker_opts *o, const struct jobs_job *job,
             struct batch b = {.o = o,
                               .job_id = job->job_id,
                               .config_path = job->config_path,
+                              .replace = job->replace_existing,
                               .cfg = cfg,
                               .days = days,
                               .n = n};
@@ -147,6 +157,25 @@ static int run_dates(const struct worker_opts *o, const struct jobs_job *job,
     }
     free(days);
     return rc;
+}
+
+/* Rewrites the AI-Trader files of the job's models from the database, so a
+ * job resumed after a crash between a commit and its files starts from files
+ * that match the database. A failure is only logged: the files follow the
+ * database, never the other way round. */
+static void sync_files(const struct worker_opts *o, struct db *db, const struct jobs_job *job,
+                       const struct config *cfg)
+{
+    char err[ERRBUF_SIZE];
+    for (size_t i = 0; i < cfg->nmodels; i++) {
+        const char *sig = cfg->models[i].signature;
+        size_t k = 0;
+        while (k < job->ndays && strcmp(job->days[k].model, sig) != 0)
+            k++;
+        if (k < job->ndays && agentfiles_write(db, cfg, o->home, sig, NULL, err, sizeof(err)) != 0)
+            log_emit(LOG_LEVEL_WARNING, LOGGER, job->job_id, NULL, sig,
+                     "cannot write the AI-Trader files: %s", err);
+    }
 }
 
 int worker_run_job(const struct worker_opts *o, struct db *db, const char *job_id,
@@ -163,9 +192,12 @@ int worker_run_job(const struct worker_opts *o, struct db *db, const char *job_i
         config_parse(job.config_json, strlen(job.config_json), &cfg, cerr, sizeof(cerr)) != 0) {
         snprintf(why, sizeof(why), "invalid config: %s", job.config_json ? cerr : "none stored");
         log_emit(LOG_LEVEL_ERROR, LOGGER, job_id, NULL, NULL, "%s", why);
-    } else if (config_restore_keys(&cfg, job.config_path, err, errlen) != 0 ||
-               run_dates(o, &job, &cfg, err, errlen) != 0) {
+    } else if (config_restore_keys(&cfg, job.config_path, err, errlen) != 0) {
         goto out;
+    } else {
+        sync_files(o, db, &job, &cfg);
+        if (run_dates(o, &job, &cfg, err, errlen) != 0)
+            goto out;
     }
     if (cancelled(o)) {
         log_emit(LOG_LEVEL_WARNING, LOGGER, job_id, NULL, NULL,
