@@ -79,6 +79,7 @@ function usd(x) {
 async function answerKey(page) {
   if (!KEY) return;
   await page.waitForSelector('#key-dialog[open]', {timeout: WAIT_MS});
+  await page.screenshot({path: `${SHOTS}/key-dialog.png`});
   await page.type('#key-input', KEY);
   await page.click('#key-dialog button[type=submit]');
 }

@@ -45,7 +45,7 @@ http GET /health
 like "$(header Content-Security-Policy)" "^default-src 'none'" "the API keeps its CSP"
 KEY=
 if ctl keys list >/dev/null 2>&1; then
-  KEY=$(ctl keys create --name dashboard-test --scope write | grep -Eo '[A-Za-z0-9_-]{20,}' | tail -1)
+  KEY=$(ctl keys create --name dashboard-test --scope write 2>"$T_DIR/keys.err" | grep -Eo '[A-Za-z0-9_-]{20,}' | tail -1)
   [ -n "$KEY" ] || bail "traderctl keys create printed no token"
 else
   diag "this build has no API keys: the key dialog is not exercised"
