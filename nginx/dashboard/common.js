@@ -66,7 +66,7 @@ export function askKey(reason) {
              '"traderctl keys create --name NAME --scope write".'),
       el('div', {class: 'buttons'},
          el('button', {type: 'submit', value: 'ok'}, 'Use key'),
-         el('button', {type: 'button', id: 'key-cancel'}, 'Cancel')));
+         el('button', {type: 'button', id: 'key-cancel', class: 'secondary'}, 'Cancel')));
     dlg.append(form);
     document.body.append(dlg);
     dlg.querySelector('#key-cancel').addEventListener('click', () => dlg.close('cancel'));
@@ -156,25 +156,27 @@ export function when(iso) {
 }
 
 // --- states --------------------------------------------------------------------
-// showError(box, err, what): a clear message for an API failure, with a
-// way out where there is one (enter a key on 401).
+// showError(box, err, what, retry): a clear message for a failed API call
+// (what: "loading the leaderboard"), with a way out where there is one
+// (enter a key on 401, then retry).
 export function showError(box, err, what, retry) {
   box.replaceChildren();
   box.className = 'state error';
+  const cap = what.charAt(0).toUpperCase() + what.slice(1);
   let text;
   if (!(err instanceof ApiError)) {
-    text = what + ' failed: ' + err.message;
+    text = cap + ' failed: ' + err.message;
   } else if (err.status === 0) {
     text = 'The API is down: nothing answers at ' + location.host +
         '. Is the stack running? (scripts/stack status)';
   } else if (err.status === 401) {
-    text = 'This service needs an API key to read ' + what + ': ' + err.message;
+    text = 'An API key is needed for ' + what + ': ' + err.message;
   } else if (err.status === 403) {
-    text = 'This API key may not do that: ' + err.message;
+    text = 'This API key may not do that (' + what + '): ' + err.message;
   } else if (err.status >= 500) {
     text = 'The service is unavailable (HTTP ' + err.status + '): ' + err.message;
   } else {
-    text = what + ': ' + err.message + ' (HTTP ' + err.status + ')';
+    text = cap + ' failed: ' + err.message + ' (HTTP ' + err.status + ')';
   }
   box.append(el('p', {}, text));
   // The header's status line tells the same story.

@@ -122,6 +122,7 @@ async function refresh() {
   lastSeen = seen;
   if (changed) {
     renderJobs(jobs);
+    jobsTable.parentElement.hidden = jobs.length === 0;
     if (jobs.length) clearState(state);
     else showState(state, 'No jobs yet. Start one below, or run scripts/quickstart.');
     if (job) renderJob(job);
@@ -140,7 +141,7 @@ async function poll() {
   } catch (e) {
     if (mine !== generation) return;
     lastSeen = '';
-    showError(state, e, 'the jobs', poll);
+    showError(state, e, 'loading the jobs', poll);
     delay = Math.min(delay * 2, MAX_IDLE_MS);
   }
   pollLine.textContent = 'Updated ' + new Date().toLocaleTimeString() + '; next check in ' +
@@ -192,7 +193,7 @@ document.getElementById('trigger').addEventListener('submit', async (ev) => {
     if (e instanceof ApiError && e.status === 409) {
       showState(triggerState, e.message + ': job ' + (e.body.current_job_id || '?') + '.', 'error');
     } else {
-      showError(triggerState, e, 'Starting the simulation');
+      showError(triggerState, e, 'starting the simulation');
     }
   }
 });
