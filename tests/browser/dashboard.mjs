@@ -227,6 +227,8 @@ async function equityPage(browser) {
   await finish(page, 'equity');
 }
 
+let knownDay = null;
+
 async function dayPage(browser, status) {
   // A known day: the first date of the job, for the scripted mock agent,
   // which buys on its first session.
@@ -235,6 +237,7 @@ async function dayPage(browser, status) {
   const res = await getJSON(`/results?date=${date}&model=${model}&detail=full`);
   const r = res.results[0];
   check(r.trades.length > 0, `day: ${model} traded on ${date} (the known day)`, r);
+  knownDay = {model, date};
   const page = await open(browser, `/dashboard/day.html?model=${model}&date=${date}`);
   await page.waitForFunction((t) => document.getElementById('day-title').textContent === t &&
       !document.getElementById('day').hidden, {timeout: WAIT_MS}, `${model} on ${date}`);
@@ -268,6 +271,22 @@ async function emptyStates(browser) {
   check(/No (results|model)/.test(text), 'leaderboard: a period without results says so', text);
   await page.screenshot({path: `${SHOTS}/leaderboard-empty.png`});
   await page.close();
+}
+
+// Every page on a phone: no page-wide horizontal scroll (wide tables scroll
+// in their own box).
+async function phonePages(browser, day) {
+  for (const [name, path, ready] of [
+    ['equity', '/dashboard/equity.html', '#toggles:not([hidden])'],
+    ['day', `/dashboard/day.html?model=${day.model}&date=${day.date}`, '#day:not([hidden])'],
+    ['jobs', '/dashboard/jobs.html', '#jobs tr[data-job]'],
+  ]) {
+    const page = await open(browser, path, {width: 390, height: 844, isMobile: true});
+    await page.waitForSelector(ready, {timeout: WAIT_MS});
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+    check(!overflow, `${name}: no page-wide horizontal scroll on a phone`);
+    await finish(page, name + '-phone');
+  }
 }
 
 // With traderd stopped, a job triggered from the page stays pending and its
@@ -351,6 +370,7 @@ try {
   } else {
     console.log('SKIP this build serves no /performance: leaderboard and equity pages not checked');
   }
+  if (perfServed && knownDay) await run('phone', () => phonePages(browser, knownDay));
   if (status && !missing.length) await run('cancel', () => cancelJob(browser, status));
   await run('api down', () => apiDown(browser));
 } finally {
