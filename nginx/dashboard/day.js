@@ -2,7 +2,7 @@
 // GET /results?detail=full (positions, trades with fees, the reasoning
 // summary, tool usage, tokens and cost). Without a choice in the URL it
 // shows the latest day that has results.
-import {api, el, cost, int, money, pct, DASH, pageHeader, showError, showState, clearState,
+import {api, el, cost, int, money, pct, BENCHMARK, DASH, pageHeader, showError, showState, clearState,
         simpleTable} from './common.js';
 
 const form = document.getElementById('pick');
@@ -79,12 +79,13 @@ async function load(model, date) {
     const r = rows.find((x) => !model || x.model === model);
     if (!r) {
       showState(state, 'No results for ' + model + ' on ' + j.date + '.');
-      return;
+      return false;
     }
     modelSel.value = r.model;
     dateIn.value = j.date;
     show({...r, date: j.date});
     clearState(state);
+    return true;
   } catch (e) {
     if (e.status === 404) {
       showState(state, model ? 'No results for ' + model + ' on ' + date +
@@ -93,28 +94,82 @@ async function load(model, date) {
     } else {
       showError(state, e, 'loading this model-day', () => load(model, date));
     }
+    return false;
   }
+}
+
+// The days with results of each model (GET /results over the whole
+// series range), for the previous/next buttons; fetched once per model.
+const modelDays = new Map();
+let span = null; // [first, last] date of /performance/series
+
+async function daysOf(model) {
+  if (!span || !model) return [];
+  if (!modelDays.has(model)) {
+    const q = new URLSearchParams({model, start_date: span[0], end_date: span[1], limit: '10000'});
+    modelDays.set(model, api('/results?' + q).then((j) => (j.results || []).map((r) => r.date),
+                                                   () => []));
+  }
+  return modelDays.get(model);
+}
+
+async function updateSteps() {
+  const days = await daysOf(modelSel.value);
+  const i = days.indexOf(dateIn.value);
+  const prev = i > 0 ? days[i - 1] : null;
+  const next = i >= 0 && i + 1 < days.length ? days[i + 1] : null;
+  for (const [b, d] of [[prevBtn, prev], [nextBtn, next]]) {
+    b.disabled = !d;
+    b.dataset.date = d || '';
+  }
+}
+
+function showDay(model, date) {
+  const q = new URLSearchParams({model, date});
+  history.replaceState(null, '', location.pathname + '?' + q);
+  load(model, date).then(updateSteps);
+}
+
+const prevBtn = el('button', {type: 'button', class: 'secondary', disabled: true}, '\u2190 Previous day');
+const nextBtn = el('button', {type: 'button', class: 'secondary', disabled: true}, 'Next day \u2192');
+form.querySelector('fieldset').append(prevBtn, nextBtn);
+for (const b of [prevBtn, nextBtn]) {
+  b.addEventListener('click', () => showDay(modelSel.value, b.dataset.date));
 }
 
 form.addEventListener('submit', (ev) => {
   ev.preventDefault();
-  const q = new URLSearchParams({model: modelSel.value, date: dateIn.value});
-  history.replaceState(null, '', location.pathname + '?' + q);
-  load(modelSel.value, dateIn.value);
+  showDay(modelSel.value, dateIn.value);
 });
+
+// Every model with results joins the picker (the latest day may lack some).
+async function allModels() {
+  try {
+    const s = await api('/performance/series');
+    if (s.dates && s.dates.length) span = [s.dates[0], s.dates[s.dates.length - 1]];
+    return Object.keys(s.series || {}).filter((n) => n !== BENCHMARK);
+  } catch (e) {
+    return [];
+  }
+}
+
+function addModel(m) {
+  if (m && !modelSel.querySelector(`option[value="${CSS.escape(m)}"]`)) {
+    modelSel.append(el('option', {value: m}, m));
+  }
+}
 
 async function start() {
   const q = new URLSearchParams(location.search);
-  // The models of the latest day fill the picker; then the chosen day.
-  await load('', '');
+  // The latest day first: it fills the picker and shows there is data.
+  if (!(await load('', ''))) return;
+  (await allModels()).forEach(addModel);
   if (q.get('model') || q.get('date')) {
-    if (q.get('model') && !modelSel.querySelector(`option[value="${CSS.escape(q.get('model'))}"]`)) {
-      modelSel.append(el('option', {value: q.get('model')}, q.get('model')));
-    }
+    addModel(q.get('model'));
     await load(q.get('model') || modelSel.value, q.get('date') || dateIn.value);
   }
+  updateSteps();
 }
 
 pageHeader();
 start();
-

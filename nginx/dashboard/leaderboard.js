@@ -1,6 +1,6 @@
 // The leaderboard page: GET /performance for the chosen period, one row per
 // model plus the QQQ benchmark, sortable by every column.
-import {api, cost, int, money, pct, ratio, DASH, BENCHMARK, pageHeader, periodPicker,
+import {api, el, cost, int, money, pct, ratio, DASH, BENCHMARK, pageHeader, periodPicker,
         periodQuery, showError, showState, clearState, sortableTable} from './common.js';
 
 const table = document.getElementById('leaderboard');
@@ -10,7 +10,9 @@ const caption = document.getElementById('lb-caption');
 const COLUMNS = [
   {key: 'rank', label: 'Rank', num: true, value: (r) => r.rank, cell: (r) => r.rank ?? DASH},
   {key: 'model', label: 'Model', rowHeader: true, value: (r) => r.model,
-   cell: (r) => r.model === BENCHMARK ? 'QQQ (buy and hold)' : r.model},
+   cell: (r) => r.model === BENCHMARK ? 'QQQ (buy and hold)' :
+       el('a', {href: 'day.html?model=' + encodeURIComponent(r.model),
+                title: 'The days of ' + r.model}, r.model)},
   {key: 'end_value', label: 'Final value', num: true, value: (r) => r.end_value,
    cell: (r) => money(r.end_value)},
   {key: 'total_return_pct', label: 'Total return', num: true, value: (r) => r.total_return_pct,

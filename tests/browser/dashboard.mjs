@@ -241,6 +241,7 @@ async function dayPage(browser, status) {
   const page = await open(browser, `/dashboard/day.html?model=${model}&date=${date}`);
   await page.waitForFunction((t) => document.getElementById('day-title').textContent === t &&
       !document.getElementById('day').hidden, {timeout: WAIT_MS}, `${model} on ${date}`);
+  await page.screenshot({path: `${SHOTS}/day-trades.png`, fullPage: true});
   const trades = await page.$$eval('#trades tbody tr', (rows) => rows.map(
       (tr) => Array.from(tr.children, (c) => c.textContent.trim())));
   check(JSON.stringify(trades.map((t) => [t[0], t[1], t[2], t[3]])) ===
@@ -259,6 +260,15 @@ async function dayPage(browser, status) {
   const tok = r.ai_reasoning.token_usage;
   const summary = await page.$eval('#summary', (d) => d.textContent);
   check(!tok || summary.includes(tok.total_tokens.toLocaleString('en-US')), 'day: the tokens', summary);
+  // The next day's button: the job's second date.
+  await page.waitForFunction(() => !document.querySelector('#pick button.secondary:last-child').disabled,
+                             {timeout: WAIT_MS}).catch(() => {});
+  await page.click('#pick button.secondary:last-child');
+  const next = `${model} on ${status.date_range[1]}`;
+  const title = await page.waitForFunction((t) => document.getElementById('day-title').textContent === t,
+                                           {timeout: WAIT_MS}, next).then(() => next, () => 'not shown');
+  check(title === next && new URL(page.url()).searchParams.get('date') === status.date_range[1],
+        'day: "Next day" shows the following trading day', title);
   await finish(page, 'day');
 }
 
