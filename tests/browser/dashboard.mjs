@@ -160,6 +160,14 @@ async function leaderboardPage(browser, job) {
   }
   check(rows.every((r, i) => field(r, 'end_value').text === usd(want[i].end_value)),
         'leaderboard: final values shown as dollars', rows.map((r) => field(r, 'end_value').text));
+  // A table for screen readers: column and row headers, sort buttons.
+  const a11y = await page.evaluate(() => {
+    const t = document.getElementById('leaderboard');
+    return [t.caption !== null, [...t.tHead.rows[0].cells].every((c) => c.tagName === 'TH' &&
+            c.scope === 'col' && c.querySelector('button')),
+            [...t.tBodies[0].rows].every((r) => r.querySelector('th[scope=row]'))];
+  });
+  check(a11y.every(Boolean), 'leaderboard: caption, th scope=col with sort buttons, th scope=row', a11y);
   // Sorting: a header button (by mouse, then by keyboard).
   await page.click('#leaderboard th button[data-key=sharpe]');
   let sort = await page.$eval('#leaderboard th[aria-sort]', (th) => [th.textContent, th.getAttribute('aria-sort')]);
