@@ -184,8 +184,12 @@ static void *heartbeat_thread(void *arg)
     while (!h->quit) {
         h->dirty = 0;
         pthread_mutex_unlock(&h->lock);
-        if (heartbeat_write(h, err, sizeof(err)) != 0)
+        db_clear_error(h->db);
+        if (heartbeat_write(h, err, sizeof(err)) != 0) {
             log_emit(LOG_LEVEL_WARNING, LOGGER, NULL, NULL, NULL, "%s", err);
+            if (db_transient(h->db)) /* a fresh connection once the storage is back */
+                db_reopen(h->db, err, sizeof(err));
+        }
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += HEARTBEAT_SECONDS;
@@ -225,9 +229,13 @@ static void serve(struct db *db, struct heart *h, const struct worker_opts *wo, 
     char id[JOB_ID_BUF], err[ERRBUF_SIZE], ferr[ERRBUF_SIZE];
     while (!atomic_load(&stop_flag)) {
         enum worker_result res;
+        db_clear_error(db);
         int f = jobs_claim_next(db, id, err, sizeof(err));
-        if (f < 0)
+        if (f < 0) {
             log_emit(LOG_LEVEL_ERROR, LOGGER, NULL, NULL, NULL, "cannot claim a job: %s", err);
+            if (db_transient(db))
+                db_reopen(db, err, sizeof(err));
+        }
         if (f <= 0) {
             if (f == 0 && once)
                 return;
@@ -259,6 +267,7 @@ static void serve(struct db *db, struct heart *h, const struct worker_opts *wo, 
                      "storage unavailable, trying the job again: %s", err);
             if (db_retry_pause(attempt, &stop_flag) != 0)
                 break;
+            db_reopen(db, err, sizeof(err));
         }
         heart_job(h, NULL);
     }

@@ -3,6 +3,7 @@
  * costs a bounded amount of memory and is freed in one call. */
 #include "http.h"
 #include "redact.h"
+#include "utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -92,6 +93,13 @@ static int bad_request(struct response *resp, const char *what, const char *inpu
     return -1;
 }
 
+/* 400 for decoded text that is not UTF-8; nothing of it is echoed. */
+static int not_utf8(struct response *resp, const char *where)
+{
+    http_error(resp, 400, "invalid_request", "The %s is not valid UTF-8", where);
+    return -1;
+}
+
 /* Splits the raw path (starting with '/') into decoded segments stored at
  * *dst, advancing it. */
 static int split_path(struct request *req, const char *raw, char **dst, struct response *resp)
@@ -106,6 +114,8 @@ static int split_path(struct request *req, const char *raw, char **dst, struct r
         long len = pct_decode(p, n, false, *dst);
         if (len < 0)
             return bad_request(resp, "Malformed percent-encoding in the path", raw);
+        if (!utf8_valid(*dst, (size_t)len))
+            return not_utf8(resp, "path");
         req->seg[req->nseg++] = *dst;
         *dst += len + 1;
         if (!p[n])
@@ -136,6 +146,8 @@ static int split_query(struct request *req, const char *query, char **dst, struc
                        : pct_decode(eq ? eq + 1 : "", eq ? n - nlen - 1 : 0, true, *dst + nl + 1);
             if (vl < 0)
                 return bad_request(resp, "Malformed percent-encoding in the query", query);
+            if (!utf8_valid(*dst, (size_t)(nl + 1 + vl)))
+                return not_utf8(resp, "query string");
             hp->name = *dst;
             hp->value = *dst + nl + 1;
             *dst += nl + vl + 2;
@@ -171,6 +183,8 @@ int http_parse(FCGX_ParamArray envp, struct request *req, struct response *resp)
     const char *query = FCGX_GetParam("QUERY_STRING", envp);
     const char *ctype = FCGX_GetParam("CONTENT_TYPE", envp);
     const char *clen = FCGX_GetParam("CONTENT_LENGTH", envp);
+    req->remote_addr = FCGX_GetParam("REMOTE_ADDR", envp);
+    req->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", envp);
 
     if (!method || !*method || strlen(method) >= sizeof(req->method))
         return bad_request(resp, "Missing or invalid request method", method ? method : "");
@@ -296,6 +310,8 @@ static const char *reason(int status)
         return "Bad Request";
     case 401:
         return "Unauthorized";
+    case 403:
+        return "Forbidden";
     case 404:
         return "Not Found";
     case 405:
@@ -321,7 +337,7 @@ int http_send(FCGX_Stream *out, const struct response *resp)
     int status = resp->status;
     size_t len = 0;
     const char *text = NULL;
-    char head[256];
+    char head[384];
     if (resp->body)
         text = json_object_to_json_string_length(
             resp->body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
@@ -336,9 +352,10 @@ int http_send(FCGX_Stream *out, const struct response *resp)
                      "Content-Type: application/json; charset=utf-8\r\n"
                      "Cache-Control: no-store\r\n"
                      "Content-Length: %zu\r\n"
-                     "%s%s%s\r\n",
+                     "%s%s%s%s%s%s\r\n",
                      status, reason(status), len + 1, resp->allow[0] ? "Allow: " : "", resp->allow,
-                     resp->allow[0] ? "\r\n" : "");
+                     resp->allow[0] ? "\r\n" : "", resp->challenge[0] ? "WWW-Authenticate: " : "",
+                     resp->challenge, resp->challenge[0] ? "\r\n" : "");
     if (n < 0 || (size_t)n >= sizeof(head) || FCGX_PutStr(head, n, out) < 0 ||
         FCGX_PutStr(text, (int)len, out) < 0 || FCGX_PutS("\n", out) < 0)
         return -1;

@@ -32,10 +32,12 @@ struct request {
     int nseg;
     struct http_param params[HTTP_MAX_PARAMS];
     int nparams;
-    const char *path_arg;     /* the value of the route's {param} segment, if any */
-    char content_type[128];   /* empty when none */
-    long long content_length; /* -1 when not given */
-    char *body;               /* NUL-terminated; NULL when none was read */
+    const char *path_arg;      /* the value of the route's {param} segment, if any */
+    char content_type[128];    /* empty when none */
+    long long content_length;  /* -1 when not given */
+    const char *remote_addr;   /* REMOTE_ADDR, NULL when not given */
+    const char *authorization; /* the Authorization header, NULL when absent */
+    char *body;                /* NUL-terminated; NULL when none was read */
     size_t body_len;
     char *storage; /* owns the decoded path and query */
 };
@@ -44,6 +46,7 @@ struct response {
     int status;
     json_object *body;     /* owned; serialized by http_send */
     char allow[64];        /* Allow header for a 405, empty otherwise */
+    char challenge[96];    /* WWW-Authenticate header for a 401/403, empty otherwise */
     char err[ERRBUF_SIZE]; /* why a handler failed; logged, never sent */
 };
 
@@ -83,7 +86,8 @@ json_object *http_error(struct response *resp, int status, const char *code, con
 void http_detail(json_object *e, const char *key, const char *value);
 
 /* Writes resp to out: Status line, Content-Type, Cache-Control, Content-Length,
- * Allow when set, then the JSON body. Returns 0, or -1 when the client is gone. */
+ * Allow and WWW-Authenticate when set, then the JSON body. Returns 0, or -1 when the client is
+ * gone. */
 int http_send(FCGX_Stream *out, const struct response *resp);
 
 #endif

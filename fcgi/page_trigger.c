@@ -23,9 +23,8 @@ static void writer_close(void)
     writer_db = NULL;
 }
 
-/* The read-write connection, (re)opened when missing or when the database
- * file was replaced since. NULL with err filled when it cannot be opened. */
-static struct db *writer(struct app *app, char *err, size_t errlen)
+/* (Re)opened when missing or when the database file was replaced since. */
+struct db *page_writer(struct app *app, char *err, size_t errlen)
 {
     static int registered;
     struct stat sb;
@@ -81,7 +80,7 @@ int page_trigger(struct request *req, struct response *resp, struct app *app)
     if (jobs_request_parse(req->body ? req->body : "", req->body_len, &r, &why, msg, sizeof(msg)) !=
         0)
         goto refused;
-    if (!(db = writer(app, msg, sizeof(msg)))) {
+    if (!(db = page_writer(app, msg, sizeof(msg)))) {
         jobs_request_free(&r);
         goto unavailable;
     }
@@ -110,7 +109,9 @@ refused:
     return 0;
 unavailable:
     /* The host's trouble (database locked past the busy timeout, disk full,
-     * read-only file), not ours: nothing was written, the client may retry. */
+     * read-only file), not ours: nothing was written, the client may retry,
+     * and the next trigger gets a fresh connection. */
+    writer_close();
     log_emit(LOG_LEVEL_WARNING, "trader-api", NULL, NULL, NULL, "trigger: storage unavailable: %s",
              msg);
     http_detail(http_error(resp, 503, "unavailable",

@@ -2,6 +2,7 @@
  * endpoints exist and what input each accepts. */
 #include "routes.h"
 
+#include "auth.h"
 #include "config.h"
 #include "dates.h"
 #include "log.h"
@@ -17,6 +18,7 @@ enum route_flags {
     ROUTE_DB = 1,        /* needs the database; 503 while it is unavailable */
     ROUTE_JSON_BODY = 2, /* a body, when sent, must be application/json */
     ROUTE_RANGE = 4,     /* start_date, when given with end_date, is not after it */
+    ROUTE_WRITE = 8,     /* mutating: needs a write key (see auth.h); audited */
 };
 
 struct param_spec {
@@ -155,7 +157,7 @@ static const struct route routes[] = {
     {"GET", "/performance", page_performance, ROUTE_DB | ROUTE_RANGE, performance_params},
     {"GET", "/performance/series", page_performance_series, ROUTE_DB | ROUTE_RANGE,
      performance_params},
-    {"POST", "/simulate/trigger", page_trigger, ROUTE_DB | ROUTE_JSON_BODY, NULL},
+    {"POST", "/simulate/trigger", page_trigger, ROUTE_DB | ROUTE_JSON_BODY | ROUTE_WRITE, NULL},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -254,26 +256,25 @@ static const struct route *find_route(struct request *req, struct response *resp
     return NULL;
 }
 
-int routes_dispatch(struct request *req, struct response *resp, struct app *app)
+/* Applies the route's checks, then its handler. */
+static void answer(const struct route *r, struct request *req, struct response *resp,
+                   struct app *app)
 {
-    const struct route *r = find_route(req, resp);
-    if (!r)
-        return 0;
     if ((r->flags & ROUTE_JSON_BODY) && req->body && !http_is_json(req)) {
         http_error(resp, 415, "unsupported_media_type", "Content-Type must be application/json");
-        return 0;
+        return;
     }
     if (validate(r, req, resp) != 0)
-        return 0;
+        return;
     if ((r->flags & ROUTE_RANGE) && http_param(req, "start_date") && http_param(req, "end_date") &&
         strcmp(http_param(req, "start_date"), http_param(req, "end_date")) > 0) {
         http_error(resp, 400, "invalid_request", "start_date must not be after end_date");
-        return 0;
+        return;
     }
     if ((r->flags & ROUTE_DB) && !app_db(app)) {
         http_detail(http_error(resp, 503, "unavailable", "Database unavailable"), "reason",
                     app->db_err);
-        return 0;
+        return;
     }
     db_clear_error(app->db);
     if (r->handler(req, resp, app) != 0) {
@@ -287,5 +288,53 @@ int routes_dispatch(struct request *req, struct response *resp, struct app *app)
         else
             http_error(resp, 500, "internal", "Internal server error");
     }
+}
+
+/* The string member key of the answer's body, or NULL. */
+static const char *answer_string(const struct response *resp, const char *key)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(resp->body, key, &v) ||
+        !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+/* The audit row of a mutating request, whatever its answer; a failure to
+ * write it is logged (the answer stands). */
+static void audit(const struct request *req, const struct response *resp, struct app *app,
+                  const char *actor)
+{
+    char endpoint[HTTP_METHOD_MAX + ERR_ECHO_BUF], client[ERR_ECHO_BUF], path[ERR_ECHO_BUF];
+    char err[ERRBUF_SIZE];
+    const char *outcome = answer_string(resp, "error");
+    const char *job = answer_string(resp, "job_id");
+    struct access_audit a = {
+        .actor = *actor ? actor : NULL,
+        .client = req->remote_addr ? err_echo(req->remote_addr, client) : NULL,
+        .endpoint = endpoint,
+        .status = resp->status,
+        .outcome = outcome ? outcome : "ok",
+        .job_id = job ? job : answer_string(resp, "current_job_id"),
+    };
+    snprintf(endpoint, sizeof(endpoint), "%s %s", req->method, err_echo(req->raw_path, path));
+    struct db *db = page_writer(app, err, sizeof(err));
+    if (!db || access_audit(db, &a, err, sizeof(err)) != 0)
+        log_emit(LOG_LEVEL_ERROR, "trader-api", NULL, NULL, NULL,
+                 "pid %d: audit of %s by %s from %s (%d) not written: %s", (int)getpid(), endpoint,
+                 a.actor ? a.actor : "-", a.client ? a.client : "-", a.status, err);
+}
+
+int routes_dispatch(struct request *req, struct response *resp, struct app *app)
+{
+    char actor[ACCESS_NAME_BUF] = "";
+    const struct route *r = find_route(req, resp);
+    if (!r)
+        return 0;
+    bool write = r->flags & ROUTE_WRITE;
+    if ((!write && !app->auth_reads) || auth_check(app, req, write, actor, resp) == 0)
+        answer(r, req, resp, app);
+    if (write)
+        audit(req, resp, app, actor);
     return 0;
 }

@@ -1123,6 +1123,7 @@ static int insert_day(struct importer *im, const struct model *m, const char *da
         json_object *msg = l->m[i].msg, *content = json_object_object_get(msg, "content");
         struct daystore_message *d = &msgs[i];
         d->step = l->m[i].step;
+        d->completion = -1; /* AI-Trader's logs do not say */
         d->role = jsontext_string(msg, "role");
         /* Content that is not text (a list of parts) is kept as its JSON. */
         if (json_object_is_type(content, json_type_string))

@@ -15,7 +15,7 @@ static const char SQL_HOLDING[] =
     "INSERT INTO holdings(position_id, symbol, quantity) VALUES(?1, ?2, ?3)";
 static const char SQL_MESSAGE[] =
     "INSERT INTO reasoning_logs(position_id, step, role, content, tool_name, tool_call_id,"
-    " message_json, timestamp) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    " message_json, timestamp, completion) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 static const char SQL_READ_HOLDINGS[] =
     "SELECT symbol, quantity FROM holdings WHERE position_id = ?1";
 static const char SQL_TOOL[] =
@@ -107,6 +107,10 @@ static int insert_messages(struct db *db, const struct daystore_day *d, sqlite3_
         db_bind_text(st, 6, m->tool_call_id);
         db_bind_text(st, 7, m->message_json);
         db_bind_text(st, 8, m->timestamp);
+        if (m->completion >= 0)
+            sqlite3_bind_int(st, 9, m->completion);
+        else
+            sqlite3_bind_null(st, 9);
         if (db_step_done(db, st, "cannot store a reasoning message", err, errlen) != 0)
             return -1;
     }

@@ -31,6 +31,7 @@ struct daystore_message {
     const char *tool_call_id;
     const char *message_json; /* valid JSON when set */
     const char *timestamp;
+    int completion; /* the chat completion it comes from or answers; < 0: unknown (null) */
 };
 
 /* One tool_usage row. */

@@ -147,6 +147,25 @@ static const char *const migrations[] = {
     "ALTER TABLE positions ADD COLUMN cost INTEGER CHECK(cost IS NULL OR cost >= 0);"
     "DROP INDEX idx_positions_date;"
     "CREATE INDEX idx_positions_date_model ON positions(date, model);",
+
+    /* 4: API keys (only a hash of each token) and who made each mutating
+     * request. */
+    "CREATE TABLE api_keys ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  scope TEXT NOT NULL CHECK(scope IN ('read','write')),"
+    "  token_hash BLOB NOT NULL UNIQUE CHECK(length(token_hash) = 32),"
+    "  created_at TEXT NOT NULL,"
+    "  last_used_at TEXT);"
+    "ALTER TABLE audit_log ADD COLUMN actor TEXT;"
+    "ALTER TABLE audit_log ADD COLUMN client TEXT;"
+    "ALTER TABLE audit_log ADD COLUMN endpoint TEXT;"
+    "ALTER TABLE audit_log ADD COLUMN status INTEGER;"
+    "ALTER TABLE audit_log ADD COLUMN outcome TEXT;",
+
+    /* 5: the chat completion each reasoning message comes from or answers
+     * (a step of AI-Trader's loop holds several); NULL where unknown. */
+    "ALTER TABLE reasoning_logs ADD COLUMN completion INTEGER CHECK(completion >= 0);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -227,8 +246,11 @@ int db_open(const char *path, enum db_mode mode, struct db **out, char *err, siz
     int flags =
         mode == DB_READONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     struct db *db = calloc(1, sizeof(*db));
-    if (!db)
+    if (!db || !(db->path = strdup(path))) {
+        free(db);
         return err_set(err, errlen, "out of memory");
+    }
+    db->mode = mode;
     /* A new file is private to the service's user: job rows keep a snapshot
      * of their config, which may hold API keys. SQLite gives the -wal and
      * -shm files the database file's mode. O_EXCL matters: closing a
@@ -266,7 +288,22 @@ void db_close(struct db *db)
         sqlite3_finalize(db->cache[i].stmt);
     free(db->cache);
     sqlite3_close(db->h);
+    free(db->path);
     free(db);
+}
+
+int db_reopen(struct db *db, char *err, size_t errlen)
+{
+    struct db *fresh = NULL;
+    if (db_open(db->path, db->mode, &fresh, err, errlen) != 0) {
+        db->err_code = SQLITE_CANTOPEN;
+        return -1;
+    }
+    struct db old = *db;
+    *db = *fresh;
+    *fresh = old;
+    db_close(fresh);
+    return 0;
 }
 
 int db_schema_version(struct db *db, int *out)

@@ -322,7 +322,7 @@ int jobs_request_parse(const char *body, size_t len, struct jobs_request *out, e
         *out = r;
         return 0;
     }
-    if (jsontext_parse(body, len, &root, msg, sizeof(msg)) != 0)
+    if (jsontext_parse_strict(body, len, &root, msg, sizeof(msg)) != 0)
         return FAIL(JOBS_FAIL_REQUEST, "request body is not valid JSON: %s", msg);
     if (!json_object_is_type(root, json_type_object)) {
         FAIL(JOBS_FAIL_REQUEST, "request body must be a JSON object");
@@ -801,7 +801,7 @@ int jobs_trigger(struct db *db, const struct jobs_request *req, const struct job
     int rc = -1;
     *why = JOBS_FAIL_REQUEST;
     if (paths_confine(env->configs_dir, given, path, sizeof(path), msg, sizeof(msg)) != 0)
-        return err_set(err, errlen, "config_path: %s", msg);
+        return err_set(err, errlen, "config_path \"%s\" %s", err_echo(given, e), msg);
     if (config_load(path, &cfg, msg, sizeof(msg)) != 0)
         return err_set(err, errlen, "config %s is not usable: %s", err_echo(given, e), msg);
     *why = JOBS_FAIL_INTERNAL;

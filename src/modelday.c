@@ -146,9 +146,9 @@ static int store_day(struct db *db, const struct modelday_spec *spec, const stru
     }
     for (size_t i = 0; i < ctx->nmsgs; i++) {
         const struct tools_message *m = &ctx->msgs[i];
-        msgs[i] =
-            (struct daystore_message){m->step,         m->role,         m->content,  m->tool_name,
-                                      m->tool_call_id, m->message_json, m->timestamp};
+        msgs[i] = (struct daystore_message){m->step,      m->role,         m->content,
+                                            m->tool_name, m->tool_call_id, m->message_json,
+                                            m->timestamp, m->completion};
     }
     for (size_t i = 0; i < tools_count(); i++) {
         const struct tools_stat *st = &ctx->stats[i];
@@ -181,9 +181,14 @@ static bool again(struct db *db, const struct modelday_spec *spec, int *attempt,
 {
     if (!db_transient(db) || stopping(spec))
         return false;
+    char rerr[ERRBUF_SIZE];
     log_emit(LOG_LEVEL_WARNING, LOGGER, spec->job_id, spec->date, spec->model->signature,
              "storage unavailable, trying again (attempt %d): %s", *attempt + 2, err);
-    return db_retry_pause((*attempt)++, spec->cancel) == 0;
+    if (db_retry_pause((*attempt)++, spec->cancel) != 0)
+        return false;
+    /* a failed reopen fails the next try, which comes back here */
+    db_reopen(db, rerr, sizeof(rerr));
+    return true;
 }
 
 /* The one transaction of a completed day. */

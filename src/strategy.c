@@ -1,4 +1,4 @@
-/* strategy: see strategy.h. Prices come from get_price answers (the
+/* strategy: see strategy.h. Prices come from get_price_local answers (the
  * published text, parsed exactly with money_parse) and trades go through buy
  * and sell, so a strategy can see nothing an LLM could not. Only the trading
  * calendar before today is read from the price store directly. */
@@ -76,7 +76,7 @@ static int invoke(struct tools_ctx *ctx, const char *name, json_object *args, in
     return rc;
 }
 
-/* A field of get_price's ohlcv ("open", "close") on date (NULL = today) as
+/* A field of get_price_local's ohlcv ("open", "close") on date (NULL = today) as
  * money. Returns 1 with *out, 0 when there is no such price, -1 on failure. */
 static int price_field(struct tools_ctx *ctx, const char *symbol, const char *date,
                        const char *field, money_t *out, char *err, size_t errlen)
@@ -89,7 +89,7 @@ static int price_field(struct tools_ctx *ctx, const char *symbol, const char *da
     json_object_object_add(args, "symbol", json_object_new_string(symbol));
     if (date)
         json_object_object_add(args, "date", json_object_new_string(date));
-    int rc = invoke(ctx, "get_price", args, 0, &res, err, errlen);
+    int rc = invoke(ctx, "get_price_local", args, 0, &res, err, errlen);
     if (rc < 0)
         return -1;
     if (rc == 0 && json_object_object_get_ex(res, "ohlcv", &ohlcv) &&

@@ -55,14 +55,16 @@ static int tool_search(struct tools_ctx *ctx, json_object *args, json_object **r
     "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"number\"},"                            \
     "\"b\":{\"type\":\"number\"}},\"required\":[\"a\",\"b\"]}"
 
+/* The names are AI-Trader's (its MCP tools), so its prompts and logs match
+ * ours; the names this service used before are accepted as aliases. */
 static const struct tool_def tool_table[] = {
-    {"get_price", tool_get_price,
+    {"get_price_local", tool_get_price,
      "Daily bar of a stock. For a date before today: open, high, low, close and volume. For "
      "today (the default): the opening price only. Later dates are refused.",
      "{\"type\":\"object\",\"properties\":{"
      "\"symbol\":{\"type\":\"string\",\"description\":\"Ticker, e.g. AAPL\"},"
      "\"date\":{\"type\":\"string\",\"description\":\"YYYY-MM-DD, at most today\"}},"
-     "\"required\":[\"symbol\"]}"},
+     "\"required\":[\"symbol\",\"date\"]}"},
     {"buy", tool_buy,
      "Buy whole shares at today's opening price. Answers with the new positions (shares per "
      "symbol and CASH) or an error when cash would go below zero.",
@@ -73,7 +75,7 @@ static const struct tool_def tool_table[] = {
      TRADE_PARAMS},
     {"add", tool_add, "Returns a + b.", MATH_PARAMS},
     {"multiply", tool_multiply, "Returns a x b.", MATH_PARAMS},
-    {"search", tool_search,
+    {"get_information", tool_search,
      "Search the web for news and analysis. Only results published before today are "
      "returned, each with its title, url, description, date and the start of its content.",
      "{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\","
@@ -81,6 +83,11 @@ static const struct tool_def tool_table[] = {
 };
 
 #define NTOOLS (sizeof(tool_table) / sizeof(tool_table[0]))
+
+/* Earlier names of tools, still dispatched (never offered). */
+static const struct {
+    const char *alias, *name;
+} tool_aliases[] = {{"get_price", "get_price_local"}, {"search", "get_information"}};
 _Static_assert(sizeof(tool_table) / sizeof(tool_table[0]) <= TOOLS_MAX, "TOOLS_MAX too small");
 
 size_t tools_count(void)
@@ -265,8 +272,8 @@ static int tool_get_price(struct tools_ctx *ctx, json_object *args, json_object 
 
 /* ---- buy and sell ----------------------------------------------------- */
 
-/* A share count as an LLM may send it: a JSON integer, an integral double
- * (10.0) or a string of digits ("10"). Returns 0 and sets *out (> 0), or -1. */
+/* A share count: a JSON integer or an integral JSON number (10.0). Text
+ * ("10") is not a number. Returns 0 and sets *out (> 0), or -1. */
 static int parse_amount(json_object *v, int64_t *out)
 {
     int64_t n;
@@ -280,14 +287,6 @@ static int parse_amount(json_object *v, int64_t *out)
         if (!(d >= 1.0 && d <= 9007199254740992.0) || d != floor(d))
             return -1;
         n = (int64_t)d;
-        break;
-    }
-    case json_type_string: {
-        const char *s = json_object_get_string(v);
-        size_t len = strlen(s);
-        if (len == 0 || len > 18 || strspn(s, "0123456789") != len)
-            return -1;
-        n = strtoll(s, NULL, 10);
         break;
     }
     default:
@@ -410,27 +409,14 @@ static int tool_sell(struct tools_ctx *ctx, json_object *args, json_object **res
 
 /* ---- add and multiply ------------------------------------------------- */
 
-/* A number as JSON number or numeric text; 0 and *out set, or -1. */
+/* A JSON number (text is not one); 0 and *out set, or -1. */
 static int arg_number(json_object *args, const char *key, double *out)
 {
     json_object *v;
-    char *end;
-    double d;
-    if (!json_object_object_get_ex(args, key, &v))
+    if (!json_object_object_get_ex(args, key, &v) ||
+        (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double)))
         return -1;
-    switch (json_object_get_type(v)) {
-    case json_type_int:
-    case json_type_double:
-        d = json_object_get_double(v);
-        break;
-    case json_type_string:
-        d = strtod(json_object_get_string(v), &end);
-        if (end == json_object_get_string(v) || *end)
-            return -1;
-        break;
-    default:
-        return -1;
-    }
+    double d = json_object_get_double(v);
     if (!isfinite(d))
         return -1;
     *out = d;
@@ -481,8 +467,32 @@ static int tool_search(struct tools_ctx *ctx, json_object *args, json_object **r
 
 /* ---- dispatch ----------------------------------------------------------- */
 
+/* True when a string (key or value) anywhere in v holds a NUL character: C
+ * code reading it would see a shorter text ("AAPL\u0000x" as "AAPL"). */
+static int has_nul(json_object *v)
+{
+    if (json_object_is_type(v, json_type_string))
+        return strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v);
+    if (json_object_is_type(v, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(v); i++)
+            if (has_nul(json_object_array_get_idx(v, i)))
+                return 1;
+        return 0;
+    }
+    if (!json_object_is_type(v, json_type_object))
+        return 0;
+    json_object_object_foreach(v, key, val)
+    {
+        (void)key; /* json-c keys are C strings: a NUL already ended them */
+        if (has_nul(val))
+            return 1;
+    }
+    return 0;
+}
+
 /* Parses args_json into an object; NULL, empty or blank text is {}. Strict:
- * text after the object (a model's trailing garbage) is refused. */
+ * text after the object (a model's trailing garbage) and NUL characters in
+ * strings are refused. */
 static json_object *parse_args(const char *args_json)
 {
     json_object *o = NULL;
@@ -490,11 +500,23 @@ static json_object *parse_args(const char *args_json)
         return json_object_new_object();
     if (jsontext_parse(args_json, strlen(args_json), &o, NULL, 0) != 0)
         return NULL;
-    if (o && !json_object_is_type(o, json_type_object)) {
+    if (o && (!json_object_is_type(o, json_type_object) || has_nul(o))) {
         json_object_put(o);
         return NULL;
     }
     return o;
+}
+
+/* The tool named name (or one of its earlier names), or NULL. */
+static const struct tool_def *find_tool(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof(tool_aliases) / sizeof(tool_aliases[0]); i++)
+        if (strcmp(name, tool_aliases[i].alias) == 0)
+            name = tool_aliases[i].name;
+    for (size_t i = 0; name && i < NTOOLS; i++)
+        if (strcmp(name, tool_table[i].name) == 0)
+            return &tool_table[i];
+    return NULL;
 }
 
 /* "Unknown tool X. Available tools: a, b, ..." */
@@ -510,20 +532,24 @@ static json_object *unknown_tool(const char *name)
     return refusal(msg, NULL, NULL);
 }
 
+int tools_known(const char *name)
+{
+    return find_tool(name) != NULL;
+}
+
 int tools_call(struct tools_ctx *ctx, const char *name, const char *args_json, char **result_json,
                char *err, size_t errlen)
 {
-    const struct tool_def *tool = NULL;
+    const struct tool_def *tool = find_tool(name);
     json_object *args = NULL, *res = NULL;
     double t0 = time_monotonic();
     int rc = 1;
-    for (size_t i = 0; name && i < NTOOLS; i++)
-        if (strcmp(name, tool_table[i].name) == 0)
-            tool = &tool_table[i];
     if (!tool) {
         res = unknown_tool(name);
     } else if (!(args = parse_args(args_json))) {
-        res = refusal("Invalid arguments: expected a JSON object", NULL, NULL);
+        res = refusal("Invalid arguments: expected a JSON object (strings without NUL "
+                      "characters)",
+                      NULL, NULL);
     } else {
         rc = tool->fn(ctx, args, &res, err, errlen);
     }
@@ -628,6 +654,7 @@ int tools_log(struct tools_ctx *ctx, const char *role, const char *content, cons
     struct tools_message *m = &ctx->msgs[ctx->nmsgs];
     memset(m, 0, sizeof(*m));
     m->step = ctx->total_steps;
+    m->completion = ctx->completions;
     snprintf(m->role, sizeof(m->role), "%s", role);
     time_now_iso(m->timestamp);
     m->content = dup_opt(content, &ok);

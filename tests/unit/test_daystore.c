@@ -26,8 +26,8 @@ int main(void)
         {2, "buy", "BBB", 1, 20 * MONEY_SCALE, 20 * MONEY_SCALE},
     };
     const struct daystore_message msgs[] = {
-        {0, "user", "go", NULL, NULL, NULL, "2025-01-02T00:00:00.000Z"},
-        {1, "tool", "{}", "get_price", "c1", "{\"role\":\"tool\"}", "2025-01-02T00:00:01.000Z"},
+        {0, "user", "go", NULL, NULL, NULL, "2025-01-02T00:00:00.000Z", -1},
+        {1, "tool", "{}", "get_price", "c1", "{\"role\":\"tool\"}", "2025-01-02T00:00:01.000Z", 1},
     };
     const struct daystore_tool tools[] = {{"get_price", 2, 1, 1.5}};
     struct daystore_day day = {
@@ -71,6 +71,9 @@ int main(void)
     is_str(
         fx_text(fx.db, "SELECT tool_call_id FROM reasoning_logs WHERE step = 1", buf, sizeof(buf)),
         "c1", "  a tool message keeps its call id");
+    is_int(fx_int(fx.db, "SELECT count(*) FROM reasoning_logs WHERE (step = 1 AND completion = 1)"
+                         " OR (step = 0 AND completion IS NULL)"),
+           2, "  the completion of each message (unknown: null)");
     is_int(
         fx_int(fx.db, "SELECT calls * 10 + errors FROM tool_usage WHERE total_duration_ms = 1.5"),
         21, "  its tool usage");
