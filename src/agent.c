@@ -213,6 +213,15 @@ int agent_system_prompt(struct tools_ctx *ctx, const char *tmpl, char **out, cha
         return err_set(err, errlen, "out of memory");
     if (render(f, ctx, tmpl ? tmpl : PROMPT_BUILTIN, &fx, err, errlen) != 0)
         goto out;
+    /* A split is news the template cannot know of: told after it, whatever
+     * the wording (CONTRACT section 5). */
+    if (ctx->nsplits) {
+        char *notice;
+        if (splits_notice(ctx->splits, ctx->nsplits, &notice, err, errlen) != 0)
+            goto out;
+        fprintf(f, "\n%s\n", notice);
+        free(notice);
+    }
     rc = 0;
 out:
     if (fclose(f) != 0 && rc == 0)

@@ -200,6 +200,50 @@ static int parse_agent_config(json_object *root, struct config *c, char *err, si
     return 0;
 }
 
+/* A rate in basis points with at most two decimals, as parts per million. */
+static int get_bps(json_object *tr, const char *key, int64_t *ppm, char *err, size_t errlen)
+{
+    double d = 0.0, hundredths;
+    int rc = get_number(tr, "trading", key, 0.0, (double)TRADING_RATE_MAX / 100.0, &d, err, errlen);
+    if (rc <= 0)
+        return rc;
+    hundredths = round(d * 100.0);
+    if (fabs(d * 100.0 - hundredths) > 1e-6)
+        return err_set(err, errlen, "trading.%s may have at most two decimals (0.01 bps)", key);
+    *ppm = (int64_t)hundredths;
+    return 1;
+}
+
+/* The top-level "trading" costs; absent = none. Unknown keys are refused:
+ * a misspelt cost must not silently run a simulation without it. */
+static int parse_trading(json_object *root, struct config *c, char *err, size_t errlen)
+{
+    static const char *const keys[] = {"commission_per_trade", "commission_bps", "slippage_bps"};
+    json_object *tr = NULL;
+    double per = 0.0;
+    int rc = get_object(root, "trading", &tr, err, errlen);
+    if (rc <= 0)
+        return rc;
+    json_object_object_foreach(tr, key, val)
+    {
+        size_t i = 0;
+        (void)val;
+        while (i < sizeof(keys) / sizeof(keys[0]) && strcmp(keys[i], key) != 0)
+            i++;
+        if (i == sizeof(keys) / sizeof(keys[0]))
+            return err_set(err, errlen,
+                           "trading.%.40s is not a known field (commission_per_trade, "
+                           "commission_bps, slippage_bps)",
+                           key);
+    }
+    if (get_number(tr, "trading", "commission_per_trade", 0.0, 1e6, &per, err, errlen) < 0 ||
+        money_from_double(per, &c->trading.per_trade) != 0 ||
+        get_bps(tr, "commission_bps", &c->trading.commission_ppm, err, errlen) < 0 ||
+        get_bps(tr, "slippage_bps", &c->trading.slippage_ppm, err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
 static int parse_symbols(json_object *root, struct config *c, char *err, size_t errlen)
 {
     json_object *arr = member(root, "stock_symbols");
@@ -476,6 +520,7 @@ static int parse_root(json_object *root, struct config *c, char *err, size_t err
         dup_into(&c->agent_type, agent ? agent : "BaseAgent", err, errlen) != 0 ||
         parse_dates(root, c, err, errlen) != 0 || parse_models(root, c, err, errlen) != 0 ||
         parse_agent_config(root, c, err, errlen) != 0 || parse_symbols(root, c, err, errlen) != 0 ||
+        parse_trading(root, c, err, errlen) != 0 ||
         get_object(root, "log_config", &lc, err, errlen) < 0 ||
         (lc && get_string(lc, "log_config", "log_path", &log_path, err, errlen) < 0) ||
         dup_into(&c->log_path, log_path ? log_path : CONFIG_DEFAULT_LOG_PATH, err, errlen) != 0)

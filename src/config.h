@@ -5,7 +5,8 @@
  * "timeout_seconds", "temperature", "max_tokens", "extra_body" and
  * "drop_reasoning"; agent_config's "max_completions_per_step",
  * "max_completions", "system_prompt_file", "max_tool_calls_per_reply",
- * "max_reply_bytes" and "search_snippets_only"; and a top-level "stock_symbols" list. A disabled
+ * "max_reply_bytes" and "search_snippets_only"; a top-level "stock_symbols" list and the
+ * top-level "trading" costs (commission_per_trade, commission_bps, slippage_bps). A disabled
  * model is checked for shape only (AI-Trader's own config carries placeholder text in its disabled
  * entries). Endpoint settings fall back to the environment (OPENAI_API_BASE, OPENAI_API_KEY); the
  * config file wins. API keys are secrets: nothing in this module prints them, config_public_json is
@@ -21,6 +22,7 @@
 
 #include "dates.h"
 #include "money.h"
+#include "portfolio.h"
 #include "universe.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024) /* bytes; a larger file is refused */
@@ -122,7 +124,8 @@ struct config {
     char *log_path;               /* default "agent_data", relative to the data directory */
     char (*symbols)[SYMBOL_MAX];  /* stock_symbols, or a copy of the default universe */
     size_t nsymbols;
-    bool symbols_default; /* true when the config names no stock_symbols */
+    bool symbols_default;         /* true when the config names no stock_symbols */
+    struct trading_costs trading; /* "trading"; all zero when absent */
     /* What a job stores so that it runs (and resumes) with this config: the
      * file's JSON with every model entry's openai_api_key removed and, where
      * key_in_file, CONFIG_KEY_FROM set. Everything else is kept. */

@@ -9,8 +9,8 @@ static const char SQL_POSITION[] =
     " completion_tokens, total_tokens, log_file_path, created_at, cost)"
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
 static const char SQL_TRADE[] =
-    "INSERT INTO trades(position_id, seq, action, symbol, amount, price, total)"
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    "INSERT INTO trades(position_id, seq, action, symbol, amount, price, total, fee)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 static const char SQL_HOLDING[] =
     "INSERT INTO holdings(position_id, symbol, quantity) VALUES(?1, ?2, ?3)";
 static const char SQL_MESSAGE[] =
@@ -18,6 +18,10 @@ static const char SQL_MESSAGE[] =
     " message_json, timestamp, completion) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 static const char SQL_READ_HOLDINGS[] =
     "SELECT symbol, quantity FROM holdings WHERE position_id = ?1";
+static const char SQL_ACTION[] =
+    "INSERT INTO corporate_actions(position_id, seq, action, symbol, effective_date, factor,"
+    " shares_before, shares_after, price, cash) VALUES(?1, ?2, 'split', ?3, ?4, ?5, ?6, ?7, ?8, "
+    "?9)";
 static const char SQL_TOOL[] =
     "INSERT INTO tool_usage(position_id, tool_name, calls, errors, total_duration_ms)"
     " VALUES(?1, ?2, ?3, ?4, ?5)";
@@ -69,6 +73,7 @@ static int insert_trades(struct db *db, const struct daystore_day *d, sqlite3_in
         sqlite3_bind_int64(st, 5, t->amount);
         sqlite3_bind_int64(st, 6, t->price);
         sqlite3_bind_int64(st, 7, t->total);
+        sqlite3_bind_int64(st, 8, t->fee);
         if (db_step_done(db, st, "cannot store a trade", err, errlen) != 0)
             return -1;
     }
@@ -136,6 +141,29 @@ static int insert_tools(struct db *db, const struct daystore_day *d, sqlite3_int
     return 0;
 }
 
+static int insert_splits(struct db *db, const struct daystore_day *d, sqlite3_int64 id, char *err,
+                         size_t errlen)
+{
+    for (size_t i = 0; i < d->nsplits; i++) {
+        const struct splits_applied *s = &d->splits[i];
+        sqlite3_stmt *st = db_stmt(db, SQL_ACTION, err, errlen);
+        if (!st)
+            return -1;
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)i + 1);
+        db_bind_text(st, 3, s->symbol);
+        db_bind_text(st, 4, s->date);
+        db_bind_text(st, 5, s->factor);
+        sqlite3_bind_int64(st, 6, s->before);
+        sqlite3_bind_int64(st, 7, s->after);
+        sqlite3_bind_int64(st, 8, s->price);
+        sqlite3_bind_int64(st, 9, s->cash);
+        if (db_step_done(db, st, "cannot store a split", err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int daystore_insert(struct db *db, const struct daystore_day *day, long long *position_id,
                     char *err, size_t errlen)
 {
@@ -144,7 +172,7 @@ int daystore_insert(struct db *db, const struct daystore_day *day, long long *po
         insert_trades(db, day, id, err, errlen) != 0 ||
         insert_holdings(db, day->holdings, id, err, errlen) != 0 ||
         insert_messages(db, day, id, err, errlen) != 0 ||
-        insert_tools(db, day, id, err, errlen) != 0)
+        insert_tools(db, day, id, err, errlen) != 0 || insert_splits(db, day, id, err, errlen) != 0)
         return -1;
     if (position_id)
         *position_id = id;

@@ -166,6 +166,32 @@ static const char *const migrations[] = {
     /* 5: the chat completion each reasoning message comes from or answers
      * (a step of AI-Trader's loop holds several); NULL where unknown. */
     "ALTER TABLE reasoning_logs ADD COLUMN completion INTEGER CHECK(completion >= 0);",
+
+    /* 6: splits and fees (CONTRACT section 5). Alpha Vantage's split events
+     * (factor text as published, exact copy x 1e6); what each model-day's
+     * splits did to its holdings; the commission of each fill. */
+    "CREATE TABLE splits ("
+    "  symbol TEXT NOT NULL,"
+    "  effective_date TEXT NOT NULL,"
+    "  factor TEXT NOT NULL,"
+    "  factor_micro INTEGER NOT NULL CHECK(factor_micro > 0),"
+    "  imported_at TEXT NOT NULL,"
+    "  PRIMARY KEY(symbol, effective_date)) WITHOUT ROWID;"
+    "CREATE INDEX idx_splits_date ON splits(effective_date);"
+    "CREATE TABLE corporate_actions ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  position_id INTEGER NOT NULL REFERENCES positions(id) ON DELETE CASCADE,"
+    "  seq INTEGER NOT NULL CHECK(seq >= 1),"
+    "  action TEXT NOT NULL CHECK(action IN ('split')),"
+    "  symbol TEXT NOT NULL,"
+    "  effective_date TEXT NOT NULL,"
+    "  factor TEXT NOT NULL,"
+    "  shares_before INTEGER NOT NULL CHECK(shares_before > 0),"
+    "  shares_after INTEGER NOT NULL CHECK(shares_after >= 0),"
+    "  price INTEGER NOT NULL CHECK(price >= 0),"
+    "  cash INTEGER NOT NULL CHECK(cash >= 0),"
+    "  UNIQUE(position_id, seq));"
+    "ALTER TABLE trades ADD COLUMN fee INTEGER NOT NULL DEFAULT 0 CHECK(fee >= 0);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -22,7 +22,8 @@ static const char SQL_JOB_SPAN[] = "SELECT min(date), max(date) FROM positions W
  * correlated subqueries (each one an index seek on trades(position_id)). */
 static const char SQL_DAYS[] =
     "SELECT model, date, portfolio_value, prev_value, prompt_tokens, completion_tokens,"
-    " total_tokens, cost, (SELECT count(*) FROM trades t WHERE t.position_id = p.id)"
+    " total_tokens, cost, (SELECT count(*) FROM trades t WHERE t.position_id = p.id),"
+    " (SELECT coalesce(sum(fee), 0) FROM trades t WHERE t.position_id = p.id)"
     " FROM positions p WHERE date >= ?1 AND date <= ?2 AND (?3 IS NULL OR job_id = ?3)"
     " ORDER BY date, model";
 static const char SQL_CLOSES[] =
@@ -32,7 +33,18 @@ static const char SQL_LATEST_JOB[] =
     "SELECT job_id FROM jobs WHERE EXISTS(SELECT 1 FROM positions p WHERE p.job_id ="
     " jobs.job_id) ORDER BY created_at DESC, rowid DESC LIMIT 1";
 
-enum { D_MODEL, D_DATE, D_VALUE, D_PREV, D_PROMPT, D_COMPLETION, D_TOTAL, D_COST, D_TRADES };
+enum {
+    D_MODEL,
+    D_DATE,
+    D_VALUE,
+    D_PREV,
+    D_PROMPT,
+    D_COMPLETION,
+    D_TOTAL,
+    D_COST,
+    D_TRADES,
+    D_FEES
+};
 
 /* x / y as a double when y is not 0, else NAN. */
 static double ratio(double x, double y)
@@ -203,6 +215,7 @@ static int take_day(sqlite3_stmt *st, const struct perf_query *q, struct perf_re
     m->completion_tokens = add_sat(m->completion_tokens, sqlite3_column_int64(st, D_COMPLETION));
     m->total_tokens = add_sat(m->total_tokens, sqlite3_column_int64(st, D_TOTAL));
     m->trades = add_sat(m->trades, sqlite3_column_int64(st, D_TRADES));
+    m->fees = add_sat(m->fees, sqlite3_column_int64(st, D_FEES));
     if (sqlite3_column_type(st, D_COST) != SQLITE_NULL) {
         m->cost = add_sat(m->cost, sqlite3_column_int64(st, D_COST));
         m->priced = 1;
@@ -549,6 +562,7 @@ static json_object *model_json(const struct perf_report *r, const struct perf_mo
     add_metrics(o, &m->m, r, m->at);
     json_object_object_add(o, "excess_return_pct", number(m->excess_return_pct));
     json_object_object_add(o, "trades", json_object_new_int64(m->trades));
+    json_object_object_add(o, "fees_usd", money_to_json(m->fees));
     json_object_object_add(tokens, "prompt", json_object_new_int64(m->prompt_tokens));
     json_object_object_add(tokens, "completion", json_object_new_int64(m->completion_tokens));
     json_object_object_add(tokens, "total", json_object_new_int64(m->total_tokens));

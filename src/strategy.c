@@ -127,7 +127,7 @@ __attribute__((format(printf, 3, 4))) static void say(char *buf, size_t n, const
 }
 
 /* Buys, with the cash split equally among the nsyms symbols, as many whole
- * shares of each as its open allows. */
+ * shares of each as its open allows, the trading costs included. */
 static int buy_equally(struct tools_ctx *ctx, const char (*syms)[SYMBOL_MAX], size_t nsyms,
                        char *summary, size_t n, char *err, size_t errlen)
 {
@@ -152,7 +152,7 @@ static int buy_equally(struct tools_ctx *ctx, const char (*syms)[SYMBOL_MAX], si
     money_t budget = ctx->pf.cash / (money_t)priced;
     say(summary, n, " Bought with %.2f per symbol:", money_to_double(budget));
     for (size_t i = 0; i < nsyms; i++) {
-        int64_t shares = open[i] > 0 ? budget / open[i] : 0;
+        int64_t shares = portfolio_affordable(budget, open[i], &ctx->costs);
         int f = shares > 0 ? trade(ctx, "buy", syms[i], shares, err, errlen) : 0;
         if (f < 0)
             goto out;

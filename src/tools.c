@@ -135,11 +135,21 @@ void tools_ctx_free(struct tools_ctx *ctx)
     free(ctx->msgs);
     free(ctx->trades);
     free(ctx->summary);
+    free(ctx->splits);
     portfolio_free(&ctx->pf);
+    ctx->splits = NULL;
+    ctx->nsplits = 0;
     ctx->msgs = NULL;
     ctx->trades = NULL;
     ctx->summary = NULL;
     ctx->nmsgs = ctx->cap_msgs = ctx->ntrades = ctx->cap_trades = 0;
+}
+
+void tools_set_splits(struct tools_ctx *ctx, struct splits_applied *splits, size_t n)
+{
+    free(ctx->splits);
+    ctx->splits = splits;
+    ctx->nsplits = splits ? n : 0;
 }
 
 /* Copies up to ECHO_MAX printable ASCII bytes of s (others become '?'), so
@@ -322,7 +332,11 @@ static json_object *trade_refusal(const struct tools_ctx *ctx, enum trade_status
     if (!o)
         return NULL;
     if (st == TRADE_INSUFFICIENT_CASH) {
-        json_object_object_add(o, "required_cash", money_to_json(tr->total));
+        money_t need = tr->total;
+        money_add(tr->total, tr->fee, &need); /* cannot overflow: the trade was priced */
+        json_object_object_add(o, "required_cash", money_to_json(need));
+        if (tr->fee > 0)
+            json_object_object_add(o, "fee", money_to_json(tr->fee));
         json_object_object_add(o, "cash_available", money_to_json(tr->cash_available));
     } else if (st == TRADE_INSUFFICIENT_SHARES) {
         json_object_object_add(o, "have", json_object_new_int64(tr->have));
@@ -349,6 +363,7 @@ static int push_trade(struct tools_ctx *ctx, const char *action, const char *sym
     t->amount = amount;
     t->price = tr->price;
     t->total = tr->total;
+    t->fee = tr->fee;
     ctx->ntrades++;
     return 0;
 }
@@ -372,8 +387,8 @@ static int trade(struct tools_ctx *ctx, int is_buy, json_object *args, json_obje
     /* Trade on a copy so a failed record leaves the portfolio unchanged. */
     if (portfolio_copy(&next, &ctx->pf) != 0)
         return err_set(err, errlen, "out of memory");
-    enum trade_status st = is_buy ? portfolio_buy(&next, symbol, amount, open, &tr)
-                                  : portfolio_sell(&next, symbol, amount, open, &tr);
+    enum trade_status st = is_buy ? portfolio_buy(&next, symbol, amount, open, &ctx->costs, &tr)
+                                  : portfolio_sell(&next, symbol, amount, open, &ctx->costs, &tr);
     if (st == TRADE_NOMEM) {
         portfolio_free(&next);
         return err_set(err, errlen, "out of memory");

@@ -25,6 +25,7 @@
 #include "money.h"
 #include "portfolio.h"
 #include "search.h"
+#include "splits.h"
 
 #define TOOLS_MAX 8         /* tools in the table (static-asserted in tools.c) */
 #define TOOLS_MODEL_MAX 128 /* longest model signature + NUL */
@@ -34,8 +35,9 @@ struct tools_trade {
     char action[8];
     char symbol[SYMBOL_MAX];
     int64_t amount;
-    money_t price; /* today's open */
+    money_t price; /* the fill price: today's open moved by the slippage */
     money_t total; /* price x amount */
+    money_t fee;   /* the fill's commission */
 };
 
 /* One reasoning_logs row. Strings are owned by the context; NULL = absent. */
@@ -64,7 +66,10 @@ struct tools_ctx {
     size_t nuniverse;
     const atomic_int *cancel;           /* optional (borrowed): nonzero asks deciders to stop */
     const struct search_config *search; /* optional (borrowed): enables the search tool */
+    struct trading_costs costs;         /* what each fill costs (zero = none) */
     struct portfolio pf;                /* owned; starts as the model's previous state */
+    struct splits_applied *splits;      /* owned: the splits applied to the start state */
+    size_t nsplits;
     struct tools_trade *trades;
     size_t ntrades, cap_trades;
     struct tools_message *msgs;
@@ -84,6 +89,10 @@ struct tools_ctx {
 int tools_ctx_init(struct tools_ctx *ctx, struct db *db, const char *model, const char *date,
                    const struct portfolio *start, const char (*universe)[SYMBOL_MAX],
                    size_t nuniverse, char *err, size_t errlen);
+
+/* Hands ctx the splits applied to its start state (n entries of a malloc'd
+ * array, NULL when none): the day stores them and the prompt tells of them. */
+void tools_set_splits(struct tools_ctx *ctx, struct splits_applied *splits, size_t n);
 
 /* Releases everything ctx owns. Safe on a zeroed or already freed context. */
 void tools_ctx_free(struct tools_ctx *ctx);

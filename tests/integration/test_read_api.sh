@@ -133,7 +133,7 @@ http GET "/results?date=$D1&model=fx-a&detail=full"
 is "$STATUS" 200 "full detail"
 is "$(jget 'j["count"]')" 1 "  one model"
 is "$(jget 'sorted(j["results"][0])')" \
-  '["ai_reasoning","daily_pnl","job_id","log_file_path","model","positions","trades"]' \
+  '["ai_reasoning","corporate_actions","daily_pnl","job_id","log_file_path","model","positions","trades"]' \
   "  full fields"
 is "$(jget '[(t["id"], t["action"], t["symbol"], t["amount"]) for t in j["results"][0]["trades"]]')" \
   '[[1,"buy","AAPL",10],[2,"buy","MSFT",2]]' "  trades"

@@ -22,8 +22,11 @@ int main(void)
     portfolio_set(&pf, "AAA", 3);
     portfolio_set(&pf, "BBB", 1);
     const struct daystore_trade trades[] = {
-        {1, "buy", "AAA", 3, 10 * MONEY_SCALE, 30 * MONEY_SCALE},
-        {2, "buy", "BBB", 1, 20 * MONEY_SCALE, 20 * MONEY_SCALE},
+        {1, "buy", "AAA", 3, 10 * MONEY_SCALE, 30 * MONEY_SCALE, 0},
+        {2, "buy", "BBB", 1, 20 * MONEY_SCALE, 20 * MONEY_SCALE, 1500000},
+    };
+    const struct splits_applied splits[] = {
+        {"AAA", "2025-01-02", "1.5000", 1500000, 2, 3, 10 * MONEY_SCALE, 0},
     };
     const struct daystore_message msgs[] = {
         {0, "user", "go", NULL, NULL, NULL, "2025-01-02T00:00:00.000Z", -1},
@@ -49,6 +52,8 @@ int main(void)
         .nmessages = 2,
         .tools = tools,
         .ntools = 1,
+        .splits = splits,
+        .nsplits = 1,
     };
 
     ok(daystore_insert(fx.db, &day, &id, err, sizeof(err)) == 0, "a day is stored (%s)", err);
@@ -62,6 +67,11 @@ int main(void)
            1, "  absent summary and log path are null");
     is_int(fx_int(fx.db, "SELECT sum(seq * total) FROM trades"), 70 * MONEY_SCALE,
            "  its trades in order");
+    is_int(fx_int(fx.db, "SELECT sum(seq * fee) FROM trades"), 3000000, "  their fees");
+    is_int(fx_int(fx.db, "SELECT count(*) FROM corporate_actions WHERE action = 'split' AND"
+                         " symbol = 'AAA' AND factor = '1.5000' AND shares_before = 2 AND"
+                         " shares_after = 3 AND price = 10000000 AND cash = 0"),
+           1, "  the split applied to its start state");
     is_int(fx_int(fx.db, "SELECT group_concat(symbol || quantity) = 'AAA3,BBB1' FROM"
                          " (SELECT * FROM holdings ORDER BY symbol)"),
            1, "  its holdings");
@@ -98,7 +108,7 @@ int main(void)
            strstr(err, "cannot store the position"),
        "the same model and date again is refused (%s)", err);
 
-    const struct daystore_trade bad = {1, "buy", "AAA", 0, 10 * MONEY_SCALE, 0};
+    const struct daystore_trade bad = {1, "buy", "AAA", 0, 10 * MONEY_SCALE, 0, 0};
     day.date = "2025-01-03";
     day.trades = &bad;
     day.ntrades = 1;
