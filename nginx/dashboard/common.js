@@ -14,7 +14,7 @@ export class ApiError extends Error {
   }
 }
 
-export function apiKey() {
+function apiKey() {
   return sessionStorage.getItem(KEY_STORE) || '';
 }
 
@@ -51,7 +51,7 @@ export async function api(path, opts = {}) {
 
 // askKey(reason): shows the API key dialog; resolves true when the user
 // entered a key (stored for this browser session), false when cancelled.
-export function askKey(reason) {
+function askKey(reason) {
   let dlg = document.getElementById('key-dialog');
   if (!dlg) {
     dlg = el('dialog', {id: 'key-dialog', 'aria-labelledby': 'key-title'});
@@ -273,7 +273,7 @@ export function simpleTable(table, headers, rows) {
 // --- the period of /performance --------------------------------------------------
 // The period is in the page's query string (job_id, or start_date and
 // end_date), so a view can be bookmarked and carried between pages.
-export function periodFromURL() {
+function periodFromURL() {
   const q = new URLSearchParams(location.search);
   const p = {};
   for (const k of ['job_id', 'start_date', 'end_date']) {
@@ -293,7 +293,7 @@ export async function jobsList(limit = 50) {
   return Array.isArray(j) ? j : j.jobs || [];
 }
 
-export function jobLabel(j) {
+function jobLabel(j) {
   const r = j.date_range || [];
   const span = r.length ? r[0] + ' \u2192 ' + r[r.length - 1] : 'no dates';
   return j.job_id.slice(0, 8) + ' \u00b7 ' + span + ' \u00b7 ' + j.status;
