@@ -156,10 +156,10 @@ export function when(iso) {
 }
 
 // --- states --------------------------------------------------------------------
-// showError(box, err, what, retry): a clear message for a failed API call
-// (what: "loading the leaderboard"), with a way out where there is one
-// (enter a key on 401, then retry).
-export function showError(box, err, what, retry) {
+// showError(box, err, what): a clear message for a failed API call (what:
+// "loading the leaderboard"), with a way out where there is one: on a 401,
+// enter a key, then the page reloads with it.
+export function showError(box, err, what) {
   box.replaceChildren();
   box.className = 'state error';
   const cap = what.charAt(0).toUpperCase() + what.slice(1);
@@ -181,10 +181,10 @@ export function showError(box, err, what, retry) {
   box.append(el('p', {}, text));
   // The header's status line tells the same story.
   if (err instanceof ApiError && (err.status === 0 || err.status >= 500)) healthLine();
-  if (err instanceof ApiError && err.status === 401 && retry) {
+  if (err instanceof ApiError && err.status === 401) {
     const b = el('button', {type: 'button'}, 'Enter API key');
     b.addEventListener('click', async () => {
-      if (await askKey(err.message)) retry();
+      if (await askKey(err.message)) location.reload();
     });
     box.append(b);
   }
@@ -404,6 +404,8 @@ async function healthLine() {
   } catch (e) {
     if (e instanceof ApiError && e.body && e.body.status) {
       box.textContent = 'API ' + e.body.status;
+    } else if (e.status === 401) {
+      box.textContent = 'API: key needed';
     } else {
       box.textContent = e.status === 0 ? 'API down' : 'API: ' + e.message;
     }

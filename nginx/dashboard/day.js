@@ -92,7 +92,7 @@ async function load(model, date) {
           ' (not a trading day, or not simulated yet).' :
           'No results yet. Trigger a simulation on the Jobs page, or run scripts/quickstart.');
     } else {
-      showError(state, e, 'loading this model-day', () => load(model, date));
+      showError(state, e, 'loading this model-day');
     }
     return false;
   }

@@ -97,7 +97,7 @@ async function load(period) {
     if (e.status === 404) {
       showState(state, 'No results for this period yet (' + e.message + ').');
     } else {
-      showError(state, e, 'loading the equity curves', () => load(period));
+      showError(state, e, 'loading the equity curves');
     }
   }
 }

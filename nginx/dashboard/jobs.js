@@ -141,7 +141,7 @@ async function poll() {
   } catch (e) {
     if (mine !== generation) return;
     lastSeen = '';
-    showError(state, e, 'loading the jobs', poll);
+    showError(state, e, 'loading the jobs');
     delay = Math.min(delay * 2, MAX_IDLE_MS);
   }
   pollLine.textContent = 'Updated ' + new Date().toLocaleTimeString() + '; next check in ' +

@@ -53,7 +53,7 @@ async function load(period) {
       showState(state, 'No results for this period yet (' + e.message +
           '). Trigger a simulation on the Jobs page, or run scripts/quickstart.');
     } else {
-      showError(state, e, 'loading the leaderboard', () => load(period));
+      showError(state, e, 'loading the leaderboard');
     }
   } finally {
     table.removeAttribute('aria-busy');

@@ -5,6 +5,7 @@
 //   BASE         the stack's URL (http://127.0.0.1:PORT)
 //   KEY          a write API key (the service then answers 401 without it)
 //   STOP_DAEMON  a shell command that stops traderd (jobs then stay pending)
+//   AUTH_READS   a shell command that restarts the stack with TRADER_AUTH_READS=1
 //   STOP_STACK   a shell command that stops the whole stack
 //   SHOTS        the directory for the screenshots
 //   CHROMIUM     the browser (default /usr/bin/chromium)
@@ -13,7 +14,7 @@ import {execSync} from 'node:child_process';
 import {mkdirSync} from 'node:fs';
 import puppeteer from 'puppeteer-core';
 
-const {BASE, KEY, SHOTS, STOP_DAEMON, STOP_STACK} = process.env;
+const {BASE, KEY, SHOTS, STOP_DAEMON, AUTH_READS, STOP_STACK} = process.env;
 const WAIT_MS = 60000; // the longest any wait may take (a failure, not a timing check)
 let failed = 0;
 
@@ -337,6 +338,22 @@ async function cancelJob(browser, done) {
   await page.close();
 }
 
+// Reads need a key (TRADER_AUTH_READS=1): the leaderboard says so, asks for
+// the key and then shows the rows.
+async function readsNeedKey(browser) {
+  execSync(AUTH_READS, {stdio: 'ignore'});
+  const page = await open(browser, '/dashboard/');
+  await page.waitForSelector('#state.error button', {timeout: WAIT_MS});
+  const text = await page.$eval('#state', (s) => s.textContent);
+  check(/An API key is needed for loading the leaderboard/.test(text), 'leaderboard: a 401 says a key is needed', text);
+  await page.screenshot({path: `${SHOTS}/leaderboard-401.png`});
+  await page.click('#state.error button');
+  await answerKey(page);
+  const rows = await page.waitForSelector('#leaderboard tbody tr', {timeout: WAIT_MS}).then(() => true, () => false);
+  check(rows, 'leaderboard: with the key entered, the rows come');
+  await page.close();
+}
+
 // The API down: the page says so (nginx and the API are stopped under it).
 async function apiDown(browser) {
   const page = await open(browser, '/dashboard/');
@@ -390,6 +407,7 @@ try {
   }
   if (perfServed && knownDay) await run('phone', () => phonePages(browser, knownDay));
   if (status && !missing.length) await run('cancel', () => cancelJob(browser, status));
+  if (KEY && perfServed) await run('reads need a key', () => readsNeedKey(browser));
   await run('api down', () => apiDown(browser));
 } finally {
   await browser.close();

@@ -54,10 +54,13 @@ fi
 SHOTS=$NODE_DIR/screenshots
 rm -rf "$SHOTS"
 # traderd stopped for the cancel check (it then waits until the pid is gone,
-# like the stack's own stop), the whole stack for the "API down" check.
+# like the stack's own stop), the stack restarted with reads behind keys,
+# then stopped for the "API down" check.
 STOP_DAEMON="pid=\$(cat '$T_HOME/run/traderd.pid') && kill \$pid && while kill -0 \$pid 2>/dev/null; do sleep 0.1; done"
 STOP_STACK="'$STACK' down --home '$T_HOME'"
+AUTH_READS="$STOP_STACK && TRADER_AUTH_READS=1 '$STACK' up --home '$T_HOME' --port $T_PORT --workers 2"
 BASE=$BASE KEY=$KEY SHOTS=$SHOTS CHROMIUM=$CHROMIUM STOP_DAEMON=$STOP_DAEMON STOP_STACK=$STOP_STACK \
+  AUTH_READS=$AUTH_READS \
   node "$NODE_DIR/dashboard.mjs" >"$T_DIR/browser.out" 2>&1
 rc=$?
 while IFS= read -r line; do
