@@ -25,6 +25,13 @@ static const struct ctl_command commands[] = {
     {"leaderboard", cmd_leaderboard,
      "[--job ID] [--start DATE] [--end DATE] [--models A,B] [--json]",
      "return, risk, trades and cost per model over a job or dates, against QQQ buy and hold"},
+    {"run", cmd_run, "[--config F] [--start DATE --end DATE] [--models a,b]",
+     "batch mode: create a job, run it here to its end, print the leaderboard (exit 1 when a "
+     "model-day failed)"},
+    {"jobs list", cmd_jobs_list, "[--status S] [--limit N] [--offset N] [--json]",
+     "simulation jobs, newest first, with their progress"},
+    {"jobs cancel", cmd_jobs_cancel, "JOB_ID",
+     "cancel a job: a pending one at once, a running one after its model-days in progress"},
     {"help", cmd_help, "", "list the commands"},
 };
 

@@ -5,6 +5,7 @@
 #include "auth.h"
 #include "config.h"
 #include "dates.h"
+#include "jobview.h"
 #include "log.h"
 #include "results.h"
 
@@ -76,6 +77,16 @@ static bool valid_date(const char *s)
     return date_valid(s);
 }
 
+static bool valid_job_status(const char *s)
+{
+    static const char *const st[] = {"pending", "running", "completed",
+                                     "partial", "failed",  "cancelled"};
+    for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++)
+        if (strcmp(s, st[i]) == 0)
+            return true;
+    return false;
+}
+
 static bool valid_detail(const char *s)
 {
     return strcmp(s, "minimal") == 0 || strcmp(s, "full") == 0;
@@ -100,6 +111,11 @@ static bool valid_limit(const char *s)
 static bool valid_offset(const char *s)
 {
     return number_in(s, 12, 0, 999999999999LL);
+}
+
+static bool valid_jobs_limit(const char *s)
+{
+    return number_in(s, 4, 0, JOBVIEW_LIST_MAX);
 }
 
 /* Comma-separated signatures, at most CONFIG_MODELS_MAX. */
@@ -143,7 +159,14 @@ static const struct param_spec p_models = {
     "models", valid_models, "invalid_request",
     "models must be comma-separated model signatures of 1-64 letters, digits or . _ : -"};
 
+static const struct param_spec p_jobs_limit = {"limit", valid_jobs_limit, "invalid_request",
+                                               "limit must be an integer from 0 to 1000"};
+static const struct param_spec p_status = {
+    "status", valid_job_status, "invalid_request",
+    "status must be pending, running, completed, partial, failed or cancelled"};
+
 static const struct param_spec *const status_params[] = {&p_job_id, NULL};
+static const struct param_spec *const jobs_params[] = {&p_status, &p_jobs_limit, &p_offset, NULL};
 static const struct param_spec *const results_params[] = {
     &p_date, &p_start_date, &p_end_date, &p_model, &p_job_id, &p_detail, &p_limit, &p_offset, NULL};
 static const struct param_spec *const performance_params[] = {&p_job_id, &p_start_date, &p_end_date,
@@ -158,6 +181,9 @@ static const struct route routes[] = {
     {"GET", "/performance/series", page_performance_series, ROUTE_DB | ROUTE_RANGE,
      performance_params},
     {"POST", "/simulate/trigger", page_trigger, ROUTE_DB | ROUTE_JSON_BODY | ROUTE_WRITE, NULL},
+    {"GET", "/simulate/jobs", page_jobs, ROUTE_DB, jobs_params},
+    {"POST", "/simulate/cancel/{job_id}", page_cancel, ROUTE_DB | ROUTE_JSON_BODY | ROUTE_WRITE,
+     status_params},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

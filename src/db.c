@@ -192,6 +192,29 @@ static const char *const migrations[] = {
     "  cash INTEGER NOT NULL CHECK(cash >= 0),"
     "  UNIQUE(position_id, seq));"
     "ALTER TABLE trades ADD COLUMN fee INTEGER NOT NULL DEFAULT 0 CHECK(fee >= 0);",
+
+    /* 7: job control and webhooks (CONTRACT section 8). The jobs status
+     * CHECK gains 'cancelled' in place, SQLite's documented procedure for
+     * loosening a constraint: rebuilding jobs would cascade-delete every
+     * result. The ALTERs after it change the schema cookie, so every other
+     * connection reloads the schema. */
+    "PRAGMA writable_schema = ON;"
+    "UPDATE sqlite_schema SET sql = replace(sql, '''partial'',''failed'')),',"
+    "  '''partial'',''failed'',''cancelled'')),') WHERE type = 'table' AND name = 'jobs';"
+    "PRAGMA writable_schema = RESET;"
+    "ALTER TABLE jobs ADD COLUMN cancel_requested_at TEXT;"
+    "ALTER TABLE jobs ADD COLUMN callback_url TEXT;"
+    "ALTER TABLE jobs ADD COLUMN callback_status TEXT"
+    "  CHECK(callback_status IS NULL OR callback_status IN ('pending','delivered','failed'));"
+    "CREATE TABLE job_callbacks ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  job_id TEXT NOT NULL REFERENCES jobs(job_id) ON DELETE CASCADE,"
+    "  attempt INTEGER NOT NULL CHECK(attempt >= 1),"
+    "  attempted_at TEXT NOT NULL,"
+    "  http_status INTEGER,"
+    "  outcome TEXT NOT NULL CHECK(outcome IN ('delivered','failed')),"
+    "  error TEXT);"
+    "CREATE INDEX idx_job_callbacks_job ON job_callbacks(job_id, id);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -85,7 +85,7 @@ is "$(jget 'sorted(j["progress"]["details"][0])')" \
   '["completed_at","date","duration_seconds","error","model","started_at","status"]' \
   "  detail fields"
 is "$(jget 'sorted(j)')" \
-  '["completed_at","created_at","date_range","error","job_id","models","progress","started_at","status","total_duration_seconds","updated_at","warnings"]' \
+  '["cancel_requested_at","completed_at","created_at","date_range","error","job_id","models","progress","started_at","status","total_duration_seconds","updated_at","warnings"]' \
   "  job fields"
 is "$(jget 'len(j["warnings"]) > 0 and all(isinstance(w, str) for w in j["warnings"])')" true \
   "  the import's warnings (the fixture's CASH differs from the replay)"
