@@ -83,26 +83,10 @@ function renderJob(j) {
   box.hidden = false;
 }
 
-// The jobs, newest first; where the service has no jobs list, its most
-// recent job.
-async function fetchJobs() {
-  try {
-    return await jobsList();
-  } catch (e) {
-    if (e.status !== 404 && e.status !== 405) throw e;
-    try {
-      return [await api('/simulate/current')];
-    } catch (e2) {
-      if (e2.status === 404) return [];
-      throw e2;
-    }
-  }
-}
-
 // refresh(): one poll. Returns whether anything changed and whether a job
 // is active.
 async function refresh() {
-  const jobs = await fetchJobs();
+  const jobs = await jobsList();
   if (!selected && jobs.length) {
     const active = jobs.find((j) => ACTIVE.has(j.status));
     selected = (active || jobs[0]).job_id;

@@ -1,18 +1,22 @@
 // Drives the dashboard in Debian's headless chromium (puppeteer-core) against
 // a running stack and checks each page against the API's own answers.
-// Run by tests/integration/test_dashboard.sh on a fresh stack with prices
-// and no job. Environment:
+// Run by tests/integration/test_dashboard.sh on a fresh stack with prices,
+// no job and one write key (so triggers need it). Environment:
 //   BASE         the stack's URL (http://127.0.0.1:PORT)
-//   KEY          a write API key (the service then answers 401 without it)
+//   KEY          the write API key
 //   STOP_DAEMON  a shell command that stops traderd (jobs then stay pending)
 //   AUTH_READS   a shell command that restarts the stack with TRADER_AUTH_READS=1
 //   STOP_STACK   a shell command that stops the whole stack
 //   SHOTS        the directory for the screenshots
+//   NPM_TOOLS    where scripts/npm-tools installed the pinned npm tools
 //   CHROMIUM     the browser (default /usr/bin/chromium)
 // Output: one line per check, "PASS text" or "FAIL text", and "# diag".
 import {execSync} from 'node:child_process';
 import {mkdirSync} from 'node:fs';
-import puppeteer from 'puppeteer-core';
+import {createRequire} from 'node:module';
+
+// puppeteer-core from the pinned npm tools (scripts/npm-tools).
+const puppeteer = createRequire(process.env.NPM_TOOLS + '/')('puppeteer-core');
 
 const {BASE, KEY, SHOTS, STOP_DAEMON, AUTH_READS, STOP_STACK} = process.env;
 const WAIT_MS = 60000; // the longest any wait may take (a failure, not a timing check)
@@ -53,16 +57,11 @@ async function open(browser, path, viewport = {width: 1280, height: 900}) {
   return page;
 }
 
-// Routes this build does not serve (nginx's own 404 "Not found"): the jobs
-// page then falls back to /simulate/current, and those 404s are expected.
-const missing = [];
-
 // finish(page, name, {allow}): checks the page logged no error (but the
 // 401 answers of URLs matching allow, when a test provokes them).
 async function finish(page, name, opts = {}) {
   const problems = page.problems.filter((p) => !(opts.allow && p.url && opts.allow.test(p.url) &&
-                                                 / 401 /.test(p.text)) &&
-      !(p.url && / 404 /.test(p.text) && missing.some((m) => new URL(p.url).pathname.startsWith(m))));
+                                                 / 401 /.test(p.text)));
   check(problems.length === 0, name + ': no console error', ...problems.map((p) => p.text + ' ' + (p.url || '')));
   await page.screenshot({path: `${SHOTS}/${name}.png`, fullPage: opts.fullPage ?? true});
   await page.close();
@@ -78,7 +77,6 @@ function usd(x) {
 
 // answerKey(page): the key dialog comes up (a 401); type the key in.
 async function answerKey(page) {
-  if (!KEY) return;
   await page.waitForSelector('#key-dialog[open]', {timeout: WAIT_MS});
   await page.screenshot({path: `${SHOTS}/key-dialog.png`});
   await page.type('#key-input', KEY);
@@ -105,19 +103,15 @@ async function jobsPage(browser) {
   });
   // The page's own trigger button; with keys on, the key dialog answers the 401.
   await page.click('#trigger button[type=submit]');
-  if (KEY) {
-    await answerKey(page);
-    check(true, 'jobs: a 401 asks for the API key');
-  }
+  await answerKey(page);
+  check(true, 'jobs: a 401 asks for the API key');
   await page.waitForFunction(() => /[0-9a-f]{8}-/.test(document.getElementById('trigger-state').textContent),
                              {timeout: WAIT_MS}).catch(() => {});
   const said = await page.$eval('#trigger-state', (s) => s.textContent);
   const job = (said.match(/[0-9a-f]{8}-[0-9a-f-]{27}/) || [''])[0];
   check(job !== '', 'jobs: the trigger button queued a job', said);
-  if (KEY) {
-    check(await page.evaluate(() => sessionStorage.getItem('trader.apiKey')) === KEY,
-          'jobs: the key is kept in sessionStorage');
-  }
+  check(await page.evaluate(() => sessionStorage.getItem('trader.apiKey')) === KEY,
+        'jobs: the key is kept in sessionStorage');
   const row = `#jobs tr[data-job="${job}"]`;
   const end = await page.waitForSelector(
       `${row}:is([data-status=completed],[data-status=partial],[data-status=failed],[data-status=cancelled])`,
@@ -136,7 +130,7 @@ async function jobsPage(browser) {
         `jobs: the ${total} model-days match /simulate/status`, days.slice(0, 3), want.slice(0, 3));
   const bar = await page.$eval(`${row} progress`, (p) => [p.value, p.max]);
   check(bar[0] === total && bar[1] === total, 'jobs: the progress bar is full', bar);
-  await finish(page, 'jobs', {allow: KEY ? /\/simulate\/trigger$/ : null});
+  await finish(page, 'jobs', {allow: /\/simulate\/trigger$/});
   return status;
 }
 
@@ -370,15 +364,6 @@ async function apiDown(browser) {
 }
 
 mkdirSync(SHOTS, {recursive: true});
-{
-  const r = await fetch(BASE + '/simulate/jobs');
-  if (r.status === 404 && (await r.json()).message === 'Not found') {
-    missing.push('/simulate/jobs', '/simulate/current');
-    console.log('# this build has no GET /simulate/jobs: the jobs page shows /simulate/current');
-  }
-}
-const perfServed = !(await fetch(BASE + '/performance').then((r) => r.json())
-                         .then((j) => j.error === 'not_found' && j.message === 'Not found'));
 const browser = await puppeteer.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   headless: true,
@@ -397,17 +382,13 @@ try {
   const status = await run('jobs', () => jobsPage(browser));
   if (status) {
     await run('day', () => dayPage(browser, status));
-    if (perfServed) await run('leaderboard', () => leaderboardPage(browser, status.job_id));
+    await run('leaderboard', () => leaderboardPage(browser, status.job_id));
   }
-  if (perfServed) {
-    await run('equity', () => equityPage(browser));
-    await run('empty states', () => emptyStates(browser));
-  } else {
-    console.log('SKIP this build serves no /performance: leaderboard and equity pages not checked');
-  }
-  if (perfServed && knownDay) await run('phone', () => phonePages(browser, knownDay));
-  if (status && !missing.length) await run('cancel', () => cancelJob(browser, status));
-  if (KEY && perfServed) await run('reads need a key', () => readsNeedKey(browser));
+  await run('equity', () => equityPage(browser));
+  await run('empty states', () => emptyStates(browser));
+  if (knownDay) await run('phone', () => phonePages(browser, knownDay));
+  if (status) await run('cancel', () => cancelJob(browser, status));
+  await run('reads need a key', () => readsNeedKey(browser));
   await run('api down', () => apiDown(browser));
 } finally {
   await browser.close();
