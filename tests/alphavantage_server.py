@@ -19,9 +19,10 @@ import argparse
 import datetime
 import hashlib
 import json
-import os
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+import serverlib
 from urllib.parse import parse_qs, urlparse
 
 
@@ -97,13 +98,7 @@ def main():
         def log_message(self, *a):
             pass
 
-    srv = ThreadingHTTPServer((args.host, 0), Handler)
-    tmp = args.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(str(srv.server_address[1]))
-    os.replace(tmp, args.port_file)
-    srv.serve_forever()
-
+    serverlib.serve(args.host, args.port_file, Handler)
 
 if __name__ == "__main__":
     main()

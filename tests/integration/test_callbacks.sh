@@ -13,30 +13,14 @@
 use_configs 2
 export MAX_CONCURRENT_JOBS=3 TRADER_CALLBACK_SECRET='s3cret-key, any length'
 export TRADER_CALLBACK_BACKOFF_SECONDS=0.2 TRADER_CALLBACK_MAX_ATTEMPTS=4
-RECEIVERS=()
-_stop_receivers() {
-  local p
-  for p in "${RECEIVERS[@]}"; do kill "$p" 2>/dev/null; done
-  _cleanup
-}
-trap _stop_receivers EXIT
-
-# receiver NAME [--fail-first N]: starts one; sets PORT_<NAME>.
+# receiver NAME [ARGS...]: a receiver logging to $T_DIR/NAME.log.
 receiver() {
-  local name=$1 i
-  shift
-  python3 "$TOP_SRCDIR/tests/callback_receiver.py" --secret "$TRADER_CALLBACK_SECRET" \
-    --port-file "$T_DIR/$name.port" --log "$T_DIR/$name.log" "$@" &
-  RECEIVERS+=($!)
-  for i in $(seq 1 100); do
-    [ -s "$T_DIR/$name.port" ] && break
-    sleep 0.1
-  done
-  [ -s "$T_DIR/$name.port" ] || bail "receiver $name did not start"
-  printf -v "PORT_$name" '%s' "$(cat "$T_DIR/$name.port")"
+  test_server "$1" callback_receiver.py --secret "$TRADER_CALLBACK_SECRET" --log "$T_DIR/$1.log" "${@:2}"
 }
 receiver good
+PORT_good=$SERVER_PORT
 receiver flaky --fail-first 2
+PORT_flaky=$SERVER_PORT
 CLOSED=$(free_port) # allowed, but nothing listens there
 export TRADER_CALLBACK_HOSTS="127.0.0.1:$PORT_good, 127.0.0.1:$PORT_flaky,127.0.0.1:$CLOSED"
 stack_up

@@ -11,28 +11,11 @@
 
 export TRADER_CONFIGS_DIR=$TOP_SRCDIR/configs TRADER_ALPHAVANTAGE_PACE_SECONDS=0
 unset ALPHAADVANTAGE_API_KEY
-SERVERS=()
-_stop_servers() {
-  local p
-  for p in "${SERVERS[@]}"; do kill "$p" 2>/dev/null; done
-  _cleanup
-}
-trap _stop_servers EXIT
-
 # server NAME ARGS...: a stand-in logging to $T_DIR/NAME.log; sets the URL.
 server() {
-  local name=$1 i
-  shift
-  python3 "$TOP_SRCDIR/tests/alphavantage_server.py" --key good-key --port-file "$T_DIR/$name.port" \
-    --log "$T_DIR/$name.log" "$@" &
-  SERVERS+=($!)
-  for i in $(seq 1 100); do
-    [ -s "$T_DIR/$name.port" ] && break
-    sleep 0.1
-  done
-  [ -s "$T_DIR/$name.port" ] || bail "server $name did not start"
-  touch "$T_DIR/$name.log"
-  export TRADER_ALPHAVANTAGE_URL="http://127.0.0.1:$(cat "$T_DIR/$name.port")/query"
+  test_server "$1" alphavantage_server.py --key good-key --log "$T_DIR/$1.log" "${@:2}"
+  touch "$T_DIR/$1.log"
+  export TRADER_ALPHAVANTAGE_URL="http://127.0.0.1:$SERVER_PORT/query"
 }
 dbq() {
   python3 -c 'import sqlite3, sys
