@@ -74,6 +74,8 @@ is $? 1 "a taken name is refused"
 like "$(cat "$T_DIR/dup.err")" "already exists" "... saying so"
 ctl keys create --name 'bad name' >/dev/null 2>&1
 is $? 1 "an invalid name is refused"
+ctl keys create --name loopback >/dev/null 2>&1
+is $? 1 "the name loopback is reserved (the audit's keyless loopback actor)"
 ctl keys create --name x --scope admin >/dev/null 2>&1
 is $? 1 "an unknown scope is refused"
 ctl keys create >/dev/null 2>&1
