@@ -93,3 +93,16 @@ print("%-72s %4s %9s %8.1f %8.1f %8.1f" % (sys.argv[1][:72], ",".join(codes), ro
       statistics.median(t), t[int(len(t) * 0.9) - 1], t[-1]))
 EOF
 done
+
+# The CPU time of /performance's work in one process (no waiting for a core),
+# when the build's library is at hand.
+LIB=${TRADER_BUILDDIR:-$ROOT/build}/src/libtrader.a
+if [ -f "$LIB" ] && command -v cc >/dev/null; then
+  cc -O2 -std=c11 -D_GNU_SOURCE -I"$ROOT/src" -I"${TRADER_BUILDDIR:-$ROOT/build}" \
+    $(pkg-config --cflags json-c) "$ROOT/bench/perf_cpu.c" "$LIB" \
+    $(pkg-config --libs json-c sqlite3 libcurl) -lm -lpthread -o "$TMP/perf_cpu"
+  for job in "" bench; do
+    read -r p50 max < <("$TMP/perf_cpu" "$HOME_DIR/trader.db" $job)
+    printf 'perf_load + JSON in-process%-45s CPU ms: p50 %s, max %s\n' "${job:+ (job_id=$job)}" "$p50" "$max"
+  done
+fi

@@ -174,7 +174,7 @@ static int insert_splits(struct db *db, const struct daystore_day *d, sqlite3_in
 int daystore_insert(struct db *db, const struct daystore_day *day, long long *position_id,
                     char *err, size_t errlen)
 {
-    sqlite3_int64 id;
+    sqlite3_int64 id = 0;
     if (insert_position(db, day, &id, err, errlen) != 0 ||
         insert_trades(db, day, id, err, errlen) != 0 ||
         insert_holdings(db, day->holdings, id, err, errlen) != 0 ||

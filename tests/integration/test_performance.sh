@@ -124,7 +124,8 @@ a, p = (json.load(open(f)) for f in sys.argv[1:])
 print(p["count"] == 5 and p["total"] == 19 and p["results"] == a["results"][3:8])' "$T_DIR/all.json" "$T_DIR/body")" \
   True "  limit=5&offset=3 is that slice"
 http GET "/results?end_date=2025-01-06&model=ew"
-is "$(jget '[r["date"] for r in j["results"]]')" '["2025-01-03","2025-01-06"]' "  end_date alone, one model"
+is "$(jget '[j["start_date"], j["end_date"]] + [r["date"] for r in j["results"]]')" \
+  '["2025-01-03","2025-01-06","2025-01-03","2025-01-06"]' "  end_date alone, one model: from its first day"
 http GET "/results?start_date=2025-01-17&job_id=$JOB2"
 is "$(jget '[(r["model"], r["job_id"]) for r in j["results"]]')" "[[\"mock\",\"$JOB2\"]]" "  start_date alone, one job"
 
