@@ -427,6 +427,34 @@ static void test_tool_refusal(void)
     portfolio_free(&pf);
 }
 
+/* A split whose day has no bar of its symbol pays the fraction at the last
+ * close before it over the factor. */
+static void test_no_open(void)
+{
+    struct portfolio pf;
+    struct splits_applied *done = NULL;
+    size_t n = 0;
+    fx_exec(fx.db, "INSERT INTO splits(symbol, effective_date, factor, factor_micro, imported_at)"
+                   " VALUES('CCC', '2025-01-05', '2.5', 2500000, 't')");
+    portfolio_init(&pf, 0);
+    portfolio_set(&pf, "CCC", 1);
+    portfolio_set(&pf, "BBB", 4);
+    ok(splits_apply(fx.db, "2025-01-03", "2025-01-06", &pf, &done, &n, err, sizeof(err)) == 0,
+       "splits since 2025-01-03 (%s)", err);
+    ok(n == 1 && strcmp(done[0].symbol, "CCC") == 0 && done[0].after == 2,
+       "  CCC's 2.5-for-1 of a Sunday applied: 1 share became 2");
+    /* CCC closed at 51 on 2025-01-03: 51 / 2.5 = 20.4 a share; half of it in cash. */
+    ok(n == 1 && done[0].price == M(20, 400000) && done[0].cash == M(10, 200000) &&
+           pf.cash == M(10, 200000),
+       "  the half share paid at 51 / 2.5 = 20.40");
+    is_int(portfolio_shares(&pf, "BBB"), 4, "  a symbol without a split is untouched");
+    free(done);
+    ok(splits_apply(fx.db, "2025-01-05", "2025-01-06", &pf, &done, &n, err, sizeof(err)) == 0 &&
+           n == 0 && done == NULL,
+       "a split on the state's own day is not applied again");
+    portfolio_free(&pf);
+}
+
 static void test_config_errors(void)
 {
     static const struct {
@@ -464,6 +492,7 @@ int main(void)
     test_notice();
     test_fees();
     test_tool_refusal();
+    test_no_open();
     test_config_errors();
     fx_close(&fx);
     return tap_done();
