@@ -58,7 +58,7 @@ if ! "${PODMAN[@]}" image exists trader-base:bookworm; then
   mkdir -p "$WORK"
   debootstrap --variant=minbase bookworm "$WORK/rootfs" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 ||
     { tail -5 "$WORK/debootstrap.log"; bail "debootstrap from $MIRROR"; }
-  tar -C "$WORK/rootfs" -c . | "${PODMAN[@]}" import - trader-base:bookworm >/dev/null ||
+  tar -C "$WORK/rootfs" -c . | "${PODMAN[@]}" import - trader-base:bookworm >/dev/null 2>&1 ||
     bail "podman import"
   rm -rf "$WORK/rootfs"
 fi
