@@ -27,7 +27,8 @@ int cmd_keys_create(const struct ctl *ctl, int argc, char **argv)
     if (access_scope_parse(scope_word, &scope) != 0)
         return ctl_fail("--scope must be read or write");
     if (!access_name_valid(name))
-        return ctl_fail("a key name is 1-%d letters, digits or . _ -", ACCESS_NAME_MAX);
+        return ctl_fail("a key name is 1-%d letters, digits or . _ - (not %s)", ACCESS_NAME_MAX,
+                        ACCESS_LOOPBACK);
     if (ctl_open_db(ctl, &db) != 0)
         return CTL_FAIL;
     int rc = access_key_create(db, name, scope, token, err, sizeof(err));

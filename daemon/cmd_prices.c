@@ -125,6 +125,7 @@ static void print_info(const struct ctl *ctl, const struct prices_info *in)
            in->trading_days);
     printf("sources: alphavantage %lld, aitrader %lld, synthetic %lld symbols\n", in->alphavantage,
            in->aitrader, in->synthetic);
+    printf("splits: %lld\n", in->splits);
     if (in->synthetic > 0)
         printf("*** SYNTHETIC: these prices are generated, NOT market data ***\n");
 }

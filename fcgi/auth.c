@@ -121,7 +121,7 @@ int auth_check(struct app *app, const struct request *req, bool write, char acto
         return 0;
     }
     if (nkeys == 0 && auth_loopback(req->remote_addr)) {
-        memcpy(actor, AUTH_LOOPBACK, sizeof(AUTH_LOOPBACK));
+        memcpy(actor, ACCESS_LOOPBACK, sizeof(ACCESS_LOOPBACK));
         return 0;
     }
     if (nkeys == 0)

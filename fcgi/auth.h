@@ -16,8 +16,6 @@
 #include "app.h"
 #include "http.h"
 
-#define AUTH_LOOPBACK "loopback" /* the actor of a keyless loopback request */
-
 /* The token of an Authorization header value "Bearer TOKEN" (scheme in any
  * case, then spaces, then an RFC 6750 b64token of at most ACCESS_TOKEN_MAX
  * characters, then optional blanks). Returns 1 with *token and *len set to
@@ -29,7 +27,7 @@ int auth_bearer(const char *header, const char **token, size_t *len);
 bool auth_loopback(const char *addr);
 
 /* Decides whether req may use a route (write: a mutating one). Returns 0
- * when it may, with actor set to the key's name or AUTH_LOOPBACK; -1 with
+ * when it may, with actor set to the key's name or ACCESS_LOOPBACK; -1 with
  * resp filled (401, 403, or 503 when the keys cannot be read), actor set to
  * the key's name when a key matched (a 403). A key's last use is recorded
  * at most once a minute. */

@@ -55,7 +55,7 @@ bool access_name_valid(const char *name)
         if (!ok || n >= ACCESS_NAME_MAX)
             return false;
     }
-    return n > 0;
+    return n > 0 && strcmp(name, ACCESS_LOOPBACK) != 0;
 }
 
 static int crypto_ready(char *err, size_t errlen)
@@ -122,7 +122,8 @@ int access_key_create(struct db *db, const char *name, enum access_scope scope,
     sqlite3_stmt *st;
     int rc = -1, exists;
     if (!access_name_valid(name))
-        return err_set(err, errlen, "a key name is 1-%d letters, digits or . _ -", ACCESS_NAME_MAX);
+        return err_set(err, errlen, "a key name is 1-%d letters, digits or . _ - (not %s)",
+                       ACCESS_NAME_MAX, ACCESS_LOOPBACK);
     if (crypto_ready(err, errlen) != 0 || db_begin_immediate(db, err, errlen) != 0)
         return -1;
     if ((exists = key_exists(db, name, err, errlen)) != 0) {

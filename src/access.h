@@ -15,6 +15,8 @@
 #include "db.h"
 
 #define ACCESS_NAME_MAX 64 /* a key name: 1-64 letters, digits or . _ - */
+#define ACCESS_LOOPBACK                                                                            \
+    "loopback" /* the audit actor of a keyless loopback request; no key's name */
 #define ACCESS_NAME_BUF (ACCESS_NAME_MAX + 1)
 #define ACCESS_TOKEN_PREFIX "trk_"
 #define ACCESS_TOKEN_BYTES 32 /* random bytes in a token */
@@ -42,7 +44,8 @@ struct access_key {
 int access_scope_parse(const char *s, enum access_scope *out);
 const char *access_scope_name(enum access_scope scope);
 
-/* True when name is 1-ACCESS_NAME_MAX letters, digits or . _ - */
+/* True when name is 1-ACCESS_NAME_MAX letters, digits or . _ - and not
+ * ACCESS_LOOPBACK (the audit log would not tell them apart). */
 bool access_name_valid(const char *name);
 
 /* Creates a key: a new random token (written to token, shown to the user

@@ -15,6 +15,7 @@
 #include "paths.h"
 #include "prices.h"
 #include "search.h"
+#include "splits.h"
 #include "universe.h"
 
 #include <errno.h>
@@ -50,6 +51,7 @@ static const char PROMPT_BUILTIN[] =
     "available):\n{positions}\n\n"
     "Closing prices yesterday:\n{yesterday_close_price}\n\n"
     "Opening prices today (buys and sells fill at these):\n{today_buy_price}\n\n"
+    "{corporate_actions}"
     "When today's work is done, answer without tool calls and include\n{STOP_SIGNAL}\n";
 
 /* ---- the system prompt -------------------------------------------------- */
@@ -147,12 +149,28 @@ static int write_opens(FILE *f, struct tools_ctx *ctx, char *err, size_t errlen)
 /* The text of one placeholder value, written by a function of the day. */
 struct facts {
     const char *yesterday; /* "" when the store has no earlier trading day */
+    int told_splits;       /* {corporate_actions} was written */
 };
+
+/* The splits applied to today's start state (splits.h), as a paragraph and
+ * a blank line; nothing on a day without any. Sets *told. */
+static int write_splits(FILE *f, const struct tools_ctx *ctx, int *told, char *err, size_t errlen)
+{
+    char *notice;
+    *told = 1;
+    if (!ctx->nsplits)
+        return 0;
+    if (splits_notice(ctx->splits, ctx->nsplits, &notice, err, errlen) != 0)
+        return -1;
+    fprintf(f, "%s\n", notice);
+    free(notice);
+    return 0;
+}
 
 /* Writes placeholder name (len bytes) of ctx's day to f. Returns 0, 1 when
  * the name is unknown, -1 on failure. */
-static int write_placeholder(FILE *f, struct tools_ctx *ctx, const struct facts *fx,
-                             const char *name, size_t len, char *err, size_t errlen)
+static int write_placeholder(FILE *f, struct tools_ctx *ctx, struct facts *fx, const char *name,
+                             size_t len, char *err, size_t errlen)
 {
 #define IS(lit) (len == sizeof(lit) - 1 && memcmp(name, lit, len) == 0)
     if (IS("date"))
@@ -165,6 +183,8 @@ static int write_placeholder(FILE *f, struct tools_ctx *ctx, const struct facts 
         return write_opens(f, ctx, err, errlen);
     else if (IS("STOP_SIGNAL"))
         fputs(AGENT_STOP_SIGNAL, f);
+    else if (IS("corporate_actions"))
+        return write_splits(f, ctx, &fx->told_splits, err, errlen);
     else
         return 1;
     return 0;
@@ -173,8 +193,8 @@ static int write_placeholder(FILE *f, struct tools_ctx *ctx, const struct facts 
 
 /* Renders tmpl to f: "{{" and "}}" are braces, "{name}" a placeholder, any
  * other brace is text. */
-static int render(FILE *f, struct tools_ctx *ctx, const char *tmpl, const struct facts *fx,
-                  char *err, size_t errlen)
+static int render(FILE *f, struct tools_ctx *ctx, const char *tmpl, struct facts *fx, char *err,
+                  size_t errlen)
 {
     for (const char *p = tmpl; *p;) {
         size_t name = strspn(p + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_");
@@ -189,7 +209,7 @@ static int render(FILE *f, struct tools_ctx *ctx, const char *tmpl, const struct
                 return err_set(err, errlen,
                                "system prompt template: unknown placeholder {%.*s} (known: "
                                "{date}, {positions}, {yesterday_close_price}, "
-                               "{today_buy_price}, {STOP_SIGNAL})",
+                               "{today_buy_price}, {STOP_SIGNAL}, {corporate_actions})",
                                (int)(name > 40 ? 40 : name), p + 1);
             p += name + 2;
         } else {
@@ -207,21 +227,16 @@ int agent_system_prompt(struct tools_ctx *ctx, const char *tmpl, char **out, cha
     int rc = -1;
     if (prices_prev_trading_day(ctx->db, ctx->date, yesterday, err, errlen) < 0)
         return -1;
-    struct facts fx = {yesterday};
+    struct facts fx = {yesterday, 0};
     FILE *f = open_memstream(&buf, &size);
     if (!f)
         return err_set(err, errlen, "out of memory");
     if (render(f, ctx, tmpl ? tmpl : PROMPT_BUILTIN, &fx, err, errlen) != 0)
         goto out;
-    /* A split is news the template cannot know of: told after it, whatever
-     * the wording (CONTRACT section 5). */
-    if (ctx->nsplits) {
-        char *notice;
-        if (splits_notice(ctx->splits, ctx->nsplits, &notice, err, errlen) != 0)
-            goto out;
-        fprintf(f, "\n%s\n", notice);
-        free(notice);
-    }
+    /* The model is told of a split even by a template without the placeholder. */
+    if (!fx.told_splits && ctx->nsplits &&
+        (fputc('\n', f) == EOF || write_splits(f, ctx, &fx.told_splits, err, errlen) != 0))
+        goto out;
     rc = 0;
 out:
     if (fclose(f) != 0 && rc == 0)

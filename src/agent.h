@@ -57,9 +57,12 @@ struct agent_model {
  * AI-Trader's prompt (Python format syntax): {date} today, {positions}
  * yesterday's closing positions, {yesterday_close_price} the last closes on
  * or before the previous trading day, {today_buy_price} today's opens
- * (symbols without a bar left out), {STOP_SIGNAL}; "{{" and "}}" are literal
- * braces. Any other {name} is an error naming it. On success *out (caller
- * frees with free()) holds the text. */
+ * (symbols without a bar left out), {STOP_SIGNAL}, and ours:
+ * {corporate_actions} the splits applied to today's holdings (splits.h; a
+ * paragraph and a blank line, empty on other days; appended to a template
+ * without it); "{{" and "}}" are literal braces. Any other {name} is an
+ * error naming it. On success *out (caller frees with free()) holds the
+ * text. */
 int agent_system_prompt(struct tools_ctx *ctx, const char *tmpl, char **out, char *err,
                         size_t errlen);
 

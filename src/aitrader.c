@@ -6,6 +6,7 @@
 #include "dates.h"
 #include "daystore.h"
 #include "errbuf.h"
+#include "redact.h"
 #include "jobs.h"
 #include "jsontext.h"
 #include "prices.h"
@@ -1381,8 +1382,11 @@ static int finish_job(struct importer *im, double t0)
     char done[TIMESTAMP_BUF];
     json_object *w = json_object_new_array(), *d = json_object_new_object();
     int rc = -1, ok = w && d;
-    for (size_t i = 0; ok && i < im->warnings.n; i++)
-        ok = json_object_array_add(w, json_object_new_string(im->warnings.v[i])) == 0;
+    for (size_t i = 0; ok && i < im->warnings.n; i++) {
+        char *clean = redact_dup(im->warnings.v[i]); /* a file may quote a key */
+        ok = clean && json_object_array_add(w, json_object_new_string(clean)) == 0;
+        free(clean);
+    }
     if (!ok || json_object_object_add(d, "directory", json_object_new_string(im->dir)) ||
         json_object_object_add(d, "model_days", json_object_new_int64((int64_t)im->model_days)) ||
         json_object_object_add(d, "trades", json_object_new_int64((int64_t)im->trades)) ||

@@ -5,12 +5,14 @@
  * "timeout_seconds", "temperature", "max_tokens", "extra_body" and
  * "drop_reasoning"; agent_config's "max_completions_per_step",
  * "max_completions", "system_prompt_file", "max_tool_calls_per_reply",
- * "max_reply_bytes" and "search_snippets_only"; a top-level "stock_symbols" list and the
- * top-level "trading" costs (commission_per_trade, commission_bps, slippage_bps). A disabled
- * model is checked for shape only (AI-Trader's own config carries placeholder text in its disabled
- * entries). Endpoint settings fall back to the environment (OPENAI_API_BASE, OPENAI_API_KEY); the
- * config file wins. API keys are secrets: nothing in this module prints them, config_public_json is
- * the only view meant for output, and the snapshot a job stores has none (a marker says the key was
+ * "max_reply_bytes" and "search_snippets_only"; a top-level "stock_symbols"
+ * list; and the top-level "trading" costs (commission_per_trade,
+ * commission_bps, slippage_bps). A disabled model is checked for shape only
+ * (AI-Trader's own config carries placeholder text in its disabled
+ * entries). Endpoint settings fall back to the environment (OPENAI_API_BASE,
+ * OPENAI_API_KEY); the config file wins. API keys are secrets: nothing in
+ * this module prints them, config_public_json is the only view meant for
+ * output, and the snapshot a job stores has none (a marker says the key was
  * in the file; config_restore_keys reads it back). */
 #ifndef TRADER_CONFIG_H
 #define TRADER_CONFIG_H

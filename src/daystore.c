@@ -6,8 +6,9 @@
 static const char SQL_POSITION[] =
     "INSERT INTO positions(job_id, date, model, cash, portfolio_value, prev_value, daily_profit,"
     " daily_return_pct, total_steps, stop_signal, reasoning_summary, prompt_tokens,"
-    " completion_tokens, total_tokens, log_file_path, created_at, cost)"
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+    " completion_tokens, total_tokens, log_file_path, created_at, cost, ntrades, fees)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+    " ?19)";
 static const char SQL_TRADE[] =
     "INSERT INTO trades(position_id, seq, action, symbol, amount, price, total, fee)"
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
@@ -29,6 +30,10 @@ static const char SQL_TOOL[] =
 static int insert_position(struct db *db, const struct daystore_day *d, sqlite3_int64 *id,
                            char *err, size_t errlen)
 {
+    money_t fees = 0; /* the day's, kept with it for the analytics (perf.h) */
+    for (size_t i = 0; i < d->ntrades; i++)
+        if (money_add(fees, d->trades[i].fee, &fees) != 0)
+            return err_set(err, errlen, "the day's fees overflow");
     sqlite3_stmt *st = db_stmt(db, SQL_POSITION, err, errlen);
     if (!st)
         return -1;
@@ -52,6 +57,8 @@ static int insert_position(struct db *db, const struct daystore_day *d, sqlite3_
         sqlite3_bind_int64(st, 17, d->cost);
     else
         sqlite3_bind_null(st, 17);
+    sqlite3_bind_int64(st, 18, (sqlite3_int64)d->ntrades);
+    sqlite3_bind_int64(st, 19, fees);
     if (db_step_done(db, st, "cannot store the position", err, errlen) != 0)
         return -1;
     *id = sqlite3_last_insert_rowid(db->h);
@@ -167,7 +174,7 @@ static int insert_splits(struct db *db, const struct daystore_day *d, sqlite3_in
 int daystore_insert(struct db *db, const struct daystore_day *day, long long *position_id,
                     char *err, size_t errlen)
 {
-    sqlite3_int64 id;
+    sqlite3_int64 id = 0;
     if (insert_position(db, day, &id, err, errlen) != 0 ||
         insert_trades(db, day, id, err, errlen) != 0 ||
         insert_holdings(db, day->holdings, id, err, errlen) != 0 ||

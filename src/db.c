@@ -215,6 +215,20 @@ static const char *const migrations[] = {
     "  outcome TEXT NOT NULL CHECK(outcome IN ('delivered','failed')),"
     "  error TEXT);"
     "CREATE INDEX idx_job_callbacks_job ON job_callbacks(job_id, id);",
+
+    /* 8: analytics at scale (bench/README.md). A model-day's number of
+     * trades and the sum of their fees, kept with the day like its tokens
+     * and cost (filled in for the days already stored), and
+     * idx_positions_date_model made to cover what /performance reads of a
+     * day, so a period is one index range however large the rows are. */
+    "ALTER TABLE positions ADD COLUMN ntrades INTEGER NOT NULL DEFAULT 0 CHECK(ntrades >= 0);"
+    "ALTER TABLE positions ADD COLUMN fees INTEGER NOT NULL DEFAULT 0 CHECK(fees >= 0);"
+    "UPDATE positions SET"
+    "  ntrades = (SELECT count(*) FROM trades WHERE position_id = positions.id),"
+    "  fees = (SELECT coalesce(sum(fee), 0) FROM trades WHERE position_id = positions.id);"
+    "DROP INDEX idx_positions_date_model;"
+    "CREATE INDEX idx_positions_date_model ON positions(date, model, job_id, portfolio_value,"
+    "  prev_value, prompt_tokens, completion_tokens, total_tokens, cost, ntrades, fees);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

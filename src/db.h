@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <sqlite3.h>
 
-#define DB_SCHEMA_VERSION 7
+#define DB_SCHEMA_VERSION 8
 #define DB_BUSY_TIMEOUT_MS 10000
 #define DB_ENV_BUSY_TIMEOUT "TRADER_DB_BUSY_TIMEOUT_MS" /* overrides it (tests) */
 #define DB_RETRY_MAX_SECONDS 30 /* the longest pause between two tries of a write */

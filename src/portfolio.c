@@ -126,8 +126,10 @@ static int fill_price(int is_buy, money_t open, const struct trading_costs *c, m
 static int fill_fee(money_t total, const struct trading_costs *c, money_t *out)
 {
     money_t pct;
-    if (!c)
-        return *out = 0;
+    if (!c) {
+        *out = 0;
+        return 0;
+    }
     if (mul_div(total, c->commission_ppm, TRADING_PPM, 1, &pct) != 0)
         return -1;
     return money_add(c->per_trade, pct, out);

@@ -24,7 +24,7 @@ static const char SQL_POSITIONS[] =
     " total_steps, stop_signal, reasoning_summary, log_file_path,"
     " prompt_tokens, completion_tokens, total_tokens, cost, date" RESULTS_WHERE
     " ORDER BY date, model LIMIT ?5 OFFSET ?6";
-static const char SQL_COUNT[] = "SELECT count(*)" RESULTS_WHERE;
+static const char SQL_COUNT[] = "SELECT count(*), min(date), max(date)" RESULTS_WHERE;
 static const char SQL_HOLDINGS[] =
     "SELECT symbol, quantity FROM holdings WHERE position_id = ?1 ORDER BY symbol";
 static const char SQL_TRADES[] = "SELECT seq, action, symbol, amount, price, total, fee FROM trades"
@@ -259,14 +259,16 @@ out:
     return rc;
 }
 
-int results_count(struct db *db, const struct results_query *q, long long *out, char *err,
-                  size_t errlen)
+int results_count(struct db *db, const struct results_query *q, long long *total,
+                  char first[DATE_BUF], char last[DATE_BUF], char *err, size_t errlen)
 {
     sqlite3_stmt *st = db_stmt(db, SQL_COUNT, err, errlen);
     int rc = -1;
     if (!st || bind_query(db, st, q, err, errlen) != 0 || step(db, st, err, errlen) != 1)
         goto out;
-    *out = sqlite3_column_int64(st, 0);
+    *total = sqlite3_column_int64(st, 0);
+    snprintf(first, DATE_BUF, "%s", *total ? (const char *)sqlite3_column_text(st, 1) : "");
+    snprintf(last, DATE_BUF, "%s", *total ? (const char *)sqlite3_column_text(st, 2) : "");
     rc = 0;
 out:
     if (st)

@@ -29,7 +29,7 @@ static int split_price(struct db *db, struct splits_applied *s, char *err, size_
     if (f < 0)
         return -1;
     if (f > 0)
-        s->price = (money_t)((__int128)close * 1000000 / s->factor_micro);
+        s->price = (money_t)((__int128)close * TRADING_PPM / s->factor_micro);
     return 0;
 }
 
@@ -105,8 +105,8 @@ static int64_t gcd(int64_t a, int64_t b)
 
 void splits_ratio(int64_t factor_micro, char *buf, size_t n)
 {
-    int64_t g = factor_micro > 0 ? gcd(factor_micro, 1000000) : 1;
-    snprintf(buf, n, "%" PRId64 "-for-%" PRId64, factor_micro / g, 1000000 / g);
+    int64_t g = factor_micro > 0 ? gcd(factor_micro, TRADING_PPM) : 1;
+    snprintf(buf, n, "%" PRId64 "-for-%" PRId64, factor_micro / g, (int64_t)TRADING_PPM / g);
 }
 
 int splits_notice(const struct splits_applied *s, size_t n, char **out, char *err, size_t errlen)

@@ -335,9 +335,9 @@ static json_object *trade_refusal(const struct tools_ctx *ctx, enum trade_status
         money_t need = tr->total;
         money_add(tr->total, tr->fee, &need); /* cannot overflow: the trade was priced */
         json_object_object_add(o, "required_cash", money_to_json(need));
+        json_object_object_add(o, "cash_available", money_to_json(tr->cash_available));
         if (tr->fee > 0)
             json_object_object_add(o, "fee", money_to_json(tr->fee));
-        json_object_object_add(o, "cash_available", money_to_json(tr->cash_available));
     } else if (st == TRADE_INSUFFICIENT_SHARES) {
         json_object_object_add(o, "have", json_object_new_int64(tr->have));
         json_object_object_add(o, "want_to_sell", json_object_new_int64(amount));

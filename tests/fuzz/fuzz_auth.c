@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     int rc = auth_check(&app, &req, write, actor, &resp);
     bool let_in = keyless && !req.authorization && auth_loopback(req.remote_addr);
-    if ((rc == 0) != let_in || (rc == 0 && strcmp(actor, AUTH_LOOPBACK) != 0) ||
+    if ((rc == 0) != let_in || (rc == 0 && strcmp(actor, ACCESS_LOOPBACK) != 0) ||
         (rc != 0 && (resp.status != 401 || strncmp(resp.challenge, "Bearer", 6) != 0)))
         __builtin_trap();
     http_response_free(&resp);

@@ -5,8 +5,9 @@
 # (CONTRACT section 6) answer 429 JSON "rate_limited" with Retry-After,
 # mutating requests and reads in separate zones (exhausting one leaves the
 # other alone), and a limited request never reaches trader-api (no audit
-# row). Counts only, no timing: the limits are set so low (2r/m and 1r/m)
-# that the test cannot outrun them.
+# row); with the trader-api processes stopped (SIGSTOP) past
+# TRADER_API_TIMEOUT, 504 JSON "unavailable". Counts only, no timing: the
+# limits are set so low (2r/m and 1r/m) that the test cannot outrun them.
 . "$(dirname "$0")/lib.sh"
 
 export TRADER_DAEMON=off
@@ -32,6 +33,18 @@ is "$(header Content-Type)" "application/json; charset=utf-8" "... as JSON"
 mv "$SOCK.away" "$SOCK"
 http GET /simulate/current
 is "$STATUS" 404 "the socket back: trader-api answers again"
+"$STACK" down --home "$T_HOME" >/dev/null
+
+# --- trader-api too slow -------------------------------------------------------
+TRADER_API_TIMEOUT=1 stack_up
+pids=$(api_pids)
+# shellcheck disable=SC2086
+kill -STOP $pids
+http GET /simulate/current
+# shellcheck disable=SC2086
+kill -CONT $pids
+expect_error 504 unavailable "trader-api stopped past TRADER_API_TIMEOUT"
+like "$(jget 'j["message"]')" "in time" "... says it did not answer in time"
 "$STACK" down --home "$T_HOME" >/dev/null
 
 # --- rate limits -------------------------------------------------------------

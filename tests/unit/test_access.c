@@ -58,9 +58,10 @@ static void test_keys(struct db *db)
     ok(access_key_create(db, "a b", ACCESS_READ, t, err, sizeof(err)) == -1 &&
            strstr(err, "key name"),
        "an invalid name is refused");
-    ok(!access_name_valid("") && !access_name_valid("a/b") && access_name_valid("A-z_0.9") &&
+    ok(!access_name_valid("") && !access_name_valid("a/b") && !access_name_valid("loopback") &&
+           access_name_valid("A-z_0.9") &&
            !access_name_valid("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
-       "name rules (1-64 of letters, digits, . _ -)");
+       "name rules (1-64 of letters, digits, . _ -; not loopback)");
 
     is_int(check(db, w, &nkeys, &k), 1, "the write token matches");
     is_str(k.name, "ci", "... key ci");

@@ -318,6 +318,17 @@ static const struct {
     {HEAD "\"models\":[{\"signature\":\"m\",\"basemodel\":\"x\","
           "\"openai_api_key_from\":\"environment\"}]}",
      "models[0].openai_api_key_from must be \"config_file\"", "unknown key origin"},
+    {HEAD "\"models\":[{\"signature\":\"m\",\"provider\":\"mock\",\"pricing\":[]}]}",
+     "pricing must be an object", "pricing not an object"},
+    {HEAD "\"models\":[{\"signature\":\"m\",\"provider\":\"mock\","
+          "\"pricing\":{\"prompt_usd_per_1m\":1}}]}",
+     "models[0].pricing needs prompt_usd_per_1m and completion_usd_per_1m", "half a pricing"},
+    {HEAD "\"models\":[{\"signature\":\"m\",\"provider\":\"mock\","
+          "\"pricing\":{\"prompt_usd_per_1m\":-1,\"completion_usd_per_1m\":1}}]}",
+     "models[0].pricing.prompt_usd_per_1m must be a number", "negative price"},
+    {HEAD "\"models\":[{\"signature\":\"m\",\"provider\":\"mock\","
+          "\"pricing\":{\"prompt_usd_per_1m\":1,\"completion_usd_per_1m\":\"2\"}}]}",
+     "models[0].pricing.completion_usd_per_1m must be a number", "price as a string"},
 };
 
 static void test_refusals(void)
@@ -334,6 +345,33 @@ static void test_refusals(void)
                                        "\"openai_base_url\":\"gopher://x\"}]}"),
                 &c, err, sizeof(err));
     ok(err[0] && !strstr(err, "sk-secret"), "an error message never contains the key: %s", err);
+}
+
+/* pricing: dollars per million tokens, each day's cost to the micro-dollar
+ * (worked by hand: 1234 x $2.50 / 1e6 = $0.003085; 1 x $0.15 / 1e6 =
+ * $0.00000015, rounds to 0; 3 x $0.15 / 1e6 = $0.00000045, rounds to 0;
+ * 4 x $0.15 / 1e6 = $0.0000006, rounds to 1 micro-dollar). */
+static void test_pricing(void)
+{
+    struct config c = {0};
+    char err[512] = "";
+    money_t cost = -1;
+    ok(config_load(fixture("p.json", HEAD "\"models\":[{\"signature\":\"p\",\"provider\":\"mock\","
+                                          "\"pricing\":{\"prompt_usd_per_1m\":2.5,"
+                                          "\"completion_usd_per_1m\":0.15}}," MOCK "]}"),
+                   &c, err, sizeof(err)) == 0,
+       "pricing accepted: %s", err);
+    const struct config_model *p = config_find_model(&c, "p"), *m = config_find_model(&c, "m");
+    ok(p && p->priced && p->prompt_usd_per_1m == 2500000 && p->completion_usd_per_1m == 150000,
+       "  prices held as micro-dollars per million tokens");
+    ok(m && !m->priced && config_cost(m, 1000, 1000, &cost) == 0 && cost == -1,
+       "  a model without pricing has no cost");
+    ok(config_cost(p, 1234, 0, &cost) == 1 && cost == 3085, "  1234 prompt tokens: $0.003085");
+    ok(config_cost(p, 0, 3, &cost) == 1 && cost == 0, "  3 completion tokens round to 0");
+    ok(config_cost(p, 0, 4, &cost) == 1 && cost == 1, "  4 completion tokens round to 1 micro");
+    ok(config_cost(p, 1000000, 1000000, &cost) == 1 && cost == 2650000,
+       "  a million of each: $2.65");
+    config_free(&c);
 }
 
 static void test_files(void)
@@ -511,6 +549,7 @@ int main(void)
     test_extensions();
     test_defaults();
     test_refusals();
+    test_pricing();
     test_files();
     test_snapshot();
     nftw(dir, fx_rm, 16, FTW_DEPTH | FTW_PHYS);

@@ -44,6 +44,8 @@ int main(void)
         .prompt_tokens = 7,
         .completion_tokens = 8,
         .total_tokens = 15,
+        .priced = 1,
+        .cost = 1234,
         .created_at = "2025-01-02T00:00:02.000Z",
         .trades = trades,
         .ntrades = 2,
@@ -62,12 +64,16 @@ int main(void)
            1100 * MONEY_SCALE, "  its value, previous value and profit");
     is_int(fx_int(fx.db, "SELECT total_tokens FROM positions WHERE stop_signal = 1"), 15,
            "  its tokens and stop signal");
+    is_int(fx_int(fx.db, "SELECT cost * 10 + ntrades FROM positions"), 12342,
+           "  its cost and its number of trades");
     is_int(fx_int(fx.db, "SELECT count(*) FROM positions WHERE reasoning_summary IS NULL AND"
                          " log_file_path IS NULL"),
            1, "  absent summary and log path are null");
     is_int(fx_int(fx.db, "SELECT sum(seq * total) FROM trades"), 70 * MONEY_SCALE,
            "  its trades in order");
     is_int(fx_int(fx.db, "SELECT sum(seq * fee) FROM trades"), 3000000, "  their fees");
+    is_int(fx_int(fx.db, "SELECT fees FROM positions"),
+           fx_int(fx.db, "SELECT sum(fee) FROM trades"), "  the day's fees, summed with it");
     is_int(fx_int(fx.db, "SELECT count(*) FROM corporate_actions WHERE action = 'split' AND"
                          " symbol = 'AAA' AND factor = '1.5000' AND shares_before = 2 AND"
                          " shares_after = 3 AND price = 10000000 AND cash = 0"),

@@ -59,6 +59,36 @@ static int exec_ok(struct db *db, const char *sql)
     return db_exec(db, sql, err, sizeof(err)) == 0;
 }
 
+/* The latest migration gives the days already stored their trade count and
+ * fees. */
+static void test_upgrade_counts_trades(const char *dir)
+{
+    char err[512], file[300];
+    struct db *db = NULL;
+    snprintf(file, sizeof(file), "%s/upgrade.db", dir);
+    ok(db_open(file, DB_READWRITE, &db, err, sizeof(err)) == 0 &&
+           db_migrate_to(db, DB_SCHEMA_VERSION - 1, err, sizeof(err)) == 0,
+       "a file of the previous version: %s", err);
+    ok(exec_ok(db,
+               "INSERT INTO jobs(job_id,config_path,status,date_range,models,created_at)"
+               " VALUES('j1','c','completed','[]','[]','t');"
+               "INSERT INTO positions(id,job_id,date,model,cash,portfolio_value,prev_value,"
+               "daily_profit,daily_return_pct,created_at) VALUES(1,'j1','2025-01-03','m',0,1,1,"
+               "0,0,'t'); INSERT INTO trades(position_id,seq,action,symbol,amount,price,total,fee)"
+               " VALUES(1,1,'buy','A',1,1,1,5),(1,2,'sell','A',1,1,1,7)"),
+       "  a day with two trades in it");
+    ok(db_migrate(db, err, sizeof(err)) == 0, "  upgraded: %s", err);
+    is_int(scalar(db, "SELECT ntrades * 100 + fees FROM positions WHERE cost IS NULL"), 212,
+           "  the day has its trade count and fees, and no cost");
+    db_close(db);
+    static const char *const files[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char f[310];
+        snprintf(f, sizeof(f), "%s%s", file, files[i]);
+        unlink(f);
+    }
+}
+
 int main(void)
 {
     char err[512];
@@ -158,6 +188,7 @@ int main(void)
     ok(exec_ok(db, "PRAGMA user_version = 99"), "pretend a newer program wrote the file");
     ok(db_migrate(db, err, sizeof(err)) == -1, "newer schema refused: %s", err);
     db_close(db);
+    test_upgrade_counts_trades(tmpl);
 
     unlink(path);
     char side[300];

@@ -6,6 +6,7 @@
  * in the agent's prompt and the split line of position.jsonl; fees and
  * slippage priced into a built-in strategy's fills, stored per trade and
  * recorded in position.jsonl. Expected numbers are computed by hand. */
+#include "agent.h"
 #include "agentfiles.h"
 #include "aitrader.h"
 #include "modelday.h"
@@ -333,6 +334,36 @@ static void test_notice(void)
            "2025-06-10 are from before the split.\n",
            "  its text");
     free(text);
+
+    /* Templates: {corporate_actions} places the notice; without it, it is appended. */
+    struct tools_ctx ctx;
+    struct portfolio pf;
+    struct splits_applied *one = malloc(sizeof(*one));
+    char want[1024], *notice = NULL;
+    portfolio_init(&pf, 0);
+    ok(one && tools_ctx_init(&ctx, fx.db, "t", "2025-06-10", &pf, NULL, 0, err, sizeof(err)) == 0,
+       "a day's context");
+    *one = s[1];
+    tools_set_splits(&ctx, one, 1);
+    splits_notice(s + 1, 1, &notice, err, sizeof(err));
+    ok(agent_system_prompt(&ctx, "A {date}{corporate_actions}B", &text, err, sizeof(err)) == 0,
+       "a template with {corporate_actions}");
+    snprintf(want, sizeof(want), "A 2025-06-10%s\nB", notice);
+    is_str(text, want, "  the notice where the placeholder is");
+    free(text);
+    ok(agent_system_prompt(&ctx, "A {date}", &text, err, sizeof(err)) == 0,
+       "a template without it");
+    snprintf(want, sizeof(want), "A 2025-06-10\n%s\n", notice);
+    is_str(text, want, "  the notice appended");
+    free(text);
+    tools_set_splits(&ctx, NULL, 0);
+    ok(agent_system_prompt(&ctx, "A{corporate_actions}B", &text, err, sizeof(err)) == 0 &&
+           strcmp(text, "AB") == 0,
+       "  nothing on a day without a split");
+    free(text);
+    free(notice);
+    tools_ctx_free(&ctx);
+    portfolio_free(&pf);
 }
 
 static void test_fees(void)
@@ -365,6 +396,63 @@ static void test_fees(void)
        "  position.jsonl records the fill price and fee");
     free(pos);
     config_free(&cfg);
+}
+
+/* The buy tool with costs: a buy whose fee would take cash below zero is
+ * refused with AI-Trader's wording, the fee counted in required_cash. */
+static void test_tool_refusal(void)
+{
+    struct tools_ctx ctx;
+    struct portfolio pf;
+    char *res = NULL;
+    static const char universe[][SYMBOL_MAX] = {"AAA", "BBB"};
+    portfolio_init(&pf, M(100, 100000)); /* 10 AAA at 10.01 cost 100.10 before the fee */
+    ok(tools_ctx_init(&ctx, fx.db, "t", "2025-01-02", &pf, universe, 2, err, sizeof(err)) == 0,
+       "a day's context");
+    ctx.costs = (struct trading_costs){M(1, 0), 0, 0};
+    is_int(tools_call(&ctx, "buy", "{\"symbol\":\"AAA\",\"amount\":10}", &res, err, sizeof(err)), 1,
+           "a buy short of its fee is refused");
+    is_str(res,
+           "{\"error\":\"Insufficient cash! This action will not be allowed.\",\"symbol\":"
+           "\"AAA\",\"date\":\"2025-01-02\",\"required_cash\":101.1,\"cash_available\":100.1,"
+           "\"fee\":1.0}",
+           "  AI-Trader's wording; required cash includes the fee");
+    free(res);
+    is_int(tools_call(&ctx, "buy", "{\"symbol\":\"AAA\",\"amount\":9}", &res, err, sizeof(err)), 0,
+           "9 shares and the fee fit");
+    ok(ctx.ntrades == 1 && ctx.trades[0].fee == M(1, 0) && ctx.pf.cash == M(9, 10000),
+       "  the trade records its fee; cash 100.10 - 90.09 - 1");
+    free(res);
+    tools_ctx_free(&ctx);
+    portfolio_free(&pf);
+}
+
+/* A split whose day has no bar of its symbol pays the fraction at the last
+ * close before it over the factor. */
+static void test_no_open(void)
+{
+    struct portfolio pf;
+    struct splits_applied *done = NULL;
+    size_t n = 0;
+    fx_exec(fx.db, "INSERT INTO splits(symbol, effective_date, factor, factor_micro, imported_at)"
+                   " VALUES('CCC', '2025-01-05', '2.5', 2500000, 't')");
+    portfolio_init(&pf, 0);
+    portfolio_set(&pf, "CCC", 1);
+    portfolio_set(&pf, "BBB", 4);
+    ok(splits_apply(fx.db, "2025-01-03", "2025-01-06", &pf, &done, &n, err, sizeof(err)) == 0,
+       "splits since 2025-01-03 (%s)", err);
+    ok(n == 1 && strcmp(done[0].symbol, "CCC") == 0 && done[0].after == 2,
+       "  CCC's 2.5-for-1 of a Sunday applied: 1 share became 2");
+    /* CCC closed at 51 on 2025-01-03: 51 / 2.5 = 20.4 a share; half of it in cash. */
+    ok(n == 1 && done[0].price == M(20, 400000) && done[0].cash == M(10, 200000) &&
+           pf.cash == M(10, 200000),
+       "  the half share paid at 51 / 2.5 = 20.40");
+    is_int(portfolio_shares(&pf, "BBB"), 4, "  a symbol without a split is untouched");
+    free(done);
+    ok(splits_apply(fx.db, "2025-01-05", "2025-01-06", &pf, &done, &n, err, sizeof(err)) == 0 &&
+           n == 0 && done == NULL,
+       "a split on the state's own day is not applied again");
+    portfolio_free(&pf);
 }
 
 static void test_config_errors(void)
@@ -403,6 +491,8 @@ int main(void)
     test_import_aitrader();
     test_notice();
     test_fees();
+    test_tool_refusal();
+    test_no_open();
     test_config_errors();
     fx_close(&fx);
     return tap_done();
