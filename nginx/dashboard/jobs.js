@@ -57,7 +57,7 @@ function renderJobs(jobs) {
         el('th', {scope: 'row'}, show), el('td', {}, statusBadge(j.status)),
         el('td', {}, progressCell(j.progress)),
         el('td', {}, r.length ? r[0] + ' \u2192 ' + r[r.length - 1] + ' (' + r.length + ')' : DASH),
-        el('td', {}, (j.models || []).join(', ')), el('td', {}, when(j.created_at)),
+        el('td', {}, (j.models || []).join(', ')), el('td', {}, when(j.created_at, true)),
         el('td', {}, action));
   })));
   if (had) jobsTable.querySelector(`[aria-label="${CSS.escape(had)}"]`)?.focus();
