@@ -121,9 +121,11 @@ c_started() {
 }
 wait_until c_started
 ok $? "job C runs"
-kill -KILL "$(traderd_pid)"
+killed=$(traderd_pid)
+kill -KILL "$killed"
+# The killed daemon is gone (the stack's supervisor soon starts a new one).
 traderd_gone() {
-  [ -z "$(traderd_pid)" ]
+  [ "$(traderd_pid)" != "$killed" ]
 }
 wait_until traderd_gone || bail "traderd did not die"
 http POST "/simulate/cancel/$JOB_C"
