@@ -152,7 +152,7 @@ http() {
   [ "$STATUS" = 000 ] || record_answer "$method" "$path"
 }
 
-# --- OpenAPI: every answer of http() is checked against api/openapi.json ----------
+# --- OpenAPI: every answer of http() is checked against docs/openapi.json ----------
 T_ANSWERS=$T_DIR/answers
 NPM_TOOLS=${TRADER_NPM_DIR:-$TOP_BUILDDIR/npm}
 
@@ -178,7 +178,7 @@ check_answers() {
     skip "OpenAPI check of the answers: no npm tools in $NPM_TOOLS (scripts/npm-tools)"
     return 0
   fi
-  node "$TOP_SRCDIR/tests/openapi_check.cjs" "$NPM_TOOLS" answers "$TOP_SRCDIR/api/openapi.json" \
+  node "$TOP_SRCDIR/tests/openapi_check.cjs" "$NPM_TOOLS" answers "$TOP_SRCDIR/docs/openapi.json" \
     "$T_ANSWERS" >"$T_DIR/answers.out" 2>&1
   ok $? "all $n answers match the OpenAPI description" ||
     sed 's/^/# /' "$T_DIR/answers.out" | head -20

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # GET /openapi.json (CONTRACT section 8): served through nginx (and under
-# /api/v1) byte for byte as api/openapi.json, with an ETag that answers 304;
+# /api/v1) byte for byte as docs/openapi.json, with an ETag that answers 304;
 # valid OpenAPI 3.1 for an independent validator (@apidevtools/swagger-parser,
-# pinned in tools/npm), which rejects a broken copy; every route of
+# pinned in tests/npm), which rejects a broken copy; every route of
 # fcgi/routes.c is documented; the answers of this test (and of every other
 # integration test, see lib.sh) match its schemas.
 . "$(dirname "$0")/lib.sh"
 
-DOC=$TOP_SRCDIR/api/openapi.json
+DOC=$TOP_SRCDIR/docs/openapi.json
 command -v node >/dev/null || skip_all "node is not installed (scripts/deps)"
 "$TOP_SRCDIR/scripts/npm-tools" "$NPM_TOOLS" >"$T_DIR/npm.out" 2>&1 ||
   skip_all "the pinned npm tools cannot be installed: $(tail -1 "$T_DIR/npm.out")"
@@ -16,7 +16,7 @@ check() {
 }
 
 check validate "$DOC"
-ok $? "api/openapi.json is valid OpenAPI (swagger-parser)" || sed 's/^/# /' "$T_DIR/check.out"
+ok $? "docs/openapi.json is valid OpenAPI (swagger-parser)" || sed 's/^/# /' "$T_DIR/check.out"
 is "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["openapi"])' "$DOC")" 3.1.0 "  version 3.1.0"
 python3 - "$DOC" "$T_DIR/broken.json" <<'PY'
 import json, sys
