@@ -139,6 +139,19 @@ ctl() {
   "$TRADERCTL" --home "$T_HOME" "$@"
 }
 
+# need_real_prices: DATA, the real Alpha Vantage price files (../shared/data
+# beside the source tree); the whole file is skipped when they are absent.
+need_real_prices() {
+  DATA=$TOP_SRCDIR/../shared/data/alphavantage
+  [ -d "$DATA" ] || skip_all "no real price data at $DATA"
+}
+
+# import_real_prices: the files of need_real_prices into the stack's store.
+import_real_prices() {
+  ctl prices import "$DATA"/daily_prices_*.json >"$T_DIR/prices.out" 2>&1 ||
+    { sed 's/^/# /' "$T_DIR/prices.out"; bail "traderctl prices import failed"; }
+}
+
 # --- HTTP ----------------------------------------------------------------------
 # http METHOD PATH [BODY [CONTENT_TYPE]]: sets STATUS; the body is in
 # $T_DIR/body and the headers in $T_DIR/headers. BODY "@FILE" sends a file.
