@@ -2,11 +2,11 @@
  * format as it is (agent_type, date_range, models, agent_config, log_config)
  * plus this project's additive extensions: per model "provider" ("openai",
  * "builtin" with a "strategy" and its knobs, or the scripted "mock"),
- * "timeout_seconds", and a top-level "stock_symbols" list. Endpoint settings fall back to the
- * environment (OPENAI_API_BASE, OPENAI_API_KEY); the config file wins. API
- * keys are secrets: nothing in this module prints them, config_public_json
- * is the only view meant for output, and the snapshot a job stores has none
- * (a marker says the key was in the file; config_restore_keys reads it back). */
+ * "timeout_seconds", and top-level "stock_symbols" and "schedule". Endpoint settings fall back to
+ * the environment (OPENAI_API_BASE, OPENAI_API_KEY); the config file wins. API keys are secrets:
+ * nothing in this module prints them, config_public_json is the only view meant for output, and the
+ * snapshot a job stores has none (a marker says the key was in the file; config_restore_keys reads
+ * it back). */
 #ifndef TRADER_CONFIG_H
 #define TRADER_CONFIG_H
 
@@ -21,7 +21,7 @@
 
 #define CONFIG_FILE_MAX (1024 * 1024) /* bytes; a larger file is refused */
 #define CONFIG_SIGNATURE_MAX 65       /* [A-Za-z0-9._-]{1,64} + NUL */
-#define CONFIG_MODELS_MAX 64
+#define CONFIG_MODELS_MAX 128
 #define CONFIG_SYMBOLS_MAX 1000
 #define CONFIG_DEFAULT_OPENAI_BASE "https://api.openai.com/v1"
 #define CONFIG_DEFAULT_TIMEOUT 120.0 /* seconds per LLM request */
@@ -87,6 +87,7 @@ struct config {
     char (*symbols)[SYMBOL_MAX]; /* stock_symbols, or a copy of the default universe */
     size_t nsymbols;
     bool symbols_default; /* true when the config names no stock_symbols */
+    bool lockstep;        /* "schedule": "lockstep": a barrier per date (worker.h) */
     /* What a job stores so that it runs (and resumes) with this config: the
      * file's JSON with every model entry's openai_api_key removed and, where
      * key_in_file, CONFIG_KEY_FROM set. Everything else is kept. */
