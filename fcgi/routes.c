@@ -75,6 +75,21 @@ static bool valid_detail(const char *s)
     return strcmp(s, "minimal") == 0 || strcmp(s, "full") == 0;
 }
 
+static bool valid_details(const char *s)
+{
+    return strcmp(s, "all") == 0 || strcmp(s, "none") == 0 || strcmp(s, "failed") == 0 ||
+           strcmp(s, "running") == 0;
+}
+
+/* A decimal count of at most 9 digits (page_status bounds it further). */
+static bool valid_count(const char *s)
+{
+    for (size_t i = 0; s[i]; i++)
+        if (i >= 9 || s[i] < '0' || s[i] > '9')
+            return false;
+    return *s != '\0';
+}
+
 static const struct param_spec p_date = {"date", valid_date, "invalid_date",
                                          "Date must be in YYYY-MM-DD format"};
 static const struct param_spec p_model = {
@@ -85,7 +100,15 @@ static const struct param_spec p_job_id = {"job_id", valid_job_id, "invalid_requ
 static const struct param_spec p_detail = {"detail", valid_detail, "invalid_request",
                                            "detail must be minimal or full"};
 
-static const struct param_spec *const status_params[] = {&p_job_id, NULL};
+static const struct param_spec p_details = {"details", valid_details, "invalid_request",
+                                            "details must be all, none, failed or running"};
+static const struct param_spec p_limit = {"limit", valid_count, "invalid_request",
+                                          "limit must be a non-negative integer"};
+static const struct param_spec p_offset = {"offset", valid_count, "invalid_request",
+                                           "offset must be a non-negative integer"};
+
+static const struct param_spec *const status_params[] = {&p_job_id, &p_details, &p_limit, &p_offset,
+                                                         NULL};
 static const struct param_spec *const results_params[] = {&p_date, &p_model, &p_job_id, &p_detail,
                                                           NULL};
 

@@ -1,10 +1,13 @@
 /* jobview: see jobview.h. progress.pending counts the model-days not yet
  * finished (pending or running), so completed + failed + pending always equals
- * total_model_days; the running ones are also named by progress.current. */
+ * total_model_days; the running ones are also named by progress.current (the
+ * earliest) and progress.current_models (each model's running or next date). */
 #include "jobview.h"
 
 #include "errbuf.h"
 
+#include <json-c/printbuf.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char SQL_JOB[] =
@@ -13,14 +16,22 @@ static const char SQL_JOB[] =
 static const char SQL_LATEST[] =
     "SELECT job_id FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT 1";
 static const char SQL_COUNTS[] =
-    "SELECT count(*), coalesce(sum(status = 'completed'), 0), coalesce(sum(status = 'failed'), 0)"
-    " FROM job_details WHERE job_id = ?1";
+    "SELECT count(*), coalesce(sum(status = 'completed'), 0), coalesce(sum(status = 'failed'), 0),"
+    " coalesce(sum(status = 'running'), 0) FROM job_details WHERE job_id = ?1";
+/* Per model, in the job's order: its running date, else its first pending one. */
+static const char SQL_MODELS[] =
+    "SELECT model, min(CASE WHEN status = 'running' THEN date END),"
+    " min(CASE WHEN status = 'pending' THEN date END) FROM job_details WHERE job_id = ?1"
+    " GROUP BY model ORDER BY min(id)";
 static const char SQL_CURRENT[] = "SELECT date, model FROM job_details"
                                   " WHERE job_id = ?1 AND status = 'running'"
                                   " ORDER BY date, id LIMIT 1";
+/* The page of details as one JSON array text, in the order of the subquery. */
 static const char SQL_DETAILS[] =
-    "SELECT date, model, status, started_at, completed_at, duration_seconds, error"
-    " FROM job_details WHERE job_id = ?1 ORDER BY date, id";
+    "SELECT coalesce(json_group_array(json_object('date', date, 'model', model, 'status', status,"
+    " 'started_at', started_at, 'completed_at', completed_at, 'duration_seconds',"
+    " duration_seconds, 'error', error)), '[]') FROM (SELECT * FROM job_details"
+    " WHERE job_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY date, id LIMIT ?3 OFFSET ?4)";
 
 enum col_kind { COL_TEXT, COL_REAL, COL_JSON_ARRAY };
 
@@ -36,11 +47,7 @@ static const struct column job_cols[] = {
     {"updated_at", COL_TEXT},   {"completed_at", COL_TEXT},   {"total_duration_seconds", COL_REAL},
     {"error", COL_TEXT},        {"warnings", COL_JSON_ARRAY},
 };
-static const struct column detail_cols[] = {
-    {"date", COL_TEXT},       {"model", COL_TEXT},        {"status", COL_TEXT},
-    {"started_at", COL_TEXT}, {"completed_at", COL_TEXT}, {"duration_seconds", COL_REAL},
-    {"error", COL_TEXT},
-};
+static const struct column current_cols[] = {{"date", COL_TEXT}, {"model", COL_TEXT}};
 
 /* Column i of st as JSON: NULL is null, except that a JSON array column is
  * [] when NULL or unparsable (warnings: "[] when none"). */
@@ -92,16 +99,18 @@ static int step_one(struct db *db, sqlite3_stmt *st, char *err, size_t errlen)
     return db_error(db, "query", err, errlen);
 }
 
-/* Adds progress.{total_model_days, completed, failed, pending, current}. */
-static int add_counts(struct db *db, const char *job_id, json_object *progress, char *err,
-                      size_t errlen)
+/* Adds progress.{total_model_days, completed, failed, pending, current};
+ * *counts gets the total, completed, failed and running numbers. */
+static int add_counts(struct db *db, const char *job_id, json_object *progress, long long counts[4],
+                      char *err, size_t errlen)
 {
     sqlite3_stmt *st = job_stmt(db, SQL_COUNTS, job_id, err, errlen);
     int rc = -1;
     if (!st || step_one(db, st, err, errlen) != 1)
         goto out;
-    long long total = sqlite3_column_int64(st, 0), done = sqlite3_column_int64(st, 1),
-              failed = sqlite3_column_int64(st, 2);
+    for (int i = 0; i < 4; i++)
+        counts[i] = sqlite3_column_int64(st, i);
+    long long total = counts[0], done = counts[1], failed = counts[2];
     sqlite3_reset(st);
     json_object_object_add(progress, "total_model_days", json_object_new_int64(total));
     json_object_object_add(progress, "completed", json_object_new_int64(done));
@@ -115,7 +124,7 @@ static int add_counts(struct db *db, const char *job_id, json_object *progress, 
     json_object *cur = NULL;
     if (found) {
         cur = json_object_new_object();
-        add_columns(cur, st, detail_cols, 0, 2); /* date, model */
+        add_columns(cur, st, current_cols, 0, 2);
     }
     json_object_object_add(progress, "current", cur);
     rc = 0;
@@ -125,23 +134,33 @@ out:
     return rc;
 }
 
-/* Adds progress.details: one entry per model-day, by date then creation. */
-static int add_details(struct db *db, const char *job_id, json_object *progress, char *err,
-                       size_t errlen)
+/* Adds progress.current_models: [{model, date, status}] where status is
+ * "running" (date = the model-day running), "pending" (date = the next one)
+ * or "done" (date null). */
+static int add_models(struct db *db, const char *job_id, json_object *progress, char *err,
+                      size_t errlen)
 {
-    sqlite3_stmt *st = job_stmt(db, SQL_DETAILS, job_id, err, errlen);
+    sqlite3_stmt *st = job_stmt(db, SQL_MODELS, job_id, err, errlen);
     json_object *list = json_object_new_array();
     int rc = -1, step;
     if (!st)
         goto out;
     while ((step = step_one(db, st, err, errlen)) == 1) {
-        json_object *d = json_object_new_object();
-        add_columns(d, st, detail_cols, 0, (int)(sizeof(detail_cols) / sizeof(detail_cols[0])));
-        json_object_array_add(list, d);
+        json_object *m = json_object_new_object();
+        const char *running = (const char *)sqlite3_column_text(st, 1);
+        const char *next = running ? NULL : (const char *)sqlite3_column_text(st, 2);
+        const char *date = running ? running : next;
+        json_object_object_add(m, "model", col_value(st, 0, COL_TEXT));
+        json_object_object_add(m, "date", date ? json_object_new_string(date) : NULL);
+        json_object_object_add(m, "status",
+                               json_object_new_string(running ? "running"
+                                                      : next  ? "pending"
+                                                              : "done"));
+        json_object_array_add(list, m);
     }
     if (step < 0)
         goto out;
-    json_object_object_add(progress, "details", list);
+    json_object_object_add(progress, "current_models", list);
     list = NULL;
     rc = 0;
 out:
@@ -151,9 +170,87 @@ out:
     return rc;
 }
 
+/* JSON text that json-c writes as it is: the userdata of a placeholder. */
+struct raw_text {
+    size_t len;
+    char text[];
+};
+
+static int raw_serialize(json_object *jso, struct printbuf *pb, int level, int flags)
+{
+    const struct raw_text *r = json_object_get_userdata(jso);
+    (void)level;
+    (void)flags;
+    return printbuf_memappend(pb, r->text, (int)r->len);
+}
+
+static void raw_free(json_object *jso, void *userdata)
+{
+    (void)jso;
+    free(userdata);
+}
+
+/* A json-c value that serializes as text (valid JSON, from SQLite); NULL
+ * when out of memory. Caller owns the result. */
+static json_object *raw_json(const char *text, size_t len)
+{
+    struct raw_text *r = malloc(sizeof(*r) + len + 1);
+    json_object *o = r ? json_object_new_array() : NULL;
+    if (!o) {
+        free(r);
+        return NULL;
+    }
+    r->len = len;
+    memcpy(r->text, text, len + 1);
+    json_object_set_serializer(o, raw_serialize, r, raw_free);
+    return o;
+}
+
+/* Adds progress.details, the page d asks for, by date then creation, and
+ * progress.details_total. */
+static int add_details(struct db *db, const char *job_id, const struct jobview_details *d,
+                       const long long counts[4], json_object *progress, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = job_stmt(db, SQL_DETAILS, job_id, err, errlen);
+    int rc = -1;
+    if (!st)
+        return -1;
+    if (db_bind_text(st, 2, d->status) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 3, d->limit) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 4, d->offset) != SQLITE_OK) {
+        db_error(db, "bind", err, errlen);
+        goto out;
+    }
+    if (step_one(db, st, err, errlen) != 1)
+        goto out;
+    json_object *list =
+        raw_json((const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+    if (!list) {
+        err_set(err, errlen, "out of memory");
+        goto out;
+    }
+    long long total = !d->status                         ? counts[0]
+                      : strcmp(d->status, "failed") == 0 ? counts[2]
+                                                         : counts[3];
+    json_object_object_add(progress, "details", list);
+    json_object_object_add(progress, "details_total", json_object_new_int64(total));
+    rc = 0;
+out:
+    sqlite3_reset(st);
+    return rc;
+}
+
 int jobview_build(struct db *db, const char *job_id, enum jobview_detail detail, json_object **out,
                   char *err, size_t errlen)
 {
+    static const struct jobview_details all = {NULL, JOBVIEW_DETAILS_DEFAULT, 0};
+    return jobview_build_page(db, job_id, detail == JOBVIEW_FULL ? &all : NULL, out, err, errlen);
+}
+
+int jobview_build_page(struct db *db, const char *job_id, const struct jobview_details *d,
+                       json_object **out, char *err, size_t errlen)
+{
+    long long counts[4];
     sqlite3_stmt *st = job_stmt(db, SQL_JOB, job_id, err, errlen);
     json_object *job = NULL, *progress = NULL;
     int rc = -1, found;
@@ -170,8 +267,9 @@ int jobview_build(struct db *db, const char *job_id, enum jobview_detail detail,
     add_columns(job, st, job_cols, 4, (int)(sizeof(job_cols) / sizeof(job_cols[0])));
     sqlite3_reset(st);
     st = NULL;
-    if (add_counts(db, job_id, progress, err, errlen) != 0 ||
-        (detail == JOBVIEW_FULL && add_details(db, job_id, progress, err, errlen) != 0))
+    if (add_counts(db, job_id, progress, counts, err, errlen) != 0 ||
+        add_models(db, job_id, progress, err, errlen) != 0 ||
+        (d && add_details(db, job_id, d, counts, progress, err, errlen) != 0))
         goto out;
     *out = job;
     job = NULL;

@@ -39,11 +39,18 @@ static int get(const char *uri)
 }
 
 /* The value at a dotted path of the answer ("progress.details.1.status"),
- * as JSON text ("null" when the value is null, NULL when absent). */
+ * as JSON text ("null" when the value is null, NULL when absent). The answer
+ * is read as a client reads it, from its text (jobview renders some parts as
+ * text). */
 static const char *at(const char *path)
 {
+    static json_object *parsed;
     char buf[256], *save = NULL;
-    json_object *o = resp.body;
+    json_object_put(parsed);
+    parsed = resp.body ? json_tokener_parse(json_object_to_json_string_ext(
+                             resp.body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE))
+                       : NULL;
+    json_object *o = parsed;
     snprintf(buf, sizeof(buf), "%s", path);
     for (char *k = strtok_r(buf, ".", &save); k; k = strtok_r(NULL, ".", &save)) {
         if (json_object_is_type(o, json_type_array)) {
