@@ -2,6 +2,7 @@
  * endpoints exist and what input each accepts. */
 #include "routes.h"
 
+#include "dataver.h"
 #include "dates.h"
 #include "log.h"
 
@@ -13,6 +14,7 @@
 enum route_flags {
     ROUTE_DB = 1,        /* needs the database; 503 while it is unavailable */
     ROUTE_JSON_BODY = 2, /* a body, when sent, must be application/json */
+    ROUTE_VERSIONED = 4, /* the answer depends only on the data version (dataver.h) */
 };
 
 struct param_spec {
@@ -114,9 +116,9 @@ static const struct param_spec *const results_params[] = {&p_date, &p_model, &p_
 
 static const struct route routes[] = {
     {"GET", "/health", page_health, 0, NULL},
-    {"GET", "/simulate/status/{job_id}", page_status, ROUTE_DB, status_params},
-    {"GET", "/simulate/current", page_current, ROUTE_DB, NULL},
-    {"GET", "/results", page_results, ROUTE_DB, results_params},
+    {"GET", "/simulate/status/{job_id}", page_status, ROUTE_DB | ROUTE_VERSIONED, status_params},
+    {"GET", "/simulate/current", page_current, ROUTE_DB | ROUTE_VERSIONED, NULL},
+    {"GET", "/results", page_results, ROUTE_DB | ROUTE_VERSIONED, results_params},
     {"POST", "/simulate/trigger", page_trigger, ROUTE_DB | ROUTE_JSON_BODY, NULL},
 };
 
@@ -216,6 +218,58 @@ static const struct route *find_route(struct request *req, struct response *resp
     return NULL;
 }
 
+/* A tag for an answer that no data version covers: FNV-1a of its text, weak
+ * (another serialization of the same value would be as good). */
+static void body_tag(struct response *resp)
+{
+    size_t len = 0;
+    const char *text = json_object_to_json_string_length(
+        resp->body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    unsigned long long h = 14695981039346656037ULL;
+    for (size_t i = 0; text && i < len; i++)
+        h = (h ^ (unsigned char)text[i]) * 1099511628211ULL;
+    if (text)
+        snprintf(resp->etag, sizeof(resp->etag), "W/\"b-%016llx\"", h);
+}
+
+/* For a versioned route, the data version's tag before the handler reads
+ * (so a tag never claims newer data than the answer has). Returns 1 when
+ * the client holds it already: resp is then the 304. A version that cannot
+ * be read only costs the tag. */
+static int version_tag(const struct route *r, const struct request *req, struct response *resp,
+                       struct app *app)
+{
+    char err[ERRBUF_SIZE];
+    if (!(r->flags & ROUTE_VERSIONED))
+        return 0;
+    if (dataver_tag(app->db, resp->etag, err, sizeof(err)) != 0) {
+        resp->etag[0] = '\0';
+        log_emit(LOG_LEVEL_WARNING, "trader-api", NULL, NULL, NULL, "pid %d: %s", (int)getpid(),
+                 err);
+        return 0;
+    }
+    if (!http_etag_matches(req->if_none_match, resp->etag))
+        return 0;
+    resp->status = 304;
+    return 1;
+}
+
+/* After the handler: every 200 to a GET has a tag, and a 304 when the
+ * client holds it; other answers have none. */
+static void finish_tag(const struct request *req, struct response *resp)
+{
+    if (resp->status != 200 || strcmp(req->method, "POST") == 0) {
+        resp->etag[0] = '\0';
+        return;
+    }
+    if (!resp->etag[0])
+        body_tag(resp);
+    if (http_etag_matches(req->if_none_match, resp->etag)) {
+        http_response_free(resp);
+        resp->status = 304;
+    }
+}
+
 int routes_dispatch(struct request *req, struct response *resp, struct app *app)
 {
     const struct route *r = find_route(req, resp);
@@ -232,6 +286,8 @@ int routes_dispatch(struct request *req, struct response *resp, struct app *app)
                     app->db_err);
         return 0;
     }
+    if (version_tag(r, req, resp, app))
+        return 0;
     if (r->handler(req, resp, app) != 0) {
         char echo[ERR_ECHO_BUF];
         err_echo(req->raw_path, echo);
@@ -239,5 +295,6 @@ int routes_dispatch(struct request *req, struct response *resp, struct app *app)
                  (int)getpid(), req->method, echo, resp->err);
         http_error(resp, 500, "internal", "Internal server error");
     }
+    finish_tag(req, resp);
     return 0;
 }

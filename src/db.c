@@ -138,6 +138,15 @@ static const char *const migrations[] = {
     "  source TEXT NOT NULL CHECK(source IN ('alphavantage','aitrader','synthetic')),"
     "  last_refreshed TEXT,"
     "  imported_at TEXT NOT NULL);",
+
+    /* 3: the data version behind ETags (dataver.h), and the index that pages
+     * a job's details by date without sorting them. */
+    "CREATE TABLE data_version ("
+    "  id INTEGER PRIMARY KEY CHECK(id = 1),"
+    "  epoch TEXT NOT NULL,"
+    "  version INTEGER NOT NULL);"
+    "INSERT INTO data_version(id, epoch, version) VALUES(1, lower(hex(randomblob(8))), 0);"
+    "CREATE INDEX idx_job_details_job_date ON job_details(job_id, date);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

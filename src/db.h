@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <sqlite3.h>
 
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 #define DB_BUSY_TIMEOUT_MS 10000
 #define DB_FILE_NAME "trader.db"
 

@@ -4,6 +4,7 @@
  * triggers (from any number of processes) see each other's jobs. */
 #include "jobs.h"
 
+#include "dataver.h"
 #include "errbuf.h"
 #include "jsontext.h"
 #include "paths.h"
@@ -821,7 +822,7 @@ int jobs_trigger(struct db *db, const struct jobs_request *req, const struct job
         if (!decided) {
             a.outcome = JOBS_ACCEPTED;
             if (insert_job(db, req, path, &cfg, &plan, &a, err, errlen) != 0 ||
-                db_commit(db, err, errlen) != 0)
+                dataver_bump(db, err, errlen) != 0 || db_commit(db, err, errlen) != 0)
                 goto out;
         }
     }
@@ -1007,7 +1008,7 @@ int jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t er
             goto out;
     }
     if (audit(db, "job_started", id, NULL, err, errlen) != 0 ||
-        tx_commit(db, nested, err, errlen) != 0)
+        dataver_bump(db, err, errlen) != 0 || tx_commit(db, nested, err, errlen) != 0)
         goto out;
     memcpy(job_id, id, JOB_ID_BUF);
     return 1;
@@ -1071,7 +1072,7 @@ int jobs_recover(struct db *db, int *n, char *err, size_t errlen)
         if (audit(db, "job_recovered", list[i], d, err, errlen) != 0)
             goto out;
     }
-    if (tx_commit(db, nested, err, errlen) != 0)
+    if ((nids && dataver_bump(db, err, errlen) != 0) || tx_commit(db, nested, err, errlen) != 0)
         goto out;
     *n = (int)nids;
     rc = 0;
@@ -1133,7 +1134,8 @@ static int day_transition(struct db *db, const char *sql, const char *event, con
         json_object_put(d);
         goto fail;
     }
-    if (audit(db, event, job_id, d, err, errlen) != 0 || tx_commit(db, nested, err, errlen) != 0)
+    if (audit(db, event, job_id, d, err, errlen) != 0 || dataver_bump(db, err, errlen) != 0 ||
+        tx_commit(db, nested, err, errlen) != 0)
         goto fail;
     return 0;
 fail:
@@ -1226,7 +1228,7 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
         json_object_object_add(d, "not_run", json_object_new_int64(left));
     }
     if (audit(db, "job_finished", job_id, d, err, errlen) != 0 ||
-        tx_commit(db, nested, err, errlen) != 0)
+        dataver_bump(db, err, errlen) != 0 || tx_commit(db, nested, err, errlen) != 0)
         goto fail;
     if (status)
         snprintf(status, JOB_STATUS_BUF, "%s", final);

@@ -37,7 +37,7 @@ def main(name, description, handler, load):
     ValueError when it is bad), then serves handler until killed; returns the
     exit status. The server object carries script, require_key, log (the open
     --log file or None), log_lock and seq (a request counter) for the
-    handler."""
+    handler, and inflight (a counter of requests being handled)."""
     args = _arguments(description)
     try:
         script = load(args.script)
@@ -58,6 +58,7 @@ def main(name, description, handler, load):
     srv.require_key = args.require_key
     srv.log_lock = threading.Lock()
     srv.seq = 0
+    srv.inflight = 0  # requests being handled (llm_server counts them)
     try:
         srv.serve_forever()
     except KeyboardInterrupt:
