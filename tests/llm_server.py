@@ -81,7 +81,8 @@ response is sent: {"seq", "time", "method", "path", "headers" (names in lower
 case), "body" (parsed JSON, or the raw text when it is not JSON), "model",
 "entry" (index in the model's list, or null), "status" (the status answered,
 null for hang/disconnect), "inflight" (requests being handled at that moment,
-this one included)}.
+this one included), "started" (when the request arrived; "time" - "started"
+is how long the server took, injected latency included)}.
 """
 
 import http.server
@@ -266,7 +267,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             line = {"seq": srv.seq, "time": time.time(), "method": self.command, "path": self.path,
                     "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body,
                     "model": model, "entry": idx, "status": status,
-                    "inflight": srv.inflight}
+                    "inflight": srv.inflight, "started": getattr(self, "started", None)}
             if srv.log:
                 srv.log.write(json.dumps(line) + "\n")
                 srv.log.flush()
@@ -290,6 +291,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_body(status, error_body(message, etype, code), headers={"Connection": "close"})
 
     def do_POST(self):
+        self.started = time.time()
         self.seen = [None, None, None, False]  # body, model, entry index, logged
         srv = self.server
         with srv.log_lock:
