@@ -18,8 +18,9 @@ static const struct ctl_command commands[] = {
     {"import-aitrader", cmd_import_aitrader,
      "AGENT_DATA_DIR [--models a,b] [--initial-cash X] [--replace]",
      "import AI-Trader position/log files as one completed job (all or nothing)"},
-    {"leaderboard", cmd_leaderboard, "[--job ID] [--json]",
-     "final value and total return per model of a job, against QQQ buy and hold"},
+    {"leaderboard", cmd_leaderboard,
+     "[--job ID] [--start DATE] [--end DATE] [--models A,B] [--json]",
+     "return, risk, trades and cost per model over a job or dates, against QQQ buy and hold"},
     {"help", cmd_help, "", "list the commands"},
 };
 

@@ -236,11 +236,29 @@ static void serve(struct db *db, struct heart *h, const struct worker_opts *wo, 
         }
         log_emit(LOG_LEVEL_INFO, LOGGER, id, NULL, NULL, "claimed job");
         heart_job(h, id);
-        if (worker_run_job(wo, db, id, &res, err, sizeof(err)) != 0) {
-            log_emit(LOG_LEVEL_ERROR, LOGGER, id, NULL, NULL, "job failed: %s", err);
-            if (jobs_finish(db, id, err, NULL, ferr, sizeof(ferr)) != 0)
+        /* A job is never left running while this daemon lives: a run or a
+         * finish that failed for a transient storage reason is tried again
+         * (the run goes on with the days still pending) until it ends or the
+         * daemon stops; the next start recovers what a stop left. */
+        for (int attempt = 0;; attempt++) {
+            db_clear_error(db);
+            if (worker_run_job(wo, db, id, &res, err, sizeof(err)) == 0)
+                break;
+            if (!db_transient(db)) {
+                log_emit(LOG_LEVEL_ERROR, LOGGER, id, NULL, NULL, "job failed: %s", err);
+                db_clear_error(db);
+                if (jobs_finish(db, id, err, NULL, ferr, sizeof(ferr)) == 0)
+                    break;
                 log_emit(LOG_LEVEL_ERROR, LOGGER, id, NULL, NULL, "cannot finish the job: %s",
                          ferr);
+                if (!db_transient(db))
+                    break;
+                snprintf(err, sizeof(err), "%s", ferr);
+            }
+            log_emit(LOG_LEVEL_WARNING, LOGGER, id, NULL, NULL,
+                     "storage unavailable, trying the job again: %s", err);
+            if (db_retry_pause(attempt, &stop_flag) != 0)
+                break;
         }
         heart_job(h, NULL);
     }

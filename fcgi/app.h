@@ -17,12 +17,15 @@
 
 #define APP_HEARTBEAT_STALE_DEFAULT 30 /* seconds */
 #define APP_ENV_HEARTBEAT_STALE "TRADER_HEARTBEAT_STALE_SECONDS"
+#define APP_MIN_FREE_MB_DEFAULT 16 /* less free space than this: the disk is full */
+#define APP_ENV_MIN_FREE_MB "TRADER_MIN_FREE_MB"
 
 struct app {
     char home[PATHS_MAX]; /* the data directory, absolute when it exists */
     char db_path[PATHS_MAX];
     char configs_dir[PATHS_MAX];
     int heartbeat_stale; /* seconds after which traderd counts as down */
+    int min_free_mb;     /* /health: storage full below this */
     struct db *db;       /* NULL while unavailable */
     dev_t db_dev;        /* identity of the file db was opened on */
     ino_t db_ino;

@@ -2,6 +2,7 @@
  * allocation sized from the raw URI (decoding never grows text), so a request
  * costs a bounded amount of memory and is freed in one call. */
 #include "http.h"
+#include "redact.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -62,6 +63,7 @@ json_object *http_error(struct response *resp, int status, const char *code, con
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    redact_text(msg, msg, sizeof(msg)); /* a config error may quote an endpoint */
     json_object *o = json_object_new_object();
     if (o) {
         json_object_object_add(o, "error", json_object_new_string(code));

@@ -2,12 +2,13 @@
  * (from its heartbeat row), the configured model endpoints (listed from the
  * default config, never probed, never with keys), the data directory, the
  * database and the price store. 503 "unhealthy" when the database cannot be
- * read, the data directory is not writable or the daemon's heartbeat is
- * missing or stale. */
+ * read, the data directory or the database file is not writable, the disk is
+ * full or the daemon's heartbeat is missing or stale. */
 #include "config.h"
 #include "dates.h"
 #include "routes.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -93,19 +94,37 @@ report:
         json_object_object_add(services, "models_error", json_object_new_string(app->models_err));
 }
 
-/* storage: the data directory, whether it takes writes, its free space. */
-static bool storage(const struct app *app, json_object *out)
+/* Whether path's file system takes writes, and its free MiB (-1: unknown). */
+static bool fs_writable(const char *path, long long *free_mb)
 {
     struct statvfs vfs;
-    bool have = statvfs(app->home, &vfs) == 0;
-    bool writable = have && !(vfs.f_flag & ST_RDONLY) && access(app->home, W_OK) == 0;
+    if (statvfs(path, &vfs) != 0)
+        return false;
+    if (free_mb)
+        *free_mb = (long long)((unsigned long long)vfs.f_bavail * vfs.f_frsize / (1024 * 1024));
+    return !(vfs.f_flag & ST_RDONLY);
+}
+
+/* storage: the data directory and the database file, whether they take
+ * writes (a read-only mount, permissions, an immutable file), the free
+ * space and whether the disk is full. */
+static bool storage(const struct app *app, json_object *out)
+{
+    long long free_mb = -1;
+    bool writable = fs_writable(app->home, &free_mb) && access(app->home, W_OK) == 0;
+    bool db_writable =
+        access(app->db_path, W_OK) == 0 ? fs_writable(app->db_path, NULL) : errno == ENOENT;
+    bool full = free_mb >= 0 && free_mb < app->min_free_mb;
     json_object_object_add(out, "data_directory", json_object_new_string(app->home));
-    json_object_object_add(out, "writable", json_object_new_boolean(writable));
+    json_object_object_add(out, "writable", json_object_new_boolean(writable && db_writable));
     json_object_object_add(out, "free_space_mb",
-                           have ? json_object_new_int64((int64_t)((unsigned long long)vfs.f_bavail *
-                                                                  vfs.f_frsize / (1024 * 1024)))
-                                : NULL);
-    return writable;
+                           free_mb >= 0 ? json_object_new_int64(free_mb) : NULL);
+    json_object_object_add(out, "full", json_object_new_boolean(full));
+    if (!db_writable)
+        json_object_object_add(out, "error", json_object_new_string("database file not writable"));
+    else if (full)
+        json_object_object_add(out, "error", json_object_new_string("disk full"));
+    return writable && db_writable && !full;
 }
 
 /* prices: what the store holds. Symbols and sources come from the catalog

@@ -8,39 +8,30 @@
 #include <string.h>
 
 /* The details page the query asks for; NULL for details=none. The routes
- * checked the syntax; here limit gets its bound. */
-static int details_page(const struct request *req, struct response *resp, struct jobview_details *d,
-                        const struct jobview_details **out)
+ * checked every value. */
+static const struct jobview_details *details_page(const struct request *req,
+                                                  struct jobview_details *d)
 {
     const char *which = http_param(req, "details"), *limit = http_param(req, "limit"),
                *offset = http_param(req, "offset");
     *d = (struct jobview_details){NULL, JOBVIEW_DETAILS_DEFAULT, 0};
-    *out = d;
     if (which && strcmp(which, "none") == 0)
-        *out = NULL;
-    else if (which && strcmp(which, "all") != 0)
+        return NULL;
+    if (which && strcmp(which, "all") != 0)
         d->status = which;
     if (limit)
         d->limit = strtol(limit, NULL, 10);
     if (offset)
-        d->offset = strtol(offset, NULL, 10);
-    if (d->limit > JOBVIEW_DETAILS_MAX) {
-        json_object *e = http_error(resp, 400, "invalid_request", "limit must be at most %d",
-                                    JOBVIEW_DETAILS_MAX);
-        http_detail(e, "parameter", "limit");
-        return -1;
-    }
-    return 0;
+        d->offset = strtoll(offset, NULL, 10);
+    return d;
 }
 
 int page_status(struct request *req, struct response *resp, struct app *app)
 {
     json_object *job = NULL;
     struct jobview_details d;
-    const struct jobview_details *page;
+    const struct jobview_details *page = details_page(req, &d);
     int found = -1;
-    if (details_page(req, resp, &d, &page) != 0)
-        return 0;
     if (app_begin_read(app->db, resp->err, sizeof(resp->err)) == 0)
         found =
             jobview_build_page(app->db, req->path_arg, page, &job, resp->err, sizeof(resp->err));

@@ -5,6 +5,7 @@
  * trigger (the API's other pages read through the app's read-only one). */
 #include "jobs.h"
 #include "jobview.h"
+#include "log.h"
 #include "routes.h"
 
 #include <errno.h>
@@ -74,16 +75,17 @@ int page_trigger(struct request *req, struct response *resp, struct app *app)
                            .max_concurrent = jobs_max_concurrent()};
     enum jobs_fail why = JOBS_FAIL_INTERNAL;
     char msg[ERRBUF_SIZE];
-    struct db *db;
+    struct db *db = NULL;
     int rc;
     date_today(env.today);
     if (jobs_request_parse(req->body ? req->body : "", req->body_len, &r, &why, msg, sizeof(msg)) !=
         0)
         goto refused;
-    if (!(db = writer(app, resp->err, sizeof(resp->err)))) {
+    if (!(db = writer(app, msg, sizeof(msg)))) {
         jobs_request_free(&r);
-        return -1;
+        goto unavailable;
     }
+    db_clear_error(db);
     rc = jobs_trigger(db, &r, &env, &a, &why, msg, sizeof(msg));
     jobs_request_free(&r);
     if (rc != 0)
@@ -98,10 +100,21 @@ int page_trigger(struct request *req, struct response *resp, struct app *app)
     jobs_answer_free(&a);
     return rc;
 refused:
+    if (why == JOBS_FAIL_INTERNAL && db_transient(db))
+        goto unavailable;
     if (why == JOBS_FAIL_INTERNAL) {
         err_set(resp->err, sizeof(resp->err), "trigger: %s", msg);
         return -1;
     }
     http_error(resp, 400, why == JOBS_FAIL_DATE ? "invalid_date" : "invalid_request", "%s", msg);
+    return 0;
+unavailable:
+    /* The host's trouble (database locked past the busy timeout, disk full,
+     * read-only file), not ours: nothing was written, the client may retry. */
+    log_emit(LOG_LEVEL_WARNING, "trader-api", NULL, NULL, NULL, "trigger: storage unavailable: %s",
+             msg);
+    http_detail(http_error(resp, 503, "unavailable",
+                           "Storage temporarily unavailable; nothing was queued, try again later"),
+                "reason", msg);
     return 0;
 }

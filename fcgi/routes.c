@@ -2,19 +2,24 @@
  * endpoints exist and what input each accepts. */
 #include "routes.h"
 
+#include "config.h"
 #include "dataver.h"
 #include "dates.h"
+#include "jobview.h"
 #include "log.h"
+#include "results.h"
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 enum route_flags {
     ROUTE_DB = 1,        /* needs the database; 503 while it is unavailable */
     ROUTE_JSON_BODY = 2, /* a body, when sent, must be application/json */
-    ROUTE_VERSIONED = 4, /* the answer depends only on the data version (dataver.h) */
+    ROUTE_RANGE = 4,     /* start_date, when given with end_date, is not after it */
+    ROUTE_VERSIONED = 8, /* the answer depends only on the data version (dataver.h) */
 };
 
 struct param_spec {
@@ -83,13 +88,49 @@ static bool valid_details(const char *s)
            strcmp(s, "running") == 0;
 }
 
-/* A decimal count of at most 9 digits (page_status bounds it further). */
-static bool valid_count(const char *s)
+/* 1 to digits decimal digits whose value is in [lo, hi]. */
+static bool number_in(const char *s, int digits, long long lo, long long hi)
 {
-    for (size_t i = 0; s[i]; i++)
-        if (i >= 9 || s[i] < '0' || s[i] > '9')
+    for (int i = 0; i < digits + 1; i++)
+        if (s[i] == '\0')
+            return i > 0 && atoll(s) >= lo && atoll(s) <= hi;
+        else if (s[i] < '0' || s[i] > '9')
             return false;
-    return *s != '\0';
+    return false;
+}
+
+static bool valid_limit(const char *s)
+{
+    return number_in(s, 5, 1, RESULTS_LIMIT_MAX);
+}
+
+static bool valid_offset(const char *s)
+{
+    return number_in(s, 12, 0, 999999999999LL);
+}
+
+/* Comma-separated signatures, at most CONFIG_MODELS_MAX. */
+static bool valid_models(const char *s)
+{
+    char one[CONFIG_SIGNATURE_MAX];
+    int n = 0;
+    for (const char *p = s;; p++) {
+        size_t len = strcspn(p, ",");
+        if (len == 0 || len >= sizeof(one) || ++n > CONFIG_MODELS_MAX)
+            return false;
+        memcpy(one, p, len);
+        one[len] = '\0';
+        if (!valid_signature(one))
+            return false;
+        p += len;
+        if (*p == '\0')
+            return true;
+    }
+}
+
+static bool valid_details_limit(const char *s)
+{
+    return number_in(s, 6, 0, JOBVIEW_DETAILS_MAX);
 }
 
 static const struct param_spec p_date = {"date", valid_date, "invalid_date",
@@ -102,23 +143,39 @@ static const struct param_spec p_job_id = {"job_id", valid_job_id, "invalid_requ
 static const struct param_spec p_detail = {"detail", valid_detail, "invalid_request",
                                            "detail must be minimal or full"};
 
+static const struct param_spec p_start_date = {"start_date", valid_date, "invalid_date",
+                                               "Date must be in YYYY-MM-DD format"};
+static const struct param_spec p_end_date = {"end_date", valid_date, "invalid_date",
+                                             "Date must be in YYYY-MM-DD format"};
+static const struct param_spec p_limit = {"limit", valid_limit, "invalid_request",
+                                          "limit must be an integer from 1 to 10000"};
+static const struct param_spec p_offset = {"offset", valid_offset, "invalid_request",
+                                           "offset must be an integer from 0"};
+static const struct param_spec p_models = {
+    "models", valid_models, "invalid_request",
+    "models must be comma-separated model signatures of 1-64 letters, digits or . _ : -"};
+
 static const struct param_spec p_details = {"details", valid_details, "invalid_request",
                                             "details must be all, none, failed or running"};
-static const struct param_spec p_limit = {"limit", valid_count, "invalid_request",
-                                          "limit must be a non-negative integer"};
-static const struct param_spec p_offset = {"offset", valid_count, "invalid_request",
-                                           "offset must be a non-negative integer"};
+static const struct param_spec p_details_limit = {"limit", valid_details_limit, "invalid_request",
+                                                  "limit must be an integer from 0 to 100000"};
 
-static const struct param_spec *const status_params[] = {&p_job_id, &p_details, &p_limit, &p_offset,
-                                                         NULL};
-static const struct param_spec *const results_params[] = {&p_date, &p_model, &p_job_id, &p_detail,
-                                                          NULL};
+static const struct param_spec *const status_params[] = {&p_job_id, &p_details, &p_details_limit,
+                                                         &p_offset, NULL};
+static const struct param_spec *const results_params[] = {
+    &p_date, &p_start_date, &p_end_date, &p_model, &p_job_id, &p_detail, &p_limit, &p_offset, NULL};
+static const struct param_spec *const performance_params[] = {&p_job_id, &p_start_date, &p_end_date,
+                                                              &p_models, NULL};
 
 static const struct route routes[] = {
     {"GET", "/health", page_health, 0, NULL},
     {"GET", "/simulate/status/{job_id}", page_status, ROUTE_DB | ROUTE_VERSIONED, status_params},
     {"GET", "/simulate/current", page_current, ROUTE_DB | ROUTE_VERSIONED, NULL},
-    {"GET", "/results", page_results, ROUTE_DB | ROUTE_VERSIONED, results_params},
+    {"GET", "/results", page_results, ROUTE_DB | ROUTE_RANGE | ROUTE_VERSIONED, results_params},
+    {"GET", "/performance", page_performance, ROUTE_DB | ROUTE_RANGE | ROUTE_VERSIONED,
+     performance_params},
+    {"GET", "/performance/series", page_performance_series,
+     ROUTE_DB | ROUTE_RANGE | ROUTE_VERSIONED, performance_params},
     {"POST", "/simulate/trigger", page_trigger, ROUTE_DB | ROUTE_JSON_BODY, NULL},
 };
 
@@ -281,11 +338,17 @@ int routes_dispatch(struct request *req, struct response *resp, struct app *app)
     }
     if (validate(r, req, resp) != 0)
         return 0;
+    if ((r->flags & ROUTE_RANGE) && http_param(req, "start_date") && http_param(req, "end_date") &&
+        strcmp(http_param(req, "start_date"), http_param(req, "end_date")) > 0) {
+        http_error(resp, 400, "invalid_request", "start_date must not be after end_date");
+        return 0;
+    }
     if ((r->flags & ROUTE_DB) && !app_db(app)) {
         http_detail(http_error(resp, 503, "unavailable", "Database unavailable"), "reason",
                     app->db_err);
         return 0;
     }
+    db_clear_error(app->db);
     if (version_tag(r, req, resp, app))
         return 0;
     if (r->handler(req, resp, app) != 0) {
@@ -293,7 +356,11 @@ int routes_dispatch(struct request *req, struct response *resp, struct app *app)
         err_echo(req->raw_path, echo);
         log_emit(LOG_LEVEL_ERROR, "trader-api", NULL, NULL, NULL, "pid %d: %s %s: %s",
                  (int)getpid(), req->method, echo, resp->err);
-        http_error(resp, 500, "internal", "Internal server error");
+        /* A storage problem of the host is temporary: 503, never 500. */
+        if (db_transient(app->db))
+            http_error(resp, 503, "unavailable", "Storage temporarily unavailable");
+        else
+            http_error(resp, 500, "internal", "Internal server error");
     }
     finish_tag(req, resp);
     return 0;

@@ -22,6 +22,8 @@ int page_status(struct request *req, struct response *resp, struct app *app);
 int page_current(struct request *req, struct response *resp, struct app *app);
 int page_results(struct request *req, struct response *resp, struct app *app);
 int page_trigger(struct request *req, struct response *resp, struct app *app);
+int page_performance(struct request *req, struct response *resp, struct app *app);
+int page_performance_series(struct request *req, struct response *resp, struct app *app);
 
 /* Answers req into resp. Returns 0 (resp is always filled). */
 int routes_dispatch(struct request *req, struct response *resp, struct app *app);

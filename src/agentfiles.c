@@ -5,11 +5,13 @@
 #include "agentfiles.h"
 
 #include "aitrader.h"
+#include "dates.h"
 #include "daystore.h"
 #include "errbuf.h"
 #include "paths.h"
 #include "universe.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -348,6 +350,50 @@ static int write_log(struct db *db, const char *dir, const char *signature, cons
     return rewrite_close(&w, f == 0, err, errlen);
 }
 
+/* Makes <dir>/<signature>/log/ match the database: removes the day logs of
+ * dates without a stored result (a re-run replaced them and dropped the days
+ * built on them) and writes the missing ones of stored days (a crash between
+ * a commit and its files). */
+static int sync_logs(struct db *db, const char *dir, const char *signature, char *err,
+                     size_t errlen)
+{
+    char path[PATH_MAX], logdir[PATH_MAX];
+    struct day *days = NULL;
+    size_t n = 0;
+    struct stat sb;
+    int rc = 0;
+    if (snprintf(logdir, sizeof(logdir), "%s/%s/log", dir, signature) >= (int)sizeof(logdir))
+        return err_set(err, errlen, "log path too long");
+    DIR *d = opendir(logdir);
+    for (struct dirent *e; rc == 0 && d && (e = readdir(d));) {
+        sqlite3_int64 id;
+        int f = date_valid(e->d_name) ? day_id(db, signature, e->d_name, &id, err, errlen) : 1;
+        if (f != 0) { /* not a day's directory, a stored day or an error */
+            rc = f < 0 ? -1 : 0;
+            continue;
+        }
+        if (aitrader_log_path(dir, signature, e->d_name, path, sizeof(path), err, errlen) != 0)
+            rc = -1;
+        else if (unlink(path) != 0 && errno != ENOENT)
+            rc = err_set(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+        else if (snprintf(path, sizeof(path), "%s/%s", logdir, e->d_name) < (int)sizeof(path) &&
+                 rmdir(path) != 0 && errno != ENOENT)
+            rc = err_set(err, errlen, "cannot remove %s: %s", path, strerror(errno));
+    }
+    if (d)
+        closedir(d);
+    if (rc < 0 || load_days(db, signature, &days, &n, err, errlen) != 0)
+        return -1;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (aitrader_log_path(dir, signature, days[i].date, path, sizeof(path), err, errlen) != 0)
+            rc = -1;
+        else if (stat(path, &sb) != 0 && errno == ENOENT)
+            rc = write_log(db, dir, signature, days[i].date, err, errlen);
+    }
+    free(days);
+    return rc < 0 ? -1 : 0;
+}
+
 int agentfiles_write(struct db *db, const struct config *cfg, const char *home,
                      const char *signature, const char *date, char *err, size_t errlen)
 {
@@ -366,8 +412,10 @@ int agentfiles_write(struct db *db, const struct config *cfg, const char *home,
     }
     f = write_positions(db, cfg, dir, signature, syms ? syms : universe_aitrader_order, nsyms, err,
                         errlen);
-    if (f == 0)
+    if (f == 0 && date)
         f = write_log(db, dir, signature, date, err, errlen);
+    if (f == 0)
+        f = sync_logs(db, dir, signature, err, errlen);
     free(syms);
     return f;
 }

@@ -24,8 +24,10 @@ int agentfiles_log_file_path(const char *home, const struct config *cfg, const c
 
 /* Rewrites the model's position.jsonl from all its positions rows (any job,
  * by date; cfg gives init_date, initial_cash and the symbol order) and the
- * log.jsonl of date from that day's reasoning log. Returns 0 (also when the
- * config writes no files) or -1. */
+ * log.jsonl of date (may be NULL) from that day's reasoning log; removes the
+ * day logs of dates the database no longer holds (replaced results) and
+ * writes the missing ones. Returns 0 (also when the config writes no files)
+ * or -1. */
 int agentfiles_write(struct db *db, const struct config *cfg, const char *home,
                      const char *signature, const char *date, char *err, size_t errlen);
 

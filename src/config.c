@@ -6,6 +6,7 @@
 
 #include "errbuf.h"
 #include "jsontext.h"
+#include "redact.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -291,13 +292,17 @@ static void parse_knobs(json_object *m, struct config_model *cm)
 static int parse_endpoint(json_object *m, const char *w, struct config_model *cm, char *err,
                           size_t errlen)
 {
-    const char *url = NULL, *key = NULL, *from = NULL;
+    const char *url = NULL, *key = NULL, *from = NULL, *url_from = NULL;
     if (get_string(m, w, "openai_base_url", &url, err, errlen) < 0 ||
         get_string(m, w, "openai_api_key", &key, err, errlen) < 0 ||
-        get_string(m, w, CONFIG_KEY_FROM, &from, err, errlen) < 0)
+        get_string(m, w, CONFIG_KEY_FROM, &from, err, errlen) < 0 ||
+        get_string(m, w, CONFIG_URL_FROM, &url_from, err, errlen) < 0)
         return -1;
-    if (from && strcmp(from, CONFIG_KEY_FROM_FILE) != 0)
-        return err_set(err, errlen, "%s.%s must be \"%s\"", w, CONFIG_KEY_FROM,
+    if ((from && strcmp(from, CONFIG_KEY_FROM_FILE) != 0) ||
+        (url_from && strcmp(url_from, CONFIG_KEY_FROM_FILE) != 0))
+        return err_set(err, errlen, "%s.%s must be \"%s\"", w,
+                       from && strcmp(from, CONFIG_KEY_FROM_FILE) ? CONFIG_KEY_FROM
+                                                                  : CONFIG_URL_FROM,
                        CONFIG_KEY_FROM_FILE);
     if (cm->provider != CONFIG_PROVIDER_OPENAI)
         return 0;
@@ -310,14 +315,56 @@ static int parse_endpoint(json_object *m, const char *w, struct config_model *cm
     if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
         return err_set(err, errlen, "%s.openai_base_url must be an http:// or https:// URL", w);
     cm->key_in_file = key || from;
+    cm->url_in_file = url_from != NULL;
     if (!cm->key_in_file)
         key = getenv(CONFIG_ENV_API_KEY);
     if (key && !*key)
         key = NULL;
+    redact_add_secret(key);
     if (dup_into(&cm->base_url, url, err, errlen) != 0 ||
         dup_into(&cm->api_key, key, err, errlen) != 0)
         return -1;
     return 0;
+}
+
+#define CONFIG_PRICE_MAX 1e6 /* dollars per million tokens */
+
+/* The optional "pricing" object of a model entry. */
+static int parse_pricing(json_object *m, const char *w, struct config_model *cm, char *err,
+                         size_t errlen)
+{
+    json_object *p = NULL;
+    double prompt = -1, completion = -1;
+    char where[48];
+    int rc = get_object(m, "pricing", &p, err, errlen);
+    if (rc <= 0)
+        return rc;
+    snprintf(where, sizeof(where), "%s.pricing", w);
+    if (get_number(p, where, "prompt_usd_per_1m", 0, CONFIG_PRICE_MAX, &prompt, err, errlen) < 0 ||
+        get_number(p, where, "completion_usd_per_1m", 0, CONFIG_PRICE_MAX, &completion, err,
+                   errlen) < 0)
+        return -1;
+    if (prompt < 0 || completion < 0)
+        return err_set(err, errlen, "%s needs prompt_usd_per_1m and completion_usd_per_1m", where);
+    if (money_from_double(prompt, &cm->prompt_usd_per_1m) != 0 ||
+        money_from_double(completion, &cm->completion_usd_per_1m) != 0)
+        return err_set(err, errlen, "%s is out of range", where);
+    cm->priced = true;
+    return 0;
+}
+
+int config_cost(const struct config_model *m, long long prompt_tokens, long long completion_tokens,
+                money_t *out)
+{
+    if (!m->priced)
+        return 0;
+    /* tokens x micro-dollars per million tokens / 1e6, exact until the
+     * rounding: at most ~9.2e18 x 1e12 each, well inside 128 bits. */
+    __int128 num = (__int128)prompt_tokens * m->prompt_usd_per_1m +
+                   (__int128)completion_tokens * m->completion_usd_per_1m;
+    __int128 cost = (num + 500000) / 1000000;
+    *out = cost > INT64_MAX ? INT64_MAX : (money_t)cost;
+    return 1;
 }
 
 static int parse_model(json_object *m, size_t idx, struct config *c, char *err, size_t errlen)
@@ -343,7 +390,8 @@ static int parse_model(json_object *m, size_t idx, struct config *c, char *err, 
         get_number(m, w, "timeout_seconds", 0.001, 3600.0, &cm->timeout_seconds, err, errlen) < 0 ||
         dup_into(&cm->name, name ? name : sig, err, errlen) != 0 ||
         dup_into(&cm->basemodel, base, err, errlen) != 0 ||
-        parse_provider(m, w, cm, err, errlen) != 0 || parse_endpoint(m, w, cm, err, errlen) != 0)
+        parse_provider(m, w, cm, err, errlen) != 0 || parse_endpoint(m, w, cm, err, errlen) != 0 ||
+        parse_pricing(m, w, cm, err, errlen) != 0)
         return -1;
     parse_knobs(m, cm);
     /* Last, so config_find_model above only sees earlier models. */
@@ -408,6 +456,26 @@ static int parse_root(json_object *root, struct config *c, char *err, size_t err
     return 0;
 }
 
+static char *public_url(const char *url);
+
+/* Replaces the openai_base_url of entry m by its public form (no
+ * credentials, no query) with the CONFIG_URL_FROM marker when they differ. */
+static int snapshot_url(json_object *m, char *err, size_t errlen)
+{
+    const char *url = jsontext_string(m, "openai_base_url");
+    char *pub = url ? public_url(url) : NULL;
+    int rc = 0;
+    if (url && !pub)
+        return err_set(err, errlen, "out of memory");
+    if (pub && strcmp(pub, url) != 0 &&
+        (json_object_object_add(m, "openai_base_url", json_object_new_string(pub)) != 0 ||
+         json_object_object_add(m, CONFIG_URL_FROM, json_object_new_string(CONFIG_KEY_FROM_FILE)) !=
+             0))
+        rc = err_set(err, errlen, "out of memory");
+    free(pub);
+    return rc;
+}
+
 /* c->snapshot from root, which parse_root accepted (and which this edits):
  * models[i] lines up with c->models[i]. json-c keeps the members' order and
  * the numbers' text, so only the keys and the layout change. */
@@ -418,6 +486,9 @@ static int make_snapshot(json_object *root, struct config *c, char *err, size_t 
         json_object *m = json_object_array_get_idx(arr, i);
         json_object_object_del(m, "openai_api_key");
         json_object_object_del(m, CONFIG_KEY_FROM);
+        if (!json_object_object_get_ex(m, CONFIG_URL_FROM, NULL) &&
+            snapshot_url(m, err, errlen) != 0)
+            return -1;
         if (!c->models[i].key_in_file)
             continue;
         json_object *from = json_object_new_string(CONFIG_KEY_FROM_FILE);
@@ -512,9 +583,9 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
     return rc;
 }
 
-/* The non-empty openai_api_key of the first entry of models named sig, or
+/* The non-empty string field of the first entry of models named sig, or
  * NULL. It belongs to models. */
-static const char *entry_key(json_object *models, const char *sig)
+static const char *entry_string(json_object *models, const char *sig, const char *field)
 {
     for (size_t i = 0;
          json_object_is_type(models, json_type_array) && i < json_object_array_length(models);
@@ -522,8 +593,8 @@ static const char *entry_key(json_object *models, const char *sig)
         json_object *m = json_object_array_get_idx(models, i);
         const char *s = jsontext_string(m, "signature");
         if (s && strcmp(s, sig) == 0) {
-            const char *key = jsontext_string(m, "openai_api_key");
-            return key && *key ? key : NULL;
+            const char *v = jsontext_string(m, field);
+            return v && *v ? v : NULL;
         }
     }
     return NULL;
@@ -536,7 +607,7 @@ int config_restore_keys(struct config *c, const char *path, char *err, size_t er
     size_t len = 0, wanted = 0;
     int rc = -1;
     for (size_t i = 0; i < c->nmodels; i++)
-        wanted += c->models[i].key_in_file && !c->models[i].api_key;
+        wanted += (c->models[i].key_in_file && !c->models[i].api_key) || c->models[i].url_in_file;
     /* path was the file's real path at trigger time (inside the configs
      * directory); a symlink put in its way since could lead anywhere. */
     if (wanted == 0 || !realpath(path, real) || strcmp(real, path) != 0)
@@ -553,9 +624,21 @@ int config_restore_keys(struct config *c, const char *path, char *err, size_t er
     json_object *models = member(root, "models");
     for (size_t i = 0; i < c->nmodels; i++) {
         struct config_model *m = &c->models[i];
-        const char *key = m->key_in_file && !m->api_key ? entry_key(models, m->signature) : NULL;
+        const char *key = m->key_in_file && !m->api_key
+                              ? entry_string(models, m->signature, "openai_api_key")
+                              : NULL;
+        const char *url =
+            m->url_in_file ? entry_string(models, m->signature, "openai_base_url") : NULL;
         if (key && dup_into(&m->api_key, key, err, errlen) != 0)
             goto out;
+        redact_add_secret(key);
+        if (url) {
+            free(m->base_url);
+            m->base_url = NULL;
+            if (dup_into(&m->base_url, url, err, errlen) != 0)
+                goto out;
+            m->url_in_file = false;
+        }
     }
     rc = 0;
 out:

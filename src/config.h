@@ -32,6 +32,9 @@
  * "openai_api_key_from": "config_file". */
 #define CONFIG_KEY_FROM "openai_api_key_from"
 #define CONFIG_KEY_FROM_FILE "config_file"
+/* The same for a base URL with credentials or a query string: the snapshot
+ * keeps the URL without them and "openai_base_url_from": "config_file". */
+#define CONFIG_URL_FROM "openai_base_url_from"
 
 /* The knobs of a builtin model (see strategy.h): ranges and defaults. */
 #define CONFIG_TOP_N_MIN 1
@@ -62,6 +65,10 @@ struct config_model {
      * entry, or CONFIG_KEY_FROM in a snapshot), never to the environment.
      * Parsed from a snapshot, api_key stays NULL until config_restore_keys. */
     bool key_in_file;
+    /* openai, parsed from a snapshot: base_url lost its credentials or query
+     * (CONFIG_URL_FROM); config_restore_keys reads the real one and clears
+     * this. */
+    bool url_in_file;
     double timeout_seconds;
     /* builtin: the entry's "top_n", "lookback" and "delay_ms", the defaults
      * when absent. A knob that is not an integer in its range does not make
@@ -71,6 +78,10 @@ struct config_model {
     int lookback;
     long delay_ms;
     char knob_error[CONFIG_KNOB_ERROR_MAX];
+    /* "pricing": {"prompt_usd_per_1m", "completion_usd_per_1m"}, dollars
+     * per million tokens held as micro-dollars; priced is false without it. */
+    bool priced;
+    money_t prompt_usd_per_1m, completion_usd_per_1m;
 };
 
 struct config {
@@ -117,6 +128,11 @@ void config_free(struct config *c);
 
 /* The model with this signature, or NULL. The config owns the result. */
 const struct config_model *config_find_model(const struct config *c, const char *signature);
+
+/* What prompt and completion tokens cost at m's pricing, in micro-dollars
+ * rounded to the nearest. Returns 1 with *out set, 0 when m has no pricing. */
+int config_cost(const struct config_model *m, long long prompt_tokens, long long completion_tokens,
+                money_t *out);
 
 /* True for 1-64 characters of A-Z, a-z, 0-9, '.', '_', '-'. */
 bool config_signature_valid(const char *s);

@@ -6,8 +6,8 @@
 static const char SQL_POSITION[] =
     "INSERT INTO positions(job_id, date, model, cash, portfolio_value, prev_value, daily_profit,"
     " daily_return_pct, total_steps, stop_signal, reasoning_summary, prompt_tokens,"
-    " completion_tokens, total_tokens, log_file_path, created_at)"
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+    " completion_tokens, total_tokens, log_file_path, created_at, cost)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
 static const char SQL_TRADE[] =
     "INSERT INTO trades(position_id, seq, action, symbol, amount, price, total)"
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)";
@@ -44,6 +44,10 @@ static int insert_position(struct db *db, const struct daystore_day *d, sqlite3_
     sqlite3_bind_int64(st, 14, d->total_tokens);
     db_bind_text(st, 15, d->log_file_path);
     db_bind_text(st, 16, d->created_at);
+    if (d->priced)
+        sqlite3_bind_int64(st, 17, d->cost);
+    else
+        sqlite3_bind_null(st, 17);
     if (db_step_done(db, st, "cannot store the position", err, errlen) != 0)
         return -1;
     *id = sqlite3_last_insert_rowid(db->h);

@@ -49,6 +49,8 @@ struct daystore_day {
     int stop_signal;
     const char *reasoning_summary; /* NULL = null */
     long long prompt_tokens, completion_tokens, total_tokens;
+    int priced; /* the model has pricing: cost is what the tokens cost */
+    money_t cost;
     const char *log_file_path; /* NULL = null */
     const char *created_at;
     const struct daystore_trade *trades;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *const migrations[] = {
@@ -139,7 +140,15 @@ static const char *const migrations[] = {
     "  last_refreshed TEXT,"
     "  imported_at TEXT NOT NULL);",
 
-    /* 3: the data version behind ETags (dataver.h), and the index that pages
+    /* 3: analytics (perf.h). What a model-day cost in micro-dollars at the
+     * model's configured pricing (NULL when it has none), and the index
+     * that answers date ranges in (date, model) order without a sort; it
+     * covers every use of the (date) index it replaces. */
+    "ALTER TABLE positions ADD COLUMN cost INTEGER CHECK(cost IS NULL OR cost >= 0);"
+    "DROP INDEX idx_positions_date;"
+    "CREATE INDEX idx_positions_date_model ON positions(date, model);",
+
+    /* 4: the data version behind ETags (dataver.h), and the index that pages
      * a job's details by date without sorting them. */
     "CREATE TABLE data_version ("
     "  id INTEGER PRIMARY KEY CHECK(id = 1),"
@@ -156,6 +165,8 @@ _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == DB_SCHEMA_VERSION,
 
 int db_error(struct db *db, const char *what, char *err, size_t errlen)
 {
+    if (db && db->h)
+        db->err_code = sqlite3_extended_errcode(db->h);
     return err_set(err, errlen, "%s: %s", what,
                    db && db->h ? sqlite3_errmsg(db->h) : "no database");
 }
@@ -163,12 +174,61 @@ int db_error(struct db *db, const char *what, char *err, size_t errlen)
 int db_exec(struct db *db, const char *sql, char *err, size_t errlen)
 {
     char *msg = NULL;
-    if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    int rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        db->err_code = rc;
         err_set(err, errlen, "database error: %s", msg ? msg : sqlite3_errmsg(db->h));
         sqlite3_free(msg);
         return -1;
     }
     return 0;
+}
+
+/* $TRADER_DB_BUSY_TIMEOUT_MS when it is a number of milliseconds, else the
+ * default. */
+static int busy_timeout_ms(void)
+{
+    const char *v = getenv(DB_ENV_BUSY_TIMEOUT);
+    char *end;
+    long n = v && *v ? strtol(v, &end, 10) : -1;
+    return n >= 0 && n <= 3600000 && *end == '\0' ? (int)n : DB_BUSY_TIMEOUT_MS;
+}
+
+bool db_transient(const struct db *db)
+{
+    switch (db ? db->err_code & 0xff : SQLITE_OK) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+        return true;
+    default:
+        return false;
+    }
+}
+
+void db_clear_error(struct db *db)
+{
+    if (db)
+        db->err_code = SQLITE_OK;
+}
+
+int db_retry_pause(int attempt, const atomic_int *cancel)
+{
+    double pause = 0.5;
+    for (int i = 0; i < attempt && pause < DB_RETRY_MAX_SECONDS; i++)
+        pause *= 2;
+    if (pause > DB_RETRY_MAX_SECONDS)
+        pause = DB_RETRY_MAX_SECONDS;
+    for (double slept = 0; slept < pause; slept += 0.05) {
+        if (cancel && atomic_load(cancel))
+            return -1;
+        nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
+    }
+    return cancel && atomic_load(cancel) ? -1 : 0;
 }
 
 int db_open(const char *path, enum db_mode mode, struct db **out, char *err, size_t errlen)
@@ -194,7 +254,7 @@ int db_open(const char *path, enum db_mode mode, struct db **out, char *err, siz
         goto fail;
     }
     sqlite3_extended_result_codes(db->h, 1);
-    sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
+    sqlite3_busy_timeout(db->h, busy_timeout_ms());
     if (db_exec(db, "PRAGMA foreign_keys = ON", err, errlen) != 0)
         goto fail;
     if (mode == DB_READWRITE &&
@@ -333,7 +393,11 @@ int db_step_done(struct db *db, sqlite3_stmt *st, const char *what, char *err, s
 {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : db_error(db, what, err, errlen);
+    if (rc == SQLITE_DONE)
+        return 0;
+    db_error(db, what, err, errlen);
+    db->err_code = rc; /* the step's own code: the reset may have replaced the handle's */
+    return -1;
 }
 
 int db_bind_text(sqlite3_stmt *st, int i, const char *s)

@@ -6,11 +6,15 @@
 #ifndef TRADER_DB_H
 #define TRADER_DB_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sqlite3.h>
 
-#define DB_SCHEMA_VERSION 3
+#define DB_SCHEMA_VERSION 4
 #define DB_BUSY_TIMEOUT_MS 10000
+#define DB_ENV_BUSY_TIMEOUT "TRADER_DB_BUSY_TIMEOUT_MS" /* overrides it (tests) */
+#define DB_RETRY_MAX_SECONDS 30 /* the longest pause between two tries of a write */
 #define DB_FILE_NAME "trader.db"
 
 enum db_mode {
@@ -25,6 +29,7 @@ struct db_cached_stmt {
 
 struct db {
     sqlite3 *h;
+    int err_code; /* extended code of the last failure db_error or db_exec reported */
     size_t ncache, capcache;
     struct db_cached_stmt *cache; /* grows: one entry per distinct query */
 };
@@ -61,6 +66,19 @@ void db_rollback(struct db *db);
 
 /* Fills err with sqlite's message for the connection, prefixed by what. */
 int db_error(struct db *db, const char *what, char *err, size_t errlen);
+
+/* Whether the last failure reported on db (db_error, db_exec and the
+ * functions built on them) is a transient storage problem of the host: the
+ * database locked past the busy timeout, a full disk, a read-only or failing
+ * file. Such a write is worth trying again later; callers answer 503, not
+ * 500. db_clear_error forgets the last failure. */
+bool db_transient(const struct db *db);
+void db_clear_error(struct db *db);
+
+/* The pause before try number attempt + 2 of a write that failed for a
+ * transient reason: 0.5 s doubling up to DB_RETRY_MAX_SECONDS. Returns 0
+ * after the pause, -1 at once when *cancel (may be NULL) becomes nonzero. */
+int db_retry_pause(int attempt, const atomic_int *cancel);
 
 /* Binds a copy of s to parameter i of st (NULL binds null). */
 int db_bind_text(sqlite3_stmt *st, int i, const char *s);

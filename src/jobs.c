@@ -8,6 +8,7 @@
 #include "errbuf.h"
 #include "jsontext.h"
 #include "paths.h"
+#include "redact.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -39,17 +40,15 @@ static const char SQL_GET_JOB[] =
     "SELECT status, config_path, config_json, replace_existing FROM jobs WHERE job_id = ?1";
 static const char SQL_GET_DAYS[] =
     "SELECT date, model, status FROM job_details WHERE job_id = ?1 ORDER BY date, id";
-static const char SQL_NEXT_PENDING[] =
-    "SELECT job_id, replace_existing FROM jobs WHERE status = 'pending'"
-    " ORDER BY created_at, rowid LIMIT 1";
+static const char SQL_NEXT_PENDING[] = "SELECT job_id FROM jobs WHERE status = 'pending'"
+                                       " ORDER BY created_at, rowid LIMIT 1";
 static const char SQL_START_JOB[] =
     "UPDATE jobs SET status = 'running', started_at = coalesce(started_at, ?2), updated_at = ?2"
     " WHERE job_id = ?1 AND status = 'pending'";
-/* Other jobs' results of this job's models from each model's first date in
- * this job on: a later day built on a replaced day would be wrong. */
+/* Other jobs' results of a model from a re-run date on: a later day built
+ * on a replaced day would be wrong. */
 static const char SQL_REPLACE[] =
-    "DELETE FROM positions WHERE job_id <> ?1 AND date >= (SELECT min(d.date) FROM job_details d"
-    " WHERE d.job_id = ?1 AND d.model = positions.model)";
+    "DELETE FROM positions WHERE job_id <> ?1 AND model = ?2 AND date >= ?3";
 static const char SQL_RUNNING_JOBS[] = "SELECT job_id FROM jobs WHERE status = 'running'";
 static const char SQL_RECOVER_DAYS[] =
     "UPDATE job_details SET status = 'pending', started_at = NULL"
@@ -128,14 +127,15 @@ static void tx_rollback(struct db *db, bool nested)
         db_rollback(db);
 }
 
-/* The length of error kept in the database: at most JOBS_ERROR_MAX bytes,
- * cut before a UTF-8 sequence rather than inside one. */
-static int error_len(const char *error)
+/* error as the database keeps it in out: without secrets (a provider's
+ * message may quote the key or the endpoint), at most JOBS_ERROR_MAX bytes,
+ * cut before a UTF-8 sequence rather than inside one. NULL stays NULL. */
+static const char *stored_error(const char *error, char out[JOBS_ERROR_MAX + 1])
 {
-    size_t n = strnlen(error, JOBS_ERROR_MAX);
-    while (n > 0 && ((unsigned char)error[n] & 0xC0) == 0x80)
-        n--;
-    return (int)n;
+    if (!error)
+        return NULL;
+    redact_text(error, out, JOBS_ERROR_MAX + 1);
+    return out;
 }
 
 /* Appends an audit_log row; details (may be NULL) is consumed. */
@@ -970,7 +970,7 @@ out:
 int jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t errlen)
 {
     char id[JOB_ID_BUF] = "", now[TIMESTAMP_BUF];
-    bool nested, replace = false;
+    bool nested;
     sqlite3_stmt *st;
     int rc = -1;
     if (tx_begin(db, &nested, err, errlen) != 0)
@@ -978,10 +978,8 @@ int jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t er
     if (!(st = db_stmt(db, SQL_NEXT_PENDING, err, errlen)))
         goto out;
     int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
+    if (step == SQLITE_ROW)
         snprintf(id, sizeof(id), "%s", (const char *)sqlite3_column_text(st, 0));
-        replace = sqlite3_column_int(st, 1) != 0;
-    }
     sqlite3_reset(st);
     if (step != SQLITE_ROW) {
         rc = step == SQLITE_DONE ? 0 : db_error(db, "reading pending jobs", err, errlen);
@@ -994,19 +992,6 @@ int jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t er
     db_bind_text(st, 2, now);
     if (db_step_done(db, st, "database write", err, errlen) != 0)
         goto out;
-    if (replace) {
-        if (!(st = db_stmt(db, SQL_REPLACE, err, errlen)))
-            goto out;
-        db_bind_text(st, 1, id);
-        if (db_step_done(db, st, "database write", err, errlen) != 0)
-            goto out;
-        json_object *d = json_object_new_object();
-        if (d)
-            json_object_object_add(d, "positions_deleted",
-                                   json_object_new_int64(sqlite3_changes64(db->h)));
-        if (audit(db, "results_replaced", id, d, err, errlen) != 0)
-            goto out;
-    }
     if (audit(db, "job_started", id, NULL, err, errlen) != 0 ||
         dataver_bump(db, err, errlen) != 0 || tx_commit(db, nested, err, errlen) != 0)
         goto out;
@@ -1015,6 +1000,29 @@ int jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t er
 out:
     tx_rollback(db, nested);
     return rc;
+}
+
+int jobs_replace_results(struct db *db, const char *job_id, const char *model, const char *date,
+                         char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_REPLACE, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, job_id);
+    db_bind_text(st, 2, model);
+    db_bind_text(st, 3, date);
+    if (db_step_done(db, st, "database write", err, errlen) != 0)
+        return -1;
+    sqlite3_int64 n = sqlite3_changes64(db->h);
+    if (n == 0)
+        return 0;
+    json_object *d = json_object_new_object();
+    if (d) {
+        json_object_object_add(d, "model", json_object_new_string(model));
+        json_object_object_add(d, "from_date", json_object_new_string(date));
+        json_object_object_add(d, "positions_deleted", json_object_new_int64(n));
+    }
+    return audit(db, "results_replaced", job_id, d, err, errlen);
 }
 
 int jobs_recover(struct db *db, int *n, char *err, size_t errlen)
@@ -1090,9 +1098,10 @@ static int day_transition(struct db *db, const char *sql, const char *event, con
                           const char *date, const char *model, double duration, const char *error,
                           const char *expected, char *err, size_t errlen)
 {
-    char now[TIMESTAMP_BUF], e[ERR_ECHO_BUF];
+    char now[TIMESTAMP_BUF], e[ERR_ECHO_BUF], clean[JOBS_ERROR_MAX + 1];
     bool nested;
     sqlite3_stmt *st;
+    error = stored_error(error, clean);
     if (tx_begin(db, &nested, err, errlen) != 0)
         return -1;
     time_now_iso(now);
@@ -1109,7 +1118,7 @@ static int day_transition(struct db *db, const char *sql, const char *event, con
             sqlite3_bind_double(st, 5, duration);
     }
     if (sqlite3_bind_parameter_count(st) >= 6 && error)
-        sqlite3_bind_text(st, 6, error, error_len(error), SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 6, error, -1, SQLITE_TRANSIENT);
     if (db_step_done(db, st, "database write", err, errlen) != 0)
         goto fail;
     if (sqlite3_changes(db->h) != 1) {
@@ -1128,7 +1137,7 @@ static int day_transition(struct db *db, const char *sql, const char *event, con
         if (duration >= 0)
             json_object_object_add(d, "duration_seconds", json_object_new_double(duration));
         if (error)
-            json_object_object_add(d, "error", json_object_new_string_len(error, error_len(error)));
+            json_object_object_add(d, "error", json_object_new_string(error));
     }
     if (db_step_done(db, st, "database write", err, errlen) != 0) {
         json_object_put(d);
@@ -1169,10 +1178,12 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
                 char *err, size_t errlen)
 {
     char now[TIMESTAMP_BUF], since[TIMESTAMP_BUF] = "", cur[JOB_STATUS_BUF] = "";
+    char clean[JOBS_ERROR_MAX + 1];
     long long done = 0, failed = 0, left = 0;
     const char *final;
     bool nested;
     sqlite3_stmt *st;
+    error = stored_error(error, clean);
     if (tx_begin(db, &nested, err, errlen) != 0)
         return -1;
     time_now_iso(now);
@@ -1193,7 +1204,7 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
     db_bind_text(st, 1, job_id);
     db_bind_text(st, 2, now);
     const char *why_left = error ? error : "not run";
-    sqlite3_bind_text(st, 3, why_left, error_len(why_left), SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, why_left, -1, SQLITE_TRANSIENT);
     if (db_step_done(db, st, "database write", err, errlen) != 0)
         goto fail;
     left = sqlite3_changes(db->h);
@@ -1217,7 +1228,7 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
     else
         sqlite3_bind_double(st, 4, secs);
     if (error)
-        sqlite3_bind_text(st, 5, error, error_len(error), SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 5, error, -1, SQLITE_TRANSIENT);
     if (db_step_done(db, st, "database write", err, errlen) != 0)
         goto fail;
     json_object *d = json_object_new_object();

@@ -149,12 +149,19 @@ int jobs_get(struct db *db, const char *job_id, struct jobs_job *out, char *err,
 void jobs_job_free(struct jobs_job *j);
 
 /* Claims the oldest pending job: status running, started_at set (kept when
- * the job ran before an interruption), audit 'job_started'. For a job with
- * replace_existing it also deletes, in the same transaction, its models'
- * results from each model's first date in the job on, left by other jobs
- * (audit 'results_replaced'). Returns 1 and fills job_id, 0 when no job is
- * pending, -1 on error. */
+ * the job ran before an interruption), audit 'job_started'. Returns 1 and
+ * fills job_id, 0 when no job is pending, -1 on error. Nothing is deleted
+ * here: a replace_existing job replaces results one model-day at a time
+ * (jobs_replace_results). */
 int jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t errlen);
+
+/* For a model-day of a replace_existing job, inside the transaction that
+ * commits it: deletes the results other jobs left for model from date on
+ * (the old day and the later days built on it), audited as
+ * 'results_replaced'. Until that commit the old results stay readable; a
+ * re-run day that fails or is cancelled deletes nothing. */
+int jobs_replace_results(struct db *db, const char *job_id, const char *model, const char *date,
+                         char *err, size_t errlen);
 
 /* For a daemon starting up: jobs left running by a previous daemon go back to
  * pending (to be claimed again) and their running model-days to pending

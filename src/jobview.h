@@ -28,7 +28,7 @@ enum jobview_detail {
 struct jobview_details {
     const char *status; /* NULL: every one; "failed" or "running": those only */
     long limit;         /* 0..JOBVIEW_DETAILS_MAX */
-    long offset;        /* >= 0 */
+    long long offset;   /* >= 0 */
 };
 
 /* Builds the document of job_id. Returns 1 and sets *out (caller frees with

@@ -516,18 +516,22 @@ int llm_client_new(const struct llm_config *cfg, struct llm_client **out, char *
     c->cfg = *cfg;
     c->cfg.base_url = c->cfg.api_key = c->cfg.model = NULL;
     c->body.max = cfg->max_response_bytes;
-    size_t blen = strlen(cfg->base_url);
+    /* The path goes before the base URL's query ("/v1?api-version=x"). */
+    const char *query = cfg->base_url + strcspn(cfg->base_url, "?#");
+    size_t blen = (size_t)(query - cfg->base_url), qlen = strcspn(query, "#");
     while (blen > 0 && cfg->base_url[blen - 1] == '/')
         blen--;
     static const char path[] = "/chat/completions";
-    c->url = malloc(blen + sizeof(path));
+    c->url = malloc(blen + sizeof(path) + qlen);
     c->model = strdup(cfg->model);
     if (!c->url || !c->model) {
         err_set(err, errlen, "out of memory");
         goto out;
     }
     memcpy(c->url, cfg->base_url, blen);
-    memcpy(c->url + blen, path, sizeof(path));
+    memcpy(c->url + blen, path, sizeof(path) - 1);
+    memcpy(c->url + blen + sizeof(path) - 1, query, qlen);
+    c->url[blen + sizeof(path) - 1 + qlen] = '\0';
 
     if (add_header(&c->headers, "Content-Type: application/json") < 0 ||
         add_header(&c->headers, "Accept: application/json") < 0 ||

@@ -3,6 +3,7 @@
 #include "log.h"
 
 #include "dates.h"
+#include "redact.h"
 
 #include <json-c/json.h>
 #include <pthread.h>
@@ -62,6 +63,7 @@ void log_emit(enum log_level level, const char *logger, const char *job_id, cons
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    redact_text(msg, msg, sizeof(msg)); /* no secret in any log line */
     time_now_iso(ts);
 
     json_object *o = json_object_new_object();

@@ -131,6 +131,7 @@ static int store_day(struct db *db, const struct modelday_spec *spec, const stru
         .holdings = &ctx->pf,
         .tools = tools,
     };
+    day.priced = config_cost(spec->model, ctx->prompt_tokens, ctx->completion_tokens, &day.cost);
     struct daystore_trade *trades = calloc(ctx->ntrades + 1, sizeof(*trades));
     struct daystore_message *msgs = calloc(ctx->nmsgs + 1, sizeof(*msgs));
     int rc = -1;
@@ -167,6 +168,24 @@ out:
     return rc;
 }
 
+static bool stopping(const struct modelday_spec *spec)
+{
+    return spec->cancel && atomic_load(spec->cancel);
+}
+
+/* After a failed step of the day: true when it failed for a transient
+ * storage reason (db_transient) and the retry pause has passed, so the step
+ * is tried again; false when the failure is the day's own or the daemon is
+ * stopping. A day is never failed, or left a hole, for the host's trouble. */
+static bool again(struct db *db, const struct modelday_spec *spec, int *attempt, const char *err)
+{
+    if (!db_transient(db) || stopping(spec))
+        return false;
+    log_emit(LOG_LEVEL_WARNING, LOGGER, spec->job_id, spec->date, spec->model->signature,
+             "storage unavailable, trying again (attempt %d): %s", *attempt + 2, err);
+    return db_retry_pause((*attempt)++, spec->cancel) == 0;
+}
+
 /* The one transaction of a completed day. */
 static int commit_day(struct db *db, const struct modelday_spec *spec, const struct tools_ctx *ctx,
                       const struct daily_pnl *pnl, const char *log_file, double duration, char *err,
@@ -174,7 +193,9 @@ static int commit_day(struct db *db, const struct modelday_spec *spec, const str
 {
     if (db_begin_immediate(db, err, errlen) != 0)
         return -1;
-    if (check_not_done(db, spec, err, errlen) != 0 ||
+    if ((spec->replace && jobs_replace_results(db, spec->job_id, spec->model->signature, spec->date,
+                                               err, errlen) != 0) ||
+        check_not_done(db, spec, err, errlen) != 0 ||
         store_day(db, spec, ctx, pnl, log_file, err, errlen) != 0 ||
         jobs_day_complete(db, spec->job_id, spec->date, spec->model->signature, duration, err,
                           errlen) != 0) {
@@ -200,7 +221,7 @@ static int run_day(struct db *db, const struct modelday_spec *spec, double t0, c
     if (!prov)
         return err_set(err, errlen, "provider %s is not available in this build",
                        config_provider_name(spec->model->provider));
-    if (check_not_done(db, spec, err, errlen) != 0 ||
+    if ((!spec->replace && check_not_done(db, spec, err, errlen) != 0) ||
         load_state(db, spec, &start, &prev, err, errlen) != 0)
         return -1;
     f = tools_ctx_init(&ctx, db, spec->model->signature, spec->date, &start,
@@ -225,7 +246,15 @@ static int run_day(struct db *db, const struct modelday_spec *spec, double t0, c
                                  log_file, sizeof(log_file), err, errlen);
     if (f < 0)
         goto out;
-    rc = commit_day(db, spec, &ctx, &pnl, f ? log_file : NULL, time_monotonic() - t0, err, errlen);
+    /* The decision is kept while the storage recovers: only the commit is
+     * tried again. */
+    for (int attempt = 0;;) {
+        db_clear_error(db);
+        rc = commit_day(db, spec, &ctx, &pnl, f ? log_file : NULL, time_monotonic() - t0, err,
+                        errlen);
+        if (rc == 0 || !again(db, spec, &attempt, err))
+            break;
+    }
 out:
     tools_ctx_free(&ctx);
     return rc;
@@ -237,22 +266,36 @@ enum modelday_result modelday_run(struct db *db, const struct modelday_spec *spe
     const char *model = spec->model->signature;
     char ferr[ERRBUF_SIZE];
     double t0 = time_monotonic();
-    if (jobs_day_start(db, spec->job_id, spec->date, model, err, errlen) != 0) {
+    int rc, attempt = 0;
+    do
+        db_clear_error(db);
+    while ((rc = jobs_day_start(db, spec->job_id, spec->date, model, err, errlen)) != 0 &&
+           again(db, spec, &attempt, err));
+    if (rc != 0) {
         log_emit(LOG_LEVEL_ERROR, LOGGER, spec->job_id, spec->date, model,
                  "cannot start model-day: %s", err);
         return MODELDAY_FAILED;
     }
     log_emit(LOG_LEVEL_INFO, LOGGER, spec->job_id, spec->date, model, "model-day started");
-    if (run_day(db, spec, t0, err, errlen) != 0) {
-        if (spec->cancel && atomic_load(spec->cancel)) {
+    attempt = 0;
+    do
+        db_clear_error(db);
+    while ((rc = run_day(db, spec, t0, err, errlen)) != 0 && again(db, spec, &attempt, err));
+    if (rc != 0) {
+        if (stopping(spec)) {
             log_emit(LOG_LEVEL_WARNING, LOGGER, spec->job_id, spec->date, model,
                      "model-day abandoned at shutdown");
             return MODELDAY_ABANDONED;
         }
         log_emit(LOG_LEVEL_ERROR, LOGGER, spec->job_id, spec->date, model, "model-day failed: %s",
                  err);
-        if (jobs_day_fail(db, spec->job_id, spec->date, model, err, time_monotonic() - t0, ferr,
-                          sizeof(ferr)) != 0)
+        attempt = 0;
+        do
+            db_clear_error(db);
+        while ((rc = jobs_day_fail(db, spec->job_id, spec->date, model, err, time_monotonic() - t0,
+                                   ferr, sizeof(ferr))) != 0 &&
+               again(db, spec, &attempt, ferr));
+        if (rc != 0)
             log_emit(LOG_LEVEL_ERROR, LOGGER, spec->job_id, spec->date, model,
                      "cannot record the failure: %s", ferr);
         return MODELDAY_FAILED;

@@ -15,6 +15,7 @@
 #define TRADER_MODELDAY_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -28,6 +29,7 @@ struct modelday_spec {
     const struct config_model *model;
     const char *home;         /* the data directory: base of a relative log_path */
     const atomic_int *cancel; /* optional: nonzero abandons the day (shutdown) */
+    bool replace;             /* the job re-runs days: other jobs' results give way at commit */
 };
 
 /* A decider: trades ctx's day through tools_call and records its reasoning

@@ -6,6 +6,7 @@
  * for a model-day to finish. */
 #include "worker.h"
 
+#include "agentfiles.h"
 #include "config.h"
 #include "errbuf.h"
 #include "jobs.h"
@@ -49,6 +50,7 @@ struct sched {
     const char *job_id;
     const char *config_path; /* where the models' keys are, for the message */
     const struct config *cfg;
+    bool replace; /* the job's replace_existing */
     struct lane *lanes;
     size_t nlanes;
     size_t inflight; /* model-days running, under lock */
@@ -67,9 +69,12 @@ static void run_one(struct sched *s, struct db *db, const struct jobs_day *d)
 {
     char err[ERRBUF_SIZE], why[JOBS_ERROR_MAX + 1];
     const struct config_model *m = config_find_model(s->cfg, d->model);
-    if (!m || (m->key_in_file && !m->api_key)) {
+    if (!m || (m->key_in_file && !m->api_key) || m->url_in_file) {
         if (!m)
             snprintf(why, sizeof(why), "model is not in the job's config");
+        else if (m->url_in_file)
+            snprintf(why, sizeof(why), "base URL for model %s is no longer in %s", m->signature,
+                     s->config_path);
         else
             snprintf(why, sizeof(why), "API key for model %s is no longer in %s", m->signature,
                      s->config_path);
@@ -83,7 +88,8 @@ static void run_one(struct sched *s, struct db *db, const struct jobs_day *d)
                                  .cfg = s->cfg,
                                  .model = m,
                                  .home = s->o->home,
-                                 .cancel = s->o->cancel};
+                                 .cancel = s->o->cancel,
+                                 .replace = s->replace};
     modelday_run(db, &spec, err, sizeof(err));
 }
 
@@ -121,10 +127,13 @@ static void *lane_thread(void *arg)
     struct sched *s = arg;
     struct db *db = NULL;
     char err[ERRBUF_SIZE];
-    if (db_open(s->o->db_path, DB_READWRITE, &db, err, sizeof(err)) != 0) {
-        /* Its days stay pending; jobs_finish marks them failed with "not run". */
+    /* A database that cannot be opened now (a full disk, a file made
+     * read-only) is tried again until the daemon stops: the days stay
+     * pending, never failed for the host's trouble. */
+    for (int attempt = 0; db_open(s->o->db_path, DB_READWRITE, &db, err, sizeof(err)) != 0;) {
         log_emit(LOG_LEVEL_ERROR, LOGGER, s->job_id, NULL, NULL, "worker thread: %s", err);
-        return NULL;
+        if (db_retry_pause(attempt++, s->o->cancel) != 0)
+            return NULL;
     }
     pthread_mutex_lock(&s->lock);
     for (;;) {
@@ -209,7 +218,11 @@ out:
 static int run_lanes(const struct worker_opts *o, const struct jobs_job *job,
                      const struct config *cfg, char *err, size_t errlen)
 {
-    struct sched s = {.o = o, .job_id = job->job_id, .config_path = job->config_path, .cfg = cfg};
+    struct sched s = {.o = o,
+                      .job_id = job->job_id,
+                      .config_path = job->config_path,
+                      .cfg = cfg,
+                      .replace = job->replace_existing};
     const struct jobs_day **slots = NULL;
     pthread_t *tids = NULL;
     size_t started = 0;
@@ -244,6 +257,25 @@ out:
     return rc;
 }
 
+/* Rewrites the AI-Trader files of the job's models from the database, so a
+ * job resumed after a crash between a commit and its files starts from files
+ * that match the database. A failure is only logged: the files follow the
+ * database, never the other way round. */
+static void sync_files(const struct worker_opts *o, struct db *db, const struct jobs_job *job,
+                       const struct config *cfg)
+{
+    char err[ERRBUF_SIZE];
+    for (size_t i = 0; i < cfg->nmodels; i++) {
+        const char *sig = cfg->models[i].signature;
+        size_t k = 0;
+        while (k < job->ndays && strcmp(job->days[k].model, sig) != 0)
+            k++;
+        if (k < job->ndays && agentfiles_write(db, cfg, o->home, sig, NULL, err, sizeof(err)) != 0)
+            log_emit(LOG_LEVEL_WARNING, LOGGER, job->job_id, NULL, sig,
+                     "cannot write the AI-Trader files: %s", err);
+    }
+}
+
 int worker_run_job(const struct worker_opts *o, struct db *db, const char *job_id,
                    enum worker_result *res, char *err, size_t errlen)
 {
@@ -258,9 +290,12 @@ int worker_run_job(const struct worker_opts *o, struct db *db, const char *job_i
         config_parse(job.config_json, strlen(job.config_json), &cfg, cerr, sizeof(cerr)) != 0) {
         snprintf(why, sizeof(why), "invalid config: %s", job.config_json ? cerr : "none stored");
         log_emit(LOG_LEVEL_ERROR, LOGGER, job_id, NULL, NULL, "%s", why);
-    } else if (config_restore_keys(&cfg, job.config_path, err, errlen) != 0 ||
-               run_lanes(o, &job, &cfg, err, errlen) != 0) {
+    } else if (config_restore_keys(&cfg, job.config_path, err, errlen) != 0) {
         goto out;
+    } else {
+        sync_files(o, db, &job, &cfg);
+        if (run_lanes(o, &job, &cfg, err, errlen) != 0)
+            goto out;
     }
     if (cancelled(o)) {
         log_emit(LOG_LEVEL_WARNING, LOGGER, job_id, NULL, NULL,

@@ -327,8 +327,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.refuse(404, shown, "Unknown request URL: POST %s" % path[:200],
                                code="unknown_url")
         key = self.server.require_key
-        if key is not None and self.headers.get("Authorization") != "Bearer " + key:
-            return self.refuse(401, shown, "Incorrect API key provided.", code="invalid_api_key")
+        sent = self.headers.get("Authorization") or ""
+        if key is not None and sent != "Bearer " + key:
+            # As OpenAI does, the message quotes the key that was sent.
+            return self.refuse(401, shown, "Incorrect API key provided: %s. You can find your API "
+                               "key at https://platform.openai.com/account/api-keys."
+                               % sent[len("Bearer "):], code="invalid_api_key")
         problem = "We could not parse the JSON body of your request." if body is None \
             else validate(body)
         if problem:

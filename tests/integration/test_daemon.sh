@@ -225,21 +225,22 @@ http GET "/results?date=$last"
 is "$(python3 -c 'import json, sys
 b = json.load(open(sys.argv[1])); r = json.load(open(sys.argv[2]))
 vals = {x["model"]: x["daily_pnl"]["portfolio_value"] for x in r["results"]}
-print(b["job_id"] == sys.argv[3] and len(b["models"]) == 2 and
-      all(abs(m["final_value"] - vals[m["model"]]) < 1e-6 for m in b["models"]) and
+print(b["end_date"] == sys.argv[3] and len(b["models"]) == 2 and
+      all(abs(m["end_value"] - vals[m["model"]]) < 1e-6 for m in b["models"]) and
       b["models"][0]["total_return_pct"] >= b["models"][1]["total_return_pct"])' \
-  "$T_DIR/board.json" "$T_DIR/body" "$JOB6")" True "leaderboard: final values are the last day's, ranked by return"
+  "$T_DIR/board.json" "$T_DIR/body" "$last")" True "leaderboard of the latest job: end values are the last day's, ranked by return"
 is "$(python3 - "$T_HOME/trader.db" "$T_DIR/board.json" <<'EOF'
 import json, sqlite3, sys
 from decimal import Decimal, ROUND_DOWN
 con = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
 b = json.load(open(sys.argv[2]), parse_float=Decimal)
-o = Decimal(con.execute("SELECT open FROM prices WHERE symbol='QQQ' AND date=?", (b["first_date"],)).fetchone()[0])
-c = Decimal(con.execute("SELECT close FROM prices WHERE symbol='QQQ' AND date=?", (b["last_date"],)).fetchone()[0])
+base = con.execute("SELECT max(date) FROM prices WHERE symbol='QQQ' AND date<?", (b["start_date"],)).fetchone()[0]
+o = Decimal(con.execute("SELECT close FROM prices WHERE symbol='QQQ' AND date=?", (base,)).fetchone()[0])
+c = Decimal(con.execute("SELECT close FROM prices WHERE symbol='QQQ' AND date=?", (b["end_date"],)).fetchone()[0])
 want = (Decimal(10000) * c / o).quantize(Decimal("0.000001"), rounding=ROUND_DOWN)
-print(b["benchmark"]["symbol"] == "QQQ" and b["benchmark"]["final_value"] == want)
+print(b["base_date"] == base and b["benchmark"]["symbol"] == "QQQ" and b["benchmark"]["end_value"] == want)
 EOF
-)" True "QQQ buy and hold: 10000 at the first open, valued at the last close"
+)" True "QQQ buy and hold: 10000 at the base day's close, valued at the last close"
 ctl leaderboard | sed 's/^/# /'
 
 # --- structured logs --------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 # The default run over the real Alpha Vantage prices (../shared/data beside
 # the source tree; skipped when absent): a catch-up of the default config's
 # built-in models runs through traderd over every trading day, and
-# `traderctl leaderboard` ranks them against QQQ buy and hold, whose value is
-# checked here from the files themselves.
+# `traderctl leaderboard` ranks them against QQQ bought at the close of the
+# base day and held, whose value and metrics are checked here from the files
+# themselves (perf_check.py), as is GET /performance through nginx.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_lib.sh"
 
@@ -22,20 +23,50 @@ is "$(jget 'j["progress"]["completed"]')" "$((NDAYS * 2))" "every model-day of $
 
 ctl leaderboard --json >"$T_DIR/board.json"
 ok $? "traderctl leaderboard --json"
-is "$(python3 - "$DATA/daily_prices_QQQ.json" "$T_DIR/board.json" "$JOB" "$NDAYS" <<'EOF'
+is "$(python3 - "$DATA/daily_prices_QQQ.json" "$T_DIR/board.json" "$NDAYS" "$T_DIR/expect.json" <<'EOF'
 import json, sys
 from decimal import Decimal, ROUND_DOWN
 series = json.load(open(sys.argv[1]))["Time Series (Daily)"]
 b = json.load(open(sys.argv[2]), parse_float=Decimal)
-o = Decimal(series[b["first_date"]]["1. open"])
-c = Decimal(series[b["last_date"]]["4. close"])
+# The init date is before the first price: no base day, QQQ bought at the
+# first day's open (None stands for that moment).
+days = sorted(d for d in series if b["start_date"] <= d <= b["end_date"])
+o = Decimal(series[days[0]]["1. open"])
+c = Decimal(series[b["end_date"]]["4. close"])
 want = (Decimal(10000) * c / o).quantize(Decimal("0.000001"), rounding=ROUND_DOWN)
-print(b["job_id"] == sys.argv[3], b["trading_days"] == int(sys.argv[4]),
+print(b["base_date"] is None and b["benchmark"]["bought_at"] == "open" and b["start_date"] == min(series),
+      b["benchmark"]["trading_days"] == int(sys.argv[3]),
       sorted(m["model"] for m in b["models"]) == ["equal-weight", "momentum"],
-      all(m["days"] == int(sys.argv[4]) and m["start_value"] == 10000 for m in b["models"]),
-      b["benchmark"]["final_value"] == want)
+      all(m["trading_days"] == int(sys.argv[3]) and m["start_value"] == 10000 for m in b["models"]),
+      b["benchmark"]["end_value"] == want)
+json.dump({"models": {}, "benchmark": {"dates": [None] + days,
+                                       "closes": [str(o)] + [series[d]["4. close"] for d in days]}},
+          open(sys.argv[4], "w"))
 EOF
-)" "True True True True True" "leaderboard: the job, its days, both models, QQQ from the files"
+)" "True True True True True" "leaderboard: both models over every day, QQQ from the first open, as the files say"
+
+# Each model's values as stored; perf_check.py recomputes the metrics.
+python3 - "$T_HOME/trader.db" "$T_DIR/expect.json" "$JOB" <<'EOF'
+import json, sqlite3, sys
+from decimal import Decimal
+con = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+e = json.load(open(sys.argv[2]))
+days = e["benchmark"]["dates"]
+micro = lambda v: str(Decimal(v) / 10**6)
+for (model,) in con.execute("SELECT DISTINCT model FROM positions WHERE job_id=?", (sys.argv[3],)):
+    rows = con.execute("SELECT date, portfolio_value, prev_value FROM positions WHERE job_id=?"
+                       " AND model=? ORDER BY date", (sys.argv[3], model)).fetchall()
+    e["models"][model] = {"dates": [days[0]] + [r[0] for r in rows],
+                          "values": [micro(rows[0][2])] + [micro(r[1]) for r in rows]}
+json.dump(e, open(sys.argv[2], "w"))
+EOF
+http GET "/performance?job_id=$JOB"
+is "$STATUS" 200 "GET /performance of the job"
+cp "$T_DIR/body" "$T_DIR/perf.json"
+is "$(python3 "$TOP_SRCDIR/tests/integration/perf_check.py" "$T_DIR/perf.json" "$T_DIR/expect.json")" ok \
+  "  every metric of both models and of QQQ, recomputed from the stored values and the files"
+is "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1])) == json.load(open(sys.argv[2])))' \
+  "$T_DIR/board.json" "$T_DIR/perf.json")" True "  the same answer as traderctl leaderboard --json"
 ctl leaderboard | sed 's/^/# /'
 
 done_testing

@@ -59,8 +59,8 @@ is "$(jget 'j["storage"]["writable"]')" true "  writable"
 like "$(jget 'j["storage"]["free_space_mb"]')" '^[0-9]+$' "  free space"
 is "$(jget 'j["database"]["status"]')" connected "  database connected"
 is "$(jget 'j["database"]["path"]')" "$T_HOME/trader.db" "  database path"
-is "$(jget 'j["database"]["schema_version"]')" "$(sed -n 's/^#define DB_SCHEMA_VERSION //p' "$TOP_SRCDIR/src/db.h")" \
-  "  schema version"
+is "$(jget 'j["database"]["schema_version"]')" \
+  "$(sed -n 's/^#define DB_SCHEMA_VERSION \([0-9]*\).*/\1/p' "$TOP_SRCDIR/src/db.h")" "  schema version"
 is "$(jget 'j["prices"]["symbols"]')" 102 "  102 price symbols (NASDAQ-100 + GOOG + QQQ)"
 is "$(jget 'j["prices"]["first_date"]')" $D0 "  first price date"
 like "$(jget 'j["prices"]["last_date"]')" '^2025-' "  last price date"
@@ -143,7 +143,7 @@ is "$(jget 'j["results"][0]["trades"][0]["price"]')" \
 is "$(jget 'abs(j["results"][0]["trades"][0]["total"] - 10 * j["results"][0]["trades"][0]["price"]) < 1e-6')" \
   true "  total = amount x price"
 is "$(jget 'sorted(j["results"][0]["ai_reasoning"])')" \
-  '["reasoning_summary","stop_signal_received","token_usage","tool_usage","total_steps"]' "  ai_reasoning fields"
+  '["cost_usd","reasoning_summary","stop_signal_received","token_usage","tool_usage","total_steps"]' "  ai_reasoning fields"
 is "$(jget 'j["results"][0]["ai_reasoning"]["stop_signal_received"]')" true "  stop signal seen"
 like "$(jget 'j["results"][0]["log_file_path"]')" "fx-a/log/$D1/log.jsonl\$" "  log file path"
 

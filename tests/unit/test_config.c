@@ -336,7 +336,10 @@ static void test_snapshot(void)
     ok(!strstr(snap, "\"openai_api_key\""), "... and no openai_api_key member");
     is_int(count_of(snap, "\"openai_api_key_from\": \"config_file\""), 2,
            "a marker for k1 and k2 only");
-    ok(strstr(snap, "\"https://u:pw@h.example/v1\"") != NULL, "the base URL is kept as it is");
+    ok(strstr(snap, "\"https://h.example/v1\"") && !strstr(snap, "u:pw@"),
+       "the base URL is kept without its credentials");
+    is_int(count_of(snap, "\"openai_base_url_from\": \"config_file\""), 1,
+           "a URL marker for k2 only");
     ok(strstr(snap, "7441.199999999999") && strstr(snap, "30.0") && strstr(snap, "2.50") &&
            strstr(snap, "-3e2"),
        "numbers keep their text");
@@ -352,7 +355,8 @@ static void test_snapshot(void)
        "parsed: k1 and k2 marked, without a key (not the environment's)");
     ok(env && !env->key_in_file && strcmp(env->api_key, "sk-env") == 0,
        "parsed: env still falls back to the environment");
-    is_str(k2 ? k2->base_url : NULL, "https://u:pw@h.example/v1", "parsed: base URL");
+    is_str(k2 ? k2->base_url : NULL, "https://h.example/v1", "parsed: the public base URL");
+    ok(k2 && k2->url_in_file, "parsed: k2's URL is the file's");
     ok(s.initial_cash == c.initial_cash && s.max_steps == 30 &&
            strcmp(s.end_date, "2025-01-31") == 0,
        "parsed: the same settings");
@@ -362,6 +366,8 @@ static void test_snapshot(void)
     is_str(k1 ? k1->api_key : NULL, "sk-one", "k1's key from the file");
     is_str(k2 ? k2->api_key : NULL, "sk-two", "k2's key from the file");
     is_str(env ? env->api_key : NULL, "sk-env", "env's key untouched");
+    is_str(k2 ? k2->base_url : NULL, "https://u:pw@h.example/v1", "k2's base URL from the file");
+    ok(k2 && !k2->url_in_file, "k2's URL restored");
     config_free(&s);
 
     /* The file changed: k2's entry lost its key, models moved around. */

@@ -696,6 +696,15 @@ static void test_failures(void)
     llm_client_free(c);
     json_object_put(empty);
 
+    /* A base URL with a query: the path goes before it. */
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/?api-version=2024-10#f", port);
+    cfg.api_key = "sk-right";
+    run(&cfg, &r, &oc, err, sizeof(err));
+    req = last_request(NULL);
+    is_str(str_at(req, "path", NULL), "/v1/chat/completions?api-version=2024-10",
+           "query kept after the path");
+    json_object_put(req);
+
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/wrong", port);
     ok(run(&cfg, &r, &oc, err, sizeof(err)) == -1 && oc.http_status == 404 &&
            oc.cls == LLM_PERMANENT && oc.attempts == 1,

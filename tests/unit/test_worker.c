@@ -141,11 +141,11 @@ static void test_final_statuses(void)
     ok(strncmp(job_status("j4"), "failed:invalid config", 21) == 0, "a bad config fails: %s",
        job_status("j4"));
 
-    /* j5 replaces ew from 2025-01-03 on: j2's 2025-01-03 row goes, its
-     * 2025-01-02 row stays and is the starting point. */
+    /* j5 replaces ew from 2025-01-03 on: j2's 2025-01-03 row goes when j5's
+     * 2025-01-03 commits, its 2025-01-02 row stays and is the starting point. */
     ok(make_job("j5", config_text, 1, 1, 2, ok_models, 1) == 0, "job j5 (replace) claimed");
-    is_int(q("SELECT count(*) FROM positions WHERE model='ew'"), 1,
-           "the claim removed the replaced day");
+    is_int(q("SELECT count(*) FROM positions WHERE model='ew'"), 2,
+           "the claim deletes nothing");
     run("j5", 4, NULL);
     is_str(job_status("j5"), "completed", "replace job completed");
     is_int(q("SELECT count(*) FROM positions WHERE model='ew' AND job_id='j5'"), 2, "two new days");
