@@ -3,7 +3,7 @@
 its LLM calls.
 
     bench/engine.py [--models 6,12,48] [--days 20] [--latency 0.3] [--spread 0.1,0.6]
-                    [--lockstep] [--workers 2]
+                    [--profiles fixed,varied] [--lockstep] [--workers 2]
 
 Starts its own stack (scripts/stack, binaries found as scripts/stack finds
 them: TRADER_BUILDDIR, ...) in a temporary data directory on a free port,
@@ -25,9 +25,12 @@ slowest model's call. A call's duration is what the LLM server measured
 time, which is not the engine's); the nominal path (injected latencies
 only) is printed beside it. Per job: the wall time (the job's
 total_duration_seconds, from claim to finish), the critical path, the
-overhead ratio wall / critical - 1, and traderd's resident memory (peak
-while the job ran minus before it, per model in flight). Python standard
-library only.
+overhead ratio wall / critical - 1, traderd's resident memory (peak
+while the job ran minus before it, per model in flight), and the CPU time
+per model-day of traderd and of the LLM server (on a machine with fewer
+cores than models in flight, the model-days that end at the same moment
+queue for the CPU: that is most of the overhead of the fixed profile).
+Python standard library only.
 """
 
 import argparse
@@ -80,6 +83,16 @@ def rss_kb(pid):
     return 0
 
 
+def cpu_s(pid):
+    """CPU seconds (user + system) the process has used."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def latencies(profile, nmodels, ndays, fixed, spread):
     """Per model, the latency of each of its ndays calls."""
     if profile == "fixed":
@@ -99,6 +112,7 @@ def main():
     ap.add_argument("--days", type=int, default=20)
     ap.add_argument("--latency", type=float, default=0.5)
     ap.add_argument("--spread", default="0.2,1.0")
+    ap.add_argument("--profiles", default="fixed,varied")
     ap.add_argument("--lockstep", action="store_true")
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
@@ -118,7 +132,7 @@ def main():
         # The LLM server's script holds every job's calls: model m<N>-<job>.
         jobs = []
         for n in sizes:
-            for profile in ("fixed", "varied"):
+            for profile in args.profiles.split(","):
                 jobs.append((n, profile, False))
             if args.lockstep:
                 jobs.append((n, "varied", True))
@@ -149,9 +163,9 @@ def main():
         print("machine: %d cores, %s" % (os.cpu_count(), cpu_name()))
         print("days per job: %d; one LLM call per model-day; fixed latency %.3f s; varied %s s"
               % (args.days, args.latency, args.spread))
-        print("%-7s %-7s %-9s %8s %9s %9s %9s %9s" % ("models", "profile", "schedule", "wall s",
-                                                      "critical", "overhead", "nominal",
-                                                      "KB/model"))
+        print("%-7s %-7s %-9s %8s %9s %9s %9s %9s %8s %8s" % (
+            "models", "profile", "schedule", "wall s", "critical", "overhead", "nominal",
+            "KB/model", "cpu ms", "llm ms"))
         for k, (n, profile, lock, lat) in enumerate(jobs):
             name = "job%d" % k
             cfg = {"date_range": {"init_date": "2025-01-02"},
@@ -171,6 +185,7 @@ def main():
             job = ans["job_id"]
             before = rss_kb(pid)
             peak = before
+            cpu0, llm0 = cpu_s(pid), cpu_s(llm.pid)
             while True:
                 st = http(base, "GET", "/simulate/status/%s?details=none" % job)
                 peak = max(peak, rss_kb(pid))
@@ -178,11 +193,15 @@ def main():
                     break
                 time.sleep(0.05)
             wall = st["total_duration_seconds"]
+            days = n * args.days
+            cpu = (cpu_s(pid) - cpu0) * 1000 / days
+            llm_cpu = (cpu_s(llm.pid) - llm0) * 1000 / days
             calls = measured(os.path.join(tmp, "llm.log"), k, n)
             critical, nominal = path(calls, lock), path(lat, lock)
-            print("%-7d %-7s %-9s %8.3f %9.3f %8.2f%% %9.3f %9.0f  (%s)" % (
+            print("%-7d %-7s %-9s %8.3f %9.3f %8.2f%% %9.3f %9.0f %8.1f %8.1f  (%s)" % (
                 n, profile, "lockstep" if lock else "pipelined", wall, critical,
-                (wall / critical - 1) * 100, nominal, (peak - before) / n, st["status"]))
+                (wall / critical - 1) * 100, nominal, (peak - before) / n, cpu, llm_cpu,
+                st["status"]))
             sys.stdout.flush()
     finally:
         subprocess.run([stack, "down", "--home", home], env=env, stdout=subprocess.DEVNULL,

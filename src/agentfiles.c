@@ -137,10 +137,15 @@ static int rewrite_line(struct rewrite *w, char *line, char *err, size_t errlen)
     return bad ? err_set(err, errlen, "cannot write %.200s: %s", w->tmp, strerror(errno)) : 0;
 }
 
-/* ok: rename into place; else drop the temp file. */
+/* ok: rename into place; else drop the temp file. No fsync: two per
+ * model-day sat on every model's critical path (queued in the filesystem
+ * journal behind the other models', they were most of the engine's time
+ * between two LLM calls), and the files follow the database: every job
+ * start rewrites its models' files from it (worker.c), which is what repairs
+ * them after an OS crash too. A process crash never tears them (rename). */
 static int rewrite_close(struct rewrite *w, int ok, char *err, size_t errlen)
 {
-    int bad = fflush(w->f) != 0 || fsync(fileno(w->f)) != 0;
+    int bad = fflush(w->f) != 0;
     bad |= fclose(w->f) != 0;
     if (ok && !bad && rename(w->tmp, w->path) == 0)
         return 0;

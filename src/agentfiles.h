@@ -4,8 +4,9 @@
  *   <log_path>/<signature>/log/<date>/log.jsonl      (that day's messages)
  * in the line formats of aitrader.h. The database is the source of truth:
  * both files are regenerated from it into a temp file that is renamed over
- * the old one, so a crash or a repeated write never leaves a torn or
- * duplicated file. log_path comes from the config; a relative one is taken
+ * the old one, so a process crash or a repeated write never leaves a torn
+ * or duplicated file (they are not fsynced: after an OS crash the next job
+ * start rewrites them from the database). log_path comes from the config; a relative one is taken
  * from the data directory and no log_path may lead outside it. */
 #ifndef TRADER_AGENTFILES_H
 #define TRADER_AGENTFILES_H

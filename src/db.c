@@ -6,6 +6,7 @@
 #include "errbuf.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,6 +275,7 @@ void db_close(struct db *db)
     for (size_t i = 0; i < db->ncache; i++)
         sqlite3_finalize(db->cache[i].stmt);
     free(db->cache);
+    db_rollback(db);
     sqlite3_close(db->h);
     free(db);
 }
@@ -369,9 +371,31 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql, char *err, size_t errlen)
     return st;
 }
 
+/* The write transactions of this process's connections queue here before
+ * they ask SQLite for its lock. SQLite's busy handler polls with sleeps of
+ * up to 100 ms, so when many worker threads commit at the same moment a
+ * waiter would sleep through the instant the lock came free; a mutex hands
+ * it over at once. Other processes (trader-api's triggers) still meet the
+ * busy handler. */
+static pthread_mutex_t writer = PTHREAD_MUTEX_INITIALIZER;
+
+static void writer_release(struct db *db)
+{
+    if (db->writing) {
+        db->writing = false;
+        pthread_mutex_unlock(&writer);
+    }
+}
+
 int db_begin_immediate(struct db *db, char *err, size_t errlen)
 {
-    return db_exec(db, "BEGIN IMMEDIATE", err, errlen);
+    pthread_mutex_lock(&writer);
+    db->writing = true;
+    if (db_exec(db, "BEGIN IMMEDIATE", err, errlen) != 0) {
+        writer_release(db);
+        return -1;
+    }
+    return 0;
 }
 
 int db_commit(struct db *db, char *err, size_t errlen)
@@ -380,6 +404,7 @@ int db_commit(struct db *db, char *err, size_t errlen)
         db_rollback(db);
         return -1;
     }
+    writer_release(db);
     return 0;
 }
 
@@ -387,6 +412,7 @@ void db_rollback(struct db *db)
 {
     if (!sqlite3_get_autocommit(db->h))
         sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    writer_release(db);
 }
 
 int db_step_done(struct db *db, sqlite3_stmt *st, const char *what, char *err, size_t errlen)

@@ -30,6 +30,7 @@ struct db_cached_stmt {
 struct db {
     sqlite3 *h;
     int err_code; /* extended code of the last failure db_error or db_exec reported */
+    bool writing; /* holds the process's writer mutex (db_begin_immediate) */
     size_t ncache, capcache;
     struct db_cached_stmt *cache; /* grows: one entry per distinct query */
 };
@@ -59,7 +60,10 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql, char *err, size_t errlen);
 int db_exec(struct db *db, const char *sql, char *err, size_t errlen);
 
 /* Transactions. BEGIN IMMEDIATE takes the write lock up front (waiting up to
- * the busy timeout) so a transaction never fails half-way on SQLITE_BUSY. */
+ * the busy timeout) so a transaction never fails half-way on SQLITE_BUSY.
+ * Within a process, write transactions first queue on one mutex, held until
+ * the commit or rollback: a thread must not begin a write transaction on a
+ * second connection while it holds one. */
 int db_begin_immediate(struct db *db, char *err, size_t errlen);
 int db_commit(struct db *db, char *err, size_t errlen);
 void db_rollback(struct db *db);
