@@ -26,7 +26,9 @@ time, which is not the engine's); the nominal path (injected latencies
 only) is printed beside it. Per job: the wall time (the job's
 total_duration_seconds, from claim to finish), the critical path, the
 overhead ratio wall / critical - 1, traderd's resident memory (peak
-while the job ran minus before it, per model in flight), and the CPU time
+while the job ran minus the idle daemon's before the first job, per model
+in flight: an upper bound, as memory freed by earlier jobs stays with the
+process), and the CPU time
 per model-day of traderd and of the LLM server (on a machine with fewer
 cores than models in flight, the model-days that end at the same moment
 queue for the CPU: that is most of the overhead of the fixed profile).
@@ -160,9 +162,11 @@ def main():
         subprocess.run([ctl, "--home", home, "prices", "synth", "--days",
                         str(args.days + 10)], env=env, check=True, stdout=subprocess.DEVNULL)
         pid = int(open(os.path.join(home, "run", "traderd.pid")).read())
+        idle = rss_kb(pid)
         print("machine: %d cores, %s" % (os.cpu_count(), cpu_name()))
-        print("days per job: %d; one LLM call per model-day; fixed latency %.3f s; varied %s s"
-              % (args.days, args.latency, args.spread))
+        print("days per job: %d; one LLM call per model-day; fixed latency %.3f s; varied %s s;"
+              " idle traderd %d KB; load average %.1f"
+              % (args.days, args.latency, args.spread, idle, os.getloadavg()[0]))
         print("%-7s %-7s %-9s %8s %9s %9s %9s %9s %8s %8s" % (
             "models", "profile", "schedule", "wall s", "critical", "overhead", "nominal",
             "KB/model", "cpu ms", "llm ms"))
@@ -183,8 +187,7 @@ def main():
                        {"config_path": "configs/%s.json" % name,
                         "date_range": trading_days(home, args.days)})
             job = ans["job_id"]
-            before = rss_kb(pid)
-            peak = before
+            peak = rss_kb(pid)
             cpu0, llm0 = cpu_s(pid), cpu_s(llm.pid)
             while True:
                 st = http(base, "GET", "/simulate/status/%s?details=none" % job)
@@ -200,7 +203,7 @@ def main():
             critical, nominal = path(calls, lock), path(lat, lock)
             print("%-7d %-7s %-9s %8.3f %9.3f %8.2f%% %9.3f %9.0f %8.1f %8.1f  (%s)" % (
                 n, profile, "lockstep" if lock else "pipelined", wall, critical,
-                (wall / critical - 1) * 100, nominal, (peak - before) / n, cpu, llm_cpu,
+                (wall / critical - 1) * 100, nominal, (peak - idle) / n, cpu, llm_cpu,
                 st["status"]))
             sys.stdout.flush()
     finally:

@@ -2,8 +2,9 @@
  * tables jobs and job_details: identity, status, dates and models, progress
  * counts, the running model-day, each model's current date, per-model-day
  * details (filtered and paged), timestamps, error and warnings. The details
- * array is rendered by SQLite's JSON functions in one statement, so a job of
- * 10,000 model-days costs one query, not 70,000 json-c objects. Read-only; it opens no transaction,
+ * array is written as JSON text row by row, not as 70,000 json-c objects for
+ * a job of 10,000 model-days: progress.details is opaque to json-c's
+ * accessors (serialize the document to read it). Read-only; it opens no transaction,
  * so callers choose one (a read snapshot for GET, the write transaction of a trigger). */
 #ifndef TRADER_JOBVIEW_H
 #define TRADER_JOBVIEW_H
