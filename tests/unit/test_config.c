@@ -152,6 +152,18 @@ static void test_defaults(void)
     is_str(c.models[0].name, "m", "name defaults to the signature");
     ok(c.models[0].enabled, "enabled by default");
     is_str(c.end_date, "", "no end_date");
+    ok(!c.lockstep, "the schedule is pipelined by default");
+    config_free(&c);
+
+    ok(config_load(fixture("lock.json", HEAD "\"models\":[" MOCK "],\"schedule\":\"lockstep\"}"),
+                   &c, err, sizeof(err)) == 0 &&
+           c.lockstep,
+       "\"schedule\": \"lockstep\": %s", err);
+    config_free(&c);
+    ok(config_load(fixture("pipe.json", HEAD "\"models\":[" MOCK "],\"schedule\":\"pipelined\"}"),
+                   &c, err, sizeof(err)) == 0 &&
+           !c.lockstep,
+       "\"schedule\": \"pipelined\": %s", err);
     config_free(&c);
 
     ok(config_load(fixture("sym.json", HEAD "\"models\":[" MOCK "],"
@@ -236,6 +248,10 @@ static const struct {
      "lower-case symbol"},
     {HEAD "\"models\":[" MOCK "],\"stock_symbols\":[]}", "stock_symbols must list",
      "empty stock_symbols"},
+    {HEAD "\"models\":[" MOCK "],\"schedule\":\"random\"}",
+     "schedule must be \"pipelined\" or \"lockstep\"", "unknown schedule"},
+    {HEAD "\"models\":[" MOCK "],\"schedule\":1}", "schedule must be a non-empty string",
+     "schedule not a string"},
     {HEAD "\"models\":[{\"signature\":\"m\",\"basemodel\":\"x\","
           "\"openai_api_key_from\":\"environment\"}]}",
      "models[0].openai_api_key_from must be \"config_file\"", "unknown key origin"},
