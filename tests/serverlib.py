@@ -14,6 +14,10 @@ import threading
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 drops the SYNs of a burst of
+    # connections (every model of a lockstep job at a new date), which the
+    # client retries a second later.
+    request_queue_size = 256
 
     def handle_error(self, request, client_address):  # no tracebacks on stderr for resets
         pass
