@@ -30,6 +30,9 @@ while [ $# -gt 0 ]; do
 done
 command -v wrk >/dev/null || { echo "bench: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 
+# The benchmark is one client at full speed: lift the per-address limits.
+export TRADER_RATE_READ=${TRADER_RATE_READ:-100000r/s} TRADER_RATE_READ_BURST=${TRADER_RATE_READ_BURST:-100000}
+
 TMP=$(mktemp -d /tmp/trader-bench-XXXXXX)
 HOME_DIR=$TMP/home
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

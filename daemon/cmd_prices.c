@@ -34,6 +34,8 @@ int cmd_prices_import(const struct ctl *ctl, int argc, char **argv)
         return ctl_fail("nothing imported: %s", err);
     printf("imported %zu file%s\n", st.files, st.files == 1 ? "" : "s");
     print_stats("prices", &st);
+    if (st.splits)
+        printf("splits: %zu\n", st.splits);
     return CTL_OK;
 }
 
@@ -103,6 +105,8 @@ int cmd_prices_synth(const struct ctl *ctl, int argc, char **argv)
     printf("generated SYNTHETIC prices (not market data): %llu weekdays from %s, seed %llu\n",
            a.days, a.start, a.seed);
     print_stats("prices", &st);
+    if (st.splits)
+        printf("splits: %zu\n", st.splits);
     return CTL_OK;
 }
 
@@ -121,6 +125,7 @@ static void print_info(const struct ctl *ctl, const struct prices_info *in)
            in->trading_days);
     printf("sources: alphavantage %lld, aitrader %lld, synthetic %lld symbols\n", in->alphavantage,
            in->aitrader, in->synthetic);
+    printf("splits: %lld\n", in->splits);
     if (in->synthetic > 0)
         printf("*** SYNTHETIC: these prices are generated, NOT market data ***\n");
 }

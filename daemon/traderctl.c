@@ -18,9 +18,20 @@ static const struct ctl_command commands[] = {
     {"import-aitrader", cmd_import_aitrader,
      "AGENT_DATA_DIR [--models a,b] [--initial-cash X] [--replace]",
      "import AI-Trader position/log files as one completed job (all or nothing)"},
+    {"keys create", cmd_keys_create, "--name NAME [--scope read|write]",
+     "create an API key (default scope write) and print its token, once"},
+    {"keys list", cmd_keys_list, "", "list the API keys: name, scope, created, last used"},
+    {"keys revoke", cmd_keys_revoke, "NAME", "delete an API key"},
     {"leaderboard", cmd_leaderboard,
      "[--job ID] [--start DATE] [--end DATE] [--models A,B] [--json]",
      "return, risk, trades and cost per model over a job or dates, against QQQ buy and hold"},
+    {"run", cmd_run, "[--config F] [--start DATE --end DATE] [--models a,b]",
+     "batch mode: create a job, run it here to its end, print the leaderboard (exit 1 when a "
+     "model-day failed)"},
+    {"jobs list", cmd_jobs_list, "[--status S] [--limit N] [--offset N] [--json]",
+     "simulation jobs, newest first, with their progress"},
+    {"jobs cancel", cmd_jobs_cancel, "JOB_ID",
+     "cancel a job: a pending one at once, a running one after its model-days in progress"},
     {"help", cmd_help, "", "list the commands"},
 };
 

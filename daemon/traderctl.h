@@ -51,5 +51,11 @@ int cmd_prices_synth(const struct ctl *ctl, int argc, char **argv);
 int cmd_prices_info(const struct ctl *ctl, int argc, char **argv);
 int cmd_import_aitrader(const struct ctl *ctl, int argc, char **argv);
 int cmd_leaderboard(const struct ctl *ctl, int argc, char **argv);
+int cmd_keys_create(const struct ctl *ctl, int argc, char **argv);
+int cmd_keys_list(const struct ctl *ctl, int argc, char **argv);
+int cmd_keys_revoke(const struct ctl *ctl, int argc, char **argv);
+int cmd_run(const struct ctl *ctl, int argc, char **argv);
+int cmd_jobs_list(const struct ctl *ctl, int argc, char **argv);
+int cmd_jobs_cancel(const struct ctl *ctl, int argc, char **argv);
 
 #endif

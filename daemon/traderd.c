@@ -1,11 +1,13 @@
 /* traderd: the background daemon, the single writer of simulation results.
- * Holds a pid file (locked, so a second daemon refuses to start and a stale
- * file left by a crash is simply taken over), opens and migrates the
- * database, recovers jobs a previous daemon left running, then claims jobs
- * one at a time and runs them (worker.h). A heartbeat thread with its own
- * connection keeps the `daemon` row current for /health. SIGTERM or SIGINT
- * stops claiming; running model-days are abandoned (they commit nothing and
- * resume at the next start) and the process exits 0. */
+ * Locks the data directory (flock on DIR/traderd.lock, so a second daemon on
+ * it refuses to start and a file left by a crash is simply taken over),
+ * writes its pid file (and removes it at exit only while it is still its
+ * own), opens and migrates the database, recovers jobs a previous daemon left
+ * running, then claims jobs one at a time and runs them (worker.h). A
+ * heartbeat thread with its own connection keeps the `daemon` row current for
+ * /health and watches the data directory: removed or replaced, the daemon
+ * stops. SIGTERM or SIGINT stops claiming; running model-days are abandoned
+ * (they commit nothing and resume at the next start) and the process exits 0. */
 #include "dates.h"
 #include "db.h"
 #include "errbuf.h"
@@ -19,11 +21,13 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +37,7 @@
 
 #define LOGGER "traderd"
 #define PIDFILE_NAME "run/traderd.pid"
+#define LOCKFILE_NAME "traderd.lock"
 #define HEARTBEAT_SECONDS 2
 #define DEFAULT_POLL_SECONDS 1.0
 #define ENV_LOG_LEVEL "TRADER_LOG_LEVEL"
@@ -61,6 +66,8 @@ struct opts {
 /* The heartbeat thread's state; current_job is set by the main thread. */
 struct heart {
     struct db *db;
+    const char *home; /* watched: the daemon stops when it is removed or replaced */
+    struct stat home_st;
     char hostname[256];
     char started_at[TIMESTAMP_BUF];
     char current_job[JOB_ID_BUF];
@@ -129,29 +136,70 @@ static int parse_args(int argc, char **argv, struct opts *o)
     return 0;
 }
 
-/* Takes the pid file's lock and writes our pid; fails when a live daemon
- * holds it. *fd keeps the lock for the life of the process. */
-static int pidfile_acquire(const char *path, int *fd, char *err, size_t errlen)
+/* Writes our pid into path (a new file renamed over any old one); *st
+ * identifies the file so that only this file is ever removed. */
+static int pidfile_write(const char *path, struct stat *st, char *err, size_t errlen)
 {
-    char buf[32] = "";
-    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    char tmp[PATHS_MAX + 32], buf[32];
+    snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+    if (snprintf(tmp, sizeof(tmp), "%s.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
+        return err_set(err, errlen, "pid file path too long");
+    int f = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (f < 0)
-        return err_set(err, errlen, "cannot open pid file %s: %s", path, strerror(errno));
+        return err_set(err, errlen, "cannot write pid file %s: %s", tmp, strerror(errno));
+    bool ok = write(f, buf, strlen(buf)) == (ssize_t)strlen(buf) && fstat(f, st) == 0;
+    close(f);
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return err_set(err, errlen, "cannot write pid file %s: %s", path, strerror(errno));
+    }
+    return 0;
+}
+
+/* Removes path only while it is the file pidfile_write made: a daemon that
+ * started since (after the data directory was removed and made again) keeps
+ * its own. */
+static void pidfile_remove(const char *path, const struct stat *mine)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && st.st_ino == mine->st_ino && st.st_dev == mine->st_dev)
+        unlink(path);
+}
+
+/* Locks the data directory (flock on its LOCKFILE_NAME) for the life of the
+ * process: fails, naming the holder's pid, when a live daemon has it. */
+static int home_lock(const char *home, const char *pidfile, int *fd, char *err, size_t errlen)
+{
+    char path[PATHS_MAX], buf[32] = "";
+    if (paths_join(home, LOCKFILE_NAME, path, sizeof(path), err, errlen) != 0)
+        return -1;
+    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (f < 0)
+        return err_set(err, errlen, "cannot open lock file %s: %s", path, strerror(errno));
     if (flock(f, LOCK_EX | LOCK_NB) != 0) {
-        ssize_t n = read(f, buf, sizeof(buf) - 1);
+        ssize_t n = pread(f, buf, sizeof(buf) - 1, 0);
         buf[n > 0 ? n : 0] = '\0';
         buf[strcspn(buf, "\n")] = '\0';
         close(f);
-        return err_set(err, errlen, "traderd is already running (pid %s, pid file %s)",
-                       *buf ? buf : "?", path);
+        return err_set(err, errlen,
+                       "traderd is already running (pid %s) on %s (lock %s, pid file %s)",
+                       *buf ? buf : "?", home, path, pidfile);
     }
     snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
     if (ftruncate(f, 0) != 0 || pwrite(f, buf, strlen(buf), 0) != (ssize_t)strlen(buf)) {
         close(f);
-        return err_set(err, errlen, "cannot write pid file %s: %s", path, strerror(errno));
+        return err_set(err, errlen, "cannot write lock file %s: %s", path, strerror(errno));
     }
     *fd = f;
     return 0;
+}
+
+/* Whether the data directory is still the one the daemon started on. */
+static bool home_same(const struct heart *h)
+{
+    struct stat st;
+    return stat(h->home, &st) == 0 && st.st_ino == h->home_st.st_ino &&
+           st.st_dev == h->home_st.st_dev;
 }
 
 static int heartbeat_write(struct heart *h, char *err, size_t errlen)
@@ -184,8 +232,19 @@ static void *heartbeat_thread(void *arg)
     while (!h->quit) {
         h->dirty = 0;
         pthread_mutex_unlock(&h->lock);
-        if (heartbeat_write(h, err, sizeof(err)) != 0)
+        if (!home_same(h)) {
+            log_emit(LOG_LEVEL_CRITICAL, LOGGER, NULL, NULL, NULL,
+                     "data directory %s was removed or replaced: stopping", h->home);
+            atomic_store(&stop_flag, 1);
+            pthread_mutex_lock(&h->lock);
+            break;
+        }
+        db_clear_error(h->db);
+        if (heartbeat_write(h, err, sizeof(err)) != 0) {
             log_emit(LOG_LEVEL_WARNING, LOGGER, NULL, NULL, NULL, "%s", err);
+            if (db_transient(h->db)) /* a fresh connection once the storage is back */
+                db_reopen(h->db, err, sizeof(err));
+        }
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += HEARTBEAT_SECONDS;
@@ -225,9 +284,13 @@ static void serve(struct db *db, struct heart *h, const struct worker_opts *wo, 
     char id[JOB_ID_BUF], err[ERRBUF_SIZE], ferr[ERRBUF_SIZE];
     while (!atomic_load(&stop_flag)) {
         enum worker_result res;
+        db_clear_error(db);
         int f = jobs_claim_next(db, id, err, sizeof(err));
-        if (f < 0)
+        if (f < 0) {
             log_emit(LOG_LEVEL_ERROR, LOGGER, NULL, NULL, NULL, "cannot claim a job: %s", err);
+            if (db_transient(db))
+                db_reopen(db, err, sizeof(err));
+        }
         if (f <= 0) {
             if (f == 0 && once)
                 return;
@@ -259,6 +322,7 @@ static void serve(struct db *db, struct heart *h, const struct worker_opts *wo, 
                      "storage unavailable, trying the job again: %s", err);
             if (db_retry_pause(attempt, &stop_flag) != 0)
                 break;
+            db_reopen(db, err, sizeof(err));
         }
         heart_job(h, NULL);
     }
@@ -272,7 +336,8 @@ static int run(const struct opts *o)
     struct heart h = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
     struct db *db = NULL;
     pthread_t hb;
-    int pid_fd = -1, n = 0, status = 1, hb_started = 0;
+    struct stat pid_st;
+    int lock_fd = -1, n = 0, status = 1, hb_started = 0;
     double poll = DEFAULT_POLL_SECONDS;
     char *end;
     if (o->poll) {
@@ -292,10 +357,14 @@ static int run(const struct opts *o)
         (o->pidfile
              ? snprintf(pidfile, sizeof(pidfile), "%s", o->pidfile) < 0
              : paths_join(home, PIDFILE_NAME, pidfile, sizeof(pidfile), err, sizeof(err)) != 0) ||
-        pidfile_acquire(pidfile, &pid_fd, err, sizeof(err)) != 0) {
+        home_lock(home, pidfile, &lock_fd, err, sizeof(err)) != 0 || stat(home, &h.home_st) != 0 ||
+        pidfile_write(pidfile, &pid_st, err, sizeof(err)) != 0) {
         log_emit(LOG_LEVEL_CRITICAL, LOGGER, NULL, NULL, NULL, "cannot start: %s", err);
+        if (lock_fd >= 0)
+            close(lock_fd);
         return 1;
     }
+    h.home = home;
     wo.db_path = db_path;
     wo.home = home;
     if (db_open(db_path, DB_READWRITE, &db, err, sizeof(err)) != 0 ||
@@ -335,8 +404,8 @@ out:
     }
     db_close(h.db);
     db_close(db);
-    unlink(pidfile);
-    close(pid_fd);
+    pidfile_remove(pidfile, &pid_st);
+    close(lock_fd); /* the lock goes last: no second daemon while this one writes */
     log_emit(LOG_LEVEL_INFO, LOGGER, NULL, NULL, NULL, "traderd stopped");
     return status;
 }

@@ -31,6 +31,8 @@ int app_init(struct app *app, char *err, size_t errlen)
         memcpy(app->home, home, strlen(home) + 1);
     app->heartbeat_stale = env_seconds(APP_ENV_HEARTBEAT_STALE, APP_HEARTBEAT_STALE_DEFAULT);
     app->min_free_mb = env_seconds(APP_ENV_MIN_FREE_MB, APP_MIN_FREE_MB_DEFAULT);
+    const char *reads = getenv(APP_ENV_AUTH_READS);
+    app->auth_reads = reads && strcmp(reads, "1") == 0;
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #ifndef TRADER_APP_H
 #define TRADER_APP_H
 
+#include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -19,6 +20,7 @@
 #define APP_ENV_HEARTBEAT_STALE "TRADER_HEARTBEAT_STALE_SECONDS"
 #define APP_MIN_FREE_MB_DEFAULT 16 /* less free space than this: the disk is full */
 #define APP_ENV_MIN_FREE_MB "TRADER_MIN_FREE_MB"
+#define APP_ENV_AUTH_READS "TRADER_AUTH_READS" /* "1": reads need a key too */
 
 struct app {
     char home[PATHS_MAX]; /* the data directory, absolute when it exists */
@@ -26,6 +28,7 @@ struct app {
     char configs_dir[PATHS_MAX];
     int heartbeat_stale; /* seconds after which traderd counts as down */
     int min_free_mb;     /* /health: storage full below this */
+    bool auth_reads;     /* $TRADER_AUTH_READS=1 */
     struct db *db;       /* NULL while unavailable */
     dev_t db_dev;        /* identity of the file db was opened on */
     ino_t db_ino;

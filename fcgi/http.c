@@ -3,6 +3,7 @@
  * costs a bounded amount of memory and is freed in one call. */
 #include "http.h"
 #include "redact.h"
+#include "utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -96,6 +97,13 @@ static int bad_request(struct response *resp, const char *what, const char *inpu
     return -1;
 }
 
+/* 400 for decoded text that is not UTF-8; nothing of it is echoed. */
+static int not_utf8(struct response *resp, const char *where)
+{
+    http_error(resp, 400, "invalid_request", "The %s is not valid UTF-8", where);
+    return -1;
+}
+
 /* Splits the raw path (starting with '/') into decoded segments stored at
  * *dst, advancing it. */
 static int split_path(struct request *req, const char *raw, char **dst, struct response *resp)
@@ -110,6 +118,8 @@ static int split_path(struct request *req, const char *raw, char **dst, struct r
         long len = pct_decode(p, n, false, *dst);
         if (len < 0)
             return bad_request(resp, "Malformed percent-encoding in the path", raw);
+        if (!utf8_valid(*dst, (size_t)len))
+            return not_utf8(resp, "path");
         req->seg[req->nseg++] = *dst;
         *dst += len + 1;
         if (!p[n])
@@ -140,6 +150,8 @@ static int split_query(struct request *req, const char *query, char **dst, struc
                        : pct_decode(eq ? eq + 1 : "", eq ? n - nlen - 1 : 0, true, *dst + nl + 1);
             if (vl < 0)
                 return bad_request(resp, "Malformed percent-encoding in the query", query);
+            if (!utf8_valid(*dst, (size_t)(nl + 1 + vl)))
+                return not_utf8(resp, "query string");
             hp->name = *dst;
             hp->value = *dst + nl + 1;
             *dst += nl + vl + 2;
@@ -176,6 +188,8 @@ int http_parse(FCGX_ParamArray envp, struct request *req, struct response *resp)
     const char *ctype = FCGX_GetParam("CONTENT_TYPE", envp);
     const char *clen = FCGX_GetParam("CONTENT_LENGTH", envp);
     const char *inm = FCGX_GetParam("HTTP_IF_NONE_MATCH", envp);
+    req->remote_addr = FCGX_GetParam("REMOTE_ADDR", envp);
+    req->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", envp);
 
     if (!method || !*method || strlen(method) >= sizeof(req->method))
         return bad_request(resp, "Missing or invalid request method", method ? method : "");
@@ -327,6 +341,8 @@ static const char *reason(int status)
         return "Bad Request";
     case 401:
         return "Unauthorized";
+    case 403:
+        return "Forbidden";
     case 404:
         return "Not Found";
     case 405:
@@ -352,7 +368,7 @@ int http_send(FCGX_Stream *out, const struct response *resp)
     int status = resp->status;
     size_t len = 0;
     const char *text = NULL;
-    char head[256 + HTTP_ETAG_MAX];
+    char head[384 + HTTP_ETAG_MAX];
     /* For nginx's micro-cache: a tagged answer may be kept until the end of
      * the current second (nginx's clock has whole seconds), so no cached
      * answer is a second old. nginx drops the header before the client. */
@@ -379,9 +395,10 @@ int http_send(FCGX_Stream *out, const struct response *resp)
                      "Status: %d %s\r\n"
                      "Content-Type: application/json; charset=utf-8\r\n"
                      "Content-Length: %zu\r\n"
-                     "%s%s%s",
+                     "%s%s%s%s%s%s",
                      status, reason(status), len + 1, resp->allow[0] ? "Allow: " : "", resp->allow,
-                     resp->allow[0] ? "\r\n" : "");
+                     resp->allow[0] ? "\r\n" : "", resp->challenge[0] ? "WWW-Authenticate: " : "",
+                     resp->challenge, resp->challenge[0] ? "\r\n" : "");
     if (n > 0 && (size_t)n < sizeof(head))
         n += etag[0] ? snprintf(head + n, sizeof(head) - (size_t)n,
                                 "ETag: %s\r\nX-Accel-Expires: @%lld\r\nCache-Control: %s\r\n", etag,

@@ -38,6 +38,8 @@ struct request {
     char content_type[128];                 /* empty when none */
     char if_none_match[HTTP_CONDITION_MAX]; /* the If-None-Match header; empty when none */
     long long content_length;               /* -1 when not given */
+    const char *remote_addr;                /* REMOTE_ADDR, NULL when not given */
+    const char *authorization;              /* the Authorization header, NULL when absent */
     char *body;                             /* NUL-terminated; NULL when none was read */
     size_t body_len;
     char *storage; /* owns the decoded path and query */
@@ -47,6 +49,7 @@ struct response {
     int status;
     json_object *body;        /* owned; serialized by http_send */
     char allow[64];           /* Allow header for a 405, empty otherwise */
+    char challenge[96];       /* WWW-Authenticate header for a 401/403, empty otherwise */
     char etag[HTTP_ETAG_MAX]; /* ETag header (quoted), empty for none; with one
                                * the answer is Cache-Control: no-cache */
     char err[ERRBUF_SIZE];    /* why a handler failed; logged, never sent */
@@ -92,8 +95,9 @@ json_object *http_error(struct response *resp, int status, const char *code, con
 void http_detail(json_object *e, const char *key, const char *value);
 
 /* Writes resp to out: Status line, Content-Type, Cache-Control, Content-Length,
- * Allow and ETag when set, then the JSON body; a 304 is the status line, ETag
- * and Cache-Control alone. Returns 0, or -1 when the client is gone. */
+ * Allow, WWW-Authenticate and ETag when set, then the JSON body; a 304 is
+ * the status line, ETag and Cache-Control alone. Returns 0, or -1 when the
+ * client is gone. */
 int http_send(FCGX_Stream *out, const struct response *resp);
 
 #endif

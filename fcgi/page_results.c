@@ -66,18 +66,15 @@ static int one_date(struct db *db, struct results_query *q, struct response *res
     return http_json(resp, 200, body);
 }
 
-static json_object *string_or_null(const char *s)
-{
-    return s ? json_object_new_string(s) : NULL;
-}
-
 /* A range: {"start_date", "end_date", "count", "total", "limit", "offset",
- * "results"}; 404 when nothing is in it. */
+ * "results"}, an open bound answered with the first or last date found; 404
+ * when nothing is in it. */
 static int date_range(struct db *db, const struct results_query *q, struct response *resp)
 {
     long long total;
+    char first[DATE_BUF], last[DATE_BUF];
     json_object *results, *body;
-    if (results_count(db, q, &total, resp->err, sizeof(resp->err)) != 0)
+    if (results_count(db, q, &total, first, last, resp->err, sizeof(resp->err)) != 0)
         return -1;
     if (total == 0)
         return no_data(resp, q);
@@ -87,8 +84,10 @@ static int date_range(struct db *db, const struct results_query *q, struct respo
         return -1;
     }
     body = json_object_new_object();
-    json_object_object_add(body, "start_date", string_or_null(q->start_date));
-    json_object_object_add(body, "end_date", string_or_null(q->end_date));
+    json_object_object_add(body, "start_date",
+                           json_object_new_string(q->start_date ? q->start_date : first));
+    json_object_object_add(body, "end_date",
+                           json_object_new_string(q->end_date ? q->end_date : last));
     json_object_object_add(body, "count",
                            json_object_new_int64((int64_t)json_object_array_length(results)));
     json_object_object_add(body, "total", json_object_new_int64(total));

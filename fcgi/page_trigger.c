@@ -23,9 +23,8 @@ static void writer_close(void)
     writer_db = NULL;
 }
 
-/* The read-write connection, (re)opened when missing or when the database
- * file was replaced since. NULL with err filled when it cannot be opened. */
-static struct db *writer(struct app *app, char *err, size_t errlen)
+/* (Re)opened when missing or when the database file was replaced since. */
+struct db *page_writer(struct app *app, char *err, size_t errlen)
 {
     static int registered;
     struct stat sb;
@@ -47,24 +46,6 @@ static struct db *writer(struct app *app, char *err, size_t errlen)
     return writer_db;
 }
 
-/* 200: the active job that already does what was asked, as its status view. */
-static int answer_running(struct db *db, const char *job_id, struct response *resp)
-{
-    json_object *job = NULL;
-    int found = -1;
-    if (app_begin_read(db, resp->err, sizeof(resp->err)) == 0)
-        found = jobview_build(db, job_id, JOBVIEW_SUMMARY, &job, resp->err, sizeof(resp->err));
-    app_end_read(db);
-    if (found <= 0) {
-        if (found == 0)
-            err_set(resp->err, sizeof(resp->err), "active job %s vanished", job_id);
-        return -1;
-    }
-    json_object_object_add(job, "message",
-                           json_object_new_string("Simulation already in progress"));
-    return http_json(resp, 200, job);
-}
-
 int page_trigger(struct request *req, struct response *resp, struct app *app)
 {
     static const int status_of[] = {
@@ -81,7 +62,7 @@ int page_trigger(struct request *req, struct response *resp, struct app *app)
     if (jobs_request_parse(req->body ? req->body : "", req->body_len, &r, &why, msg, sizeof(msg)) !=
         0)
         goto refused;
-    if (!(db = writer(app, msg, sizeof(msg)))) {
+    if (!(db = page_writer(app, msg, sizeof(msg)))) {
         jobs_request_free(&r);
         goto unavailable;
     }
@@ -91,7 +72,7 @@ int page_trigger(struct request *req, struct response *resp, struct app *app)
     if (rc != 0)
         goto refused;
     if (a.outcome == JOBS_RUNNING) {
-        rc = answer_running(db, a.job_id, resp);
+        rc = page_job_answer(db, a.job_id, 200, "Simulation already in progress", resp);
     } else {
         json_object *body = jobs_answer_json(&a);
         rc = body ? http_json(resp, status_of[a.outcome], body)
@@ -109,12 +90,19 @@ refused:
     http_error(resp, 400, why == JOBS_FAIL_DATE ? "invalid_date" : "invalid_request", "%s", msg);
     return 0;
 unavailable:
+    return page_unavailable(resp, "trigger", msg);
+}
+
+int page_unavailable(struct response *resp, const char *what, const char *msg)
+{
     /* The host's trouble (database locked past the busy timeout, disk full,
-     * read-only file), not ours: nothing was written, the client may retry. */
-    log_emit(LOG_LEVEL_WARNING, "trader-api", NULL, NULL, NULL, "trigger: storage unavailable: %s",
+     * read-only file), not ours: nothing was written, the client may retry,
+     * and the next trigger gets a fresh connection. */
+    writer_close();
+    log_emit(LOG_LEVEL_WARNING, "trader-api", NULL, NULL, NULL, "%s: storage unavailable: %s", what,
              msg);
     http_detail(http_error(resp, 503, "unavailable",
-                           "Storage temporarily unavailable; nothing was queued, try again later"),
+                           "Storage temporarily unavailable; nothing was changed, try again later"),
                 "reason", msg);
     return 0;
 }

@@ -2,6 +2,7 @@
  * endpoints exist and what input each accepts. */
 #include "routes.h"
 
+#include "auth.h"
 #include "config.h"
 #include "dataver.h"
 #include "dates.h"
@@ -16,10 +17,11 @@
 #include <unistd.h>
 
 enum route_flags {
-    ROUTE_DB = 1,        /* needs the database; 503 while it is unavailable */
-    ROUTE_JSON_BODY = 2, /* a body, when sent, must be application/json */
-    ROUTE_RANGE = 4,     /* start_date, when given with end_date, is not after it */
-    ROUTE_VERSIONED = 8, /* the answer depends only on the data version (dataver.h) */
+    ROUTE_DB = 1,         /* needs the database; 503 while it is unavailable */
+    ROUTE_JSON_BODY = 2,  /* a body, when sent, must be application/json */
+    ROUTE_RANGE = 4,      /* start_date, when given with end_date, is not after it */
+    ROUTE_WRITE = 8,      /* mutating: needs a write key (see auth.h); audited */
+    ROUTE_VERSIONED = 16, /* the answer depends only on the data version (dataver.h) */
 };
 
 struct param_spec {
@@ -77,15 +79,19 @@ static bool valid_date(const char *s)
     return date_valid(s);
 }
 
+static bool valid_job_status(const char *s)
+{
+    static const char *const st[] = {"pending", "running", "completed",
+                                     "partial", "failed",  "cancelled"};
+    for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++)
+        if (strcmp(s, st[i]) == 0)
+            return true;
+    return false;
+}
+
 static bool valid_detail(const char *s)
 {
     return strcmp(s, "minimal") == 0 || strcmp(s, "full") == 0;
-}
-
-static bool valid_details(const char *s)
-{
-    return strcmp(s, "all") == 0 || strcmp(s, "none") == 0 || strcmp(s, "failed") == 0 ||
-           strcmp(s, "running") == 0;
 }
 
 /* 1 to digits decimal digits whose value is in [lo, hi]. */
@@ -109,6 +115,22 @@ static bool valid_offset(const char *s)
     return number_in(s, 12, 0, 999999999999LL);
 }
 
+static bool valid_details(const char *s)
+{
+    return strcmp(s, "all") == 0 || strcmp(s, "none") == 0 || strcmp(s, "failed") == 0 ||
+           strcmp(s, "running") == 0;
+}
+
+static bool valid_details_limit(const char *s)
+{
+    return number_in(s, 6, 0, JOBVIEW_DETAILS_MAX);
+}
+
+static bool valid_jobs_limit(const char *s)
+{
+    return number_in(s, 4, 0, JOBVIEW_LIST_MAX);
+}
+
 /* Comma-separated signatures, at most CONFIG_MODELS_MAX. */
 static bool valid_models(const char *s)
 {
@@ -126,11 +148,6 @@ static bool valid_models(const char *s)
         if (*p == '\0')
             return true;
     }
-}
-
-static bool valid_details_limit(const char *s)
-{
-    return number_in(s, 6, 0, JOBVIEW_DETAILS_MAX);
 }
 
 static const struct param_spec p_date = {"date", valid_date, "invalid_date",
@@ -155,13 +172,21 @@ static const struct param_spec p_models = {
     "models", valid_models, "invalid_request",
     "models must be comma-separated model signatures of 1-64 letters, digits or . _ : -"};
 
+static const struct param_spec p_jobs_limit = {"limit", valid_jobs_limit, "invalid_request",
+                                               "limit must be an integer from 0 to 1000"};
+static const struct param_spec p_status = {
+    "status", valid_job_status, "invalid_request",
+    "status must be pending, running, completed, partial, failed or cancelled"};
+
 static const struct param_spec p_details = {"details", valid_details, "invalid_request",
                                             "details must be all, none, failed or running"};
 static const struct param_spec p_details_limit = {"limit", valid_details_limit, "invalid_request",
                                                   "limit must be an integer from 0 to 100000"};
 
-static const struct param_spec *const status_params[] = {&p_job_id, &p_details, &p_details_limit,
-                                                         &p_offset, NULL};
+static const struct param_spec *const status_params[] = {&p_job_id, NULL};
+static const struct param_spec *const status_page_params[] = {&p_job_id, &p_details,
+                                                              &p_details_limit, &p_offset, NULL};
+static const struct param_spec *const jobs_params[] = {&p_status, &p_jobs_limit, &p_offset, NULL};
 static const struct param_spec *const results_params[] = {
     &p_date, &p_start_date, &p_end_date, &p_model, &p_job_id, &p_detail, &p_limit, &p_offset, NULL};
 static const struct param_spec *const performance_params[] = {&p_job_id, &p_start_date, &p_end_date,
@@ -169,14 +194,18 @@ static const struct param_spec *const performance_params[] = {&p_job_id, &p_star
 
 static const struct route routes[] = {
     {"GET", "/health", page_health, 0, NULL},
-    {"GET", "/simulate/status/{job_id}", page_status, ROUTE_DB | ROUTE_VERSIONED, status_params},
+    {"GET", "/simulate/status/{job_id}", page_status, ROUTE_DB | ROUTE_VERSIONED,
+     status_page_params},
     {"GET", "/simulate/current", page_current, ROUTE_DB | ROUTE_VERSIONED, NULL},
     {"GET", "/results", page_results, ROUTE_DB | ROUTE_RANGE | ROUTE_VERSIONED, results_params},
     {"GET", "/performance", page_performance, ROUTE_DB | ROUTE_RANGE | ROUTE_VERSIONED,
      performance_params},
     {"GET", "/performance/series", page_performance_series,
      ROUTE_DB | ROUTE_RANGE | ROUTE_VERSIONED, performance_params},
-    {"POST", "/simulate/trigger", page_trigger, ROUTE_DB | ROUTE_JSON_BODY, NULL},
+    {"POST", "/simulate/trigger", page_trigger, ROUTE_DB | ROUTE_JSON_BODY | ROUTE_WRITE, NULL},
+    {"GET", "/simulate/jobs", page_jobs, ROUTE_DB | ROUTE_VERSIONED, jobs_params},
+    {"POST", "/simulate/cancel/{job_id}", page_cancel, ROUTE_DB | ROUTE_JSON_BODY | ROUTE_WRITE,
+     status_params},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -327,30 +356,29 @@ static void finish_tag(const struct request *req, struct response *resp)
     }
 }
 
-int routes_dispatch(struct request *req, struct response *resp, struct app *app)
+/* Applies the route's checks, then its handler. */
+static void answer(const struct route *r, struct request *req, struct response *resp,
+                   struct app *app)
 {
-    const struct route *r = find_route(req, resp);
-    if (!r)
-        return 0;
     if ((r->flags & ROUTE_JSON_BODY) && req->body && !http_is_json(req)) {
         http_error(resp, 415, "unsupported_media_type", "Content-Type must be application/json");
-        return 0;
+        return;
     }
     if (validate(r, req, resp) != 0)
-        return 0;
+        return;
     if ((r->flags & ROUTE_RANGE) && http_param(req, "start_date") && http_param(req, "end_date") &&
         strcmp(http_param(req, "start_date"), http_param(req, "end_date")) > 0) {
         http_error(resp, 400, "invalid_request", "start_date must not be after end_date");
-        return 0;
+        return;
     }
     if ((r->flags & ROUTE_DB) && !app_db(app)) {
         http_detail(http_error(resp, 503, "unavailable", "Database unavailable"), "reason",
                     app->db_err);
-        return 0;
+        return;
     }
     db_clear_error(app->db);
     if (version_tag(r, req, resp, app))
-        return 0;
+        return;
     if (r->handler(req, resp, app) != 0) {
         char echo[ERR_ECHO_BUF];
         err_echo(req->raw_path, echo);
@@ -363,5 +391,53 @@ int routes_dispatch(struct request *req, struct response *resp, struct app *app)
             http_error(resp, 500, "internal", "Internal server error");
     }
     finish_tag(req, resp);
+}
+
+/* The string member key of the answer's body, or NULL. */
+static const char *answer_string(const struct response *resp, const char *key)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(resp->body, key, &v) ||
+        !json_object_is_type(v, json_type_string))
+        return NULL;
+    return json_object_get_string(v);
+}
+
+/* The audit row of a mutating request, whatever its answer; a failure to
+ * write it is logged (the answer stands). */
+static void audit(const struct request *req, const struct response *resp, struct app *app,
+                  const char *actor)
+{
+    char endpoint[HTTP_METHOD_MAX + ERR_ECHO_BUF], client[ERR_ECHO_BUF], path[ERR_ECHO_BUF];
+    char err[ERRBUF_SIZE];
+    const char *outcome = answer_string(resp, "error");
+    const char *job = answer_string(resp, "job_id");
+    struct access_audit a = {
+        .actor = *actor ? actor : NULL,
+        .client = req->remote_addr ? err_echo(req->remote_addr, client) : NULL,
+        .endpoint = endpoint,
+        .status = resp->status,
+        .outcome = outcome ? outcome : "ok",
+        .job_id = job ? job : answer_string(resp, "current_job_id"),
+    };
+    snprintf(endpoint, sizeof(endpoint), "%s %s", req->method, err_echo(req->raw_path, path));
+    struct db *db = page_writer(app, err, sizeof(err));
+    if (!db || access_audit(db, &a, err, sizeof(err)) != 0)
+        log_emit(LOG_LEVEL_ERROR, "trader-api", NULL, NULL, NULL,
+                 "pid %d: audit of %s by %s from %s (%d) not written: %s", (int)getpid(), endpoint,
+                 a.actor ? a.actor : "-", a.client ? a.client : "-", a.status, err);
+}
+
+int routes_dispatch(struct request *req, struct response *resp, struct app *app)
+{
+    char actor[ACCESS_NAME_BUF] = "";
+    const struct route *r = find_route(req, resp);
+    if (!r)
+        return 0;
+    bool write = r->flags & ROUTE_WRITE;
+    if ((!write && !app->auth_reads) || auth_check(app, req, write, actor, resp) == 0)
+        answer(r, req, resp, app);
+    if (write)
+        audit(req, resp, app, actor);
     return 0;
 }

@@ -2,9 +2,11 @@
  * route is data: method, path pattern (literal segments and at most one
  * {param} segment), handler, flags and the query parameters it declares with
  * their validators. Everything the table says is checked before a handler
- * runs: unknown path (404), wrong method (405 with Allow), a JSON body where
- * one is accepted (415), every declared parameter's syntax (400), the
- * database (503). Unknown query parameters are ignored. */
+ * runs: unknown path (404), wrong method (405 with Allow), who may call it
+ * (401/403, see auth.h: a mutating route needs a write key), a JSON body
+ * where one is accepted (415), every declared parameter's syntax (400), the
+ * database (503). Unknown query parameters are ignored. Every request to a
+ * mutating route leaves an audit_log row, refusals included. */
 #ifndef TRADER_ROUTES_H
 #define TRADER_ROUTES_H
 
@@ -24,6 +26,27 @@ int page_results(struct request *req, struct response *resp, struct app *app);
 int page_trigger(struct request *req, struct response *resp, struct app *app);
 int page_performance(struct request *req, struct response *resp, struct app *app);
 int page_performance_series(struct request *req, struct response *resp, struct app *app);
+int page_jobs(struct request *req, struct response *resp, struct app *app);
+int page_cancel(struct request *req, struct response *resp, struct app *app);
+
+/* The process's read-write connection for the endpoints that write (opened
+ * on first use, in page_trigger.c); NULL with err filled when it cannot be
+ * opened. The pages own it. */
+struct db *page_writer(struct app *app, char *err, size_t errlen);
+
+/* Answers 503 unavailable for a write that failed for a transient reason
+ * of the host's (db_transient), logging what failed and msg. Returns 0. */
+int page_unavailable(struct response *resp, const char *what, const char *msg);
+
+/* Answers status with job_id's summary document and a "message" (an active
+ * job's, after a trigger or a cancel; in page_jobs.c). Returns 0, or -1. */
+int page_job_answer(struct db *db, const char *job_id, int status, const char *message,
+                    struct response *resp);
+
+/* The process's read-write connection for the endpoints that write (opened
+ * on first use, in page_trigger.c); NULL with err filled when it cannot be
+ * opened. The pages own it. */
+struct db *page_writer(struct app *app, char *err, size_t errlen);
 
 /* Answers req into resp. Returns 0 (resp is always filled). */
 int routes_dispatch(struct request *req, struct response *resp, struct app *app);

@@ -23,7 +23,11 @@
 static const char SQL_DAYS[] =
     "SELECT id, date, cash FROM positions WHERE model = ?1 ORDER BY date";
 static const char SQL_DAY_TRADES[] =
-    "SELECT action, symbol, amount, total FROM trades WHERE position_id = ?1 ORDER BY seq";
+    "SELECT action, symbol, amount, total, price, fee FROM trades WHERE position_id = ?1"
+    " ORDER BY seq";
+static const char SQL_DAY_SPLITS[] =
+    "SELECT symbol, factor, shares_before, shares_after, cash FROM corporate_actions"
+    " WHERE position_id = ?1 ORDER BY seq";
 static const char SQL_DAY_ID[] = "SELECT id FROM positions WHERE model = ?1 AND date = ?2";
 static const char SQL_DAY_MESSAGES[] =
     "SELECT role, content, tool_name, tool_call_id, message_json FROM reasoning_logs"
@@ -241,43 +245,81 @@ static int load_days(struct db *db, const char *signature, struct day **days, si
 }
 
 /* Applies a stored trade to pf (its fill is already known to be valid). */
-static void apply(struct portfolio *pf, const char *action, const char *symbol, int64_t amount,
-                  money_t total)
+static void apply(struct portfolio *pf, const struct aitrader_action *a, money_t total)
 {
-    int buy = strcmp(action, "buy") == 0;
-    int64_t have = portfolio_shares(pf, symbol);
-    portfolio_set(pf, symbol, buy ? have + amount : have - amount);
-    pf->cash += buy ? -total : total;
+    int buy = strcmp(a->action, "buy") == 0;
+    int64_t have = portfolio_shares(pf, a->symbol);
+    portfolio_set(pf, a->symbol, buy ? have + a->amount : have - a->amount);
+    pf->cash += buy ? -total - a->fee : total - a->fee;
 }
 
-/* One day's lines: a line per trade, or a no_trade line. */
-static int day_lines(struct db *db, struct rewrite *w, const struct day *d, long long *id,
-                     struct portfolio *pf, const char *const *syms, size_t nsyms, char *err,
-                     size_t errlen)
+/* Where the day's lines go and how they are written. */
+struct lines {
+    struct rewrite *w;
+    const char *const *syms;
+    size_t nsyms;
+    int costs; /* the config has trading costs: fills carry price and fee */
+    long long id;
+};
+
+static int put_line(struct lines *l, const char *date, const struct aitrader_action *act,
+                    const struct portfolio *pf, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_DAY_TRADES, err, errlen);
-    struct portfolio stored;
     char *line;
-    int rc, ntrades = 0;
+    if (aitrader_position_line(date, ++l->id, act, pf, l->syms, l->nsyms, &line, err, errlen) != 0)
+        return -1;
+    return rewrite_line(l->w, line, err, errlen);
+}
+
+/* The day's split lines (the splits applied to its start state) or trade
+ * lines; returns the number written, or -1. */
+static int stored_lines(struct db *db, struct lines *l, const struct day *d, int splits,
+                        struct portfolio *pf, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, splits ? SQL_DAY_SPLITS : SQL_DAY_TRADES, err, errlen);
+    int rc, n = 0, bad = 0;
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, d->id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct aitrader_action act = {(const char *)sqlite3_column_text(st, 0),
-                                      (const char *)sqlite3_column_text(st, 1),
-                                      sqlite3_column_int64(st, 2)};
-        apply(pf, act.action, act.symbol, act.amount, sqlite3_column_int64(st, 3));
-        ntrades++;
-        if (aitrader_position_line(d->date, ++*id, &act, pf, syms, nsyms, &line, err, errlen) !=
-                0 ||
-            rewrite_line(w, line, err, errlen) != 0) {
-            sqlite3_reset(st);
-            return -1;
+    while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct aitrader_action act = {0};
+        if (splits) {
+            int64_t before = sqlite3_column_int64(st, 2), after = sqlite3_column_int64(st, 3);
+            act = (struct aitrader_action){.action = "split",
+                                           .symbol = (const char *)sqlite3_column_text(st, 0),
+                                           .amount = after - before,
+                                           .factor = (const char *)sqlite3_column_text(st, 1),
+                                           .cash = sqlite3_column_int64(st, 4)};
+            portfolio_set(pf, act.symbol, after);
+            pf->cash += act.cash;
+        } else {
+            act = (struct aitrader_action){.action = (const char *)sqlite3_column_text(st, 0),
+                                           .symbol = (const char *)sqlite3_column_text(st, 1),
+                                           .amount = sqlite3_column_int64(st, 2),
+                                           .costs = l->costs,
+                                           .price = sqlite3_column_int64(st, 4),
+                                           .fee = sqlite3_column_int64(st, 5)};
+            apply(pf, &act, sqlite3_column_int64(st, 3));
         }
+        n++;
+        bad = put_line(l, d->date, &act, pf, err, errlen) != 0;
     }
     sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return db_error(db, "cannot read trades", err, errlen);
+    if (bad)
+        return -1;
+    return rc == SQLITE_DONE ? n : db_error(db, "cannot read the day's trades", err, errlen);
+}
+
+/* One day's lines: a line per split, then a line per trade, or a no_trade
+ * line. */
+static int day_lines(struct db *db, struct lines *l, const struct day *d, struct portfolio *pf,
+                     char *err, size_t errlen)
+{
+    struct portfolio stored;
+    int ntrades;
+    if (stored_lines(db, l, d, 1, pf, err, errlen) < 0 ||
+        (ntrades = stored_lines(db, l, d, 0, pf, err, errlen)) < 0)
+        return -1;
     /* The stored end-of-day state is authoritative. */
     if (daystore_holdings(db, d->id, d->cash, &stored, err, errlen) != 0)
         return -1;
@@ -285,10 +327,8 @@ static int day_lines(struct db *db, struct rewrite *w, const struct day *d, long
     *pf = stored;
     if (ntrades)
         return 0;
-    struct aitrader_action none = {"no_trade", "", 0};
-    if (aitrader_position_line(d->date, ++*id, &none, pf, syms, nsyms, &line, err, errlen) != 0)
-        return -1;
-    return rewrite_line(w, line, err, errlen);
+    struct aitrader_action none = {.action = "no_trade", .symbol = ""};
+    return put_line(l, d->date, &none, pf, err, errlen);
 }
 
 static int write_positions(struct db *db, const struct config *cfg, const char *dir,
@@ -299,8 +339,8 @@ static int write_positions(struct db *db, const struct config *cfg, const char *
     struct rewrite w;
     struct portfolio pf;
     struct day *days = NULL;
+    struct lines l = {&w, syms, nsyms, 0, 0};
     size_t n = 0;
-    long long id = 0;
     int rc = -1;
     if (aitrader_position_path(dir, signature, path, sizeof(path), err, errlen) != 0 ||
         load_days(db, signature, &days, &n, err, errlen) != 0)
@@ -309,13 +349,14 @@ static int write_positions(struct db *db, const struct config *cfg, const char *
         free(days);
         return -1;
     }
+    l.costs = cfg->trading.per_trade || cfg->trading.commission_ppm || cfg->trading.slippage_ppm;
     portfolio_init(&pf, cfg->initial_cash);
     if (aitrader_position_line(cfg->init_date, 0, NULL, &pf, syms, nsyms, &line, err, errlen) !=
             0 ||
         rewrite_line(&w, line, err, errlen) != 0)
         goto out;
     for (size_t i = 0; i < n; i++)
-        if (day_lines(db, &w, &days[i], &id, &pf, syms, nsyms, err, errlen) != 0)
+        if (day_lines(db, &l, &days[i], &pf, err, errlen) != 0)
             goto out;
     rc = 0;
 out:

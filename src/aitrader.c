@@ -7,9 +7,11 @@
 #include "daystore.h"
 #include "dataver.h"
 #include "errbuf.h"
+#include "redact.h"
 #include "jobs.h"
 #include "jsontext.h"
 #include "prices.h"
+#include "splits.h"
 #include "universe.h"
 
 #include <dirent.h>
@@ -136,6 +138,18 @@ static int stream_finish(FILE *f, char **buf, char **out, char *err, size_t errl
     return 0;
 }
 
+/* Writes ", "K1": v1" (and ", "K2": v2" when k2 is set) as exact decimals. */
+static void put_money_fields(FILE *f, const char *k1, money_t v1, const char *k2, money_t v2)
+{
+    char buf[MONEY_FMT_MAX];
+    money_format(v1, buf, sizeof(buf));
+    fprintf(f, ", \"%s\": %s", k1, buf);
+    if (k2) {
+        money_format(v2, buf, sizeof(buf));
+        fprintf(f, ", \"%s\": %s", k2, buf);
+    }
+}
+
 int aitrader_position_line(const char *date, long long id, const struct aitrader_action *act,
                            const struct portfolio *p, const char *const *symbols, size_t nsymbols,
                            char **out, char *err, size_t errlen)
@@ -155,7 +169,15 @@ int aitrader_position_line(const char *date, long long id, const struct aitrader
         put_string(f, act->action, strlen(act->action));
         fputs(", \"symbol\": ", f);
         put_string(f, act->symbol, strlen(act->symbol));
-        fprintf(f, ", \"amount\": %" PRId64 "}", act->amount);
+        fprintf(f, ", \"amount\": %" PRId64, act->amount);
+        if (act->costs)
+            put_money_fields(f, "price", act->price, "fee", act->fee);
+        if (act->factor) {
+            fputs(", \"factor\": ", f);
+            put_string(f, act->factor, strlen(act->factor));
+            put_money_fields(f, "cash", act->cash, NULL, 0);
+        }
+        fputc('}', f);
     }
     fputs(", \"positions\": {", f);
     for (size_t i = 0; i < nsymbols; i++) {
@@ -416,9 +438,11 @@ int aitrader_last_id(const char *log_path, const char *signature, long long *id,
 
 /* ---- import: the position files ------------------------------------------- */
 
-enum act { ACT_INIT, ACT_BUY, ACT_SELL, ACT_NO_TRADE };
+/* A split line (written by this service) is a state to compare with, like
+ * no_trade: the replay applies the store's splits itself. */
+enum act { ACT_INIT, ACT_BUY, ACT_SELL, ACT_NO_TRADE, ACT_SPLIT };
 
-static const char *const act_names[] = {"init", "buy", "sell", "no_trade"};
+static const char *const act_names[] = {"init", "buy", "sell", "no_trade", "split"};
 
 /* One position.jsonl line. */
 struct rec {
@@ -531,9 +555,11 @@ static int parse_action(json_object *a, struct rec *r, const char *path, char *e
         r->act = ACT_SELL;
     else if (strcmp(name, "no_trade") == 0)
         r->act = ACT_NO_TRADE;
+    else if (strcmp(name, "split") == 0)
+        r->act = ACT_SPLIT;
     else
         return err_set(err, errlen, "%s:%d: unknown action \"%.32s\"", path, r->line, name);
-    if (r->act == ACT_NO_TRADE)
+    if (r->act == ACT_NO_TRADE || r->act == ACT_SPLIT)
         return 0;
     symbol = jsontext_string(a, "symbol");
     if (!symbol || !symbol_valid(symbol))
@@ -1056,13 +1082,14 @@ static int replay_rec(struct importer *im, const struct model *m, const struct r
                                r->date, m->path, r->line);
         }
         enum trade_status st = r->act == ACT_BUY
-                                   ? portfolio_buy(replay, r->symbol, r->amount, open, &res)
-                                   : portfolio_sell(replay, r->symbol, r->amount, open, &res);
+                                   ? portfolio_buy(replay, r->symbol, r->amount, open, NULL, &res)
+                                   : portfolio_sell(replay, r->symbol, r->amount, open, NULL, &res);
         if (st == TRADE_NOMEM)
             return err_set(im->err, im->errlen, "out of memory");
         if (st == TRADE_OK) {
-            fills[*nfills] = (struct daystore_trade){
-                (int)*nfills + 1, act_names[r->act], r->symbol, r->amount, res.price, res.total};
+            fills[*nfills] =
+                (struct daystore_trade){(int)*nfills + 1, act_names[r->act], r->symbol, r->amount,
+                                        res.price,        res.total,         res.fee};
             (*nfills)++;
         } else if (strlist_add(&im->warnings, im->err, im->errlen,
                                "%s %s: position.jsonl line %d (id %lld): %s %" PRId64
@@ -1092,9 +1119,17 @@ static int replay_rec(struct importer *im, const struct model *m, const struct r
 }
 
 /* The positions row of a model-day and everything hanging from it. */
+/* What one replayed model-day produced. */
+struct replayed {
+    const struct daystore_trade *fills;
+    size_t nfills;
+    const struct splits_applied *splits; /* the store's splits applied at its start */
+    size_t nsplits;
+};
+
 static int insert_day(struct importer *im, const struct model *m, const char *date,
                       const struct portfolio *p, const struct daily_pnl *pnl,
-                      const struct daylog *l, const struct daystore_trade *fills, size_t nfills)
+                      const struct daylog *l, const struct replayed *rd)
 {
     struct daystore_day day = {
         .job_id = im->job_id,
@@ -1107,9 +1142,11 @@ static int insert_day(struct importer *im, const struct model *m, const char *da
         .reasoning_summary = l->summary,
         .log_file_path = l->present ? l->path : NULL,
         .created_at = im->now,
-        .trades = fills,
-        .ntrades = nfills,
+        .trades = rd->fills,
+        .ntrades = rd->nfills,
         .holdings = p,
+        .splits = rd->splits,
+        .nsplits = rd->nsplits,
         .nmessages = l->n,
         .ntools = l->ntools,
     };
@@ -1124,6 +1161,7 @@ static int insert_day(struct importer *im, const struct model *m, const char *da
         json_object *msg = l->m[i].msg, *content = json_object_object_get(msg, "content");
         struct daystore_message *d = &msgs[i];
         d->step = l->m[i].step;
+        d->completion = -1; /* AI-Trader's logs do not say */
         d->role = jsontext_string(msg, "role");
         /* Content that is not text (a list of parts) is kept as its JSON. */
         if (json_object_is_type(content, json_type_string))
@@ -1142,7 +1180,7 @@ static int insert_day(struct importer *im, const struct model *m, const char *da
     day.tools = tools;
     rc = daystore_insert(im->db, &day, NULL, im->err, im->errlen);
     if (rc == 0)
-        im->trades += nfills;
+        im->trades += rd->nfills;
 out:
     free(msgs);
     free(tools);
@@ -1152,8 +1190,7 @@ out:
 /* The end of one model-day: value at the close, the positions row and
  * everything hanging from it, and the job_details row. */
 static int store_day(struct importer *im, const struct model *m, const char *date,
-                     const struct portfolio *p, money_t *prev_value,
-                     const struct daystore_trade *fills, size_t nfills)
+                     const struct portfolio *p, money_t *prev_value, const struct replayed *d)
 {
     struct prices_closes cc = {.db = im->db, .date = date};
     struct daylog log;
@@ -1170,7 +1207,7 @@ static int store_day(struct importer *im, const struct model *m, const char *dat
     portfolio_pnl(value, *prev_value, &pnl);
     if (load_daylog(&log, im->dir, m->sig, date, im->now, &im->warnings, im->err, im->errlen) != 0)
         goto out;
-    if (insert_day(im, m, date, p, &pnl, &log, fills, nfills) != 0)
+    if (insert_day(im, m, date, p, &pnl, &log, d) != 0)
         goto out;
     sqlite3_stmt *st = db_stmt(im->db, SQL_DETAIL, im->err, im->errlen);
     if (!st)
@@ -1245,9 +1282,10 @@ static int import_model(struct importer *im, const struct model *m, money_t init
         goto out;
     }
     for (size_t i = 1; i < m->n;) {
-        const char *date = m->recs[i].date;
+        const char *date = m->recs[i].date, *since = m->recs[i - 1].date;
         struct datelist days = {0};
-        size_t nfills = 0;
+        struct replayed d = {.fills = fills};
+        struct splits_applied *splits = NULL;
         int have = prices_trading_days(im->db, date, date, &days, im->err, im->errlen);
         size_t ndays = days.n;
         datelist_free(&days);
@@ -1259,10 +1297,18 @@ static int import_model(struct importer *im, const struct model *m, money_t init
                     m->path, m->recs[i].line);
             goto out;
         }
-        for (; i < m->n && strcmp(m->recs[i].date, date) == 0; i++)
-            if (replay_rec(im, m, &m->recs[i], &replay, &prevf, &prevr, fills, &nfills) != 0)
-                goto out;
-        if (store_day(im, m, date, &replay, &prev_value, fills, nfills) != 0)
+        /* The rules of a model-day: the splits met since the last one first. */
+        if (splits_apply(im->db, since, date, &replay, &splits, &d.nsplits, im->err, im->errlen) !=
+            0)
+            goto out;
+        d.splits = splits;
+        int bad = 0;
+        for (; !bad && i < m->n && strcmp(m->recs[i].date, date) == 0; i++)
+            bad = replay_rec(im, m, &m->recs[i], &replay, &prevf, &prevr, fills, &d.nfills) != 0;
+        if (!bad)
+            bad = store_day(im, m, date, &replay, &prev_value, &d) != 0;
+        free(splits);
+        if (bad)
             goto out;
     }
     rc = report_orphan_logs(im, m);
@@ -1337,8 +1383,11 @@ static int finish_job(struct importer *im, double t0)
     char done[TIMESTAMP_BUF];
     json_object *w = json_object_new_array(), *d = json_object_new_object();
     int rc = -1, ok = w && d;
-    for (size_t i = 0; ok && i < im->warnings.n; i++)
-        ok = json_object_array_add(w, json_object_new_string(im->warnings.v[i])) == 0;
+    for (size_t i = 0; ok && i < im->warnings.n; i++) {
+        char *clean = redact_dup(im->warnings.v[i]); /* a file may quote a key */
+        ok = clean && json_object_array_add(w, json_object_new_string(clean)) == 0;
+        free(clean);
+    }
     if (!ok || json_object_object_add(d, "directory", json_object_new_string(im->dir)) ||
         json_object_object_add(d, "model_days", json_object_new_int64((int64_t)im->model_days)) ||
         json_object_object_add(d, "trades", json_object_new_int64((int64_t)im->trades)) ||

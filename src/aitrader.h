@@ -41,11 +41,19 @@
  * so a signature is always one plain directory name. */
 int aitrader_signature_valid(const char *signature);
 
-/* What a position line records; NULL for the initial line. */
+/* What a position line records; NULL for the initial line. This service
+ * adds, only where they apply: "price" and "fee" of a fill when the config
+ * has trading costs, and "split" lines (amount = the shares the split added,
+ * negative for a reverse split; "factor" as published and the "cash" paid
+ * for the fractional share). */
 struct aitrader_action {
-    const char *action; /* "buy", "sell" or "no_trade" */
+    const char *action; /* "buy", "sell", "no_trade" or "split" */
     const char *symbol; /* "" for no_trade */
     int64_t amount;     /* 0 for no_trade */
+    int costs;          /* write price and fee */
+    money_t price, fee;
+    const char *factor; /* a split's factor: write factor and cash */
+    money_t cash;
 };
 
 /* One position.jsonl line (no newline): the keys are symbols[0..nsymbols)
@@ -98,9 +106,11 @@ void aitrader_report_free(struct aitrader_report *r);
  * completed job with source 'import', in one transaction: nothing is written
  * unless everything is. The initial line is the starting state, its date never
  * traded; initial_cash >= 0 replaces its CASH (reported when they differ).
- * Every trade is replayed at the price store's open; the replayed state is
- * what is stored, and each place where the file's own positions disagree
- * with it is a warning (in the report and the job's warnings). Fails on a
+ * The store's splits apply at the start of each imported day, as in a
+ * model-day (a "split" line of this service is only compared with the
+ * replay). Every trade is replayed at the price store's open; the replayed
+ * state is what is stored, and each place where the file's own positions
+ * disagree with it is a warning (in the report and the job's warnings). Fails on a
  * malformed file (with file:line), on a missing price ("import prices
  * first"), and when a model already has results from the first imported
  * date on, unless replace is set, in which case those results are deleted

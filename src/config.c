@@ -177,13 +177,70 @@ static int parse_agent_config(json_object *root, struct config *c, char *err, si
     const char *w = "agent_config";
     if (get_object(root, w, &ac, err, errlen) < 0)
         return -1;
-    if (ac && (get_int(ac, w, "max_steps", 1, 1000, &c->max_steps, err, errlen) < 0 ||
-               get_int(ac, w, "max_retries", 0, 100, &c->max_retries, err, errlen) < 0 ||
-               get_number(ac, w, "base_delay", 0.0, 600.0, &c->base_delay, err, errlen) < 0 ||
-               get_number(ac, w, "initial_cash", 0.01, 1e12, &cash, err, errlen) < 0))
+    double reply = (double)c->max_reply_bytes;
+    const char *prompt = NULL;
+    if (ac &&
+        (get_int(ac, w, "max_steps", 1, 1000, &c->max_steps, err, errlen) < 0 ||
+         get_int(ac, w, "max_retries", 0, 100, &c->max_retries, err, errlen) < 0 ||
+         get_number(ac, w, "base_delay", 0.0, 600.0, &c->base_delay, err, errlen) < 0 ||
+         get_number(ac, w, "initial_cash", 0.01, 1e12, &cash, err, errlen) < 0 ||
+         get_int(ac, w, "max_completions_per_step", 1, 1000, &c->max_completions_per_step, err,
+                 errlen) < 0 ||
+         get_int(ac, w, "max_completions", 1, 100000, &c->max_completions, err, errlen) < 0 ||
+         get_int(ac, w, "max_tool_calls_per_reply", 1, 10000, &c->max_tool_calls, err, errlen) <
+             0 ||
+         get_number(ac, w, "max_reply_bytes", 1024, 64.0 * 1024 * 1024, &reply, err, errlen) < 0 ||
+         get_string(ac, w, "system_prompt_file", &prompt, err, errlen) < 0 ||
+         get_bool(ac, w, "search_snippets_only", &c->search_snippets_only, err, errlen) < 0 ||
+         dup_into(&c->system_prompt_file, prompt, err, errlen) != 0))
         return -1;
+    c->max_reply_bytes = (long)reply;
     if (money_from_double(cash, &c->initial_cash) != 0)
         return err_set(err, errlen, "agent_config.initial_cash is out of range");
+    return 0;
+}
+
+/* A rate in basis points with at most two decimals, as parts per million. */
+static int get_bps(json_object *tr, const char *key, int64_t *ppm, char *err, size_t errlen)
+{
+    double d = 0.0, hundredths;
+    int rc = get_number(tr, "trading", key, 0.0, (double)TRADING_RATE_MAX / 100.0, &d, err, errlen);
+    if (rc <= 0)
+        return rc;
+    hundredths = round(d * 100.0);
+    if (fabs(d * 100.0 - hundredths) > 1e-6)
+        return err_set(err, errlen, "trading.%s may have at most two decimals (0.01 bps)", key);
+    *ppm = (int64_t)hundredths;
+    return 1;
+}
+
+/* The top-level "trading" costs; absent = none. Unknown keys are refused:
+ * a misspelt cost must not silently run a simulation without it. */
+static int parse_trading(json_object *root, struct config *c, char *err, size_t errlen)
+{
+    static const char *const keys[] = {"commission_per_trade", "commission_bps", "slippage_bps"};
+    json_object *tr = NULL;
+    double per = 0.0;
+    int rc = get_object(root, "trading", &tr, err, errlen);
+    if (rc <= 0)
+        return rc;
+    json_object_object_foreach(tr, key, val)
+    {
+        size_t i = 0;
+        (void)val;
+        while (i < sizeof(keys) / sizeof(keys[0]) && strcmp(keys[i], key) != 0)
+            i++;
+        if (i == sizeof(keys) / sizeof(keys[0]))
+            return err_set(err, errlen,
+                           "trading.%.40s is not a known field (commission_per_trade, "
+                           "commission_bps, slippage_bps)",
+                           key);
+    }
+    if (get_number(tr, "trading", "commission_per_trade", 0.0, 1e6, &per, err, errlen) < 0 ||
+        money_from_double(per, &c->trading.per_trade) != 0 ||
+        get_bps(tr, "commission_bps", &c->trading.commission_ppm, err, errlen) < 0 ||
+        get_bps(tr, "slippage_bps", &c->trading.slippage_ppm, err, errlen) < 0)
+        return -1;
     return 0;
 }
 
@@ -306,13 +363,19 @@ static int parse_endpoint(json_object *m, const char *w, struct config_model *cm
                        CONFIG_KEY_FROM_FILE);
     if (cm->provider != CONFIG_PROVIDER_OPENAI)
         return 0;
-    if (!cm->basemodel)
-        return err_set(err, errlen, "%s.basemodel is required for an openai model", w);
     if (!url)
         url = getenv(CONFIG_ENV_API_BASE);
     if (!url || !*url)
         url = CONFIG_DEFAULT_OPENAI_BASE;
-    if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+    int usable = strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0;
+    /* A disabled entry is checked for shape only: AI-Trader's own config has
+     * placeholder text there. Named in a trigger, it runs when its endpoint
+     * is usable, else its days fail saying why (base_url stays NULL). */
+    if (!cm->enabled && (!usable || !cm->basemodel))
+        return 0;
+    if (!cm->basemodel)
+        return err_set(err, errlen, "%s.basemodel is required for an openai model", w);
+    if (!usable)
         return err_set(err, errlen, "%s.openai_base_url must be an http:// or https:// URL", w);
     cm->key_in_file = key || from;
     cm->url_in_file = url_from != NULL;
@@ -324,6 +387,26 @@ static int parse_endpoint(json_object *m, const char *w, struct config_model *cm
     if (dup_into(&cm->base_url, url, err, errlen) != 0 ||
         dup_into(&cm->api_key, key, err, errlen) != 0)
         return -1;
+    return 0;
+}
+
+/* The request options of a model entry (see config.h). */
+static int parse_request_options(json_object *m, const char *w, struct config_model *cm, char *err,
+                                 size_t errlen)
+{
+    double tokens = 0;
+    json_object *extra = NULL;
+    int rc = get_number(m, w, "temperature", 0.0, 10.0, &cm->temperature, err, errlen);
+    if (rc < 0 || get_number(m, w, "max_tokens", 1, 1e9, &tokens, err, errlen) < 0 ||
+        get_bool(m, w, "drop_reasoning", &cm->drop_reasoning, err, errlen) < 0)
+        return -1;
+    if (tokens != floor(tokens))
+        return err_set(err, errlen, "%s.max_tokens must be an integer", w);
+    if (get_object(m, "extra_body", &extra, err, errlen) < 0)
+        return err_set(err, errlen, "%s.extra_body must be an object", w);
+    cm->has_temperature = rc == 1;
+    cm->max_tokens = (long)tokens;
+    cm->extra_body = json_object_get(extra);
     return 0;
 }
 
@@ -391,6 +474,7 @@ static int parse_model(json_object *m, size_t idx, struct config *c, char *err, 
         dup_into(&cm->name, name ? name : sig, err, errlen) != 0 ||
         dup_into(&cm->basemodel, base, err, errlen) != 0 ||
         parse_provider(m, w, cm, err, errlen) != 0 || parse_endpoint(m, w, cm, err, errlen) != 0 ||
+        parse_request_options(m, w, cm, err, errlen) != 0 ||
         parse_pricing(m, w, cm, err, errlen) != 0)
         return -1;
     parse_knobs(m, cm);
@@ -441,13 +525,18 @@ static int parse_root(json_object *root, struct config *c, char *err, size_t err
     json_object *lc = NULL;
     if (!json_object_is_type(root, json_type_object))
         return err_set(err, errlen, "the config must be a JSON object");
-    c->max_steps = 30;
+    c->max_steps = CONFIG_DEFAULT_MAX_STEPS;
+    c->max_completions_per_step = CONFIG_DEFAULT_COMPLETIONS_PER_STEP;
+    c->max_completions = CONFIG_DEFAULT_MAX_COMPLETIONS;
+    c->max_tool_calls = CONFIG_DEFAULT_TOOL_CALLS;
+    c->max_reply_bytes = CONFIG_DEFAULT_REPLY_BYTES;
     c->max_retries = 3;
     c->base_delay = 1.0;
     if (get_string(root, "", "agent_type", &agent, err, errlen) < 0 ||
         dup_into(&c->agent_type, agent ? agent : "BaseAgent", err, errlen) != 0 ||
         parse_dates(root, c, err, errlen) != 0 || parse_models(root, c, err, errlen) != 0 ||
         parse_agent_config(root, c, err, errlen) != 0 || parse_symbols(root, c, err, errlen) != 0 ||
+        parse_trading(root, c, err, errlen) != 0 ||
         parse_schedule(root, c, err, errlen) != 0 ||
         get_object(root, "log_config", &lc, err, errlen) < 0 ||
         (lc && get_string(lc, "log_config", "log_path", &log_path, err, errlen) < 0) ||
@@ -660,10 +749,12 @@ void config_free(struct config *c)
         if (m->api_key) /* wipe the secret before the memory is reused */
             memset(m->api_key, 0, strlen(m->api_key));
         free(m->api_key);
+        json_object_put(m->extra_body);
     }
     free(c->models);
     free(c->agent_type);
     free(c->log_path);
+    free(c->system_prompt_file);
     free(c->symbols);
     free(c->snapshot);
     memset(c, 0, sizeof(*c));

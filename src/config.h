@@ -2,11 +2,18 @@
  * format as it is (agent_type, date_range, models, agent_config, log_config)
  * plus this project's additive extensions: per model "provider" ("openai",
  * "builtin" with a "strategy" and its knobs, or the scripted "mock"),
- * "timeout_seconds", and top-level "stock_symbols" and "schedule". Endpoint settings fall back to
- * the environment (OPENAI_API_BASE, OPENAI_API_KEY); the config file wins. API keys are secrets:
- * nothing in this module prints them, config_public_json is the only view meant for output, and the
- * snapshot a job stores has none (a marker says the key was in the file; config_restore_keys reads
- * it back). */
+ * "timeout_seconds", "temperature", "max_tokens", "extra_body" and
+ * "drop_reasoning"; agent_config's "max_completions_per_step",
+ * "max_completions", "system_prompt_file", "max_tool_calls_per_reply",
+ * "max_reply_bytes" and "search_snippets_only"; a top-level "stock_symbols"
+ * list; and the top-level "trading" costs (commission_per_trade,
+ * commission_bps, slippage_bps). A disabled model is checked for shape only
+ * (AI-Trader's own config carries placeholder text in its disabled
+ * entries). Endpoint settings fall back to the environment (OPENAI_API_BASE,
+ * OPENAI_API_KEY); the config file wins. API keys are secrets: nothing in
+ * this module prints them, config_public_json is the only view meant for
+ * output, and the snapshot a job stores has none (a marker says the key was
+ * in the file; config_restore_keys reads it back). */
 #ifndef TRADER_CONFIG_H
 #define TRADER_CONFIG_H
 
@@ -17,6 +24,7 @@
 
 #include "dates.h"
 #include "money.h"
+#include "portfolio.h"
 #include "universe.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024) /* bytes; a larger file is refused */
@@ -26,6 +34,11 @@
 #define CONFIG_DEFAULT_OPENAI_BASE "https://api.openai.com/v1"
 #define CONFIG_DEFAULT_TIMEOUT 120.0 /* seconds per LLM request */
 #define CONFIG_DEFAULT_LOG_PATH "agent_data"
+#define CONFIG_DEFAULT_MAX_STEPS 30
+#define CONFIG_DEFAULT_COMPLETIONS_PER_STEP 50 /* AI-Trader's recursion limit */
+#define CONFIG_DEFAULT_MAX_COMPLETIONS 300
+#define CONFIG_DEFAULT_TOOL_CALLS 100              /* per reply */
+#define CONFIG_DEFAULT_REPLY_BYTES (1024L * 1024L) /* per reply */
 #define CONFIG_ENV_API_BASE "OPENAI_API_BASE"
 #define CONFIG_ENV_API_KEY "OPENAI_API_KEY"
 /* The extension a snapshot puts in a model entry in place of its key:
@@ -59,7 +72,8 @@ struct config_model {
     bool enabled;    /* defaults to true */
     enum config_provider provider;
     char *strategy; /* builtin: one of "equal_weight", "momentum"; else NULL */
-    char *base_url; /* openai: config, else $OPENAI_API_BASE, else the default; else NULL */
+    char *base_url; /* openai: config, else $OPENAI_API_BASE, else the default; NULL for other
+                       providers and for a disabled entry without a usable endpoint */
     char *api_key;  /* openai: config, else $OPENAI_API_KEY, else NULL. Secret. */
     /* openai: the key belongs to the config file ("openai_api_key" in the
      * entry, or CONFIG_KEY_FROM in a snapshot), never to the environment.
@@ -70,6 +84,15 @@ struct config_model {
      * this. */
     bool url_in_file;
     double timeout_seconds;
+    /* openai: request options. has_temperature says temperature was given;
+     * max_tokens 0 = not sent; extra_body (a reference, NULL when absent)
+     * is merged into each request; drop_reasoning removes echoed reasoning
+     * fields from the history sent. */
+    bool has_temperature;
+    double temperature;
+    long max_tokens;
+    json_object *extra_body;
+    bool drop_reasoning;
     /* builtin: the entry's "top_n", "lookback" and "delay_ms", the defaults
      * when absent. A knob that is not an integer in its range does not make
      * the config invalid: knob_error says why (else ""), and that model's
@@ -90,15 +113,22 @@ struct config {
     char end_date[DATE_BUF];     /* "" when absent; a catch-up stops there */
     struct config_model *models; /* in file order, signatures unique */
     size_t nmodels;
-    int max_steps;               /* default 30 */
-    int max_retries;             /* default 3 */
-    double base_delay;           /* seconds, default 1.0 */
-    money_t initial_cash;        /* default 10000.0 */
-    char *log_path;              /* default "agent_data", relative to the data directory */
-    char (*symbols)[SYMBOL_MAX]; /* stock_symbols, or a copy of the default universe */
+    int max_steps;                /* default 30: agent runs (steps) per day */
+    int max_completions_per_step; /* default 50 */
+    int max_completions;          /* default 300: completions per day, a cost guard */
+    int max_tool_calls;           /* per reply, default 100 */
+    long max_reply_bytes;         /* per reply, default 1 MiB */
+    char *system_prompt_file;     /* NULL: the built-in prompt; else a template path (agent.h) */
+    bool search_snippets_only;    /* search results without page text (search.h) */
+    int max_retries;              /* default 3 */
+    double base_delay;            /* seconds, default 1.0 */
+    money_t initial_cash;         /* default 10000.0 */
+    char *log_path;               /* default "agent_data", relative to the data directory */
+    char (*symbols)[SYMBOL_MAX];  /* stock_symbols, or a copy of the default universe */
     size_t nsymbols;
-    bool symbols_default; /* true when the config names no stock_symbols */
-    bool lockstep;        /* "schedule": "lockstep": a barrier per date (worker.h) */
+    bool symbols_default;         /* true when the config names no stock_symbols */
+    struct trading_costs trading; /* "trading"; all zero when absent */
+    bool lockstep;                /* "schedule": "lockstep": a barrier per date (worker.h) */
     /* What a job stores so that it runs (and resumes) with this config: the
      * file's JSON with every model entry's openai_api_key removed and, where
      * key_in_file, CONFIG_KEY_FROM set. Everything else is kept. */

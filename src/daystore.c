@@ -6,18 +6,23 @@
 static const char SQL_POSITION[] =
     "INSERT INTO positions(job_id, date, model, cash, portfolio_value, prev_value, daily_profit,"
     " daily_return_pct, total_steps, stop_signal, reasoning_summary, prompt_tokens,"
-    " completion_tokens, total_tokens, log_file_path, created_at, cost)"
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+    " completion_tokens, total_tokens, log_file_path, created_at, cost, ntrades, fees)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+    " ?19)";
 static const char SQL_TRADE[] =
-    "INSERT INTO trades(position_id, seq, action, symbol, amount, price, total)"
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    "INSERT INTO trades(position_id, seq, action, symbol, amount, price, total, fee)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 static const char SQL_HOLDING[] =
     "INSERT INTO holdings(position_id, symbol, quantity) VALUES(?1, ?2, ?3)";
 static const char SQL_MESSAGE[] =
     "INSERT INTO reasoning_logs(position_id, step, role, content, tool_name, tool_call_id,"
-    " message_json, timestamp) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    " message_json, timestamp, completion) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 static const char SQL_READ_HOLDINGS[] =
     "SELECT symbol, quantity FROM holdings WHERE position_id = ?1";
+static const char SQL_ACTION[] =
+    "INSERT INTO corporate_actions(position_id, seq, action, symbol, effective_date, factor,"
+    " shares_before, shares_after, price, cash) VALUES(?1, ?2, 'split', ?3, ?4, ?5, ?6, ?7, ?8, "
+    "?9)";
 static const char SQL_TOOL[] =
     "INSERT INTO tool_usage(position_id, tool_name, calls, errors, total_duration_ms)"
     " VALUES(?1, ?2, ?3, ?4, ?5)";
@@ -25,6 +30,10 @@ static const char SQL_TOOL[] =
 static int insert_position(struct db *db, const struct daystore_day *d, sqlite3_int64 *id,
                            char *err, size_t errlen)
 {
+    money_t fees = 0; /* the day's, kept with it for the analytics (perf.h) */
+    for (size_t i = 0; i < d->ntrades; i++)
+        if (money_add(fees, d->trades[i].fee, &fees) != 0)
+            return err_set(err, errlen, "the day's fees overflow");
     sqlite3_stmt *st = db_stmt(db, SQL_POSITION, err, errlen);
     if (!st)
         return -1;
@@ -48,6 +57,8 @@ static int insert_position(struct db *db, const struct daystore_day *d, sqlite3_
         sqlite3_bind_int64(st, 17, d->cost);
     else
         sqlite3_bind_null(st, 17);
+    sqlite3_bind_int64(st, 18, (sqlite3_int64)d->ntrades);
+    sqlite3_bind_int64(st, 19, fees);
     if (db_step_done(db, st, "cannot store the position", err, errlen) != 0)
         return -1;
     *id = sqlite3_last_insert_rowid(db->h);
@@ -69,6 +80,7 @@ static int insert_trades(struct db *db, const struct daystore_day *d, sqlite3_in
         sqlite3_bind_int64(st, 5, t->amount);
         sqlite3_bind_int64(st, 6, t->price);
         sqlite3_bind_int64(st, 7, t->total);
+        sqlite3_bind_int64(st, 8, t->fee);
         if (db_step_done(db, st, "cannot store a trade", err, errlen) != 0)
             return -1;
     }
@@ -107,6 +119,10 @@ static int insert_messages(struct db *db, const struct daystore_day *d, sqlite3_
         db_bind_text(st, 6, m->tool_call_id);
         db_bind_text(st, 7, m->message_json);
         db_bind_text(st, 8, m->timestamp);
+        if (m->completion >= 0)
+            sqlite3_bind_int(st, 9, m->completion);
+        else
+            sqlite3_bind_null(st, 9);
         if (db_step_done(db, st, "cannot store a reasoning message", err, errlen) != 0)
             return -1;
     }
@@ -132,15 +148,38 @@ static int insert_tools(struct db *db, const struct daystore_day *d, sqlite3_int
     return 0;
 }
 
+static int insert_splits(struct db *db, const struct daystore_day *d, sqlite3_int64 id, char *err,
+                         size_t errlen)
+{
+    for (size_t i = 0; i < d->nsplits; i++) {
+        const struct splits_applied *s = &d->splits[i];
+        sqlite3_stmt *st = db_stmt(db, SQL_ACTION, err, errlen);
+        if (!st)
+            return -1;
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)i + 1);
+        db_bind_text(st, 3, s->symbol);
+        db_bind_text(st, 4, s->date);
+        db_bind_text(st, 5, s->factor);
+        sqlite3_bind_int64(st, 6, s->before);
+        sqlite3_bind_int64(st, 7, s->after);
+        sqlite3_bind_int64(st, 8, s->price);
+        sqlite3_bind_int64(st, 9, s->cash);
+        if (db_step_done(db, st, "cannot store a split", err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int daystore_insert(struct db *db, const struct daystore_day *day, long long *position_id,
                     char *err, size_t errlen)
 {
-    sqlite3_int64 id;
+    sqlite3_int64 id = 0;
     if (insert_position(db, day, &id, err, errlen) != 0 ||
         insert_trades(db, day, id, err, errlen) != 0 ||
         insert_holdings(db, day->holdings, id, err, errlen) != 0 ||
         insert_messages(db, day, id, err, errlen) != 0 ||
-        insert_tools(db, day, id, err, errlen) != 0)
+        insert_tools(db, day, id, err, errlen) != 0 || insert_splits(db, day, id, err, errlen) != 0)
         return -1;
     if (position_id)
         *position_id = id;

@@ -1,5 +1,6 @@
 /* daystore: storing one finished model-day: its positions row and the rows
- * hanging from it (trades, holdings, reasoning_logs, tool_usage), and reading
+ * hanging from it (trades, holdings, reasoning_logs, tool_usage,
+ * corporate_actions), and reading
  * a stored day's holdings back. The daemon (modelday.h) and the AI-Trader
  * import (aitrader.h) both store days through it; each keeps its own
  * transaction around the call. */
@@ -12,6 +13,7 @@
 #include "db.h"
 #include "money.h"
 #include "portfolio.h"
+#include "splits.h"
 
 /* One trades row. */
 struct daystore_trade {
@@ -20,6 +22,7 @@ struct daystore_trade {
     const char *symbol;
     int64_t amount;
     money_t price, total;
+    money_t fee; /* commission (0 without trading costs) */
 };
 
 /* One reasoning_logs row; NULL strings are stored as null. */
@@ -31,6 +34,7 @@ struct daystore_message {
     const char *tool_call_id;
     const char *message_json; /* valid JSON when set */
     const char *timestamp;
+    int completion; /* the chat completion it comes from or answers; < 0: unknown (null) */
 };
 
 /* One tool_usage row. */
@@ -60,10 +64,12 @@ struct daystore_day {
     size_t nmessages;
     const struct daystore_tool *tools;
     size_t ntools;
+    const struct splits_applied *splits; /* applied to the start state: corporate_actions */
+    size_t nsplits;
 };
 
-/* Inserts day's positions row and its trades, holdings, reasoning_logs and
- * tool_usage rows. Run it inside the caller's transaction: on failure some
+/* Inserts day's positions row and its trades, holdings, reasoning_logs,
+ * tool_usage and corporate_actions rows. Run it inside the caller's transaction: on failure some
  * rows may be written, for the caller to roll back. *position_id (may be
  * NULL) gets the new positions row's id. */
 int daystore_insert(struct db *db, const struct daystore_day *day, long long *position_id,

@@ -149,7 +149,89 @@ static const char *const migrations[] = {
     "DROP INDEX idx_positions_date;"
     "CREATE INDEX idx_positions_date_model ON positions(date, model);",
 
-    /* 4: the data version behind ETags (dataver.h), and the index that pages
+    /* 4: API keys (only a hash of each token) and who made each mutating
+     * request. */
+    "CREATE TABLE api_keys ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  scope TEXT NOT NULL CHECK(scope IN ('read','write')),"
+    "  token_hash BLOB NOT NULL UNIQUE CHECK(length(token_hash) = 32),"
+    "  created_at TEXT NOT NULL,"
+    "  last_used_at TEXT);"
+    "ALTER TABLE audit_log ADD COLUMN actor TEXT;"
+    "ALTER TABLE audit_log ADD COLUMN client TEXT;"
+    "ALTER TABLE audit_log ADD COLUMN endpoint TEXT;"
+    "ALTER TABLE audit_log ADD COLUMN status INTEGER;"
+    "ALTER TABLE audit_log ADD COLUMN outcome TEXT;",
+
+    /* 5: the chat completion each reasoning message comes from or answers
+     * (a step of AI-Trader's loop holds several); NULL where unknown. */
+    "ALTER TABLE reasoning_logs ADD COLUMN completion INTEGER CHECK(completion >= 0);",
+
+    /* 6: splits and fees (CONTRACT section 5). Alpha Vantage's split events
+     * (factor text as published, exact copy x 1e6); what each model-day's
+     * splits did to its holdings; the commission of each fill. */
+    "CREATE TABLE splits ("
+    "  symbol TEXT NOT NULL,"
+    "  effective_date TEXT NOT NULL,"
+    "  factor TEXT NOT NULL,"
+    "  factor_micro INTEGER NOT NULL CHECK(factor_micro > 0),"
+    "  imported_at TEXT NOT NULL,"
+    "  PRIMARY KEY(symbol, effective_date)) WITHOUT ROWID;"
+    "CREATE INDEX idx_splits_date ON splits(effective_date);"
+    "CREATE TABLE corporate_actions ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  position_id INTEGER NOT NULL REFERENCES positions(id) ON DELETE CASCADE,"
+    "  seq INTEGER NOT NULL CHECK(seq >= 1),"
+    "  action TEXT NOT NULL CHECK(action IN ('split')),"
+    "  symbol TEXT NOT NULL,"
+    "  effective_date TEXT NOT NULL,"
+    "  factor TEXT NOT NULL,"
+    "  shares_before INTEGER NOT NULL CHECK(shares_before > 0),"
+    "  shares_after INTEGER NOT NULL CHECK(shares_after >= 0),"
+    "  price INTEGER NOT NULL CHECK(price >= 0),"
+    "  cash INTEGER NOT NULL CHECK(cash >= 0),"
+    "  UNIQUE(position_id, seq));"
+    "ALTER TABLE trades ADD COLUMN fee INTEGER NOT NULL DEFAULT 0 CHECK(fee >= 0);",
+
+    /* 7: job control and webhooks (CONTRACT section 8). The jobs status
+     * CHECK gains 'cancelled' in place, SQLite's documented procedure for
+     * loosening a constraint: rebuilding jobs would cascade-delete every
+     * result. The ALTERs after it change the schema cookie, so every other
+     * connection reloads the schema. */
+    "PRAGMA writable_schema = ON;"
+    "UPDATE sqlite_schema SET sql = replace(sql, '''partial'',''failed'')),',"
+    "  '''partial'',''failed'',''cancelled'')),') WHERE type = 'table' AND name = 'jobs';"
+    "PRAGMA writable_schema = RESET;"
+    "ALTER TABLE jobs ADD COLUMN cancel_requested_at TEXT;"
+    "ALTER TABLE jobs ADD COLUMN callback_url TEXT;"
+    "ALTER TABLE jobs ADD COLUMN callback_status TEXT"
+    "  CHECK(callback_status IS NULL OR callback_status IN ('pending','delivered','failed'));"
+    "CREATE TABLE job_callbacks ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  job_id TEXT NOT NULL REFERENCES jobs(job_id) ON DELETE CASCADE,"
+    "  attempt INTEGER NOT NULL CHECK(attempt >= 1),"
+    "  attempted_at TEXT NOT NULL,"
+    "  http_status INTEGER,"
+    "  outcome TEXT NOT NULL CHECK(outcome IN ('delivered','failed')),"
+    "  error TEXT);"
+    "CREATE INDEX idx_job_callbacks_job ON job_callbacks(job_id, id);",
+
+    /* 8: analytics at scale (bench/README.md). A model-day's number of
+     * trades and the sum of their fees, kept with the day like its tokens
+     * and cost (filled in for the days already stored), and
+     * idx_positions_date_model made to cover what /performance reads of a
+     * day, so a period is one index range however large the rows are. */
+    "ALTER TABLE positions ADD COLUMN ntrades INTEGER NOT NULL DEFAULT 0 CHECK(ntrades >= 0);"
+    "ALTER TABLE positions ADD COLUMN fees INTEGER NOT NULL DEFAULT 0 CHECK(fees >= 0);"
+    "UPDATE positions SET"
+    "  ntrades = (SELECT count(*) FROM trades WHERE position_id = positions.id),"
+    "  fees = (SELECT coalesce(sum(fee), 0) FROM trades WHERE position_id = positions.id);"
+    "DROP INDEX idx_positions_date_model;"
+    "CREATE INDEX idx_positions_date_model ON positions(date, model, job_id, portfolio_value,"
+    "  prev_value, prompt_tokens, completion_tokens, total_tokens, cost, ntrades, fees);",
+
+    /* 9: the data version behind ETags (dataver.h), and the index that pages
      * a job's details by date without sorting them. */
     "CREATE TABLE data_version ("
     "  id INTEGER PRIMARY KEY CHECK(id = 1),"
@@ -237,8 +319,11 @@ int db_open(const char *path, enum db_mode mode, struct db **out, char *err, siz
     int flags =
         mode == DB_READONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     struct db *db = calloc(1, sizeof(*db));
-    if (!db)
+    if (!db || !(db->path = strdup(path))) {
+        free(db);
         return err_set(err, errlen, "out of memory");
+    }
+    db->mode = mode;
     /* A new file is private to the service's user: job rows keep a snapshot
      * of their config, which may hold API keys. SQLite gives the -wal and
      * -shm files the database file's mode. O_EXCL matters: closing a
@@ -277,7 +362,22 @@ void db_close(struct db *db)
     free(db->cache);
     db_rollback(db);
     sqlite3_close(db->h);
+    free(db->path);
     free(db);
+}
+
+int db_reopen(struct db *db, char *err, size_t errlen)
+{
+    struct db *fresh = NULL;
+    if (db_open(db->path, db->mode, &fresh, err, errlen) != 0) {
+        db->err_code = SQLITE_CANTOPEN;
+        return -1;
+    }
+    struct db old = *db;
+    *db = *fresh;
+    *fresh = old;
+    db_close(fresh);
+    return 0;
 }
 
 int db_schema_version(struct db *db, int *out)

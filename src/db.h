@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <sqlite3.h>
 
-#define DB_SCHEMA_VERSION 4
+#define DB_SCHEMA_VERSION 9
 #define DB_BUSY_TIMEOUT_MS 10000
 #define DB_ENV_BUSY_TIMEOUT "TRADER_DB_BUSY_TIMEOUT_MS" /* overrides it (tests) */
 #define DB_RETRY_MAX_SECONDS 30 /* the longest pause between two tries of a write */
@@ -31,12 +31,21 @@ struct db {
     sqlite3 *h;
     int err_code; /* extended code of the last failure db_error or db_exec reported */
     bool writing; /* holds the process's writer mutex (db_begin_immediate) */
+    char *path;   /* as opened, for db_reopen */
+    enum db_mode mode;
     size_t ncache, capcache;
     struct db_cached_stmt *cache; /* grows: one entry per distinct query */
 };
 
 /* Opens path. On success *out owns a new connection (free with db_close). */
 int db_open(const char *path, enum db_mode mode, struct db **out, char *err, size_t errlen);
+
+/* Replaces db's connection by a new one to the same file (its statement
+ * cache emptied). After a transient failure SQLite may keep treating a
+ * connection as read-only even once the file is writable again; a new one
+ * sees the file as it is now. On failure db keeps its old connection and
+ * db_transient(db) is true. */
+int db_reopen(struct db *db, char *err, size_t errlen);
 
 /* Finalizes every cached statement and closes the connection. NULL is a no-op. */
 void db_close(struct db *db);

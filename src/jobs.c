@@ -42,6 +42,8 @@ static const char SQL_GET_DAYS[] =
     "SELECT date, model, status FROM job_details WHERE job_id = ?1 ORDER BY date, id";
 static const char SQL_NEXT_PENDING[] = "SELECT job_id FROM jobs WHERE status = 'pending'"
                                        " ORDER BY created_at, rowid LIMIT 1";
+static const char SQL_PENDING_ID[] =
+    "SELECT job_id FROM jobs WHERE status = 'pending' AND job_id = ?1";
 static const char SQL_START_JOB[] =
     "UPDATE jobs SET status = 'running', started_at = coalesce(started_at, ?2), updated_at = ?2"
     " WHERE job_id = ?1 AND status = 'pending'";
@@ -53,13 +55,17 @@ static const char SQL_RUNNING_JOBS[] = "SELECT job_id FROM jobs WHERE status = '
 static const char SQL_RECOVER_DAYS[] =
     "UPDATE job_details SET status = 'pending', started_at = NULL"
     " WHERE job_id = ?1 AND status = 'running'";
+/* A job whose cancellation was asked for does not run again. */
 static const char SQL_RECOVER_JOB[] =
-    "UPDATE jobs SET status = 'pending', updated_at = ?2 WHERE job_id = ?1";
+    "UPDATE jobs SET status = CASE WHEN cancel_requested_at IS NULL THEN 'pending'"
+    " ELSE 'cancelled' END, completed_at = CASE WHEN cancel_requested_at IS NULL THEN NULL"
+    " ELSE ?2 END, updated_at = ?2 WHERE job_id = ?1";
 static const char SQL_DAY_START[] =
     "UPDATE job_details SET status = 'running', started_at = ?4, attempts = attempts + 1,"
     " completed_at = NULL, duration_seconds = NULL, error = NULL"
     " WHERE job_id = ?1 AND date = ?2 AND model = ?3 AND status = 'pending'"
-    " AND EXISTS (SELECT 1 FROM jobs WHERE job_id = ?1 AND status = 'running')";
+    " AND EXISTS (SELECT 1 FROM jobs WHERE job_id = ?1 AND status = 'running'"
+    " AND cancel_requested_at IS NULL)";
 static const char SQL_DAY_COMPLETE[] =
     "UPDATE job_details SET status = 'completed', completed_at = ?4, duration_seconds = ?5"
     " WHERE job_id = ?1 AND date = ?2 AND model = ?3 AND status = 'running'";
@@ -69,7 +75,8 @@ static const char SQL_DAY_FAIL[] =
     " AND status IN ('pending','running')";
 static const char SQL_TOUCH_JOB[] = "UPDATE jobs SET updated_at = ?2 WHERE job_id = ?1";
 static const char SQL_JOB_TIMES[] =
-    "SELECT status, coalesce(started_at, created_at) FROM jobs WHERE job_id = ?1";
+    "SELECT status, coalesce(started_at, created_at), cancel_requested_at IS NOT NULL"
+    " FROM jobs WHERE job_id = ?1";
 static const char SQL_FAIL_LEFT[] =
     "UPDATE job_details SET status = 'failed', completed_at = ?2, error = ?3"
     " WHERE job_id = ?1 AND status IN ('pending','running')";
@@ -323,7 +330,7 @@ int jobs_request_parse(const char *body, size_t len, struct jobs_request *out, e
         *out = r;
         return 0;
     }
-    if (jsontext_parse(body, len, &root, msg, sizeof(msg)) != 0)
+    if (jsontext_parse_strict(body, len, &root, msg, sizeof(msg)) != 0)
         return FAIL(JOBS_FAIL_REQUEST, "request body is not valid JSON: %s", msg);
     if (!json_object_is_type(root, json_type_object)) {
         FAIL(JOBS_FAIL_REQUEST, "request body must be a JSON object");
@@ -802,7 +809,7 @@ int jobs_trigger(struct db *db, const struct jobs_request *req, const struct job
     int rc = -1;
     *why = JOBS_FAIL_REQUEST;
     if (paths_confine(env->configs_dir, given, path, sizeof(path), msg, sizeof(msg)) != 0)
-        return err_set(err, errlen, "config_path: %s", msg);
+        return err_set(err, errlen, "config_path \"%s\" %s", err_echo(given, e), msg);
     if (config_load(path, &cfg, msg, sizeof(msg)) != 0)
         return err_set(err, errlen, "config %s is not usable: %s", err_echo(given, e), msg);
     *why = JOBS_FAIL_INTERNAL;
@@ -967,7 +974,8 @@ out:
     return rc;
 }
 
-int jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t errlen)
+/* Claims want (a job id), or the oldest pending job when want is NULL. */
+static int claim(struct db *db, const char *want, char job_id[JOB_ID_BUF], char *err, size_t errlen)
 {
     char id[JOB_ID_BUF] = "", now[TIMESTAMP_BUF];
     bool nested;
@@ -975,8 +983,10 @@ int jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t er
     int rc = -1;
     if (tx_begin(db, &nested, err, errlen) != 0)
         return -1;
-    if (!(st = db_stmt(db, SQL_NEXT_PENDING, err, errlen)))
+    if (!(st = db_stmt(db, want ? SQL_PENDING_ID : SQL_NEXT_PENDING, err, errlen)))
         goto out;
+    if (want)
+        db_bind_text(st, 1, want);
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW)
         snprintf(id, sizeof(id), "%s", (const char *)sqlite3_column_text(st, 0));
@@ -1023,6 +1033,17 @@ int jobs_replace_results(struct db *db, const char *job_id, const char *model, c
         json_object_object_add(d, "positions_deleted", json_object_new_int64(n));
     }
     return audit(db, "results_replaced", job_id, d, err, errlen);
+}
+
+int jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t errlen)
+{
+    return claim(db, NULL, job_id, err, errlen);
+}
+
+int jobs_claim(struct db *db, const char *job_id, char *err, size_t errlen)
+{
+    char id[JOB_ID_BUF];
+    return claim(db, job_id, id, err, errlen);
 }
 
 int jobs_recover(struct db *db, int *n, char *err, size_t errlen)
@@ -1181,7 +1202,7 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
     char clean[JOBS_ERROR_MAX + 1];
     long long done = 0, failed = 0, left = 0;
     const char *final;
-    bool nested;
+    bool nested, cancel = false;
     sqlite3_stmt *st;
     error = stored_error(error, clean);
     if (tx_begin(db, &nested, err, errlen) != 0)
@@ -1193,21 +1214,25 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
     if (sqlite3_step(st) == SQLITE_ROW) {
         snprintf(cur, sizeof(cur), "%s", (const char *)sqlite3_column_text(st, 0));
         snprintf(since, sizeof(since), "%s", (const char *)sqlite3_column_text(st, 1));
+        cancel = sqlite3_column_int(st, 2) != 0;
     }
     sqlite3_reset(st);
     if (strcmp(cur, "running") != 0) {
         err_set(err, errlen, "job %s is not running", job_id);
         goto fail;
     }
-    if (!(st = db_stmt(db, SQL_FAIL_LEFT, err, errlen)))
-        goto fail;
-    db_bind_text(st, 1, job_id);
-    db_bind_text(st, 2, now);
-    const char *why_left = error ? error : "not run";
-    sqlite3_bind_text(st, 3, why_left, -1, SQLITE_TRANSIENT);
-    if (db_step_done(db, st, "database write", err, errlen) != 0)
-        goto fail;
-    left = sqlite3_changes(db->h);
+    /* A cancelled job's unstarted model-days stay pending: they never ran. */
+    if (!cancel) {
+        if (!(st = db_stmt(db, SQL_FAIL_LEFT, err, errlen)))
+            goto fail;
+        db_bind_text(st, 1, job_id);
+        db_bind_text(st, 2, now);
+        const char *why_left = error ? error : "not run";
+        sqlite3_bind_text(st, 3, why_left, -1, SQLITE_TRANSIENT);
+        if (db_step_done(db, st, "database write", err, errlen) != 0)
+            goto fail;
+        left = sqlite3_changes(db->h);
+    }
     if (!(st = db_stmt(db, SQL_COUNT_DAYS, err, errlen)))
         goto fail;
     db_bind_text(st, 1, job_id);
@@ -1216,7 +1241,7 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
         failed = sqlite3_column_int64(st, 1);
     }
     sqlite3_reset(st);
-    final = failed == 0 ? "completed" : done == 0 ? "failed" : "partial";
+    final = cancel ? "cancelled" : failed == 0 ? "completed" : done == 0 ? "failed" : "partial";
     if (!(st = db_stmt(db, SQL_END_JOB, err, errlen)))
         goto fail;
     db_bind_text(st, 1, job_id);
@@ -1247,4 +1272,78 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
 fail:
     tx_rollback(db, nested);
     return -1;
+}
+
+/* --- cancellation (CONTRACT section 8) ------------------------------------ */
+
+static const char SQL_CANCEL_STATE[] = "SELECT status FROM jobs WHERE job_id = ?1";
+static const char SQL_CANCEL_PENDING[] =
+    "UPDATE jobs SET status = 'cancelled', cancel_requested_at = ?2, completed_at = ?2,"
+    " updated_at = ?2 WHERE job_id = ?1 AND status = 'pending'";
+static const char SQL_CANCEL_RUNNING[] =
+    "UPDATE jobs SET cancel_requested_at = ?2, updated_at = ?2"
+    " WHERE job_id = ?1 AND status = 'running' AND cancel_requested_at IS NULL";
+static const char SQL_CANCEL_ASKED[] =
+    "SELECT cancel_requested_at IS NOT NULL FROM jobs WHERE job_id = ?1";
+
+int jobs_cancel(struct db *db, const char *job_id, enum jobs_cancel_outcome *out, char *err,
+                size_t errlen)
+{
+    char now[TIMESTAMP_BUF], cur[JOB_STATUS_BUF] = "";
+    enum jobs_cancel_outcome res = JOBS_CANCEL_NOT_FOUND;
+    bool nested;
+    sqlite3_stmt *st;
+    int step;
+    if (tx_begin(db, &nested, err, errlen) != 0)
+        return -1;
+    if (!(st = db_stmt(db, SQL_CANCEL_STATE, err, errlen)))
+        goto fail;
+    db_bind_text(st, 1, job_id);
+    step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        snprintf(cur, sizeof(cur), "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        db_error(db, "reading the job", err, errlen);
+        goto fail;
+    }
+    if (strcmp(cur, "pending") == 0 || strcmp(cur, "running") == 0) {
+        bool pending = cur[0] == 'p';
+        time_now_iso(now);
+        if (!(st = db_stmt(db, pending ? SQL_CANCEL_PENDING : SQL_CANCEL_RUNNING, err, errlen)))
+            goto fail;
+        db_bind_text(st, 1, job_id);
+        db_bind_text(st, 2, now);
+        if (db_step_done(db, st, "database write", err, errlen) != 0 ||
+            (sqlite3_changes(db->h) == 1 &&
+             (audit(db, pending ? "job_cancelled" : "job_cancel_requested", job_id, NULL, err,
+                    errlen) != 0 ||
+              dataver_bump(db, err, errlen) != 0)))
+            goto fail;
+        res = pending ? JOBS_CANCEL_DONE : JOBS_CANCEL_REQUESTED;
+    } else if (*cur) {
+        res = JOBS_CANCEL_FINISHED;
+    }
+    if (tx_commit(db, nested, err, errlen) != 0)
+        goto fail;
+    *out = res;
+    return 0;
+fail:
+    tx_rollback(db, nested);
+    return -1;
+}
+
+int jobs_cancel_requested(struct db *db, const char *job_id, bool *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_CANCEL_ASKED, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, job_id);
+    int step = sqlite3_step(st);
+    bool asked = step == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+    sqlite3_reset(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return db_error(db, "reading the job", err, errlen);
+    *out = asked;
+    return 0;
 }

@@ -155,6 +155,10 @@ void jobs_job_free(struct jobs_job *j);
  * (jobs_replace_results). */
 int jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t errlen);
 
+/* The same for one job (batch mode runs the job it created): 1 when claimed,
+ * 0 when it is not pending (another process took it, or it was cancelled). */
+int jobs_claim(struct db *db, const char *job_id, char *err, size_t errlen);
+
 /* For a model-day of a replace_existing job, inside the transaction that
  * commits it: deletes the results other jobs left for model from date on
  * (the old day and the later days built on it), audited as
@@ -164,8 +168,9 @@ int jobs_replace_results(struct db *db, const char *job_id, const char *model, c
                          char *err, size_t errlen);
 
 /* For a daemon starting up: jobs left running by a previous daemon go back to
- * pending (to be claimed again) and their running model-days to pending
- * (an interrupted day left nothing behind). *n = jobs recovered. */
+ * pending (to be claimed again), or to cancelled when their cancellation was
+ * asked for, and their running model-days to pending (an interrupted day
+ * left nothing behind). *n = jobs recovered. */
 int jobs_recover(struct db *db, int *n, char *err, size_t errlen);
 
 /* Model-day transitions. They join the caller's transaction when one is open
@@ -184,8 +189,32 @@ int jobs_day_fail(struct db *db, const char *job_id, const char *date, const cha
 /* Ends a running job. Model-days still pending or running are marked failed
  * with error (or "not run" when error is NULL). The job becomes completed when
  * no model-day failed, failed when none completed, else partial; its error is
- * set to error (may be NULL). status (may be NULL) gets the final status. */
+ * set to error (may be NULL). A job whose cancellation was asked for becomes
+ * cancelled instead, its unstarted model-days left pending. status (may be
+ * NULL) gets the final status. */
 int jobs_finish(struct db *db, const char *job_id, const char *error, char status[JOB_STATUS_BUF],
                 char *err, size_t errlen);
+
+/* --- cancellation (CONTRACT section 8) ------------------------------------ */
+
+enum jobs_cancel_outcome {
+    JOBS_CANCEL_NOT_FOUND, /* no such job */
+    JOBS_CANCEL_DONE,      /* it was pending: now cancelled */
+    JOBS_CANCEL_REQUESTED, /* it is running: traderd stops starting model-days,
+                            * lets the ones in flight end whole, then marks it
+                            * cancelled (jobs_finish) */
+    JOBS_CANCEL_FINISHED,  /* it had already ended: nothing changed */
+};
+
+/* Cancels job_id in one transaction (audit 'job_cancelled' or
+ * 'job_cancel_requested'); a repeated request for a running job keeps the
+ * first request's time. Returns 0 with *out, or -1. */
+int jobs_cancel(struct db *db, const char *job_id, enum jobs_cancel_outcome *out, char *err,
+                size_t errlen);
+
+/* *out = whether the job's cancellation was asked for (false when there is no
+ * such job). The daemon asks before each model-day; jobs_day_start refuses a
+ * model-day of such a job as well, so none starts after the request commits. */
+int jobs_cancel_requested(struct db *db, const char *job_id, bool *out, char *err, size_t errlen);
 
 #endif

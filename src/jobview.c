@@ -8,14 +8,19 @@
 
 #include <json-c/printbuf.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char SQL_JOB[] =
     "SELECT job_id, status, date_range, models, created_at, started_at, updated_at,"
-    " completed_at, total_duration_seconds, error, warnings FROM jobs WHERE job_id = ?1";
+    " completed_at, total_duration_seconds, error, warnings, cancel_requested_at"
+    " FROM jobs WHERE job_id = ?1";
 static const char SQL_LATEST[] =
     "SELECT job_id FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT 1";
+static const char SQL_LIST[] = "SELECT job_id FROM jobs WHERE ?1 IS NULL OR status = ?1"
+                               " ORDER BY created_at DESC, rowid DESC LIMIT ?2 OFFSET ?3";
+static const char SQL_LIST_TOTAL[] = "SELECT count(*) FROM jobs WHERE ?1 IS NULL OR status = ?1";
 static const char SQL_COUNTS[] =
     "SELECT count(*), coalesce(sum(status = 'completed'), 0), coalesce(sum(status = 'failed'), 0),"
     " coalesce(sum(status = 'running'), 0) FROM job_details WHERE job_id = ?1";
@@ -45,7 +50,7 @@ static const struct column job_cols[] = {
     {"job_id", COL_TEXT},       {"status", COL_TEXT},         {"date_range", COL_JSON_ARRAY},
     {"models", COL_JSON_ARRAY}, {"created_at", COL_TEXT},     {"started_at", COL_TEXT},
     {"updated_at", COL_TEXT},   {"completed_at", COL_TEXT},   {"total_duration_seconds", COL_REAL},
-    {"error", COL_TEXT},        {"warnings", COL_JSON_ARRAY},
+    {"error", COL_TEXT},        {"warnings", COL_JSON_ARRAY}, {"cancel_requested_at", COL_TEXT},
 };
 static const struct column current_cols[] = {{"date", COL_TEXT}, {"model", COL_TEXT}};
 
@@ -351,4 +356,69 @@ int jobview_latest(struct db *db, enum jobview_detail detail, json_object **out,
     if (found != 1)
         return found;
     return jobview_build(db, job_id, detail, out, err, errlen);
+}
+
+/* Binds the list filters: ?1 status (NULL: any), then ?2 limit, ?3 offset
+ * when the statement has them. */
+static sqlite3_stmt *list_stmt(struct db *db, const char *sql, const struct jobview_filter *f,
+                               char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, sql, err, errlen);
+    if (!st)
+        return NULL;
+    if (f->status)
+        db_bind_text(st, 1, f->status);
+    if (sqlite3_bind_parameter_count(st) >= 3) {
+        sqlite3_bind_int64(st, 2, f->limit);
+        sqlite3_bind_int64(st, 3, f->offset);
+    }
+    return st;
+}
+
+int jobview_list(struct db *db, const struct jobview_filter *f, json_object **out, char *err,
+                 size_t errlen)
+{
+    json_object *doc = json_object_new_object(), *jobs = json_object_new_array();
+    char(*ids)[JOBVIEW_ID_MAX] = NULL;
+    size_t n = 0;
+    int rc = -1, step = 0;
+    sqlite3_stmt *st = list_stmt(db, SQL_LIST_TOTAL, f, err, errlen);
+    if (!doc || !jobs || !st || step_one(db, st, err, errlen) != 1)
+        goto out;
+    long long total = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    /* The ids first: building a document uses other cached statements. */
+    if (!(ids = calloc(f->limit ? (size_t)f->limit : 1, sizeof(*ids))) ||
+        !(st = list_stmt(db, SQL_LIST, f, err, errlen))) {
+        if (!ids)
+            err_set(err, errlen, "out of memory");
+        goto out;
+    }
+    while (n < (size_t)f->limit && (step = step_one(db, st, err, errlen)) == 1)
+        snprintf(ids[n++], JOBVIEW_ID_MAX, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    if (n < (size_t)f->limit && step < 0)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        json_object *job = NULL;
+        if (jobview_build(db, ids[i], JOBVIEW_SUMMARY, &job, err, errlen) < 0)
+            goto out;
+        if (job)
+            json_object_array_add(jobs, job);
+    }
+    json_object_object_add(doc, "total", json_object_new_int64(total));
+    json_object_object_add(doc, "count",
+                           json_object_new_int64((int64_t)json_object_array_length(jobs)));
+    json_object_object_add(doc, "limit", json_object_new_int64(f->limit));
+    json_object_object_add(doc, "offset", json_object_new_int64(f->offset));
+    json_object_object_add(doc, "jobs", jobs);
+    jobs = NULL;
+    *out = doc;
+    doc = NULL;
+    rc = 0;
+out:
+    free(ids);
+    json_object_put(jobs);
+    json_object_put(doc);
+    return rc;
 }

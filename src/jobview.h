@@ -46,4 +46,21 @@ int jobview_build_page(struct db *db, const char *job_id, const struct jobview_d
 int jobview_latest(struct db *db, enum jobview_detail detail, json_object **out, char *err,
                    size_t errlen);
 
+#define JOBVIEW_ID_MAX 65 /* a job id as the API accepts it, + NUL */
+#define JOBVIEW_LIST_DEFAULT 50
+#define JOBVIEW_LIST_MAX 1000
+
+/* What GET /simulate/jobs asks for. */
+struct jobview_filter {
+    const char *status; /* NULL: every status */
+    long long limit;    /* 0..JOBVIEW_LIST_MAX */
+    long long offset;   /* >= 0 */
+};
+
+/* {"total", "count", "limit", "offset", "jobs": [summary documents]}: the
+ * jobs matching f, newest first. Returns 0 and sets *out (caller frees), or
+ * -1. */
+int jobview_list(struct db *db, const struct jobview_filter *f, json_object **out, char *err,
+                 size_t errlen);
+
 #endif

@@ -16,6 +16,7 @@
 #define SYNTH_ID_MAX 64
 #define JSON_MAX_DEPTH 64
 #define POLL_STEP 0.05 /* seconds between checks of the stop flag while sleeping */
+#define REFUSED (-2)   /* a parse step's status for a reply we refuse (see llm.h) */
 
 struct body {
     char *p;
@@ -49,6 +50,7 @@ struct attempt {
 struct provider_error {
     char text[LLM_EXCERPT_MAX + 96];
     int quota;        /* error.type or error.code is insufficient_quota */
+    int context;      /* the request does not fit the model's context window */
     int permanent;    /* a code that no retry can fix */
     long status_code; /* a numeric error.code (OpenRouter-style), else 0 */
 };
@@ -68,6 +70,8 @@ void llm_config_init(struct llm_config *cfg)
     cfg->base_delay = LLM_DEFAULT_BASE_DELAY;
     cfg->max_delay = LLM_DEFAULT_MAX_DELAY;
     cfg->max_retry_after = LLM_DEFAULT_MAX_RETRY_AFTER;
+    cfg->max_tool_calls = LLM_DEFAULT_MAX_TOOL_CALLS;
+    cfg->max_reply_bytes = LLM_DEFAULT_MAX_REPLY_BYTES;
 }
 
 int llm_global_init(char *err, size_t errlen)
@@ -330,6 +334,18 @@ static int code_is_permanent(const char *code)
     return 0;
 }
 
+/* Providers word a full context window differently (vLLM: "maximum context
+ * length", Ollama and others: "context window", "prompt is too long"). */
+static int says_context_full(const char *msg)
+{
+    static const char *const phrases[] = {"context length", "context window", "prompt is too long",
+                                          "too many tokens"};
+    for (size_t i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++)
+        if (strcasestr(msg, phrases[i]))
+            return 1;
+    return 0;
+}
+
 /* Describes an error body. e is the "error" member (object or string), or the
  * whole body when it has none, or NULL when the body is not JSON; without a
  * message in e the raw body is quoted. */
@@ -367,6 +383,8 @@ static void describe_error(json_object *e, const char *raw, size_t rawlen,
         excerpt(raw ? raw : "", raw ? rawlen : 0, msg, sizeof(msg));
     pe->quota = strcmp(type, "insufficient_quota") == 0 || strcmp(code, "insufficient_quota") == 0;
     pe->permanent = code_is_permanent(type) || code_is_permanent(code);
+    pe->context = strcmp(type, "context_length_exceeded") == 0 ||
+                  strcmp(code, "context_length_exceeded") == 0 || says_context_full(msg);
     if (strcmp(type, code) == 0)
         code[0] = '\0'; /* said once is enough */
     int paren = type[0] || code[0];
@@ -459,6 +477,10 @@ static int check_config(const struct llm_config *cfg, char *err, size_t errlen)
         return err_set(err, errlen, "retry delays must be finite and non-negative");
     if (cfg->has_temperature && !isfinite(cfg->temperature))
         return err_set(err, errlen, "temperature must be finite");
+    if (cfg->extra_body && !json_object_is_type(cfg->extra_body, json_type_object))
+        return err_set(err, errlen, "extra_body must be a JSON object");
+    if (cfg->max_tool_calls == 0 || cfg->max_reply_bytes == 0)
+        return err_set(err, errlen, "the reply caps must be positive");
     return 0;
 }
 
@@ -515,7 +537,14 @@ int llm_client_new(const struct llm_config *cfg, struct llm_client **out, char *
     int ret = -1;
     c->cfg = *cfg;
     c->cfg.base_url = c->cfg.api_key = c->cfg.model = NULL;
+    c->cfg.extra_body = NULL;
     c->body.max = cfg->max_response_bytes;
+    /* A copy of its own: json-c reference counts are not atomic, and the
+     * config may be read by other threads. */
+    if (cfg->extra_body && json_object_deep_copy(cfg->extra_body, &c->cfg.extra_body, NULL) != 0) {
+        err_set(err, errlen, "out of memory");
+        goto out;
+    }
     /* The path goes before the base URL's query ("/v1?api-version=x"). */
     const char *query = cfg->base_url + strcspn(cfg->base_url, "?#");
     size_t blen = (size_t)(query - cfg->base_url), qlen = strcspn(query, "#");
@@ -580,6 +609,7 @@ void llm_client_free(struct llm_client *c)
     if (c->curl)
         curl_easy_cleanup(c->curl);
     curl_slist_free_all(c->headers);
+    json_object_put(c->cfg.extra_body);
     free(c->body.p);
     free(c->url);
     free(c->model);
@@ -596,14 +626,58 @@ void llm_response_free(struct llm_response *r)
     free(r);
 }
 
+static const char *const reasoning_fields[] = {"reasoning", "reasoning_content",
+                                               "reasoning_details"};
+
+/* messages with the reasoning fields removed from assistant messages (copies
+ * of those; the others shared). A new reference, NULL when out of memory. */
+static json_object *without_reasoning(json_object *messages)
+{
+    json_object *out = json_object_new_array();
+    for (size_t i = 0; out && i < json_object_array_length(messages); i++) {
+        json_object *m = json_object_array_get_idx(messages, i), *copy = NULL;
+        int has = 0;
+        for (size_t k = 0; k < sizeof(reasoning_fields) / sizeof(reasoning_fields[0]); k++)
+            has |= json_object_object_get_ex(m, reasoning_fields[k], NULL);
+        if (!has)
+            copy = json_object_get(m);
+        else if (json_object_deep_copy(m, &copy, NULL) == 0)
+            for (size_t k = 0; k < sizeof(reasoning_fields) / sizeof(reasoning_fields[0]); k++)
+                json_object_object_del(copy, reasoning_fields[k]);
+        if (!copy || json_object_array_add(out, copy) != 0) {
+            json_object_put(copy);
+            json_object_put(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+/* Adds the members of extra_body to b, except model and messages. */
+static int merge_extra(json_object *b, json_object *extra)
+{
+    json_object_object_foreach(extra, key, val)
+    {
+        if (strcmp(key, "model") == 0 || strcmp(key, "messages") == 0)
+            continue;
+        if (json_object_object_add(b, key, json_object_get(val)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Serializes the request body. On success *out is malloc'd (caller frees). */
 static int build_request(struct llm_client *c, json_object *messages, json_object *tools,
                          char **out, char *err, size_t errlen)
 {
     json_object *b = json_object_new_object();
-    int ret = -1, bad = !b;
+    json_object *msgs =
+        c->cfg.drop_reasoning ? without_reasoning(messages) : json_object_get(messages);
+    int ret = -1, bad = !b || !msgs;
     bad = bad || json_object_object_add(b, "model", json_object_new_string(c->model)) < 0;
-    bad = bad || json_object_object_add(b, "messages", json_object_get(messages)) < 0;
+    bad = bad || json_object_object_add(b, "messages", msgs) < 0;
+    if (bad)
+        json_object_put(msgs);
     if (json_object_is_type(tools, json_type_array) && json_object_array_length(tools) > 0) {
         bad = bad || json_object_object_add(b, "tools", json_object_get(tools)) < 0;
         bad = bad || json_object_object_add(b, "tool_choice", json_object_new_string("auto")) < 0;
@@ -617,6 +691,8 @@ static int build_request(struct llm_client *c, json_object *messages, json_objec
     if (c->cfg.max_tokens > 0)
         bad = bad ||
               json_object_object_add(b, "max_tokens", json_object_new_int64(c->cfg.max_tokens)) < 0;
+    if (c->cfg.extra_body)
+        bad = bad || merge_extra(b, c->cfg.extra_body) < 0;
     const char *s = bad ? NULL
                         : json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN |
                                                                 JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -664,11 +740,45 @@ static int fix_call_id(unsigned long seq, json_object *calls, size_t n, size_t i
     return json_object_object_add(tc, "id", json_object_new_string(synth));
 }
 
+/* True when the JSON string s holds a NUL character. */
+static int nul_in(json_object *s)
+{
+    return json_object_is_type(s, json_type_string) &&
+           strlen(json_object_get_string(s)) != (size_t)json_object_get_string_len(s);
+}
+
+/* A call shaped {"id", "name", "args" | "arguments"} rewritten in place as
+ * {"id", "function": {"name", "arguments"}}. Returns 0 (also when tc has
+ * another shape) or -1 when out of memory. */
+static int lift_flat_call(json_object *tc)
+{
+    json_object *name, *args = NULL;
+    if (json_object_object_get_ex(tc, "function", NULL) ||
+        !json_object_object_get_ex(tc, "name", &name) ||
+        !json_object_is_type(name, json_type_string))
+        return 0;
+    if (!json_object_object_get_ex(tc, "args", &args))
+        json_object_object_get_ex(tc, "arguments", &args);
+    json_object *fn = json_object_new_object();
+    if (!fn || json_object_object_add(fn, "name", json_object_get(name)) < 0 ||
+        (args && json_object_object_add(fn, "arguments", json_object_get(args)) < 0) ||
+        json_object_object_add(tc, "function", fn) < 0) {
+        json_object_put(fn);
+        return -1;
+    }
+    json_object_object_del(tc, "name");
+    json_object_object_del(tc, "args");
+    json_object_object_del(tc, "arguments");
+    return 0;
+}
+
 /* Makes call i sendable back (arguments a string, type set) and fills its
  * view; the id is fixed separately once all provider ids are known. */
 static int normalize_call(json_object *tc, struct llm_tool_call *view, char *err, size_t errlen)
 {
-    json_object *fn, *args;
+    json_object *fn, *args, *v;
+    if (json_object_is_type(tc, json_type_object) && lift_flat_call(tc) < 0)
+        return err_set(err, errlen, "out of memory");
     if (!json_object_is_type(tc, json_type_object) ||
         !json_object_object_get_ex(tc, "function", &fn) ||
         !json_object_is_type(fn, json_type_object) || !jsontext_string(fn, "name"))
@@ -686,12 +796,19 @@ static int normalize_call(json_object *tc, struct llm_tool_call *view, char *err
     if (!json_object_object_get_ex(tc, "type", NULL) &&
         json_object_object_add(tc, "type", json_object_new_string("function")) < 0)
         return err_set(err, errlen, "out of memory");
+    json_object_object_get_ex(fn, "arguments", &args);
+    if ((json_object_object_get_ex(fn, "name", &v) && nul_in(v)) || nul_in(args) ||
+        (json_object_object_get_ex(tc, "id", &v) && nul_in(v))) {
+        err_set(err, errlen, "a NUL character in a tool call's name, id or arguments");
+        return REFUSED;
+    }
     view->name = jsontext_string(fn, "name");
     view->arguments = jsontext_string(fn, "arguments");
     return 0;
 }
 
-static int parse_tool_calls(unsigned long seq, struct llm_response *r, char *err, size_t errlen)
+static int parse_tool_calls(unsigned long seq, size_t max_calls, struct llm_response *r, char *err,
+                            size_t errlen)
 {
     json_object *calls = NULL;
     json_object_object_get_ex(r->message, "tool_calls", &calls);
@@ -703,12 +820,19 @@ static int parse_tool_calls(unsigned long seq, struct llm_response *r, char *err
     if (!json_object_is_type(calls, json_type_array))
         return err_set(err, errlen, "tool_calls is not an array");
     size_t n = json_object_array_length(calls);
+    if (n > max_calls) {
+        err_set(err, errlen, "the reply has %zu tool calls, over the limit of %zu per reply", n,
+                max_calls);
+        return REFUSED;
+    }
     r->calls = calloc(n, sizeof(*r->calls));
     if (!r->calls)
         return err_set(err, errlen, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        if (normalize_call(json_object_array_get_idx(calls, i), &r->calls[i], err, errlen) < 0)
-            return -1;
+    for (size_t i = 0; i < n; i++) {
+        int rc = normalize_call(json_object_array_get_idx(calls, i), &r->calls[i], err, errlen);
+        if (rc < 0)
+            return rc;
+    }
     for (size_t i = 0; i < n; i++) {
         if (fix_call_id(seq, calls, n, i) < 0)
             return err_set(err, errlen, "out of memory");
@@ -718,18 +842,29 @@ static int parse_tool_calls(unsigned long seq, struct llm_response *r, char *err
     return 0;
 }
 
+static int refuse_nul(char *err, size_t errlen)
+{
+    err_set(err, errlen, "a NUL character in the content (text after it would be lost)");
+    return REFUSED;
+}
+
 /* The text of content: a string, or the text parts of an array joined. */
 static int parse_content(struct llm_response *r, char *err, size_t errlen)
 {
     json_object *content = NULL;
     json_object_object_get_ex(r->message, "content", &content);
     if (json_object_is_type(content, json_type_string)) {
+        if (nul_in(content))
+            return refuse_nul(err, errlen);
         r->content = json_object_get_string(content);
     } else if (json_object_is_type(content, json_type_array)) {
         size_t total = 1, n = json_object_array_length(content);
         for (size_t i = 0; i < n; i++) {
-            const char *t = jsontext_string(json_object_array_get_idx(content, i), "text");
-            total += t ? strlen(t) : 0;
+            json_object *t = json_object_object_get(json_object_array_get_idx(content, i), "text");
+            if (nul_in(t))
+                return refuse_nul(err, errlen);
+            total +=
+                json_object_is_type(t, json_type_string) ? strlen(json_object_get_string(t)) : 0;
         }
         if (!(r->content_buf_ = malloc(total)))
             return err_set(err, errlen, "out of memory");
@@ -779,10 +914,65 @@ static int provider_failure(const char *src, json_object *e, struct attempt *a, 
         err_set(err, errlen, "error in HTTP %ld response from %s: %s", a->status, src, pe.text));
 }
 
+/* Bytes of r's content and tool calls (names and arguments). */
+static size_t reply_bytes(const struct llm_response *r)
+{
+    size_t n = r->content ? strlen(r->content) : 0;
+    for (size_t i = 0; i < r->ncalls; i++)
+        n += (r->calls[i].name ? strlen(r->calls[i].name) : 0) +
+             (r->calls[i].arguments ? strlen(r->calls[i].arguments) : 0);
+    return n;
+}
+
+/* Fills r's views of its message and choice and checks them against cfg's
+ * caps; the verdict in a when the reply is refused or malformed. */
+static int parse_message(struct llm_response *r, json_object *choice, unsigned long seq,
+                         const struct llm_config *cfg, const char *src, struct attempt *a,
+                         char *err, size_t errlen)
+{
+    char why[ERRBUF_SIZE];
+    int rc;
+    if (!json_object_object_get_ex(r->message, "role", NULL) &&
+        json_object_object_add(r->message, "role", json_object_new_string("assistant")) < 0)
+        return verdict(a, LLM_PERMANENT, LLM_E_INTERNAL, err_set(err, errlen, "out of memory"));
+    if ((rc = parse_tool_calls(seq, cfg->max_tool_calls, r, why, sizeof(why))) < 0 ||
+        (rc = parse_content(r, why, sizeof(why))) < 0) {
+        if (rc == REFUSED)
+            return verdict(a, LLM_PERMANENT, LLM_E_REPLY,
+                           err_set(err, errlen, "reply from %s refused: %s", src, why));
+        return verdict(a, LLM_TRANSIENT, LLM_E_BAD_RESPONSE,
+                       err_set(err, errlen, "bad message from %s: %s", src, why));
+    }
+    if (reply_bytes(r) > cfg->max_reply_bytes)
+        return verdict(a, LLM_PERMANENT, LLM_E_REPLY,
+                       err_set(err, errlen,
+                               "reply from %s refused: its content and tool calls are %zu bytes, "
+                               "over the limit of %zu",
+                               src, reply_bytes(r), cfg->max_reply_bytes));
+    if (!(r->reasoning = jsontext_string(r->message, "reasoning_content")))
+        r->reasoning = jsontext_string(r->message, "reasoning");
+    r->finish_reason = jsontext_string(choice, "finish_reason");
+    /* The provider's own failure mid-generation (OpenRouter): the reply is cut. */
+    if (r->finish_reason && strcmp(r->finish_reason, "error") == 0)
+        return verdict(
+            a, LLM_TRANSIENT, LLM_E_PROVIDER,
+            err_set(err, errlen, "%s ended the completion with finish_reason \"error\"", src));
+    json_object *u;
+    if (json_object_object_get_ex(r->root_, "usage", &u) &&
+        json_object_is_type(u, json_type_object)) {
+        r->usage.present = 1;
+        r->usage.prompt_tokens = usage_field(u, "prompt_tokens");
+        r->usage.completion_tokens = usage_field(u, "completion_tokens");
+        r->usage.total_tokens = usage_field(u, "total_tokens");
+    }
+    return 0;
+}
+
 /* Parses body (from src, named in errors) as a chat.completion; seq numbers
- * synthesized tool-call ids. */
+ * synthesized tool-call ids; cfg gives the reply caps. */
 static int parse_completion(const char *body, size_t len, const char *src, unsigned long seq,
-                            struct llm_response **out, struct attempt *a, char *err, size_t errlen)
+                            const struct llm_config *cfg, struct llm_response **out,
+                            struct attempt *a, char *err, size_t errlen)
 {
     json_object *root = NULL, *e = NULL, *choices, *message;
     struct llm_response *r = NULL;
@@ -814,27 +1004,8 @@ static int parse_completion(const char *body, size_t len, const char *src, unsig
     r->root_ = root; /* owns message and choice, which the views point into */
     root = NULL;
     r->message = message;
-    if (!json_object_object_get_ex(message, "role", NULL) &&
-        json_object_object_add(message, "role", json_object_new_string("assistant")) < 0) {
-        verdict(a, LLM_PERMANENT, LLM_E_INTERNAL, err_set(err, errlen, "out of memory"));
+    if (parse_message(r, choice, seq, cfg, src, a, err, errlen) < 0)
         goto out;
-    }
-    if (parse_tool_calls(seq, r, why, sizeof(why)) < 0 || parse_content(r, why, sizeof(why)) < 0) {
-        verdict(a, LLM_TRANSIENT, LLM_E_BAD_RESPONSE,
-                err_set(err, errlen, "bad message from %s: %s", src, why));
-        goto out;
-    }
-    if (!(r->reasoning = jsontext_string(message, "reasoning_content")))
-        r->reasoning = jsontext_string(message, "reasoning");
-    r->finish_reason = jsontext_string(choice, "finish_reason");
-    json_object *u;
-    if (json_object_object_get_ex(r->root_, "usage", &u) &&
-        json_object_is_type(u, json_type_object)) {
-        r->usage.present = 1;
-        r->usage.prompt_tokens = usage_field(u, "prompt_tokens");
-        r->usage.completion_tokens = usage_field(u, "completion_tokens");
-        r->usage.total_tokens = usage_field(u, "total_tokens");
-    }
     *out = r;
     r = NULL;
     ret = 0;
@@ -866,6 +1037,10 @@ static int http_failure(struct llm_client *c, struct attempt *a, char *err, size
         return verdict(a, LLM_PERMANENT, LLM_E_QUOTA,
                        err_set(err, errlen, "quota exhausted: HTTP %ld from %s: %s", a->status,
                                c->url, pe.text));
+    if (pe.context)
+        return verdict(a, LLM_PERMANENT, LLM_E_CONTEXT,
+                       err_set(err, errlen, "context length exceeded: HTTP %ld from %s: %s",
+                               a->status, c->url, pe.text));
     if (a->status >= 300 && a->status < 400)
         return verdict(a, LLM_PERMANENT, LLM_E_HTTP,
                        err_set(err, errlen, "HTTP %ld from %s: redirects are not followed",
@@ -929,22 +1104,26 @@ static int chat_once(struct llm_client *c, const char *request, struct llm_respo
         return http_failure(c, a, err, errlen);
     char *ct = NULL;
     curl_easy_getinfo(c->curl, CURLINFO_CONTENT_TYPE, &ct);
-    if (!is_json_content_type(ct)) {
+    int ret = parse_completion(c->body.p ? c->body.p : "", c->body.len, c->url, c->requests,
+                               &c->cfg, out, a, err, errlen);
+    /* Some servers label JSON text/plain: a valid completion is taken as it
+     * is; a body that is not one is explained by its type. */
+    if (ret < 0 && a->kind == LLM_E_BAD_RESPONSE && !is_json_content_type(ct)) {
         char ex[LLM_EXCERPT_MAX + 4];
         excerpt(ct ? ct : "(none)", ct ? strlen(ct) : 6, ex, sizeof(ex));
-        return verdict(a, LLM_TRANSIENT, LLM_E_BAD_RESPONSE,
-                       err_set(err, errlen, "HTTP %ld from %s with content type %s, not JSON",
-                               a->status, c->url, ex));
+        err_set(err, errlen, "HTTP %ld from %s with content type %s, not JSON", a->status, c->url,
+                ex);
     }
-    return parse_completion(c->body.p ? c->body.p : "", c->body.len, c->url, c->requests, out, a,
-                            err, errlen);
+    return ret;
 }
 
 int llm_response_parse(const char *body, size_t len, const char *source, unsigned long seq,
                        struct llm_response **out, char *err, size_t errlen)
 {
     struct attempt a = {LLM_OK, LLM_E_NONE, 200, -1.0};
-    return parse_completion(body, len, source, seq, out, &a, err, errlen);
+    struct llm_config cfg;
+    llm_config_init(&cfg);
+    return parse_completion(body, len, source, seq, &cfg, out, &a, err, errlen);
 }
 
 /* Sleeps secs seconds, polling stop. Returns -1 as soon as stop is raised. */

@@ -22,6 +22,8 @@
 #define LLM_DEFAULT_MAX_DELAY 30.0       /* cap of one backoff sleep, seconds */
 #define LLM_DEFAULT_MAX_RETRY_AFTER 60.0 /* cap of an honoured Retry-After */
 #define LLM_EXCERPT_MAX 200              /* bytes of a provider message quoted in errors */
+#define LLM_DEFAULT_MAX_TOOL_CALLS 100   /* tool calls accepted in one reply */
+#define LLM_DEFAULT_MAX_REPLY_BYTES ((size_t)1 << 20) /* content + tool calls of one reply */
 
 /* How a client talks to one model. Strings are copied by llm_client_new. */
 struct llm_config {
@@ -37,7 +39,14 @@ struct llm_config {
     double max_retry_after;    /* cap of a server-requested Retry-After */
     int has_temperature;       /* send "temperature" only when set */
     double temperature;
-    long max_tokens; /* > 0: sent as "max_tokens" */
+    long max_tokens;         /* > 0: sent as "max_tokens" */
+    json_object *extra_body; /* NULL or an object whose members are merged into each request
+                                (they win over ours, never over model and messages); the
+                                client keeps a copy */
+    int drop_reasoning;      /* remove reasoning, reasoning_content and reasoning_details from
+                                the assistant messages sent back (providers that refuse them) */
+    size_t max_tool_calls;   /* a reply with more tool calls fails (permanent) */
+    size_t max_reply_bytes;  /* a reply whose content and tool calls are larger fails */
 };
 
 /* Fills cfg with the defaults above and no URL, key or model. */
@@ -73,6 +82,8 @@ struct llm_usage {
 
 /* A parsed completion. `message` is the assistant message as received, with
  * only these normalizations, so it can be appended to the history as is:
+ * a call shaped {"id", "name", "args" | "arguments"} (DeepSeek through
+ * OpenRouter) becomes {"id", "type", "function": {"name", "arguments"}};
  * function.arguments sent as an object (or other non-string) become its JSON
  * text; missing, empty or duplicate tool-call ids are replaced by unique
  * "call_<k>_<n>" ids (the client's k-th llm_chat, n-th call); a missing "type" becomes "function";
@@ -80,7 +91,10 @@ struct llm_usage {
  * without tool calls becomes "". Every other field (reasoning_content, provider extensions) is kept
  * untouched. To keep the message after freeing the response, take a reference:
  * json_object_get(r->message). Tool calls win over finish_reason: a message with tool calls is a
- * tool step even when finish_reason is "stop". */
+ * tool step even when finish_reason is "stop". Refused (LLM_E_REPLY, permanent): more tool calls
+ * than max_tool_calls, content and calls over max_reply_bytes, a NUL character in the content,
+ * a tool name, id or arguments (C text would end there and lose what follows). finish_reason
+ * "error" is a transient failure (retried). */
 struct llm_response {
     json_object *message;      /* owned by the response */
     const char *content;       /* text, NULL when null or absent; parts are joined */
@@ -114,6 +128,8 @@ enum llm_errkind {
     LLM_E_BAD_RESPONSE, /* malformed or truncated JSON, wrong content type, no choices */
     LLM_E_TOO_LARGE,    /* body over max_response_bytes */
     LLM_E_STOPPED,      /* the stop flag was raised */
+    LLM_E_CONTEXT,      /* the request does not fit the model's context window */
+    LLM_E_REPLY,        /* a reply we refuse: over the tool-call or size cap, a NUL character */
     LLM_E_INTERNAL      /* out of memory, curl setup */
 };
 
@@ -128,7 +144,9 @@ struct llm_outcome {
 
 /* One chat completion: POST {base}/chat/completions with {model, messages,
  * tools, tool_choice: "auto"} (tools and tool_choice only when tools is a
- * non-empty array; temperature and max_tokens when configured). messages and
+ * non-empty array; temperature and max_tokens when configured; extra_body
+ * merged; reasoning fields dropped when drop_reasoning). A 2xx body that is
+ * a valid completion is accepted whatever its content type. messages and
  * tools are borrowed, not modified. Transient failures are retried up to
  * max_retries times with exponential backoff (base_delay, 2*base_delay, ...
  * capped at max_delay), or after the server's Retry-After (seconds or
@@ -145,8 +163,8 @@ int llm_chat(struct llm_client *c, json_object *messages, json_object *tools,
 /* Parses body, a chat.completion as an OpenAI-compatible server sends it,
  * with the same checks and normalizations as llm_chat (seq numbers
  * synthesized tool-call ids, as the client's request count does; source
- * names the sender in errors). For offline deciders that speak the same
- * format. On success *out owns a new response: free with llm_response_free. */
+ * names the sender in errors; the default caps). For offline deciders that
+ * speak the same format. On success *out owns a new response: free with llm_response_free. */
 int llm_response_parse(const char *body, size_t len, const char *source, unsigned long seq,
                        struct llm_response **out, char *err, size_t errlen);
 

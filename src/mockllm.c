@@ -102,7 +102,7 @@ static int step_prices(const struct mockllm *m, json_object *msg, json_object *c
         json_object *args = json_object_new_object();
         if (args)
             json_object_object_add(args, "symbol", json_object_new_string(m->symbols[i]));
-        if (add_call(calls, m->calls, "get_price", args) != 0)
+        if (add_call(calls, m->calls, "get_price_local", args) != 0)
             return -1;
         snprintf(text + strlen(text), sizeof(text) - strlen(text), " %s", m->symbols[i]);
     }

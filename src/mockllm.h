@@ -3,7 +3,7 @@
  * llm_response_parse like a real answer), so the default configuration
  * shows the whole agent path without a network or a key. Deterministic,
  * and driven only by the history it is sent, like a real model:
- *   1. get_price of three symbols (today's open);
+ *   1. get_price_local of three symbols (today's open);
  *   2. buy the cheapest of them with about a tenth of the cash shown in the
  *      system prompt (skipped when that buys no whole share);
  *   3. a closing message with the stop signal. */

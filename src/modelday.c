@@ -22,7 +22,7 @@
 
 static const char SQL_EXISTING[] = "SELECT job_id FROM positions WHERE model = ?1 AND date = ?2";
 static const char SQL_LAST_STATE[] =
-    "SELECT id, cash, portfolio_value FROM positions WHERE model = ?1 AND date < ?2"
+    "SELECT id, cash, portfolio_value, date FROM positions WHERE model = ?1 AND date < ?2"
     " ORDER BY date DESC LIMIT 1";
 static int decide_builtin(struct tools_ctx *ctx, const struct modelday_spec *spec, char *err,
                           size_t errlen)
@@ -49,9 +49,10 @@ const struct modelday_provider *modelday_provider(const char *name)
 }
 
 /* The model's state before spec's date: *pf from its last completed day
- * (any job) or the initial cash, *prev that day's value or the initial cash. */
+ * (any job) or the initial cash, *prev that day's value or the initial cash,
+ * since that day's date ("" when none). */
 static int load_state(struct db *db, const struct modelday_spec *spec, struct portfolio *pf,
-                      money_t *prev, char *err, size_t errlen)
+                      money_t *prev, char since[DATE_BUF], char *err, size_t errlen)
 {
     sqlite3_stmt *st = db_stmt(db, SQL_LAST_STATE, err, errlen);
     sqlite3_int64 id = 0;
@@ -66,6 +67,7 @@ static int load_state(struct db *db, const struct modelday_spec *spec, struct po
         id = sqlite3_column_int64(st, 0);
         cash = sqlite3_column_int64(st, 1);
         value = sqlite3_column_int64(st, 2);
+        snprintf(since, DATE_BUF, "%s", (const char *)sqlite3_column_text(st, 3));
     }
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -130,6 +132,8 @@ static int store_day(struct db *db, const struct modelday_spec *spec, const stru
         .created_at = now,
         .holdings = &ctx->pf,
         .tools = tools,
+        .splits = ctx->splits,
+        .nsplits = ctx->nsplits,
     };
     day.priced = config_cost(spec->model, ctx->prompt_tokens, ctx->completion_tokens, &day.cost);
     struct daystore_trade *trades = calloc(ctx->ntrades + 1, sizeof(*trades));
@@ -141,14 +145,14 @@ static int store_day(struct db *db, const struct modelday_spec *spec, const stru
     }
     for (size_t i = 0; i < ctx->ntrades; i++) {
         const struct tools_trade *t = &ctx->trades[i];
-        trades[i] =
-            (struct daystore_trade){t->seq, t->action, t->symbol, t->amount, t->price, t->total};
+        trades[i] = (struct daystore_trade){t->seq,   t->action, t->symbol, t->amount,
+                                            t->price, t->total,  t->fee};
     }
     for (size_t i = 0; i < ctx->nmsgs; i++) {
         const struct tools_message *m = &ctx->msgs[i];
-        msgs[i] =
-            (struct daystore_message){m->step,         m->role,         m->content,  m->tool_name,
-                                      m->tool_call_id, m->message_json, m->timestamp};
+        msgs[i] = (struct daystore_message){m->step,      m->role,         m->content,
+                                            m->tool_name, m->tool_call_id, m->message_json,
+                                            m->timestamp, m->completion};
     }
     for (size_t i = 0; i < tools_count(); i++) {
         const struct tools_stat *st = &ctx->stats[i];
@@ -181,9 +185,14 @@ static bool again(struct db *db, const struct modelday_spec *spec, int *attempt,
 {
     if (!db_transient(db) || stopping(spec))
         return false;
+    char rerr[ERRBUF_SIZE];
     log_emit(LOG_LEVEL_WARNING, LOGGER, spec->job_id, spec->date, spec->model->signature,
              "storage unavailable, trying again (attempt %d): %s", *attempt + 2, err);
-    return db_retry_pause((*attempt)++, spec->cancel) == 0;
+    if (db_retry_pause((*attempt)++, spec->cancel) != 0)
+        return false;
+    /* a failed reopen fails the next try, which comes back here */
+    db_reopen(db, rerr, sizeof(rerr));
+    return true;
 }
 
 /* The one transaction of a completed day. */
@@ -215,23 +224,33 @@ static int run_day(struct db *db, const struct modelday_spec *spec, double t0, c
     struct portfolio start;
     struct daily_pnl pnl;
     struct prices_closes val = {.db = db, .date = spec->date};
-    char log_file[PATH_MAX];
+    struct splits_applied *splits = NULL;
+    char log_file[PATH_MAX], since[DATE_BUF] = "";
     money_t prev = 0, value;
+    size_t nsplits = 0;
     int rc = -1, f;
     if (!prov)
         return err_set(err, errlen, "provider %s is not available in this build",
                        config_provider_name(spec->model->provider));
     if ((!spec->replace && check_not_done(db, spec, err, errlen) != 0) ||
-        load_state(db, spec, &start, &prev, err, errlen) != 0)
+        load_state(db, spec, &start, &prev, since, err, errlen) != 0)
         return -1;
-    f = tools_ctx_init(&ctx, db, spec->model->signature, spec->date, &start,
-                       spec->cfg->symbols_default ? NULL
-                                                  : (const char(*)[SYMBOL_MAX])spec->cfg->symbols,
-                       spec->cfg->nsymbols, err, errlen);
+    /* Splits met since the last state change the holdings before any
+     * decider sees them; the previous value stays, so values are continuous. */
+    f = splits_apply(db, since, spec->date, &start, &splits, &nsplits, err, errlen);
+    if (f == 0)
+        f = tools_ctx_init(
+            &ctx, db, spec->model->signature, spec->date, &start,
+            spec->cfg->symbols_default ? NULL : (const char(*)[SYMBOL_MAX])spec->cfg->symbols,
+            spec->cfg->nsymbols, err, errlen);
     portfolio_free(&start);
-    if (f != 0)
+    if (f != 0) {
+        free(splits);
         return -1;
+    }
+    tools_set_splits(&ctx, splits, nsplits);
     ctx.cancel = spec->cancel;
+    ctx.costs = spec->cfg->trading;
     /* A decider that finished is committed even during shutdown: that is
      * quick, and a cancelled one fails here and is abandoned. */
     if (prov->decide(&ctx, spec, err, errlen) != 0)

@@ -5,6 +5,7 @@
 #include "errbuf.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,22 @@ static int confine_candidate(const char *rdir, const char *path, char *out, size
     return paths_join(strcmp(parent, "/") == 0 ? "" : parent, path, out, outlen, err, errlen);
 }
 
+/* True when the deepest ancestor of the absolute path cand that resolves
+ * is rdir or inside it. */
+static bool ancestor_inside(const char *rdir, const char *cand)
+{
+    char buf[PATHS_MAX], real[PATHS_MAX];
+    snprintf(buf, sizeof(buf), "%s", cand);
+    for (char *slash; (slash = strrchr(buf, '/'));) {
+        slash[slash == buf ? 1 : 0] = '\0';
+        if (realpath(buf, real))
+            return strcmp(real, rdir) == 0 || path_inside(rdir, real);
+        if (slash == buf)
+            break;
+    }
+    return false;
+}
+
 int paths_confine(const char *dir, const char *path, char *out, size_t outlen, char *err,
                   size_t errlen)
 {
@@ -97,13 +114,19 @@ int paths_confine(const char *dir, const char *path, char *out, size_t outlen, c
         return err_set(err, errlen, "configs directory %.200s: %s", dir, strerror(errno));
     if (confine_candidate(rdir, path, cand, sizeof(cand), err, errlen) != 0)
         return -1;
+    /* Outside the directory, whether a file exists or can be read is not
+     * told: a path that does not resolve says "does not exist" only when
+     * what does resolve of it is inside. */
     if (!realpath(cand, real)) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            return err_set(err, errlen, "%.200s does not exist", path);
-        return err_set(err, errlen, "%.200s: %s", path, strerror(errno));
+        int e = errno;
+        if (!ancestor_inside(rdir, cand))
+            return err_set(err, errlen, "is outside the configs directory");
+        if (e == ENOENT || e == ENOTDIR)
+            return err_set(err, errlen, "does not exist");
+        return err_set(err, errlen, "cannot be read: %s", strerror(e));
     }
     if (!path_inside(rdir, real))
-        return err_set(err, errlen, "%.200s is outside the configs directory", path);
+        return err_set(err, errlen, "is outside the configs directory");
     return copy_path(real, out, outlen, err, errlen);
 }
 

@@ -34,8 +34,10 @@ int paths_join(const char *a, const char *b, char *out, size_t outlen, char *err
 /* Resolves path (relative to the parent of dir, e.g. "configs/x.json"; an
  * absolute path as it is) through realpath and succeeds only when the file is
  * inside realpath(dir), so neither "../" nor a symlink can escape. The error
- * says "does not exist" for a missing file and "outside the configs
- * directory" for an escape. out gets the resolved path. */
+ * (without the path: callers quote it as they must) is "does not exist" for a
+ * missing file inside the directory and "is outside the configs directory"
+ * for any path outside it, existing or not, so answers reveal nothing about
+ * files outside. out gets the resolved path. */
 int paths_confine(const char *dir, const char *path, char *out, size_t outlen, char *err,
                   size_t errlen);
 

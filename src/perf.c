@@ -1,6 +1,6 @@
 /* perf: see perf.h. One query reads every model-day of the period in (date,
- * model) order from idx_positions_date_model, with each day's trade count;
- * one reads QQQ's closes. Everything else is arithmetic in C. */
+ * model) order from the covering idx_positions_date_model; one reads QQQ's
+ * closes. Everything else is arithmetic in C. */
 #include "perf.h"
 
 #include "errbuf.h"
@@ -17,14 +17,16 @@
 #define PERF_DATE_MIN "0000-00-00"
 #define PERF_DATE_MAX "9999-99-99"
 
-static const char SQL_JOB_SPAN[] = "SELECT min(date), max(date) FROM positions WHERE job_id = ?1";
-/* Per model-day sums that depend on the trades go in here as further
- * correlated subqueries (each one an index seek on trades(position_id)). */
+/* Two subqueries, so that each is one seek into idx_positions_job. */
+static const char SQL_JOB_SPAN[] = "SELECT (SELECT min(date) FROM positions WHERE job_id = ?1),"
+                                   " (SELECT max(date) FROM positions WHERE job_id = ?1)";
+/* Every column is in idx_positions_date_model, so this reads the index
+ * only. A further per-day sum is a positions column stored with the day
+ * like cost, ntrades and fees, added here and to that index. */
 static const char SQL_DAYS[] =
     "SELECT model, date, portfolio_value, prev_value, prompt_tokens, completion_tokens,"
-    " total_tokens, cost, (SELECT count(*) FROM trades t WHERE t.position_id = p.id)"
-    " FROM positions p WHERE date >= ?1 AND date <= ?2 AND (?3 IS NULL OR job_id = ?3)"
-    " ORDER BY date, model";
+    " total_tokens, cost, ntrades, fees FROM positions"
+    " WHERE date >= ?1 AND date <= ?2 AND (?3 IS NULL OR job_id = ?3) ORDER BY date, model";
 static const char SQL_CLOSES[] =
     "SELECT date, close_micro FROM prices WHERE symbol = ?1 AND date > ?2 AND date <= ?3"
     " AND close_micro IS NOT NULL ORDER BY date";
@@ -32,7 +34,18 @@ static const char SQL_LATEST_JOB[] =
     "SELECT job_id FROM jobs WHERE EXISTS(SELECT 1 FROM positions p WHERE p.job_id ="
     " jobs.job_id) ORDER BY created_at DESC, rowid DESC LIMIT 1";
 
-enum { D_MODEL, D_DATE, D_VALUE, D_PREV, D_PROMPT, D_COMPLETION, D_TOTAL, D_COST, D_TRADES };
+enum {
+    D_MODEL,
+    D_DATE,
+    D_VALUE,
+    D_PREV,
+    D_PROMPT,
+    D_COMPLETION,
+    D_TOTAL,
+    D_COST,
+    D_TRADES,
+    D_FEES
+};
 
 /* x / y as a double when y is not 0, else NAN. */
 static double ratio(double x, double y)
@@ -203,6 +216,7 @@ static int take_day(sqlite3_stmt *st, const struct perf_query *q, struct perf_re
     m->completion_tokens = add_sat(m->completion_tokens, sqlite3_column_int64(st, D_COMPLETION));
     m->total_tokens = add_sat(m->total_tokens, sqlite3_column_int64(st, D_TOTAL));
     m->trades = add_sat(m->trades, sqlite3_column_int64(st, D_TRADES));
+    m->fees = add_sat(m->fees, sqlite3_column_int64(st, D_FEES));
     if (sqlite3_column_type(st, D_COST) != SQLITE_NULL) {
         m->cost = add_sat(m->cost, sqlite3_column_int64(st, D_COST));
         m->priced = 1;
@@ -397,14 +411,26 @@ static int by_return(const void *a, const void *b)
 static int finish_models(struct perf_report *r, const struct datelist *days,
                          const struct datelist *bases, const struct closes *c, money_t base_close)
 {
+    /* Where each model day sits in r->dates: both lists are sorted and the
+     * days are among the dates, so one walk places them all. */
+    long *place = malloc(days->n * sizeof(*place));
+    if (!place)
+        return -1;
+    for (size_t k = 0, j = 0; k < days->n; k++) {
+        while (strcmp(r->dates.d[j], days->d[k]) != 0)
+            j++;
+        place[k] = (long)j;
+    }
     for (size_t i = 0; i < r->nmodels; i++) {
         struct perf_model *m = &r->models[i];
         m->n--; /* v[0] is V_0, not a day */
         m->at[0] = bases->d[i][0] ? date_index(&r->dates, bases->d[i]) : -1;
         for (size_t t = 1; t <= m->n; t++)
-            m->at[t] = date_index(&r->dates, days->d[m->at[t]]);
-        if (perf_metrics(m->v, m->n, &m->m) != 0)
+            m->at[t] = place[m->at[t]];
+        if (perf_metrics(m->v, m->n, &m->m) != 0) {
+            free(place);
             return -1;
+        }
         m->excess_return_pct = NAN;
         /* A model without a base day starts the period (see compute). */
         if (r->has_benchmark) {
@@ -413,6 +439,7 @@ static int finish_models(struct perf_report *r, const struct datelist *days,
             m->excess_return_pct = m->m.total_return_pct - (double)(b1 - b0) / (double)b0 * 100.0;
         }
     }
+    free(place);
     qsort(r->models, r->nmodels, sizeof(*r->models), by_return);
     for (size_t i = 0; i < r->nmodels; i++) {
         struct perf_model *m = &r->models[i], *prev = i ? m - 1 : NULL;
@@ -525,9 +552,25 @@ static json_object *date_or_null(const struct perf_report *r, const long *at, lo
 static void add_metrics(json_object *o, const struct perf_metrics *m, const struct perf_report *r,
                         const long *at)
 {
-    json_object_object_add(o, "start_value", money_to_json(m->start_value));
-    json_object_object_add(o, "end_value", money_to_json(m->end_value));
-    json_object_object_add(o, "profit", money_to_json(m->profit));
+    /* No series (QQQ without prices): every metric null, no day. */
+    static const struct perf_metrics none = {
+        .total_return_pct = NAN,
+        .annualized_return_pct = NAN,
+        .volatility_pct = NAN,
+        .sharpe = NAN,
+        .sortino = NAN,
+        .max_drawdown_pct = NAN,
+        .calmar = NAN,
+        .win_rate_pct = NAN,
+        .peak = -1,
+        .trough = -1,
+    };
+    int money = m != NULL;
+    if (!m)
+        m = &none;
+    json_object_object_add(o, "start_value", money ? money_to_json(m->start_value) : NULL);
+    json_object_object_add(o, "end_value", money ? money_to_json(m->end_value) : NULL);
+    json_object_object_add(o, "profit", money ? money_to_json(m->profit) : NULL);
     json_object_object_add(o, "total_return_pct", number(m->total_return_pct));
     json_object_object_add(o, "annualized_return_pct", number(m->annualized_return_pct));
     json_object_object_add(o, "volatility_pct", number(m->volatility_pct));
@@ -549,6 +592,7 @@ static json_object *model_json(const struct perf_report *r, const struct perf_mo
     add_metrics(o, &m->m, r, m->at);
     json_object_object_add(o, "excess_return_pct", number(m->excess_return_pct));
     json_object_object_add(o, "trades", json_object_new_int64(m->trades));
+    json_object_object_add(o, "fees_usd", money_to_json(m->fees));
     json_object_object_add(tokens, "prompt", json_object_new_int64(m->prompt_tokens));
     json_object_object_add(tokens, "completion", json_object_new_int64(m->completion_tokens));
     json_object_object_add(tokens, "total", json_object_new_int64(m->total_tokens));
@@ -564,18 +608,18 @@ json_object *perf_report_json(const struct perf_report *r)
     json_object_object_add(o, "end_date", json_object_new_string(r->end_date));
     json_object_object_add(o, "base_date",
                            r->base_date[0] ? json_object_new_string(r->base_date) : NULL);
-    json_object *bench = NULL;
-    if (r->has_benchmark) {
-        bench = json_object_new_object();
-        json_object_object_add(bench, "symbol", json_object_new_string(UNIVERSE_BENCHMARK));
-        json_object_object_add(bench, "bought_at",
-                               json_object_new_string(r->bench_at_open ? "open" : "close"));
-        json_object_object_add(
-            bench, "bought_on",
-            json_object_new_string(r->bench_at_open ? r->start_date : r->base_date));
-        json_object_object_add(bench, "price", money_to_json(r->bench_price));
-        add_metrics(bench, &r->bench, r, r->bench_at);
-    }
+    /* Without QQQ prices for the period, the benchmark's fields are null. */
+    json_object *bench = json_object_new_object();
+    int has = r->has_benchmark;
+    json_object_object_add(bench, "symbol", json_object_new_string(UNIVERSE_BENCHMARK));
+    json_object_object_add(bench, "bought_at",
+                           has ? json_object_new_string(r->bench_at_open ? "open" : "close")
+                               : NULL);
+    json_object_object_add(
+        bench, "bought_on",
+        has ? json_object_new_string(r->bench_at_open ? r->start_date : r->base_date) : NULL);
+    json_object_object_add(bench, "price", has ? money_to_json(r->bench_price) : NULL);
+    add_metrics(bench, has ? &r->bench : NULL, r, r->bench_at);
     json_object_object_add(o, "benchmark", bench);
     for (size_t i = 0; i < r->nmodels; i++)
         json_object_array_add(models, model_json(r, &r->models[i]));

@@ -60,6 +60,7 @@ struct perf_model {
     long long trades, prompt_tokens, completion_tokens, total_tokens;
     int priced;   /* at least one of its days has a cost */
     money_t cost; /* sum of the priced days' costs */
+    money_t fees; /* sum of its trades' commissions (trading costs) */
     money_t *v;
     long *at;
     size_t n, cap; /* n days, v and at hold n + 1 */

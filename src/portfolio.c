@@ -95,10 +95,52 @@ int portfolio_set(struct portfolio *p, const char *symbol, int64_t shares)
     return 0;
 }
 
+/* a x b / d for a, b >= 0 and d > 0, rounded up or down, exactly (the
+ * product goes through 128 bits). Returns 0 and *out, or -1 when the result
+ * does not fit. */
+static int mul_div(int64_t a, int64_t b, int64_t d, int up, int64_t *out)
+{
+    __int128 q = (__int128)a * b, r = q / d;
+    if (up && q % d)
+        r++;
+    if (r > INT64_MAX)
+        return -1;
+    *out = (int64_t)r;
+    return 0;
+}
+
+/* The fill price of a buy or sell at open (> 0): slippage moves it against
+ * the trader, never below one micro-dollar. */
+static int fill_price(int is_buy, money_t open, const struct trading_costs *c, money_t *out)
+{
+    int64_t slip = c ? c->slippage_ppm : 0;
+    if (mul_div(open, is_buy ? TRADING_PPM + slip : TRADING_PPM - slip, TRADING_PPM, is_buy, out) !=
+        0)
+        return -1;
+    if (*out < 1)
+        *out = 1;
+    return 0;
+}
+
+/* The commission of a fill of total: per trade plus the rate, rounded up. */
+static int fill_fee(money_t total, const struct trading_costs *c, money_t *out)
+{
+    money_t pct;
+    if (!c) {
+        *out = 0;
+        return 0;
+    }
+    if (mul_div(total, c->commission_ppm, TRADING_PPM, 1, &pct) != 0)
+        return -1;
+    return money_add(c->per_trade, pct, out);
+}
+
 /* The checks buy and sell share, in AI-Trader's order after our own two
- * (symbol syntax, positive amount): the open price comes first. */
-static enum trade_status precheck(const struct portfolio *p, const char *symbol, int64_t amount,
-                                  money_t open_price, struct trade_result *res)
+ * (symbol syntax, positive amount): the open price comes first. Fills in
+ * the fill price, total and fee. */
+static enum trade_status precheck(const struct portfolio *p, int is_buy, const char *symbol,
+                                  int64_t amount, money_t open_price,
+                                  const struct trading_costs *costs, struct trade_result *res)
 {
     memset(res, 0, sizeof(*res));
     res->cash_available = p->cash;
@@ -109,34 +151,41 @@ static enum trade_status precheck(const struct portfolio *p, const char *symbol,
         return res->status = TRADE_BAD_AMOUNT;
     if (open_price <= 0)
         return res->status = TRADE_SYMBOL_NOT_FOUND;
-    res->price = open_price;
-    if (money_mul(open_price, amount, &res->total) != 0)
+    if (fill_price(is_buy, open_price, costs, &res->price) != 0 ||
+        money_mul(res->price, amount, &res->total) != 0 ||
+        fill_fee(res->total, costs, &res->fee) != 0)
         return res->status = TRADE_OVERFLOW;
     return TRADE_OK;
 }
 
 enum trade_status portfolio_buy(struct portfolio *p, const char *symbol, int64_t amount,
-                                money_t open_price, struct trade_result *res)
+                                money_t open_price, const struct trading_costs *costs,
+                                struct trade_result *res)
 {
     int64_t shares;
-    if (precheck(p, symbol, amount, open_price, res) != TRADE_OK)
+    money_t cost;
+    if (precheck(p, 1, symbol, amount, open_price, costs, res) != TRADE_OK)
         return res->status;
+    if (money_add(res->total, res->fee, &cost) != 0)
+        return res->status = TRADE_OVERFLOW;
     /* Exactly zero cash left is allowed. */
-    if (res->total > p->cash)
+    if (cost > p->cash)
         return res->status = TRADE_INSUFFICIENT_CASH;
     if (__builtin_add_overflow(res->have, amount, &shares))
         return res->status = TRADE_OVERFLOW;
     if (portfolio_set(p, symbol, shares) != 0)
         return res->status = TRADE_NOMEM;
-    p->cash -= res->total;
+    p->cash -= cost;
     return res->status = TRADE_OK;
 }
 
 enum trade_status portfolio_sell(struct portfolio *p, const char *symbol, int64_t amount,
-                                 money_t open_price, struct trade_result *res)
+                                 money_t open_price, const struct trading_costs *costs,
+                                 struct trade_result *res)
 {
     money_t cash;
-    if (precheck(p, symbol, amount, open_price, res) != TRADE_OK && res->status != TRADE_OVERFLOW)
+    if (precheck(p, 0, symbol, amount, open_price, costs, res) != TRADE_OK &&
+        res->status != TRADE_OVERFLOW)
         return res->status;
     if (res->have == 0)
         return res->status = TRADE_NO_POSITION;
@@ -144,10 +193,66 @@ enum trade_status portfolio_sell(struct portfolio *p, const char *symbol, int64_
         return res->status = TRADE_INSUFFICIENT_SHARES;
     if (res->status == TRADE_OVERFLOW || money_add(p->cash, res->total, &cash) != 0)
         return res->status = TRADE_OVERFLOW;
+    /* A fee above the proceeds is paid from cash, which may not go negative. */
+    if (cash < res->fee)
+        return res->status = TRADE_INSUFFICIENT_CASH;
     /* Lowering a holding never allocates, so this cannot fail. */
     portfolio_set(p, symbol, res->have - amount);
-    p->cash = cash;
+    p->cash = cash - res->fee;
     return res->status = TRADE_OK;
+}
+
+/* What buying n shares at price costs, fees included; -1 on overflow. */
+static int buy_cost(money_t price, int64_t n, const struct trading_costs *c, money_t *out)
+{
+    money_t total, fee;
+    if (money_mul(price, n, &total) != 0 || fill_fee(total, c, &fee) != 0)
+        return -1;
+    return money_add(total, fee, out);
+}
+
+int64_t portfolio_affordable(money_t budget, money_t open_price, const struct trading_costs *costs)
+{
+    money_t price, cost;
+    int64_t lo = 0, hi;
+    if (budget <= 0 || open_price <= 0 || fill_price(1, open_price, costs, &price) != 0)
+        return 0;
+    /* The cost grows with the count; without fees budget / price is the
+     * answer, so search below it for the largest count the budget covers. */
+    hi = budget / price;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo + 1) / 2;
+        if (buy_cost(price, mid, costs, &cost) == 0 && cost <= budget)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
+int portfolio_split(struct portfolio *p, const char *symbol, int64_t factor_micro, money_t price,
+                    struct split_result *res)
+{
+    int64_t micro_shares, after;
+    money_t cash = 0, total;
+    memset(res, 0, sizeof(*res));
+    if (factor_micro <= 0 || !symbol_valid(symbol))
+        return -1;
+    res->before = portfolio_shares(p, symbol);
+    if (res->before == 0)
+        return 0;
+    if (__builtin_mul_overflow(res->before, factor_micro, &micro_shares))
+        return -1;
+    after = micro_shares / TRADING_PPM;
+    /* The fraction, in millionths of a share, is paid at price, rounded down. */
+    if (price > 0 && mul_div(micro_shares % TRADING_PPM, price, TRADING_PPM, 0, &cash) != 0)
+        return -1;
+    if (money_add(p->cash, cash, &total) != 0 || portfolio_set(p, symbol, after) != 0)
+        return -1;
+    p->cash = total;
+    res->after = after;
+    res->cash = cash;
+    return 0;
 }
 
 const char *trade_status_message(enum trade_status st, const char *symbol, char *buf, size_t n)

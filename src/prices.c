@@ -34,6 +34,7 @@ static const char SQL_TOTALS[] =
     "SELECT count(*), count(DISTINCT symbol), min(date), max(date) FROM prices";
 static const char SQL_SOURCES[] = "SELECT source, count(*) FROM price_symbols GROUP BY source";
 static const char SQL_SYMBOLS[] = "SELECT DISTINCT symbol FROM prices";
+static const char SQL_SPLITS[] = "SELECT count(*) FROM splits";
 
 int datelist_push(struct datelist *l, const char *date)
 {
@@ -276,6 +277,15 @@ static int take_source(sqlite3_stmt *st, void *ctx, char *err, size_t errlen)
     return 0;
 }
 
+static int take_splits(sqlite3_stmt *st, void *ctx, char *err, size_t errlen)
+{
+    struct prices_info *info = ctx;
+    (void)err;
+    (void)errlen;
+    info->splits = sqlite3_column_int64(st, 0);
+    return 1;
+}
+
 static int take_symbol(sqlite3_stmt *st, void *ctx, char *err, size_t errlen)
 {
     struct prices_info *info = ctx;
@@ -296,7 +306,8 @@ int prices_info(struct db *db, struct prices_info *out, char *err, size_t errlen
     int rc = -1;
     if (each_row(db, db_stmt(db, SQL_TOTALS, err, errlen), take_totals, &info, err, errlen) < 0 ||
         each_row(db, db_stmt(db, SQL_SOURCES, err, errlen), take_source, &info, err, errlen) < 0 ||
-        each_row(db, db_stmt(db, SQL_SYMBOLS, err, errlen), take_symbol, &info, err, errlen) < 0)
+        each_row(db, db_stmt(db, SQL_SYMBOLS, err, errlen), take_symbol, &info, err, errlen) < 0 ||
+        each_row(db, db_stmt(db, SQL_SPLITS, err, errlen), take_splits, &info, err, errlen) < 0)
         goto out;
     if (info.bars > 0 && prices_trading_days(db, info.first, info.last, &days, err, errlen) != 0)
         goto out;

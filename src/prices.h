@@ -80,6 +80,7 @@ struct prices_info {
     long long universe_symbols;                  /* symbols of the default universe with bars */
     int has_benchmark;                           /* QQQ has bars */
     long long alphavantage, aitrader, synthetic; /* price_symbols rows by source */
+    long long splits;                            /* stock splits stored */
     char first[DATE_BUF], last[DATE_BUF];        /* empty when the store is empty */
 };
 

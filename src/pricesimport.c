@@ -10,6 +10,7 @@
 #include "errbuf.h"
 #include "money.h"
 #include "prices.h"
+#include "splits.h"
 #include "universe.h"
 
 #include <errno.h>
@@ -25,7 +26,8 @@
 #define TEXT_MAX sizeof(((struct bar *)0)->open) /* what prices_bars can return */
 #define REFRESHED_MAX 32
 #define UNKNOWN_FORMAT                                                                             \
-    "unknown format: expected Alpha Vantage TIME_SERIES_DAILY JSON or AI-Trader merged JSONL"
+    "unknown format: expected Alpha Vantage TIME_SERIES_DAILY, TIME_SERIES_DAILY_ADJUSTED or "     \
+    "SPLITS JSON, or AI-Trader merged JSONL"
 
 static const char SQL_GET_BAR[] =
     "SELECT open, high, low, close, volume FROM prices WHERE symbol = ?1 AND date = ?2";
@@ -44,6 +46,14 @@ static const char SQL_PUT_SYMBOL[] =
     "INSERT INTO price_symbols(symbol, source, last_refreshed, imported_at) VALUES(?1, ?2, ?3, ?4)"
     " ON CONFLICT(symbol) DO UPDATE SET source = excluded.source,"
     " last_refreshed = excluded.last_refreshed, imported_at = excluded.imported_at WHERE ?5";
+/* A split is keyed by symbol and date; the published factor text wins. */
+static const char SQL_GET_SPLIT[] =
+    "SELECT factor FROM splits WHERE symbol = ?1 AND effective_date = ?2";
+static const char SQL_PUT_SPLIT[] =
+    "INSERT INTO splits(symbol, effective_date, factor, factor_micro, imported_at)"
+    " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(symbol, effective_date) DO UPDATE SET"
+    " factor = excluded.factor, factor_micro = excluded.factor_micro,"
+    " imported_at = excluded.imported_at";
 static const char SQL_COUNT_KIND[] =
     "SELECT count(*) FROM price_symbols WHERE (source = 'synthetic') = ?1";
 
@@ -53,12 +63,19 @@ enum { F_OPEN, F_HIGH, F_LOW, F_CLOSE, F_VOLUME, NFIELDS };
 struct format {
     const char *source;
     const char *keys[NFIELDS];
-    int partial_last; /* the latest bar may hold only its open */
+    int partial_last;      /* the latest bar may hold only its open */
+    const char *split_key; /* the bar's split coefficient, or NULL */
 };
 
+/* The adjusted series is told apart by its volume key; its adjusted close
+ * and dividends are not used (fills and values use the prices as traded). */
 static const struct format formats[] = {
-    {"alphavantage", {"1. open", "2. high", "3. low", "4. close", "5. volume"}, 0},
-    {"aitrader", {"1. buy price", "2. high", "3. low", "4. sell price", "5. volume"}, 1},
+    {"alphavantage", {"1. open", "2. high", "3. low", "4. close", "5. volume"}, 0, NULL},
+    {"alphavantage",
+     {"1. open", "2. high", "3. low", "4. close", "6. volume"},
+     0,
+     "8. split coefficient"},
+    {"aitrader", {"1. buy price", "2. high", "3. low", "4. sell price", "5. volume"}, 1, NULL},
 };
 
 /* A bar on its way into the store; a NULL text is absent. */
@@ -306,6 +323,71 @@ static int get_text(struct importer *im, const struct newbar *b, json_object *ob
     return 0;
 }
 
+/* Stores the split of symbol effective on date with the published factor
+ * text (key names it in messages). A factor of exactly 1 is no split: it is
+ * skipped when skip_one (an adjusted series has one on every bar). */
+static int import_split(struct importer *im, const char *symbol, const char *date, const char *key,
+                        const char *factor, int skip_one)
+{
+    struct newbar b = {.symbol = symbol, .date = date};
+    money_t micro;
+    int rc;
+    if (strlen(factor) >= SPLITS_FACTOR_MAX || money_parse(factor, &micro) != 0 || micro <= 0)
+        return fail(im, symbol, date, key, "not a positive split factor: \"%.40s\"", factor);
+    if (micro == MONEY_SCALE && skip_one)
+        return 0;
+    sqlite3_stmt *st = bar_stmt(im, SQL_GET_SPLIT, &b);
+    if (!st)
+        return bar_db_fail(im, &b);
+    rc = sqlite3_step(st);
+    int same = rc == SQLITE_ROW && same_text(sqlite3_column_text(st, 0), factor);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return bar_db_fail(im, &b);
+    im->stats.splits++;
+    if (same)
+        return 0;
+    if (!(st = bar_stmt(im, SQL_PUT_SPLIT, &b)))
+        return bar_db_fail(im, &b);
+    rc = sqlite3_bind_text(st, 3, factor, -1, SQLITE_STATIC) | sqlite3_bind_int64(st, 4, micro) |
+         sqlite3_bind_text(st, 5, im->now, -1, SQLITE_STATIC);
+    rc = rc == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(im, "cannot store split");
+    sqlite3_reset(st);
+    return rc == 0 ? 0 : bar_db_fail(im, &b);
+}
+
+/* An Alpha Vantage SPLITS answer: {"symbol": S, "data": [{"effective_date":
+ * D, "split_factor": F}, ...]} (an empty list is a symbol without splits). */
+static int import_splits(struct importer *im, json_object *obj)
+{
+    struct newbar none = {0};
+    const char *symbol, *date, *factor;
+    json_object *data;
+    if (get_text(im, &none, obj, "symbol", 1, &symbol) != 0)
+        return -1;
+    if (!symbol_valid(symbol))
+        return fail(im, NULL, NULL, "symbol", "invalid symbol \"%.20s\"", symbol);
+    if (!json_object_object_get_ex(obj, "data", &data) ||
+        !json_object_is_type(data, json_type_array))
+        return fail(im, symbol, NULL, "data", "not a JSON array of splits");
+    none.symbol = symbol;
+    for (size_t i = 0; i < json_object_array_length(data); i++) {
+        json_object *e = json_object_array_get_idx(data, i);
+        if (!json_object_is_type(e, json_type_object))
+            return fail(im, symbol, NULL, "data", "entry %zu is not a JSON object", i);
+        none.date = NULL;
+        if (get_text(im, &none, e, "effective_date", 1, &date) != 0)
+            return -1;
+        if (!date_valid(date))
+            return fail(im, symbol, date, "effective_date", "invalid date (want YYYY-MM-DD)");
+        none.date = date;
+        if (get_text(im, &none, e, "split_factor", 1, &factor) != 0 ||
+            import_split(im, symbol, date, "split_factor", factor, 0) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int import_bar(struct importer *im, const struct format *fmt, const char *symbol,
                       const char *date, json_object *bar, int is_last)
 {
@@ -319,6 +401,12 @@ static int import_bar(struct importer *im, const struct format *fmt, const char 
     }
     if (check_bar(im, &b, fmt) != 0)
         return -1;
+    if (fmt->split_key) {
+        const char *coef;
+        if (get_text(im, &b, bar, fmt->split_key, 1, &coef) != 0 ||
+            import_split(im, symbol, date, fmt->split_key, coef, 1) != 0)
+            return -1;
+    }
     return store_bar(im, &b);
 }
 
@@ -341,7 +429,8 @@ static int series_last(struct importer *im, const char *symbol, json_object *ser
     return 0;
 }
 
-/* Which format the bars of series use, judged by the first bar's open key. */
+/* Which format the bars of series use, judged by the first bar's open and
+ * volume keys. */
 static const struct format *series_format(struct importer *im, const char *symbol,
                                           json_object *series)
 {
@@ -349,7 +438,9 @@ static const struct format *series_format(struct importer *im, const char *symbo
     {
         for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
             if (json_object_is_type(bar, json_type_object) &&
-                json_object_object_get_ex(bar, formats[i].keys[F_OPEN], NULL))
+                json_object_object_get_ex(bar, formats[i].keys[F_OPEN], NULL) &&
+                (formats[i].partial_last ||
+                 json_object_object_get_ex(bar, formats[i].keys[F_VOLUME], NULL)))
                 return &formats[i];
         fail(im, symbol, date, NULL, "%s", UNKNOWN_FORMAT);
         return NULL;
@@ -401,6 +492,9 @@ static int import_object(struct importer *im, json_object *obj)
     size_t written = im->stats.inserted + im->stats.updated;
     if (refuse_av_message(im, obj) != 0)
         return -1;
+    if (!json_object_object_get_ex(obj, "Meta Data", NULL) &&
+        json_object_object_get_ex(obj, "data", NULL))
+        return import_splits(im, obj);
     if (!json_object_object_get_ex(obj, "Meta Data", &meta) ||
         !json_object_is_type(meta, json_type_object) ||
         !json_object_object_get_ex(obj, "Time Series (Daily)", &series) ||

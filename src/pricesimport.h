@@ -1,6 +1,8 @@
-/* pricesimport: fills the price store (tables prices and price_symbols) from
- * Alpha Vantage TIME_SERIES_DAILY JSON files, AI-Trader merged JSONL files
- * (format detected per file) or a deterministic synthetic generator. The
+/* pricesimport: fills the price store (tables prices, price_symbols and
+ * splits) from Alpha Vantage TIME_SERIES_DAILY, TIME_SERIES_DAILY_ADJUSTED
+ * (whose split coefficients other than 1 are splits) and SPLITS JSON files,
+ * AI-Trader merged JSONL files (format detected per object) or a
+ * deterministic synthetic generator. The
  * published text of every value is stored as it is, with exact micro-unit
  * copies of open and close. Each call is one transaction: on any bad input
  * nothing is written. Real and synthetic prices are never mixed in one store,
@@ -25,6 +27,7 @@ struct pricesimport_stats {
     size_t inserted;  /* bars new to the store */
     size_t updated;   /* bars whose stored values changed */
     size_t unchanged; /* bars already stored exactly so */
+    size_t splits;    /* split events read (new, changed or already stored) */
 };
 
 /* Imports the n files of paths in one transaction. Refuses an unknown

@@ -1,6 +1,7 @@
 /* results: see results.h. One query lists the positions rows of a date
  * range (a single date is a range of one) in (date, model) order from
- * idx_positions_date_model; per-position queries add holdings, trades and
+ * idx_positions_date_model; per-position queries add holdings, trades
+ * (with their fees), the splits applied that day (corporate_actions) and
  * tool usage. Amounts are exact decimals (money_to_json). */
 #include "results.h"
 
@@ -23,11 +24,14 @@ static const char SQL_POSITIONS[] =
     " total_steps, stop_signal, reasoning_summary, log_file_path,"
     " prompt_tokens, completion_tokens, total_tokens, cost, date" RESULTS_WHERE
     " ORDER BY date, model LIMIT ?5 OFFSET ?6";
-static const char SQL_COUNT[] = "SELECT count(*)" RESULTS_WHERE;
+static const char SQL_COUNT[] = "SELECT count(*), min(date), max(date)" RESULTS_WHERE;
 static const char SQL_HOLDINGS[] =
     "SELECT symbol, quantity FROM holdings WHERE position_id = ?1 ORDER BY symbol";
-static const char SQL_TRADES[] = "SELECT seq, action, symbol, amount, price, total FROM trades"
+static const char SQL_TRADES[] = "SELECT seq, action, symbol, amount, price, total, fee FROM trades"
                                  " WHERE position_id = ?1 ORDER BY seq";
+static const char SQL_ACTIONS[] =
+    "SELECT action, symbol, effective_date, factor, shares_before, shares_after, price, cash"
+    " FROM corporate_actions WHERE position_id = ?1 ORDER BY seq";
 static const char SQL_TOOLS[] =
     "SELECT tool_name, calls FROM tool_usage WHERE position_id = ?1 ORDER BY tool_name";
 
@@ -97,7 +101,22 @@ static void add_trade(sqlite3_stmt *st, json_object *trades)
     json_object_object_add(t, "amount", json_object_new_int64(sqlite3_column_int64(st, 3)));
     json_object_object_add(t, "price", money_to_json(sqlite3_column_int64(st, 4)));
     json_object_object_add(t, "total", money_to_json(sqlite3_column_int64(st, 5)));
+    json_object_object_add(t, "fee", money_to_json(sqlite3_column_int64(st, 6)));
     json_object_array_add(trades, t);
+}
+
+/* A split applied to the holdings at the start of the day. */
+static void add_action(sqlite3_stmt *st, json_object *actions)
+{
+    json_object *a = json_object_new_object();
+    for (int i = 0; i < 4; i++)
+        json_object_object_add(a, sqlite3_column_name(st, i),
+                               json_object_new_string((const char *)sqlite3_column_text(st, i)));
+    json_object_object_add(a, "shares_before", json_object_new_int64(sqlite3_column_int64(st, 4)));
+    json_object_object_add(a, "shares_after", json_object_new_int64(sqlite3_column_int64(st, 5)));
+    json_object_object_add(a, "price", money_to_json(sqlite3_column_int64(st, 6)));
+    json_object_object_add(a, "cash", money_to_json(sqlite3_column_int64(st, 7)));
+    json_object_array_add(actions, a);
 }
 
 static void add_tool(sqlite3_stmt *st, json_object *tools)
@@ -111,10 +130,11 @@ static int add_full(struct db *db, sqlite3_stmt *st, json_object *r, char *err, 
 {
     sqlite3_int64 id = sqlite3_column_int64(st, C_ID);
     json_object *trades = json_object_new_array(), *reasoning = json_object_new_object(),
-                *tools = json_object_new_object();
+                *tools = json_object_new_object(), *actions = json_object_new_array();
     const char *summary = (const char *)sqlite3_column_text(st, C_SUMMARY);
     const char *log = (const char *)sqlite3_column_text(st, C_LOG);
     json_object_object_add(r, "trades", trades);
+    json_object_object_add(r, "corporate_actions", actions);
     json_object_object_add(r, "ai_reasoning", reasoning);
     json_object_object_add(reasoning, "total_steps",
                            json_object_new_int64(sqlite3_column_int64(st, C_STEPS)));
@@ -139,7 +159,8 @@ static int add_full(struct db *db, sqlite3_stmt *st, json_object *r, char *err, 
                                : money_to_json(sqlite3_column_int64(st, C_COST)));
     if (log)
         json_object_object_add(r, "log_file_path", json_object_new_string(log));
-    if (per_position(db, SQL_TRADES, id, trades, add_trade, err, errlen) != 0)
+    if (per_position(db, SQL_TRADES, id, trades, add_trade, err, errlen) != 0 ||
+        per_position(db, SQL_ACTIONS, id, actions, add_action, err, errlen) != 0)
         return -1;
     return per_position(db, SQL_TOOLS, id, tools, add_tool, err, errlen);
 }
@@ -238,14 +259,16 @@ out:
     return rc;
 }
 
-int results_count(struct db *db, const struct results_query *q, long long *out, char *err,
-                  size_t errlen)
+int results_count(struct db *db, const struct results_query *q, long long *total,
+                  char first[DATE_BUF], char last[DATE_BUF], char *err, size_t errlen)
 {
     sqlite3_stmt *st = db_stmt(db, SQL_COUNT, err, errlen);
     int rc = -1;
     if (!st || bind_query(db, st, q, err, errlen) != 0 || step(db, st, err, errlen) != 1)
         goto out;
-    *out = sqlite3_column_int64(st, 0);
+    *total = sqlite3_column_int64(st, 0);
+    snprintf(first, DATE_BUF, "%s", *total ? (const char *)sqlite3_column_text(st, 1) : "");
+    snprintf(last, DATE_BUF, "%s", *total ? (const char *)sqlite3_column_text(st, 2) : "");
     rc = 0;
 out:
     if (st)

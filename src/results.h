@@ -35,9 +35,10 @@ int results_latest_date(struct db *db, const struct results_query *q, char date[
 int results_list(struct db *db, const struct results_query *q, json_object *results, char *err,
                  size_t errlen);
 
-/* How many results q's dates and filters match, ignoring limit and offset.
- * Returns 0 with *out set, or -1. */
-int results_count(struct db *db, const struct results_query *q, long long *out, char *err,
-                  size_t errlen);
+/* How many results q's dates and filters match, ignoring limit and offset,
+ * and the first and last date among them ("" when none). Returns 0 with the
+ * out-parameters set, or -1. */
+int results_count(struct db *db, const struct results_query *q, long long *total,
+                  char first[DATE_BUF], char last[DATE_BUF], char *err, size_t errlen);
 
 #endif

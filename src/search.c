@@ -166,6 +166,12 @@ static int fetch(const struct search_config *cfg, const char *query, char **body
     if (!(h2 = curl_slist_append(hdrs, auth)))
         goto out;
     hdrs = h2;
+    /* Jina's switch for results without the pages' text. */
+    if (cfg->snippets_only) {
+        if (!(h2 = curl_slist_append(hdrs, "X-Respond-With: no-content")))
+            goto out;
+        hdrs = h2;
+    }
     cc = curl_easy_setopt(h, CURLOPT_URL, url);
     cc = cc ? cc : curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     cc = cc ? cc : curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -224,16 +230,26 @@ static json_object *text_field(json_object *o, const char *key, size_t max)
     return json_object_new_string_len(s, (int)n);
 }
 
-/* The date of a Jina result ("date", else "publishedTime"), or -1. */
+/* The date of a Jina result: the later of "date" and "publishedTime" (an
+ * item dated in the past may have been published after today). -1 when
+ * neither is there or one that is there names no absolute date. */
 static int result_date(json_object *item, char out[DATE_BUF])
 {
     static const char *const keys[] = {"date", "publishedTime"};
+    int found = 0;
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-        const char *s = jsontext_string(item, keys[i]);
-        if (s && search_parse_date(s, out) == 0)
-            return 0;
+        json_object *v = NULL;
+        char d[DATE_BUF];
+        if (!json_object_object_get_ex(item, keys[i], &v) || !v)
+            continue;
+        if (!json_object_is_type(v, json_type_string) ||
+            search_parse_date(json_object_get_string(v), d) != 0)
+            return -1;
+        if (!found || strcmp(d, out) > 0)
+            memcpy(out, d, DATE_BUF);
+        found = 1;
     }
-    return -1;
+    return found ? 0 : -1;
 }
 
 /* {"error": msg, "query": query}: status 1, or -1 without memory. */
@@ -250,8 +266,10 @@ static int refuse(const char *query, const char *msg, json_object **answer, char
     return 1;
 }
 
-/* The kept results of Jina's data list into a new answer object. */
-static json_object *build_answer(const char *query, json_object *data, const char *today)
+/* The kept results of Jina's data list into a new answer object (without
+ * page text when snippets_only). */
+static json_object *build_answer(const char *query, json_object *data, const char *today,
+                                 int snippets_only)
 {
     json_object *o = json_object_new_object(), *list = json_object_new_array();
     size_t n = json_object_array_length(data), dropped = 0;
@@ -272,8 +290,9 @@ static json_object *build_answer(const char *query, json_object *data, const cha
         bad = bad ||
               json_object_object_add(r, "description", text_field(item, "description", TEXT_MAX));
         bad = bad || json_object_object_add(r, "date", json_object_new_string(d));
-        bad = bad ||
-              json_object_object_add(r, "content", text_field(item, "content", SEARCH_CONTENT_MAX));
+        if (!snippets_only)
+            bad = bad || json_object_object_add(r, "content",
+                                                text_field(item, "content", SEARCH_CONTENT_MAX));
     }
     bad = bad || json_object_object_add(o, "query", json_object_new_string(query));
     bad = bad || json_object_object_add(o, "results", list);
@@ -309,7 +328,9 @@ int search_run(const struct search_config *cfg, const char *query, const char *t
         rc = refuse(query, "Search failed: the answer has no list of results", answer, err, errlen);
         goto out;
     }
-    rc = (*answer = build_answer(query, data, today)) ? 0 : err_set(err, errlen, "out of memory");
+    rc = (*answer = build_answer(query, data, today, cfg->snippets_only))
+             ? 0
+             : err_set(err, errlen, "out of memory");
 out:
     json_object_put(root);
     free(body);

@@ -1,11 +1,11 @@
 /* search: the agent's web search (Jina's s.jina.ai) as a look-ahead-safe
  * tool. Owns the HTTP GET (timeouts, bounded body, no redirects), reading
- * Jina's JSON answer ({"data": [{title, url, description, content, date |
- * publishedTime}, ...]}) and the date filter: a result is kept only when it
- * carries an absolute date strictly before the simulated day; undated
- * results and relative dates ("3 hours ago", relative to the real clock)
- * are dropped. Offered only when JINA_API_KEY is set; JINA_API_BASE
- * overrides the endpoint (tests point it at a local fake). */
+ * Jina's JSON answer ({"data": [{title, url, description, content, date,
+ * publishedTime}, ...]}) and the date filter: a result is kept only when its
+ * date and its publishedTime, each that it carries, are absolute dates
+ * strictly before the simulated day; undated results and relative dates
+ * ("3 hours ago", relative to the real clock) are dropped. Offered only when JINA_API_KEY is set;
+ * JINA_API_BASE overrides the endpoint (tests point it at a local fake). */
 #ifndef TRADER_SEARCH_H
 #define TRADER_SEARCH_H
 
@@ -34,6 +34,7 @@ struct search_config {
     long timeout_ms;
     long connect_timeout_ms;
     const atomic_int *stop; /* optional: nonzero aborts a transfer */
+    int snippets_only;      /* titles and descriptions only: no page text asked or passed */
 };
 
 /* Fills *out from the environment. Returns 1 when JINA_API_KEY is set (the

@@ -1,4 +1,4 @@
-/* strategy: see strategy.h. Prices come from get_price answers (the
+/* strategy: see strategy.h. Prices come from get_price_local answers (the
  * published text, parsed exactly with money_parse) and trades go through buy
  * and sell, so a strategy can see nothing an LLM could not. Only the trading
  * calendar before today is read from the price store directly. */
@@ -76,7 +76,7 @@ static int invoke(struct tools_ctx *ctx, const char *name, json_object *args, in
     return rc;
 }
 
-/* A field of get_price's ohlcv ("open", "close") on date (NULL = today) as
+/* A field of get_price_local's ohlcv ("open", "close") on date (NULL = today) as
  * money. Returns 1 with *out, 0 when there is no such price, -1 on failure. */
 static int price_field(struct tools_ctx *ctx, const char *symbol, const char *date,
                        const char *field, money_t *out, char *err, size_t errlen)
@@ -89,7 +89,7 @@ static int price_field(struct tools_ctx *ctx, const char *symbol, const char *da
     json_object_object_add(args, "symbol", json_object_new_string(symbol));
     if (date)
         json_object_object_add(args, "date", json_object_new_string(date));
-    int rc = invoke(ctx, "get_price", args, 0, &res, err, errlen);
+    int rc = invoke(ctx, "get_price_local", args, 0, &res, err, errlen);
     if (rc < 0)
         return -1;
     if (rc == 0 && json_object_object_get_ex(res, "ohlcv", &ohlcv) &&
@@ -127,7 +127,7 @@ __attribute__((format(printf, 3, 4))) static void say(char *buf, size_t n, const
 }
 
 /* Buys, with the cash split equally among the nsyms symbols, as many whole
- * shares of each as its open allows. */
+ * shares of each as its open allows, the trading costs included. */
 static int buy_equally(struct tools_ctx *ctx, const char (*syms)[SYMBOL_MAX], size_t nsyms,
                        char *summary, size_t n, char *err, size_t errlen)
 {
@@ -152,7 +152,7 @@ static int buy_equally(struct tools_ctx *ctx, const char (*syms)[SYMBOL_MAX], si
     money_t budget = ctx->pf.cash / (money_t)priced;
     say(summary, n, " Bought with %.2f per symbol:", money_to_double(budget));
     for (size_t i = 0; i < nsyms; i++) {
-        int64_t shares = open[i] > 0 ? budget / open[i] : 0;
+        int64_t shares = portfolio_affordable(budget, open[i], &ctx->costs);
         int f = shares > 0 ? trade(ctx, "buy", syms[i], shares, err, errlen) : 0;
         if (f < 0)
             goto out;

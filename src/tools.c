@@ -55,14 +55,16 @@ static int tool_search(struct tools_ctx *ctx, json_object *args, json_object **r
     "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"number\"},"                            \
     "\"b\":{\"type\":\"number\"}},\"required\":[\"a\",\"b\"]}"
 
+/* The names are AI-Trader's (its MCP tools), so its prompts and logs match
+ * ours; the names this service used before are accepted as aliases. */
 static const struct tool_def tool_table[] = {
-    {"get_price", tool_get_price,
+    {"get_price_local", tool_get_price,
      "Daily bar of a stock. For a date before today: open, high, low, close and volume. For "
      "today (the default): the opening price only. Later dates are refused.",
      "{\"type\":\"object\",\"properties\":{"
      "\"symbol\":{\"type\":\"string\",\"description\":\"Ticker, e.g. AAPL\"},"
      "\"date\":{\"type\":\"string\",\"description\":\"YYYY-MM-DD, at most today\"}},"
-     "\"required\":[\"symbol\"]}"},
+     "\"required\":[\"symbol\",\"date\"]}"},
     {"buy", tool_buy,
      "Buy whole shares at today's opening price. Answers with the new positions (shares per "
      "symbol and CASH) or an error when cash would go below zero.",
@@ -73,7 +75,7 @@ static const struct tool_def tool_table[] = {
      TRADE_PARAMS},
     {"add", tool_add, "Returns a + b.", MATH_PARAMS},
     {"multiply", tool_multiply, "Returns a x b.", MATH_PARAMS},
-    {"search", tool_search,
+    {"get_information", tool_search,
      "Search the web for news and analysis. Only results published before today are "
      "returned, each with its title, url, description, date and the start of its content.",
      "{\"type\":\"object\",\"properties\":{\"query\":{\"type\":\"string\","
@@ -81,6 +83,11 @@ static const struct tool_def tool_table[] = {
 };
 
 #define NTOOLS (sizeof(tool_table) / sizeof(tool_table[0]))
+
+/* Earlier names of tools, still dispatched (never offered). */
+static const struct {
+    const char *alias, *name;
+} tool_aliases[] = {{"get_price", "get_price_local"}, {"search", "get_information"}};
 _Static_assert(sizeof(tool_table) / sizeof(tool_table[0]) <= TOOLS_MAX, "TOOLS_MAX too small");
 
 size_t tools_count(void)
@@ -128,11 +135,21 @@ void tools_ctx_free(struct tools_ctx *ctx)
     free(ctx->msgs);
     free(ctx->trades);
     free(ctx->summary);
+    free(ctx->splits);
     portfolio_free(&ctx->pf);
+    ctx->splits = NULL;
+    ctx->nsplits = 0;
     ctx->msgs = NULL;
     ctx->trades = NULL;
     ctx->summary = NULL;
     ctx->nmsgs = ctx->cap_msgs = ctx->ntrades = ctx->cap_trades = 0;
+}
+
+void tools_set_splits(struct tools_ctx *ctx, struct splits_applied *splits, size_t n)
+{
+    free(ctx->splits);
+    ctx->splits = splits;
+    ctx->nsplits = splits ? n : 0;
 }
 
 /* Copies up to ECHO_MAX printable ASCII bytes of s (others become '?'), so
@@ -265,8 +282,8 @@ static int tool_get_price(struct tools_ctx *ctx, json_object *args, json_object 
 
 /* ---- buy and sell ----------------------------------------------------- */
 
-/* A share count as an LLM may send it: a JSON integer, an integral double
- * (10.0) or a string of digits ("10"). Returns 0 and sets *out (> 0), or -1. */
+/* A share count: a JSON integer or an integral JSON number (10.0). Text
+ * ("10") is not a number. Returns 0 and sets *out (> 0), or -1. */
 static int parse_amount(json_object *v, int64_t *out)
 {
     int64_t n;
@@ -280,14 +297,6 @@ static int parse_amount(json_object *v, int64_t *out)
         if (!(d >= 1.0 && d <= 9007199254740992.0) || d != floor(d))
             return -1;
         n = (int64_t)d;
-        break;
-    }
-    case json_type_string: {
-        const char *s = json_object_get_string(v);
-        size_t len = strlen(s);
-        if (len == 0 || len > 18 || strspn(s, "0123456789") != len)
-            return -1;
-        n = strtoll(s, NULL, 10);
         break;
     }
     default:
@@ -323,8 +332,12 @@ static json_object *trade_refusal(const struct tools_ctx *ctx, enum trade_status
     if (!o)
         return NULL;
     if (st == TRADE_INSUFFICIENT_CASH) {
-        json_object_object_add(o, "required_cash", money_to_json(tr->total));
+        money_t need = tr->total;
+        money_add(tr->total, tr->fee, &need); /* cannot overflow: the trade was priced */
+        json_object_object_add(o, "required_cash", money_to_json(need));
         json_object_object_add(o, "cash_available", money_to_json(tr->cash_available));
+        if (tr->fee > 0)
+            json_object_object_add(o, "fee", money_to_json(tr->fee));
     } else if (st == TRADE_INSUFFICIENT_SHARES) {
         json_object_object_add(o, "have", json_object_new_int64(tr->have));
         json_object_object_add(o, "want_to_sell", json_object_new_int64(amount));
@@ -350,6 +363,7 @@ static int push_trade(struct tools_ctx *ctx, const char *action, const char *sym
     t->amount = amount;
     t->price = tr->price;
     t->total = tr->total;
+    t->fee = tr->fee;
     ctx->ntrades++;
     return 0;
 }
@@ -373,8 +387,8 @@ static int trade(struct tools_ctx *ctx, int is_buy, json_object *args, json_obje
     /* Trade on a copy so a failed record leaves the portfolio unchanged. */
     if (portfolio_copy(&next, &ctx->pf) != 0)
         return err_set(err, errlen, "out of memory");
-    enum trade_status st = is_buy ? portfolio_buy(&next, symbol, amount, open, &tr)
-                                  : portfolio_sell(&next, symbol, amount, open, &tr);
+    enum trade_status st = is_buy ? portfolio_buy(&next, symbol, amount, open, &ctx->costs, &tr)
+                                  : portfolio_sell(&next, symbol, amount, open, &ctx->costs, &tr);
     if (st == TRADE_NOMEM) {
         portfolio_free(&next);
         return err_set(err, errlen, "out of memory");
@@ -410,27 +424,14 @@ static int tool_sell(struct tools_ctx *ctx, json_object *args, json_object **res
 
 /* ---- add and multiply ------------------------------------------------- */
 
-/* A number as JSON number or numeric text; 0 and *out set, or -1. */
+/* A JSON number (text is not one); 0 and *out set, or -1. */
 static int arg_number(json_object *args, const char *key, double *out)
 {
     json_object *v;
-    char *end;
-    double d;
-    if (!json_object_object_get_ex(args, key, &v))
+    if (!json_object_object_get_ex(args, key, &v) ||
+        (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double)))
         return -1;
-    switch (json_object_get_type(v)) {
-    case json_type_int:
-    case json_type_double:
-        d = json_object_get_double(v);
-        break;
-    case json_type_string:
-        d = strtod(json_object_get_string(v), &end);
-        if (end == json_object_get_string(v) || *end)
-            return -1;
-        break;
-    default:
-        return -1;
-    }
+    double d = json_object_get_double(v);
     if (!isfinite(d))
         return -1;
     *out = d;
@@ -481,8 +482,32 @@ static int tool_search(struct tools_ctx *ctx, json_object *args, json_object **r
 
 /* ---- dispatch ----------------------------------------------------------- */
 
+/* True when a string (key or value) anywhere in v holds a NUL character: C
+ * code reading it would see a shorter text ("AAPL\u0000x" as "AAPL"). */
+static int has_nul(json_object *v)
+{
+    if (json_object_is_type(v, json_type_string))
+        return strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v);
+    if (json_object_is_type(v, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(v); i++)
+            if (has_nul(json_object_array_get_idx(v, i)))
+                return 1;
+        return 0;
+    }
+    if (!json_object_is_type(v, json_type_object))
+        return 0;
+    json_object_object_foreach(v, key, val)
+    {
+        (void)key; /* json-c keys are C strings: a NUL already ended them */
+        if (has_nul(val))
+            return 1;
+    }
+    return 0;
+}
+
 /* Parses args_json into an object; NULL, empty or blank text is {}. Strict:
- * text after the object (a model's trailing garbage) is refused. */
+ * text after the object (a model's trailing garbage) and NUL characters in
+ * strings are refused. */
 static json_object *parse_args(const char *args_json)
 {
     json_object *o = NULL;
@@ -490,11 +515,23 @@ static json_object *parse_args(const char *args_json)
         return json_object_new_object();
     if (jsontext_parse(args_json, strlen(args_json), &o, NULL, 0) != 0)
         return NULL;
-    if (o && !json_object_is_type(o, json_type_object)) {
+    if (o && (!json_object_is_type(o, json_type_object) || has_nul(o))) {
         json_object_put(o);
         return NULL;
     }
     return o;
+}
+
+/* The tool named name (or one of its earlier names), or NULL. */
+static const struct tool_def *find_tool(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof(tool_aliases) / sizeof(tool_aliases[0]); i++)
+        if (strcmp(name, tool_aliases[i].alias) == 0)
+            name = tool_aliases[i].name;
+    for (size_t i = 0; name && i < NTOOLS; i++)
+        if (strcmp(name, tool_table[i].name) == 0)
+            return &tool_table[i];
+    return NULL;
 }
 
 /* "Unknown tool X. Available tools: a, b, ..." */
@@ -510,20 +547,24 @@ static json_object *unknown_tool(const char *name)
     return refusal(msg, NULL, NULL);
 }
 
+int tools_known(const char *name)
+{
+    return find_tool(name) != NULL;
+}
+
 int tools_call(struct tools_ctx *ctx, const char *name, const char *args_json, char **result_json,
                char *err, size_t errlen)
 {
-    const struct tool_def *tool = NULL;
+    const struct tool_def *tool = find_tool(name);
     json_object *args = NULL, *res = NULL;
     double t0 = time_monotonic();
     int rc = 1;
-    for (size_t i = 0; name && i < NTOOLS; i++)
-        if (strcmp(name, tool_table[i].name) == 0)
-            tool = &tool_table[i];
     if (!tool) {
         res = unknown_tool(name);
     } else if (!(args = parse_args(args_json))) {
-        res = refusal("Invalid arguments: expected a JSON object", NULL, NULL);
+        res = refusal("Invalid arguments: expected a JSON object (strings without NUL "
+                      "characters)",
+                      NULL, NULL);
     } else {
         rc = tool->fn(ctx, args, &res, err, errlen);
     }
@@ -628,6 +669,7 @@ int tools_log(struct tools_ctx *ctx, const char *role, const char *content, cons
     struct tools_message *m = &ctx->msgs[ctx->nmsgs];
     memset(m, 0, sizeof(*m));
     m->step = ctx->total_steps;
+    m->completion = ctx->completions;
     snprintf(m->role, sizeof(m->role), "%s", role);
     time_now_iso(m->timestamp);
     m->content = dup_opt(content, &ok);

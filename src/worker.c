@@ -14,6 +14,7 @@
 #include "modelday.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,7 @@ struct sched {
     struct lane *lanes;
     size_t nlanes;
     size_t inflight; /* model-days running, under lock */
+    bool stopped;    /* the job's cancellation was asked for, under lock */
     pthread_mutex_t lock;
     pthread_cond_t changed; /* a model-day finished */
 };
@@ -61,6 +63,17 @@ struct sched {
 static int cancelled(const struct worker_opts *o)
 {
     return o->cancel && atomic_load(o->cancel);
+}
+
+/* True when the job's cancellation was asked for (CONTRACT section 8): no
+ * model-day starts after that; a read error counts as not asked. */
+static bool cancel_asked(struct db *db, const char *job_id)
+{
+    char err[ERRBUF_SIZE];
+    bool asked = false;
+    if (jobs_cancel_requested(db, job_id, &asked, err, sizeof(err)) != 0)
+        log_emit(LOG_LEVEL_WARNING, LOGGER, job_id, NULL, NULL, "%s", err);
+    return asked;
 }
 
 /* Runs one model-day on the thread's connection, or fails it when its model
@@ -107,7 +120,7 @@ static struct lane *pick(struct sched *s)
 {
     const char *barrier = NULL;
     struct lane *best = NULL;
-    if (cancelled(s->o))
+    if (cancelled(s->o) || s->stopped)
         return NULL;
     for (size_t i = 0; s->cfg->lockstep && i < s->nlanes; i++) {
         const struct lane *l = &s->lanes[i];
@@ -147,9 +160,18 @@ static void *lane_thread(void *arg)
         const struct jobs_day *d = l->days[l->started++];
         s->inflight++;
         pthread_mutex_unlock(&s->lock);
-        run_one(s, db, d);
+        /* Checked as the model-day is about to start, as a cancel may come
+         * at any time; a cancelled job's day goes back to its lane. */
+        bool asked = cancel_asked(db, s->job_id);
+        if (!asked)
+            run_one(s, db, d);
         pthread_mutex_lock(&s->lock);
-        l->finished++;
+        if (asked) {
+            s->stopped = true;
+            l->started--;
+        } else {
+            l->finished++;
+        }
         s->inflight--;
         pthread_cond_broadcast(&s->changed);
     }

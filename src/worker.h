@@ -9,8 +9,10 @@
  * from its last completed state (modelday.h loads it). A model whose key was
  * in the config file takes it from the job's config file as that file is
  * now (the database keeps no key); when it is no longer there, that model's
- * model-days fail and the others run. At the end the job is finished by the
- * contract's rule (jobs_finish): completed, partial or failed. */
+ * model-days fail and the others run. A cancellation request (jobs_cancel)
+ * stops it from starting model-days; the ones in flight end whole. At the end
+ * the job is finished by the contract's rule (jobs_finish): completed,
+ * partial, failed, or cancelled. */
 #ifndef TRADER_WORKER_H
 #define TRADER_WORKER_H
 

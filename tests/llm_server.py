@@ -64,6 +64,14 @@ N times before the next one. Entries:
                                             body delimited by closing
   {"raw": {...} | "text", "status": 200, "content_type": "application/json"}
                                             this exact body
+  {"fault": "context", "max_chars": N, ...} 400 context_length_exceeded (vLLM's
+                                            wording) when the request body is
+                                            over N characters, else the normal
+                                            response the rest describes
+  {"fault": "refuse_fields", "fields": ["reasoning"], ...}
+                                            400 (as Groq does) when a message
+                                            of the request carries one of the
+                                            fields, else the normal response
 
 Knobs on normal (tool_calls / content) entries, to mimic provider quirks:
   "args_as_object": true   function.arguments sent as a JSON object
@@ -75,6 +83,9 @@ Knobs on normal (tool_calls / content) entries, to mimic provider quirks:
   "reasoning_content": "..."              added to the message
   "usage": {...}           instead of the computed token counts
   "extra": {...}           extra fields merged into the message
+  "flat_calls": true       tool calls shaped {"id", "name", "args"} (DeepSeek
+                           through OpenRouter), args as an object
+  "repeat_calls": N        the tool_calls list repeated up to N calls
 
 Log (--log): one JSON line per request, appended and flushed before the
 response is sent: {"seq", "time", "method", "path", "headers" (names in lower
@@ -198,11 +209,29 @@ def validate(body):
     return check_tool_protocol(msgs)
 
 
+def context_or_fields(entry, body, text):
+    """(message, code) of a context or field refusal the entry asks for, or None."""
+    fault = entry.get("fault")
+    if fault == "context" and len(text) > int(entry.get("max_chars", 1 << 30)):
+        return ("This model's maximum context length is %d tokens. However, your messages "
+                "resulted in %d tokens." % (int(entry["max_chars"]) // 4, len(text) // 4),
+                "context_length_exceeded")
+    if fault == "refuse_fields":
+        for i, m in enumerate(body.get("messages", [])):
+            for f in entry.get("fields", []):
+                if f in m:
+                    return ("'messages.%d' : property '%s' is unsupported" % (i, f), None)
+    return None
+
+
 def completion(model, entry, request_text):
     """The chat.completion body a normal entry describes."""
     msg = {"role": "assistant", "content": entry.get("content")}
     calls = []
-    for tc in entry.get("tool_calls") or []:
+    listed = entry.get("tool_calls") or []
+    if listed and isinstance(entry.get("repeat_calls"), int):
+        listed = [listed[i % len(listed)] for i in range(entry["repeat_calls"])]
+    for tc in listed:
         args = tc.get("arguments", {})
         if not isinstance(args, str) and not entry.get("args_as_object"):
             args = json.dumps(args)
@@ -213,6 +242,9 @@ def completion(model, entry, request_text):
             call["id"] = ""
         if entry.get("missing_id") or call["id"] is None:
             del call["id"]
+        if entry.get("flat_calls"):
+            call = {"id": call.get("id"), "name": call["function"]["name"],
+                    "args": tc.get("arguments", {})}
         calls.append(call)
     if calls:
         msg["tool_calls"] = calls
@@ -384,6 +416,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.record(body, model, idx, 200)
             return self.send_body(200, '{"id": "chatcmpl-bad", "choices": [{"message": '
                                        '{"role": "assistant", "content": "x"}}]]}')
+        problem = context_or_fields(entry, body, text)
+        if problem:
+            self.record(body, model, idx, 400)
+            return self.send_body(400, error_body(problem[0], "invalid_request_error", problem[1]))
         if fault == "oversized":
             entry = dict(entry, content="x" * int(entry.get("bytes", 9 << 20)))
         if fault == "latency":

@@ -76,7 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_tmpdir(dir);
     db = fuzz_db(dir, fuzz_prices);
     fuzz_day(&ctx, db);
-    agent_run(&ctx, &m, MAX_STEPS, err, sizeof(err));
+    struct agent_limits lim = {MAX_STEPS, MAX_STEPS, MAX_STEPS};
+    agent_run(&ctx, &m, &lim, NULL, err, sizeof(err));
     for (size_t i = 0; i < ctx.nmsgs; i++)
         if (ctx.msgs[i].message_json && !sqlite_json_valid(db, ctx.msgs[i].message_json))
             __builtin_trap();

@@ -1,6 +1,7 @@
 /* Fuzzes the price import of one file: the content (an Alpha Vantage
- * TIME_SERIES_DAILY answer or an AI-Trader merged JSONL file, detected per
- * file) is written to a temp file and imported into a fresh database. */
+ * TIME_SERIES_DAILY, TIME_SERIES_DAILY_ADJUSTED or SPLITS answer or an
+ * AI-Trader merged JSONL file, detected per file) is written to a temp file
+ * and imported into a fresh database. */
 #include "fuzz.h"
 #include "pricesimport.h"
 

@@ -42,7 +42,7 @@ wait_job() {
   local s i
   for i in $(seq 1 "$WAIT_STEPS"); do
     s=$(job_field "$1" 'j["status"]')
-    case $s in completed | partial | failed) break ;; esac
+    case $s in completed | partial | failed | cancelled) break ;; esac
     sleep 0.1
   done
   echo "$s"

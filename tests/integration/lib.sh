@@ -12,7 +12,10 @@ TOP_BUILDDIR=${TOP_BUILDDIR:-$TOP_SRCDIR}
 TRADERCTL=$TOP_BUILDDIR/daemon/traderctl
 STACK=$TOP_SRCDIR/scripts/stack
 export TRADER_BUILDDIR=$TOP_BUILDDIR TRADER_CONFIGS_DIR=$TOP_SRCDIR/configs
-unset TRADER_DATA_DIR TRADER_DB_PATH TRADER_BINDIR API_HOST API_PORT
+unset TRADER_DATA_DIR TRADER_DB_PATH TRADER_BINDIR API_HOST API_PORT TRADER_AUTH_READS
+# Rate limits far above what any test sends (test_ratelimit.sh sets its own).
+export TRADER_RATE_WRITE=100000r/s TRADER_RATE_WRITE_BURST=100000
+export TRADER_RATE_READ=100000r/s TRADER_RATE_READ_BURST=100000
 
 # --- TAP ---------------------------------------------------------------------
 _tap_n=0
@@ -64,6 +67,7 @@ bail() {
 }
 
 done_testing() {
+  check_answers
   echo "1..$_tap_n"
   [ "$_tap_failed" -eq 0 ]
 }
@@ -125,6 +129,40 @@ http() {
   fi
   STATUS=$(curl -s --path-as-is -o "$T_DIR/body" -D "$T_DIR/headers" -w '%{http_code}' \
     -X "$method" "${args[@]}" "$BASE$path") || STATUS=000
+  [ "$STATUS" = 000 ] || record_answer "$method" "$path"
+}
+
+# --- OpenAPI: every answer of http() is checked against api/openapi.json ----------
+T_ANSWERS=$T_DIR/answers
+NPM_TOOLS=${TRADER_NPM_DIR:-$TOP_BUILDDIR/npm}
+
+# record_answer METHOD PATH: keeps the last answer (status, body) for
+# check_answers.
+record_answer() {
+  local n=1
+  mkdir -p "$T_ANSWERS"
+  # Counted from the file: http() also runs in subshells ($(...)).
+  [ -f "$T_ANSWERS/index" ] && n=$(($(wc -l <"$T_ANSWERS/index") + 1))
+  cp "$T_DIR/body" "$T_ANSWERS/$n.body" 2>/dev/null || : >"$T_ANSWERS/$n.body"
+  printf '%s %s %s\n' "$STATUS" "$1" "$2" >>"$T_ANSWERS/index"
+}
+
+# check_answers: one test: every recorded answer is documented by the OpenAPI
+# description with a matching schema (tests/openapi_check.cjs); skipped when
+# the npm tools are not installed (scripts/npm-tools).
+check_answers() {
+  [ -f "$T_ANSWERS/index" ] || return 0
+  local n
+  n=$(wc -l <"$T_ANSWERS/index")
+  if [ ! -d "$NPM_TOOLS/node_modules" ] || ! command -v node >/dev/null; then
+    skip "OpenAPI check of the answers: no npm tools in $NPM_TOOLS (scripts/npm-tools)"
+    return 0
+  fi
+  node "$TOP_SRCDIR/tests/openapi_check.cjs" "$NPM_TOOLS" answers "$TOP_SRCDIR/api/openapi.json" \
+    "$T_ANSWERS" >"$T_DIR/answers.out" 2>&1
+  ok $? "all $n answers match the OpenAPI description" ||
+    sed 's/^/# /' "$T_DIR/answers.out" | head -20
+  rm -rf "$T_ANSWERS"
 }
 
 body() {
@@ -164,15 +202,21 @@ expect_error() {
 }
 
 # db_digest: a digest of the database's content but the daemon's heartbeat
-# row (traderd rewrites it all the time).
+# row (traderd rewrites it all the time) and the audit rows of API requests
+# (every mutating request adds one, refused or not).
 db_digest() {
   python3 - "$T_HOME/trader.db" <<'EOF'
 import hashlib, sqlite3, sys
 con = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
 h = hashlib.sha256()
 for line in con.iterdump():
-    if not line.startswith('INSERT INTO "daemon"'):
-        h.update(line.encode())
+    if line.startswith('INSERT INTO "daemon"'):
+        continue
+    if line.startswith('INSERT INTO "audit_log"') and "'api_request'" in line:
+        continue
+    if line.startswith('INSERT INTO "sqlite_sequence"') and "'audit_log'" in line:
+        continue
+    h.update(line.encode())
 print(h.hexdigest())
 EOF
 }

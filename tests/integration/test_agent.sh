@@ -7,11 +7,14 @@
 # log file, and what traderd sent (tools, tool_choice, the system prompt with
 # today's date and opens, the history with matching tool-call ids, the key,
 # search). A job of faults: 429 with Retry-After, 500 and 503, a hang past
-# the timeout, malformed and truncated JSON and a wrong content type all
-# recover; 503 until the retries are exhausted and 401 fail their model-day
+# the timeout, malformed and truncated JSON and an HTML page all recover;
+# tool calls written as text fail with what to fix on the server; 503 until the retries are exhausted and 401 fail their model-day
 # with a clear error while the others complete (job partial); look-ahead
 # requests are refused and the refusal is stored; a model that never sends
-# the stop signal ends at max_steps. The key is never in the database (a
+# the stop signal ends at max_steps steps (AI-Trader's: agent runs re-prompted
+# with "Tool results: ..."). A config with a system_prompt_file template and
+# per-model temperature, max_tokens, extra_body and drop_reasoning against a
+# provider that refuses echoed reasoning, with {id, name, args} tool calls. The key is never in the database (a
 # dump and the raw files). And the default config's mock agent.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_lib.sh"
@@ -24,7 +27,7 @@ D2=2025-01-06
 # --- the scripted servers ------------------------------------------------------------
 cat >"$T_DIR/llm.json" <<EOF
 {"alpha": [
-   {"content": "Checking AAPL.", "tool_calls": [{"name": "get_price", "arguments": {"symbol": "AAPL"}}]},
+   {"content": "Checking AAPL.", "tool_calls": [{"name": "get_price_local", "arguments": {"symbol": "AAPL", "date": "$D1"}}]},
    {"reasoning_content": "AAPL and MSFT look fine.",
     "tool_calls": [{"name": "buy", "arguments": {"symbol": "AAPL", "amount": 10}},
                    {"name": "buy", "arguments": {"symbol": "MSFT", "amount": 5}}]},
@@ -32,7 +35,7 @@ cat >"$T_DIR/llm.json" <<EOF
    {"tool_calls": [{"name": "sell", "arguments": {"symbol": "AAPL", "amount": 4}}]},
    {"content": "Sold 4 AAPL. <FINISH_SIGNAL>"}],
  "beta": [
-   {"tool_calls": [{"name": "search", "arguments": {"query": "NVDA outlook"}},
+   {"tool_calls": [{"name": "get_information", "arguments": {"query": "NVDA outlook"}},
                    {"name": "buy", "arguments": {"symbol": "NVDA", "amount": 3}}]},
    {"content": "Bought NVDA. <FINISH_SIGNAL>"},
    {"content": "Holding. <FINISH_SIGNAL>"}],
@@ -43,11 +46,15 @@ cat >"$T_DIR/llm.json" <<EOF
  "deny": [{"content": "never <FINISH_SIGNAL>"}],
  "hang": [{"fault": "hang", "seconds": 6}, {"content": "Awake. <FINISH_SIGNAL>"}],
  "garbled": [{"fault": "malformed"}, {"fault": "truncated"},
-             {"fault": "content_type", "content": "x"}, {"content": "Clear. <FINISH_SIGNAL>"}],
+             {"raw": "<html>busy</html>", "content_type": "text/html"},
+             {"content": "Clear. <FINISH_SIGNAL>"}],
+ "textual": [{"content": "<tool_call>{\"name\": \"buy\", \"arguments\": {\"symbol\": \"AAPL\", \"amount\": 1}}</tool_call>"}],
  "peek": [{"tool_calls": [{"name": "get_price", "arguments": {"symbol": "AAPL", "date": "$D2"}},
                           {"name": "get_price", "arguments": {"symbol": "AAPL"}}]},
           {"content": "No peeking allowed. <FINISH_SIGNAL>"}],
- "chatty": [{"content": "Adding.", "tool_calls": [{"name": "add", "arguments": {"a": 1, "b": 2}}]}]}
+ "chatty": [{"content": "Adding.", "tool_calls": [{"name": "add", "arguments": {"a": 1, "b": 2}}]}],
+ "templ": [{"reasoning_content": "hm", "tool_calls": [{"name": "buy", "arguments": {"symbol": "MSFT", "amount": 1}}], "flat_calls": true},
+           {"fault": "refuse_fields", "fields": ["reasoning_content", "reasoning"], "content": "Done. <FINISH_SIGNAL>"}]}
 EOF
 cat >"$T_DIR/jina.json" <<'EOF'
 {"*": {"data": [
@@ -86,12 +93,12 @@ def llm(sig, **extra):
     return m
 models = [llm("alpha"), llm("beta"), llm("flaky"), llm("dead"),
           llm("deny", openai_api_key="sk-wrong"), llm("hang", timeout_seconds=1.5),
-          llm("garbled"), llm("peek"), llm("chatty")]
+          llm("garbled"), llm("peek"), llm("chatty"), llm("textual")]
 json.dump({"date_range": {"init_date": "2025-01-02"},
            "stock_symbols": ["AAPL", "MSFT", "NVDA"],
            "models": models,
            "agent_config": {"max_steps": 5, "max_retries": 3, "base_delay": 0.05,
-                            "initial_cash": 10000.0},
+                            "initial_cash": 10000.0, "max_completions_per_step": 3},
            "log_config": {"log_path": "agent_data"}}, open(path, "w"))
 EOF
 
@@ -184,15 +191,15 @@ is "$(jget '[(t["action"], t["symbol"], t["amount"]) for t in j["results"][0]["t
   '[["buy","AAPL",10],["buy","MSFT",5]]' "alpha's trades on $D1, in order"
 is "$(jget 'all(abs(t["total"] - t["price"] * t["amount"]) < 1e-9 for t in j["results"][0]["trades"])')" \
   true "  total = price x amount"
-is "$(jget '{k: v for k, v in j["results"][0]["ai_reasoning"].items() if k != "token_usage"}')" \
-  '{"total_steps":3,"stop_signal_received":true,"reasoning_summary":"Bought AAPL and MSFT.","tool_usage":{"buy":2,"get_price":1}}' \
-  "  ai_reasoning: steps, stop signal, summary, tool usage"
+is "$(jget '{k: v for k, v in j["results"][0]["ai_reasoning"].items() if k not in ("token_usage", "cost_usd")}')" \
+  '{"total_steps":1,"stop_signal_received":true,"reasoning_summary":"Bought AAPL and MSFT.","tool_usage":{"buy":2,"get_price_local":1}}' \
+  "  ai_reasoning: one step (three completions), stop signal, summary, tool usage"
 is "$(jget 'j["results"][0]["log_file_path"]')" "agent_data/alpha/log/$D1/log.jsonl" "  log_file_path"
 grep -q 'AAPL and MSFT look fine.' "$T_HOME/agent_data/alpha/log/$D1/log.jsonl"
 ok $? "  the AI-Trader log file has the messages (with reasoning_content)"
-is "$(dbq "SELECT group_concat(step || ':' || role || ':' || coalesce(tool_name, ''), ' ') FROM (SELECT r.* FROM reasoning_logs r JOIN positions p ON p.id = r.position_id WHERE p.model = 'alpha' AND p.date = '$D1' ORDER BY r.id)")" \
-  "0:system: 0:user: 1:assistant: 1:tool:get_price 2:assistant: 2:tool:buy 2:tool:buy 3:assistant:" \
-  "  reasoning_logs: every message with its step, role and tool"
+is "$(dbq "SELECT group_concat(step || ':' || completion || ':' || role || ':' || coalesce(tool_name, ''), ' ') FROM (SELECT r.* FROM reasoning_logs r JOIN positions p ON p.id = r.position_id WHERE p.model = 'alpha' AND p.date = '$D1' ORDER BY r.id)")" \
+  "0:0:system: 0:0:user: 1:1:assistant: 1:1:tool:get_price_local 1:2:assistant: 1:2:tool:buy 1:2:tool:buy 1:3:assistant:" \
+  "  reasoning_logs: every message with its step, completion, role and tool"
 is "$(dbq "SELECT count(*) FROM reasoning_logs r JOIN positions p ON p.id = r.position_id WHERE p.model = 'alpha' AND p.date = '$D1' AND r.role = 'tool' AND r.tool_call_id IS NOT NULL AND json_valid(r.message_json)")" \
   3 "  tool messages with their call ids and JSON"
 is "$(dbq "SELECT prompt_tokens > 0 AND total_tokens = prompt_tokens + completion_tokens FROM positions WHERE model = 'alpha' AND date = '$D1'")" \
@@ -205,9 +212,9 @@ cp "$T_DIR/res-alpha-$D2.json" "$T_DIR/body"
 is "$(jget '[(t["action"], t["symbol"], t["amount"]) for t in j["results"][0]["trades"]]')" \
   '[["sell","AAPL",4]]' "alpha sold 4 AAPL on $D2 from its $D1 state"
 cp "$T_DIR/res-beta-$D1.json" "$T_DIR/body"
-is "$(jget 'j["results"][0]["ai_reasoning"]["tool_usage"]')" '{"buy":1,"search":1}' \
+is "$(jget 'j["results"][0]["ai_reasoning"]["tool_usage"]')" '{"buy":1,"get_information":1}' \
   "beta searched and bought"
-is "$(dbq "SELECT content FROM reasoning_logs r JOIN positions p ON p.id = r.position_id WHERE p.model = 'beta' AND p.date = '$D1' AND r.tool_name = 'search'")" \
+is "$(dbq "SELECT content FROM reasoning_logs r JOIN positions p ON p.id = r.position_id WHERE p.model = 'beta' AND p.date = '$D1' AND r.tool_name = 'get_information'")" \
   "$(python3 -c 'import json; print(json.dumps({"query": "NVDA outlook", "results": [{"title": "NVDA earlier", "url": "https://n.example/1", "description": "before", "date": "2025-01-02", "content": "NVDA news"}], "dropped": 1}, separators=(",", ":")))')" \
   "  the search answer: only the result dated before today"
 like "$(cat "$T_DIR/jina_server.py.log")" '"query": "NVDA outlook".*"authorization": "Bearer jk-int"' \
@@ -216,7 +223,8 @@ like "$(cat "$T_DIR/jina_server.py.log")" '"query": "NVDA outlook".*"authorizati
 # What traderd sent.
 is "$(request alpha 0 'r["headers"]["authorization"]')" "Bearer sk-int" "request: the model's key"
 is "$(request alpha 0 '[t["function"]["name"] for t in r["body"]["tools"]]')" \
-  '["get_price","buy","sell","add","multiply","search"]' "request: the tools (search with JINA_API_KEY)"
+  '["get_price_local","buy","sell","add","multiply","get_information"]' \
+  "request: AI-Trader's tools (get_information with JINA_API_KEY)"
 is "$(request alpha 0 'r["body"]["tool_choice"]')" auto "request: tool_choice auto"
 is "$(request alpha 0 '[m["role"] for m in r["body"]["messages"]]')" '["system","user"]' \
   "request 1: system prompt and user message"
@@ -230,7 +238,7 @@ is "$(request alpha 1 '[m["role"] for m in r["body"]["messages"]]')" \
 is "$(request alpha 1 'r["body"]["messages"][2]["tool_calls"][0]["id"] == r["body"]["messages"][3]["tool_call_id"] != None')" \
   true "  the tool answer has the call's id"
 like "$(request alpha 1 'r["body"]["messages"][3]["content"]')" "\"open\":\"?$OPEN" \
-  "  get_price answered today's open"
+  "  get_price_local answered today's open"
 is "$(request alpha 2 '[m.get("tool_call_id") for m in r["body"]["messages"][5:]] == [c["id"] for c in r["body"]["messages"][4]["tool_calls"]]')" \
   true "request 3: both buys answered in order"
 is "$(request alpha 2 'r["body"]["messages"][4]["reasoning_content"]')" "AAPL and MSFT look fine." \
@@ -239,7 +247,7 @@ is "$(request alpha 3 "\"Today's date:\\n$D2\\n\" in r['body']['messages'][0]['c
   true "day 2's prompt: the new date and yesterday's positions"
 
 # --- faults ---------------------------------------------------------------------------------
-trigger_job "{\"config_path\": \"configs/agent.json\", \"date_range\": [\"$D1\"], \"models\": [\"flaky\", \"dead\", \"deny\", \"hang\", \"garbled\", \"peek\", \"chatty\"]}"
+trigger_job "{\"config_path\": \"configs/agent.json\", \"date_range\": [\"$D1\"], \"models\": [\"flaky\", \"dead\", \"deny\", \"hang\", \"garbled\", \"peek\", \"chatty\", \"textual\"]}"
 JOB2=$JOB
 is "$(wait_job "$JOB2")" partial "the fault job is partial"
 detail() {
@@ -259,23 +267,54 @@ is "$(detail deny status)" failed "deny: 401 fails"
 like "$(detail deny error)" "step 1: permanent LLM error: HTTP 401 .*Incorrect API key" \
   "  at once: $(detail deny error)"
 is "$(requests deny)" 1 "  no retry"
-is "$(dbq "SELECT count(*) FROM positions WHERE model IN ('dead', 'deny')")" 0 \
+is "$(detail textual status)" failed "textual: tool calls written as text fail the day"
+like "$(detail textual error)" "not parsing tool calls: enable tool calling on the server" \
+  "  saying what to fix: $(detail textual error)"
+is "$(dbq "SELECT count(*) FROM positions WHERE model IN ('dead', 'deny', 'textual')")" 0 \
   "nothing committed for the failed model-days"
 
 http GET "/results?date=$D1&model=peek&detail=full"
-is "$(jget 'j["results"][0]["ai_reasoning"]["tool_usage"]')" '{"get_price":2}' "peek: two price requests"
+is "$(jget 'j["results"][0]["ai_reasoning"]["tool_usage"]')" '{"get_price_local":2}' \
+  "peek: two price requests (by the earlier name get_price)"
 is "$(dbq "SELECT count(*) FROM reasoning_logs r JOIN positions p ON p.id = r.position_id WHERE p.model = 'peek' AND r.role = 'tool' AND r.content LIKE '%in the future%This action will not be allowed.%'")" \
   1 "  the future date refused, the refusal stored in the reasoning"
 is "$(dbq "SELECT content LIKE '%\"open\"%' AND content NOT LIKE '%close%' FROM reasoning_logs r JOIN positions p ON p.id = r.position_id WHERE p.model = 'peek' AND r.role = 'tool' ORDER BY r.id DESC LIMIT 1")" \
   1 "  today: the open only, never the close"
-is "$(dbq "SELECT errors FROM tool_usage u JOIN positions p ON p.id = u.position_id WHERE p.model = 'peek' AND u.tool_name = 'get_price'")" \
+is "$(dbq "SELECT errors FROM tool_usage u JOIN positions p ON p.id = u.position_id WHERE p.model = 'peek' AND u.tool_name = 'get_price_local'")" \
   1 "  the refusal counted as a tool error"
 
 http GET "/results?date=$D1&model=chatty&detail=full"
 is "$(jget '[j["results"][0]["ai_reasoning"][k] for k in ("total_steps", "stop_signal_received")]')" \
   '[5,false]' "chatty: ended at max_steps without the stop signal"
 is "$(jget 'j["results"][0]["ai_reasoning"]["reasoning_summary"]')" "Adding." "  its last text is the summary"
-is "$(requests chatty)" 5 "  max_steps requests"
+is "$(requests chatty)" 15 "  max_steps steps of max_completions_per_step completions"
+is "$(request chatty 3 '[m["role"] for m in r["body"]["messages"]]')" '["system","user","assistant","user"]' \
+  "  step 2 starts from the reply and the tool results"
+like "$(request chatty 3 'r["body"]["messages"][3]["content"]')" '^Tool results: 3.0' \
+  "  as AI-Trader re-prompts"
+
+# --- a prompt template and request options, through traderd ---------------------------------
+mkdir -p "$CONFIGS/prompts"
+printf 'Date {date}; held {positions}; opens {today_buy_price}; say {STOP_SIGNAL}' >"$CONFIGS/prompts/p.txt"
+python3 - "$CONFIGS/agent.json" "$CONFIGS/templ.json" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+m = dict([x for x in c["models"] if x["signature"] == "alpha"][0], signature="templ", basemodel="templ",
+         temperature=0.1, max_tokens=300, drop_reasoning=True, extra_body={"enable_thinking": False})
+c["models"] = [m]
+c["agent_config"]["system_prompt_file"] = "configs/prompts/p.txt"
+json.dump(c, open(sys.argv[2], "w"))
+EOF
+trigger_job "{\"config_path\": \"configs/templ.json\", \"date_range\": [\"$D1\"]}"
+is "$(wait_job "$JOB")" completed "templ: a day with system_prompt_file and request options"
+like "$(request templ 0 'r["body"]["messages"][0]["content"]')" "^Date $D1; held \{'AAPL': 0, 'MSFT': 0, 'NVDA': 0, 'CASH': 10000.0\}; opens \{'AAPL_price': .*\}; say <FINISH_SIGNAL>\$" \
+  "  the template rendered as the system prompt"
+is "$(request templ 0 '[r["body"][k] for k in ("temperature", "max_tokens", "enable_thinking")]')" '[0.1,300,false]' \
+  "  temperature, max_tokens and extra_body sent"
+is "$(request templ 1 '"reasoning_content" in r["body"]["messages"][2]')" false \
+  "  echoed reasoning dropped (the provider refuses it)"
+is "$(dbq "SELECT count(*) FROM trades t JOIN positions p ON p.id = t.position_id WHERE p.model = 'templ' AND t.symbol = 'MSFT'")" 1 \
+  "  the {id, name, args} tool call executed"
 
 # --- keys stay out of the database -----------------------------------------------------------
 # Every request carried the config file's key (checked above), yet no row,
@@ -297,8 +336,8 @@ trigger_job "{\"models\": [\"mock-agent\"], \"date_range\": [\"$D1\"]}"
 is "$(wait_job "$JOB")" completed "the default config's mock agent completes"
 http GET "/results?date=$D1&model=mock-agent&detail=full"
 is "$(jget '[j["results"][0]["ai_reasoning"][k] for k in ("total_steps", "stop_signal_received")]')" \
-  '[3,true]' "  three steps and the stop signal"
-is "$(jget 'j["results"][0]["ai_reasoning"]["tool_usage"]')" '{"buy":1,"get_price":3}' \
+  '[1,true]' "  one step (three completions) and the stop signal"
+is "$(jget 'j["results"][0]["ai_reasoning"]["tool_usage"]')" '{"buy":1,"get_price_local":3}' \
   "  three prices, one buy"
 is "$(jget 'len(j["results"][0]["trades"])')" 1 "  one trade"
 is "$(requests mock/scripted)" 0 "  no network"

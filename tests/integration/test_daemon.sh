@@ -56,7 +56,7 @@ is "$(jget 'all(d["status"] == "completed" and d["started_at"] and d["completed_
 like "$(jget 'j["completed_at"]')" '^20' "completed_at set"
 like "$(jget 'j["total_duration_seconds"]')" '^[0-9.e-]+$' "total_duration_seconds set"
 is "$(dbq "SELECT group_concat(event || ':' || n) FROM (SELECT event, count(*) n FROM audit_log WHERE job_id = '$JOB1' GROUP BY event ORDER BY event)")" \
-  "job_created:1,job_finished:1,job_started:1,model_day_completed:10,model_day_started:10" \
+  "api_request:1,job_created:1,job_finished:1,job_started:1,model_day_completed:10,model_day_started:10" \
   "audit trail of the job"
 
 http GET "/results?date=2025-01-03&model=ew&detail=full"

@@ -45,9 +45,12 @@ fcgi '{"REQUEST_METHOD": "GET", "REQUEST_URI": "/results?date=abc", "QUERY_STRIN
 expect_error 400 invalid_date "QUERY_STRING is what is parsed"
 is "$(jget 'j["details"]["value"]')" 2025-13-01 "  its value is the one named"
 
-fcgi '{"REQUEST_METHOD": "GET", "REQUEST_URI": "/\u00ff\u0001\u0080\"<x>"}'
+fcgi '{"REQUEST_METHOD": "GET", "REQUEST_URI": "/\u00c3\u00a9\u0001\"<x>"}'
 expect_error 404 not_found "raw bytes in the path"
 is "$(jget 'j["details"]["path"]')" '/???"<x>' "  echoed as printable ASCII in valid JSON"
+fcgi '{"REQUEST_METHOD": "GET", "REQUEST_URI": "/\u00ff\u0001\u0080\"<x>"}'
+expect_error 400 invalid_request "raw bytes in the path that are not UTF-8"
+is "$(jget 'j.get("details")')" null "  not echoed"
 fcgi '{"REQUEST_METHOD": "GET", "REQUEST_URI": "/results", "QUERY_STRING": "model=\u00ff\u0001"}'
 expect_error 400 invalid_request "raw bytes in a parameter"
 fcgi '{"REQUEST_METHOD": "GET", "REQUEST_URI": "/results", "QUERY_STRING": "model=%00"}'

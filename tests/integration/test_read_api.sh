@@ -85,7 +85,7 @@ is "$(jget 'sorted(j["progress"]["details"][0])')" \
   '["completed_at","date","duration_seconds","error","model","started_at","status"]' \
   "  detail fields"
 is "$(jget 'sorted(j)')" \
-  '["completed_at","created_at","date_range","error","job_id","models","progress","started_at","status","total_duration_seconds","updated_at","warnings"]' \
+  '["cancel_requested_at","completed_at","created_at","date_range","error","job_id","models","progress","started_at","status","total_duration_seconds","updated_at","warnings"]' \
   "  job fields"
 is "$(jget 'len(j["warnings"]) > 0 and all(isinstance(w, str) for w in j["warnings"])')" true \
   "  the import's warnings (the fixture's CASH differs from the replay)"
@@ -133,7 +133,7 @@ http GET "/results?date=$D1&model=fx-a&detail=full"
 is "$STATUS" 200 "full detail"
 is "$(jget 'j["count"]')" 1 "  one model"
 is "$(jget 'sorted(j["results"][0])')" \
-  '["ai_reasoning","daily_pnl","job_id","log_file_path","model","positions","trades"]' \
+  '["ai_reasoning","corporate_actions","daily_pnl","job_id","log_file_path","model","positions","trades"]' \
   "  full fields"
 is "$(jget '[(t["id"], t["action"], t["symbol"], t["amount"]) for t in j["results"][0]["trades"]]')" \
   '[[1,"buy","AAPL",10],[2,"buy","MSFT",2]]' "  trades"
@@ -193,9 +193,12 @@ expect_error 400 invalid_request "65-character model"
 http GET "/results?model=$(printf 'm%.0s' $(seq 1 500))"
 expect_error 400 invalid_request "500-character model"
 like "$(jget 'j["details"]["value"]')" '^m{64}\.\.\.$' "  echo cut to 64 characters"
-http GET "/results?model=%C3%A9%FF%01"
+http GET "/results?model=%C3%A9%01"
 expect_error 400 invalid_request "non-ASCII model"
-is "$(jget 'j["details"]["value"]')" "????" "  echoed as ASCII"
+is "$(jget 'j["details"]["value"]')" "???" "  echoed as ASCII"
+http GET "/results?model=%C3%A9%FF%01"
+expect_error 400 invalid_request "invalid UTF-8 in a model"
+is "$(jget 'j.get("details")')" "null" "  not echoed at all"
 http GET "/results?model=%zz"
 expect_error 400 invalid_request "malformed percent-encoding"
 http GET "/results?date=2025-01-03&date=2025-01-06"

@@ -1,12 +1,18 @@
 /* Unit tests for the LLM agent (agent, mockllm, search and the search tool)
  * against the scripted OpenAI-compatible server tests/llm_server.py and the
  * fake Jina endpoint tests/jina_server.py, over real HTTP on loopback, with
- * a real database in a temp dir: AI-Trader's system prompt; the step loop
- * (tool calls answered in order with matching ids, the history the server
- * validates, the stop signal, the nudge, max_steps, token sums, summary,
- * tool usage); refused and malformed tool calls; look-ahead refusals;
- * transient faults retried and permanent ones failing at once with a clear
- * error; cancel; the search tool and its date filter; the mock model; and
+ * a real database in a temp dir: AI-Trader's system prompt and a template
+ * with every placeholder; AI-Trader's steps (tool calls answered in order
+ * with matching ids, the history the server validates, the stop signal, the
+ * re-prompt with the reply and the tool results, max_steps,
+ * max_completions_per_step, max_completions, steps and completions recorded,
+ * token sums, summary, tool usage); refused and malformed tool calls, NUL
+ * characters and text amounts; look-ahead refusals; provider quirks (flat
+ * tool calls, tool calls written as text, finish_reason error, request
+ * options, dropped reasoning fields, context-length trimming, the reply
+ * caps); transient faults retried and permanent ones failing at once with a
+ * clear error; cancel; the search tool, its date filter and snippets only;
+ * the mock model; and
  * a job through the worker with two LLM models and the mock in parallel,
  * one of them failing (job partial, the others committed), their keys read
  * from the config file and never stored, and a model whose key left the
@@ -16,6 +22,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "mockllm.h"
+#include "paths.h"
 #include "search.h"
 #include "worker.h"
 
@@ -48,6 +55,39 @@ static const char llm_script[] =
     "  {'content': 'Bought 5 AAA. <FINISH_SIGNAL>', 'usage': {'prompt_tokens': 300,"
     "   'completion_tokens': 30, 'total_tokens': 330}}],"
     " 'nudge': [{'content': 'Let me think.'}, {'content': 'Holding. <FINISH_SIGNAL>'}],"
+    " 'steps': [{'tool_calls': [{'name': 'get_price_local', 'arguments': {'symbol': 'AAA',"
+    "    'date': '2025-01-06'}}]}, {'content': 'Checked AAA.'},"
+    "  {'tool_calls': [{'name': 'buy', 'arguments': {'symbol': 'AAA', 'amount': 2}}]},"
+    "  {'content': 'Bought AAA. <FINISH_SIGNAL>'}],"
+    " 'chatty': [{'content': 'Still thinking.'}],"
+    " 'textcalls': [{'content': 'I will buy. <tool_call>{\\'name\\': \\'buy\\', \\'arguments\\':"
+    "   {\\'symbol\\': \\'AAA\\', \\'amount\\': 1}}</tool_call>'}],"
+    " 'jsoncalls': [{'content': '```json\\n{\\'name\\': \\'buy\\', \\'arguments\\':"
+    "   {\\'symbol\\': \\'AAA\\', \\'amount\\': 1}}\\n```'}],"
+    " 'flat': [{'tool_calls': [{'name': 'buy', 'arguments': {'symbol': 'AAA', 'amount': 2}}],"
+    "   'flat_calls': true}, {'content': 'done <FINISH_SIGNAL>'}],"
+    " 'finerr': [{'content': 'cut', 'finish_reason': 'error'}, {'content': 'ok <FINISH_SIGNAL>'}],"
+    " 'ctxtrim': [{'tool_calls': [{'name': 'get_price_local', 'arguments': {'symbol': 'AAA',"
+    "    'date': '2025-01-03'}}, {'name': 'get_price_local', 'arguments': {'symbol': 'BBB',"
+    "    'date': '2025-01-03'}}]},"
+    "  {'fault': 'status', 'status': 400, 'body': {'error': {'message': 'This model\\u2019s"
+    "   maximum context length is 8192 tokens', 'type': 'invalid_request_error',"
+    "   'code': 'context_length_exceeded'}}}, {'content': 'done <FINISH_SIGNAL>'}],"
+    " 'ctxfull': [{'tool_calls': [{'name': 'add', 'arguments': {'a': 1, 'b': 2}}]},"
+    "  {'fault': 'context', 'max_chars': 100}],"
+    " 'nul': [{'content': 'Holding.\\u0000 <FINISH_SIGNAL>'}],"
+    " 'nulsym': [{'tool_calls': [{'name': 'buy', 'arguments': '{\\'symbol\\': \\'AAA\\\\u0000\\',"
+    "   \\'amount\\': 1}'}, {'name': 'buy', 'arguments': {'symbol': 'AAA', 'amount': '3'}}]},"
+    "  {'content': '<FINISH_SIGNAL>'}],"
+    " 'many': [{'tool_calls': [{'name': 'add', 'arguments': {'a': 1, 'b': 2}}],"
+    "   'repeat_calls': 20000}],"
+    " 'groq': [{'reasoning_content': 'hmm', 'tool_calls': [{'name': 'add', 'arguments':"
+    "   {'a': 1, 'b': 2}}]}, {'fault': 'refuse_fields', 'fields': ['reasoning_content'],"
+    "   'content': 'ok <FINISH_SIGNAL>'}],"
+    " 'tmpl': [{'content': 'ok <FINISH_SIGNAL>'}],"
+    " 'snippets': [{'tool_calls': [{'name': 'get_information', 'arguments': {'query': 'AAA "
+    "news'}}]},"
+    "  {'content': 'ok <FINISH_SIGNAL>'}],"
     " 'tokens': [{'content': 'a', 'usage': {'prompt_tokens': 9223372036854775807,"
     "   'completion_tokens': -5, 'total_tokens': 9223372036854775807}},"
     "  {'content': '<FINISH_SIGNAL>', 'usage': {'prompt_tokens': 9223372036854775807,"
@@ -86,6 +126,8 @@ static const char jina_script[] =
     "  {'title': 'Future', 'url': 'https://a.example/3', 'content': 'x',"
     "   'publishedTime': '2025-02-01'},"
     "  {'title': 'Undated', 'url': 'https://a.example/4', 'content': 'x'},"
+    "  {'title': 'Republished', 'url': 'https://a.example/7', 'content': 'x',"
+    "   'date': '2025-01-02', 'publishedTime': '2025-01-07T08:00:00Z'},"
     "  {'title': 'Relative', 'url': 'https://a.example/5', 'content': 'x', 'date': '3 days ago'},"
     "  {'title': 'Older', 'url': 'https://a.example/6', 'content': 'AAA fell',"
     "   'date': 'January 2, 2025'}]},"
@@ -93,8 +135,10 @@ static const char jina_script[] =
 
 /* The models of the config; the special cases get their own settings. */
 static const char *const llm_models[] = {
-    "happy",   "nudge",  "loop",     "badargs",  "retry429", "retry5xx", "down",   "hangonce",
-    "badbody", "denied", "searcher", "nosearch", "stopper",  "w-good",   "w-down", "tokens"};
+    "happy",   "nudge",  "loop",      "badargs",   "retry429", "retry5xx", "down",    "hangonce",
+    "badbody", "denied", "searcher",  "nosearch",  "stopper",  "w-good",   "w-down",  "tokens",
+    "steps",   "chatty", "textcalls", "jsoncalls", "flat",     "finerr",   "ctxtrim", "ctxfull",
+    "nul",     "nulsym", "many",      "groq",      "tmpl",     "snippets"};
 
 /* ---- servers ---------------------------------------------------------------- */
 
@@ -240,9 +284,12 @@ static int write_config(char *path, size_t n)
         "{\"date_range\": {\"init_date\": \"2025-01-02\"},"
         " \"stock_symbols\": [\"AAA\", \"BBB\", \"CCC\"],"
         " \"agent_config\": {\"max_steps\": 4, \"max_retries\": 3, \"base_delay\": 0.01,"
-        "                    \"initial_cash\": 10000.0},"
+        "                    \"initial_cash\": 10000.0, \"max_completions_per_step\": 3,"
+        "                    \"max_completions\": 10},"
         " \"log_config\": {\"log_path\": \"agent_data\"},"
-        " \"models\": [{\"signature\": \"mocky\", \"provider\": \"mock\"}]}");
+        " \"models\": [{\"signature\": \"mocky\", \"provider\": \"mock\"},"
+        "   {\"signature\": \"placeholder\", \"basemodel\": \"x/y\", \"enabled\": false,"
+        "    \"openai_base_url\": \"Optional: your endpoint here\"}]}");
     json_object *models = at(root, "models");
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1", llm_srv.port);
     for (size_t i = 0; i < sizeof(llm_models) / sizeof(llm_models[0]); i++) {
@@ -257,6 +304,13 @@ static int write_config(char *path, size_t n)
             m, "openai_api_key",
             json_object_new_string(strcmp(name, "denied") == 0 ? "sk-wrong" : "sk-test"));
         json_object_object_add(m, "timeout_seconds", json_object_new_double(timeout));
+        if (strcmp(name, "groq") == 0) {
+            json_object_object_add(m, "drop_reasoning", json_object_new_boolean(1));
+            json_object_object_add(m, "temperature", json_object_new_double(0.25));
+            json_object_object_add(m, "max_tokens", json_object_new_int(512));
+            json_object_object_add(m, "extra_body",
+                                   json_tokener_parse("{\"enable_thinking\": false}"));
+        }
         json_object_array_add(models, m);
     }
     snprintf(dir, sizeof(dir), "%s/configs", fx.dir);
@@ -325,7 +379,7 @@ static char *prompt_for(const char *date, money_t cash, int64_t aaa)
         return NULL;
     ctx.pf.cash = cash;
     if ((aaa && portfolio_set(&ctx.pf, "AAA", aaa) != 0) ||
-        agent_system_prompt(&ctx, &p, err, sizeof(err)) != 0)
+        agent_system_prompt(&ctx, NULL, &p, err, sizeof(err)) != 0)
         p = NULL;
     tools_ctx_free(&ctx);
     return p;
@@ -368,7 +422,8 @@ static void test_happy(void)
     long errors = 0;
     ctx_for(&ctx, "happy", "2025-01-06");
     ok(decide(&ctx, "happy", NULL) == 0, "happy day: %s", err);
-    is_int(ctx.total_steps, 3, "three steps");
+    is_int(ctx.total_steps, 1, "one step: the reply without tool calls ends it");
+    is_int(ctx.completions, 3, "three completions");
     is_int(ctx.stop_signal, 1, "stop signal received");
     is_str(ctx.summary, "Bought 5 AAA.", "summary without the signal");
     is_int(ctx.ntrades, 1, "one trade");
@@ -379,7 +434,7 @@ static void test_happy(void)
     is_int(ctx.prompt_tokens, 600, "prompt tokens summed");
     is_int(ctx.completion_tokens, 60, "completion tokens summed");
     is_int(ctx.total_tokens, 660, "total tokens summed");
-    is_int(tool_calls(&ctx, "get_price", &errors), 3, "get_price called 3 times");
+    is_int(tool_calls(&ctx, "get_price_local", &errors), 3, "get_price called 3 times");
     is_int(errors, 1, "one refused (the future date)");
     is_int(tool_calls(&ctx, "buy", &errors), 1, "buy called once");
     is_int(errors, 0, "and done");
@@ -388,16 +443,18 @@ static void test_happy(void)
     is_int(ctx.nmsgs, 9, "nine messages recorded");
     static const char *const roles[] = {"system", "user",      "assistant", "tool",     "tool",
                                         "tool",   "assistant", "tool",      "assistant"};
-    static const int steps[] = {0, 0, 1, 1, 1, 1, 2, 2, 3};
+    static const int steps[] = {0, 0, 1, 1, 1, 1, 1, 1, 1};
+    static const int completions[] = {0, 0, 1, 1, 1, 1, 2, 2, 3};
     int roles_ok = ctx.nmsgs == 9;
     for (size_t i = 0; roles_ok && i < 9; i++)
         roles_ok = strcmp(ctx.msgs[i].role, roles[i]) == 0 && ctx.msgs[i].step == steps[i] &&
-                   ctx.msgs[i].message_json && ctx.msgs[i].timestamp[0];
-    ok(roles_ok, "roles, steps, message JSON and timestamps");
+                   ctx.msgs[i].completion == completions[i] && ctx.msgs[i].message_json &&
+                   ctx.msgs[i].timestamp[0];
+    ok(roles_ok, "roles, steps, completions, message JSON and timestamps");
     if (ctx.nmsgs == 9) {
         is_str(ctx.msgs[1].content, "Please analyze and update today's (2025-01-06) positions.",
                "the user message");
-        is_str(ctx.msgs[3].tool_name, "get_price", "tool name recorded");
+        is_str(ctx.msgs[3].tool_name, "get_price", "tool name recorded as called");
         ok(strstr(ctx.msgs[3].content, "\"open\":\"12.0\"") &&
                !strstr(ctx.msgs[3].content, "close"),
            "today: the open only, never the close: %s", ctx.msgs[3].content);
@@ -413,7 +470,8 @@ static void test_happy(void)
     json_object *r1 = request_of("happy", 0), *r2 = request_of("happy", 1),
                 *r3 = request_of("happy", 2);
     is_int(requests_of("happy"), 3, "three requests");
-    is_str(tool_names(r1), "get_price,buy,sell,add,multiply", "the tools offered (no search)");
+    is_str(tool_names(r1), "get_price_local,buy,sell,add,multiply",
+           "AI-Trader's tools offered (no search)");
     is_str(at_str(r1, "tool_choice"), "auto", "tool_choice auto");
     is_str(at_str(r1, "model"), "happy", "the basemodel is the model id");
     is_str(at_str(r1, "messages.0.role"), "system", "system prompt first");
@@ -438,26 +496,60 @@ static void test_happy(void)
     tools_ctx_free(&ctx);
 }
 
-static void test_nudge_and_max_steps(void)
+static void test_steps(void)
 {
     struct tools_ctx ctx;
     ctx_for(&ctx, "nudge", "2025-01-06");
-    ok(decide(&ctx, "nudge", NULL) == 0, "nudged day: %s", err);
+    ok(decide(&ctx, "nudge", NULL) == 0, "a reply without the signal: %s", err);
     is_int(ctx.total_steps, 2, "two steps");
     is_int(ctx.stop_signal, 1, "then the signal");
     json_object *r2 = request_of("nudge", 1);
-    is_str(at_str(r2, "messages.3.role"), "user", "a user nudge after the reply");
-    is_str(at_str(r2, "messages.3.content"), AGENT_NUDGE, "... with the nudge text");
+    is_str(at_str(r2, "messages.2.role"), "assistant", "step 2 starts with the reply");
+    is_str(at_str(r2, "messages.2.content"), "Let me think.", "... as its text");
+    is_str(at_str(r2, "messages.3.content"), AGENT_TOOL_RESULTS, "and the (empty) tool results");
     json_object_put(r2);
     is_str(ctx.summary, "Holding.", "summary from the final message");
     tools_ctx_free(&ctx);
 
-    ctx_for(&ctx, "loop", "2025-01-06");
-    ok(decide(&ctx, "loop", NULL) == 0, "a model that never stops ends the day: %s", err);
-    is_int(ctx.total_steps, 4, "at max_steps");
+    /* AI-Trader's re-prompt: the step's tool exchange is not sent again,
+     * its answers are, in a user message. */
+    ctx_for(&ctx, "steps", "2025-01-06");
+    ok(decide(&ctx, "steps", NULL) == 0, "two steps with tools: %s", err);
+    is_int(ctx.total_steps, 2, "two steps");
+    is_int(ctx.completions, 4, "four completions");
+    is_int(ctx.ntrades, 1, "the buy of step 2");
+    json_object *r3 = request_of("steps", 2);
+    is_int(json_object_array_length(at(r3, "messages")), 4,
+           "step 2: system, user, the reply, the tool results");
+    is_str(at_str(r3, "messages.2.content"), "Checked AAA.", "the reply");
+    ok(strncmp(at_str(r3, "messages.3.content"), AGENT_TOOL_RESULTS "{\"symbol\":\"AAA\"",
+               strlen(AGENT_TOOL_RESULTS) + 13) == 0,
+       "the step's tool answers: %s", at_str(r3, "messages.3.content"));
+    json_object_put(r3);
+    static const int steps[] = {0, 0, 1, 1, 1, 1, 2, 2, 2};
+    static const int compl [] = {0, 0, 1, 1, 2, 2, 3, 3, 4};
+    int good = ctx.nmsgs == 9;
+    for (size_t i = 0; good && i < 9; i++)
+        good = ctx.msgs[i].step == steps[i] && ctx.msgs[i].completion == compl [i];
+    ok(good, "recorded with their steps and completions (the re-prompt once)");
+    ok(ctx.nmsgs == 9 && strcmp(ctx.msgs[5].role, "user") == 0 &&
+           strncmp(ctx.msgs[5].content, AGENT_TOOL_RESULTS, strlen(AGENT_TOOL_RESULTS)) == 0,
+       "the re-prompt recorded");
+    tools_ctx_free(&ctx);
+
+    ctx_for(&ctx, "chatty", "2025-01-06");
+    ok(decide(&ctx, "chatty", NULL) == 0, "a model that never stops: %s", err);
+    is_int(ctx.total_steps, 4, "ends the day at max_steps");
     is_int(ctx.stop_signal, 0, "without the signal");
-    is_int(requests_of("loop"), 4, "max_steps completions");
-    is_int(tool_calls(&ctx, "add", NULL), 4, "each tool call answered");
+    is_int(requests_of("chatty"), 4, "one completion per step");
+    tools_ctx_free(&ctx);
+
+    ctx_for(&ctx, "loop", "2025-01-06");
+    ok(decide(&ctx, "loop", NULL) == 0, "a model that always calls tools ends the day: %s", err);
+    is_int(requests_of("loop"), 10, "at max_completions (10), steps of max_completions_per_step");
+    is_int(ctx.total_steps, 4, "3 + 3 + 3 + 1 completions: four steps");
+    is_int(ctx.stop_signal, 0, "without the signal");
+    is_int(tool_calls(&ctx, "add", NULL), 10, "each tool call answered");
     ok(ctx.summary == NULL, "no summary without a text");
     tools_ctx_free(&ctx);
 }
@@ -529,6 +621,120 @@ static void test_faults(void)
     is_int(requests_of("denied"), 1, "no retry after a 401");
 }
 
+/* Provider quirks over a whole day. */
+static void test_providers(void)
+{
+    struct tools_ctx ctx;
+    ok(run_model("textcalls") == -1 && strstr(err, "wrote its tool calls as text") &&
+           strstr(err, "--tool-call-parser"),
+       "<tool_call> blocks in the content fail the day saying what to fix: %s", err);
+    ok(run_model("jsoncalls") == -1 && strstr(err, "not parsing tool calls"),
+       "a JSON tool call as the content (fenced) too: %s", err);
+    ok(run_model("placeholder") == -1 && strstr(err, "disabled in the config") &&
+           requests_of("x/y") == 0,
+       "a disabled model with a placeholder URL, named anyway, fails clearly: %s", err);
+    ok(run_model("finerr") == 0, "finish_reason error retried: %s", err);
+    is_int(requests_of("finerr"), 2, "... two requests");
+    ok(run_model("nul") == -1 && strstr(err, "NUL character in the content"),
+       "content with a NUL (hiding what follows) fails the day: %s", err);
+    ok(run_model("many") == -1 && strstr(err, "20000 tool calls, over the limit of 100"),
+       "20,000 tool calls in one reply fail the day at once: %s", err);
+    ok(run_model("ctxfull") == -1 && strstr(err, "context length exceeded"),
+       "a context still full after trimming fails the day: %s", err);
+    is_int(requests_of("ctxfull"), 3, "... after one trim and one more try");
+
+    ctx_for(&ctx, "flat", "2025-01-06");
+    ok(decide(&ctx, "flat", NULL) == 0, "{id, name, args} tool calls: %s", err);
+    ok(ctx.ntrades == 1 && ctx.trades[0].amount == 2, "... executed");
+    tools_ctx_free(&ctx);
+
+    ctx_for(&ctx, "ctxtrim", "2025-01-06");
+    ok(decide(&ctx, "ctxtrim", NULL) == 0, "context length error, trimmed, then done: %s", err);
+    json_object *r3 = request_of("ctxtrim", 2);
+    is_str(at_str(r3, "messages.3.content"), AGENT_TRIMMED, "the oldest tool result trimmed");
+    ok(strstr(at_str(r3, "messages.4.content"), "BBB") != NULL, "the newer one kept");
+    json_object_put(r3);
+    tools_ctx_free(&ctx);
+
+    ctx_for(&ctx, "nulsym", "2025-01-06");
+    ok(decide(&ctx, "nulsym", NULL) == 0, "NUL and text amounts: %s", err);
+    is_int(ctx.ntrades, 0, "\"AAA\\u0000\" does not buy AAA, \"3\" is not an amount");
+    tools_ctx_free(&ctx);
+
+    ok(run_model("groq") == 0, "drop_reasoning: the refusing provider accepts: %s", err);
+    json_object *r1 = request_of("groq", 0);
+    ok(at(r1, "temperature") && json_object_get_double(at(r1, "temperature")) == 0.25 &&
+           json_object_get_int(at(r1, "max_tokens")) == 512 &&
+           json_object_is_type(at(r1, "enable_thinking"), json_type_boolean),
+       "temperature, max_tokens and extra_body sent");
+    json_object_put(r1);
+}
+
+/* A template with every placeholder, rendered and used for a day. */
+static void test_template(void)
+{
+    char path[400], configs[300], *tmpl = NULL, *p = NULL;
+    struct tools_ctx ctx;
+    snprintf(configs, sizeof(configs), "%s/configs", fx.dir);
+    snprintf(path, sizeof(path), "%s/prompts", configs);
+    mkdir(path, 0700);
+    snprintf(path, sizeof(path), "%s/prompts/t.txt", configs);
+    FILE *f = fopen(path, "w");
+    fputs("Day {date}. Held {positions}. Closed {yesterday_close_price}. Open "
+          "{today_buy_price}. {{literal}} {not a placeholder} End with {STOP_SIGNAL}",
+          f);
+    fclose(f);
+    setenv(PATHS_ENV_CONFIGS, configs, 1);
+    ok(agent_load_template("configs/prompts/t.txt", &tmpl, err, sizeof(err)) == 0,
+       "template loaded: %s", err);
+    ctx_for(&ctx, "tmpl", "2025-01-06");
+    ok(tmpl && agent_system_prompt(&ctx, tmpl, &p, err, sizeof(err)) == 0, "rendered: %s", err);
+    is_str(p,
+           "Day 2025-01-06. Held {'AAA': 0, 'BBB': 0, 'CCC': 0, 'CASH': 10000.0}. Closed "
+           "{'AAA_price': 11.5, 'BBB_price': 21.75, 'CCC_price': 31.5}. Open {'AAA_price': 12.0, "
+           "'BBB_price': 22.0}. {literal} {not a placeholder} End with <FINISH_SIGNAL>",
+           "every placeholder filled");
+    free(p);
+    p = NULL;
+    ok(agent_system_prompt(&ctx, "x {yesterday_profit} y", &p, err, sizeof(err)) == -1 &&
+           strstr(err, "unknown placeholder {yesterday_profit}"),
+       "an unknown placeholder is named: %s", err);
+    ok(agent_load_template("configs/../agent.json", &p, err, sizeof(err)) == -1 ||
+           agent_load_template("/etc/passwd", &p, err, sizeof(err)) == -1,
+       "a file outside the configs directory refused: %s", err);
+    ok(agent_load_template("configs/prompts/none.txt", &p, err, sizeof(err)) == -1 &&
+           strstr(err, "does not exist"),
+       "a missing template: %s", err);
+
+    /* The example the project ships renders too. */
+    const char *top = getenv("TOP_SRCDIR");
+    char shipped[512];
+    snprintf(shipped, sizeof(shipped), "%s/configs", top ? top : "../..");
+    setenv(PATHS_ENV_CONFIGS, shipped, 1);
+    free(p);
+    p = NULL;
+    char *ex = NULL;
+    ok(agent_load_template("configs/prompts/concise.txt", &ex, err, sizeof(err)) == 0 &&
+           agent_system_prompt(&ctx, ex, &p, err, sizeof(err)) == 0 &&
+           strstr(p, "Session date: 2025-01-06") && strstr(p, "write <FINISH_SIGNAL>"),
+       "the shipped configs/prompts/concise.txt renders: %s", err);
+    free(ex);
+    free(p);
+    setenv(PATHS_ENV_CONFIGS, configs, 1);
+
+    cfg.system_prompt_file = strdup("configs/prompts/t.txt");
+    ok(decide(&ctx, "tmpl", NULL) == 0, "a day with the template: %s", err);
+    json_object *r1 = request_of("tmpl", 0);
+    ok(strncmp(at_str(r1, "messages.0.content"), "Day 2025-01-06. Held {'AAA': 0", 30) == 0,
+       "the model got the rendered template");
+    json_object_put(r1);
+    free(cfg.system_prompt_file);
+    cfg.system_prompt_file = NULL;
+    free(tmpl);
+    tools_ctx_free(&ctx);
+    unsetenv(PATHS_ENV_CONFIGS);
+}
+
 /* Raises the flag arg points to after a moment. */
 static void *raise_later(void *flag)
 {
@@ -577,11 +783,12 @@ static void test_search(void)
     ctx_for(&ctx, "searcher", "2025-01-06");
     ok(decide(&ctx, "searcher", NULL) == 0, "a day with searches: %s", err);
     json_object *r1 = request_of("searcher", 0);
-    is_str(tool_names(r1), "get_price,buy,sell,add,multiply,search",
-           "search offered with JINA_API_KEY");
+    is_str(tool_names(r1), "get_price_local,buy,sell,add,multiply,get_information",
+           "get_information offered with JINA_API_KEY");
     json_object_put(r1);
     long errors = 0;
-    is_int(tool_calls(&ctx, "search", &errors), 2, "two searches counted");
+    is_int(tool_calls(&ctx, "get_information", &errors), 2,
+           "two searches counted (called by the earlier name)");
     is_int(errors, 1, "one failed");
     if (ctx.nmsgs >= 5) {
         json_object *a = json_tokener_parse(ctx.msgs[3].content);
@@ -590,8 +797,8 @@ static void test_search(void)
         is_str(at_str(a, "results.0.date"), "2025-01-03", "with its date");
         is_str(at_str(a, "results.0.content"), "AAA rose", "and content");
         is_str(at_str(a, "results.1.date"), "2025-01-02", "an English date kept");
-        is_int(json_object_get_int(at(a, "dropped")), 4,
-               "same day, future, undated and relative dropped");
+        is_int(json_object_get_int(at(a, "dropped")), 5,
+               "same day, future, undated, republished later and relative dropped");
         json_object_put(a);
         ok(strstr(ctx.msgs[4].content, "Search failed: HTTP 500"),
            "an endpoint failure is a tool error: %s", ctx.msgs[4].content);
@@ -606,11 +813,29 @@ static void test_search(void)
     if (f)
         fclose(f);
 
+    cfg.search_snippets_only = true;
+    ctx_for(&ctx, "snippets", "2025-01-06");
+    ok(decide(&ctx, "snippets", NULL) == 0, "search_snippets_only: %s", err);
+    json_object *a = ctx.nmsgs >= 4 ? json_tokener_parse(ctx.msgs[3].content) : NULL;
+    ok(a && json_object_array_length(at(a, "results")) == 2 && at(a, "results.0.title") &&
+           !at(a, "results.0.content") && !at(a, "results.1.content"),
+       "titles and snippets only: %s", ctx.nmsgs >= 4 ? ctx.msgs[3].content : "");
+    json_object_put(a);
+    tools_ctx_free(&ctx);
+    cfg.search_snippets_only = false;
+    f = fopen(jina_log, "r");
+    int asked = 0;
+    while (f && fgets(line, sizeof(line), f))
+        asked = strstr(line, "\"x-respond-with\": \"no-content\"") != NULL;
+    ok(asked, "Jina asked for no page text");
+    if (f)
+        fclose(f);
+
     unsetenv(SEARCH_ENV_KEY);
     ctx_for(&ctx, "nosearch", "2025-01-06");
     ok(decide(&ctx, "nosearch", NULL) == 0, "no key: %s", err);
     r1 = request_of("nosearch", 0);
-    is_str(tool_names(r1), "get_price,buy,sell,add,multiply", "search not offered");
+    is_str(tool_names(r1), "get_price_local,buy,sell,add,multiply", "search not offered");
     json_object_put(r1);
     ok(ctx.nmsgs >= 4 && strstr(ctx.msgs[3].content, "Search is not available"),
        "asked anyway: refused");
@@ -635,9 +860,10 @@ static void test_mock(void)
     struct tools_ctx ctx;
     ctx_for(&ctx, "mocky", "2025-01-06");
     ok(decide(&ctx, "mocky", NULL) == 0, "the mock model's day: %s", err);
-    is_int(ctx.total_steps, 3, "three steps");
+    is_int(ctx.total_steps, 1, "one step");
+    is_int(ctx.completions, 3, "of three completions");
     is_int(ctx.stop_signal, 1, "with the stop signal");
-    is_int(tool_calls(&ctx, "get_price", NULL), 3, "three prices asked");
+    is_int(tool_calls(&ctx, "get_price_local", NULL), 3, "three prices asked");
     /* AAA 12.0 is the cheapest open (CCC has none today): 1000 / 12 = 83. */
     ok(ctx.ntrades == 1 && strcmp(ctx.trades[0].symbol, "AAA") == 0 && ctx.trades[0].amount == 83,
        "bought 83 AAA with a tenth of the cash");
@@ -810,7 +1036,9 @@ int main(void)
     log_set_level(LOG_LEVEL_CRITICAL);
     test_prompt();
     test_happy();
-    test_nudge_and_max_steps();
+    test_steps();
+    test_providers();
+    test_template();
     test_token_overflow();
     test_bad_arguments();
     test_faults();

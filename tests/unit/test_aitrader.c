@@ -103,8 +103,8 @@ static void test_position_lines(void)
            "initial line text: no this_action, zeros listed, CASH last");
     free(line);
 
-    portfolio_buy(&p, "NVDA", 10, M(189, 600000), &r);
-    struct aitrader_action buy = {"buy", "NVDA", 10};
+    portfolio_buy(&p, "NVDA", 10, M(189, 600000), NULL, &r);
+    struct aitrader_action buy = {.action = "buy", .symbol = "NVDA", .amount = 10};
     ok(aitrader_position_line("2025-10-02", 1, &buy, &p, three, 3, &line, err, sizeof(err)) == 0,
        "buy line");
     is_str(line,
@@ -115,8 +115,8 @@ static void test_position_lines(void)
     free(line);
 
     /* A holding outside the list is still written, before CASH. */
-    portfolio_buy(&p, "TSLA", 1, M(431, 995000), &r);
-    struct aitrader_action none = {"no_trade", "", 0};
+    portfolio_buy(&p, "TSLA", 1, M(431, 995000), NULL, &r);
+    struct aitrader_action none = {.action = "no_trade", .symbol = ""};
     ok(aitrader_position_line("2025-10-03", 2, &none, &p, three, 3, &line, err, sizeof(err)) == 0,
        "no_trade line");
     is_str(line,
@@ -203,7 +203,7 @@ static void test_append(void)
     ok(aitrader_append_position(path, "m1", line, err, sizeof(err)) == 0,
        "append creates the directories: %s", err);
     free(line);
-    struct aitrader_action none = {"no_trade", "", 0};
+    struct aitrader_action none = {.action = "no_trade", .symbol = ""};
     aitrader_position_line("2025-10-02", 1, &none, &p, three, 3, &line, err, sizeof(err));
     ok(aitrader_append_position(path, "m1", line, err, sizeof(err)) == 0, "second line");
     free(line);

@@ -293,8 +293,9 @@ static void test_results(void)
     is_str(at("count"), "1", "  model filter");
     is_str(at("results.0.trades.0"),
            "{\"id\":1,\"action\":\"buy\",\"symbol\":\"AAPL\",\"amount\":10,\"price\":255.88,"
-           "\"total\":2558.8}",
-           "  trade");
+           "\"total\":2558.8,\"fee\":0.0}",
+           "  trade, with its fee");
+    is_str(at("results.0.corporate_actions"), "[]", "  no splits that day");
     is_str(at("results.0.trades.1.price"), "0.000001", "  smallest amount exact");
     is_str(at("results.0.ai_reasoning.total_steps"), "7", "  total_steps");
     is_str(at("results.0.ai_reasoning.stop_signal_received"), "true", "  stop signal");

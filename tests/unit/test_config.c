@@ -137,6 +137,69 @@ static void test_aitrader_format(void)
     config_free(&c);
 }
 
+/* A copy of AI-Trader's configs/default_config.json in its shape (our own
+ * names and values): disabled models with placeholder endpoint and key. */
+static void test_aitrader_default(void)
+{
+    char path[512], err[512] = "";
+    struct config c = {0};
+    const char *top = getenv("TOP_SRCDIR");
+    snprintf(path, sizeof(path), "%s/tests/data/aitrader_default_config.json", top ? top : "../..");
+    unsetenv(CONFIG_ENV_API_BASE);
+    ok(config_load(path, &c, err, sizeof(err)) == 0, "AI-Trader's default config loads: %s", err);
+    is_int(c.nmodels, 5, "five models");
+    size_t enabled = 0;
+    for (size_t i = 0; i < c.nmodels; i++)
+        enabled += c.models[i].enabled;
+    is_int(enabled, 1, "one enabled");
+    const struct config_model *one = config_find_model(&c, "model-one");
+    const struct config_model *four = config_find_model(&c, "model-four");
+    ok(one && !one->enabled && !one->base_url && !one->api_key,
+       "a disabled model with placeholder text: shape only, no endpoint");
+    is_str(four ? four->base_url : NULL, CONFIG_DEFAULT_OPENAI_BASE,
+           "the enabled one: default URL");
+    ok(c.snapshot && !strstr(c.snapshot, "put your key"), "the placeholder key is not stored");
+    is_int(c.max_completions_per_step, CONFIG_DEFAULT_COMPLETIONS_PER_STEP,
+           "default max_completions_per_step");
+    is_int(c.max_completions, CONFIG_DEFAULT_MAX_COMPLETIONS, "default max_completions");
+    ok(c.system_prompt_file == NULL, "the built-in prompt by default");
+    config_free(&c);
+}
+
+/* The additive extensions: per-model request options and agent_config's
+ * step and reply limits and prompt template. */
+static void test_extensions(void)
+{
+    struct config c = {0};
+    char err[512] = "";
+    const char *path = fixture("ext.json", HEAD
+                               "\"models\":[{\"signature\":\"q\",\"basemodel\":\"qwen3\","
+                               "\"openai_base_url\":\"http://127.0.0.1:9/v1\",\"temperature\":0.7,"
+                               "\"max_tokens\":4096,\"drop_reasoning\":true,"
+                               "\"extra_body\":{\"enable_thinking\":false}}," MOCK "],"
+                               "\"agent_config\":{\"max_steps\":5,\"max_completions_per_step\":7,"
+                               "\"max_completions\":40,\"max_tool_calls_per_reply\":12,"
+                               "\"max_reply_bytes\":65536,\"search_snippets_only\":true,"
+                               "\"system_prompt_file\":\"configs/prompts/aitrader.txt\"}}");
+    ok(config_load(path, &c, err, sizeof(err)) == 0, "extensions load: %s", err);
+    const struct config_model *q = config_find_model(&c, "q"), *m = config_find_model(&c, "m");
+    ok(q && q->has_temperature && q->temperature == 0.7, "temperature");
+    ok(q && q->max_tokens == 4096, "max_tokens");
+    ok(q && q->drop_reasoning, "drop_reasoning");
+    ok(q && q->extra_body &&
+           strcmp(json_object_to_json_string_ext(q->extra_body, JSON_C_TO_STRING_PLAIN),
+                  "{\"enable_thinking\":false}") == 0,
+       "extra_body kept");
+    ok(m && !m->has_temperature && m->max_tokens == 0 && !m->extra_body && !m->drop_reasoning,
+       "none of them by default");
+    ok(c.max_steps == 5 && c.max_completions_per_step == 7 && c.max_completions == 40,
+       "steps and completions");
+    ok(c.max_tool_calls == 12 && c.max_reply_bytes == 65536, "reply limits");
+    ok(c.search_snippets_only, "search_snippets_only");
+    is_str(c.system_prompt_file, "configs/prompts/aitrader.txt", "system_prompt_file");
+    config_free(&c);
+}
+
 static void test_defaults(void)
 {
     struct config c = {0};
@@ -252,9 +315,36 @@ static const struct {
      "schedule must be \"pipelined\" or \"lockstep\"", "unknown schedule"},
     {HEAD "\"models\":[" MOCK "],\"schedule\":1}", "schedule must be a non-empty string",
      "schedule not a string"},
+    {HEAD "\"models\":[{\"signature\":\"m\",\"basemodel\":\"x\",\"extra_body\":[1]}]}",
+     "models[0].extra_body must be an object", "extra_body not an object"},
+    {HEAD "\"models\":[{\"signature\":\"m\",\"basemodel\":\"x\",\"temperature\":\"0.2\"}]}",
+     "models[0].temperature must be a number", "temperature as text"},
+    {HEAD "\"models\":[{\"signature\":\"m\",\"basemodel\":\"x\",\"max_tokens\":1.5}]}",
+     "models[0].max_tokens must be an integer", "fractional max_tokens"},
+    {HEAD "\"models\":[{\"signature\":\"a b\",\"enabled\":false,\"basemodel\":\"x\"}]}",
+     "models[0].signature must be", "a disabled model is still checked for shape"},
+    {HEAD "\"models\":[{\"signature\":\"m\",\"enabled\":false,\"openai_base_url\":7}]}",
+     "models[0].openai_base_url must be a non-empty string", "disabled: a URL of the wrong type"},
+    {HEAD "\"models\":[" MOCK "],\"agent_config\":{\"max_completions\":0}}",
+     "agent_config.max_completions must be an integer", "max_completions 0"},
+    {HEAD "\"models\":[" MOCK "],\"agent_config\":{\"max_completions_per_step\":\"5\"}}",
+     "agent_config.max_completions_per_step", "max_completions_per_step as text"},
+    {HEAD "\"models\":[" MOCK "],\"agent_config\":{\"system_prompt_file\":\"\"}}",
+     "agent_config.system_prompt_file must be a non-empty string", "empty system_prompt_file"},
     {HEAD "\"models\":[{\"signature\":\"m\",\"basemodel\":\"x\","
           "\"openai_api_key_from\":\"environment\"}]}",
      "models[0].openai_api_key_from must be \"config_file\"", "unknown key origin"},
+    {HEAD "\"models\":[{\"signature\":\"m\",\"provider\":\"mock\",\"pricing\":[]}]}",
+     "pricing must be an object", "pricing not an object"},
+    {HEAD "\"models\":[{\"signature\":\"m\",\"provider\":\"mock\","
+          "\"pricing\":{\"prompt_usd_per_1m\":1}}]}",
+     "models[0].pricing needs prompt_usd_per_1m and completion_usd_per_1m", "half a pricing"},
+    {HEAD "\"models\":[{\"signature\":\"m\",\"provider\":\"mock\","
+          "\"pricing\":{\"prompt_usd_per_1m\":-1,\"completion_usd_per_1m\":1}}]}",
+     "models[0].pricing.prompt_usd_per_1m must be a number", "negative price"},
+    {HEAD "\"models\":[{\"signature\":\"m\",\"provider\":\"mock\","
+          "\"pricing\":{\"prompt_usd_per_1m\":1,\"completion_usd_per_1m\":\"2\"}}]}",
+     "models[0].pricing.completion_usd_per_1m must be a number", "price as a string"},
 };
 
 static void test_refusals(void)
@@ -271,6 +361,33 @@ static void test_refusals(void)
                                        "\"openai_base_url\":\"gopher://x\"}]}"),
                 &c, err, sizeof(err));
     ok(err[0] && !strstr(err, "sk-secret"), "an error message never contains the key: %s", err);
+}
+
+/* pricing: dollars per million tokens, each day's cost to the micro-dollar
+ * (worked by hand: 1234 x $2.50 / 1e6 = $0.003085; 1 x $0.15 / 1e6 =
+ * $0.00000015, rounds to 0; 3 x $0.15 / 1e6 = $0.00000045, rounds to 0;
+ * 4 x $0.15 / 1e6 = $0.0000006, rounds to 1 micro-dollar). */
+static void test_pricing(void)
+{
+    struct config c = {0};
+    char err[512] = "";
+    money_t cost = -1;
+    ok(config_load(fixture("p.json", HEAD "\"models\":[{\"signature\":\"p\",\"provider\":\"mock\","
+                                          "\"pricing\":{\"prompt_usd_per_1m\":2.5,"
+                                          "\"completion_usd_per_1m\":0.15}}," MOCK "]}"),
+                   &c, err, sizeof(err)) == 0,
+       "pricing accepted: %s", err);
+    const struct config_model *p = config_find_model(&c, "p"), *m = config_find_model(&c, "m");
+    ok(p && p->priced && p->prompt_usd_per_1m == 2500000 && p->completion_usd_per_1m == 150000,
+       "  prices held as micro-dollars per million tokens");
+    ok(m && !m->priced && config_cost(m, 1000, 1000, &cost) == 0 && cost == -1,
+       "  a model without pricing has no cost");
+    ok(config_cost(p, 1234, 0, &cost) == 1 && cost == 3085, "  1234 prompt tokens: $0.003085");
+    ok(config_cost(p, 0, 3, &cost) == 1 && cost == 0, "  3 completion tokens round to 0");
+    ok(config_cost(p, 0, 4, &cost) == 1 && cost == 1, "  4 completion tokens round to 1 micro");
+    ok(config_cost(p, 1000000, 1000000, &cost) == 1 && cost == 2650000,
+       "  a million of each: $2.65");
+    config_free(&c);
 }
 
 static void test_files(void)
@@ -444,8 +561,11 @@ int main(void)
     ok(!config_signature_valid("") && !config_signature_valid("a/b"), "bad signatures");
     test_default_config();
     test_aitrader_format();
+    test_aitrader_default();
+    test_extensions();
     test_defaults();
     test_refusals();
+    test_pricing();
     test_files();
     test_snapshot();
     nftw(dir, fx_rm, 16, FTW_DEPTH | FTW_PHYS);

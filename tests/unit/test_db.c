@@ -59,6 +59,64 @@ static int exec_ok(struct db *db, const char *sql)
     return db_exec(db, sql, err, sizeof(err)) == 0;
 }
 
+/* Deletes the database file and its WAL files. */
+static void remove_db(const char *file)
+{
+    static const char *const files[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char f[310];
+        snprintf(f, sizeof(f), "%s%s", file, files[i]);
+        unlink(f);
+    }
+}
+
+/* The schema version before the migration that adds positions.ntrades
+ * (found by migrating a scratch file one version at a time, so migrations
+ * appended later do not move it); 0 when none does. */
+static int version_before_ntrades(const char *dir)
+{
+    char err[512], file[300];
+    struct db *db = NULL;
+    int before = 0;
+    snprintf(file, sizeof(file), "%s/probe.db", dir);
+    if (db_open(file, DB_READWRITE, &db, err, sizeof(err)) != 0)
+        return 0;
+    for (int v = 1; v <= DB_SCHEMA_VERSION && !before; v++)
+        if (db_migrate_to(db, v, err, sizeof(err)) == 0 &&
+            scalar(db, "SELECT count(*) FROM pragma_table_info('positions')"
+                       " WHERE name = 'ntrades'") == 1)
+            before = v - 1;
+    db_close(db);
+    remove_db(file);
+    return before;
+}
+
+/* The trade-count migration gives the days already stored their trade count
+ * and fees. */
+static void test_upgrade_counts_trades(const char *dir)
+{
+    char err[512], file[300];
+    struct db *db = NULL;
+    int before = version_before_ntrades(dir);
+    snprintf(file, sizeof(file), "%s/upgrade.db", dir);
+    ok(before > 0 && db_open(file, DB_READWRITE, &db, err, sizeof(err)) == 0 &&
+           db_migrate_to(db, before, err, sizeof(err)) == 0,
+       "a file of the version before the trade counts: %s", err);
+    ok(exec_ok(db,
+               "INSERT INTO jobs(job_id,config_path,status,date_range,models,created_at)"
+               " VALUES('j1','c','completed','[]','[]','t');"
+               "INSERT INTO positions(id,job_id,date,model,cash,portfolio_value,prev_value,"
+               "daily_profit,daily_return_pct,created_at) VALUES(1,'j1','2025-01-03','m',0,1,1,"
+               "0,0,'t'); INSERT INTO trades(position_id,seq,action,symbol,amount,price,total,fee)"
+               " VALUES(1,1,'buy','A',1,1,1,5),(1,2,'sell','A',1,1,1,7)"),
+       "  a day with two trades in it");
+    ok(db_migrate(db, err, sizeof(err)) == 0, "  upgraded: %s", err);
+    is_int(scalar(db, "SELECT ntrades * 100 + fees FROM positions WHERE cost IS NULL"), 212,
+           "  the day has its trade count and fees, and no cost");
+    db_close(db);
+    remove_db(file);
+}
+
 int main(void)
 {
     char err[512];
@@ -158,6 +216,7 @@ int main(void)
     ok(exec_ok(db, "PRAGMA user_version = 99"), "pretend a newer program wrote the file");
     ok(db_migrate(db, err, sizeof(err)) == -1, "newer schema refused: %s", err);
     db_close(db);
+    test_upgrade_counts_trades(tmpl);
 
     unlink(path);
     char side[300];

@@ -145,7 +145,7 @@ static void test_parse(void)
     parse_refused("{\"replace_existing\":\"yes\"}", JOBS_FAIL_REQUEST, "true or false");
     parse_refused("{\"config_path\":\"\"}", JOBS_FAIL_REQUEST, "config_path must be");
     parse_refused("{\"config_path\":7}", JOBS_FAIL_REQUEST, "config_path must be");
-    parse_refused("{\"config_path\":\"a\\u0000b\"}", JOBS_FAIL_REQUEST, "config_path must be");
+    parse_refused("{\"config_path\":\"a\\u0000b\"}", JOBS_FAIL_REQUEST, "NUL character");
 
     /* A long or binary field name is echoed safely and bounded. */
     char body[400], e[512] = "";

@@ -61,10 +61,23 @@ static const char script_src[] =
     "'malformed': [{'fault': 'malformed'}],"
     "'cutjson': [{'raw': '{\\'choices\\': [{\\'message\\': {\\'role\\''}],"
     "'truncated': [{'fault': 'truncated', 'content': 'a reply long enough to cut in half'}],"
-    "'ctype': [{'fault': 'content_type', 'content': 'ok'}],"
+    "'ctype': [{'raw': '<html>busy</html>', 'content_type': 'text/html'}],"
+    "'ctypeok': [{'fault': 'content_type', 'content_type': 'text/plain', 'content': 'plain'}],"
+    "'flat': [{'tool_calls': [{'name': 'buy', 'arguments': {'symbol': 'AAPL', 'amount': 3},"
+    "                         'id': 'call_f1'}], 'flat_calls': true}],"
+    "'finerr': [{'content': 'cut sh', 'finish_reason': 'error'}, {'content': 'whole'}],"
+    "'finerr1': [{'content': 'cut sh', 'finish_reason': 'error'}],"
+    "'nulcontent': [{'content': 'hold\\u0000 <FINISH_SIGNAL>'}],"
+    "'nulname': [{'tool_calls': [{'name': 'buy\\u0000x', 'arguments': {}}]}],"
+    "'manycalls': [{'tool_calls': [{'name': 'add', 'arguments': {'a': 1, 'b': 2}}],"
+    "               'repeat_calls': 101}],"
+    "'ctxfull': [{'fault': 'context', 'max_chars': 10, 'content': 'never'}],"
+    "'extra': [{'content': 'ok'}],"
+    "'groq': [{'fault': 'refuse_fields', 'fields': ['reasoning', 'reasoning_content'],"
+    "          'content': 'ok'}],"
     "'disconnect': [{'fault': 'disconnect'}],"
     "'recover': [{'fault': 'disconnect'}, {'fault': 'malformed'}, {'fault': 'truncated'},"
-    "            {'fault': 'content_type'}, {'fault': 'status', 'status': 408},"
+    "            {'raw': 'busy', 'content_type': 'text/plain'}, {'fault': 'status', 'status': 408},"
     "            {'fault': 'status', 'status': 409}, {'content': 'recovered'}],"
     "'auth': [{'content': 'never served'}],"
     "'bad400': [{'fault': 'status', 'status': 400, 'body': {'error': {'message':"
@@ -646,6 +659,11 @@ static void test_failures(void)
         {"disconnect", 0, LLM_TRANSIENT, LLM_E_CONNECT, NULL},
         {"nochoices", 0, LLM_TRANSIENT, LLM_E_BAD_RESPONSE, "no choices"},
         {"badcall", 0, LLM_TRANSIENT, LLM_E_BAD_RESPONSE, "function name"},
+        {"finerr1", 0, LLM_TRANSIENT, LLM_E_PROVIDER, "finish_reason \"error\""},
+        {"nulcontent", 3, LLM_PERMANENT, LLM_E_REPLY, "NUL character in the content"},
+        {"nulname", 3, LLM_PERMANENT, LLM_E_REPLY, "NUL character in a tool call"},
+        {"manycalls", 3, LLM_PERMANENT, LLM_E_REPLY, "101 tool calls, over the limit of 100"},
+        {"ctxfull", 3, LLM_PERMANENT, LLM_E_CONTEXT, "maximum context length"},
         {"bad400", 3, LLM_PERMANENT, LLM_E_HTTP, "Invalid value for messages[0]"},
         {"forbidden", 3, LLM_PERMANENT, LLM_E_HTTP, "plain text refusal"},
         {"redirect", 3, LLM_PERMANENT, LLM_E_HTTP, "redirects are not followed"},
@@ -774,6 +792,93 @@ static void test_request_options(void)
     cfg_for(&cfg, "m", url, sizeof(url));
     cfg.api_key = "sk\r\nX-Injected: 1";
     ok(llm_client_new(&cfg, &c, err, sizeof(err)) == -1, "key with a line break refused");
+}
+
+/* Provider quirks: flat tool calls, a completion labelled text/plain,
+ * finish_reason "error" retried, the reply size cap. */
+static void test_quirks(void)
+{
+    char url[128], err[ERRBUF_SIZE] = "";
+    struct llm_config cfg;
+    struct llm_response *r;
+    struct llm_outcome oc;
+
+    r = expect_ok("flat", NULL, &oc);
+    ok(r && r->ncalls == 1 && strcmp(r->calls[0].name, "buy") == 0 &&
+           strcmp(r->calls[0].id, "call_f1") == 0 &&
+           strcmp(r->calls[0].arguments, "{\"symbol\":\"AAPL\",\"amount\":3}") == 0,
+       "{id, name, args} accepted as a tool call");
+    json_object *fn = r ? json_object_object_get(call_at(r->message, 0), "function") : NULL;
+    ok(fn && !json_object_object_get_ex(call_at(r->message, 0), "args", NULL) &&
+           strcmp(str_at(fn, "name", NULL), "buy") == 0,
+       "and normalized to the standard shape to be sent back");
+    llm_response_free(r);
+
+    r = expect_ok("ctypeok", NULL, &oc);
+    is_str(r ? r->content : NULL, "plain", "a valid completion served as text/plain is taken");
+    llm_response_free(r);
+
+    r = expect_ok("finerr", &(struct knobs){.retries = 2}, &oc);
+    is_str(r ? r->content : NULL, "whole", "finish_reason \"error\" retried");
+    is_int(oc.attempts, 2, "two attempts");
+    llm_response_free(r);
+
+    cfg_for(&cfg, "bigok", url, sizeof(url));
+    cfg.max_reply_bytes = 1000;
+    r = NULL;
+    ok(run(&cfg, &r, &oc, err, sizeof(err)) == -1 && oc.kind == LLM_E_REPLY &&
+           oc.cls == LLM_PERMANENT && strstr(err, "over the limit of 1000"),
+       "a reply over max_reply_bytes refused: %s", err);
+}
+
+/* extra_body merged into the request; reasoning fields dropped for a
+ * provider that refuses them. */
+static void test_body_options(void)
+{
+    char url[128], err[ERRBUF_SIZE] = "";
+    struct llm_config cfg;
+    struct llm_client *c = NULL;
+    struct llm_response *r = NULL;
+    struct llm_outcome oc;
+    json_object *extra =
+        json_tokener_parse("{\"enable_thinking\": false, \"top_p\": 0.5, \"model\": \"other\"}");
+    cfg_for(&cfg, "extra", url, sizeof(url));
+    cfg.extra_body = extra;
+    ok(run(&cfg, &r, &oc, err, sizeof(err)) == 0, "with extra_body: %s", err);
+    llm_response_free(r);
+    json_object_put(extra);
+    json_object *req = last_request("extra"), *body = NULL, *v;
+    json_object_object_get_ex(req, "body", &body);
+    ok(json_object_object_get_ex(body, "enable_thinking", &v) &&
+           json_object_is_type(v, json_type_boolean) && !json_object_get_boolean(v),
+       "enable_thinking merged");
+    ok(json_object_object_get_ex(body, "top_p", &v) && json_object_get_double(v) == 0.5,
+       "top_p merged");
+    is_str(str_at(body, "model", NULL), "extra", "model is never overridden");
+    json_object_put(req);
+
+    json_object *msgs = base_messages();
+    json_object_array_add(msgs, json_tokener_parse("{\"role\":\"assistant\",\"content\":\"hm\","
+                                                   "\"reasoning_content\":\"thinking\"}"));
+    json_object_array_add(msgs, json_tokener_parse("{\"role\":\"user\",\"content\":\"go on\"}"));
+    for (int drop = 0; drop <= 1; drop++) {
+        cfg_for(&cfg, "groq", url, sizeof(url));
+        cfg.drop_reasoning = drop;
+        r = NULL;
+        llm_client_new(&cfg, &c, err, sizeof(err));
+        int rc = c ? llm_chat(c, msgs, NULL, NULL, &r, &oc, err, sizeof(err)) : -1;
+        if (drop)
+            ok(rc == 0, "drop_reasoning: the provider accepts the history: %s", err);
+        else
+            ok(rc == -1 && oc.http_status == 400 && strstr(err, "reasoning_content"),
+               "echoed reasoning refused by the provider: %s", err);
+        llm_response_free(r);
+        llm_client_free(c);
+        c = NULL;
+    }
+    ok(strstr(json_object_to_json_string(msgs), "thinking") != NULL,
+       "the caller's history is not modified");
+    json_object_put(msgs);
 }
 
 static void test_retry_after_parse(void)
@@ -913,6 +1018,8 @@ int main(void)
     test_retries();
     test_failures();
     test_request_options();
+    test_quirks();
+    test_body_options();
     test_stop();
     test_parallel();
     stop_server();

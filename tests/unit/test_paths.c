@@ -125,6 +125,17 @@ static void test_confine(void)
     snprintf(abs, sizeof(abs), "%s/secret.json", root);
     refused(configs, abs, "outside the configs directory");
     refused(configs, "/etc/passwd", "outside the configs directory");
+    /* Outside, existing or not, readable or not: the same answer. */
+    refused(configs, "/etc/nonexistent-trader-file", "outside the configs directory");
+    refused(configs, "/nonexistent-dir/x.json", "outside the configs directory");
+    refused(configs, "configs/../missing.json", "outside the configs directory");
+    refused(configs, "configs/up/missing.json", "outside the configs directory");
+    refused(configs, "configs/up/secret.json/x", "outside the configs directory");
+    refused(configs, "configs/sub/../../missing.json", "outside the configs directory");
+    ok(paths_confine(configs, "/etc/passwd", abs, sizeof(abs), err, sizeof(err)) == -1 &&
+           strcmp(err, "is outside the configs directory") == 0,
+       "the message does not quote the path: %s", err);
+    refused(configs, "configs/sub/missing.json", "does not exist");
     refused(configs, "configs/missing.json", "does not exist");
     refused(configs, "configs/dangling.json", "does not exist");
     refused(configs, "configs/a.json/x", "does not exist");

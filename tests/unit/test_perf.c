@@ -20,8 +20,11 @@
  *       calmar = ann / abs(float(mdd)) if mdd else None
  *       win = sum(1 for x in r if x > 0) / n
  *
- * The database case is worked by hand in its comments. */
+ * The database case is worked by hand in its comments. Last, every query
+ * that perf and a /results range ran is checked to search an index (no full
+ * scan, no sort): its plan is printed as TAP comments. */
 #include "perf.h"
+#include "results.h"
 
 #include "simfixture.h"
 #include "tap.h"
@@ -138,8 +141,9 @@ static int setup(void)
     long long id = day("j1", "2025-01-03", "a", 10100, 10000, "1000");
     snprintf(sql, sizeof(sql),
              "INSERT INTO trades(position_id,seq,action,symbol,amount,price,total)"
-             " VALUES(%lld,1,'buy','AAPL',1,1,1),(%lld,2,'sell','AAPL',1,1,1)",
-             id, id);
+             " VALUES(%lld,1,'buy','AAPL',1,1,1),(%lld,2,'sell','AAPL',1,1,1);"
+             " UPDATE positions SET ntrades = 2, fees = 1500 WHERE id = %lld",
+             id, id, id);
     if (id < 0 || fx_exec(fx.db, sql) != 0 ||
         day("j1", "2025-01-06", "a", 10050, 10100, "1000") < 0 ||
         day("j1", "2025-01-07", "a", 10300, 10050, "1000") < 0 ||
@@ -178,6 +182,7 @@ static void check_period(void)
     is_num(a->m.total_return_pct, 2.0, "  a +2 %");
     is_num(a->excess_return_pct, -2.0, "  a excess -2");
     is_int(a->trades, 2, "  a 2 trades");
+    is_int(a->fees, 1500, "  a's fees");
     is_int(a->prompt_tokens, 400, "  a prompt tokens");
     is_int(a->completion_tokens, 200, "  a completion tokens");
     is_int(a->total_tokens, 600, "  a total tokens");
@@ -210,7 +215,7 @@ static void check_period(void)
                 *m0 = json_object_array_get_idx(json_object_object_get(j, "models"), 1);
     is_str(json_object_to_json_string(json_object_object_get(m0, "cost_usd")), "null",
            "  json: unpriced cost null");
-    is_str(json_object_to_json_string(json_object_object_get(m0, "sortino")), "-15.874458009812896",
+    is_str(json_object_to_json_string(json_object_object_get(m0, "sortino")), "-15.8744580098129",
            "  json: sortino");
     json_object_put(j);
     perf_report_free(&r);
@@ -237,10 +242,32 @@ static void check_period(void)
     q = (struct perf_query){.job_id = "nope"};
     ok(perf_load(fx.db, &q, &r, err, sizeof(err)) == 0 && r.nmodels == 0, "unknown job: empty");
     perf_report_free(&r);
+}
 
-    char job[64];
-    ok(perf_latest_job(fx.db, job, sizeof(job), err, sizeof(err)) == 1 && strcmp(job, "j2") == 0,
-       "latest job with results: j2");
+/* Every statement db has prepared so far searches an index. */
+static void check_plans(void)
+{
+    for (size_t i = 0; i < fx.db->ncache; i++) {
+        char sql[2048];
+        sqlite3_stmt *st = NULL;
+        int scans = 0, rows = 0;
+        snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", sqlite3_sql(fx.db->cache[i].stmt));
+        if (sqlite3_prepare_v2(fx.db->h, sql, -1, &st, NULL) != SQLITE_OK)
+            continue;
+        printf("# %.100s\n", sql + 19);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *detail = (const char *)sqlite3_column_text(st, 3);
+            printf("#   %s\n", detail);
+            /* A full scan of a table or index, or a sort; not the one row
+             * a SELECT of subqueries starts from. */
+            scans +=
+                (strncmp(detail, "SCAN ", 5) == 0 && strcmp(detail, "SCAN CONSTANT ROW") != 0) ||
+                strstr(detail, "TEMP B-TREE") != NULL;
+            rows++;
+        }
+        sqlite3_finalize(st);
+        ok(rows > 0 && scans == 0, "query plan %zu: index searches only", i + 1);
+    }
 }
 
 int main(void)
@@ -249,6 +276,41 @@ int main(void)
     if (fx_open(&fx) != 0 || setup() != 0)
         return 1;
     check_period();
+    struct results_query rq = {.start_date = "2025-01-03", .end_date = "2025-01-07", .limit = 10};
+    json_object *rs = json_object_new_array();
+    char err[512] = "";
+    long long total = 0;
+    char first[DATE_BUF], last[DATE_BUF];
+    ok(results_list(fx.db, &rq, rs, err, sizeof(err)) == 0 && json_object_array_length(rs) == 4 &&
+           results_count(fx.db, &rq, &total, first, last, err, sizeof(err)) == 0 && total == 4 &&
+           strcmp(first, "2025-01-03") == 0 && strcmp(last, "2025-01-07") == 0,
+       "results 01-03 .. 01-07: 4 days %s", err);
+    json_object_put(rs);
+    check_plans();
+    /* Only traderctl's default: a scan of the jobs table is fine. */
+    char job[64];
+    ok(perf_latest_job(fx.db, job, sizeof(job), err, sizeof(err)) == 1 && strcmp(job, "j2") == 0,
+       "latest job with results: j2");
+
+    /* No QQQ prices at all: the benchmark is there, its numbers null. */
+    struct perf_report r;
+    struct perf_query all = {0};
+    ok(fx_exec(fx.db, "DELETE FROM prices") == 0 &&
+           perf_load(fx.db, &all, &r, err, sizeof(err)) == 0 && r.nmodels == 2 && !r.has_benchmark,
+       "no QQQ prices: the models, no benchmark");
+    json_object *j = perf_report_json(&r), *b = json_object_object_get(j, "benchmark");
+    is_str(
+        json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN),
+        "{\"symbol\":\"QQQ\",\"bought_at\":null,\"bought_on\":null,\"price\":null,"
+        "\"start_value\":null,\"end_value\":null,\"profit\":null,\"total_return_pct\":null,"
+        "\"annualized_return_pct\":null,\"volatility_pct\":null,\"sharpe\":null,\"sortino\":null,"
+        "\"max_drawdown_pct\":null,\"max_drawdown_peak_date\":null,"
+        "\"max_drawdown_trough_date\":null,\"calmar\":null,\"win_rate_pct\":null,"
+        "\"trading_days\":0}",
+        "  json: QQQ with null metrics");
+    ok(isnan(r.models[0].excess_return_pct), "  no excess return");
+    json_object_put(j);
+    perf_report_free(&r);
     fx_close(&fx);
     return tap_done();
 }

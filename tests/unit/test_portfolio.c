@@ -45,8 +45,8 @@ static void refused(struct portfolio *p, int is_buy, const char *symbol, int64_t
     char msg[256];
     if (portfolio_copy(&before, p) != 0)
         abort();
-    enum trade_status st = is_buy ? portfolio_buy(p, symbol, amount, open, &r)
-                                  : portfolio_sell(p, symbol, amount, open, &r);
+    enum trade_status st = is_buy ? portfolio_buy(p, symbol, amount, open, NULL, &r)
+                                  : portfolio_sell(p, symbol, amount, open, NULL, &r);
     is_int(st, want, want_msg);
     is_int(r.status, want, "result carries the status");
     is_str(trade_status_message(st, symbol, msg, sizeof(msg)), want_msg, "message wording");
@@ -60,7 +60,8 @@ static void test_buy_sell(void)
     struct trade_result r;
     portfolio_init(&p, M(10000, 0));
 
-    is_int(portfolio_buy(&p, "AAPL", 10, M(269, 275000), &r), TRADE_OK, "buy 10 AAPL at 269.2750");
+    is_int(portfolio_buy(&p, "AAPL", 10, M(269, 275000), NULL, &r), TRADE_OK,
+           "buy 10 AAPL at 269.2750");
     is_int(p.cash, M(7307, 250000), "cash 10000.0 - 2692.75 = 7307.25");
     is_int(r.price, M(269, 275000), "fill price is the open");
     is_int(r.total, M(2692, 750000), "total 2692.75");
@@ -69,18 +70,21 @@ static void test_buy_sell(void)
     is_int(portfolio_shares(&p, "AAPL"), 10, "10 AAPL held");
 
     /* Each trade sees the previous one's result. */
-    is_int(portfolio_buy(&p, "MSFT", 3, M(517, 330000), &r), TRADE_OK, "buy 3 MSFT at 517.33");
+    is_int(portfolio_buy(&p, "MSFT", 3, M(517, 330000), NULL, &r), TRADE_OK,
+           "buy 3 MSFT at 517.33");
     is_int(p.cash, M(5755, 260000), "7307.25 - 1551.99 = 5755.26");
-    is_int(portfolio_sell(&p, "AAPL", 4, M(270, 10000), &r), TRADE_OK, "sell 4 AAPL at 270.01");
+    is_int(portfolio_sell(&p, "AAPL", 4, M(270, 10000), NULL, &r), TRADE_OK,
+           "sell 4 AAPL at 270.01");
     is_int(p.cash, M(6835, 300000), "5755.26 + 1080.04 = 6835.30");
     is_int(r.have, 10, "had 10 before selling");
     is_int(portfolio_shares(&p, "AAPL"), 6, "6 AAPL left");
-    is_int(portfolio_buy(&p, "AAPL", 1, M(0, 1), &r), TRADE_OK, "buy 1 AAPL at one micro-dollar");
+    is_int(portfolio_buy(&p, "AAPL", 1, M(0, 1), NULL, &r), TRADE_OK,
+           "buy 1 AAPL at one micro-dollar");
     is_int(p.cash, M(6835, 299999), "cash down by exactly one micro-unit");
     is_int(portfolio_shares(&p, "AAPL"), 7, "7 AAPL");
 
     /* Selling everything removes the holding. */
-    is_int(portfolio_sell(&p, "AAPL", 7, M(271, 0), &r), TRADE_OK, "sell all 7 AAPL at 271");
+    is_int(portfolio_sell(&p, "AAPL", 7, M(271, 0), NULL, &r), TRADE_OK, "sell all 7 AAPL at 271");
     is_int(p.cash, M(8732, 299999), "6835.299999 + 1897 = 8732.299999");
     is_int(portfolio_shares(&p, "AAPL"), 0, "no AAPL");
     is_int(p.n, 1, "only MSFT remains");
@@ -93,7 +97,8 @@ static void test_exact_zero(void)
     struct portfolio p;
     struct trade_result r;
     portfolio_init(&p, M(1000, 0));
-    is_int(portfolio_buy(&p, "NVDA", 8, M(125, 0), &r), TRADE_OK, "buy for exactly all the cash");
+    is_int(portfolio_buy(&p, "NVDA", 8, M(125, 0), NULL, &r), TRADE_OK,
+           "buy for exactly all the cash");
     is_int(p.cash, 0, "cash exactly 0");
     portfolio_free(&p);
 
@@ -102,7 +107,7 @@ static void test_exact_zero(void)
     refused(&p, 1, "NVDA", 8, M(125, 0), TRADE_INSUFFICIENT_CASH,
             "Insufficient cash! This action will not be allowed.");
     struct trade_result r2;
-    portfolio_buy(&p, "NVDA", 8, M(125, 0), &r2);
+    portfolio_buy(&p, "NVDA", 8, M(125, 0), NULL, &r2);
     is_int(r2.total, M(1000, 0), "refusal reports the required total");
     is_int(r2.cash_available, M(999, 999999), "and the cash available");
     portfolio_free(&p);
@@ -140,7 +145,7 @@ static void test_refusals(void)
             "Insufficient cash! This action will not be allowed.");
 
     struct trade_result r;
-    portfolio_sell(&p, "TSLA", 3, M(10, 0), &r);
+    portfolio_sell(&p, "TSLA", 3, M(10, 0), NULL, &r);
     is_int(r.have, 2, "insufficient shares reports what is held");
 
     /* Overflow: the cost of the buy, and the cash after a sell. */
@@ -229,6 +234,108 @@ static void test_value_pnl(void)
     ok(d.return_pct == 0.0, "prev 0: return 0");
 }
 
+/* Fees and slippage (hand-computed): 1.00 per trade, 5 bps commission,
+ * 10 bps slippage; rounding always against the trader. */
+static void test_costs(void)
+{
+    const struct trading_costs c = {M(1, 0), 500, 1000};
+    const struct trading_costs pct = {0, 500, 0};
+    const struct trading_costs slip = {0, 0, 1000};
+    struct portfolio p, before;
+    struct trade_result r;
+
+    portfolio_init(&p, M(10000, 0));
+    is_int(portfolio_buy(&p, "AAPL", 10, M(100, 0), &c, &r), TRADE_OK, "buy 10 at 100 with costs");
+    is_int(r.price, M(100, 100000), "  fill 100 x 1.001 = 100.1");
+    is_int(r.total, M(1001, 0), "  total 1001");
+    is_int(r.fee, M(1, 500500), "  fee 1 + 1001 x 0.0005 = 1.5005");
+    is_int(p.cash, M(8997, 499500), "  cash 10000 - 1001 - 1.5005");
+    is_int(portfolio_sell(&p, "AAPL", 4, M(110, 0), &c, &r), TRADE_OK, "sell 4 at 110");
+    is_int(r.price, M(109, 890000), "  fill 110 x 0.999 = 109.89");
+    is_int(r.fee, M(1, 219780), "  fee 1 + 439.56 x 0.0005 = 1.21978");
+    is_int(p.cash, M(8997, 499500) + M(439, 560000) - M(1, 219780), "  cash + total - fee");
+    portfolio_free(&p);
+
+    /* Sub-micro results round against the trader. */
+    portfolio_init(&p, M(1000, 0));
+    portfolio_buy(&p, "AAA", 1, 33333333, &slip, &r);
+    is_int(r.price, 33366667, "buy fill 33.333333 x 1.001 rounds up");
+    portfolio_sell(&p, "AAA", 1, 33333333, &slip, &r);
+    is_int(r.price, 33299999, "sell fill 33.333333 x 0.999 rounds down");
+    portfolio_set(&p, "AAA", 1);
+    portfolio_sell(&p, "AAA", 1, 33333333, &pct, &r);
+    is_int(r.fee, 16667, "fee 33.333333 x 0.0005 = 0.0166666665 rounds up");
+    portfolio_free(&p);
+
+    /* Cash after fees may reach zero, not go below. */
+    portfolio_init(&p, M(1002, 500500));
+    is_int(portfolio_buy(&p, "AAPL", 10, M(100, 0), &c, &r), TRADE_OK,
+           "buy for exactly all the cash, fees included");
+    is_int(p.cash, 0, "  cash exactly 0");
+    portfolio_free(&p);
+    portfolio_init(&p, M(1002, 500499));
+    portfolio_copy(&before, &p);
+    is_int(portfolio_buy(&p, "AAPL", 10, M(100, 0), &c, &r), TRADE_INSUFFICIENT_CASH,
+           "one micro-dollar short of the fee: refused");
+    ok(same(&p, &before), "  nothing changed");
+    portfolio_free(&before);
+    portfolio_free(&p);
+
+    /* A fee above the proceeds, with no cash to pay it, refuses the sell. */
+    portfolio_init(&p, 0);
+    portfolio_set(&p, "PENNY", 1);
+    is_int(portfolio_sell(&p, "PENNY", 1, M(0, 500000), &c, &r), TRADE_INSUFFICIENT_CASH,
+           "a sell whose fee exceeds proceeds and cash is refused");
+    is_int(portfolio_shares(&p, "PENNY"), 1, "  still held");
+    portfolio_free(&p);
+
+    is_int(portfolio_affordable(M(1000, 0), M(100, 0), NULL), 10, "affordable without costs");
+    is_int(portfolio_affordable(M(1000, 0), M(100, 0), &c), 9, "affordable with costs: 9");
+    is_int(portfolio_affordable(M(1002, 500500), M(100, 0), &c), 10,
+           "  10 when the fee is covered");
+    is_int(portfolio_affordable(M(1, 0), M(100, 0), &c), 0, "  none below one share");
+}
+
+static void test_splits(void)
+{
+    struct portfolio p;
+    struct split_result r;
+
+    portfolio_init(&p, M(100, 0));
+    portfolio_set(&p, "ORLY", 5);
+    ok(portfolio_split(&p, "ORLY", 15000000, M(90, 0), &r) == 0, "15-for-1");
+    ok(r.before == 5 && r.after == 75 && r.cash == 0, "  5 shares became 75, no cash");
+    is_int(portfolio_shares(&p, "ORLY"), 75, "  holding 75");
+    is_int(p.cash, M(100, 0), "  cash unchanged");
+
+    portfolio_set(&p, "AAA", 5);
+    ok(portfolio_split(&p, "AAA", 1500000, M(46, 500000), &r) == 0, "3-for-2 of 5 shares");
+    ok(r.after == 7 && r.cash == M(23, 250000), "  7 shares and 0.5 x 46.50 = 23.25 in cash");
+    is_int(p.cash, M(123, 250000), "  paid into cash");
+
+    portfolio_set(&p, "BBB", 1);
+    ok(portfolio_split(&p, "BBB", 1333333, 10000001, &r) == 0, "factor 1.333333");
+    is_int(r.cash, 3333330, "  0.333333 x 10.000001 = 3.33333033... rounds down");
+
+    portfolio_set(&p, "CCC", 25);
+    ok(portfolio_split(&p, "CCC", 100000, M(50, 0), &r) == 0, "1-for-10 of 25 shares");
+    ok(r.after == 2 && r.cash == M(25, 0), "  2 shares and 0.5 x 50 in cash");
+    portfolio_set(&p, "DDD", 5);
+    ok(portfolio_split(&p, "DDD", 100000, M(50, 0), &r) == 0 && r.after == 0 && r.cash == M(25, 0),
+       "1-for-10 of 5 shares: all cash");
+    is_int(portfolio_shares(&p, "DDD"), 0, "  the holding is gone");
+
+    money_t cash = p.cash;
+    ok(portfolio_split(&p, "ZZZ", 2000000, M(1, 0), &r) == 0 && r.before == 0 && p.cash == cash,
+       "a symbol not held is left alone");
+    ok(portfolio_split(&p, "AAA", 0, M(1, 0), &r) == -1, "a zero factor is refused");
+    portfolio_set(&p, "EEE", INT64_MAX / 2);
+    ok(portfolio_split(&p, "EEE", 15000000, M(1, 0), &r) == -1 &&
+           portfolio_shares(&p, "EEE") == INT64_MAX / 2,
+       "an overflowing split is refused, the holding unchanged");
+    portfolio_free(&p);
+}
+
 int main(void)
 {
     test_buy_sell();
@@ -236,5 +343,7 @@ int main(void)
     test_refusals();
     test_set_copy();
     test_value_pnl();
+    test_costs();
+    test_splits();
     return tap_done();
 }

@@ -86,6 +86,8 @@ static void test_get_price(void)
     ok(has(fx_json_get(r, "error"), "Invalid symbol"), "invalid symbol message: %s", r);
     is_int(call("get_price", "{\"symbol\":\"QQQ\",\"date\":\"2025-01-03\"}", &r), 0,
            "the benchmark may be read");
+    is_int(call("get_price_local", "{\"symbol\":\"AAPL\",\"date\":\"2025-01-03\"}", &r), 0,
+           "AI-Trader's name get_price_local");
 }
 
 static void test_trades(void)
@@ -93,7 +95,12 @@ static void test_trades(void)
     const char *r;
     answers("buy", "{\"symbol\":\"AAPL\",\"amount\":10}", "{\"AAPL\":10,\"CASH\":8970.0}",
             "buy 10 AAPL");
-    is_int(call("buy", "{\"symbol\":\"AAPL\",\"amount\":\"5\"}", &r), 0, "amount as digits");
+    is_int(call("buy", "{\"symbol\":\"AAPL\",\"amount\":\"5\"}", &r), 1,
+           "amount as text refused: \"5\" is not a number");
+    is_int(call("buy", "{\"symbol\":\"AAPL\\u0000X\",\"amount\":5}", &r), 1,
+           "a NUL in the symbol refused");
+    ok(has(fx_json_get(r, "error"), "Invalid arguments"), "as invalid arguments: %s", r);
+    is_int(call("buy", "{\"symbol\":\"AAPL\",\"amount\":5}", &r), 0, "amount 5");
     is_int(call("buy", "{\"symbol\":\"AAPL\",\"amount\":2.0}", &r), 0, "amount as 2.0");
     is_int(portfolio_shares(&ctx.pf, "AAPL"), 17, "17 shares held");
     is_int(ctx.pf.cash, 8249000000LL, "cash 10000 - 17 x 103 exactly");
@@ -166,15 +173,18 @@ static void test_math_and_dispatch(void)
 {
     const char *r;
     answers("add", "{\"a\":2,\"b\":3.5}", "5.5", "add");
-    answers("multiply", "{\"a\":\"2.5\",\"b\":4}", "10.0", "multiply with text");
+    answers("multiply", "{\"a\":2.5,\"b\":4}", "10.0", "multiply");
+    r = refused("multiply", "{\"a\":\"2.5\",\"b\":4}", "a and b must be numbers",
+                "text is not a number");
     r = refused("add", "{\"a\":\"x\",\"b\":1}", "a and b must be numbers", "add a non-number");
     is_int(call("multiply", "{\"a\":1e308,\"b\":1e308}", &r), 1, "overflow");
 
     is_int(call("rm_rf", "{}", &r), 1, "an unknown tool");
-    ok(has(fx_json_get(r, "error"), "Unknown tool rm_rf") && has(r, "get_price"),
+    ok(has(fx_json_get(r, "error"), "Unknown tool rm_rf") && has(r, "get_price_local"),
        "unknown tool message lists the tools: %s", r);
     is_int(call(NULL, NULL, &r), 1, "no tool name");
-    r = refused("buy", "[1,2]", "Invalid arguments: expected a JSON object",
+    r = refused("buy", "[1,2]",
+                "Invalid arguments: expected a JSON object (strings without NUL characters)",
                 "arguments not an object");
     is_int(call("buy", "{\"symbol\":", &r), 1, "arguments not JSON");
     is_int(call("add", "", &r), 1, "empty arguments are {} (then a and b are missing)");
@@ -186,13 +196,13 @@ static void test_stats_and_log(void)
     for (size_t i = 0; i < tools_count(); i++) {
         if (strcmp(tools_name(i), "buy") == 0)
             buy = i;
-        if (strcmp(tools_name(i), "get_price") == 0)
+        if (strcmp(tools_name(i), "get_price_local") == 0)
             gp = i;
     }
     ok(tools_name(tools_count()) == NULL, "past the table is NULL");
-    is_int(ctx.stats[buy].calls, 28, "buy calls counted");
-    is_int(ctx.stats[buy].errors, 23, "buy refusals counted");
-    is_int(ctx.stats[gp].calls, 12, "get_price calls counted");
+    is_int(ctx.stats[buy].calls, 30, "buy calls counted");
+    is_int(ctx.stats[buy].errors, 25, "buy refusals counted");
+    is_int(ctx.stats[gp].calls, 13, "get_price_local calls counted (its old name too)");
     ok(ctx.stats[gp].total_ms >= 0.0, "durations recorded");
 
     json_object *defs = tools_definitions(NULL);

@@ -1,0 +1,247 @@
+/* cmd_run: `traderctl run`, batch mode (the specification's dual-mode
+ * deployment): creates a job exactly as POST /simulate/trigger would, runs it
+ * in this process to its end with a progress line, prints the leaderboard
+ * and exits 1 when a model-day failed (or the job did not complete). When a
+ * traderd on the same data directory claims the job first, this follows it
+ * instead. ^C stops starting model-days; the job stays running and the next
+ * traderd resumes it. */
+#include "traderctl.h"
+
+#include "errbuf.h"
+#include "jobs.h"
+#include "jobview.h"
+#include "llm.h"
+#include "log.h"
+#include "worker.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROGRESS_INTERVAL_MS 500
+
+static atomic_int run_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    atomic_store(&run_stop, 1);
+}
+
+/* The trigger body the options mean; NULL when out of memory. */
+static json_object *request_body(const char *config, const char *start, const char *end,
+                                 const char *models)
+{
+    json_object *b = json_object_new_object();
+    if (!b)
+        return NULL;
+    if (config)
+        json_object_object_add(b, "config_path", json_object_new_string(config));
+    if (start)
+        json_object_object_add(b, "start_date", json_object_new_string(start));
+    if (end)
+        json_object_object_add(b, "end_date", json_object_new_string(end));
+    if (models) {
+        json_object *list = json_object_new_array();
+        char buf[4096];
+        snprintf(buf, sizeof(buf), "%s", models);
+        for (char *save = NULL, *m = strtok_r(buf, ",", &save); m; m = strtok_r(NULL, ",", &save))
+            json_object_array_add(list, json_object_new_string(m));
+        json_object_object_add(b, "models", list);
+    }
+    return b;
+}
+
+/* Creates the job; 1 with job_id, 0 when nothing is left to do, -1 failed
+ * (message printed). */
+static int create_job(struct db *db, json_object *body, char job_id[JOB_ID_BUF])
+{
+    const char *text = json_object_to_json_string(body);
+    struct jobs_env env = {.max_concurrent = jobs_max_concurrent()};
+    char configs[PATHS_MAX], err[ERRBUF_SIZE];
+    enum jobs_fail why;
+    struct jobs_request r;
+    struct jobs_answer a;
+    int rc = -1;
+    date_today(env.today);
+    if (paths_configs_dir(configs, sizeof(configs), err, sizeof(err)) != 0) {
+        ctl_fail("%s", err);
+        return -1;
+    }
+    env.configs_dir = configs;
+    if (jobs_request_parse(text, strlen(text), &r, &why, err, sizeof(err)) != 0) {
+        ctl_fail("%s", err);
+        return -1;
+    }
+    if (jobs_trigger(db, &r, &env, &a, &why, err, sizeof(err)) != 0) {
+        jobs_request_free(&r);
+        ctl_fail("%s", err);
+        return -1;
+    }
+    jobs_request_free(&r);
+    switch (a.outcome) {
+    case JOBS_ACCEPTED:
+        memcpy(job_id, a.job_id, JOB_ID_BUF);
+        printf("job %s: %zu model-days\n", a.job_id, a.total_model_days);
+        rc = 1;
+        break;
+    case JOBS_UP_TO_DATE:
+        printf("already up to date (last simulated date %s)\n", *a.last_date ? a.last_date : "-");
+        rc = 0;
+        break;
+    default:
+        ctl_fail("job %s is already active for these models; follow it with traderctl jobs list",
+                 a.job_id);
+    }
+    jobs_answer_free(&a);
+    return rc;
+}
+
+/* The job's status and progress counts (from its summary document). */
+struct progress {
+    char status[JOB_STATUS_BUF];
+    long long total, done, failed;
+};
+
+static int read_progress(struct db *db, const char *job_id, struct progress *p)
+{
+    char err[ERRBUF_SIZE];
+    json_object *job = NULL, *pr, *v;
+    if (jobview_build(db, job_id, JOBVIEW_SUMMARY, &job, err, sizeof(err)) != 1)
+        return -1;
+    json_object_object_get_ex(job, "status", &v);
+    snprintf(p->status, sizeof(p->status), "%s", json_object_get_string(v));
+    json_object_object_get_ex(job, "progress", &pr);
+    json_object_object_get_ex(pr, "total_model_days", &v);
+    p->total = json_object_get_int64(v);
+    json_object_object_get_ex(pr, "completed", &v);
+    p->done = json_object_get_int64(v);
+    json_object_object_get_ex(pr, "failed", &v);
+    p->failed = json_object_get_int64(v);
+    json_object_put(job);
+    return 0;
+}
+
+struct watcher {
+    const char *db_path, *job_id;
+    atomic_int quit;
+};
+
+/* Prints the progress line until quit: rewritten in place on a terminal,
+ * else one line per change. */
+static void *watch(void *arg)
+{
+    struct watcher *w = arg;
+    struct db *db = NULL;
+    struct progress p, last = {.done = -1};
+    char err[ERRBUF_SIZE];
+    int tty = isatty(STDERR_FILENO);
+    if (db_open(w->db_path, DB_READONLY, &db, err, sizeof(err)) != 0)
+        return NULL;
+    while (!atomic_load(&w->quit)) {
+        if (read_progress(db, w->job_id, &p) == 0 &&
+            (p.done != last.done || p.failed != last.failed || strcmp(p.status, last.status))) {
+            fprintf(stderr, "%s%s: %lld/%lld model-days done, %lld failed%s", tty ? "\r" : "",
+                    p.status, p.done + p.failed, p.total, p.failed, tty ? "   " : "\n");
+            last = p;
+        }
+        struct timespec ts = {0, PROGRESS_INTERVAL_MS * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (tty)
+        fputc('\n', stderr);
+    db_close(db);
+    return NULL;
+}
+
+/* Runs (or, when traderd took it, follows) the job to its end. Returns
+ * CTL_OK when it completed, else CTL_FAIL. */
+static int run_job(const struct ctl *ctl, struct db *db, const char *job_id)
+{
+    struct worker_opts wo = {.db_path = ctl->db_path, .home = ctl->home, .cancel = &run_stop};
+    struct watcher w = {.db_path = ctl->db_path, .job_id = job_id};
+    enum worker_result res = WORKER_FINISHED;
+    struct progress p = {0};
+    char err[ERRBUF_SIZE], ferr[ERRBUF_SIZE];
+    pthread_t tid;
+    int claimed, watching, rc = CTL_FAIL;
+    if (worker_threads(NULL, &wo.threads, err, sizeof(err)) != 0)
+        return ctl_fail("%s", err);
+    if ((claimed = jobs_claim(db, job_id, err, sizeof(err))) < 0)
+        return ctl_fail("%s", err);
+    watching = pthread_create(&tid, NULL, watch, &w) == 0;
+    if (claimed) {
+        if (worker_run_job(&wo, db, job_id, &res, err, sizeof(err)) != 0) {
+            ctl_fail("%s", err);
+            jobs_finish(db, job_id, err, NULL, ferr, sizeof(ferr));
+        }
+    } else {
+        fprintf(stderr, "traderd runs the job; following it\n");
+        while (!atomic_load(&run_stop) && read_progress(db, job_id, &p) == 0 &&
+               (!strcmp(p.status, "pending") || !strcmp(p.status, "running")))
+            sleep(1);
+    }
+    atomic_store(&w.quit, 1);
+    if (watching)
+        pthread_join(tid, NULL);
+    if (res == WORKER_ABANDONED || atomic_load(&run_stop))
+        return ctl_fail("interrupted: job %s stays running; traderd resumes it", job_id);
+    if (read_progress(db, job_id, &p) == 0 && strcmp(p.status, "completed") == 0)
+        rc = CTL_OK;
+    printf("job %s %s: %lld completed, %lld failed of %lld model-days\n", job_id, p.status, p.done,
+           p.failed, p.total);
+    return rc;
+}
+
+int cmd_run(const struct ctl *ctl, int argc, char **argv)
+{
+    const char *config = NULL, *start = NULL, *end = NULL, *models = NULL;
+    char job_id[JOB_ID_BUF], err[ERRBUF_SIZE];
+    struct sigaction sa;
+    json_object *body;
+    struct db *db;
+    int f, rc;
+    for (int i = 0; i < argc; i++)
+        if (ctl_option(argc, argv, &i, "--config", &config) != 1 &&
+            ctl_option(argc, argv, &i, "--start", &start) != 1 &&
+            ctl_option(argc, argv, &i, "--end", &end) != 1 &&
+            ctl_option(argc, argv, &i, "--models", &models) != 1)
+            return ctl_usage(ctl);
+    if ((start == NULL) != (end == NULL))
+        return ctl_fail("--start and --end go together");
+    if (!(body = request_body(config, start, end, models)))
+        return ctl_fail("out of memory");
+    /* The progress line is the output; the log only says what went wrong. */
+    if (!getenv("TRADER_LOG_LEVEL"))
+        log_set_level(LOG_LEVEL_WARNING);
+    if (llm_global_init(err, sizeof(err)) != 0) {
+        json_object_put(body);
+        return ctl_fail("%s", err);
+    }
+    if (ctl_open_db(ctl, &db) != 0) {
+        json_object_put(body);
+        llm_global_cleanup();
+        return CTL_FAIL;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    f = create_job(db, body, job_id);
+    json_object_put(body);
+    rc = f < 0 ? CTL_FAIL : f == 0 ? CTL_OK : run_job(ctl, db, job_id);
+    db_close(db);
+    llm_global_cleanup();
+    if (f == 1 && !atomic_load(&run_stop)) {
+        char *lb[] = {"--job", job_id};
+        fflush(stdout);
+        cmd_leaderboard(ctl, 2, lb);
+    }
+    return rc;
+}
