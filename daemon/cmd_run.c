@@ -57,9 +57,7 @@ static json_object *request_body(const char *config, const char *start, const ch
     return b;
 }
 
-/* Creates the job; 1 with job_id, 0 when nothing is left to do, -1 failed
- * (message printed). */
-static int create_job(struct db *db, json_object *body, char job_id[JOB_ID_BUF])
+int ctl_create_job(struct db *db, json_object *body, char job_id[JOB_ID_BUF])
 {
     const char *text = json_object_to_json_string(body);
     struct jobs_env env = {.max_concurrent = jobs_max_concurrent()};
@@ -233,7 +231,7 @@ int cmd_run(const struct ctl *ctl, int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    f = create_job(db, body, job_id);
+    f = ctl_create_job(db, body, job_id);
     json_object_put(body);
     rc = f < 0 ? CTL_FAIL : f == 0 ? CTL_OK : run_job(ctl, db, job_id);
     db_close(db);

@@ -7,6 +7,7 @@
 #define TRADER_TRADERCTL_H
 
 #include "db.h"
+#include "jobs.h"
 #include "paths.h"
 
 enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
@@ -44,6 +45,11 @@ int ctl_open_db(const struct ctl *ctl, struct db **out);
  * value), 0 when argv[*i] is another word, -1 when the value is missing. */
 int ctl_option(int argc, char **argv, int *i, const char *name, const char **value);
 
+/* Creates a job from a trigger body as POST /simulate/trigger would (for
+ * run and update) and says what happened: 1 with job_id for a new job, 0
+ * when nothing is left to simulate, -1 when refused (message printed). */
+int ctl_create_job(struct db *db, json_object *body, char job_id[JOB_ID_BUF]);
+
 int cmd_init(const struct ctl *ctl, int argc, char **argv);
 int cmd_help(const struct ctl *ctl, int argc, char **argv);
 int cmd_prices_import(const struct ctl *ctl, int argc, char **argv);
@@ -55,6 +61,8 @@ int cmd_keys_create(const struct ctl *ctl, int argc, char **argv);
 int cmd_keys_list(const struct ctl *ctl, int argc, char **argv);
 int cmd_keys_revoke(const struct ctl *ctl, int argc, char **argv);
 int cmd_run(const struct ctl *ctl, int argc, char **argv);
+int cmd_update(const struct ctl *ctl, int argc, char **argv);
+int cmd_prices_fetch(const struct ctl *ctl, int argc, char **argv);
 int cmd_jobs_list(const struct ctl *ctl, int argc, char **argv);
 int cmd_jobs_cancel(const struct ctl *ctl, int argc, char **argv);
 

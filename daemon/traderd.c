@@ -6,8 +6,10 @@
  * running, then claims jobs one at a time and runs them (worker.h). A
  * heartbeat thread with its own connection keeps the `daemon` row current for
  * /health and watches the data directory: removed or replaced, the daemon
- * stops. SIGTERM or SIGINT stops claiming; running model-days are abandoned
- * (they commit nothing and resume at the next start) and the process exits 0. */
+ * stops; another delivers the webhooks of ended jobs (callback.h). SIGTERM
+ * or SIGINT stops claiming; running model-days are abandoned (they commit
+ * nothing and resume at the next start) and the process exits 0. */
+#include "callback.h"
 #include "dates.h"
 #include "db.h"
 #include "errbuf.h"
@@ -39,6 +41,7 @@
 #define PIDFILE_NAME "run/traderd.pid"
 #define LOCKFILE_NAME "traderd.lock"
 #define HEARTBEAT_SECONDS 2
+#define CALLBACK_POLL_SECONDS 0.5
 #define DEFAULT_POLL_SECONDS 1.0
 #define ENV_LOG_LEVEL "TRADER_LOG_LEVEL"
 
@@ -51,6 +54,7 @@ static const char SQL_HEARTBEAT[] =
 static const char SQL_GOODBYE[] = "DELETE FROM daemon WHERE id = 1 AND pid = ?1";
 
 static atomic_int stop_flag;
+static atomic_int callback_quit; /* set when the daemon ends */
 
 static void on_signal(int sig)
 {
@@ -267,14 +271,35 @@ static void heart_job(struct heart *h, const char *job_id)
     pthread_mutex_unlock(&h->lock);
 }
 
-/* Sleeps seconds, returning early on a stop request. */
-static void nap(double seconds)
+/* Sleeps seconds, returning early once *flag is set. */
+static void nap(const atomic_int *flag, double seconds)
 {
     double end = time_monotonic() + seconds;
-    while (!atomic_load(&stop_flag) && time_monotonic() < end) {
+    while (!atomic_load(flag) && time_monotonic() < end) {
         struct timespec ts = {0, 50 * 1000000L};
         nanosleep(&ts, NULL);
     }
+}
+
+/* Delivers the callbacks of ended jobs (callback.h) on its own connection,
+ * so a slow receiver delays neither jobs nor the heartbeat. */
+static void *callback_thread(void *arg)
+{
+    const char *db_path = arg;
+    struct db *db = NULL;
+    char err[ERRBUF_SIZE];
+    int n;
+    if (db_open(db_path, DB_READWRITE, &db, err, sizeof(err)) != 0) {
+        log_emit(LOG_LEVEL_ERROR, LOGGER, NULL, NULL, NULL, "callbacks: %s", err);
+        return NULL;
+    }
+    while (!atomic_load(&callback_quit)) {
+        if (callback_deliver_due(db, &n, err, sizeof(err)) != 0)
+            log_emit(LOG_LEVEL_WARNING, LOGGER, NULL, NULL, NULL, "callbacks: %s", err);
+        nap(&callback_quit, CALLBACK_POLL_SECONDS);
+    }
+    db_close(db);
+    return NULL;
 }
 
 /* Claims and runs jobs until stopped (or, with once, until none is left). */
@@ -294,7 +319,7 @@ static void serve(struct db *db, struct heart *h, const struct worker_opts *wo, 
         if (f <= 0) {
             if (f == 0 && once)
                 return;
-            nap(poll);
+            nap(&stop_flag, poll);
             continue;
         }
         log_emit(LOG_LEVEL_INFO, LOGGER, id, NULL, NULL, "claimed job");
@@ -335,9 +360,9 @@ static int run(const struct opts *o)
     struct worker_opts wo = {.cancel = &stop_flag};
     struct heart h = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
     struct db *db = NULL;
-    pthread_t hb;
+    pthread_t hb, cb;
     struct stat pid_st;
-    int lock_fd = -1, n = 0, status = 1, hb_started = 0;
+    int lock_fd = -1, n = 0, status = 1, hb_started = 0, cb_started = 0;
     double poll = DEFAULT_POLL_SECONDS;
     char *end;
     if (o->poll) {
@@ -383,12 +408,17 @@ static int run(const struct opts *o)
         goto out;
     }
     hb_started = 1;
+    cb_started = pthread_create(&cb, NULL, callback_thread, db_path) == 0;
     log_emit(LOG_LEVEL_INFO, LOGGER, NULL, NULL, NULL,
              "traderd %s started: pid %ld, data %s, %d threads", TRADER_VERSION, (long)getpid(),
              home, wo.threads);
     serve(db, &h, &wo, poll, o->once);
     status = 0;
 out:
+    if (cb_started) {
+        atomic_store(&callback_quit, 1);
+        pthread_join(cb, NULL);
+    }
     if (hb_started) {
         pthread_mutex_lock(&h.lock);
         h.quit = 1;

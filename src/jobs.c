@@ -4,6 +4,7 @@
  * triggers (from any number of processes) see each other's jobs. */
 #include "jobs.h"
 
+#include "callback.h"
 #include "dataver.h"
 #include "errbuf.h"
 #include "jsontext.h"
@@ -30,8 +31,8 @@ static const char SQL_ACTIVE[] =
     " ORDER BY created_at, rowid";
 static const char SQL_INSERT_JOB[] =
     "INSERT INTO jobs(job_id, config_path, config_json, status, date_range, models,"
-    " replace_existing, source, created_at, updated_at)"
-    " VALUES(?1, ?2, ?3, 'pending', ?4, ?5, ?6, 'api', ?7, ?7)";
+    " replace_existing, source, created_at, updated_at, callback_url)"
+    " VALUES(?1, ?2, ?3, 'pending', ?4, ?5, ?6, 'api', ?7, ?7, ?8)";
 static const char SQL_INSERT_DAY[] =
     "INSERT INTO job_details(job_id, date, model, status) VALUES(?1, ?2, ?3, 'pending')";
 static const char SQL_AUDIT[] =
@@ -59,7 +60,9 @@ static const char SQL_RECOVER_DAYS[] =
 static const char SQL_RECOVER_JOB[] =
     "UPDATE jobs SET status = CASE WHEN cancel_requested_at IS NULL THEN 'pending'"
     " ELSE 'cancelled' END, completed_at = CASE WHEN cancel_requested_at IS NULL THEN NULL"
-    " ELSE ?2 END, updated_at = ?2 WHERE job_id = ?1";
+    " ELSE ?2 END, callback_status = CASE WHEN cancel_requested_at IS NULL"
+    " OR callback_url IS NULL THEN callback_status ELSE 'pending' END,"
+    " updated_at = ?2 WHERE job_id = ?1";
 static const char SQL_DAY_START[] =
     "UPDATE job_details SET status = 'running', started_at = ?4, attempts = attempts + 1,"
     " completed_at = NULL, duration_seconds = NULL, error = NULL"
@@ -83,8 +86,12 @@ static const char SQL_FAIL_LEFT[] =
 static const char SQL_COUNT_DAYS[] =
     "SELECT count(*) FILTER (WHERE status = 'completed'),"
     " count(*) FILTER (WHERE status = 'failed') FROM job_details WHERE job_id = ?1";
-static const char SQL_END_JOB[] = "UPDATE jobs SET status = ?2, completed_at = ?3, updated_at = ?3,"
-                                  " total_duration_seconds = ?4, error = ?5 WHERE job_id = ?1";
+/* An ended job's callback becomes due (callback.h) in the same transaction. */
+static const char SQL_END_JOB[] =
+    "UPDATE jobs SET status = ?2, completed_at = ?3, updated_at = ?3,"
+    " total_duration_seconds = ?4, error = ?5,"
+    " callback_status = CASE WHEN callback_url IS NULL THEN NULL ELSE 'pending' END"
+    " WHERE job_id = ?1";
 
 /* --- small helpers -------------------------------------------------------- */
 
@@ -213,6 +220,7 @@ void jobs_request_free(struct jobs_request *r)
     if (!r)
         return;
     free(r->config_path);
+    free(r->callback_url);
     datelist_free(&r->dates);
     free(r->models);
     memset(r, 0, sizeof(*r));
@@ -304,6 +312,16 @@ static int parse_field(const char *key, json_object *v, struct jobs_request *r, 
         return parse_date_range(v, r, why, err, errlen);
     if (strcmp(key, "models") == 0)
         return parse_models(v, r, why, err, errlen);
+    if (strcmp(key, "callback_url") == 0) {
+        char why_url[ERRBUF_SIZE];
+        if (!json_object_is_type(v, json_type_string) ||
+            strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+            return FAIL(JOBS_FAIL_REQUEST, "callback_url must be a URL string");
+        if (callback_url_check(json_object_get_string(v), why_url, sizeof(why_url)) != 0)
+            return FAIL(JOBS_FAIL_REQUEST, "%s", why_url);
+        r->callback_url = strdup(json_object_get_string(v));
+        return r->callback_url ? 0 : FAIL(JOBS_FAIL_INTERNAL, "out of memory");
+    }
     if (strcmp(key, "replace_existing") == 0) {
         if (!json_object_is_type(v, json_type_boolean))
             return FAIL(JOBS_FAIL_REQUEST, "replace_existing must be true or false");
@@ -312,7 +330,7 @@ static int parse_field(const char *key, json_object *v, struct jobs_request *r, 
     }
     return FAIL(JOBS_FAIL_REQUEST,
                 "unknown field \"%s\" (accepted: config_path, start_date, end_date, date_range, "
-                "models, replace_existing)",
+                "models, replace_existing, callback_url)",
                 err_echo(key, e));
 }
 
@@ -775,6 +793,7 @@ static int insert_job(struct db *db, const struct jobs_request *req, const char 
     db_bind_text(st, 5, json_object_to_json_string_ext(a->models, JSON_C_TO_STRING_PLAIN));
     sqlite3_bind_int(st, 6, req->replace_existing);
     db_bind_text(st, 7, a->created_at);
+    db_bind_text(st, 8, req->callback_url);
     if (db_step_done(db, st, "database write", err, errlen) != 0)
         return -1;
     for (size_t i = 0; i < p->ndays; i++) {
@@ -1279,7 +1298,9 @@ fail:
 static const char SQL_CANCEL_STATE[] = "SELECT status FROM jobs WHERE job_id = ?1";
 static const char SQL_CANCEL_PENDING[] =
     "UPDATE jobs SET status = 'cancelled', cancel_requested_at = ?2, completed_at = ?2,"
-    " updated_at = ?2 WHERE job_id = ?1 AND status = 'pending'";
+    " updated_at = ?2, callback_status = CASE WHEN callback_url IS NULL THEN NULL ELSE 'pending' "
+    "END"
+    " WHERE job_id = ?1 AND status = 'pending'";
 static const char SQL_CANCEL_RUNNING[] =
     "UPDATE jobs SET cancel_requested_at = ?2, updated_at = ?2"
     " WHERE job_id = ?1 AND status = 'running' AND cancel_requested_at IS NULL";

@@ -42,6 +42,7 @@ struct jobs_request {
     char (*models)[CONFIG_SIGNATURE_MAX]; /* requested signatures, unique; NULL = all enabled */
     size_t nmodels;
     bool replace_existing;
+    char *callback_url; /* checked by callback_url_check; NULL when absent */
 };
 
 /* Parses and checks the syntax of a trigger body (len bytes; an empty or

@@ -21,6 +21,10 @@ static const char SQL_LATEST[] =
 static const char SQL_LIST[] = "SELECT job_id FROM jobs WHERE ?1 IS NULL OR status = ?1"
                                " ORDER BY created_at DESC, rowid DESC LIMIT ?2 OFFSET ?3";
 static const char SQL_LIST_TOTAL[] = "SELECT count(*) FROM jobs WHERE ?1 IS NULL OR status = ?1";
+static const char SQL_CALLBACK[] =
+    "SELECT callback_url, callback_status FROM jobs WHERE job_id = ?1 AND callback_url IS NOT NULL";
+static const char SQL_CALLBACKS[] = "SELECT attempt, attempted_at, http_status, outcome, error"
+                                    " FROM job_callbacks WHERE job_id = ?1 ORDER BY id";
 static const char SQL_COUNTS[] =
     "SELECT count(*), coalesce(sum(status = 'completed'), 0), coalesce(sum(status = 'failed'), 0),"
     " coalesce(sum(status = 'running'), 0) FROM job_details WHERE job_id = ?1";
@@ -38,7 +42,7 @@ static const char SQL_DETAILS[] =
     " FROM job_details WHERE job_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY date, id"
     " LIMIT ?3 OFFSET ?4";
 
-enum col_kind { COL_TEXT, COL_REAL, COL_JSON_ARRAY };
+enum col_kind { COL_TEXT, COL_REAL, COL_INT, COL_JSON_ARRAY };
 
 struct column {
     const char *key;
@@ -53,6 +57,10 @@ static const struct column job_cols[] = {
     {"error", COL_TEXT},        {"warnings", COL_JSON_ARRAY}, {"cancel_requested_at", COL_TEXT},
 };
 static const struct column current_cols[] = {{"date", COL_TEXT}, {"model", COL_TEXT}};
+static const struct column callback_cols[] = {
+    {"attempt", COL_INT},  {"attempted_at", COL_TEXT}, {"http_status", COL_INT},
+    {"outcome", COL_TEXT}, {"error", COL_TEXT},
+};
 
 /* Column i of st as JSON: NULL is null, except that a JSON array column is
  * [] when NULL or unparsable (warnings: "[] when none"). */
@@ -65,6 +73,10 @@ static json_object *col_value(sqlite3_stmt *st, int i, enum col_kind kind)
         return sqlite3_column_type(st, i) == SQLITE_NULL
                    ? NULL
                    : json_object_new_double(sqlite3_column_double(st, i));
+    case COL_INT:
+        return sqlite3_column_type(st, i) == SQLITE_NULL
+                   ? NULL
+                   : json_object_new_int64(sqlite3_column_int64(st, i));
     case COL_JSON_ARRAY:
         o = text ? json_tokener_parse(text) : NULL;
         return o ? o : json_object_new_array();
@@ -173,6 +185,57 @@ out:
         sqlite3_reset(st);
     json_object_put(list);
     return rc;
+}
+
+/* Adds dst[key]: one object per row of sql (job_id bound as ?1), its
+ * columns named by cols. */
+static int add_rows(struct db *db, const char *sql, const char *job_id, const struct column *cols,
+                    int ncols, json_object *dst, const char *key, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = job_stmt(db, sql, job_id, err, errlen);
+    json_object *list = json_object_new_array();
+    int rc = -1, step;
+    if (!st)
+        goto out;
+    while ((step = step_one(db, st, err, errlen)) == 1) {
+        json_object *d = json_object_new_object();
+        add_columns(d, st, cols, 0, ncols);
+        json_object_array_add(list, d);
+    }
+    if (step < 0)
+        goto out;
+    json_object_object_add(dst, key, list);
+    list = NULL;
+    rc = 0;
+out:
+    if (st)
+        sqlite3_reset(st);
+    json_object_put(list);
+    return rc;
+}
+
+/* For a job with a callback_url: callback_url (without its query, which
+ * may hold a token), callback_status and, with detail, every attempt. */
+static int add_callback(struct db *db, const char *job_id, enum jobview_detail detail,
+                        json_object *job, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = job_stmt(db, SQL_CALLBACK, job_id, err, errlen);
+    int found = st ? step_one(db, st, err, errlen) : -1;
+    if (found <= 0) {
+        if (st)
+            sqlite3_reset(st);
+        return found;
+    }
+    const char *url = (const char *)sqlite3_column_text(st, 0);
+    json_object_object_add(job, "callback_url",
+                           json_object_new_string_len(url, (int)strcspn(url, "?#")));
+    json_object_object_add(job, "callback_status", col_value(st, 1, COL_TEXT));
+    sqlite3_reset(st);
+    if (detail != JOBVIEW_FULL)
+        return 0;
+    return add_rows(db, SQL_CALLBACKS, job_id, callback_cols,
+                    (int)(sizeof(callback_cols) / sizeof(callback_cols[0])), job, "callbacks", err,
+                    errlen);
 }
 
 /* The details array as JSON text, built row by row into a printbuf: json-c
@@ -326,6 +389,7 @@ int jobview_build_page(struct db *db, const char *job_id, const struct jobview_d
     st = NULL;
     if (add_counts(db, job_id, progress, counts, err, errlen) != 0 ||
         add_models(db, job_id, progress, err, errlen) != 0 ||
+        add_callback(db, job_id, d ? JOBVIEW_FULL : JOBVIEW_SUMMARY, job, err, errlen) < 0 ||
         (d && add_details(db, job_id, d, counts, progress, err, errlen) != 0))
         goto out;
     *out = job;

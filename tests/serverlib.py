@@ -36,6 +36,25 @@ def _arguments(description):
     return ap.parse_args()
 
 
+def publish_port(srv, port_file):
+    """Writes srv's port to port_file atomically."""
+    tmp = port_file + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write("%d\n" % srv.server_address[1])
+    os.replace(tmp, port_file)
+
+
+def serve(host, port_file, handler):
+    """Binds host on a free port, publishes it in port_file, then serves
+    handler until killed (for servers with their own command line)."""
+    srv = Server((host, 0), handler)
+    publish_port(srv, port_file)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
 def main(name, description, handler, load):
     """Parses the command line, loads the script with load(path) (OSError or
     ValueError when it is bad), then serves handler until killed; returns the
@@ -51,10 +70,7 @@ def main(name, description, handler, load):
     try:
         srv = Server((args.host, args.port), handler)
         srv.log = open(args.log, "a", encoding="utf-8") if args.log else None
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write("%d\n" % srv.server_address[1])
-        os.replace(tmp, args.port_file)
+        publish_port(srv, args.port_file)
     except OSError as e:
         print("%s: %s" % (name, e), file=sys.stderr)
         return 2

@@ -81,7 +81,10 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+T_SERVERS=()
 _cleanup() {
+  local p
+  for p in "${T_SERVERS[@]}"; do kill "$p" 2>/dev/null; done
   [ -n "$T_PORT" ] && "$STACK" down --home "$T_HOME" >/dev/null 2>&1
   if [ "${TRADER_TEST_KEEP:-0}" = 1 ]; then
     echo "# kept $T_DIR" >&2
@@ -90,6 +93,23 @@ _cleanup() {
   fi
 }
 trap _cleanup EXIT
+
+# test_server NAME SCRIPT [ARGS...]: starts tests/SCRIPT (a Python test
+# server taking --port-file) in the background, stopped on exit; waits for
+# its port and sets SERVER_PORT to it.
+test_server() {
+  local name=$1 script=$2 i
+  shift 2
+  python3 "$TOP_SRCDIR/tests/$script" --port-file "$T_DIR/$name.port" "$@" \
+    >>"$T_DIR/$name.out" 2>&1 &
+  T_SERVERS+=($!)
+  for i in $(seq 1 100); do
+    [ -s "$T_DIR/$name.port" ] && break
+    sleep 0.1
+  done
+  [ -s "$T_DIR/$name.port" ] || bail "test server $name did not start"
+  SERVER_PORT=$(tr -d '\n' <"$T_DIR/$name.port")
+}
 
 # stack_up [ARGS...]: the whole stack in T_HOME on a free port, 2 workers.
 stack_up() {

@@ -4,7 +4,8 @@
 # "loopback"); traderctl keys create|list|revoke; once a key exists a trigger
 # without one is 401 with WWW-Authenticate: Bearer, a wrong or malformed one
 # 401, a read key 403, a write key accepted; reads stay open unless
-# TRADER_AUTH_READS=1, then any valid key reads; every mutating request,
+# TRADER_AUTH_READS=1, then any valid key reads; cancel needs a write key
+# like trigger; every mutating request,
 # refused or not, leaves an audit row (time, key or "loopback", client,
 # endpoint, outcome); keys list never shows a token and the database keeps
 # none. Non-loopback clients: test_auth_netns.sh.
@@ -131,6 +132,21 @@ is "$STATUS" 200 "... status"
 total=$(sql "SELECT count(*) FROM audit_log WHERE event = 'api_request'")
 is "$total" 12 "one audit row per mutating request, none for reads"
 
+# POST /simulate/cancel/{job_id} is a mutating route too (ROUTE_WRITE).
+cancel() {
+  STATUS=$(curl -s -o "$T_DIR/body" -D "$T_DIR/headers" -w '%{http_code}' -X POST \
+    ${1:+-H "Authorization: $1"} "$BASE/simulate/cancel/$job") || STATUS=000
+}
+cancel
+expect_error 401 unauthorized "cancel without a key"
+cancel "Bearer $READ"
+expect_error 403 forbidden "cancel with a read key"
+is "$(sql "SELECT status FROM jobs WHERE job_id = '$job'")" pending "... the job is still pending"
+cancel "Bearer $WRITE"
+is "$STATUS" 200 "cancel with the write key"
+is "$(sql "SELECT status FROM jobs WHERE job_id = '$job'")" cancelled "... the job is cancelled"
+is "$(last_audit)" "ci-bot|127.0.0.1|POST /simulate/cancel/$job|200|ok" "... audited"
+
 "$STACK" down --home "$T_HOME" >/dev/null
 export TRADER_AUTH_READS=1
 stack_up
@@ -154,7 +170,7 @@ ctl keys revoke dashboard >/dev/null 2>&1
 is $? 1 "revoking an unknown key fails"
 ctl keys revoke ci-bot >/dev/null
 post
-is "$STATUS" 200 "every key revoked: protected mode again, loopback accepted"
+is "$STATUS" 202 "every key revoked: protected mode again, loopback accepted"
 get /simulate/current
 is "$STATUS" 200 "... and loopback reads too (TRADER_AUTH_READS=1, no key)"
 
