@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Read benchmark: wrk against /health, /simulate/status/{id} and /results
 # through nginx + trader-api, and, in the same run, against nginx serving a
-# static file of exactly the same bytes as each answer. Prints requests/s for
-# each and the ratio to the static file (how much of nginx's own speed the
-# dynamic answer keeps).
+# static file of exactly the same bytes as each answer. Each API target is
+# measured twice: as configured (the micro-cache on; /health is never
+# cached) and with the micro-cache off (every request a FastCGI round trip;
+# the stack's nginx.conf is edited and nginx reloaded). Prints requests/s for
+# each and the ratios to the static file (how much of nginx's own speed the
+# answer keeps).
 #
 #   bench/read.sh [--duration SECONDS] [--connections N] [--threads N] [--workers N]
 #
@@ -43,6 +46,18 @@ TARGETS=(
   "results|/results?detail=full"
 )
 
+# cache on|off: the micro-cache of the running stack's nginx.
+cache() {
+  local conf=$HOME_DIR/nginx/nginx.conf
+  if [ "$1" = off ]; then
+    sed -i 's/^\( *\)fastcgi_cache trader_api;/\1fastcgi_cache off;/' "$conf"
+  else
+    sed -i 's/^\( *\)fastcgi_cache off;\( *\)$/\1fastcgi_cache trader_api;/' "$conf"
+  fi
+  nginx -q -p "$HOME_DIR/nginx" -c "$conf" -e "$HOME_DIR/log/nginx-error.log" -s reload
+  sleep 1 # the old workers finish
+}
+
 # rate PATH: requests/s that wrk reaches on PATH (and the non-2xx count).
 rate() {
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" "$BASE$1" >"$TMP/wrk.out" 2>&1
@@ -54,13 +69,28 @@ rate() {
 
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\t: //p' /proc/cpuinfo | head -1)"
 echo "wrk: $THREADS threads, $CONNECTIONS connections, ${DURATION}s per target; $WORKERS trader-api workers"
-printf '%-8s %8s %12s %8s %12s %8s\n' target bytes "api req/s" non-2xx "static req/s" ratio
+declare -A BYTES STATIC CACHED UNCACHED BAD
 for t in "${TARGETS[@]}"; do
   name=${t%%|*} path=${t#*|}
   curl -s -o "$HOME_DIR/static/$name.json" "$BASE$path"
-  bytes=$(stat -c %s "$HOME_DIR/static/$name.json")
-  read -r api bad < <(rate "$path")
-  read -r static _ < <(rate "/static/$name.json")
-  printf '%-8s %8s %12s %8s %12s %8s\n' "$name" "$bytes" "$api" "$bad" "$static" \
-    "$(python3 -c "print('%.2f' % ($api / $static))")"
+  BYTES[$name]=$(stat -c %s "$HOME_DIR/static/$name.json")
+  read -r STATIC[$name] _ < <(rate "/static/$name.json")
+  read -r CACHED[$name] BAD[$name] < <(rate "$path")
+done
+cache off
+for t in "${TARGETS[@]}"; do
+  name=${t%%|*} path=${t#*|}
+  read -r UNCACHED[$name] bad < <(rate "$path")
+  BAD[$name]=$((BAD[$name] + bad))
+done
+cache on
+echo "ratios: requests/s of the API answer over nginx's static file of the same bytes"
+printf '%-8s %8s %8s %8s %12s %12s %12s %8s\n' target cached uncached bytes "static req/s" \
+  "cached req/s" "uncached" non-2xx
+for t in "${TARGETS[@]}"; do
+  name=${t%%|*}
+  printf '%-8s %8s %8s %8s %12s %12s %12s %8s\n' "$name" \
+    "$(python3 -c "print('%.2f' % (${CACHED[$name]} / ${STATIC[$name]}))")" \
+    "$(python3 -c "print('%.2f' % (${UNCACHED[$name]} / ${STATIC[$name]}))")" \
+    "${BYTES[$name]}" "${STATIC[$name]}" "${CACHED[$name]}" "${UNCACHED[$name]}" "${BAD[$name]}"
 done

@@ -87,7 +87,7 @@ static void usage(FILE *f)
             "usage: traderd [--home DIR] [--pidfile FILE] [--threads N] [--poll SECONDS]\n"
             "               [--log-level LEVEL] [--once]\n"
             "Runs simulation jobs from the database in DIR (default $%s or %s).\n"
-            "  --threads N   model-days run in parallel (default $%s or %d)\n"
+            "  --threads N   cap on model-days in flight (default $%s or %d)\n"
             "  --poll S      seconds between looks for new jobs (default %.1f)\n"
             "  --once        run the pending jobs, then exit\n",
             PATHS_ENV_HOME, PATHS_DEFAULT_HOME, WORKER_ENV_THREADS, WORKER_DEFAULT_THREADS,

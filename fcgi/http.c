@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+
+/* What a tagged answer says: clients may store it but must revalidate it. */
+#define HTTP_CACHE_TAGGED "no-cache"
 
 static int hexval(char c)
 {
@@ -183,6 +187,7 @@ int http_parse(FCGX_ParamArray envp, struct request *req, struct response *resp)
     const char *query = FCGX_GetParam("QUERY_STRING", envp);
     const char *ctype = FCGX_GetParam("CONTENT_TYPE", envp);
     const char *clen = FCGX_GetParam("CONTENT_LENGTH", envp);
+    const char *inm = FCGX_GetParam("HTTP_IF_NONE_MATCH", envp);
     req->remote_addr = FCGX_GetParam("REMOTE_ADDR", envp);
     req->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", envp);
 
@@ -204,6 +209,8 @@ int http_parse(FCGX_ParamArray envp, struct request *req, struct response *resp)
             return bad_request(resp, "Content-Type too long", ctype);
         memcpy(req->content_type, ctype, strlen(ctype) + 1);
     }
+    if (inm && strlen(inm) < sizeof(req->if_none_match))
+        memcpy(req->if_none_match, inm, strlen(inm) + 1);
     if (clen && *clen && (req->content_length = parse_length(clen)) < 0)
         return bad_request(resp, "Invalid Content-Length", clen);
 
@@ -299,6 +306,28 @@ bool http_is_json(const struct request *req)
     return *rest == '\0' || *rest == ';';
 }
 
+bool http_etag_matches(const char *header, const char *etag)
+{
+    const char *p = header;
+    size_t want = strlen(etag);
+    if (!*etag)
+        return false;
+    while (*p) {
+        p += strspn(p, " \t,");
+        size_t n = strcspn(p, ",");
+        size_t t = n;
+        while (t > 0 && (p[t - 1] == ' ' || p[t - 1] == '\t'))
+            t--;
+        const char *tag = p;
+        if (t >= 2 && strncmp(tag, "W/", 2) == 0)
+            tag += 2, t -= 2;
+        if ((t == 1 && *tag == '*') || (t == want && strncmp(tag, etag, want) == 0))
+            return true;
+        p += n;
+    }
+    return false;
+}
+
 static const char *reason(int status)
 {
     switch (status) {
@@ -306,6 +335,8 @@ static const char *reason(int status)
         return "OK";
     case 202:
         return "Accepted";
+    case 304:
+        return "Not Modified";
     case 400:
         return "Bad Request";
     case 401:
@@ -337,7 +368,18 @@ int http_send(FCGX_Stream *out, const struct response *resp)
     int status = resp->status;
     size_t len = 0;
     const char *text = NULL;
-    char head[384];
+    char head[384 + HTTP_ETAG_MAX];
+    /* For nginx's micro-cache: a tagged answer may be kept until the end of
+     * the current second (nginx's clock has whole seconds), so no cached
+     * answer is a second old. nginx drops the header before the client. */
+    long long until = (long long)time(NULL);
+    if (status == 304) {
+        int n = snprintf(head, sizeof(head),
+                         "Status: 304 Not Modified\r\nETag: %s\r\nX-Accel-Expires: @%lld\r\n"
+                         "Cache-Control: %s\r\n\r\n",
+                         resp->etag, until, HTTP_CACHE_TAGGED);
+        return n > 0 && (size_t)n < sizeof(head) && FCGX_PutStr(head, n, out) >= 0 ? 0 : -1;
+    }
     if (resp->body)
         text = json_object_to_json_string_length(
             resp->body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
@@ -346,16 +388,24 @@ int http_send(FCGX_Stream *out, const struct response *resp)
         text = fallback;
         len = sizeof(fallback) - 1;
     }
+    /* Only a 200 has a tag: revalidated (no-cache) rather than never stored. */
+    const char *etag = status == 200 ? resp->etag : "";
     /* libfcgi's own printf lacks %zu: format the head here. */
     int n = snprintf(head, sizeof(head),
                      "Status: %d %s\r\n"
                      "Content-Type: application/json; charset=utf-8\r\n"
-                     "Cache-Control: no-store\r\n"
                      "Content-Length: %zu\r\n"
-                     "%s%s%s%s%s%s\r\n",
+                     "%s%s%s%s%s%s",
                      status, reason(status), len + 1, resp->allow[0] ? "Allow: " : "", resp->allow,
                      resp->allow[0] ? "\r\n" : "", resp->challenge[0] ? "WWW-Authenticate: " : "",
                      resp->challenge, resp->challenge[0] ? "\r\n" : "");
+    if (n > 0 && (size_t)n < sizeof(head))
+        n += etag[0] ? snprintf(head + n, sizeof(head) - (size_t)n,
+                                "ETag: %s\r\nX-Accel-Expires: @%lld\r\nCache-Control: %s\r\n", etag,
+                                until, HTTP_CACHE_TAGGED)
+                     : snprintf(head + n, sizeof(head) - (size_t)n, "Cache-Control: no-store\r\n");
+    if (n > 0 && (size_t)n < sizeof(head))
+        n += snprintf(head + n, sizeof(head) - (size_t)n, "\r\n");
     if (n < 0 || (size_t)n >= sizeof(head) || FCGX_PutStr(head, n, out) < 0 ||
         FCGX_PutStr(text, (int)len, out) < 0 || FCGX_PutS("\n", out) < 0)
         return -1;

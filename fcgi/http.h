@@ -20,6 +20,8 @@
 #define HTTP_MAX_PARAMS 32
 #define HTTP_MAX_SEGMENTS 16
 #define HTTP_METHOD_MAX 16
+#define HTTP_ETAG_MAX 64
+#define HTTP_CONDITION_MAX 512 /* a longer If-None-Match is ignored */
 
 struct http_param {
     char *name, *value; /* decoded, NUL-terminated, point into request storage */
@@ -32,22 +34,25 @@ struct request {
     int nseg;
     struct http_param params[HTTP_MAX_PARAMS];
     int nparams;
-    const char *path_arg;      /* the value of the route's {param} segment, if any */
-    char content_type[128];    /* empty when none */
-    long long content_length;  /* -1 when not given */
-    const char *remote_addr;   /* REMOTE_ADDR, NULL when not given */
-    const char *authorization; /* the Authorization header, NULL when absent */
-    char *body;                /* NUL-terminated; NULL when none was read */
+    const char *path_arg;                   /* the value of the route's {param} segment, if any */
+    char content_type[128];                 /* empty when none */
+    char if_none_match[HTTP_CONDITION_MAX]; /* the If-None-Match header; empty when none */
+    long long content_length;               /* -1 when not given */
+    const char *remote_addr;                /* REMOTE_ADDR, NULL when not given */
+    const char *authorization;              /* the Authorization header, NULL when absent */
+    char *body;                             /* NUL-terminated; NULL when none was read */
     size_t body_len;
     char *storage; /* owns the decoded path and query */
 };
 
 struct response {
     int status;
-    json_object *body;     /* owned; serialized by http_send */
-    char allow[64];        /* Allow header for a 405, empty otherwise */
-    char challenge[96];    /* WWW-Authenticate header for a 401/403, empty otherwise */
-    char err[ERRBUF_SIZE]; /* why a handler failed; logged, never sent */
+    json_object *body;        /* owned; serialized by http_send */
+    char allow[64];           /* Allow header for a 405, empty otherwise */
+    char challenge[96];       /* WWW-Authenticate header for a 401/403, empty otherwise */
+    char etag[HTTP_ETAG_MAX]; /* ETag header (quoted), empty for none; with one
+                               * the answer is Cache-Control: no-cache */
+    char err[ERRBUF_SIZE];    /* why a handler failed; logged, never sent */
 };
 
 /* Parses the FastCGI parameters envp into *req. On a request that breaks a
@@ -72,6 +77,10 @@ const char *http_param(const struct request *req, const char *name);
  * as "; charset=utf-8" allowed). */
 bool http_is_json(const struct request *req);
 
+/* True when the If-None-Match list header names etag (weak comparison, as
+ * RFC 9110 asks for If-None-Match; "*" names any). */
+bool http_etag_matches(const char *header, const char *etag);
+
 /* Sets resp to status with body (taking ownership of body). Returns 0. */
 int http_json(struct response *resp, int status, json_object *body);
 
@@ -86,8 +95,9 @@ json_object *http_error(struct response *resp, int status, const char *code, con
 void http_detail(json_object *e, const char *key, const char *value);
 
 /* Writes resp to out: Status line, Content-Type, Cache-Control, Content-Length,
- * Allow and WWW-Authenticate when set, then the JSON body. Returns 0, or -1 when the client is
- * gone. */
+ * Allow, WWW-Authenticate and ETag when set, then the JSON body; a 304 is
+ * the status line, ETag and Cache-Control alone. Returns 0, or -1 when the
+ * client is gone. */
 int http_send(FCGX_Stream *out, const struct response *resp);
 
 #endif

@@ -1,15 +1,40 @@
-/* page_status: GET /simulate/status/{job_id} (the job with every model-day)
- * and GET /simulate/current (the most recent job, progress summary only). */
+/* page_status: GET /simulate/status/{job_id} (the job with its model-days:
+ * details=all|none|failed|running, limit, offset) and GET /simulate/current
+ * (the most recent job, progress summary only). */
 #include "jobview.h"
 #include "routes.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The details page the query asks for; NULL for details=none. The routes
+ * checked every value. */
+static const struct jobview_details *details_page(const struct request *req,
+                                                  struct jobview_details *d)
+{
+    const char *which = http_param(req, "details"), *limit = http_param(req, "limit"),
+               *offset = http_param(req, "offset");
+    *d = (struct jobview_details){NULL, JOBVIEW_DETAILS_DEFAULT, 0};
+    if (which && strcmp(which, "none") == 0)
+        return NULL;
+    if (which && strcmp(which, "all") != 0)
+        d->status = which;
+    if (limit)
+        d->limit = strtol(limit, NULL, 10);
+    if (offset)
+        d->offset = strtoll(offset, NULL, 10);
+    return d;
+}
 
 int page_status(struct request *req, struct response *resp, struct app *app)
 {
     json_object *job = NULL;
+    struct jobview_details d;
+    const struct jobview_details *page = details_page(req, &d);
     int found = -1;
     if (app_begin_read(app->db, resp->err, sizeof(resp->err)) == 0)
         found =
-            jobview_build(app->db, req->path_arg, JOBVIEW_FULL, &job, resp->err, sizeof(resp->err));
+            jobview_build_page(app->db, req->path_arg, page, &job, resp->err, sizeof(resp->err));
     app_end_read(app->db);
     if (found < 0)
         return -1;

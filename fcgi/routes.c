@@ -4,6 +4,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "dataver.h"
 #include "dates.h"
 #include "jobview.h"
 #include "log.h"
@@ -16,10 +17,11 @@
 #include <unistd.h>
 
 enum route_flags {
-    ROUTE_DB = 1,        /* needs the database; 503 while it is unavailable */
-    ROUTE_JSON_BODY = 2, /* a body, when sent, must be application/json */
-    ROUTE_RANGE = 4,     /* start_date, when given with end_date, is not after it */
-    ROUTE_WRITE = 8,     /* mutating: needs a write key (see auth.h); audited */
+    ROUTE_DB = 1,         /* needs the database; 503 while it is unavailable */
+    ROUTE_JSON_BODY = 2,  /* a body, when sent, must be application/json */
+    ROUTE_RANGE = 4,      /* start_date, when given with end_date, is not after it */
+    ROUTE_WRITE = 8,      /* mutating: needs a write key (see auth.h); audited */
+    ROUTE_VERSIONED = 16, /* the answer depends only on the data version (dataver.h) */
 };
 
 struct param_spec {
@@ -113,6 +115,17 @@ static bool valid_offset(const char *s)
     return number_in(s, 12, 0, 999999999999LL);
 }
 
+static bool valid_details(const char *s)
+{
+    return strcmp(s, "all") == 0 || strcmp(s, "none") == 0 || strcmp(s, "failed") == 0 ||
+           strcmp(s, "running") == 0;
+}
+
+static bool valid_details_limit(const char *s)
+{
+    return number_in(s, 6, 0, JOBVIEW_DETAILS_MAX);
+}
+
 static bool valid_jobs_limit(const char *s)
 {
     return number_in(s, 4, 0, JOBVIEW_LIST_MAX);
@@ -165,7 +178,14 @@ static const struct param_spec p_status = {
     "status", valid_job_status, "invalid_request",
     "status must be pending, running, completed, partial, failed or cancelled"};
 
+static const struct param_spec p_details = {"details", valid_details, "invalid_request",
+                                            "details must be all, none, failed or running"};
+static const struct param_spec p_details_limit = {"limit", valid_details_limit, "invalid_request",
+                                                  "limit must be an integer from 0 to 100000"};
+
 static const struct param_spec *const status_params[] = {&p_job_id, NULL};
+static const struct param_spec *const status_page_params[] = {&p_job_id, &p_details,
+                                                              &p_details_limit, &p_offset, NULL};
 static const struct param_spec *const jobs_params[] = {&p_status, &p_jobs_limit, &p_offset, NULL};
 static const struct param_spec *const results_params[] = {
     &p_date, &p_start_date, &p_end_date, &p_model, &p_job_id, &p_detail, &p_limit, &p_offset, NULL};
@@ -174,14 +194,16 @@ static const struct param_spec *const performance_params[] = {&p_job_id, &p_star
 
 static const struct route routes[] = {
     {"GET", "/health", page_health, 0, NULL},
-    {"GET", "/simulate/status/{job_id}", page_status, ROUTE_DB, status_params},
-    {"GET", "/simulate/current", page_current, ROUTE_DB, NULL},
-    {"GET", "/results", page_results, ROUTE_DB | ROUTE_RANGE, results_params},
-    {"GET", "/performance", page_performance, ROUTE_DB | ROUTE_RANGE, performance_params},
-    {"GET", "/performance/series", page_performance_series, ROUTE_DB | ROUTE_RANGE,
+    {"GET", "/simulate/status/{job_id}", page_status, ROUTE_DB | ROUTE_VERSIONED,
+     status_page_params},
+    {"GET", "/simulate/current", page_current, ROUTE_DB | ROUTE_VERSIONED, NULL},
+    {"GET", "/results", page_results, ROUTE_DB | ROUTE_RANGE | ROUTE_VERSIONED, results_params},
+    {"GET", "/performance", page_performance, ROUTE_DB | ROUTE_RANGE | ROUTE_VERSIONED,
      performance_params},
+    {"GET", "/performance/series", page_performance_series,
+     ROUTE_DB | ROUTE_RANGE | ROUTE_VERSIONED, performance_params},
     {"POST", "/simulate/trigger", page_trigger, ROUTE_DB | ROUTE_JSON_BODY | ROUTE_WRITE, NULL},
-    {"GET", "/simulate/jobs", page_jobs, ROUTE_DB, jobs_params},
+    {"GET", "/simulate/jobs", page_jobs, ROUTE_DB | ROUTE_VERSIONED, jobs_params},
     {"POST", "/simulate/cancel/{job_id}", page_cancel, ROUTE_DB | ROUTE_JSON_BODY | ROUTE_WRITE,
      status_params},
 };
@@ -282,6 +304,58 @@ static const struct route *find_route(struct request *req, struct response *resp
     return NULL;
 }
 
+/* A tag for an answer that no data version covers: FNV-1a of its text, weak
+ * (another serialization of the same value would be as good). */
+static void body_tag(struct response *resp)
+{
+    size_t len = 0;
+    const char *text = json_object_to_json_string_length(
+        resp->body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    unsigned long long h = 14695981039346656037ULL;
+    for (size_t i = 0; text && i < len; i++)
+        h = (h ^ (unsigned char)text[i]) * 1099511628211ULL;
+    if (text)
+        snprintf(resp->etag, sizeof(resp->etag), "W/\"b-%016llx\"", h);
+}
+
+/* For a versioned route, the data version's tag before the handler reads
+ * (so a tag never claims newer data than the answer has). Returns 1 when
+ * the client holds it already: resp is then the 304. A version that cannot
+ * be read only costs the tag. */
+static int version_tag(const struct route *r, const struct request *req, struct response *resp,
+                       struct app *app)
+{
+    char err[ERRBUF_SIZE];
+    if (!(r->flags & ROUTE_VERSIONED))
+        return 0;
+    if (dataver_tag(app->db, resp->etag, err, sizeof(err)) != 0) {
+        resp->etag[0] = '\0';
+        log_emit(LOG_LEVEL_WARNING, "trader-api", NULL, NULL, NULL, "pid %d: %s", (int)getpid(),
+                 err);
+        return 0;
+    }
+    if (!http_etag_matches(req->if_none_match, resp->etag))
+        return 0;
+    resp->status = 304;
+    return 1;
+}
+
+/* After the handler: every 200 to a GET has a tag, and a 304 when the
+ * client holds it; other answers have none. */
+static void finish_tag(const struct request *req, struct response *resp)
+{
+    if (resp->status != 200 || strcmp(req->method, "POST") == 0) {
+        resp->etag[0] = '\0';
+        return;
+    }
+    if (!resp->etag[0])
+        body_tag(resp);
+    if (http_etag_matches(req->if_none_match, resp->etag)) {
+        http_response_free(resp);
+        resp->status = 304;
+    }
+}
+
 /* Applies the route's checks, then its handler. */
 static void answer(const struct route *r, struct request *req, struct response *resp,
                    struct app *app)
@@ -303,6 +377,8 @@ static void answer(const struct route *r, struct request *req, struct response *
         return;
     }
     db_clear_error(app->db);
+    if (version_tag(r, req, resp, app))
+        return;
     if (r->handler(req, resp, app) != 0) {
         char echo[ERR_ECHO_BUF];
         err_echo(req->raw_path, echo);
@@ -314,6 +390,7 @@ static void answer(const struct route *r, struct request *req, struct response *
         else
             http_error(resp, 500, "internal", "Internal server error");
     }
+    finish_tag(req, resp);
 }
 
 /* The string member key of the answer's body, or NULL. */

@@ -3,10 +3,12 @@
  *   <log_path>/<signature>/position/position.jsonl   (every day of the model)
  *   <log_path>/<signature>/log/<date>/log.jsonl      (that day's messages)
  * in the line formats of aitrader.h. The database is the source of truth:
- * both files are regenerated from it into a temp file that is renamed over
- * the old one, so a crash or a repeated write never leaves a torn or
- * duplicated file. log_path comes from the config; a relative one is taken
- * from the data directory and no log_path may lead outside it. */
+ * both files are regenerated from it; when the file on disk is a prefix of
+ * the new text only the rest is appended, else a temp file is renamed over
+ * it, so a repeated write never duplicates lines and a torn file is
+ * replaced at the next write (they are not fsynced: every job start
+ * rewrites its models' files from the database). log_path comes from the config; a relative one is
+ * taken from the data directory and no log_path may lead outside it. */
 #ifndef TRADER_AGENTFILES_H
 #define TRADER_AGENTFILES_H
 

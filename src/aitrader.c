@@ -5,6 +5,7 @@
 
 #include "dates.h"
 #include "daystore.h"
+#include "dataver.h"
 #include "errbuf.h"
 #include "redact.h"
 #include "jobs.h"
@@ -1472,7 +1473,8 @@ int aitrader_import(struct db *db, const char *agent_data_dir, const char *const
         if (strlist_add(&names, err, errlen, "%s", ms[i].sig) != 0)
             goto out;
     }
-    if (finish_job(&im, t0) != 0 || db_commit(db, err, errlen) != 0)
+    if (finish_job(&im, t0) != 0 || dataver_bump(db, err, errlen) != 0 ||
+        db_commit(db, err, errlen) != 0)
         goto out;
     in_tx = 0;
 

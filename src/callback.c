@@ -2,6 +2,7 @@
  * parser that then sends the request), the HMAC is libsodium's. */
 #include "callback.h"
 
+#include "dataver.h"
 #include "dates.h"
 #include "errbuf.h"
 #include "jobview.h"
@@ -203,6 +204,9 @@ static int record(struct db *db, const char *job_id, int n, long status, const c
         if (db_step_done(db, st, "database write", err, errlen) != 0)
             goto fail;
     }
+    /* The status page shows the attempts and the outcome. */
+    if (dataver_bump(db, err, errlen) != 0)
+        goto fail;
     return db_commit(db, err, errlen);
 fail:
     db_rollback(db);

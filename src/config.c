@@ -503,6 +503,22 @@ static int parse_models(json_object *root, struct config *c, char *err, size_t e
     return 0;
 }
 
+/* "schedule": "pipelined" (the default) or "lockstep" (CONTRACT section 5). */
+static int parse_schedule(json_object *root, struct config *c, char *err, size_t errlen)
+{
+    const char *s = NULL;
+    int rc = get_string(root, "", "schedule", &s, err, errlen);
+    if (rc < 0)
+        return -1;
+    if (rc == 0 || strcmp(s, "pipelined") == 0)
+        c->lockstep = false;
+    else if (strcmp(s, "lockstep") == 0)
+        c->lockstep = true;
+    else
+        return err_set(err, errlen, "schedule must be \"pipelined\" or \"lockstep\"");
+    return 0;
+}
+
 static int parse_root(json_object *root, struct config *c, char *err, size_t errlen)
 {
     const char *agent = NULL, *log_path = NULL;
@@ -521,6 +537,7 @@ static int parse_root(json_object *root, struct config *c, char *err, size_t err
         parse_dates(root, c, err, errlen) != 0 || parse_models(root, c, err, errlen) != 0 ||
         parse_agent_config(root, c, err, errlen) != 0 || parse_symbols(root, c, err, errlen) != 0 ||
         parse_trading(root, c, err, errlen) != 0 ||
+        parse_schedule(root, c, err, errlen) != 0 ||
         get_object(root, "log_config", &lc, err, errlen) < 0 ||
         (lc && get_string(lc, "log_config", "log_path", &log_path, err, errlen) < 0) ||
         dup_into(&c->log_path, log_path ? log_path : CONFIG_DEFAULT_LOG_PATH, err, errlen) != 0)

@@ -29,7 +29,7 @@
 
 #define CONFIG_FILE_MAX (1024 * 1024) /* bytes; a larger file is refused */
 #define CONFIG_SIGNATURE_MAX 65       /* [A-Za-z0-9._-]{1,64} + NUL */
-#define CONFIG_MODELS_MAX 64
+#define CONFIG_MODELS_MAX 128
 #define CONFIG_SYMBOLS_MAX 1000
 #define CONFIG_DEFAULT_OPENAI_BASE "https://api.openai.com/v1"
 #define CONFIG_DEFAULT_TIMEOUT 120.0 /* seconds per LLM request */
@@ -128,6 +128,7 @@ struct config {
     size_t nsymbols;
     bool symbols_default;         /* true when the config names no stock_symbols */
     struct trading_costs trading; /* "trading"; all zero when absent */
+    bool lockstep;                /* "schedule": "lockstep": a barrier per date (worker.h) */
     /* What a job stores so that it runs (and resumes) with this config: the
      * file's JSON with every model entry's openai_api_key removed and, where
      * key_in_file, CONFIG_KEY_FROM set. Everything else is kept. */

@@ -6,6 +6,7 @@
 #include "errbuf.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,6 +230,15 @@ static const char *const migrations[] = {
     "DROP INDEX idx_positions_date_model;"
     "CREATE INDEX idx_positions_date_model ON positions(date, model, job_id, portfolio_value,"
     "  prev_value, prompt_tokens, completion_tokens, total_tokens, cost, ntrades, fees);",
+
+    /* 9: the data version behind ETags (dataver.h), and the index that pages
+     * a job's details by date without sorting them. */
+    "CREATE TABLE data_version ("
+    "  id INTEGER PRIMARY KEY CHECK(id = 1),"
+    "  epoch TEXT NOT NULL,"
+    "  version INTEGER NOT NULL);"
+    "INSERT INTO data_version(id, epoch, version) VALUES(1, lower(hex(randomblob(8))), 0);"
+    "CREATE INDEX idx_job_details_job_date ON job_details(job_id, date);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -350,6 +360,7 @@ void db_close(struct db *db)
     for (size_t i = 0; i < db->ncache; i++)
         sqlite3_finalize(db->cache[i].stmt);
     free(db->cache);
+    db_rollback(db);
     sqlite3_close(db->h);
     free(db->path);
     free(db);
@@ -460,9 +471,31 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql, char *err, size_t errlen)
     return st;
 }
 
+/* The write transactions of this process's connections queue here before
+ * they ask SQLite for its lock. SQLite's busy handler polls with sleeps of
+ * up to 100 ms, so when many worker threads commit at the same moment a
+ * waiter would sleep through the instant the lock came free; a mutex hands
+ * it over at once. Other processes (trader-api's triggers) still meet the
+ * busy handler. */
+static pthread_mutex_t writer = PTHREAD_MUTEX_INITIALIZER;
+
+static void writer_release(struct db *db)
+{
+    if (db->writing) {
+        db->writing = false;
+        pthread_mutex_unlock(&writer);
+    }
+}
+
 int db_begin_immediate(struct db *db, char *err, size_t errlen)
 {
-    return db_exec(db, "BEGIN IMMEDIATE", err, errlen);
+    pthread_mutex_lock(&writer);
+    db->writing = true;
+    if (db_exec(db, "BEGIN IMMEDIATE", err, errlen) != 0) {
+        writer_release(db);
+        return -1;
+    }
+    return 0;
 }
 
 int db_commit(struct db *db, char *err, size_t errlen)
@@ -471,6 +504,7 @@ int db_commit(struct db *db, char *err, size_t errlen)
         db_rollback(db);
         return -1;
     }
+    writer_release(db);
     return 0;
 }
 
@@ -478,6 +512,7 @@ void db_rollback(struct db *db)
 {
     if (!sqlite3_get_autocommit(db->h))
         sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    writer_release(db);
 }
 
 int db_step_done(struct db *db, sqlite3_stmt *st, const char *what, char *err, size_t errlen)

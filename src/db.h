@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <sqlite3.h>
 
-#define DB_SCHEMA_VERSION 8
+#define DB_SCHEMA_VERSION 9
 #define DB_BUSY_TIMEOUT_MS 10000
 #define DB_ENV_BUSY_TIMEOUT "TRADER_DB_BUSY_TIMEOUT_MS" /* overrides it (tests) */
 #define DB_RETRY_MAX_SECONDS 30 /* the longest pause between two tries of a write */
@@ -30,6 +30,7 @@ struct db_cached_stmt {
 struct db {
     sqlite3 *h;
     int err_code; /* extended code of the last failure db_error or db_exec reported */
+    bool writing; /* holds the process's writer mutex (db_begin_immediate) */
     char *path;   /* as opened, for db_reopen */
     enum db_mode mode;
     size_t ncache, capcache;
@@ -68,7 +69,10 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql, char *err, size_t errlen);
 int db_exec(struct db *db, const char *sql, char *err, size_t errlen);
 
 /* Transactions. BEGIN IMMEDIATE takes the write lock up front (waiting up to
- * the busy timeout) so a transaction never fails half-way on SQLITE_BUSY. */
+ * the busy timeout) so a transaction never fails half-way on SQLITE_BUSY.
+ * Within a process, write transactions first queue on one mutex, held until
+ * the commit or rollback: a thread must not begin a write transaction on a
+ * second connection while it holds one. */
 int db_begin_immediate(struct db *db, char *err, size_t errlen);
 int db_commit(struct db *db, char *err, size_t errlen);
 void db_rollback(struct db *db);

@@ -5,7 +5,7 @@
 #include "jobs.h"
 
 #include "callback.h"
-
+#include "dataver.h"
 #include "errbuf.h"
 #include "jsontext.h"
 #include "paths.h"
@@ -848,7 +848,7 @@ int jobs_trigger(struct db *db, const struct jobs_request *req, const struct job
         if (!decided) {
             a.outcome = JOBS_ACCEPTED;
             if (insert_job(db, req, path, &cfg, &plan, &a, err, errlen) != 0 ||
-                db_commit(db, err, errlen) != 0)
+                dataver_bump(db, err, errlen) != 0 || db_commit(db, err, errlen) != 0)
                 goto out;
         }
     }
@@ -1022,7 +1022,7 @@ static int claim(struct db *db, const char *want, char job_id[JOB_ID_BUF], char 
     if (db_step_done(db, st, "database write", err, errlen) != 0)
         goto out;
     if (audit(db, "job_started", id, NULL, err, errlen) != 0 ||
-        tx_commit(db, nested, err, errlen) != 0)
+        dataver_bump(db, err, errlen) != 0 || tx_commit(db, nested, err, errlen) != 0)
         goto out;
     memcpy(job_id, id, JOB_ID_BUF);
     return 1;
@@ -1120,7 +1120,7 @@ int jobs_recover(struct db *db, int *n, char *err, size_t errlen)
         if (audit(db, "job_recovered", list[i], d, err, errlen) != 0)
             goto out;
     }
-    if (tx_commit(db, nested, err, errlen) != 0)
+    if ((nids && dataver_bump(db, err, errlen) != 0) || tx_commit(db, nested, err, errlen) != 0)
         goto out;
     *n = (int)nids;
     rc = 0;
@@ -1183,7 +1183,8 @@ static int day_transition(struct db *db, const char *sql, const char *event, con
         json_object_put(d);
         goto fail;
     }
-    if (audit(db, event, job_id, d, err, errlen) != 0 || tx_commit(db, nested, err, errlen) != 0)
+    if (audit(db, event, job_id, d, err, errlen) != 0 || dataver_bump(db, err, errlen) != 0 ||
+        tx_commit(db, nested, err, errlen) != 0)
         goto fail;
     return 0;
 fail:
@@ -1282,7 +1283,7 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
         json_object_object_add(d, "not_run", json_object_new_int64(left));
     }
     if (audit(db, "job_finished", job_id, d, err, errlen) != 0 ||
-        tx_commit(db, nested, err, errlen) != 0)
+        dataver_bump(db, err, errlen) != 0 || tx_commit(db, nested, err, errlen) != 0)
         goto fail;
     if (status)
         snprintf(status, JOB_STATUS_BUF, "%s", final);
@@ -1336,8 +1337,9 @@ int jobs_cancel(struct db *db, const char *job_id, enum jobs_cancel_outcome *out
         db_bind_text(st, 2, now);
         if (db_step_done(db, st, "database write", err, errlen) != 0 ||
             (sqlite3_changes(db->h) == 1 &&
-             audit(db, pending ? "job_cancelled" : "job_cancel_requested", job_id, NULL, err,
-                   errlen) != 0))
+             (audit(db, pending ? "job_cancelled" : "job_cancel_requested", job_id, NULL, err,
+                    errlen) != 0 ||
+              dataver_bump(db, err, errlen) != 0)))
             goto fail;
         res = pending ? JOBS_CANCEL_DONE : JOBS_CANCEL_REQUESTED;
     } else if (*cur) {

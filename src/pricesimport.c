@@ -6,6 +6,7 @@
 #include "pricesimport.h"
 
 #include "dates.h"
+#include "dataver.h"
 #include "errbuf.h"
 #include "money.h"
 #include "prices.h"
@@ -161,7 +162,8 @@ fail:
 
 static int finish(struct importer *im, struct pricesimport_stats *stats)
 {
-    if (db_commit(im->db, im->msg, sizeof(im->msg)) != 0)
+    if (dataver_bump(im->db, im->msg, sizeof(im->msg)) != 0 ||
+        db_commit(im->db, im->msg, sizeof(im->msg)) != 0)
         return -1;
     *stats = im->stats;
     return 0;

@@ -1,7 +1,11 @@
-/* worker: runs one claimed job to its end. Dates in order; on each date the
- * pending model-days run in parallel on a bounded pool of threads, each with
- * its own database connection, and the next date starts when all of them
- * have finished. A model that fails on a date goes on with the next date
+/* worker: runs one claimed job to its end on min(threads, models) threads,
+ * each with its own database connection. Each model's dates run in order,
+ * one model-day at a time. The config's schedule (CONTRACT section 5) says
+ * how models relate: pipelined (the default), each model walks its dates at
+ * its own pace, so the job takes as long as its slowest model; lockstep, no
+ * model starts date D+1 before every model finished D. With fewer threads
+ * than models, the idle model with the earliest date starts first. A model
+ * that fails on a date goes on with the next date
  * from its last completed state (modelday.h loads it). A model whose key was
  * in the config file takes it from the job's config file as that file is
  * now (the database keeps no key); when it is no longer there, that model's
@@ -15,20 +19,25 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "config.h"
 #include "db.h"
 
-#define WORKER_DEFAULT_THREADS 4
-#define WORKER_MAX_THREADS 64
+/* The cap on model-days in flight. LLM calls wait on the network, not the
+ * CPU, so by default every model of a job runs at once (a job has at most
+ * CONFIG_MODELS_MAX models); the cap is for providers that limit
+ * concurrent requests. */
+#define WORKER_DEFAULT_THREADS CONFIG_MODELS_MAX
+#define WORKER_MAX_THREADS 256
 #define WORKER_ENV_THREADS "TRADER_THREADS"
 
 struct worker_opts {
     const char *db_path;      /* each pool thread opens its own connection */
     const char *home;         /* the data directory (AI-Trader files) */
-    int threads;              /* pool size, 1..WORKER_MAX_THREADS */
+    int threads;              /* cap on model-days in flight, 1..WORKER_MAX_THREADS */
     const atomic_int *cancel; /* optional: nonzero stops at the next safe point */
 };
 
-/* The pool size: flag (a --threads argument) when non-NULL, else
+/* The cap on model-days in flight: flag (a --threads argument) when non-NULL, else
  * $TRADER_THREADS when set, else WORKER_DEFAULT_THREADS. Returns 0, or -1
  * when the value is not an integer in 1..WORKER_MAX_THREADS. */
 int worker_threads(const char *flag, int *out, char *err, size_t errlen);

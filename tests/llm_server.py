@@ -35,6 +35,17 @@ N times before the next one. Entries:
       when retry_after is given)
   {"fault": "latency", "seconds": S, ...}   sleep S, then the normal response
                                             the rest of the entry describes
+  {"fault": "gate", "file": F, "seconds": S, ...}
+                                            wait while the file F exists (at most
+                                            S seconds, default 60), then the
+                                            normal response
+  {"fault": "barrier", "parties": N, "seconds": S, ...}
+                                            wait until N requests (of any model)
+                                            wait at the barrier of N parties,
+                                            then the normal response; when S
+                                            seconds (default 30) pass first,
+                                            400 "barrier timed out" (so a test
+                                            proves N requests were in flight)
   {"fault": "hang", "seconds": S}           sleep S (default 600) and close
                                             without answering
   {"fault": "disconnect"}                   close the connection at once
@@ -80,12 +91,15 @@ Log (--log): one JSON line per request, appended and flushed before the
 response is sent: {"seq", "time", "method", "path", "headers" (names in lower
 case), "body" (parsed JSON, or the raw text when it is not JSON), "model",
 "entry" (index in the model's list, or null), "status" (the status answered,
-null for hang/disconnect)}.
+null for hang/disconnect), "inflight" (requests being handled at that moment,
+this one included), "started" (when the request arrived; "time" - "started"
+is how long the server took, injected latency included)}.
 """
 
 import http.server
 import itertools
 import json
+import os
 import socket
 import sys
 import threading
@@ -284,7 +298,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             srv.seq += 1
             line = {"seq": srv.seq, "time": time.time(), "method": self.command, "path": self.path,
                     "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body,
-                    "model": model, "entry": idx, "status": status}
+                    "model": model, "entry": idx, "status": status,
+                    "inflight": srv.inflight, "started": getattr(self, "started", None)}
             if srv.log:
                 srv.log.write(json.dumps(line) + "\n")
                 srv.log.flush()
@@ -308,7 +323,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_body(status, error_body(message, etype, code), headers={"Connection": "close"})
 
     def do_POST(self):
+        self.started = time.time()
         self.seen = [None, None, None, False]  # body, model, entry index, logged
+        srv = self.server
+        with srv.log_lock:
+            srv.inflight += 1
         try:
             self.handle_post()
         except (BrokenPipeError, ConnectionResetError, socket.timeout):
@@ -321,6 +340,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.send_body(500, error_body("llm_server internal error: %r" % e, "server_error"))
             except OSError:
                 pass
+        finally:
+            with srv.log_lock:
+                srv.inflight -= 1
 
     def handle_post(self):
         path = self.path.split("?", 1)[0]
@@ -402,6 +424,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             entry = dict(entry, content="x" * int(entry.get("bytes", 9 << 20)))
         if fault == "latency":
             time.sleep(float(entry.get("seconds", 1)))
+        if fault == "gate":
+            end = time.time() + float(entry.get("seconds", 60))
+            while os.path.exists(entry.get("file", "")) and time.time() < end:
+                time.sleep(0.02)
+        if fault == "barrier" and not self.meet(int(entry.get("parties", 2)),
+                                                float(entry.get("seconds", 30))):
+            self.record(body, model, idx, 400)
+            return self.send_body(400, error_body("barrier timed out", "invalid_request_error"))
         data = json.dumps(completion(model, entry, text)).encode()
         self.record(body, model, idx, 200)
         if fault == "truncated":
@@ -416,6 +446,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if fault == "content_type":
             return self.send_body(200, data, entry.get("content_type", "text/html; charset=utf-8"))
         return self.send_body(200, data, length=not entry.get("no_length"))
+
+    def meet(self, parties, seconds):
+        """True once `parties` requests wait at the barrier of that size."""
+        srv = self.server
+        with srv.log_lock:
+            barriers = srv.__dict__.setdefault("barriers", {})
+            b = barriers.setdefault(parties, threading.Barrier(parties))
+        try:
+            b.wait(seconds)
+            return True
+        except threading.BrokenBarrierError:
+            return False
 
     def refuse_method(self):
         self.seen = [None, None, None, False]

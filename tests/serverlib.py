@@ -14,6 +14,10 @@ import threading
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 drops the SYNs of a burst of
+    # connections (every model of a lockstep job at a new date), which the
+    # client retries a second later.
+    request_queue_size = 256
 
     def handle_error(self, request, client_address):  # no tracebacks on stderr for resets
         pass
@@ -56,7 +60,7 @@ def main(name, description, handler, load):
     ValueError when it is bad), then serves handler until killed; returns the
     exit status. The server object carries script, require_key, log (the open
     --log file or None), log_lock and seq (a request counter) for the
-    handler."""
+    handler, and inflight (a counter of requests being handled)."""
     args = _arguments(description)
     try:
         script = load(args.script)
@@ -74,6 +78,7 @@ def main(name, description, handler, load):
     srv.require_key = args.require_key
     srv.log_lock = threading.Lock()
     srv.seq = 0
+    srv.inflight = 0  # requests being handled (llm_server counts them)
     try:
         srv.serve_forever()
     except KeyboardInterrupt:

@@ -48,7 +48,7 @@ http GET /simulate/jobs
 is "$STATUS" 200 "jobs: 200"
 is "$(jget '[x["job_id"] for x in j["jobs"]] == ["'"$JOB_B"'", "'"$JOB_A"'"]')" true "  newest first"
 is "$(jget '[j["total"], j["count"]]')" '[2,2]' "  total and count"
-is "$(jget 'sorted(j["jobs"][0]["progress"])')" '["completed","current","failed","pending","total_model_days"]' \
+is "$(jget 'sorted(j["jobs"][0]["progress"])')" '["completed","current","current_models","failed","pending","total_model_days"]' \
   "  each with its progress summary"
 is "$(jget '"details" in j["jobs"][1]["progress"]')" false "  summary only (no details)"
 http GET '/simulate/jobs?status=pending'

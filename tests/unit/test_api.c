@@ -39,11 +39,18 @@ static int get(const char *uri)
 }
 
 /* The value at a dotted path of the answer ("progress.details.1.status"),
- * as JSON text ("null" when the value is null, NULL when absent). */
+ * as JSON text ("null" when the value is null, NULL when absent). The answer
+ * is read as a client reads it, from its text (jobview renders some parts as
+ * text). */
 static const char *at(const char *path)
 {
+    static json_object *parsed;
     char buf[256], *save = NULL;
-    json_object *o = resp.body;
+    json_object_put(parsed);
+    parsed = resp.body ? json_tokener_parse(json_object_to_json_string_ext(
+                             resp.body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE))
+                       : NULL;
+    json_object *o = parsed;
     snprintf(buf, sizeof(buf), "%s", path);
     for (char *k = strtok_r(buf, ".", &save); k; k = strtok_r(NULL, ".", &save)) {
         if (json_object_is_type(o, json_type_array)) {
@@ -97,6 +104,14 @@ static void jobs_fixture(struct db *db)
             "duration_seconds) VALUES"
             "('job-1','2025-01-03','alpha','completed','s1','c1',12.25),"
             "('job-1','2025-01-03','beta','completed','s2','c2',30.0)");
+    /* job-3: an error that needs JSON escaping, and a model-day per state. */
+    sql(db, "INSERT INTO jobs(job_id,config_path,status,date_range,models,created_at)"
+            " VALUES('job-3','c','running','[]','[]','2025-01-01T00:00:00.000Z')");
+    sql(db, "INSERT INTO job_details(job_id,date,model,status,error,duration_seconds) VALUES"
+            "('job-3','2025-01-03','a','failed','say \"no\"' || char(10) || 'back\\slash',1),"
+            "('job-3','2025-01-03','b','completed',NULL,NULL),"
+            "('job-3','2025-01-06','a','running',NULL,NULL),"
+            "('job-3','2025-01-06','b','pending',NULL,NULL)");
     sql(db, "INSERT INTO jobs(job_id,config_path,status,date_range,models,created_at,started_at)"
             " VALUES('job-2','c','running','[\"2025-01-06\",\"2025-01-07\"]','[\"alpha\"]',"
             "'2025-01-05T09:00:00.000Z','2025-01-05T09:00:01.000Z')");
@@ -220,6 +235,26 @@ static void test_status(void)
     is_str(at("progress.details.1.status"), "pending", "  pending detail");
     is_str(at("completed_at"), "null", "  not completed");
     is_str(at("warnings"), "[]", "  no warnings is []");
+
+    is_int(get("/simulate/status/job-3?details=failed"), 200, "details=failed");
+    is_str(at("progress.details.0.error"), "say \"no\"\nback\\slash",
+           "  an error with quotes, a newline and a backslash survives");
+    is_str(at("progress.details.0.duration_seconds"), "1.0", "  an integer duration as 1.0");
+    is_str(at("progress.details_total"), "1", "  details_total 1");
+    ok(at("progress.details.1") == NULL, "  only the failed one");
+    is_str(at("progress.current_models"),
+           "[{\"model\":\"a\",\"date\":\"2025-01-06\",\"status\":\"running\"},"
+           "{\"model\":\"b\",\"date\":\"2025-01-06\",\"status\":\"pending\"}]",
+           "  current_models: a running, b's next date");
+    is_int(get("/simulate/status/job-3?details=running&limit=5&offset=0"), 200, "details=running");
+    is_str(at("progress.details.0.model"), "a", "  the running one");
+    is_int(get("/simulate/status/job-3?limit=2&offset=1"), 200, "limit=2&offset=1");
+    is_str(at("progress.details.0.model"), "b", "  starts at the second by date");
+    is_str(at("progress.details.1.date"), "2025-01-06", "  and has two");
+    is_str(at("progress.details_total"), "4", "  details_total counts the job");
+    is_int(get("/simulate/status/job-3?details=none"), 200, "details=none");
+    ok(at("progress.details") == NULL && at("progress.details_total") == NULL, "  no details");
+    is_int(get("/simulate/status/job-3?limit=100001"), 400, "limit over the maximum: 400");
 
     is_int(get("/simulate/status/no-such-job"), 404, "unknown job: 404");
     is_str(at("error"), "not_found", "  not_found");

@@ -215,6 +215,18 @@ static void test_defaults(void)
     is_str(c.models[0].name, "m", "name defaults to the signature");
     ok(c.models[0].enabled, "enabled by default");
     is_str(c.end_date, "", "no end_date");
+    ok(!c.lockstep, "the schedule is pipelined by default");
+    config_free(&c);
+
+    ok(config_load(fixture("lock.json", HEAD "\"models\":[" MOCK "],\"schedule\":\"lockstep\"}"),
+                   &c, err, sizeof(err)) == 0 &&
+           c.lockstep,
+       "\"schedule\": \"lockstep\": %s", err);
+    config_free(&c);
+    ok(config_load(fixture("pipe.json", HEAD "\"models\":[" MOCK "],\"schedule\":\"pipelined\"}"),
+                   &c, err, sizeof(err)) == 0 &&
+           !c.lockstep,
+       "\"schedule\": \"pipelined\": %s", err);
     config_free(&c);
 
     ok(config_load(fixture("sym.json", HEAD "\"models\":[" MOCK "],"
@@ -299,6 +311,10 @@ static const struct {
      "lower-case symbol"},
     {HEAD "\"models\":[" MOCK "],\"stock_symbols\":[]}", "stock_symbols must list",
      "empty stock_symbols"},
+    {HEAD "\"models\":[" MOCK "],\"schedule\":\"random\"}",
+     "schedule must be \"pipelined\" or \"lockstep\"", "unknown schedule"},
+    {HEAD "\"models\":[" MOCK "],\"schedule\":1}", "schedule must be a non-empty string",
+     "schedule not a string"},
     {HEAD "\"models\":[{\"signature\":\"m\",\"basemodel\":\"x\",\"extra_body\":[1]}]}",
      "models[0].extra_body must be an object", "extra_body not an object"},
     {HEAD "\"models\":[{\"signature\":\"m\",\"basemodel\":\"x\",\"temperature\":\"0.2\"}]}",

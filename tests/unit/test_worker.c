@@ -29,6 +29,9 @@ static const char config_text[] =
     "{\"signature\":\"bad\",\"provider\":\"builtin\",\"strategy\":\"momentum\","
     "\"top_n\":0}]}";
 
+/* config_text with "schedule": "lockstep". */
+static char lockstep_text[sizeof(config_text) + 32];
+
 /* A pending job over the given dates and models; returns after claiming
  * it (running). */
 static int make_job(const char *id, const char *config, int replace, size_t first_day, size_t ndays,
@@ -89,7 +92,8 @@ static void test_threads_setting(void)
     ok(worker_threads(NULL, &n, err, sizeof(err)) == 0 && n == 7, "from the environment");
     ok(worker_threads("3", &n, err, sizeof(err)) == 0 && n == 3, "the flag wins");
     ok(worker_threads("0", &n, err, sizeof(err)) == -1, "0 refused: %s", err);
-    ok(worker_threads("65", &n, err, sizeof(err)) == -1, "too many refused");
+    ok(worker_threads("256", &n, err, sizeof(err)) == 0 && n == 256, "the largest cap");
+    ok(worker_threads("257", &n, err, sizeof(err)) == -1, "too many refused");
     ok(worker_threads("2x", &n, err, sizeof(err)) == -1, "junk refused");
     unsetenv(WORKER_ENV_THREADS);
 }
@@ -97,7 +101,7 @@ static void test_threads_setting(void)
 static void test_partial_job(void)
 {
     static const char *const models[] = {"ew", "mo", "bad"};
-    ok(make_job("j1", config_text, 0, 0, 3, models, 3) == 0, "job j1 claimed: %s", err);
+    ok(make_job("j1", lockstep_text, 0, 0, 3, models, 3) == 0, "job j1 claimed: %s", err);
     /* ew's second day fails at commit time; it must go on from day 1. */
     fx_exec(fx.db, "CREATE TRIGGER boom BEFORE INSERT ON positions WHEN NEW.model='ew' AND "
                    "NEW.date='2025-01-03' BEGIN SELECT RAISE(ABORT, 'boom'); END");
@@ -114,7 +118,7 @@ static void test_partial_job(void)
     is_int(q("SELECT (SELECT max(completed_at) FROM job_details WHERE job_id='j1' AND "
              "date='2025-01-02') <= (SELECT min(started_at) FROM job_details WHERE job_id='j1' "
              "AND date='2025-01-03' AND started_at IS NOT NULL)"),
-           1, "the second date starts after the first one finished");
+           1, "lockstep: the second date starts after the first one finished");
     is_int(q("SELECT p3.prev_value = p1.portfolio_value FROM positions p1, positions p3 WHERE "
              "p1.model='ew' AND p1.date='2025-01-02' AND p3.model='ew' AND "
              "p3.date='2025-01-06'"),
@@ -156,6 +160,45 @@ static long long overlap(const char *job)
              "job_details a, job_details b WHERE a.job_id='%s' AND b.job_id=a.job_id AND "
              "a.model='s1' AND b.model='s2'",
              job);
+}
+
+/* Pipelined (the default): ew walks its three dates while s1 (300 ms a day)
+ * is still on its first; each model's dates run in order. Lockstep: no date
+ * starts before the previous one finished, for any model. */
+static void test_schedules(void)
+{
+    static const char *const models[] = {"ew", "s1"};
+    fx_exec(fx.db, "DELETE FROM positions");
+    ok(make_job("p1", config_text, 0, 0, 3, models, 2) == 0, "job p1 (pipelined)");
+    is_int(run("p1", 2, NULL), WORKER_FINISHED, "p1 runs");
+    is_str(job_status("p1"), "completed", "p1 completed");
+    is_int(q("SELECT (SELECT max(completed_at) FROM job_details WHERE job_id='p1' AND "
+             "model='ew') < (SELECT min(completed_at) FROM job_details WHERE job_id='p1' AND "
+             "model='s1')"),
+           1, "pipelined: the fast model finished every date before the slow one's first");
+    is_int(q("SELECT count(*) FROM job_details a, job_details b WHERE a.job_id='p1' AND "
+             "b.job_id='p1' AND a.model=b.model AND a.date<b.date AND "
+             "b.started_at < a.completed_at"),
+           0, "each model's dates one after the other, in order");
+    fx_exec(fx.db, "DELETE FROM positions");
+    ok(make_job("p2", lockstep_text, 0, 0, 3, models, 2) == 0, "job p2 (lockstep)");
+    is_int(run("p2", 2, NULL), WORKER_FINISHED, "p2 runs");
+    is_int(q("SELECT count(*) FROM job_details a, job_details b WHERE a.job_id='p2' AND "
+             "b.job_id='p2' AND a.date<b.date AND b.started_at < a.completed_at"),
+           0, "lockstep: no model-day starts before every earlier date finished");
+    fx_exec(fx.db, "DELETE FROM positions");
+    static const char *const three[] = {"s1", "s2", "ew"};
+    ok(make_job("p3", config_text, 0, 0, 2, three, 3) == 0, "job p3 (cap 1)");
+    is_int(run("p3", 1, NULL), WORKER_FINISHED, "p3 runs on one thread");
+    is_int(q("SELECT count(*) FROM job_details a, job_details b WHERE a.job_id='p3' AND "
+             "b.job_id='p3' AND a.id<>b.id AND a.started_at < b.completed_at AND "
+             "b.started_at < a.completed_at"),
+           0, "a cap of 1: never two model-days at once");
+    is_int(q("SELECT (SELECT max(started_at) FROM job_details WHERE job_id='p3' AND "
+             "date='2025-01-02') < (SELECT min(started_at) FROM job_details WHERE job_id='p3' AND "
+             "date='2025-01-03')"),
+           1, "below the cap, the earliest date starts first");
+    fx_exec(fx.db, "DELETE FROM positions");
 }
 
 static void test_parallel_and_cancel(void)
@@ -242,8 +285,11 @@ int main(void)
     fx_bar(fx.db, "AAA", "2024-12-31", "9.0", "9.0");
     fx_bar(fx.db, "BBB", "2024-12-31", "21.0", "21.0");
     test_threads_setting();
+    snprintf(lockstep_text, sizeof(lockstep_text), "{\"schedule\":\"lockstep\",%s",
+             config_text + 1);
     test_partial_job();
     test_final_statuses();
+    test_schedules();
     test_parallel_and_cancel();
     test_keys_from_file();
     ok(run("nope", 1, NULL) == (enum worker_result) - 1, "an unknown job is an error: %s", err);
