@@ -153,10 +153,11 @@ export function ratio(x) {
 export function int(x) {
   return isNum(x) ? intFmt.format(x) : DASH;
 }
-export function when(iso) {
+// when(iso, minutes): a UTC timestamp, to the second (or the minute).
+export function when(iso, minutes = false) {
   if (!iso) return DASH;
   const d = new Date(iso);
-  return isNaN(d) ? iso : d.toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
+  return isNaN(d) ? iso : d.toISOString().replace('T', ' ').slice(0, minutes ? 16 : 19) + ' UTC';
 }
 
 // --- states --------------------------------------------------------------------

@@ -33,7 +33,11 @@ function statusBadge(s) {
   return el('span', {class: 'badge ' + s}, s);
 }
 
+// Re-rendering every poll must not take the keyboard focus away: the
+// focused button (known by its aria-label) gets it back.
 function renderJobs(jobs) {
+  const had = jobsTable.contains(document.activeElement) ?
+      document.activeElement.getAttribute('aria-label') : null;
   jobsTable.querySelectorAll('thead, tbody').forEach((n) => n.remove());
   const head = ['Job', 'Status', 'Progress', 'Dates', 'Models', 'Created', 'Action'];
   jobsTable.append(el('thead', {}, el('tr', {}, ...head.map((h) => el('th', {scope: 'col'}, h)))));
@@ -45,16 +49,18 @@ function renderJobs(jobs) {
     show.addEventListener('click', () => select(j.job_id));
     let action = DASH;
     if (ACTIVE.has(j.status)) {
-      action = el('button', {type: 'button', 'data-cancel': j.job_id}, 'Cancel');
+      action = el('button', {type: 'button', 'data-cancel': j.job_id,
+                             'aria-label': 'Cancel job ' + j.job_id}, 'Cancel');
       action.addEventListener('click', () => cancel(j.job_id));
     }
     return el('tr', {'data-job': j.job_id, 'data-status': j.status},
         el('th', {scope: 'row'}, show), el('td', {}, statusBadge(j.status)),
         el('td', {}, progressCell(j.progress)),
         el('td', {}, r.length ? r[0] + ' \u2192 ' + r[r.length - 1] + ' (' + r.length + ')' : DASH),
-        el('td', {}, (j.models || []).join(', ')), el('td', {}, when(j.created_at)),
+        el('td', {}, (j.models || []).join(', ')), el('td', {}, when(j.created_at, true)),
         el('td', {}, action));
   })));
+  if (had) jobsTable.querySelector(`[aria-label="${CSS.escape(had)}"]`)?.focus();
 }
 
 function renderJob(j) {

@@ -90,4 +90,27 @@ is "$(jget '[len(j["callbacks"]), j["callback_status"], all(c["outcome"] == "fai
 http GET /simulate/current
 is "$(jget '"callbacks" in j')" false "summaries carry callback_status but not the attempts"
 
+# --- cancelled jobs end too -----------------------------------------------------------------
+cat >"$CONFIGS/slow.json" <<'JSON'
+{"date_range": {"init_date": "2025-01-02"},
+ "models": [{"signature": "slow-a", "provider": "builtin", "strategy": "momentum", "delay_ms": 1500},
+            {"signature": "slow-b", "provider": "builtin", "strategy": "momentum", "delay_ms": 500}]}
+JSON
+HOOK="\"callback_url\": \"http://127.0.0.1:$PORT_good/cancelled\""
+trigger_job "{\"config_path\": \"configs/slow.json\", \"models\": [\"slow-a\"], $HOOK}"
+J4=$JOB
+trigger_job "{\"config_path\": \"configs/slow.json\", \"models\": [\"slow-b\"], $HOOK}"
+J5=$JOB
+http POST "/simulate/cancel/$J5"
+is "$STATUS/$(jget 'j["status"]')" 200/cancelled "a pending job with a callback is cancelled"
+http POST "/simulate/cancel/$J4"
+like "$STATUS" '^(200|202)$' "  and the running one"
+wait_until callback_done "$J4" && wait_until callback_done "$J5"
+ok $? "  both callbacks settle"
+is "$(python3 -c 'import json,sys
+rs = [json.loads(l) for l in open(sys.argv[1]) if "/cancelled" in l]
+print(sorted((r["body"]["job_id"] in sys.argv[2:], r["body"]["status"], r["signature_ok"]) for r in rs))' \
+  "$T_DIR/good.log" "$J4" "$J5")" "[(True, 'cancelled', True), (True, 'cancelled', True)]" \
+  "  each POSTed once, signed, with status cancelled"
+
 done_testing

@@ -47,7 +47,7 @@ base = [{"signature": "mo", "provider": "builtin", "strategy": "momentum", "top_
         {"signature": "m3", "provider": "builtin", "strategy": "equal_weight"}]
 json.dump(cfg(base), open(d + "/base.json", "w"))
 # The same signatures, slow: a re-run that can be watched (and killed).
-json.dump(cfg([dict(m, delay_ms=3000) for m in base]), open(d + "/slow.json", "w"))
+json.dump(cfg([dict(m, delay_ms=6000) for m in base]), open(d + "/slow.json", "w"))
 # The same signatures as LLM models whose provider answers 503.
 dead = [{"signature": m["signature"], "basemodel": "x", "provider": "openai",
          "openai_base_url": "http://127.0.0.1:%s/v1" % port, "openai_api_key": "sk-replace-test",

@@ -61,6 +61,35 @@ static int exec_ok(struct db *db, const char *sql)
 
 /* The latest migration gives the days already stored their trade count and
  * fees. */
+/* A write that finds the database locked past the busy timeout is a
+ * transient failure; a bad statement is not; a reopened connection works. */
+static void test_transient(struct db *db)
+{
+    char err[256] = "";
+    struct db *other = NULL;
+    setenv(DB_ENV_BUSY_TIMEOUT, "50", 1);
+    ok(db_open(path, DB_READWRITE, &other, err, sizeof(err)) == 0, "a second connection: %s", err);
+    unsetenv(DB_ENV_BUSY_TIMEOUT);
+    if (!other)
+        return;
+    ok(db_exec(db, "BEGIN EXCLUSIVE", err, sizeof(err)) == 0, "the first holds the write lock");
+    db_clear_error(other);
+    ok(db_begin_immediate(other, err, sizeof(err)) == -1 && db_transient(other),
+       "locked past the busy timeout: transient (%s)", err);
+    db_rollback(db);
+    db_clear_error(other);
+    ok(!db_transient(other), "cleared");
+    ok(db_exec(other, "SELEKT 1", err, sizeof(err)) == -1 && !db_transient(other),
+       "a bad statement is not transient");
+    ok(db_reopen(other, err, sizeof(err)) == 0 &&
+           db_exec(other, "BEGIN IMMEDIATE; COMMIT", err, sizeof(err)) == 0,
+       "reopened, it writes: %s", err);
+    ok(db_retry_pause(0, NULL) == 0, "a retry pause ends");
+    atomic_int stop = 1;
+    ok(db_retry_pause(5, &stop) == -1, "a stop request cuts it short");
+    db_close(other);
+}
+
 static void test_upgrade_counts_trades(const char *dir)
 {
     char err[512], file[300];
@@ -184,6 +213,7 @@ int main(void)
     ok(db_stmt(db, bad, err, sizeof(err)) == NULL, "bad SQL reports: %s", err);
 
     test_second_connection_keeps_locks(db);
+    test_transient(db);
 
     ok(exec_ok(db, "PRAGMA user_version = 99"), "pretend a newer program wrote the file");
     ok(db_migrate(db, err, sizeof(err)) == -1, "newer schema refused: %s", err);
