@@ -68,6 +68,9 @@ healthy() {
   [ "$STATUS" = 200 ]
 }
 retries() { grep -c 'storage unavailable, trying again' "$TLOG" 2>/dev/null || true; }
+# retried_since N: the daemon has met a fault and tried again since retries said N
+# (a function, so wait_until counts afresh each time).
+retried_since() { [ "$(retries)" -gt "$1" ]; }
 
 # --- the database locked past the busy timeout ---------------------------------------------
 run_a 0 5
@@ -105,7 +108,7 @@ if chattr +i "$T_DIR" 2>/dev/null && chattr -i "$T_DIR"; then
   like "$STATUS:$(jget 'j.get("error", "accepted")')" "^(503:unavailable|202:accepted)$" \
     "read-only: a trigger gets 503 unavailable (or was written by an old connection)"
   [ "$STATUS" = 202 ] && BJOB=$(jget 'j["job_id"]') || BJOB=
-  wait_until test "$(retries)" -gt "$before"
+  wait_until retried_since "$before"
   ok $? "read-only: the daemon's writes fail and are retried"
   chattr -i "$T_HOME"/trader.db "$T_HOME"/trader.db-wal "$T_HOME"/trader.db-shm
   healed read-only
