@@ -20,7 +20,7 @@ set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DURATION=10 CONNECTIONS=64 WORKERS=4
-bench_args 6 "DURATION CONNECTIONS WORKERS" "$@"
+bench_args "DURATION CONNECTIONS WORKERS" "$@"
 bench_need_wrk
 bench_home flood
 export TRADER_DAEMON=off TRADER_RATE_READ=100000r/s TRADER_RATE_READ_BURST=100000

@@ -4,18 +4,18 @@
 # loopback port, taken down and removed when the script exits.
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# bench_args USAGE_LINE "NAME..." ARGS...: each `--name VALUE` of ARGS sets the
-# variable NAME (upper case, - as _) when it is one of the NAMEs; anything else
-# prints line USAGE_LINE of the script (its usage) and exits 2.
+# bench_args "NAME..." ARGS...: each `--name VALUE` of ARGS sets the variable
+# NAME (upper case, - as _) when it is one of the NAMEs; anything else prints
+# the script's usage (its first comment line naming bench/) and exits 2.
 bench_args() {
-  local usage=$1 names=" $2 " var
-  shift 2
+  local names=" $1 " var
+  shift
   while [ $# -gt 0 ]; do
     var=${1#--}
     var=${var^^}
     var=${var//-/_}
     if [ "$1" = "${1#--}" ] || [[ $names != *" $var "* ]] || [ $# -lt 2 ]; then
-      sed -n "${usage}p" "$0" >&2
+      sed -n '/^# *bench\//{p;q}' "$0" >&2
       exit 2
     fi
     printf -v "$var" '%s' "$2"

@@ -10,7 +10,7 @@ set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DAYS=1000 MODELS=20 REQUESTS=50
-bench_args 2 "DAYS MODELS REQUESTS" "$@"
+bench_args "DAYS MODELS REQUESTS" "$@"
 bench_home bench
 bench_stack_up 2
 

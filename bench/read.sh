@@ -19,7 +19,7 @@ set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DURATION=10 CONNECTIONS=32 THREADS=2 WORKERS=4
-bench_args 8 "DURATION CONNECTIONS THREADS WORKERS" "$@"
+bench_args "DURATION CONNECTIONS THREADS WORKERS" "$@"
 bench_need_wrk
 
 # The benchmark is one client at full speed: lift the per-address limits.
