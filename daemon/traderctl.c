@@ -177,6 +177,10 @@ static int run(const struct ctl_command *c, const char *home, int argc, char **a
 int main(int argc, char **argv)
 {
     const char *home = NULL;
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        print_commands(stdout); /* asked for: not a usage error */
+        return CTL_OK;
+    }
     int i = global_options(argc, argv, &home);
     if (i < 0 || i >= argc) {
         print_commands(stderr);

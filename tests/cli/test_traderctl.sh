@@ -47,6 +47,8 @@ check 2 "no command is a usage error"
 has err "usage: traderctl" "usage printed"
 check 0 "help" help
 has out "prices import FILE" "help lists the commands"
+check 0 "--help" --help
+has out "prices import FILE" "--help lists the commands on stdout"
 check 2 "unknown command" frobnicate
 has err "^traderctl: unknown command \"frobnicate\"" "says which"
 check 2 "unknown prices subcommand" prices frob
