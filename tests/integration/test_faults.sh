@@ -105,7 +105,8 @@ if chattr +i "$T_DIR" 2>/dev/null && chattr -i "$T_DIR"; then
   like "$STATUS:$(jget 'j.get("error", "accepted")')" "^(503:unavailable|202:accepted)$" \
     "read-only: a trigger gets 503 unavailable (or was written by an old connection)"
   [ "$STATUS" = 202 ] && BJOB=$(jget 'j["job_id"]') || BJOB=
-  wait_until test "$(retries)" -gt "$before"
+  retried() { [ "$(retries)" -gt "$before" ]; } # counted at each poll, not once
+  wait_until retried
   ok $? "read-only: the daemon's writes fail and are retried"
   chattr -i "$T_HOME"/trader.db "$T_HOME"/trader.db-wal "$T_HOME"/trader.db-shm
   healed read-only
