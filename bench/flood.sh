@@ -18,23 +18,11 @@
 # requests/s and how many of them reached trader-api (not 429).
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DURATION=10 CONNECTIONS=64 WORKERS=4
-while [ $# -gt 0 ]; do
-  case $1 in
-  --duration) DURATION=$2; shift 2 ;;
-  --connections) CONNECTIONS=$2; shift 2 ;;
-  --workers) WORKERS=$2; shift 2 ;;
-  *) sed -n '5p' "$0" >&2; exit 2 ;;
-  esac
-done
-command -v wrk >/dev/null || { echo "bench: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
-
-TMP=$(mktemp -d /tmp/trader-flood-XXXXXX)
-HOME_DIR=$TMP/home
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-BASE=http://127.0.0.1:$PORT
-trap '"$ROOT/scripts/stack" down --home "$HOME_DIR" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+bench_args 6 "DURATION CONNECTIONS WORKERS" "$@"
+bench_need_wrk
+bench_home flood
 export TRADER_DAEMON=off TRADER_RATE_READ=100000r/s TRADER_RATE_READ_BURST=100000
 
 cat >"$TMP/post.lua" <<'EOF'
@@ -54,17 +42,12 @@ done = function(summary)
 end
 EOF
 
-CTL=""
-for d in "${TRADER_BINDIR:-}" "${TRADER_BUILDDIR:-.}/daemon" "$ROOT/daemon" "$ROOT/build/daemon"; do
-  [ -x "$d/traderctl" ] && { CTL=$d/traderctl; break; }
-done
-[ -n "$CTL" ] || { echo "bench: traderctl not found" >&2; exit 1; }
+bench_traderctl
 
 # up WRITE_RATE WRITE_BURST: (re)starts the stack with that write limit.
 up() {
   "$ROOT/scripts/stack" down --home "$HOME_DIR" >/dev/null 2>&1 || true
-  TRADER_RATE_WRITE=$1 TRADER_RATE_WRITE_BURST=$2 \
-    "$ROOT/scripts/stack" up --home "$HOME_DIR" --port "$PORT" --workers "$WORKERS" >/dev/null
+  TRADER_RATE_WRITE=$1 TRADER_RATE_WRITE_BURST=$2 bench_stack_up "$WORKERS"
 }
 
 # health_latency: wrk's latency line for /health (p50 p90 p99 and max).

@@ -8,24 +8,11 @@
 # See bench/README.md for the figures.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DAYS=1000 MODELS=20 REQUESTS=50
-while [ $# -gt 0 ]; do
-  case $1 in
-  --days) DAYS=$2; shift 2 ;;
-  --models) MODELS=$2; shift 2 ;;
-  --requests) REQUESTS=$2; shift 2 ;;
-  *) sed -n '2p' "$0" >&2; exit 2 ;;
-  esac
-done
-
-TMP=$(mktemp -d /tmp/trader-bench-XXXXXX)
-HOME_DIR=$TMP/home
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-BASE=http://127.0.0.1:$PORT
-trap '"$ROOT/scripts/stack" down --home "$HOME_DIR" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
-
-"$ROOT/scripts/stack" up --home "$HOME_DIR" --port "$PORT" --workers 2 >/dev/null
+bench_args 2 "DAYS MODELS REQUESTS" "$@"
+bench_home bench
+bench_stack_up 2
 
 # The store: one job, DAYS weekdays from 2022-01-03, each model's value a
 # random walk (seeded), QQQ's close another.

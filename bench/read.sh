@@ -17,34 +17,17 @@
 # 10 s per target, 32 connections, 2 wrk threads, 4 trader-api workers.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DURATION=10 CONNECTIONS=32 THREADS=2 WORKERS=4
-while [ $# -gt 0 ]; do
-  case $1 in
-  --duration) DURATION=$2; shift 2 ;;
-  --connections) CONNECTIONS=$2; shift 2 ;;
-  --threads) THREADS=$2; shift 2 ;;
-  --workers) WORKERS=$2; shift 2 ;;
-  *) sed -n '8p' "$0" >&2; exit 2 ;;
-  esac
-done
-command -v wrk >/dev/null || { echo "bench: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+bench_args 8 "DURATION CONNECTIONS THREADS WORKERS" "$@"
+bench_need_wrk
 
 # The benchmark is one client at full speed: lift the per-address limits.
 export TRADER_RATE_READ=${TRADER_RATE_READ:-100000r/s} TRADER_RATE_READ_BURST=${TRADER_RATE_READ_BURST:-100000}
 
-TMP=$(mktemp -d /tmp/trader-bench-XXXXXX)
-HOME_DIR=$TMP/home
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-BASE=http://127.0.0.1:$PORT
-trap '"$ROOT/scripts/stack" down --home "$HOME_DIR" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
-
-"$ROOT/scripts/stack" up --home "$HOME_DIR" --port "$PORT" --workers "$WORKERS" >/dev/null
-CTL=""
-for d in "${TRADER_BINDIR:-}" "${TRADER_BUILDDIR:-.}/daemon" "$ROOT/daemon" "$ROOT/build/daemon"; do
-  [ -x "$d/traderctl" ] && { CTL=$d/traderctl; break; }
-done
-[ -n "$CTL" ] || { echo "bench: traderctl not found" >&2; exit 1; }
+bench_home bench
+bench_stack_up "$WORKERS"
+bench_traderctl
 "$CTL" --home "$HOME_DIR" prices synth >/dev/null
 
 # One month of the built-in models, run by traderd.

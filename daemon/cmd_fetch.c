@@ -68,7 +68,7 @@ static double env_or(const char *name, double def)
 static int fetch_args(int argc, char **argv, struct fetch_opts *o)
 {
     const char *v;
-    double d = 0; /* (gcc -O2 cannot see number_arg sets it) */
+    double d = 0; /* number_arg sets it only on success */
     memset(o, 0, sizeof(*o));
     o->pace = env_or(ENV_PACE, DEFAULT_PACE);
     o->daily = (long)env_or(ENV_DAILY, DEFAULT_DAILY);

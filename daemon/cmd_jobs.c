@@ -41,7 +41,7 @@ static void print_jobs(json_object *doc)
 {
     json_object *jobs, *progress;
     json_object_object_get_ex(doc, "jobs", &jobs);
-    printf("%-36s  %-9s  %-20s  %-13s  %s\n", "JOB", "STATUS", "CREATED", "DONE/FAIL/ALL", "DATES");
+    printf("%-36s  %-9s  %-24s  %-13s  %s\n", "JOB", "STATUS", "CREATED", "DONE/FAIL/ALL", "DATES");
     for (size_t i = 0; i < json_object_array_length(jobs); i++) {
         json_object *j = json_object_array_get_idx(jobs, i), *dates;
         char counts[48];
@@ -50,7 +50,7 @@ static void print_jobs(json_object *doc)
         size_t nd = json_object_array_length(dates);
         snprintf(counts, sizeof(counts), "%lld/%lld/%lld", int_at(progress, "completed"),
                  int_at(progress, "failed"), int_at(progress, "total_model_days"));
-        printf("%-36s  %-9s  %-20.20s  %-13s  %s..%s\n", str_at(j, "job_id"), str_at(j, "status"),
+        printf("%-36s  %-9s  %-24.24s  %-13s  %s..%s\n", str_at(j, "job_id"), str_at(j, "status"),
                str_at(j, "created_at"), counts,
                nd ? json_object_get_string(json_object_array_get_idx(dates, 0)) : "",
                nd ? json_object_get_string(json_object_array_get_idx(dates, nd - 1)) : "");
@@ -70,9 +70,14 @@ int cmd_jobs_list(const struct ctl *ctl, int argc, char **argv)
         int k;
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
-        else if ((k = ctl_option(argc, argv, &i, "--status", &v)) == 1)
+        else if ((k = ctl_option(argc, argv, &i, "--status", &v)) == 1) {
+            if (!jobs_status_valid(v)) {
+                ctl_fail("--status must be pending, running, completed, partial, failed or "
+                         "cancelled");
+                return CTL_USAGE;
+            }
             f.status = v;
-        else if (k == 0 && (k = ctl_option(argc, argv, &i, "--limit", &v)) == 1) {
+        } else if (k == 0 && (k = ctl_option(argc, argv, &i, "--limit", &v)) == 1) {
             if (count_arg("--limit", v, JOBVIEW_LIST_MAX, &f.limit) != 0)
                 return CTL_USAGE;
         } else if (k == 0 && (k = ctl_option(argc, argv, &i, "--offset", &v)) == 1) {

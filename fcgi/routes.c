@@ -6,6 +6,7 @@
 #include "config.h"
 #include "dataver.h"
 #include "dates.h"
+#include "jobs.h"
 #include "jobview.h"
 #include "log.h"
 #include "results.h"
@@ -77,16 +78,6 @@ static bool valid_job_id(const char *s)
 static bool valid_date(const char *s)
 {
     return date_valid(s);
-}
-
-static bool valid_job_status(const char *s)
-{
-    static const char *const st[] = {"pending", "running", "completed",
-                                     "partial", "failed",  "cancelled"};
-    for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++)
-        if (strcmp(s, st[i]) == 0)
-            return true;
-    return false;
 }
 
 static bool valid_detail(const char *s)
@@ -175,7 +166,7 @@ static const struct param_spec p_models = {
 static const struct param_spec p_jobs_limit = {"limit", valid_jobs_limit, "invalid_request",
                                                "limit must be an integer from 0 to 1000"};
 static const struct param_spec p_status = {
-    "status", valid_job_status, "invalid_request",
+    "status", jobs_status_valid, "invalid_request",
     "status must be pending, running, completed, partial, failed or cancelled"};
 
 static const struct param_spec p_details = {"details", valid_details, "invalid_request",

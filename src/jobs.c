@@ -17,6 +17,16 @@
 #include <string.h>
 #include <sys/random.h>
 
+bool jobs_status_valid(const char *s)
+{
+    static const char *const st[] = {"pending", "running", "completed",
+                                     "partial", "failed",  "cancelled"};
+    for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++)
+        if (strcmp(s, st[i]) == 0)
+            return true;
+    return false;
+}
+
 #define LISTED_MAX 10 /* offending dates named in one message */
 #define ACTIVE "('pending','running')"
 

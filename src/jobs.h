@@ -25,6 +25,10 @@
 #define JOBS_ENV_MAX_CONCURRENT "MAX_CONCURRENT_JOBS"
 #define JOBS_MAX_CONCURRENT_LIMIT 64 /* a larger MAX_CONCURRENT_JOBS is clamped */
 
+/* True when s names a job status: pending, running, completed, partial,
+ * failed or cancelled. */
+bool jobs_status_valid(const char *s);
+
 /* Why a trigger was refused; the HTTP layer maps these to error codes. */
 enum jobs_fail {
     JOBS_FAIL_INTERNAL, /* 500 internal: the database or memory failed */

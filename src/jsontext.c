@@ -30,6 +30,14 @@ static int parse_flags(const char *text, size_t len, int flags, json_object **ou
     v = json_tokener_parse_ex(tok, text, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     size_t end = json_tokener_get_parse_end(tok);
+    if (jerr == json_tokener_continue) {
+        /* A number or literal at the very end ("123", "null") is complete
+         * only once json-c sees the end of the input: its NUL. */
+        v = json_tokener_parse_ex(tok, "", 1);
+        if (json_tokener_get_error(tok) == json_tokener_success)
+            jerr = json_tokener_success;
+        end = len;
+    }
     json_tokener_free(tok);
     if (jerr != json_tokener_success) {
         json_object_put(v);

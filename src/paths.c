@@ -14,6 +14,9 @@
 #ifndef TRADER_DATADIR
 #error "TRADER_DATADIR must name the installed data directory"
 #endif
+#ifndef TRADER_SRCDIR
+#error "TRADER_SRCDIR must name the source tree the programs were built from"
+#endif
 
 /* Copies s into out; fails when it does not fit. */
 static int copy_path(const char *s, char *out, size_t outlen, char *err, size_t errlen)
@@ -60,8 +63,13 @@ int paths_db(const char *home, char *out, size_t outlen, char *err, size_t errle
 int paths_configs_dir(char *out, size_t outlen, char *err, size_t errlen)
 {
     const char *dir = env_nonempty(PATHS_ENV_CONFIGS);
+    struct stat st;
     if (dir)
         return copy_path(dir, out, outlen, err, errlen);
+    /* Programs run from their build tree, not installed yet, use the
+     * source tree's configs, as the stack does. */
+    if (stat(TRADER_DATADIR "/configs", &st) != 0 && stat(TRADER_SRCDIR "/configs", &st) == 0)
+        return copy_path(TRADER_SRCDIR "/configs", out, outlen, err, errlen);
     return copy_path(TRADER_DATADIR "/configs", out, outlen, err, errlen);
 }
 

@@ -25,7 +25,8 @@ int paths_home(const char *flag, char *out, size_t outlen, char *err, size_t err
 int paths_db(const char *home, char *out, size_t outlen, char *err, size_t errlen);
 
 /* The configs directory: $TRADER_CONFIGS_DIR when set and non-empty, else the
- * installed TRADER_DATADIR/configs. */
+ * installed TRADER_DATADIR/configs, else (not installed: programs run from
+ * their build tree) the source tree's configs when it exists. */
 int paths_configs_dir(char *out, size_t outlen, char *err, size_t errlen);
 
 /* out = a "/" b, refusing results that do not fit. */

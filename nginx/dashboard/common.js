@@ -127,15 +127,19 @@ export const DASH = '\u2014';
 function isNum(x) {
   return typeof x === 'number' && Number.isFinite(x);
 }
+// Amounts are signed with the minus sign pct() and ratio() use, not '-'.
+function signed(fmt, x) {
+  return isNum(x) ? fmt.format(x).replace('-', '\u2212') : DASH;
+}
 export function money(x) {
-  return isNum(x) ? moneyFmt.format(x) : DASH;
+  return signed(moneyFmt, x);
 }
 // dollars(x): whole dollars (chart axes).
 export function dollars(x) {
-  return isNum(x) ? dollarsFmt.format(x) : DASH;
+  return signed(dollarsFmt, x);
 }
 export function cost(x) {
-  return isNum(x) ? costFmt.format(x) : DASH;
+  return signed(costFmt, x);
 }
 // pct(x): a percent value as the API gives it (already x 100), signed.
 export function pct(x) {

@@ -139,6 +139,19 @@ ctl() {
   "$TRADERCTL" --home "$T_HOME" "$@"
 }
 
+# need_real_prices: DATA, the real Alpha Vantage price files (../shared/data
+# beside the source tree); the whole file is skipped when they are absent.
+need_real_prices() {
+  DATA=$TOP_SRCDIR/../shared/data/alphavantage
+  [ -d "$DATA" ] || skip_all "no real price data at $DATA"
+}
+
+# import_real_prices: the files of need_real_prices into the stack's store.
+import_real_prices() {
+  ctl prices import "$DATA"/daily_prices_*.json >"$T_DIR/prices.out" 2>&1 ||
+    { sed 's/^/# /' "$T_DIR/prices.out"; bail "traderctl prices import failed"; }
+}
+
 # --- HTTP ----------------------------------------------------------------------
 # http METHOD PATH [BODY [CONTENT_TYPE]]: sets STATUS; the body is in
 # $T_DIR/body and the headers in $T_DIR/headers. BODY "@FILE" sends a file.
@@ -152,7 +165,7 @@ http() {
   [ "$STATUS" = 000 ] || record_answer "$method" "$path"
 }
 
-# --- OpenAPI: every answer of http() is checked against api/openapi.json ----------
+# --- OpenAPI: every answer of http() is checked against docs/openapi.json ----------
 T_ANSWERS=$T_DIR/answers
 NPM_TOOLS=${TRADER_NPM_DIR:-$TOP_BUILDDIR/npm}
 
@@ -178,7 +191,7 @@ check_answers() {
     skip "OpenAPI check of the answers: no npm tools in $NPM_TOOLS (scripts/npm-tools)"
     return 0
   fi
-  node "$TOP_SRCDIR/tests/openapi_check.cjs" "$NPM_TOOLS" answers "$TOP_SRCDIR/api/openapi.json" \
+  node "$TOP_SRCDIR/tests/openapi_check.cjs" "$NPM_TOOLS" answers "$TOP_SRCDIR/docs/openapi.json" \
     "$T_ANSWERS" >"$T_DIR/answers.out" 2>&1
   ok $? "all $n answers match the OpenAPI description" ||
     sed 's/^/# /' "$T_DIR/answers.out" | head -20

@@ -55,4 +55,11 @@ is "$?" 1 "--start without --end: exit 1"
 ctl run --bogus >/dev/null 2>&1
 is "$?" 2 "unknown option: usage (2)"
 
+# As README's commands do it: from the build tree, not installed, with no
+# TRADER_CONFIGS_DIR, the source tree's configs are used (as the stack does).
+(cd "$T_DIR" && env -u TRADER_CONFIGS_DIR "$TRADERCTL" --home "$T_HOME" run --models momentum \
+  --start 2025-01-13 --end 2025-01-14 >"$T_DIR/out" 2>"$T_DIR/err")
+is "$?" 0 "run without TRADER_CONFIGS_DIR: exit 0"
+like "$(cat "$T_DIR/out")" "completed: 2 completed, 0 failed of 2 model-days" "  the default config ran"
+
 done_testing

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The web dashboard in a real browser: Debian's chromium, headless, driven by
-# puppeteer-core (npm, pinned in tools/npm, installed into the build
+# puppeteer-core (npm, pinned in tests/npm, installed into the build
 # directory by scripts/npm-tools) through tests/browser/dashboard.mjs, on a fresh
 # stack with the synthetic price sample. The jobs page triggers the default
 # simulation (answering the 401 with a write key in the key dialog)
@@ -14,7 +14,7 @@ CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 command -v node >/dev/null && command -v npm >/dev/null ||
   skip_all "node/npm not installed (scripts/deps installs them)"
 
-# puppeteer-core: one of the pinned npm tools (tools/npm), in the build
+# puppeteer-core: one of the pinned npm tools (tests/npm), in the build
 # directory. Without it the browser cannot be driven: a failure, not a skip.
 "$TOP_SRCDIR/scripts/npm-tools" "$NPM_TOOLS" >"$T_DIR/npm.out" 2>&1 ||
   { sed 's/^/# /' "$T_DIR/npm.out"; bail "scripts/npm-tools $NPM_TOOLS failed"; }

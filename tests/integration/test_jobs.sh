@@ -121,9 +121,11 @@ c_started() {
 }
 wait_until c_started
 ok $? "job C runs"
-kill -KILL "$(traderd_pid)"
+killed=$(traderd_pid)
+kill -KILL "$killed"
+# The killed daemon is gone (the stack's supervisor soon starts a new one).
 traderd_gone() {
-  [ -z "$(traderd_pid)" ]
+  [ "$(traderd_pid)" != "$killed" ]
 }
 wait_until traderd_gone || bail "traderd did not die"
 http POST "/simulate/cancel/$JOB_C"
@@ -145,6 +147,8 @@ is "$(ctl jobs list --status cancelled --limit 1 --json | python3 -c 'import jso
   "traderctl jobs list --status --limit --json"
 ctl jobs list --limit x >/dev/null 2>&1
 is "$?" 2 "traderctl jobs list --limit x: usage error"
+ctl jobs list --status runing >/dev/null 2>&1
+is "$?" 2 "traderctl jobs list --status runing: usage error, as the API's 400"
 ctl jobs cancel "$JOB_A" >/dev/null 2>&1
 is "$?" 1 "traderctl jobs cancel of a finished job fails"
 trigger_job "{\"config_path\": \"configs/slow.json\", $RANGE, \"models\": [\"s-b\"], \"replace_existing\": true}"

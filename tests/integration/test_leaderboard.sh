@@ -8,12 +8,10 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_lib.sh"
 
-DATA=$TOP_SRCDIR/../shared/data/alphavantage
-[ -d "$DATA" ] || skip_all "no real price data at $DATA"
+need_real_prices
 
 stack_up
-ctl prices import "$DATA"/daily_prices_*.json >"$T_DIR/prices.out" 2>&1 ||
-  { sed 's/^/# /' "$T_DIR/prices.out"; bail "traderctl prices import failed"; }
+import_real_prices
 
 trigger_job '{"models": ["equal-weight", "momentum"]}'
 is "$STATUS" 202 "catch-up of the default config's built-in models"

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # GET /openapi.json (CONTRACT section 8): served through nginx (and under
-# /api/v1) byte for byte as api/openapi.json, with an ETag that answers 304;
+# /api/v1) byte for byte as docs/openapi.json, with an ETag that answers 304;
 # valid OpenAPI 3.1 for an independent validator (@apidevtools/swagger-parser,
-# pinned in tools/npm), which rejects a broken copy; every route of
-# fcgi/routes.c is documented; the answers of this test (and of every other
-# integration test, see lib.sh) match its schemas.
+# pinned in tests/npm), which rejects a broken copy; every route of
+# fcgi/routes.c is documented, with every parameter it declares; the answers
+# of this test (and of every other integration test, see lib.sh) match its
+# schemas.
 . "$(dirname "$0")/lib.sh"
 
-DOC=$TOP_SRCDIR/api/openapi.json
+DOC=$TOP_SRCDIR/docs/openapi.json
 command -v node >/dev/null || skip_all "node is not installed (scripts/deps)"
 "$TOP_SRCDIR/scripts/npm-tools" "$NPM_TOOLS" >"$T_DIR/npm.out" 2>&1 ||
   skip_all "the pinned npm tools cannot be installed: $(tail -1 "$T_DIR/npm.out")"
@@ -16,7 +17,7 @@ check() {
 }
 
 check validate "$DOC"
-ok $? "api/openapi.json is valid OpenAPI (swagger-parser)" || sed 's/^/# /' "$T_DIR/check.out"
+ok $? "docs/openapi.json is valid OpenAPI (swagger-parser)" || sed 's/^/# /' "$T_DIR/check.out"
 is "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["openapi"])' "$DOC")" 3.1.0 "  version 3.1.0"
 python3 - "$DOC" "$T_DIR/broken.json" <<'PY'
 import json, sys
@@ -37,6 +38,43 @@ print(" ".join("%s %s" % r for r in routes if r[0].lower() not in doc["paths"].g
 PY
 )
 is "$missing" "" "every route of fcgi/routes.c is documented"
+
+# Every parameter a route declares in fcgi/routes.c (its param_spec list; a
+# {name} in the pattern is a path parameter) is documented on its operation.
+undocumented() {
+  python3 - "$TOP_SRCDIR/fcgi/routes.c" "$1" <<'PY'
+import json, re, sys
+src = open(sys.argv[1]).read()
+doc = json.load(open(sys.argv[2]))
+spec = dict(re.findall(r'param_spec (p_\w+) = \{\s*"(\w+)"', src))
+lists = {n: re.findall(r"&(p_\w+)", body)
+         for n, body in re.findall(r"param_spec \*const (\w+)\[\] = \{([^}]*)\}", src)}
+def deref(p):
+    ref = p.get("$ref", "")
+    return doc["components"]["parameters"][ref.split("/")[-1]] if ref else p
+out = []
+for method, path, plist in re.findall(
+        r'\{"(GET|POST)", "(/[^"]*)", page_\w+,[^,}]*,\s*(\w+)\}', src):
+    item = doc["paths"].get(path, {})
+    have = {(q["name"], q["in"]) for q in map(deref, item.get(method.lower(), {}).get("parameters", [])
+                                               + item.get("parameters", []))}
+    for p in lists.get(plist, []):
+        where = "path" if "{%s}" % spec[p] in path else "query"
+        if (spec[p], where) not in have:
+            out.append("%s %s %s(%s)" % (method, path, spec[p], where))
+print(" ".join(out))
+PY
+}
+is "$(undocumented "$DOC")" "" "every parameter of fcgi/routes.c is documented"
+python3 - "$DOC" "$T_DIR/noparam.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+op = d["paths"]["/simulate/jobs"]["get"]
+op["parameters"] = [p for p in op["parameters"] if p.get("name") != "offset"]
+json.dump(d, open(sys.argv[2], "w"))
+PY
+is "$(undocumented "$T_DIR/noparam.json")" "GET /simulate/jobs offset(query)" \
+  "  a missing one is found"
 
 stack_up
 http GET /openapi.json

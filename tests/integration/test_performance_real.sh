@@ -9,12 +9,10 @@
 # trades (a flat series), "late" starts on 10-09 and has a day missing.
 . "$(dirname "$0")/lib.sh"
 
-DATA=$TOP_SRCDIR/../shared/data/alphavantage
-[ -d "$DATA" ] || skip_all "no real price data at $DATA"
+need_real_prices
 
 stack_up
-ctl prices import "$DATA"/daily_prices_*.json >"$T_DIR/prices.out" 2>&1 ||
-  { sed 's/^/# /' "$T_DIR/prices.out"; bail "traderctl prices import failed"; }
+import_real_prices
 
 # The agent_data files and, beside them, the expected value series.
 python3 - "$DATA" "$T_DIR/agent_data" "$T_DIR/expect.json" <<'EOF' || bail "fixture failed"

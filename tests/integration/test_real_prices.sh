@@ -5,13 +5,11 @@
 # by /results with the values computed here straight from the files.
 . "$(dirname "$0")/lib.sh"
 
-DATA=$TOP_SRCDIR/../shared/data/alphavantage
-[ -d "$DATA" ] || skip_all "no real price data at $DATA"
+need_real_prices
 
 stack_up
 PIDS=$(api_pids)
-ctl prices import "$DATA"/daily_prices_*.json >"$T_DIR/prices.out" 2>&1 ||
-  { sed 's/^/# /' "$T_DIR/prices.out"; bail "traderctl prices import failed"; }
+import_real_prices
 
 # What the files say: symbol count, first and last dates.
 read -r NSYM FIRST LAST < <(python3 - "$DATA" <<'EOF'

@@ -56,8 +56,9 @@ completed_count() {
 reached() {
   [ "$(completed_count)" -ge "$1" ]
 }
+# The killed daemon is gone (the stack's supervisor soon starts a new one).
 traderd_gone() {
-  [ -z "$(traderd_pid)" ]
+  [ "$(traderd_pid)" != "$pid" ]
 }
 inside=0 # kills that hit the running job
 for point in early:2 middle:$((TOTAL / 2 - 1)) late:$((TOTAL - 6)); do

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The systemd units of deploy/systemd (traderd, trader-api with its socket,
+# The systemd units of scripts/systemd (traderd, trader-api with its socket,
 # the daily update service and timer), filled in by scripts/systemd-units
 # with this build's programs, pass `systemd-analyze verify`; a broken copy
 # does not (so the check can fail). Skipped without systemd-analyze.

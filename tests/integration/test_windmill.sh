@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Windmill integration (integrations/windmill): the scripts compile with
-# TypeScript's own compiler (pinned in tools/npm, strict) and run with
+# TypeScript's own compiler (pinned in tests/npm, strict) and run with
 # Debian's node against the live stack as Windmill calls them (named
 # arguments, tests/windmill_run.mjs): trigger, wait (polling with backoff),
 # results and performance; the daily flow runs end to end through its

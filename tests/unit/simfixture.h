@@ -136,4 +136,20 @@ static inline const char *fx_json_get(const char *json, const char *key)
     return buf;
 }
 
+/* The text of the file rel (inside the fixture's directory), its first 64 KiB,
+ * in a new buffer (caller frees), or NULL. */
+static inline char *fx_slurp(const struct fixture *fx, const char *rel)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", fx->dir, rel);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char *buf = calloc(1, 1 << 16);
+    if (buf)
+        fread(buf, 1, (1 << 16) - 1, f);
+    fclose(f);
+    return buf;
+}
+
 #endif

@@ -37,6 +37,8 @@ static void test_strict(void)
     accepted("{\"a\":\"\\\\u0000\"}", "an escaped backslash before u0000 is not a NUL");
     accepted("[{\"a\":1},{\"a\":1,\"b\":2}]", "objects in an array");
     accepted("{\"n\":-0.5e+3,\"m\":1E2,\"t\":true,\"f\":false,\"z\":null}", "numbers and literals");
+    accepted("123", "a number at the very end of the text");
+    accepted("null", "a literal at the very end of the text");
 
     REFUSED("{\"a\":1,\"a\":2}", "duplicate key", "a duplicate key");
     REFUSED("{\"a\":1,\"\\u0061\":2}", "duplicate key", "a duplicate key spelt with an escape");
@@ -48,6 +50,8 @@ static void test_strict(void)
     REFUSED("{\"a\\u0000b\":1}", "NUL", "\\u0000 in a key");
     refused("{\"a\":\"x\0\"}", 9, "NUL", "a raw NUL byte");
     REFUSED("{\"a\":1,}", "unexpected", "a trailing comma");
+    REFUSED("{\"a\":1", "unexpected end of input", "a truncated object");
+    REFUSED("nul", "unexpected end of input", "a truncated literal");
     REFUSED("{'a':1}", "strict", "single quotes");
     REFUSED("/* c */ {}", "", "a comment");
     REFUSED("{\"a\":TRUE}", "", "TRUE");

@@ -87,21 +87,6 @@ static const char *status_of(const char *job, const char *date, const char *mode
     return fx_text(fx.db, sql, buf, sizeof(buf));
 }
 
-/* The file's text into a new buffer (caller frees), or NULL. */
-static char *slurp(const char *rel)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", fx.dir, rel);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    char *buf = calloc(1, 1 << 16);
-    if (buf)
-        fread(buf, 1, (1 << 16) - 1, f);
-    fclose(f);
-    return buf;
-}
-
 static int count_lines(const char *s)
 {
     int n = 0;
@@ -213,7 +198,7 @@ static void test_other_job(void)
 
 static void test_files(void)
 {
-    char *pos = slurp("agent_data/ew/position/position.jsonl");
+    char *pos = fx_slurp(&fx, "agent_data/ew/position/position.jsonl");
     ok(pos != NULL, "position.jsonl written");
     is_int(count_lines(pos), 7, "initial line, four buys, two no_trade days");
     ok(pos && strncmp(pos, "{\"date\": \"2025-01-01\", \"id\": 0, \"positions\": {\"AAA\": 0, ",
@@ -227,17 +212,17 @@ static void test_files(void)
     ok(pos && strstr(pos, "{\"date\": \"2025-01-06\", \"id\": 6, \"this_action\": {\"action\": "
                           "\"no_trade\", \"symbol\": \"\", \"amount\": 0}"),
        "the last day, ids consecutive");
-    char *log = slurp("agent_data/ew/log/2025-01-02/log.jsonl");
+    char *log = fx_slurp(&fx, "agent_data/ew/log/2025-01-02/log.jsonl");
     is_int(count_lines(log), 5, "one log line per message");
     ok(log &&
            strncmp(log, "{\"signature\": \"ew\", \"new_messages\": [{\"role\": \"tool\"", 51) == 0,
        "log line format");
     ok(agentfiles_write(fx.db, &cfg, fx.dir, "ew", "2025-01-02", err, sizeof(err)) == 0,
        "rewrite: %s", err);
-    char *again = slurp("agent_data/ew/position/position.jsonl");
+    char *again = fx_slurp(&fx, "agent_data/ew/position/position.jsonl");
     ok(pos && again && strcmp(pos, again) == 0, "rewriting is idempotent");
     free(again);
-    again = slurp("agent_data/ew/position/position.jsonl.tmp");
+    again = fx_slurp(&fx, "agent_data/ew/position/position.jsonl.tmp");
     ok(!again, "no temp file left");
     free(again);
     free(pos);

@@ -172,21 +172,6 @@ static void make_job(const char *id)
     fx_exec(fx.db, sql);
 }
 
-/* The file's text into a new buffer (caller frees), or NULL. */
-static char *slurp(const char *rel)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", fx.dir, rel);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    char *buf = calloc(1, 1 << 16);
-    if (buf)
-        fread(buf, 1, (1 << 16) - 1, f);
-    fclose(f);
-    return buf;
-}
-
 static void test_split_day(void)
 {
     struct config cfg;
@@ -229,7 +214,7 @@ static void test_split_day(void)
              " c.shares_after=748 AND c.cash=3400000"),
            1, "  the split effective 2025-01-03 applied at 2025-01-06, priced at its own open");
 
-    char *pos = slurp("agent_data/ew/position/position.jsonl");
+    char *pos = fx_slurp(&fx, "agent_data/ew/position/position.jsonl");
     ok(pos && strstr(pos, "{\"date\": \"2025-01-03\", \"id\": 3, \"this_action\": {\"action\": "
                           "\"split\", \"symbol\": \"AAA\", \"amount\": 249, \"factor\": "
                           "\"1.5000\", \"cash\": 3.4}, \"positions\": {\"AAA\": 748, \"BBB\": "
@@ -390,7 +375,7 @@ static void test_fees(void)
     is_int(q("SELECT cash FROM positions WHERE model='ewfee'"), 13080075, "  cash after fees");
     is_int(q("SELECT portfolio_value FROM positions WHERE model='ewfee'"), 9978060075,
            "  value 9978.060075: P&L includes the costs");
-    pos = slurp("agent_data/ewfee/position/position.jsonl");
+    pos = fx_slurp(&fx, "agent_data/ewfee/position/position.jsonl");
     ok(pos && strstr(pos, "\"this_action\": {\"action\": \"buy\", \"symbol\": \"AAA\", \"amount\": "
                           "498, \"price\": 10.02001, \"fee\": 5.989965}"),
        "  position.jsonl records the fill price and fee");
