@@ -32,7 +32,8 @@ is "$(ls -A "$T_DIR/cwd")" "" "nothing written to the working directory"
 # Chart.js are only read: not counted.
 FILES=$(sed -nE 's/^ *(pid|error_log|access_log|[a-z_]+_(temp|cache)_path|alias|server unix:) *([^ ;]+).*/\3/p' \
   "$T_HOME/nginx/nginx.conf" | grep -v '/openapi\.json$' |
-  grep -vxF -e "$TOP_SRCDIR/nginx/dashboard/" -e /usr/share/javascript/chart.js/chart.min.js)
+  grep -vxF -e "$(cd "$TOP_SRCDIR/nginx/dashboard" && pwd)/" \
+    -e /usr/share/javascript/chart.js/chart.min.js)
 is "$(wc -l <<<"$FILES")" 11 "nginx.conf names 11 files and directories"
 is "$(grep -v "^$T_HOME/" <<<"$FILES")" "" "  all under the data directory"
 [ -f "$T_HOME/log/nginx-access.log" ] && [ -f "$T_HOME/log/nginx-error.log" ]
