@@ -133,7 +133,12 @@ trigger_job '{"config_path": "configs/sim.json", "models": ["mo"], "start_date":
 JOB3=$JOB
 is "$STATUS" 202 "replace_existing for mo on 2025-01-08..09: 202"
 is "$(wait_job "$JOB3")" completed "the replacing job completes"
-http GET "/results?date=2025-01-08&model=mo&detail=full"
+# The micro-cache may answer up to 1 s old (CONTRACT section 9): poll.
+from_job3() {
+  http GET "/results?date=2025-01-08&model=mo&detail=full"
+  [ "$(jget 'j["results"][0]["job_id"]')" = "$JOB3" ]
+}
+wait_until from_job3
 is "$(jget 'j["results"][0]["job_id"]')" "$JOB3" "2025-01-08 now comes from the new job"
 is "$(jget 'j["results"][0]["daily_pnl"]')" "$before" "with the same (deterministic) result"
 http GET "/results?date=2025-01-07&model=mo"
