@@ -16,6 +16,9 @@ unset TRADER_DATA_DIR TRADER_DB_PATH TRADER_BINDIR API_HOST API_PORT TRADER_AUTH
 # Rate limits far above what any test sends (test_ratelimit.sh sets its own).
 export TRADER_RATE_WRITE=100000r/s TRADER_RATE_WRITE_BURST=100000
 export TRADER_RATE_READ=100000r/s TRADER_RATE_READ_BURST=100000
+# Live answers: the micro-cache may answer up to 1 s old, which a test reading
+# right after a change would race (test_cache.sh turns it on).
+export TRADER_MICROCACHE=off
 
 # --- TAP ---------------------------------------------------------------------
 _tap_n=0

@@ -21,6 +21,7 @@ cat >"$CONFIGS/slow.json" <<'EOF'
  "models": [{"signature": "ew", "provider": "builtin", "strategy": "equal_weight",
              "delay_ms": 1500}]}
 EOF
+export TRADER_MICROCACHE=on
 stack_up
 ctl prices synth --days 8 >/dev/null || bail "traderctl prices synth failed"
 
