@@ -143,7 +143,7 @@ int access_key_create(struct db *db, const char *name, enum access_scope scope,
     time_now_iso(now);
     db_bind_text(st, 1, name);
     db_bind_text(st, 2, access_scope_name(scope));
-    sqlite3_bind_blob(st, 3, hash, HASH_BYTES, SQLITE_TRANSIENT);
+    db_bind_blob(st, 3, hash, HASH_BYTES);
     db_bind_text(st, 4, now);
     if (db_step_done(db, st, "cannot store the key", err, errlen) != 0 ||
         db_commit(db, err, errlen) != 0)

@@ -4,8 +4,10 @@
 #include "db.h"
 
 #include "errbuf.h"
+#include "mem.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -526,7 +528,37 @@ int db_step_done(struct db *db, sqlite3_stmt *st, const char *what, char *err, s
     return -1;
 }
 
-int db_bind_text(sqlite3_stmt *st, int i, const char *s)
+static void db_bind_check(sqlite3_stmt *st, int i, int rc)
 {
-    return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        return;
+    fprintf(stderr, "binding parameter %d of \"%s\": %s\n", i, sqlite3_sql(st), sqlite3_errstr(rc));
+    abort();
+}
+
+void db_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    db_bind_check(st, i, sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT));
+}
+
+void db_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
+{
+    if (n > INT_MAX)
+        mem_fatal(0);
+    db_bind_check(st, i, sqlite3_bind_blob(st, i, p, (int)n, SQLITE_TRANSIENT));
+}
+
+void db_bind_int64(sqlite3_stmt *st, int i, long long v)
+{
+    db_bind_check(st, i, sqlite3_bind_int64(st, i, (sqlite3_int64)v));
+}
+
+void db_bind_double(sqlite3_stmt *st, int i, double v)
+{
+    db_bind_check(st, i, sqlite3_bind_double(st, i, v));
+}
+
+void db_bind_null(sqlite3_stmt *st, int i)
+{
+    db_bind_check(st, i, sqlite3_bind_null(st, i));
 }

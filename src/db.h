@@ -93,8 +93,16 @@ void db_clear_error(struct db *db);
  * after the pause, -1 at once when *cancel (may be NULL) becomes nonzero. */
 int db_retry_pause(int attempt, const atomic_int *cancel);
 
-/* Binds a copy of s to parameter i of st (NULL binds null). */
-int db_bind_text(sqlite3_stmt *st, int i, const char *s);
+/* Binding parameter i of st. Every bind goes through these: a bind fails
+ * only for a bug (an index out of range, a statement still running) or for
+ * lack of memory (every text we bind is bounded far below SQLite's length
+ * limit), and either ends the process with the statement's text named, as
+ * mem.h's policy says. db_bind_text binds a copy of s (NULL binds null). */
+void db_bind_text(sqlite3_stmt *st, int i, const char *s);
+void db_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n);
+void db_bind_int64(sqlite3_stmt *st, int i, long long v);
+void db_bind_double(sqlite3_stmt *st, int i, double v);
+void db_bind_null(sqlite3_stmt *st, int i);
 
 /* Steps a bound statement without results (an insert, update or delete) to
  * its end and resets it. Returns 0, or -1 with db_error(what). */

@@ -1,6 +1,16 @@
-/* errbuf: the bounded error-message buffer every fallible core function fills.
- * Functions return 0 on success and -1 on failure; on failure they write a
- * human-readable reason into the caller's buffer (always NUL-terminated). */
+/* errbuf: the project's result convention and the bounded error-message
+ * buffer every fallible function fills.
+ *
+ * The result convention, followed by every module:
+ * - A function that can fail returns int: 0 on success, -1 on failure with a
+ *   human-readable reason in the caller's buffer (err, errlen bytes, always
+ *   NUL-terminated; err may be NULL). Out-parameters are set only on success.
+ * - A function with a third outcome (found or not, done or refused) returns
+ *   an enum of its module whose failure member is -1 and is named *_ERROR,
+ *   e.g. enum prices_found { PRICES_ERROR = -1, PRICES_FOUND, PRICES_MISSING }:
+ *   the name says the outcome, never a bare 1.
+ * - A question that cannot fail returns bool.
+ * - Running out of memory is not a result: it ends the process (mem.h). */
 #ifndef TRADER_ERRBUF_H
 #define TRADER_ERRBUF_H
 

@@ -332,12 +332,9 @@ static int add_details(struct db *db, const char *job_id, const struct jobview_d
     int rc = -1;
     if (!st || !pb)
         goto out;
-    if (db_bind_text(st, 2, d->status) != SQLITE_OK ||
-        sqlite3_bind_int64(st, 3, d->limit) != SQLITE_OK ||
-        sqlite3_bind_int64(st, 4, d->offset) != SQLITE_OK) {
-        db_error(db, "bind", err, errlen);
-        goto out;
-    }
+    db_bind_text(st, 2, d->status);
+    db_bind_int64(st, 3, d->limit);
+    db_bind_int64(st, 4, d->offset);
     if (details_text(db, st, pb, err, errlen) != 0)
         goto out;
     if (!(list = json_object_new_array())) {

@@ -2,6 +2,7 @@
 #include "jsontext.h"
 
 #include "errbuf.h"
+#include "mem.h"
 #include "utf8.h"
 
 #include <limits.h>
@@ -183,4 +184,36 @@ const char *jsontext_string(json_object *o, const char *key)
     if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
         return NULL;
     return json_object_get_string(v);
+}
+
+void json_put(json_object *o, const char *key, json_object *val)
+{
+    if (!val || json_object_object_add(o, key, val) != 0)
+        mem_fatal(sizeof(json_object *));
+}
+
+void json_put_null(json_object *o, const char *key)
+{
+    if (json_object_object_add(o, key, NULL) != 0)
+        mem_fatal(sizeof(json_object *));
+}
+
+void json_put_string_or_null(json_object *o, const char *key, const char *s)
+{
+    if (s)
+        json_put(o, key, json_object_new_string(s));
+    else
+        json_put_null(o, key);
+}
+
+void json_push(json_object *a, json_object *val)
+{
+    if (!val || json_object_array_add(a, val) != 0)
+        mem_fatal(sizeof(json_object *));
+}
+
+void json_push_null(json_object *a)
+{
+    if (json_object_array_add(a, NULL) != 0)
+        mem_fatal(sizeof(json_object *));
 }

@@ -24,6 +24,17 @@ int jsontext_parse(const char *text, size_t len, json_object **out, char *err, s
 int jsontext_parse_strict(const char *text, size_t len, json_object **out, char *err,
                           size_t errlen);
 
+/* Building JSON under the out-of-memory policy (mem.h): json-c answers NULL
+ * when it could not allocate a value, and these end the process then, so a
+ * value never silently turns into a null. val must not be NULL; a null is
+ * added with json_put_null, an optional string with json_put_string_or_null.
+ * The container takes ownership of val. */
+void json_put(json_object *o, const char *key, json_object *val);
+void json_put_null(json_object *o, const char *key);
+void json_put_string_or_null(json_object *o, const char *key, const char *s);
+void json_push(json_object *a, json_object *val);
+void json_push_null(json_object *a);
+
 /* The string member key of o; NULL when o is not an object, the member is
  * absent or it is not a string. The text belongs to o. */
 const char *jsontext_string(json_object *o, const char *key);
