@@ -6,7 +6,7 @@
  * usage: perf_cpu DATABASE [JOB_ID]; prints the median and slowest of 20
  * runs in ms of this process's CPU time. bench/performance.sh builds and
  * runs it when it finds the build's libtrader.a. */
-#include "perf.h"
+#include "service/perf.h"
 
 #include <stdio.h>
 #include <stdlib.h>

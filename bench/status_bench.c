@@ -6,10 +6,10 @@
  * median and the fastest round in milliseconds and the answer's size.
  *
  *   make bench/status_bench && bench/status_bench [N [R]]   (default 10000, 20) */
-#include "dates.h"
-#include "db.h"
-#include "errbuf.h"
-#include "jobview.h"
+#include "base/dates.h"
+#include "store/db.h"
+#include "base/errbuf.h"
+#include "service/jobview.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -11,11 +11,11 @@
  * (imports are idempotent). */
 #include "traderctl.h"
 
-#include "avfetch.h"
-#include "dates.h"
-#include "errbuf.h"
-#include "pricesimport.h"
-#include "universe.h"
+#include "market/avfetch.h"
+#include "base/dates.h"
+#include "base/errbuf.h"
+#include "market/pricesimport.h"
+#include "market/universe.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -3,8 +3,8 @@
  * every disagreement between the files and our replay included. */
 #include "traderctl.h"
 
-#include "aitrader.h"
-#include "errbuf.h"
+#include "aitrader/aitrader.h"
+#include "base/errbuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>

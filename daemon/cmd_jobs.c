@@ -3,9 +3,9 @@
  * section 8) on the database directly, with the same rules (jobview, jobs). */
 #include "traderctl.h"
 
-#include "errbuf.h"
-#include "jobs.h"
-#include "jobview.h"
+#include "base/errbuf.h"
+#include "service/jobs.h"
+#include "service/jobview.h"
 
 #include <stdio.h>
 #include <stdlib.h>

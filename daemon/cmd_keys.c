@@ -3,8 +3,8 @@
  * list never shows a token (only its hash is stored). */
 #include "traderctl.h"
 
-#include "access.h"
-#include "errbuf.h"
+#include "service/access.h"
+#include "base/errbuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>

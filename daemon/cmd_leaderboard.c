@@ -5,12 +5,12 @@
  * period: the days of the latest job with results. */
 #include "traderctl.h"
 
-#include "config.h"
-#include "dates.h"
-#include "errbuf.h"
-#include "money.h"
-#include "perf.h"
-#include "universe.h"
+#include "service/config.h"
+#include "base/dates.h"
+#include "base/errbuf.h"
+#include "base/money.h"
+#include "service/perf.h"
+#include "market/universe.h"
 
 #include <math.h>
 #include <stdio.h>

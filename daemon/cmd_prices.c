@@ -2,10 +2,10 @@
  * the price store (pricesimport.h, prices.h). */
 #include "traderctl.h"
 
-#include "errbuf.h"
-#include "prices.h"
-#include "pricesimport.h"
-#include "universe.h"
+#include "base/errbuf.h"
+#include "market/prices.h"
+#include "market/pricesimport.h"
+#include "market/universe.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -7,12 +7,12 @@
  * traderd resumes it. */
 #include "traderctl.h"
 
-#include "errbuf.h"
-#include "jobs.h"
-#include "jobview.h"
-#include "llm.h"
-#include "log.h"
-#include "worker.h"
+#include "base/errbuf.h"
+#include "service/jobs.h"
+#include "service/jobview.h"
+#include "agent/llm.h"
+#include "base/log.h"
+#include "sim/worker.h"
 
 #include <pthread.h>
 #include <signal.h>

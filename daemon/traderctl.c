@@ -2,7 +2,7 @@
  * commands about the whole installation (init, help). */
 #include "traderctl.h"
 
-#include "errbuf.h"
+#include "base/errbuf.h"
 
 #include <stdarg.h>
 #include <stdio.h>

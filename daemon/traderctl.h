@@ -6,9 +6,9 @@
 #ifndef TRADER_TRADERCTL_H
 #define TRADER_TRADERCTL_H
 
-#include "db.h"
-#include "jobs.h"
-#include "paths.h"
+#include "store/db.h"
+#include "service/jobs.h"
+#include "base/paths.h"
 
 enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
 

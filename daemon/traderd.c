@@ -9,15 +9,15 @@
  * stops; another delivers the webhooks of ended jobs (callback.h). SIGTERM
  * or SIGINT stops claiming; running model-days are abandoned (they commit
  * nothing and resume at the next start) and the process exits 0. */
-#include "callback.h"
-#include "dates.h"
-#include "db.h"
-#include "errbuf.h"
-#include "jobs.h"
-#include "llm.h"
-#include "log.h"
-#include "paths.h"
-#include "worker.h"
+#include "service/callback.h"
+#include "base/dates.h"
+#include "store/db.h"
+#include "base/errbuf.h"
+#include "service/jobs.h"
+#include "agent/llm.h"
+#include "base/log.h"
+#include "base/paths.h"
+#include "sim/worker.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -12,9 +12,9 @@
 
 #include <json-c/json.h>
 
-#include "db.h"
-#include "errbuf.h"
-#include "paths.h"
+#include "store/db.h"
+#include "base/errbuf.h"
+#include "base/paths.h"
 
 #define APP_HEARTBEAT_STALE_DEFAULT 30 /* seconds */
 #define APP_ENV_HEARTBEAT_STALE "TRADER_HEARTBEAT_STALE_SECONDS"

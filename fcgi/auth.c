@@ -3,7 +3,7 @@
  * writer connection, at most once a minute per key). */
 #include "auth.h"
 
-#include "log.h"
+#include "base/log.h"
 #include "routes.h"
 
 #include <arpa/inet.h>

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "access.h"
+#include "service/access.h"
 #include "app.h"
 #include "http.h"
 

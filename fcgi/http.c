@@ -2,8 +2,8 @@
  * allocation sized from the raw URI (decoding never grows text), so a request
  * costs a bounded amount of memory and is freed in one call. */
 #include "http.h"
-#include "redact.h"
-#include "utf8.h"
+#include "base/redact.h"
+#include "base/utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>

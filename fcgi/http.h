@@ -13,7 +13,7 @@
 #include <fcgiapp.h>
 #include <json-c/json.h>
 
-#include "errbuf.h"
+#include "base/errbuf.h"
 
 #define HTTP_MAX_URI 2048
 #define HTTP_MAX_BODY (64 * 1024)

@@ -5,7 +5,7 @@
  * current request. */
 #include "app.h"
 #include "http.h"
-#include "log.h"
+#include "base/log.h"
 #include "routes.h"
 
 #include <signal.h>

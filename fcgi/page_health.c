@@ -4,8 +4,8 @@
  * database and the price store. 503 "unhealthy" when the database cannot be
  * read, the data directory or the database file is not writable, the disk is
  * full or the daemon's heartbeat is missing or stale. */
-#include "config.h"
-#include "dates.h"
+#include "service/config.h"
+#include "base/dates.h"
 #include "routes.h"
 
 #include <errno.h>

@@ -2,8 +2,8 @@
  * progress summary) and POST /simulate/cancel/{job_id} (CONTRACT section 8).
  * The rules are the jobs and jobview modules'; cancelling writes through the
  * process's read-write connection (page_writer). */
-#include "jobs.h"
-#include "jobview.h"
+#include "service/jobs.h"
+#include "service/jobview.h"
 #include "routes.h"
 
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * period) and GET /performance/series (their values per date, for charts),
  * CONTRACT §7. The numbers are perf.h's; this page reads the parameters and
  * answers, 404 no_data when no model has a day in the period. */
-#include "perf.h"
+#include "service/perf.h"
 #include "routes.h"
 
 #include <stdio.h>

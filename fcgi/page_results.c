@@ -2,7 +2,7 @@
  * results for the other filters) or, with start_date / end_date, every
  * stored day of a range, paged (CONTRACT §3, §7). The queries are
  * results.h's; this page checks how the parameters combine and answers. */
-#include "results.h"
+#include "service/results.h"
 #include "routes.h"
 
 #include <stdio.h>

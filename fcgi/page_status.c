@@ -1,7 +1,7 @@
 /* page_status: GET /simulate/status/{job_id} (the job with its model-days:
  * details=all|none|failed|running, limit, offset) and GET /simulate/current
  * (the most recent job, progress summary only). */
-#include "jobview.h"
+#include "service/jobview.h"
 #include "routes.h"
 
 #include <stdlib.h>

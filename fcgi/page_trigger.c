@@ -3,9 +3,9 @@
  * transaction) are the jobs module's; this page maps its answers to HTTP and
  * keeps the process's read-write connection, which it opens on the first
  * trigger (the API's other pages read through the app's read-only one). */
-#include "jobs.h"
-#include "jobview.h"
-#include "log.h"
+#include "service/jobs.h"
+#include "service/jobview.h"
+#include "base/log.h"
 #include "routes.h"
 
 #include <errno.h>

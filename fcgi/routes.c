@@ -3,13 +3,13 @@
 #include "routes.h"
 
 #include "auth.h"
-#include "config.h"
-#include "dataver.h"
-#include "dates.h"
-#include "jobs.h"
-#include "jobview.h"
-#include "log.h"
-#include "results.h"
+#include "service/config.h"
+#include "store/dataver.h"
+#include "base/dates.h"
+#include "service/jobs.h"
+#include "service/jobview.h"
+#include "base/log.h"
+#include "service/results.h"
 
 #include <stdbool.h>
 #include <stdio.h>

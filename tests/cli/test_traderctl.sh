@@ -58,7 +58,7 @@ check 2 "--home without a directory" --home
 check 2 "unknown global option" --bogus init
 
 check 0 "init" --home "$tmp/h" init
-version=$(sed -n 's/^#define DB_SCHEMA_VERSION \([0-9]*\).*/\1/p' "${TOP_SRCDIR:-.}/src/db.h")
+version=$(sed -n 's/^#define DB_SCHEMA_VERSION \([0-9]*\).*/\1/p' "${TOP_SRCDIR:-.}/src/store/db.h")
 has out "schema version: $version\$" "prints the schema version (DB_SCHEMA_VERSION)"
 has out "database: $tmp/h/trader.db" "prints the database path"
 [ -f "$tmp/h/trader.db" ] && [ -d "$tmp/h/run" ] && [ -d "$tmp/h/log" ]

@@ -11,9 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "db.h"
-#include "errbuf.h"
-#include "tools.h"
+#include "store/db.h"
+#include "base/errbuf.h"
+#include "trading/tools.h"
 
 #define FUZZ_PATH_MAX 512
 

@@ -9,7 +9,7 @@
  * Input: completion bodies separated by lines "=====" (at most 8 steps; when
  * the parts run out, the model fails). Each input gets a fresh directory and
  * database. */
-#include "agent.h"
+#include "agent/agent.h"
 #include "fuzz.h"
 
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * Input: the position.jsonl text, then optionally a line "=====" followed by
  * the log.jsonl text of 2025-01-03 (the day the seeds trade). Each input gets
  * a fresh directory and database. */
-#include "aitrader.h"
+#include "aitrader/aitrader.h"
 #include "fuzz.h"
 
 #include <string.h>

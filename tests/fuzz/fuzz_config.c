@@ -4,9 +4,9 @@
  * a job stores. The snapshot must hold no openai_api_key, must parse to the
  * same models (the daemon runs it) and, through config_restore_keys on the
  * original file, must give back the keys the file holds. */
-#include "config.h"
+#include "service/config.h"
 #include "fuzz.h"
-#include "strategy.h"
+#include "trading/strategy.h"
 
 #include <limits.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * the parser promises: real dates in order, a sorted date list without
  * duplicates, valid and unique model signatures. */
 #include "fuzz.h"
-#include "jobs.h"
+#include "service/jobs.h"
 
 #include <string.h>
 

@@ -3,7 +3,7 @@
  * model writes them) and on the raw input, and llm_retry_after_parse on the
  * input as a Retry-After header value. */
 #include "fuzz.h"
-#include "llm.h"
+#include "agent/llm.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * AI-Trader merged JSONL file, detected per file) is written to a temp file
  * and imported into a fresh database. */
 #include "fuzz.h"
-#include "pricesimport.h"
+#include "market/pricesimport.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

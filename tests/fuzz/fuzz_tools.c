@@ -6,8 +6,8 @@
  * Input: one call per line, "name arguments" (split at the first space; at
  * most 16 calls). Each input gets a fresh directory and database. */
 #include "fuzz.h"
-#include "search.h"
-#include "tools.h"
+#include "market/search.h"
+#include "trading/tools.h"
 
 #include <stdlib.h>
 #include <string.h>

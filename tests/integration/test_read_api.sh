@@ -60,7 +60,7 @@ like "$(jget 'j["storage"]["free_space_mb"]')" '^[0-9]+$' "  free space"
 is "$(jget 'j["database"]["status"]')" connected "  database connected"
 is "$(jget 'j["database"]["path"]')" "$T_HOME/trader.db" "  database path"
 is "$(jget 'j["database"]["schema_version"]')" \
-  "$(sed -n 's/^#define DB_SCHEMA_VERSION \([0-9]*\).*/\1/p' "$TOP_SRCDIR/src/db.h")" "  schema version"
+  "$(sed -n 's/^#define DB_SCHEMA_VERSION \([0-9]*\).*/\1/p' "$TOP_SRCDIR/src/store/db.h")" "  schema version"
 is "$(jget 'j["prices"]["symbols"]')" 102 "  102 price symbols (NASDAQ-100 + GOOG + QQQ)"
 is "$(jget 'j["prices"]["first_date"]')" $D0 "  first price date"
 like "$(jget 'j["prices"]["last_date"]')" '^2025-' "  last price date"

@@ -13,7 +13,7 @@
 
 #include <json-c/json.h>
 
-#include "db.h"
+#include "store/db.h"
 
 struct fixture {
     char dir[64];

@@ -2,7 +2,7 @@
  * the key limit's neighbour: a taken name), listing without tokens, the
  * constant-time check (right, wrong, cut and over-long tokens; the count of
  * keys for protected mode), revocation, last use, and audit rows. */
-#include "access.h"
+#include "service/access.h"
 #include "tap.h"
 
 #include <stdlib.h>

@@ -17,14 +17,14 @@
  * one of them failing (job partial, the others committed), their keys read
  * from the config file and never stored, and a model whose key left the
  * file failing with a clear message. */
-#include "agent.h"
-#include "errbuf.h"
-#include "jobs.h"
-#include "log.h"
-#include "mockllm.h"
-#include "paths.h"
-#include "search.h"
-#include "worker.h"
+#include "agent/agent.h"
+#include "base/errbuf.h"
+#include "service/jobs.h"
+#include "base/log.h"
+#include "agent/mockllm.h"
+#include "base/paths.h"
+#include "market/search.h"
+#include "sim/worker.h"
 
 #include "simfixture.h"
 #include "tap.h"

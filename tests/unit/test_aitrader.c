@@ -4,10 +4,10 @@
  * price store filled with SQL, checked to the micro-unit; a cash mismatch and
  * a refused trade reported; bad files refused with file:line and nothing
  * written; re-import refused without replace and accepted with it. */
-#include "aitrader.h"
+#include "aitrader/aitrader.h"
 #include "simfixture.h"
 #include "tap.h"
-#include "universe.h"
+#include "market/universe.h"
 
 #include <errno.h>
 #include <limits.h>

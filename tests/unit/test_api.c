@@ -4,7 +4,7 @@
  * handlers, and a database that is missing, replaced or of another schema
  * version. The HTTP transport itself is covered by the integration tests. */
 #include "app.h"
-#include "dates.h"
+#include "base/dates.h"
 #include "http.h"
 #include "routes.h"
 #include "tap.h"

@@ -3,7 +3,7 @@
  * a key longer than the block), and callback_url_check's rules (allowed
  * hosts with and without ports, IPv6, schemes, credentials, unset
  * settings). */
-#include "callback.h"
+#include "service/callback.h"
 #include "tap.h"
 
 #include <stdlib.h>

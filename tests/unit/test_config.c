@@ -3,7 +3,7 @@
  * the public view that must never show a key, the keyless snapshot a job
  * stores and restoring keys from the file. Fixtures are files written to a
  * temp directory. */
-#include "config.h"
+#include "service/config.h"
 #include "simfixture.h"
 #include "tap.h"
 

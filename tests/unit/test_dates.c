@@ -1,5 +1,5 @@
 /* Unit tests for dates: strict validation, weekdays and day arithmetic. */
-#include "dates.h"
+#include "base/dates.h"
 #include "tap.h"
 
 int main(void)

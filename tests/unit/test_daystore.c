@@ -2,7 +2,7 @@
  * holdings, reasoning_logs and tool_usage rows are stored as given (absent
  * texts as null) and its holdings read back; a second result for the same
  * model and date, or a row the schema refuses, fails with the table named. */
-#include "daystore.h"
+#include "service/daystore.h"
 
 #include "simfixture.h"
 #include "tap.h"

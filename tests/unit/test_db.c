@@ -1,6 +1,6 @@
 /* Unit tests for db: pragmas, migrations (including an in-place upgrade of an
  * old file), constraints and cascades, and the statement cache. */
-#include "db.h"
+#include "store/db.h"
 #include "tap.h"
 
 #include <fcntl.h>

@@ -5,7 +5,7 @@
  * store, the config's end_date), creating jobs (their config snapshot holds
  * no key), the conflict rules (also from concurrent processes),
  * and the daemon's claim / model-day / finish / recover transitions. */
-#include "jobs.h"
+#include "service/jobs.h"
 #include "simfixture.h"
 #include "tap.h"
 
@@ -798,8 +798,7 @@ static void test_replace(void)
     is_int(fx_int(db, "SELECT count(*) FROM positions"), 8, "nothing deleted at claim time");
     /* What the re-run day's commit does, in its transaction. */
     fx_exec(db, "BEGIN");
-    ok(jobs_replace_results(db, got, "a", "2025-01-06", err, sizeof(err)) == 0, "replace: %s",
-       err);
+    ok(jobs_replace_results(db, got, "a", "2025-01-06", err, sizeof(err)) == 0, "replace: %s", err);
     fx_exec(db, "COMMIT");
     is_str(text("SELECT group_concat(date, ',') FROM (SELECT date FROM positions WHERE model='a'"
                 " ORDER BY date)"),

@@ -1,9 +1,9 @@
 /* Unit tests for jsontext_parse_strict (the parser of request bodies) and
  * utf8_valid: strict JSON, NUL in strings and keys, duplicate keys at any
  * depth, invalid UTF-8 of every kind, and the values that must still parse. */
-#include "jsontext.h"
+#include "base/jsontext.h"
 #include "tap.h"
-#include "utf8.h"
+#include "base/utf8.h"
 
 static void accepted(const char *text, const char *name)
 {

@@ -2,8 +2,8 @@
  * loopback. Each scenario is a model id with its own script, so the server's
  * per-model lists double as a check that parallel models stay apart. The
  * server's request log shows what the client sent. */
-#include "llm.h"
-#include "errbuf.h"
+#include "agent/llm.h"
+#include "base/errbuf.h"
 #include "tap.h"
 
 #include <errno.h>

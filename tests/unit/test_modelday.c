@@ -4,8 +4,8 @@
  * bar is valued at its last close; a day already done is refused; a failure
  * at commit time leaves nothing but the failed status; a cancelled day is abandoned untouched;
  * AI-Trader files are regenerated idempotently and their path stays in the data directory. */
-#include "agentfiles.h"
-#include "modelday.h"
+#include "trading/agentfiles.h"
+#include "sim/modelday.h"
 
 #include "simfixture.h"
 #include "tap.h"

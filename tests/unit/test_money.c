@@ -1,5 +1,5 @@
 /* Unit tests for money: exact parsing, formatting and overflow checks. */
-#include "money.h"
+#include "base/money.h"
 #include "tap.h"
 
 static void check_parse(const char *s, long long want)

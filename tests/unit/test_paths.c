@@ -2,7 +2,7 @@
  * (flag, environment, defaults), confinement of config paths to the configs
  * directory (../, symlinks, absolute paths, missing files), and creation of
  * the data directory. */
-#include "paths.h"
+#include "base/paths.h"
 #include "tap.h"
 
 #include <stdlib.h>

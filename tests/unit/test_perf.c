@@ -23,8 +23,8 @@
  * The database case is worked by hand in its comments. Last, every query
  * that perf and a /results range ran is checked to search an index (no full
  * scan, no sort): its plan is printed as TAP comments. */
-#include "perf.h"
-#include "results.h"
+#include "service/perf.h"
+#include "service/results.h"
 
 #include "simfixture.h"
 #include "tap.h"

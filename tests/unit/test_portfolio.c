@@ -1,7 +1,7 @@
 /* Unit tests for portfolio: fills at the open to the micro-unit, AI-Trader's
  * refusals with their exact wording and an unchanged portfolio, overflow,
  * valuation and daily profit. Expected numbers are computed by hand. */
-#include "portfolio.h"
+#include "market/portfolio.h"
 #include "tap.h"
 
 #include <stdlib.h>

@@ -1,9 +1,9 @@
 /* Unit tests for prices (store queries and the trading calendar over a real
  * SQLite file) and universe (ticker syntax, the default symbol list). */
-#include "prices.h"
+#include "market/prices.h"
 #include "simfixture.h"
 #include "tap.h"
-#include "universe.h"
+#include "market/universe.h"
 
 static char err[512];
 

@@ -2,11 +2,11 @@
  * idempotent re-imports, every rejection leaving the store unchanged, the
  * synthetic generator's determinism and shape, and (when the shared data
  * directory is present) the real Alpha Vantage and AI-Trader files. */
-#include "prices.h"
-#include "pricesimport.h"
+#include "market/prices.h"
+#include "market/pricesimport.h"
 #include "simfixture.h"
 #include "tap.h"
-#include "universe.h"
+#include "market/universe.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* Unit tests for redact: keys, URL credentials and query strings, configured
  * secrets, bounded output. */
-#include "redact.h"
+#include "base/redact.h"
 #include "tap.h"
 
 #include <stdlib.h>

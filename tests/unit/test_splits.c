@@ -6,12 +6,12 @@
  * in the agent's prompt and the split line of position.jsonl; fees and
  * slippage priced into a built-in strategy's fills, stored per trade and
  * recorded in position.jsonl. Expected numbers are computed by hand. */
-#include "agent.h"
-#include "agentfiles.h"
-#include "aitrader.h"
-#include "modelday.h"
-#include "pricesimport.h"
-#include "splits.h"
+#include "agent/agent.h"
+#include "trading/agentfiles.h"
+#include "aitrader/aitrader.h"
+#include "sim/modelday.h"
+#include "market/pricesimport.h"
+#include "market/splits.h"
 
 #include <sys/stat.h>
 

@@ -2,7 +2,7 @@
  * session and holding, momentum's ranking on closes strictly before today
  * (a wild close today must not move it), its sells and buys, and
  * cancellation during the delay knob. Real database, prices by SQL. */
-#include "strategy.h"
+#include "trading/strategy.h"
 
 #include "simfixture.h"
 #include "tap.h"

@@ -2,7 +2,7 @@
  * every refusal with AI-Trader's wording and fields, the amount forms an LLM
  * sends, the math tools, usage records and the internal-error path, against a
  * real database with prices inserted by SQL. */
-#include "tools.h"
+#include "trading/tools.h"
 
 #include "simfixture.h"
 #include "tap.h"

@@ -5,8 +5,8 @@
  * job, cancellation, keys taken from the job's config file (and a model
  * failing when its key is gone), and the thread-count setting. Jobs are inserted by SQL
  * and claimed with jobs_claim_next, as the daemon does. */
-#include "jobs.h"
-#include "worker.h"
+#include "service/jobs.h"
+#include "sim/worker.h"
 
 #include "simfixture.h"
 #include "tap.h"

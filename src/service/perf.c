@@ -1,0 +1,659 @@
+/* perf: see perf.h. One query reads every model-day of the period in (date,
+ * model) order from the covering idx_positions_date_model; one reads QQQ's
+ * closes. Everything else is arithmetic in C. */
+#include "service/perf.h"
+
+#include "base/errbuf.h"
+#include "market/universe.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The bounds stand for "no bound" when a query gives none. */
+#define PERF_DATE_MIN "0000-00-00"
+#define PERF_DATE_MAX "9999-99-99"
+
+/* Two subqueries, so that each is one seek into idx_positions_job. */
+static const char SQL_JOB_SPAN[] = "SELECT (SELECT min(date) FROM positions WHERE job_id = ?1),"
+                                   " (SELECT max(date) FROM positions WHERE job_id = ?1)";
+/* Every column is in idx_positions_date_model, so this reads the index
+ * only. A further per-day sum is a positions column stored with the day
+ * like cost, ntrades and fees, added here and to that index. */
+static const char SQL_DAYS[] =
+    "SELECT model, date, portfolio_value, prev_value, prompt_tokens, completion_tokens,"
+    " total_tokens, cost, ntrades, fees FROM positions"
+    " WHERE date >= ?1 AND date <= ?2 AND (?3 IS NULL OR job_id = ?3) ORDER BY date, model";
+static const char SQL_CLOSES[] =
+    "SELECT date, close_micro FROM prices WHERE symbol = ?1 AND date > ?2 AND date <= ?3"
+    " AND close_micro IS NOT NULL ORDER BY date";
+static const char SQL_LATEST_JOB[] =
+    "SELECT job_id FROM jobs WHERE EXISTS(SELECT 1 FROM positions p WHERE p.job_id ="
+    " jobs.job_id) ORDER BY created_at DESC, rowid DESC LIMIT 1";
+
+enum {
+    D_MODEL,
+    D_DATE,
+    D_VALUE,
+    D_PREV,
+    D_PROMPT,
+    D_COMPLETION,
+    D_TOTAL,
+    D_COST,
+    D_TRADES,
+    D_FEES
+};
+
+/* x / y as a double when y is not 0, else NAN. */
+static double ratio(double x, double y)
+{
+    return y != 0 ? x / y : NAN;
+}
+
+int perf_metrics(const money_t *v, size_t n, struct perf_metrics *out)
+{
+    struct perf_metrics m = {.peak = -1, .trough = -1};
+    long double sum = 0, sq = 0, down = 0;
+    size_t wins = 0, peak = 0, worst_peak = 0, worst = 0;
+    int defined = 1; /* every r_t is defined (no V_(t-1) <= 0) */
+    if (n == 0)
+        return -1;
+    m.trading_days = (long long)n;
+    m.start_value = v[0];
+    m.end_value = v[n];
+    m.profit = v[n] - v[0];
+    m.total_return_pct = v[0] > 0 ? (double)m.profit / (double)v[0] * 100.0 : NAN;
+    m.annualized_return_pct =
+        v[0] > 0
+            ? (pow((double)v[n] / (double)v[0], (double)PERF_DAYS_PER_YEAR / (double)n) - 1) * 100.0
+            : NAN;
+    for (size_t t = 1; t <= n; t++) {
+        if (v[t - 1] <= 0) {
+            defined = 0;
+        } else {
+            long double r = (long double)(v[t] - v[t - 1]) / (long double)v[t - 1];
+            sum += r;
+            down += r < 0 ? r * r : 0;
+        }
+        wins += v[t] > v[t - 1];
+        if (v[t] > v[peak])
+            peak = t;
+        /* v[t]/v[peak] < v[worst]/v[worst_peak], exactly: values < 2^63. */
+        if ((__int128)v[t] * v[worst_peak] < (__int128)v[worst] * v[peak])
+            worst = t, worst_peak = peak;
+    }
+    long double mean = sum / (long double)n;
+    for (size_t t = 1; defined && t <= n; t++) {
+        long double d = (long double)(v[t] - v[t - 1]) / (long double)v[t - 1] - mean;
+        sq += d * d;
+    }
+    double sd = defined && n > 1 ? (double)sqrtl(sq / (long double)(n - 1)) : NAN;
+    double dd = defined ? (double)sqrtl(down / (long double)n) : NAN;
+    double year = sqrt((double)PERF_DAYS_PER_YEAR);
+    m.volatility_pct = sd * year * 100.0;
+    m.sharpe = ratio((double)mean, sd) * year;
+    m.sortino = ratio((double)mean, dd) * year;
+    m.max_drawdown_pct = 0.0;
+    if (worst != worst_peak) {
+        m.max_drawdown_pct = (double)(v[worst] - v[worst_peak]) / (double)v[worst_peak] * 100.0;
+        m.peak = (long)worst_peak;
+        m.trough = (long)worst;
+    }
+    m.calmar = ratio(m.annualized_return_pct, fabs(m.max_drawdown_pct));
+    m.win_rate_pct = (double)wins / (double)n * 100.0;
+    *out = m;
+    return 0;
+}
+
+int perf_split_models(char *buf, const char **models, size_t max, size_t *n)
+{
+    size_t k = 0;
+    for (char *p = buf;; p++) {
+        size_t len = strcspn(p, ",");
+        if (len == 0 || k == max)
+            return -1;
+        models[k++] = p;
+        p += len;
+        if (*p == '\0')
+            break;
+        *p = '\0';
+    }
+    *n = k;
+    return 0;
+}
+
+void perf_report_free(struct perf_report *r)
+{
+    for (size_t i = 0; i < r->nmodels; i++) {
+        free(r->models[i].v);
+        free(r->models[i].at);
+    }
+    free(r->models);
+    free(r->bench_v);
+    free(r->bench_at);
+    datelist_free(&r->dates);
+    memset(r, 0, sizeof(*r));
+}
+
+/* a + b for non-negative counts, saturating. */
+static long long add_sat(long long a, long long b)
+{
+    return b > 0 && a > LLONG_MAX - b ? LLONG_MAX : a + b;
+}
+
+static int wanted(const struct perf_query *q, const char *model)
+{
+    for (size_t i = 0; i < q->nmodels; i++)
+        if (strcmp(q->models[i], model) == 0)
+            return 1;
+    return q->nmodels == 0;
+}
+
+/* The entry of model in r, added when new; NULL when out of memory. */
+static struct perf_model *model_entry(struct perf_report *r, const char *model, size_t *cap)
+{
+    for (size_t i = r->nmodels; i-- > 0;)
+        if (strcmp(r->models[i].model, model) == 0)
+            return &r->models[i];
+    if (r->nmodels == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 8;
+        struct perf_model *m = realloc(r->models, ncap * sizeof(*m));
+        if (!m)
+            return NULL;
+        r->models = m;
+        *cap = ncap;
+    }
+    struct perf_model *m = &r->models[r->nmodels++];
+    memset(m, 0, sizeof(*m));
+    snprintf(m->model, sizeof(m->model), "%s", model);
+    return m;
+}
+
+/* Appends value (at the date with index at) to m's series. */
+static int push_value(struct perf_model *m, money_t value, long at)
+{
+    if (m->n + 1 >= m->cap) {
+        size_t ncap = m->cap ? m->cap * 2 : 64;
+        money_t *v = realloc(m->v, ncap * sizeof(*v));
+        if (!v)
+            return -1;
+        m->v = v;
+        long *a = realloc(m->at, ncap * sizeof(*a));
+        if (!a)
+            return -1;
+        m->at = a;
+        m->cap = ncap;
+    }
+    m->v[m->n] = value;
+    m->at[m->n] = at;
+    m->n++;
+    return 0;
+}
+
+/* One positions row into r; the date list of model days grows in order. */
+static int take_day(sqlite3_stmt *st, const struct perf_query *q, struct perf_report *r,
+                    size_t *cap)
+{
+    const char *model = (const char *)sqlite3_column_text(st, D_MODEL);
+    const char *date = (const char *)sqlite3_column_text(st, D_DATE);
+    struct perf_model *m;
+    if (!model || !date || !wanted(q, model))
+        return 0;
+    if (r->dates.n == 0 || strcmp(r->dates.d[r->dates.n - 1], date) != 0)
+        if (datelist_push(&r->dates, date) != 0)
+            return -1;
+    if (!(m = model_entry(r, model, cap)))
+        return -1;
+    /* v[0] is V_0, the day before the first; its date is placed later. */
+    if (m->n == 0 && push_value(m, sqlite3_column_int64(st, D_PREV), -1) != 0)
+        return -1;
+    if (push_value(m, sqlite3_column_int64(st, D_VALUE), (long)r->dates.n - 1) != 0)
+        return -1;
+    m->prompt_tokens = add_sat(m->prompt_tokens, sqlite3_column_int64(st, D_PROMPT));
+    m->completion_tokens = add_sat(m->completion_tokens, sqlite3_column_int64(st, D_COMPLETION));
+    m->total_tokens = add_sat(m->total_tokens, sqlite3_column_int64(st, D_TOTAL));
+    m->trades = add_sat(m->trades, sqlite3_column_int64(st, D_TRADES));
+    m->fees = add_sat(m->fees, sqlite3_column_int64(st, D_FEES));
+    if (sqlite3_column_type(st, D_COST) != SQLITE_NULL) {
+        m->cost = add_sat(m->cost, sqlite3_column_int64(st, D_COST));
+        m->priced = 1;
+    }
+    return 0;
+}
+
+/* Every model-day of the period, [from, to], into r. */
+static int read_days(struct db *db, const struct perf_query *q, const char *from, const char *to,
+                     struct perf_report *r, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_DAYS, err, errlen);
+    size_t cap = 0;
+    int rc;
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, from);
+    db_bind_text(st, 2, to);
+    db_bind_text(st, 3, q->job_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (take_day(st, q, r, &cap) != 0) {
+            sqlite3_reset(st);
+            return err_set(err, errlen, "out of memory");
+        }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_error(db, "reading model-days", err, errlen);
+}
+
+/* The period: the query's dates narrowed to the job's days. Returns 1 with
+ * from and to set, 0 when the job has no days, -1 on error. */
+static int period(struct db *db, const struct perf_query *q, char from[DATE_BUF], char to[DATE_BUF],
+                  char *err, size_t errlen)
+{
+    snprintf(from, DATE_BUF, "%s", q->start_date ? q->start_date : PERF_DATE_MIN);
+    snprintf(to, DATE_BUF, "%s", q->end_date ? q->end_date : PERF_DATE_MAX);
+    if (!q->job_id)
+        return 1;
+    sqlite3_stmt *st = db_stmt(db, SQL_JOB_SPAN, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, q->job_id);
+    int rc = sqlite3_step(st), found = 0;
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        const char *lo = (const char *)sqlite3_column_text(st, 0);
+        const char *hi = (const char *)sqlite3_column_text(st, 1);
+        if (strcmp(lo, from) > 0)
+            snprintf(from, DATE_BUF, "%s", lo);
+        if (strcmp(hi, to) < 0)
+            snprintf(to, DATE_BUF, "%s", hi);
+        found = 1;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? found : db_error(db, "reading the job's days", err, errlen);
+}
+
+/* QQQ's closes (date > base, date <= last), oldest first. */
+struct closes {
+    struct datelist dates;
+    money_t *close;
+    size_t cap;
+};
+
+static int read_closes(struct db *db, const char *base, const char *last, struct closes *c,
+                       char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_CLOSES, err, errlen);
+    int rc;
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, UNIVERSE_BENCHMARK);
+    db_bind_text(st, 2, base);
+    db_bind_text(st, 3, last);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (c->dates.n == c->cap) {
+            size_t ncap = c->cap ? c->cap * 2 : 256;
+            money_t *grown = realloc(c->close, ncap * sizeof(*grown));
+            if (!grown)
+                break;
+            c->close = grown;
+            c->cap = ncap;
+        }
+        if (datelist_push(&c->dates, (const char *)sqlite3_column_text(st, 0)) != 0)
+            break;
+        c->close[c->dates.n - 1] = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return err_set(err, errlen, "out of memory");
+    return rc == SQLITE_DONE ? 0 : db_error(db, "reading QQQ closes", err, errlen);
+}
+
+static int cmp_date(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* Index of date in the sorted list l, or -1. */
+static long date_index(const struct datelist *l, const char *date)
+{
+    const char(*p)[DATE_BUF] = bsearch(date, l->d, l->n, sizeof(*l->d), cmp_date);
+    return p ? (long)(p - l->d) : -1;
+}
+
+/* The last close in c dated on or before date, else base_close. */
+static money_t close_on(const struct closes *c, const char *date, money_t base_close)
+{
+    money_t v = base_close;
+    for (size_t lo = 0, hi = c->dates.n; lo < hi;) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(c->dates.d[mid], date) <= 0)
+            v = c->close[mid], lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return v;
+}
+
+/* value x close / base, rounded toward zero. */
+static money_t scaled(money_t value, money_t close, money_t base)
+{
+    return (money_t)((__int128)value * close / base);
+}
+
+/* The benchmark: start at the models' mean V_0, bought at the base day's
+ * close, valued at each QQQ close of the period. Its ratios come from the
+ * closes themselves, so no rounding of the scaled values enters them. */
+static int benchmark(struct perf_report *r, const struct closes *c, money_t base_close)
+{
+    __int128 sum = 0;
+    for (size_t i = 0; i < r->nmodels; i++)
+        sum += r->models[i].v[0];
+    money_t v0 = (money_t)(sum / (__int128)r->nmodels);
+    money_t *px = malloc((c->dates.n + 1) * sizeof(*px));
+    r->bench_v = malloc((c->dates.n + 1) * sizeof(*r->bench_v));
+    r->bench_at = malloc((c->dates.n + 1) * sizeof(*r->bench_at));
+    if (!px || !r->bench_v || !r->bench_at) {
+        free(px);
+        return -1;
+    }
+    px[0] = base_close;
+    r->bench_price = base_close;
+    r->bench_v[0] = v0;
+    r->bench_at[0] = r->bench_at_open ? -1 : date_index(&r->dates, r->base_date);
+    for (size_t i = 0; i < c->dates.n; i++) {
+        px[i + 1] = c->close[i];
+        r->bench_v[i + 1] = scaled(v0, c->close[i], base_close);
+        r->bench_at[i + 1] = date_index(&r->dates, c->dates.d[i]);
+    }
+    r->bench_n = c->dates.n;
+    r->has_benchmark = r->bench_n > 0 && perf_metrics(px, r->bench_n, &r->bench) == 0;
+    if (r->has_benchmark) {
+        r->bench.start_value = v0;
+        r->bench.end_value = r->bench_v[r->bench_n];
+        r->bench.profit = r->bench.end_value - v0;
+    }
+    free(px);
+    return 0;
+}
+
+/* Sorts l and drops repeated dates. */
+static void sort_unique(struct datelist *l)
+{
+    size_t k = 0;
+    qsort(l->d, l->n, sizeof(*l->d), cmp_date);
+    for (size_t i = 0; i < l->n; i++)
+        if (k == 0 || strcmp(l->d[k - 1], l->d[i]) != 0)
+            memmove(l->d[k++], l->d[i], DATE_BUF);
+    l->n = k;
+}
+
+/* Appends the non-empty dates of extra to l. */
+static int push_all(struct datelist *l, const struct datelist *extra)
+{
+    for (size_t i = 0; i < extra->n; i++)
+        if (extra->d[i][0] && datelist_push(l, extra->d[i]) != 0)
+            return -1;
+    return 0;
+}
+
+static int by_return(const void *a, const void *b)
+{
+    const struct perf_model *x = a, *y = b;
+    double rx = isnan(x->m.total_return_pct) ? -INFINITY : x->m.total_return_pct;
+    double ry = isnan(y->m.total_return_pct) ? -INFINITY : y->m.total_return_pct;
+    if (rx != ry)
+        return rx > ry ? -1 : 1;
+    return strcmp(x->model, y->model);
+}
+
+/* Places each model's values on the final date list, computes the metrics,
+ * the excess return and the ranks. bases[i] is model i's base day. */
+static int finish_models(struct perf_report *r, const struct datelist *days,
+                         const struct datelist *bases, const struct closes *c, money_t base_close)
+{
+    /* Where each model day sits in r->dates: both lists are sorted and the
+     * days are among the dates, so one walk places them all. */
+    long *place = malloc(days->n * sizeof(*place));
+    if (!place)
+        return -1;
+    for (size_t k = 0, j = 0; k < days->n; k++) {
+        while (strcmp(r->dates.d[j], days->d[k]) != 0)
+            j++;
+        place[k] = (long)j;
+    }
+    for (size_t i = 0; i < r->nmodels; i++) {
+        struct perf_model *m = &r->models[i];
+        m->n--; /* v[0] is V_0, not a day */
+        m->at[0] = bases->d[i][0] ? date_index(&r->dates, bases->d[i]) : -1;
+        for (size_t t = 1; t <= m->n; t++)
+            m->at[t] = place[m->at[t]];
+        if (perf_metrics(m->v, m->n, &m->m) != 0) {
+            free(place);
+            return -1;
+        }
+        m->excess_return_pct = NAN;
+        /* A model without a base day starts the period (see compute). */
+        if (r->has_benchmark) {
+            money_t b0 = close_on(c, bases->d[i], base_close);
+            money_t b1 = close_on(c, r->dates.d[m->at[m->n]], base_close);
+            m->excess_return_pct = m->m.total_return_pct - (double)(b1 - b0) / (double)b0 * 100.0;
+        }
+    }
+    free(place);
+    qsort(r->models, r->nmodels, sizeof(*r->models), by_return);
+    for (size_t i = 0; i < r->nmodels; i++) {
+        struct perf_model *m = &r->models[i], *prev = i ? m - 1 : NULL;
+        int tie = prev && (prev->m.total_return_pct == m->m.total_return_pct ||
+                           (isnan(prev->m.total_return_pct) && isnan(m->m.total_return_pct)));
+        m->rank = tie ? prev->rank : (long)i + 1;
+    }
+    return 0;
+}
+
+/* Base days, QQQ, the merged dates and the metrics, once the days are read. */
+static int compute(struct db *db, struct perf_report *r, char *err, size_t errlen)
+{
+    struct datelist days = r->dates, bases = {0};
+    struct closes c = {0};
+    money_t base_close = 0;
+    int rc = -1, f;
+    memset(&r->dates, 0, sizeof(r->dates));
+    /* The days are in date order: the first model day and the last. */
+    snprintf(r->start_date, sizeof(r->start_date), "%s", days.d[0]);
+    snprintf(r->end_date, sizeof(r->end_date), "%s", days.d[days.n - 1]);
+    for (size_t i = 0; i < r->nmodels; i++) {
+        char base[DATE_BUF] = "";
+        const char *first = days.d[r->models[i].at[1]];
+        if (prices_prev_trading_day(db, first, base, err, errlen) < 0 ||
+            datelist_push(&bases, base) != 0)
+            goto out;
+        if (strcmp(first, r->start_date) == 0)
+            snprintf(r->base_date, sizeof(r->base_date), "%s", base);
+    }
+    f = r->base_date[0]
+            ? prices_last_close(db, UNIVERSE_BENCHMARK, r->base_date, &base_close, err, errlen)
+            : 0;
+    /* A store that starts with the period has no close before it: QQQ is
+     * then bought at the first day's open, the first price there is. */
+    r->bench_at_open = f == 0;
+    if (f == 0)
+        f = prices_open(db, UNIVERSE_BENCHMARK, r->start_date, &base_close, err, errlen);
+    if (f < 0 || (f > 0 && read_closes(db, r->base_date, r->end_date, &c, err, errlen) != 0))
+        goto out;
+    if (push_all(&r->dates, &days) != 0 || push_all(&r->dates, &c.dates) != 0 ||
+        push_all(&r->dates, &bases) != 0)
+        goto oom;
+    sort_unique(&r->dates);
+    if (base_close > 0 && benchmark(r, &c, base_close) != 0)
+        goto oom;
+    if (finish_models(r, &days, &bases, &c, base_close) != 0)
+        goto oom;
+    rc = 0;
+    goto out;
+oom:
+    err_set(err, errlen, "out of memory");
+out:
+    datelist_free(&days);
+    datelist_free(&bases);
+    datelist_free(&c.dates);
+    free(c.close);
+    return rc;
+}
+
+int perf_load(struct db *db, const struct perf_query *q, struct perf_report *out, char *err,
+              size_t errlen)
+{
+    struct perf_report r = {0};
+    char from[DATE_BUF], to[DATE_BUF];
+    int f = period(db, q, from, to, err, errlen);
+    if (f < 0)
+        return -1;
+    if (f > 0 && strcmp(from, to) <= 0 && read_days(db, q, from, to, &r, err, errlen) != 0)
+        goto fail;
+    if (r.nmodels > 0 && compute(db, &r, err, errlen) != 0)
+        goto fail;
+    *out = r;
+    return 0;
+fail:
+    perf_report_free(&r);
+    return -1;
+}
+
+int perf_latest_job(struct db *db, char *out, size_t outlen, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_LATEST_JOB, err, errlen);
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st), found = rc == SQLITE_ROW;
+    if (found)
+        snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    return found || rc == SQLITE_DONE ? found : db_error(db, "finding the latest job", err, errlen);
+}
+
+/* A double, or null when NAN. Its text is fixed here (15 significant
+ * digits, as trader-api serializes every double) so that traderctl prints
+ * the same bytes as the API. */
+static json_object *number(double d)
+{
+    char text[32];
+    if (isnan(d))
+        return NULL;
+    snprintf(text, sizeof(text), "%.15g", d);
+    return json_object_new_double_s(d, text);
+}
+
+static json_object *date_or_null(const struct perf_report *r, const long *at, long i)
+{
+    return i >= 0 && at[i] >= 0 ? json_object_new_string(r->dates.d[at[i]]) : NULL;
+}
+
+/* The <metrics> of CONTRACT §7 into o; at maps value indexes to dates. */
+static void add_metrics(json_object *o, const struct perf_metrics *m, const struct perf_report *r,
+                        const long *at)
+{
+    /* No series (QQQ without prices): every metric null, no day. */
+    static const struct perf_metrics none = {
+        .total_return_pct = NAN,
+        .annualized_return_pct = NAN,
+        .volatility_pct = NAN,
+        .sharpe = NAN,
+        .sortino = NAN,
+        .max_drawdown_pct = NAN,
+        .calmar = NAN,
+        .win_rate_pct = NAN,
+        .peak = -1,
+        .trough = -1,
+    };
+    int money = m != NULL;
+    if (!m)
+        m = &none;
+    json_object_object_add(o, "start_value", money ? money_to_json(m->start_value) : NULL);
+    json_object_object_add(o, "end_value", money ? money_to_json(m->end_value) : NULL);
+    json_object_object_add(o, "profit", money ? money_to_json(m->profit) : NULL);
+    json_object_object_add(o, "total_return_pct", number(m->total_return_pct));
+    json_object_object_add(o, "annualized_return_pct", number(m->annualized_return_pct));
+    json_object_object_add(o, "volatility_pct", number(m->volatility_pct));
+    json_object_object_add(o, "sharpe", number(m->sharpe));
+    json_object_object_add(o, "sortino", number(m->sortino));
+    json_object_object_add(o, "max_drawdown_pct", number(m->max_drawdown_pct));
+    json_object_object_add(o, "max_drawdown_peak_date", date_or_null(r, at, m->peak));
+    json_object_object_add(o, "max_drawdown_trough_date", date_or_null(r, at, m->trough));
+    json_object_object_add(o, "calmar", number(m->calmar));
+    json_object_object_add(o, "win_rate_pct", number(m->win_rate_pct));
+    json_object_object_add(o, "trading_days", json_object_new_int64(m->trading_days));
+}
+
+static json_object *model_json(const struct perf_report *r, const struct perf_model *m)
+{
+    json_object *o = json_object_new_object(), *tokens = json_object_new_object();
+    json_object_object_add(o, "model", json_object_new_string(m->model));
+    json_object_object_add(o, "rank", json_object_new_int64(m->rank));
+    add_metrics(o, &m->m, r, m->at);
+    json_object_object_add(o, "excess_return_pct", number(m->excess_return_pct));
+    json_object_object_add(o, "trades", json_object_new_int64(m->trades));
+    json_object_object_add(o, "fees_usd", money_to_json(m->fees));
+    json_object_object_add(tokens, "prompt", json_object_new_int64(m->prompt_tokens));
+    json_object_object_add(tokens, "completion", json_object_new_int64(m->completion_tokens));
+    json_object_object_add(tokens, "total", json_object_new_int64(m->total_tokens));
+    json_object_object_add(o, "tokens", tokens);
+    json_object_object_add(o, "cost_usd", m->priced ? money_to_json(m->cost) : NULL);
+    return o;
+}
+
+json_object *perf_report_json(const struct perf_report *r)
+{
+    json_object *o = json_object_new_object(), *models = json_object_new_array();
+    json_object_object_add(o, "start_date", json_object_new_string(r->start_date));
+    json_object_object_add(o, "end_date", json_object_new_string(r->end_date));
+    json_object_object_add(o, "base_date",
+                           r->base_date[0] ? json_object_new_string(r->base_date) : NULL);
+    /* Without QQQ prices for the period, the benchmark's fields are null. */
+    json_object *bench = json_object_new_object();
+    int has = r->has_benchmark;
+    json_object_object_add(bench, "symbol", json_object_new_string(UNIVERSE_BENCHMARK));
+    json_object_object_add(bench, "bought_at",
+                           has ? json_object_new_string(r->bench_at_open ? "open" : "close")
+                               : NULL);
+    json_object_object_add(
+        bench, "bought_on",
+        has ? json_object_new_string(r->bench_at_open ? r->start_date : r->base_date) : NULL);
+    json_object_object_add(bench, "price", has ? money_to_json(r->bench_price) : NULL);
+    add_metrics(bench, has ? &r->bench : NULL, r, r->bench_at);
+    json_object_object_add(o, "benchmark", bench);
+    for (size_t i = 0; i < r->nmodels; i++)
+        json_object_array_add(models, model_json(r, &r->models[i]));
+    json_object_object_add(o, "models", models);
+    return o;
+}
+
+/* values placed on the report's dates, null elsewhere. */
+static json_object *series_of(const struct perf_report *r, const money_t *v, const long *at,
+                              size_t n)
+{
+    json_object *a = json_object_new_array_ext((int)r->dates.n);
+    for (size_t i = 0; i < r->dates.n; i++)
+        json_object_array_add(a, NULL);
+    for (size_t t = 0; t <= n; t++)
+        if (at[t] >= 0)
+            json_object_array_put_idx(a, (size_t)at[t], money_to_json(v[t]));
+    return a;
+}
+
+json_object *perf_series_json(const struct perf_report *r)
+{
+    json_object *o = json_object_new_object(), *dates = json_object_new_array(),
+                *series = json_object_new_object();
+    for (size_t i = 0; i < r->dates.n; i++)
+        json_object_array_add(dates, json_object_new_string(r->dates.d[i]));
+    for (size_t i = 0; i < r->nmodels; i++) {
+        const struct perf_model *m = &r->models[i];
+        json_object_object_add(series, m->model, series_of(r, m->v, m->at, m->n));
+    }
+    if (r->has_benchmark)
+        json_object_object_add(series, UNIVERSE_BENCHMARK,
+                               series_of(r, r->bench_v, r->bench_at, r->bench_n));
+    json_object_object_add(o, "dates", dates);
+    json_object_object_add(o, "series", series);
+    return o;
+}

@@ -1,0 +1,60 @@
+/* modelday: runs one model-day of a job. Owns its whole life: mark it
+ * running, load the model's state (its last completed day before this date
+ * in any job, else the config's initial cash), let the model's decider trade
+ * through a tools context, value the portfolio at today's close, and commit
+ * the positions row, trades, holdings, reasoning log, tool usage and the
+ * completed status in one transaction. A failure leaves only the failed
+ * status and its error. Then the model's AI-Trader files are rewritten
+ * (agentfiles.h). Everything it uses comes from its arguments and its own
+ * database connection, so model-days run in parallel threads.
+ *
+ * Deciders are chosen by the model's provider from a table (provider name ->
+ * function): "builtin" runs strategy.h; the LLM agent adds "openai" and
+ * "mock" to that table. */
+#ifndef TRADER_MODELDAY_H
+#define TRADER_MODELDAY_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "service/config.h"
+#include "store/db.h"
+#include "trading/tools.h"
+
+struct modelday_spec {
+    const char *job_id;
+    const char *date;
+    const struct config *cfg; /* the job's config snapshot */
+    const struct config_model *model;
+    const char *home;         /* the data directory: base of a relative log_path */
+    const atomic_int *cancel; /* optional: nonzero abandons the day (shutdown) */
+    bool replace;             /* the job re-runs days: other jobs' results give way at commit */
+};
+
+/* A decider: trades ctx's day through tools_call and records its reasoning
+ * (tools_log, tools_set_summary, ctx->total_steps, stop_signal, tokens).
+ * Returns 0, or -1 with err filled to fail the model-day. */
+typedef int (*modelday_decide_fn)(struct tools_ctx *ctx, const struct modelday_spec *spec,
+                                  char *err, size_t errlen);
+
+struct modelday_provider {
+    const char *name; /* config_provider_name() of the models it serves */
+    modelday_decide_fn decide;
+};
+
+/* The provider serving name, or NULL when none is built in. */
+const struct modelday_provider *modelday_provider(const char *name);
+
+enum modelday_result {
+    MODELDAY_COMPLETED, /* committed */
+    MODELDAY_FAILED,    /* status failed with the error (err) */
+    MODELDAY_ABANDONED, /* cancelled: nothing written, left running for recovery */
+};
+
+/* Runs spec's model-day on db (a connection of the calling thread). err gets
+ * the reason when the day did not complete. */
+enum modelday_result modelday_run(struct db *db, const struct modelday_spec *spec, char *err,
+                                  size_t errlen);
+
+#endif

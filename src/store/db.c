@@ -1,0 +1,564 @@
+/* db: see db.h. The schema is data: one entry per version, applied in order.
+ * Amounts are integer micro-units (see money.h); prices also keep the exact
+ * text that was published. */
+#include "store/db.h"
+
+#include "base/errbuf.h"
+#include "base/mem.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const migrations[] = {
+    /* 1: the specification's six tables, per-trade rows and the price store. */
+    "CREATE TABLE jobs ("
+    "  job_id TEXT PRIMARY KEY,"
+    "  config_path TEXT NOT NULL,"
+    "  config_json TEXT,"
+    "  status TEXT NOT NULL CHECK(status IN ('pending','running','completed','partial','failed')),"
+    "  date_range TEXT NOT NULL CHECK(json_valid(date_range)),"
+    "  models TEXT NOT NULL CHECK(json_valid(models)),"
+    "  replace_existing INTEGER NOT NULL DEFAULT 0 CHECK(replace_existing IN (0,1)),"
+    "  source TEXT NOT NULL DEFAULT 'api' CHECK(source IN ('api','import')),"
+    "  created_at TEXT NOT NULL,"
+    "  started_at TEXT,"
+    "  updated_at TEXT,"
+    "  completed_at TEXT,"
+    "  total_duration_seconds REAL,"
+    "  error TEXT,"
+    "  warnings TEXT CHECK(warnings IS NULL OR json_valid(warnings)));"
+    "CREATE INDEX idx_jobs_status ON jobs(status);"
+    "CREATE INDEX idx_jobs_created_at ON jobs(created_at DESC);"
+    "CREATE TABLE job_details ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  job_id TEXT NOT NULL REFERENCES jobs(job_id) ON DELETE CASCADE,"
+    "  date TEXT NOT NULL,"
+    "  model TEXT NOT NULL,"
+    "  status TEXT NOT NULL CHECK(status IN ('pending','running','completed','failed')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  started_at TEXT,"
+    "  completed_at TEXT,"
+    "  duration_seconds REAL,"
+    "  error TEXT,"
+    "  UNIQUE(job_id, date, model));"
+    "CREATE INDEX idx_job_details_job_id ON job_details(job_id);"
+    "CREATE INDEX idx_job_details_status ON job_details(status);"
+    /* One row per completed model-day: the end-of-day state. A model has at
+     * most one result per date across all jobs. */
+    "CREATE TABLE positions ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  job_id TEXT NOT NULL REFERENCES jobs(job_id) ON DELETE CASCADE,"
+    "  date TEXT NOT NULL,"
+    "  model TEXT NOT NULL,"
+    "  cash INTEGER NOT NULL CHECK(cash >= 0),"
+    "  portfolio_value INTEGER NOT NULL,"
+    "  prev_value INTEGER NOT NULL,"
+    "  daily_profit INTEGER NOT NULL,"
+    "  daily_return_pct REAL NOT NULL,"
+    "  total_steps INTEGER NOT NULL DEFAULT 0 CHECK(total_steps >= 0),"
+    "  stop_signal INTEGER NOT NULL DEFAULT 0 CHECK(stop_signal IN (0,1)),"
+    "  reasoning_summary TEXT,"
+    "  prompt_tokens INTEGER NOT NULL DEFAULT 0,"
+    "  completion_tokens INTEGER NOT NULL DEFAULT 0,"
+    "  total_tokens INTEGER NOT NULL DEFAULT 0,"
+    "  log_file_path TEXT,"
+    "  created_at TEXT NOT NULL,"
+    "  UNIQUE(model, date));"
+    "CREATE INDEX idx_positions_date ON positions(date);"
+    "CREATE INDEX idx_positions_job ON positions(job_id, date);"
+    "CREATE TABLE trades ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  position_id INTEGER NOT NULL REFERENCES positions(id) ON DELETE CASCADE,"
+    "  seq INTEGER NOT NULL CHECK(seq >= 1),"
+    "  action TEXT NOT NULL CHECK(action IN ('buy','sell')),"
+    "  symbol TEXT NOT NULL,"
+    "  amount INTEGER NOT NULL CHECK(amount > 0),"
+    "  price INTEGER NOT NULL CHECK(price > 0),"
+    "  total INTEGER NOT NULL CHECK(total > 0),"
+    "  UNIQUE(position_id, seq));"
+    "CREATE TABLE holdings ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  position_id INTEGER NOT NULL REFERENCES positions(id) ON DELETE CASCADE,"
+    "  symbol TEXT NOT NULL,"
+    "  quantity INTEGER NOT NULL CHECK(quantity > 0),"
+    "  UNIQUE(position_id, symbol));"
+    "CREATE TABLE reasoning_logs ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  position_id INTEGER NOT NULL REFERENCES positions(id) ON DELETE CASCADE,"
+    "  step INTEGER NOT NULL CHECK(step >= 0),"
+    "  role TEXT NOT NULL CHECK(role IN ('system','user','assistant','tool')),"
+    "  content TEXT,"
+    "  tool_name TEXT,"
+    "  tool_call_id TEXT,"
+    "  message_json TEXT CHECK(message_json IS NULL OR json_valid(message_json)),"
+    "  timestamp TEXT NOT NULL);"
+    "CREATE INDEX idx_reasoning_position ON reasoning_logs(position_id, id);"
+    "CREATE TABLE tool_usage ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  position_id INTEGER NOT NULL REFERENCES positions(id) ON DELETE CASCADE,"
+    "  tool_name TEXT NOT NULL,"
+    "  calls INTEGER NOT NULL CHECK(calls >= 0),"
+    "  errors INTEGER NOT NULL DEFAULT 0 CHECK(errors >= 0),"
+    "  total_duration_ms REAL NOT NULL DEFAULT 0,"
+    "  UNIQUE(position_id, tool_name));"
+    "CREATE TABLE prices ("
+    "  symbol TEXT NOT NULL,"
+    "  date TEXT NOT NULL,"
+    "  open TEXT NOT NULL,"
+    "  high TEXT,"
+    "  low TEXT,"
+    "  close TEXT,"
+    "  volume TEXT,"
+    "  open_micro INTEGER NOT NULL CHECK(open_micro > 0),"
+    "  close_micro INTEGER CHECK(close_micro IS NULL OR close_micro > 0),"
+    "  PRIMARY KEY(symbol, date)) WITHOUT ROWID;"
+    "CREATE INDEX idx_prices_date ON prices(date);",
+
+    /* 2: what the daemon and operators need beyond the specification. */
+    "CREATE TABLE daemon ("
+    "  id INTEGER PRIMARY KEY CHECK(id = 1),"
+    "  pid INTEGER NOT NULL,"
+    "  hostname TEXT,"
+    "  version TEXT,"
+    "  started_at TEXT NOT NULL,"
+    "  last_heartbeat TEXT NOT NULL,"
+    "  current_job TEXT);"
+    "CREATE TABLE audit_log ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  timestamp TEXT NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  job_id TEXT,"
+    "  details TEXT CHECK(details IS NULL OR json_valid(details)));"
+    "CREATE INDEX idx_audit_job ON audit_log(job_id, id);"
+    "CREATE TABLE price_symbols ("
+    "  symbol TEXT PRIMARY KEY,"
+    "  source TEXT NOT NULL CHECK(source IN ('alphavantage','aitrader','synthetic')),"
+    "  last_refreshed TEXT,"
+    "  imported_at TEXT NOT NULL);",
+
+    /* 3: analytics (perf.h). What a model-day cost in micro-dollars at the
+     * model's configured pricing (NULL when it has none), and the index
+     * that answers date ranges in (date, model) order without a sort; it
+     * covers every use of the (date) index it replaces. */
+    "ALTER TABLE positions ADD COLUMN cost INTEGER CHECK(cost IS NULL OR cost >= 0);"
+    "DROP INDEX idx_positions_date;"
+    "CREATE INDEX idx_positions_date_model ON positions(date, model);",
+
+    /* 4: API keys (only a hash of each token) and who made each mutating
+     * request. */
+    "CREATE TABLE api_keys ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  scope TEXT NOT NULL CHECK(scope IN ('read','write')),"
+    "  token_hash BLOB NOT NULL UNIQUE CHECK(length(token_hash) = 32),"
+    "  created_at TEXT NOT NULL,"
+    "  last_used_at TEXT);"
+    "ALTER TABLE audit_log ADD COLUMN actor TEXT;"
+    "ALTER TABLE audit_log ADD COLUMN client TEXT;"
+    "ALTER TABLE audit_log ADD COLUMN endpoint TEXT;"
+    "ALTER TABLE audit_log ADD COLUMN status INTEGER;"
+    "ALTER TABLE audit_log ADD COLUMN outcome TEXT;",
+
+    /* 5: the chat completion each reasoning message comes from or answers
+     * (a step of AI-Trader's loop holds several); NULL where unknown. */
+    "ALTER TABLE reasoning_logs ADD COLUMN completion INTEGER CHECK(completion >= 0);",
+
+    /* 6: splits and fees (CONTRACT section 5). Alpha Vantage's split events
+     * (factor text as published, exact copy x 1e6); what each model-day's
+     * splits did to its holdings; the commission of each fill. */
+    "CREATE TABLE splits ("
+    "  symbol TEXT NOT NULL,"
+    "  effective_date TEXT NOT NULL,"
+    "  factor TEXT NOT NULL,"
+    "  factor_micro INTEGER NOT NULL CHECK(factor_micro > 0),"
+    "  imported_at TEXT NOT NULL,"
+    "  PRIMARY KEY(symbol, effective_date)) WITHOUT ROWID;"
+    "CREATE INDEX idx_splits_date ON splits(effective_date);"
+    "CREATE TABLE corporate_actions ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  position_id INTEGER NOT NULL REFERENCES positions(id) ON DELETE CASCADE,"
+    "  seq INTEGER NOT NULL CHECK(seq >= 1),"
+    "  action TEXT NOT NULL CHECK(action IN ('split')),"
+    "  symbol TEXT NOT NULL,"
+    "  effective_date TEXT NOT NULL,"
+    "  factor TEXT NOT NULL,"
+    "  shares_before INTEGER NOT NULL CHECK(shares_before > 0),"
+    "  shares_after INTEGER NOT NULL CHECK(shares_after >= 0),"
+    "  price INTEGER NOT NULL CHECK(price >= 0),"
+    "  cash INTEGER NOT NULL CHECK(cash >= 0),"
+    "  UNIQUE(position_id, seq));"
+    "ALTER TABLE trades ADD COLUMN fee INTEGER NOT NULL DEFAULT 0 CHECK(fee >= 0);",
+
+    /* 7: job control and webhooks (CONTRACT section 8). The jobs status
+     * CHECK gains 'cancelled' in place, SQLite's documented procedure for
+     * loosening a constraint: rebuilding jobs would cascade-delete every
+     * result. The ALTERs after it change the schema cookie, so every other
+     * connection reloads the schema. */
+    "PRAGMA writable_schema = ON;"
+    "UPDATE sqlite_schema SET sql = replace(sql, '''partial'',''failed'')),',"
+    "  '''partial'',''failed'',''cancelled'')),') WHERE type = 'table' AND name = 'jobs';"
+    "PRAGMA writable_schema = RESET;"
+    "ALTER TABLE jobs ADD COLUMN cancel_requested_at TEXT;"
+    "ALTER TABLE jobs ADD COLUMN callback_url TEXT;"
+    "ALTER TABLE jobs ADD COLUMN callback_status TEXT"
+    "  CHECK(callback_status IS NULL OR callback_status IN ('pending','delivered','failed'));"
+    "CREATE TABLE job_callbacks ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  job_id TEXT NOT NULL REFERENCES jobs(job_id) ON DELETE CASCADE,"
+    "  attempt INTEGER NOT NULL CHECK(attempt >= 1),"
+    "  attempted_at TEXT NOT NULL,"
+    "  http_status INTEGER,"
+    "  outcome TEXT NOT NULL CHECK(outcome IN ('delivered','failed')),"
+    "  error TEXT);"
+    "CREATE INDEX idx_job_callbacks_job ON job_callbacks(job_id, id);",
+
+    /* 8: analytics at scale (bench/README.md). A model-day's number of
+     * trades and the sum of their fees, kept with the day like its tokens
+     * and cost (filled in for the days already stored), and
+     * idx_positions_date_model made to cover what /performance reads of a
+     * day, so a period is one index range however large the rows are. */
+    "ALTER TABLE positions ADD COLUMN ntrades INTEGER NOT NULL DEFAULT 0 CHECK(ntrades >= 0);"
+    "ALTER TABLE positions ADD COLUMN fees INTEGER NOT NULL DEFAULT 0 CHECK(fees >= 0);"
+    "UPDATE positions SET"
+    "  ntrades = (SELECT count(*) FROM trades WHERE position_id = positions.id),"
+    "  fees = (SELECT coalesce(sum(fee), 0) FROM trades WHERE position_id = positions.id);"
+    "DROP INDEX idx_positions_date_model;"
+    "CREATE INDEX idx_positions_date_model ON positions(date, model, job_id, portfolio_value,"
+    "  prev_value, prompt_tokens, completion_tokens, total_tokens, cost, ntrades, fees);",
+
+    /* 9: the data version behind ETags (dataver.h), and the index that pages
+     * a job's details by date without sorting them. */
+    "CREATE TABLE data_version ("
+    "  id INTEGER PRIMARY KEY CHECK(id = 1),"
+    "  epoch TEXT NOT NULL,"
+    "  version INTEGER NOT NULL);"
+    "INSERT INTO data_version(id, epoch, version) VALUES(1, lower(hex(randomblob(8))), 0);"
+    "CREATE INDEX idx_job_details_job_date ON job_details(job_id, date);",
+};
+
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == DB_SCHEMA_VERSION,
+               "one migration per schema version");
+
+int db_error(struct db *db, const char *what, char *err, size_t errlen)
+{
+    if (db && db->h)
+        db->err_code = sqlite3_extended_errcode(db->h);
+    return err_set(err, errlen, "%s: %s", what,
+                   db && db->h ? sqlite3_errmsg(db->h) : "no database");
+}
+
+int db_exec(struct db *db, const char *sql, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        db->err_code = rc;
+        err_set(err, errlen, "database error: %s", msg ? msg : sqlite3_errmsg(db->h));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* $TRADER_DB_BUSY_TIMEOUT_MS when it is a number of milliseconds, else the
+ * default. */
+static int busy_timeout_ms(void)
+{
+    const char *v = getenv(DB_ENV_BUSY_TIMEOUT);
+    char *end;
+    long n = v && *v ? strtol(v, &end, 10) : -1;
+    return n >= 0 && n <= 3600000 && *end == '\0' ? (int)n : DB_BUSY_TIMEOUT_MS;
+}
+
+bool db_transient(const struct db *db)
+{
+    switch (db ? db->err_code & 0xff : SQLITE_OK) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+        return true;
+    default:
+        return false;
+    }
+}
+
+void db_clear_error(struct db *db)
+{
+    if (db)
+        db->err_code = SQLITE_OK;
+}
+
+int db_retry_pause(int attempt, const atomic_int *cancel)
+{
+    double pause = 0.5;
+    for (int i = 0; i < attempt && pause < DB_RETRY_MAX_SECONDS; i++)
+        pause *= 2;
+    if (pause > DB_RETRY_MAX_SECONDS)
+        pause = DB_RETRY_MAX_SECONDS;
+    for (double slept = 0; slept < pause; slept += 0.05) {
+        if (cancel && atomic_load(cancel))
+            return -1;
+        nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
+    }
+    return cancel && atomic_load(cancel) ? -1 : 0;
+}
+
+int db_open(const char *path, enum db_mode mode, struct db **out, char *err, size_t errlen)
+{
+    int flags =
+        mode == DB_READONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    struct db *db = calloc(1, sizeof(*db));
+    if (!db || !(db->path = strdup(path))) {
+        free(db);
+        return err_set(err, errlen, "out of memory");
+    }
+    db->mode = mode;
+    /* A new file is private to the service's user: job rows keep a snapshot
+     * of their config, which may hold API keys. SQLite gives the -wal and
+     * -shm files the database file's mode. O_EXCL matters: closing a
+     * descriptor of a file that exists would drop every POSIX lock this
+     * process's other connections hold on it. */
+    if (mode == DB_READWRITE) {
+        int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            close(fd);
+    }
+    if (sqlite3_open_v2(path, &db->h, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        err_set(err, errlen, "cannot open database %s: %s", path,
+                db->h ? sqlite3_errmsg(db->h) : "out of memory");
+        goto fail;
+    }
+    sqlite3_extended_result_codes(db->h, 1);
+    sqlite3_busy_timeout(db->h, busy_timeout_ms());
+    if (db_exec(db, "PRAGMA foreign_keys = ON", err, errlen) != 0)
+        goto fail;
+    if (mode == DB_READWRITE &&
+        db_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL", err, errlen) != 0)
+        goto fail;
+    *out = db;
+    return 0;
+fail:
+    db_close(db);
+    return -1;
+}
+
+void db_close(struct db *db)
+{
+    if (!db)
+        return;
+    for (size_t i = 0; i < db->ncache; i++)
+        sqlite3_finalize(db->cache[i].stmt);
+    free(db->cache);
+    db_rollback(db);
+    sqlite3_close(db->h);
+    free(db->path);
+    free(db);
+}
+
+int db_reopen(struct db *db, char *err, size_t errlen)
+{
+    struct db *fresh = NULL;
+    if (db_open(db->path, db->mode, &fresh, err, errlen) != 0) {
+        db->err_code = SQLITE_CANTOPEN;
+        return -1;
+    }
+    struct db old = *db;
+    *db = *fresh;
+    *fresh = old;
+    db_close(fresh);
+    return 0;
+}
+
+int db_schema_version(struct db *db, int *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+    if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        goto out;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *out = sqlite3_column_int(st, 0);
+        rc = 0;
+    }
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int db_migrate_to(struct db *db, int target, char *err, size_t errlen)
+{
+    int version;
+    if (target < 0 || target > NMIGRATIONS)
+        return err_set(err, errlen, "no schema version %d", target);
+    if (db_schema_version(db, &version) != 0)
+        return db_error(db, "cannot read schema version", err, errlen);
+    if (version > NMIGRATIONS)
+        return err_set(err, errlen,
+                       "database schema version %d is newer than this program (%d); upgrade "
+                       "the program",
+                       version, NMIGRATIONS);
+    while (version < target) {
+        char pragma[64];
+        if (db_begin_immediate(db, err, errlen) != 0)
+            return -1;
+        /* Re-read inside the lock: another process may have migrated. */
+        if (db_schema_version(db, &version) != 0) {
+            db_rollback(db);
+            return db_error(db, "cannot read schema version", err, errlen);
+        }
+        if (version >= target) {
+            db_rollback(db);
+            break;
+        }
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", version + 1);
+        if (db_exec(db, migrations[version], err, errlen) != 0 ||
+            db_exec(db, pragma, err, errlen) != 0) {
+            db_rollback(db);
+            return -1;
+        }
+        if (db_commit(db, err, errlen) != 0)
+            return -1;
+        version++;
+    }
+    return 0;
+}
+
+int db_migrate(struct db *db, char *err, size_t errlen)
+{
+    return db_migrate_to(db, NMIGRATIONS, err, errlen);
+}
+
+sqlite3_stmt *db_stmt(struct db *db, const char *sql, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < db->ncache; i++) {
+        if (db->cache[i].sql == sql) {
+            sqlite3_stmt *st = db->cache[i].stmt;
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return st;
+        }
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        db_error(db, "cannot prepare statement", err, errlen);
+        return NULL;
+    }
+    if (db->ncache == db->capcache) {
+        size_t cap = db->capcache ? db->capcache * 2 : 32;
+        struct db_cached_stmt *grown =
+            cap <= SIZE_MAX / sizeof(*grown) ? realloc(db->cache, cap * sizeof(*grown)) : NULL;
+        if (!grown) {
+            sqlite3_finalize(st);
+            err_set(err, errlen, "out of memory");
+            return NULL;
+        }
+        db->cache = grown;
+        db->capcache = cap;
+    }
+    db->cache[db->ncache].sql = sql;
+    db->cache[db->ncache].stmt = st;
+    db->ncache++;
+    return st;
+}
+
+/* The write transactions of this process's connections queue here before
+ * they ask SQLite for its lock. SQLite's busy handler polls with sleeps of
+ * up to 100 ms, so when many worker threads commit at the same moment a
+ * waiter would sleep through the instant the lock came free; a mutex hands
+ * it over at once. Other processes (trader-api's triggers) still meet the
+ * busy handler. */
+static pthread_mutex_t writer = PTHREAD_MUTEX_INITIALIZER;
+
+static void writer_release(struct db *db)
+{
+    if (db->writing) {
+        db->writing = false;
+        pthread_mutex_unlock(&writer);
+    }
+}
+
+int db_begin_immediate(struct db *db, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&writer);
+    db->writing = true;
+    if (db_exec(db, "BEGIN IMMEDIATE", err, errlen) != 0) {
+        writer_release(db);
+        return -1;
+    }
+    return 0;
+}
+
+int db_commit(struct db *db, char *err, size_t errlen)
+{
+    if (db_exec(db, "COMMIT", err, errlen) != 0) {
+        db_rollback(db);
+        return -1;
+    }
+    writer_release(db);
+    return 0;
+}
+
+void db_rollback(struct db *db)
+{
+    if (!sqlite3_get_autocommit(db->h))
+        sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    writer_release(db);
+}
+
+int db_step_done(struct db *db, sqlite3_stmt *st, const char *what, char *err, size_t errlen)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    db_error(db, what, err, errlen);
+    db->err_code = rc; /* the step's own code: the reset may have replaced the handle's */
+    return -1;
+}
+
+static void db_bind_check(sqlite3_stmt *st, int i, int rc)
+{
+    if (rc == SQLITE_OK)
+        return;
+    fprintf(stderr, "binding parameter %d of \"%s\": %s\n", i, sqlite3_sql(st), sqlite3_errstr(rc));
+    abort();
+}
+
+void db_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    db_bind_check(st, i, sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT));
+}
+
+void db_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
+{
+    if (n > INT_MAX)
+        mem_fatal(0);
+    db_bind_check(st, i, sqlite3_bind_blob(st, i, p, (int)n, SQLITE_TRANSIENT));
+}
+
+void db_bind_int64(sqlite3_stmt *st, int i, long long v)
+{
+    db_bind_check(st, i, sqlite3_bind_int64(st, i, (sqlite3_int64)v));
+}
+
+void db_bind_double(sqlite3_stmt *st, int i, double v)
+{
+    db_bind_check(st, i, sqlite3_bind_double(st, i, v));
+}
+
+void db_bind_null(sqlite3_stmt *st, int i)
+{
+    db_bind_check(st, i, sqlite3_bind_null(st, i));
+}
