@@ -4,6 +4,7 @@
 #include "aitrader/aitrader.h"
 
 #include "base/dates.h"
+#include "service/audit.h"
 #include "service/daystore.h"
 #include "store/dataver.h"
 #include "base/errbuf.h"
@@ -941,8 +942,6 @@ static const char SQL_JOB[] =
     " ?6, ?6)";
 static const char SQL_JOB_DONE[] = "UPDATE jobs SET completed_at = ?2, updated_at = ?2,"
                                    " total_duration_seconds = ?3, warnings = ?4 WHERE job_id = ?1";
-static const char SQL_AUDIT[] = "INSERT INTO audit_log(timestamp, event, job_id, details)"
-                                " VALUES(?1, 'job_imported', ?2, ?3)";
 static const char SQL_DETAIL[] =
     "INSERT INTO job_details(job_id, date, model, status, started_at, completed_at)"
     " VALUES(?1, ?2, ?3, 'completed', ?4, ?4)";
@@ -1404,12 +1403,10 @@ static int finish_job(struct importer *im, double t0)
     sqlite3_bind_double(st, 3, time_monotonic() - t0);
     if (im->warnings.n > 0)
         db_bind_text(st, 4, json_object_to_json_string_ext(w, JSON_TEXT));
-    if (run(im, st) != 0 || !(st = db_stmt(im->db, SQL_AUDIT, im->err, im->errlen)))
+    if (run(im, st) != 0)
         goto out;
-    db_bind_text(st, 1, done);
-    db_bind_text(st, 2, im->job_id);
-    db_bind_text(st, 3, json_object_to_json_string_ext(d, JSON_TEXT));
-    rc = run(im, st);
+    rc = audit_job_event_at(im->db, done, "job_imported", im->job_id,
+                            json_object_to_json_string_ext(d, JSON_TEXT), im->err, im->errlen);
 out:
     json_object_put(w);
     json_object_put(d);

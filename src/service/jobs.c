@@ -4,6 +4,7 @@
  * triggers (from any number of processes) see each other's jobs. */
 #include "service/jobs.h"
 
+#include "service/audit.h"
 #include "service/callback.h"
 #include "store/dataver.h"
 #include "base/errbuf.h"
@@ -45,8 +46,6 @@ static const char SQL_INSERT_JOB[] =
     " VALUES(?1, ?2, ?3, 'pending', ?4, ?5, ?6, 'api', ?7, ?7, ?8)";
 static const char SQL_INSERT_DAY[] =
     "INSERT INTO job_details(job_id, date, model, status) VALUES(?1, ?2, ?3, 'pending')";
-static const char SQL_AUDIT[] =
-    "INSERT INTO audit_log(timestamp, event, job_id, details) VALUES(?1, ?2, ?3, ?4)";
 static const char SQL_GET_JOB[] =
     "SELECT status, config_path, config_json, replace_existing FROM jobs WHERE job_id = ?1";
 static const char SQL_GET_DAYS[] =
@@ -160,27 +159,6 @@ static const char *stored_error(const char *error, char out[JOBS_ERROR_MAX + 1])
         return NULL;
     redact_text(error, out, JOBS_ERROR_MAX + 1);
     return out;
-}
-
-/* Appends an audit_log row; details (may be NULL) is consumed. */
-static int audit(struct db *db, const char *event, const char *job_id, json_object *details,
-                 char *err, size_t errlen)
-{
-    char now[TIMESTAMP_BUF];
-    int rc = -1;
-    sqlite3_stmt *st = db_stmt(db, SQL_AUDIT, err, errlen);
-    if (st) {
-        time_now_iso(now);
-        db_bind_text(st, 1, now);
-        db_bind_text(st, 2, event);
-        db_bind_text(st, 3, job_id);
-        db_bind_text(st, 4,
-                     details ? json_object_to_json_string_ext(details, JSON_C_TO_STRING_PLAIN)
-                             : NULL);
-        rc = db_step_done(db, st, "database write", err, errlen);
-    }
-    json_object_put(details);
-    return rc;
 }
 
 static json_object *dates_json(const struct datelist *l)
@@ -824,7 +802,7 @@ static int insert_job(struct db *db, const struct jobs_request *req, const char 
         json_object_object_add(d, "replace_existing",
                                json_object_new_boolean(req->replace_existing));
     }
-    return audit(db, "job_created", a->job_id, d, err, errlen);
+    return audit_job_event(db, "job_created", a->job_id, d, err, errlen);
 }
 
 int jobs_trigger(struct db *db, const struct jobs_request *req, const struct jobs_env *env,
@@ -1031,7 +1009,7 @@ static int claim(struct db *db, const char *want, char job_id[JOB_ID_BUF], char 
     db_bind_text(st, 2, now);
     if (db_step_done(db, st, "database write", err, errlen) != 0)
         goto out;
-    if (audit(db, "job_started", id, NULL, err, errlen) != 0 ||
+    if (audit_job_event(db, "job_started", id, NULL, err, errlen) != 0 ||
         dataver_bump(db, err, errlen) != 0 || tx_commit(db, nested, err, errlen) != 0)
         goto out;
     memcpy(job_id, id, JOB_ID_BUF);
@@ -1061,7 +1039,7 @@ int jobs_replace_results(struct db *db, const char *job_id, const char *model, c
         json_object_object_add(d, "from_date", json_object_new_string(date));
         json_object_object_add(d, "positions_deleted", json_object_new_int64(n));
     }
-    return audit(db, "results_replaced", job_id, d, err, errlen);
+    return audit_job_event(db, "results_replaced", job_id, d, err, errlen);
 }
 
 int jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t errlen)
@@ -1127,7 +1105,7 @@ int jobs_recover(struct db *db, int *n, char *err, size_t errlen)
             json_object_put(d);
             goto out;
         }
-        if (audit(db, "job_recovered", list[i], d, err, errlen) != 0)
+        if (audit_job_event(db, "job_recovered", list[i], d, err, errlen) != 0)
             goto out;
     }
     if ((nids && dataver_bump(db, err, errlen) != 0) || tx_commit(db, nested, err, errlen) != 0)
@@ -1193,8 +1171,8 @@ static int day_transition(struct db *db, const char *sql, const char *event, con
         json_object_put(d);
         goto fail;
     }
-    if (audit(db, event, job_id, d, err, errlen) != 0 || dataver_bump(db, err, errlen) != 0 ||
-        tx_commit(db, nested, err, errlen) != 0)
+    if (audit_job_event(db, event, job_id, d, err, errlen) != 0 ||
+        dataver_bump(db, err, errlen) != 0 || tx_commit(db, nested, err, errlen) != 0)
         goto fail;
     return 0;
 fail:
@@ -1292,7 +1270,7 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
         json_object_object_add(d, "failed", json_object_new_int64(failed));
         json_object_object_add(d, "not_run", json_object_new_int64(left));
     }
-    if (audit(db, "job_finished", job_id, d, err, errlen) != 0 ||
+    if (audit_job_event(db, "job_finished", job_id, d, err, errlen) != 0 ||
         dataver_bump(db, err, errlen) != 0 || tx_commit(db, nested, err, errlen) != 0)
         goto fail;
     if (status)
@@ -1347,8 +1325,8 @@ int jobs_cancel(struct db *db, const char *job_id, enum jobs_cancel_outcome *out
         db_bind_text(st, 2, now);
         if (db_step_done(db, st, "database write", err, errlen) != 0 ||
             (sqlite3_changes(db->h) == 1 &&
-             (audit(db, pending ? "job_cancelled" : "job_cancel_requested", job_id, NULL, err,
-                    errlen) != 0 ||
+             (audit_job_event(db, pending ? "job_cancelled" : "job_cancel_requested", job_id, NULL,
+                              err, errlen) != 0 ||
               dataver_bump(db, err, errlen) != 0)))
             goto fail;
         res = pending ? JOBS_CANCEL_DONE : JOBS_CANCEL_REQUESTED;
