@@ -3,6 +3,9 @@
 
 #include "base/errbuf.h"
 
+#include <stdio.h>
+#include <string.h>
+
 static const char SQL_POSITION[] =
     "INSERT INTO positions(job_id, date, model, cash, portfolio_value, prev_value, daily_profit,"
     " daily_return_pct, total_steps, stop_signal, reasoning_summary, prompt_tokens,"
@@ -206,5 +209,88 @@ int daystore_holdings(struct db *db, long long position_id, money_t cash, struct
                    : db_error(db, "cannot read holdings", err, errlen);
     }
     *out = pf;
+    return 0;
+}
+
+/* --- for planning jobs and the AI-Trader import ---------------------------- */
+
+static const char SQL_LAST_EXCEPT[] = "SELECT max(date) FROM positions WHERE model = ?1"
+                                      " AND job_id NOT IN (SELECT value FROM json_each(?2))";
+static const char SQL_DATES_EXCEPT[] =
+    "SELECT date FROM positions WHERE model = ?1 AND date BETWEEN ?2 AND ?3"
+    " AND job_id NOT IN (SELECT value FROM json_each(?4)) ORDER BY date";
+static const char SQL_COUNT_FROM[] =
+    "SELECT count(*), min(date) FROM positions WHERE model = ?1 AND date >= ?2";
+static const char SQL_DELETE_FROM[] = "DELETE FROM positions WHERE model = ?1 AND date >= ?2"
+                                      " AND (?3 IS NULL OR job_id <> ?3)";
+
+int daystore_last_date_except(struct db *db, const char *model, const char *skip_jobs,
+                              char out[DATE_BUF], char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_LAST_EXCEPT, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, model);
+    db_bind_text(st, 2, skip_jobs);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        snprintf(out, DATE_BUF, "%s",
+                 sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : "");
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : db_error(db, "reading completed days", err, errlen);
+}
+
+int daystore_dates_except(struct db *db, const char *model, const char *from, const char *to,
+                          const char *skip_jobs, struct datelist *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_DATES_EXCEPT, err, errlen);
+    int rc;
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, model);
+    db_bind_text(st, 2, from);
+    db_bind_text(st, 3, to);
+    db_bind_text(st, 4, skip_jobs);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (datelist_push(out, (const char *)sqlite3_column_text(st, 0)) != 0)
+            break;
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return err_set(err, errlen, "out of memory");
+    return rc == SQLITE_DONE ? 0 : db_error(db, "reading completed days", err, errlen);
+}
+
+int daystore_count_from(struct db *db, const char *model, const char *date, long long *count,
+                        char first[DATE_BUF], char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_COUNT_FROM, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, model);
+    db_bind_text(st, 2, date);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return db_error(db, "cannot read positions", err, errlen);
+    }
+    *count = sqlite3_column_int64(st, 0);
+    snprintf(first, DATE_BUF, "%s",
+             sqlite3_column_text(st, 1) ? (const char *)sqlite3_column_text(st, 1) : "");
+    sqlite3_reset(st);
+    return 0;
+}
+
+int daystore_delete_from(struct db *db, const char *model, const char *date, const char *keep_job,
+                         long long *deleted, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_DELETE_FROM, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, model);
+    db_bind_text(st, 2, date);
+    db_bind_text(st, 3, keep_job);
+    if (db_step_done(db, st, "database write", err, errlen) != 0)
+        return -1;
+    if (deleted)
+        *deleted = sqlite3_changes64(db->h);
     return 0;
 }

@@ -13,6 +13,7 @@
 #include "store/db.h"
 #include "base/money.h"
 #include "market/portfolio.h"
+#include "market/prices.h"
 #include "market/splits.h"
 
 /* One trades row. */
@@ -80,5 +81,28 @@ int daystore_insert(struct db *db, const struct daystore_day *day, long long *po
  * is untouched. */
 int daystore_holdings(struct db *db, long long position_id, money_t cash, struct portfolio *out,
                       char *err, size_t errlen);
+
+/* --- for planning jobs and the AI-Trader import ---------------------------- */
+
+/* The last date model has results for, leaving out the results of the jobs
+ * named in skip_jobs (a JSON array of job ids); "" when none. */
+int daystore_last_date_except(struct db *db, const char *model, const char *skip_jobs,
+                              char out[DATE_BUF], char *err, size_t errlen);
+
+/* Appends to out the dates from..to (inclusive, ascending) model has results
+ * for, leaving out the results of the jobs named in skip_jobs. */
+int daystore_dates_except(struct db *db, const char *model, const char *from, const char *to,
+                          const char *skip_jobs, struct datelist *out, char *err, size_t errlen);
+
+/* *count = model's positions rows from date on, first = the earliest of
+ * them ("" when none). */
+int daystore_count_from(struct db *db, const char *model, const char *date, long long *count,
+                        char first[DATE_BUF], char *err, size_t errlen);
+
+/* Deletes model's results from date on (the rows hanging from them go by
+ * their foreign keys), except those of keep_job (NULL: none kept).
+ * *deleted (may be NULL) = positions rows deleted. */
+int daystore_delete_from(struct db *db, const char *model, const char *date, const char *keep_job,
+                         long long *deleted, char *err, size_t errlen);
 
 #endif

@@ -5,6 +5,8 @@
 #include "service/jobs.h"
 
 #include "service/audit.h"
+#include "service/jobplan.h"
+#include "base/mem.h"
 #include "service/callback.h"
 #include "store/dataver.h"
 #include "base/errbuf.h"
@@ -28,15 +30,10 @@ bool jobs_status_valid(const char *s)
     return false;
 }
 
-#define LISTED_MAX 10 /* offending dates named in one message */
 #define ACTIVE "('pending','running')"
 
-static const char SQL_LAST_DONE[] =
-    "SELECT max(date) FROM positions WHERE model = ?1 AND job_id NOT IN"
-    " (SELECT job_id FROM jobs WHERE status IN " ACTIVE ")";
-static const char SQL_DONE_BETWEEN[] =
-    "SELECT date FROM positions WHERE model = ?1 AND date BETWEEN ?2 AND ?3 AND job_id NOT IN"
-    " (SELECT job_id FROM jobs WHERE status IN " ACTIVE ") ORDER BY date";
+static const char SQL_ACTIVE_IDS[] =
+    "SELECT json_group_array(job_id) FROM jobs WHERE status IN " ACTIVE;
 static const char SQL_ACTIVE[] =
     "SELECT job_id, date_range, models FROM jobs WHERE status IN " ACTIVE
     " ORDER BY created_at, rowid";
@@ -103,10 +100,6 @@ static const char SQL_END_JOB[] =
     " WHERE job_id = ?1";
 
 /* --- small helpers -------------------------------------------------------- */
-
-/* Fails with a reason for the HTTP layer, in functions that have the
- * parameters why, err and errlen: `return FAIL(JOBS_FAIL_DATE, "...", ...)`. */
-#define FAIL(kind, ...) (*why = (kind), err_set(err, errlen, __VA_ARGS__))
 
 int jobs_new_id(char out[JOB_ID_BUF], char *err, size_t errlen)
 {
@@ -177,16 +170,6 @@ static json_object *models_json(char (*models)[CONFIG_SIGNATURE_MAX], size_t n)
     return a;
 }
 
-static int cmp_date(const void *a, const void *b)
-{
-    return strcmp((const char *)a, (const char *)b);
-}
-
-static bool datelist_has(const struct datelist *l, const char *date)
-{
-    return l->n && bsearch(date, l->d, l->n, sizeof(*l->d), cmp_date) != NULL;
-}
-
 int jobs_max_concurrent(void)
 {
     const char *v = getenv(JOBS_ENV_MAX_CONCURRENT);
@@ -199,464 +182,6 @@ int jobs_max_concurrent(void)
     if (errno || *end || n < 1)
         return 1;
     return n > JOBS_MAX_CONCURRENT_LIMIT ? JOBS_MAX_CONCURRENT_LIMIT : (int)n;
-}
-
-/* --- the request ---------------------------------------------------------- */
-
-void jobs_request_free(struct jobs_request *r)
-{
-    if (!r)
-        return;
-    free(r->config_path);
-    free(r->callback_url);
-    datelist_free(&r->dates);
-    free(r->models);
-    memset(r, 0, sizeof(*r));
-}
-
-static int parse_date_field(json_object *v, const char *key, char out[DATE_BUF],
-                            enum jobs_fail *why, char *err, size_t errlen)
-{
-    char e[ERR_ECHO_BUF];
-    if (!json_object_is_type(v, json_type_string))
-        return FAIL(JOBS_FAIL_DATE, "%s must be a date in YYYY-MM-DD format", key);
-    if (!date_valid(json_object_get_string(v)))
-        return FAIL(JOBS_FAIL_DATE, "%s \"%s\" is not a real date in YYYY-MM-DD format", key,
-                    err_echo(json_object_get_string(v), e));
-    memcpy(out, json_object_get_string(v), DATE_BUF);
-    return 0;
-}
-
-static int parse_date_range(json_object *v, struct jobs_request *r, enum jobs_fail *why, char *err,
-                            size_t errlen)
-{
-    char key[48];
-    if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0 ||
-        json_object_array_length(v) > JOBS_DATES_MAX)
-        return FAIL(JOBS_FAIL_REQUEST, "date_range must be an array of 1 to %d dates",
-                    JOBS_DATES_MAX);
-    for (size_t i = 0; i < json_object_array_length(v); i++) {
-        char d[DATE_BUF];
-        snprintf(key, sizeof(key), "date_range[%zu]", i);
-        if (parse_date_field(json_object_array_get_idx(v, i), key, d, why, err, errlen) != 0)
-            return -1;
-        if (datelist_push(&r->dates, d) != 0)
-            return FAIL(JOBS_FAIL_INTERNAL, "out of memory");
-    }
-    qsort(r->dates.d, r->dates.n, sizeof(*r->dates.d), cmp_date);
-    size_t n = 1;
-    for (size_t i = 1; i < r->dates.n; i++)
-        if (strcmp(r->dates.d[i], r->dates.d[n - 1]) != 0)
-            memcpy(r->dates.d[n++], r->dates.d[i], DATE_BUF);
-    r->dates.n = n;
-    r->has_dates = true;
-    return 0;
-}
-
-static int parse_models(json_object *v, struct jobs_request *r, enum jobs_fail *why, char *err,
-                        size_t errlen)
-{
-    size_t n = json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
-    if (n == 0 || n > CONFIG_MODELS_MAX)
-        return FAIL(JOBS_FAIL_REQUEST, "models must be an array of 1 to %d model signatures",
-                    CONFIG_MODELS_MAX);
-    r->models = calloc(n, sizeof(*r->models));
-    if (!r->models)
-        return FAIL(JOBS_FAIL_INTERNAL, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        json_object *m = json_object_array_get_idx(v, i);
-        const char *s = json_object_get_string(m);
-        char e[ERR_ECHO_BUF];
-        if (!json_object_is_type(m, json_type_string) || !config_signature_valid(s))
-            return FAIL(JOBS_FAIL_REQUEST, "models[%zu] \"%s\" is not a model signature", i,
-                        err_echo(json_object_is_type(m, json_type_string) ? s : "", e));
-        size_t j = 0;
-        while (j < r->nmodels && strcmp(r->models[j], s) != 0)
-            j++;
-        if (j == r->nmodels)
-            memcpy(r->models[r->nmodels++], s, strlen(s) + 1);
-    }
-    return 0;
-}
-
-static int parse_field(const char *key, json_object *v, struct jobs_request *r, enum jobs_fail *why,
-                       char *err, size_t errlen)
-{
-    char e[ERR_ECHO_BUF];
-    if (strcmp(key, "config_path") == 0) {
-        const char *s = json_object_get_string(v);
-        if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0 ||
-            json_object_get_string_len(v) >= PATHS_MAX ||
-            strlen(s) != (size_t)json_object_get_string_len(v))
-            return FAIL(JOBS_FAIL_REQUEST, "config_path must be a non-empty path string");
-        r->config_path = strdup(s);
-        return r->config_path ? 0 : FAIL(JOBS_FAIL_INTERNAL, "out of memory");
-    }
-    if (strcmp(key, "start_date") == 0)
-        return parse_date_field(v, key, r->start, why, err, errlen);
-    if (strcmp(key, "end_date") == 0)
-        return parse_date_field(v, key, r->end, why, err, errlen);
-    if (strcmp(key, "date_range") == 0)
-        return parse_date_range(v, r, why, err, errlen);
-    if (strcmp(key, "models") == 0)
-        return parse_models(v, r, why, err, errlen);
-    if (strcmp(key, "callback_url") == 0) {
-        char why_url[ERRBUF_SIZE];
-        if (!json_object_is_type(v, json_type_string) ||
-            strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
-            return FAIL(JOBS_FAIL_REQUEST, "callback_url must be a URL string");
-        if (callback_url_check(json_object_get_string(v), why_url, sizeof(why_url)) != 0)
-            return FAIL(JOBS_FAIL_REQUEST, "%s", why_url);
-        r->callback_url = strdup(json_object_get_string(v));
-        return r->callback_url ? 0 : FAIL(JOBS_FAIL_INTERNAL, "out of memory");
-    }
-    if (strcmp(key, "replace_existing") == 0) {
-        if (!json_object_is_type(v, json_type_boolean))
-            return FAIL(JOBS_FAIL_REQUEST, "replace_existing must be true or false");
-        r->replace_existing = json_object_get_boolean(v);
-        return 0;
-    }
-    return FAIL(JOBS_FAIL_REQUEST,
-                "unknown field \"%s\" (accepted: config_path, start_date, end_date, date_range, "
-                "models, replace_existing, callback_url)",
-                err_echo(key, e));
-}
-
-int jobs_request_parse(const char *body, size_t len, struct jobs_request *out, enum jobs_fail *why,
-                       char *err, size_t errlen)
-{
-    struct jobs_request r = {0};
-    json_object *root = NULL;
-    char msg[ERRBUF_SIZE];
-    size_t i = 0;
-    int rc = -1;
-    while (i < len && body[i] && strchr(" \t\r\n", body[i]))
-        i++;
-    if (i == len) { /* no body: a catch-up with every default */
-        *out = r;
-        return 0;
-    }
-    if (jsontext_parse_strict(body, len, &root, msg, sizeof(msg)) != 0)
-        return FAIL(JOBS_FAIL_REQUEST, "request body is not valid JSON: %s", msg);
-    if (!json_object_is_type(root, json_type_object)) {
-        FAIL(JOBS_FAIL_REQUEST, "request body must be a JSON object");
-        goto out;
-    }
-    json_object_object_foreach(root, key, val)
-    {
-        /* null means "not given", as an optional field would be */
-        if (val && parse_field(key, val, &r, why, err, errlen) != 0)
-            goto out;
-    }
-    if (r.has_dates && (r.start[0] || r.end[0])) {
-        FAIL(JOBS_FAIL_REQUEST, "date_range cannot be combined with start_date or end_date");
-        goto out;
-    }
-    if (r.start[0] && r.end[0] && strcmp(r.start, r.end) > 0) {
-        FAIL(JOBS_FAIL_DATE, "start_date %s is after end_date %s", r.start, r.end);
-        goto out;
-    }
-    *out = r;
-    memset(&r, 0, sizeof(r));
-    rc = 0;
-out:
-    jobs_request_free(&r);
-    json_object_put(root);
-    return rc;
-}
-
-/* --- planning ------------------------------------------------------------- */
-
-void jobs_plan_free(struct jobs_plan *p)
-{
-    if (!p)
-        return;
-    free(p->days);
-    datelist_free(&p->dates);
-    free(p->models);
-    memset(p, 0, sizeof(*p));
-}
-
-/* What planning knows about one model of the config. */
-struct model_state {
-    bool selected, used;
-    char last[DATE_BUF];  /* last completed date outside active jobs, "" = none */
-    struct datelist done; /* completed dates among the candidates (when skipping) */
-};
-
-static int select_models(const struct config *cfg, const struct jobs_request *req,
-                         struct model_state *ms, enum jobs_fail *why, char *err, size_t errlen)
-{
-    char e[ERR_ECHO_BUF];
-    size_t nsel = 0;
-    for (size_t i = 0; i < req->nmodels; i++) {
-        const struct config_model *m = config_find_model(cfg, req->models[i]);
-        if (!m)
-            return FAIL(JOBS_FAIL_REQUEST,
-                        "unknown model \"%s\": the config has no model with that signature",
-                        err_echo(req->models[i], e));
-        ms[m - cfg->models].selected = true;
-        nsel++;
-    }
-    for (size_t i = 0; !req->models && i < cfg->nmodels; i++) {
-        ms[i].selected = cfg->models[i].enabled;
-        nsel += ms[i].selected;
-    }
-    if (nsel == 0)
-        return FAIL(JOBS_FAIL_REQUEST,
-                    "the config enables no model; name the models to run in \"models\"");
-    return 0;
-}
-
-/* Appends to msg (of size n) ", date", or "..." once it is full. */
-static void list_date(char *msg, size_t n, size_t *count, const char *date)
-{
-    size_t len = strlen(msg);
-    if (*count < LISTED_MAX)
-        snprintf(msg + len, n - len, "%s%s", *count ? ", " : "", date);
-    else if (*count == LISTED_MAX)
-        snprintf(msg + len, n - len, ", ...");
-    (*count)++;
-}
-
-/* An explicit date_range: every date after init_date, not in the future and
- * a trading day. */
-static int check_listed(struct db *db, const struct config *cfg, const struct jobs_request *req,
-                        const char *today, struct datelist *cand, enum jobs_fail *why, char *err,
-                        size_t errlen)
-{
-    const struct datelist *l = &req->dates;
-    char bad[LISTED_MAX * (DATE_LEN + 2) + 8] = "";
-    size_t nbad = 0;
-    if (strcmp(l->d[l->n - 1], today) > 0)
-        return FAIL(JOBS_FAIL_DATE, "date %s is in the future (today is %s)", l->d[l->n - 1],
-                    today);
-    if (strcmp(l->d[0], cfg->init_date) <= 0)
-        return FAIL(JOBS_FAIL_DATE,
-                    "date %s is not after the config's init_date %s, which is never traded",
-                    l->d[0], cfg->init_date);
-    if (prices_trading_days(db, l->d[0], l->d[l->n - 1], cand, err, errlen) != 0)
-        return -1; /* *why is still JOBS_FAIL_INTERNAL */
-    for (size_t i = 0; i < l->n; i++)
-        if (!datelist_has(cand, l->d[i]))
-            list_date(bad, sizeof(bad), &nbad, l->d[i]);
-    if (nbad == 1)
-        return FAIL(JOBS_FAIL_DATE, "not a trading day (a weekend, or no prices in the store): %s",
-                    bad);
-    if (nbad)
-        return FAIL(JOBS_FAIL_DATE,
-                    "%zu dates are not trading days (weekends, or no prices in the store): %s",
-                    nbad, bad);
-    cand->n = 0;
-    for (size_t i = 0; i < l->n; i++)
-        if (datelist_push(cand, l->d[i]) != 0)
-            return err_set(err, errlen, "out of memory");
-    return 0;
-}
-
-/* The dates a request may run on, before looking at what is done. */
-static int candidate_dates(struct db *db, const struct config *cfg, const struct jobs_request *req,
-                           const char *today, struct datelist *cand, enum jobs_fail *why, char *err,
-                           size_t errlen)
-{
-    bool catch_up = !req->start[0] && !req->end[0];
-    const char *end = req->end[0] ? req->end : today;
-    char first[DATE_BUF];
-    if (req->has_dates)
-        return check_listed(db, cfg, req, today, cand, why, err, errlen);
-    if (catch_up && strcmp(today, cfg->init_date) <= 0)
-        return FAIL(JOBS_FAIL_REQUEST,
-                    "the config's init_date %s is not before today (%s): nothing to simulate yet",
-                    cfg->init_date, today);
-    /* The config's end_date bounds only a catch-up: dates a request names
-     * may go past it. */
-    if (catch_up && cfg->end_date[0] && strcmp(cfg->end_date, today) < 0) {
-        if (strcmp(cfg->end_date, cfg->init_date) <= 0)
-            return FAIL(JOBS_FAIL_REQUEST,
-                        "the config's end_date %s is its init_date, which is never traded: "
-                        "nothing to simulate",
-                        cfg->end_date);
-        end = cfg->end_date;
-    }
-    if (strcmp(end, today) > 0)
-        return FAIL(JOBS_FAIL_DATE, "end_date %s is in the future (today is %s)", end, today);
-    if (req->start[0] && strcmp(req->start, today) > 0)
-        return FAIL(JOBS_FAIL_DATE, "start_date %s is in the future (today is %s)", req->start,
-                    today);
-    if (strcmp(req->start[0] ? req->start : end, cfg->init_date) <= 0)
-        return FAIL(JOBS_FAIL_DATE,
-                    "%s %s is not after the config's init_date %s, which is never traded",
-                    req->start[0] ? "start_date" : "end_date", req->start[0] ? req->start : end,
-                    cfg->init_date);
-    if (req->start[0]) {
-        if (prices_trading_days(db, req->start, end, cand, err, errlen) != 0)
-            return -1; /* *why is still JOBS_FAIL_INTERNAL */
-        if (cand->n == 0)
-            return FAIL(JOBS_FAIL_DATE, "no trading days between %s and %s in the price store",
-                        req->start, end);
-        return 0;
-    }
-    /* Catch-up: every trading day after init_date up to end. */
-    int rc = prices_next_trading_day(db, cfg->init_date, first, err, errlen);
-    if (rc < 0)
-        return -1; /* *why is still JOBS_FAIL_INTERNAL */
-    if (rc == 0)
-        return FAIL(JOBS_FAIL_REQUEST,
-                    "the price store has no trading day after init_date %s; import prices first",
-                    cfg->init_date);
-    if (strcmp(first, end) <= 0 && prices_trading_days(db, first, end, cand, err, errlen) != 0)
-        return -1; /* *why is still JOBS_FAIL_INTERNAL */
-    return 0;
-}
-
-/* Fills ms[i].last and, when completed days are to be skipped, ms[i].done. */
-static int load_done(struct db *db, const struct config *cfg, const struct jobs_request *req,
-                     const struct datelist *cand, struct model_state *ms, char *err, size_t errlen)
-{
-    bool skip = req->has_dates || req->start[0] ? !req->replace_existing : false;
-    for (size_t i = 0; i < cfg->nmodels; i++) {
-        if (!ms[i].selected)
-            continue;
-        sqlite3_stmt *st = db_stmt(db, SQL_LAST_DONE, err, errlen);
-        if (!st)
-            return -1;
-        db_bind_text(st, 1, cfg->models[i].signature);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
-            snprintf(ms[i].last, DATE_BUF, "%s", (const char *)sqlite3_column_text(st, 0));
-        sqlite3_reset(st);
-        if (rc != SQLITE_ROW)
-            return db_error(db, "reading completed days", err, errlen);
-        if (!skip || cand->n == 0)
-            continue;
-        st = db_stmt(db, SQL_DONE_BETWEEN, err, errlen);
-        if (!st)
-            return -1;
-        db_bind_text(st, 1, cfg->models[i].signature);
-        db_bind_text(st, 2, cand->d[0]);
-        db_bind_text(st, 3, cand->d[cand->n - 1]);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-            if (datelist_push(&ms[i].done, (const char *)sqlite3_column_text(st, 0)) != 0)
-                break;
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE)
-            return rc == SQLITE_ROW ? err_set(err, errlen, "out of memory")
-                                    : db_error(db, "reading completed days", err, errlen);
-    }
-    return 0;
-}
-
-static bool wanted(const struct config *cfg, const struct jobs_request *req,
-                   const struct model_state *m, const char *date)
-{
-    if (req->has_dates || req->start[0])
-        return req->replace_existing || !datelist_has(&m->done, date);
-    /* catch-up: after the model's last completed day, never on init_date */
-    const char *from = strcmp(m->last, cfg->init_date) > 0 ? m->last : cfg->init_date;
-    return strcmp(date, from) > 0;
-}
-
-static int plan_push(struct jobs_plan *p, const char *date, const char *model)
-{
-    if (p->ndays == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 64;
-        struct jobs_day *d = realloc(p->days, cap * sizeof(*d));
-        if (!d)
-            return -1;
-        p->days = d;
-        p->cap = cap;
-    }
-    struct jobs_day *d = &p->days[p->ndays++];
-    memcpy(d->date, date, DATE_BUF);
-    snprintf(d->model, sizeof(d->model), "%s", model);
-    snprintf(d->status, sizeof(d->status), "pending");
-    return 0;
-}
-
-/* When nothing is left: the date all selected models have reached and the
- * trading day after it (the next weekday when the store has none yet). */
-static int plan_reached(struct db *db, const struct config *cfg, const struct model_state *ms,
-                        struct jobs_plan *p, char *err, size_t errlen)
-{
-    char next[DATE_BUF];
-    bool all = true;
-    for (size_t i = 0; i < cfg->nmodels; i++) {
-        if (!ms[i].selected)
-            continue;
-        if (!ms[i].last[0])
-            all = false;
-        else if (!p->last_date[0] || strcmp(ms[i].last, p->last_date) < 0)
-            memcpy(p->last_date, ms[i].last, DATE_BUF);
-    }
-    if (!all)
-        p->last_date[0] = '\0';
-    const char *base = p->last_date[0] ? p->last_date : cfg->init_date;
-    int rc = prices_next_trading_day(db, base, next, err, errlen);
-    if (rc < 0)
-        return -1;
-    if (rc == 0) {
-        memcpy(next, base, DATE_BUF);
-        do
-            date_add_days(next, 1, next);
-        while (!date_is_weekday(next));
-    }
-    memcpy(p->next_day, next, DATE_BUF);
-    return 0;
-}
-
-int jobs_plan(struct db *db, const struct config *cfg, const struct jobs_request *req,
-              const char *today, struct jobs_plan *out, enum jobs_fail *why, char *err,
-              size_t errlen)
-{
-    struct jobs_plan p = {0};
-    struct datelist cand = {0};
-    struct model_state *ms = calloc(cfg->nmodels, sizeof(*ms));
-    int rc = -1;
-    *why = JOBS_FAIL_INTERNAL;
-    if (!ms)
-        return err_set(err, errlen, "out of memory");
-    if (select_models(cfg, req, ms, why, err, errlen) != 0 ||
-        candidate_dates(db, cfg, req, today, &cand, why, err, errlen) != 0)
-        goto out;
-    *why = JOBS_FAIL_INTERNAL;
-    if (load_done(db, cfg, req, &cand, ms, err, errlen) != 0)
-        goto out;
-    for (size_t d = 0; d < cand.n; d++) {
-        size_t before = p.ndays;
-        for (size_t i = 0; i < cfg->nmodels; i++) {
-            if (!ms[i].selected || !wanted(cfg, req, &ms[i], cand.d[d]))
-                continue;
-            if (plan_push(&p, cand.d[d], cfg->models[i].signature) != 0) {
-                err_set(err, errlen, "out of memory");
-                goto out;
-            }
-            ms[i].used = true;
-        }
-        if (p.ndays > before && datelist_push(&p.dates, cand.d[d]) != 0) {
-            err_set(err, errlen, "out of memory");
-            goto out;
-        }
-    }
-    p.models = calloc(cfg->nmodels, sizeof(*p.models));
-    if (!p.models) {
-        err_set(err, errlen, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < cfg->nmodels; i++)
-        if (ms[i].used)
-            memcpy(p.models[p.nmodels++], cfg->models[i].signature, CONFIG_SIGNATURE_MAX);
-    if (p.ndays == 0 && plan_reached(db, cfg, ms, &p, err, errlen) != 0)
-        goto out;
-    *out = p;
-    memset(&p, 0, sizeof(p));
-    rc = 0;
-out:
-    for (size_t i = 0; i < cfg->nmodels; i++)
-        datelist_free(&ms[i].done);
-    free(ms);
-    datelist_free(&cand);
-    jobs_plan_free(&p);
-    return rc;
 }
 
 /* --- the trigger ---------------------------------------------------------- */
@@ -700,7 +225,7 @@ static bool same_set(json_object *arr, const char *names, size_t stride, size_t 
 }
 
 /* True when the JSON array arr names one of the plan's models. */
-static bool shares_model(json_object *arr, const struct jobs_plan *p)
+static bool shares_model(json_object *arr, const struct jobplan *p)
 {
     for (size_t j = 0;
          json_object_is_type(arr, json_type_array) && j < json_object_array_length(arr); j++)
@@ -712,7 +237,7 @@ static bool shares_model(json_object *arr, const struct jobs_plan *p)
 
 /* Decides against the active jobs: RUNNING or CONFLICT fill a and return 1;
  * 0 when the plan may become a new job. */
-static int check_active(struct db *db, const struct jobs_plan *p, int max_concurrent,
+static int check_active(struct db *db, const struct jobplan *p, int max_concurrent,
                         struct jobs_answer *a, char *err, size_t errlen)
 {
     sqlite3_stmt *st = db_stmt(db, SQL_ACTIVE, err, errlen);
@@ -759,8 +284,8 @@ static int check_active(struct db *db, const struct jobs_plan *p, int max_concur
     return decided;
 }
 
-static int insert_job(struct db *db, const struct jobs_request *req, const char *config_path,
-                      const struct config *cfg, const struct jobs_plan *p, struct jobs_answer *a,
+static int insert_job(struct db *db, const struct jobreq *req, const char *config_path,
+                      const struct config *cfg, const struct jobplan *p, struct jobs_answer *a,
                       char *err, size_t errlen)
 {
     sqlite3_stmt *st;
@@ -805,26 +330,42 @@ static int insert_job(struct db *db, const struct jobs_request *req, const char 
     return audit_job_event(db, "job_created", a->job_id, d, err, errlen);
 }
 
-int jobs_trigger(struct db *db, const struct jobs_request *req, const struct jobs_env *env,
-                 struct jobs_answer *out, enum jobs_fail *why, char *err, size_t errlen)
+int jobs_active_ids(struct db *db, char **out, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_ACTIVE_IDS, err, errlen);
+    if (!st)
+        return -1;
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return db_error(db, "reading active jobs", err, errlen);
+    }
+    *out = mem_strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    return 0;
+}
+
+int jobs_trigger(struct db *db, const struct jobreq *req, const struct jobs_env *env,
+                 struct jobs_answer *out, enum jobreq_fail *why, char *err, size_t errlen)
 {
     char path[PATHS_MAX], msg[ERRBUF_SIZE], e[ERR_ECHO_BUF];
-    const char *given = req->config_path ? req->config_path : JOBS_DEFAULT_CONFIG;
+    const char *given = req->config_path ? req->config_path : JOBREQ_DEFAULT_CONFIG;
     struct config cfg = {0};
-    struct jobs_plan plan = {0};
+    struct jobplan plan = {0};
     struct jobs_answer a = {0};
+    char *active = NULL;
     int rc = -1;
-    *why = JOBS_FAIL_REQUEST;
+    *why = JOBREQ_FAIL_REQUEST;
     if (paths_confine(env->configs_dir, given, path, sizeof(path), msg, sizeof(msg)) != 0)
         return err_set(err, errlen, "config_path \"%s\" %s", err_echo(given, e), msg);
     if (config_load(path, &cfg, msg, sizeof(msg)) != 0)
         return err_set(err, errlen, "config %s is not usable: %s", err_echo(given, e), msg);
-    *why = JOBS_FAIL_INTERNAL;
+    *why = JOBREQ_FAIL_INTERNAL;
     if (db_begin_immediate(db, err, errlen) != 0)
         goto out;
-    if (jobs_plan(db, &cfg, req, env->today, &plan, why, err, errlen) != 0)
+    if (jobs_active_ids(db, &active, err, errlen) != 0 ||
+        jobplan_build(db, &cfg, req, env->today, active, &plan, why, err, errlen) != 0)
         goto out;
-    *why = JOBS_FAIL_INTERNAL;
+    *why = JOBREQ_FAIL_INTERNAL;
     if (plan.ndays == 0) {
         a.outcome = JOBS_UP_TO_DATE;
         memcpy(a.last_date, plan.last_date, DATE_BUF);
@@ -848,7 +389,8 @@ out:
     if (rc != 0)
         db_rollback(db);
     jobs_answer_free(&a);
-    jobs_plan_free(&plan);
+    jobplan_free(&plan);
+    free(active);
     config_free(&cfg);
     return rc;
 }

@@ -1,9 +1,9 @@
-/* jobs: simulation jobs in the `jobs` and `job_details` tables. Owns the
- * trigger request (parsing, validation), planning which model-days a request
- * means, creating a job atomically against the concurrency rules (CONTRACT
- * section 3), and the state transitions the daemon makes while running one:
- * claim, model-day started/completed/failed, finish. Every transition writes
- * an audit_log row and keeps jobs.updated_at current. */
+/* jobs: owns the `jobs` and `job_details` tables. Creating a job atomically
+ * against the concurrency rules (CONTRACT section 3) from a jobreq and its
+ * jobplan, and the state transitions the daemon makes while running one:
+ * claim, model-day started/completed/failed, finish, cancel. Every
+ * transition writes an audit row (audit.h) and keeps jobs.updated_at
+ * current. */
 #ifndef TRADER_JOBS_H
 #define TRADER_JOBS_H
 
@@ -16,11 +16,10 @@
 #include "base/dates.h"
 #include "store/db.h"
 #include "market/prices.h"
+#include "service/jobreq.h"
 
 #define JOB_ID_BUF 37 /* a UUID in text form + NUL */
 #define JOB_STATUS_BUF 12
-#define JOBS_DEFAULT_CONFIG "configs/default_config.json"
-#define JOBS_DATES_MAX 1000 /* entries of an explicit date_range */
 #define JOBS_ERROR_MAX 2000 /* bytes of an error message kept in the database */
 #define JOBS_ENV_MAX_CONCURRENT "MAX_CONCURRENT_JOBS"
 #define JOBS_MAX_CONCURRENT_LIMIT 64 /* a larger MAX_CONCURRENT_JOBS is clamped */
@@ -29,63 +28,12 @@
  * failed or cancelled. */
 bool jobs_status_valid(const char *s);
 
-/* Why a trigger was refused; the HTTP layer maps these to error codes. */
-enum jobs_fail {
-    JOBS_FAIL_INTERNAL, /* 500 internal: the database or memory failed */
-    JOBS_FAIL_REQUEST,  /* 400 invalid_request */
-    JOBS_FAIL_DATE,     /* 400 invalid_date */
-};
-
-/* A parsed POST /simulate/trigger body. Free with jobs_request_free. */
-struct jobs_request {
-    char *config_path;                    /* as given; NULL = JOBS_DEFAULT_CONFIG */
-    char start[DATE_BUF];                 /* start_date, "" when absent */
-    char end[DATE_BUF];                   /* end_date, "" when absent */
-    bool has_dates;                       /* an explicit date_range was given */
-    struct datelist dates;                /* that list, sorted and without duplicates */
-    char (*models)[CONFIG_SIGNATURE_MAX]; /* requested signatures, unique; NULL = all enabled */
-    size_t nmodels;
-    bool replace_existing;
-    char *callback_url; /* checked by callback_url_check; NULL when absent */
-};
-
-/* Parses and checks the syntax of a trigger body (len bytes; an empty or
- * all-blank body means every default). Checks that need the config, the price
- * store or the clock are jobs_plan's. On success *out is filled (caller frees
- * with jobs_request_free); on failure *why and err say what is wrong. */
-int jobs_request_parse(const char *body, size_t len, struct jobs_request *out, enum jobs_fail *why,
-                       char *err, size_t errlen);
-void jobs_request_free(struct jobs_request *r);
-
 /* One model-day of a job. */
 struct jobs_day {
     char date[DATE_BUF];
     char model[CONFIG_SIGNATURE_MAX];
     char status[JOB_STATUS_BUF]; /* pending, running, completed, failed */
 };
-
-/* The model-days a request means. Free with jobs_plan_free. */
-struct jobs_plan {
-    struct jobs_day *days; /* by date, then in the config's model order */
-    size_t ndays, cap;
-    struct datelist dates;                /* the union of the days' dates, ascending */
-    char (*models)[CONFIG_SIGNATURE_MAX]; /* models with at least one day, config order */
-    size_t nmodels;
-    /* When there is nothing to do: the date every selected model has reached
-     * and the trading day after it ("" = none / unknown). */
-    char last_date[DATE_BUF];
-    char next_day[DATE_BUF];
-};
-
-/* Works out the model-days of req against cfg, the price store and the
- * results already in the database, with today as the latest allowed date
- * (for a catch-up, the config's end_date when that is earlier).
- * Results written by active (pending/running) jobs are not counted as done,
- * so repeating the request of a running job plans that same job. */
-int jobs_plan(struct db *db, const struct config *cfg, const struct jobs_request *req,
-              const char *today, struct jobs_plan *out, enum jobs_fail *why, char *err,
-              size_t errlen);
-void jobs_plan_free(struct jobs_plan *p);
 
 /* Where and when a trigger runs. */
 struct jobs_env {
@@ -118,14 +66,18 @@ struct jobs_answer {
  * inserts the job (with the config's keyless snapshot), its job_details and
  * an audit_log 'job_created' row. A refusal writes nothing. On success *out
  * is filled (caller frees with jobs_answer_free); on failure *why and err. */
-int jobs_trigger(struct db *db, const struct jobs_request *req, const struct jobs_env *env,
-                 struct jobs_answer *out, enum jobs_fail *why, char *err, size_t errlen);
+int jobs_trigger(struct db *db, const struct jobreq *req, const struct jobs_env *env,
+                 struct jobs_answer *out, enum jobreq_fail *why, char *err, size_t errlen);
 void jobs_answer_free(struct jobs_answer *a);
 
 /* The JSON body for an ACCEPTED, UP_TO_DATE or CONFLICT answer (the RUNNING
  * answer is the job's status view). Caller owns the result; NULL when out of
  * memory or for RUNNING. */
 json_object *jobs_answer_json(const struct jobs_answer *a);
+
+/* The ids of the active (pending or running) jobs as a JSON array text in
+ * *out (caller frees). */
+int jobs_active_ids(struct db *db, char **out, char *err, size_t errlen);
 
 /* A new job id: a random (version 4) UUID in lowercase text form. */
 int jobs_new_id(char out[JOB_ID_BUF], char *err, size_t errlen);
