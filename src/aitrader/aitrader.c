@@ -930,21 +930,6 @@ static int load_daylog(struct daylog *l, const char *dir, const char *sig, const
 
 /* ---- import: replay and store --------------------------------------------- */
 
-static const char SQL_ACTIVE[] =
-    "SELECT job_id FROM jobs WHERE status IN ('pending','running')"
-    " AND EXISTS (SELECT 1 FROM json_each(jobs.models) WHERE value = ?1) LIMIT 1";
-static const char SQL_EXISTING[] =
-    "SELECT count(*), min(date) FROM positions WHERE model = ?1 AND date >= ?2";
-static const char SQL_DELETE[] = "DELETE FROM positions WHERE model = ?1 AND date >= ?2";
-static const char SQL_JOB[] =
-    "INSERT INTO jobs(job_id, config_path, status, date_range, models, replace_existing, source,"
-    " created_at, started_at, updated_at) VALUES(?1, ?2, 'completed', ?3, ?4, ?5, 'import', ?6,"
-    " ?6, ?6)";
-static const char SQL_JOB_DONE[] = "UPDATE jobs SET completed_at = ?2, updated_at = ?2,"
-                                   " total_duration_seconds = ?3, warnings = ?4 WHERE job_id = ?1";
-static const char SQL_DETAIL[] =
-    "INSERT INTO job_details(job_id, date, model, status, started_at, completed_at)"
-    " VALUES(?1, ?2, ?3, 'completed', ?4, ?4)";
 _Static_assert(AITRADER_JOB_ID_BUF == JOB_ID_BUF, "an imported job's id is a jobs_new_id");
 
 /* Everything one import shares. */
@@ -959,45 +944,21 @@ struct importer {
     size_t errlen;
 };
 
-/* Steps a bound insert or update to completion and resets it. */
-static int run(struct importer *im, sqlite3_stmt *st)
-{
-    return db_step_done(im->db, st, "cannot store the import", im->err, im->errlen);
-}
-
 /* Refuses models an active job is simulating, and models that already have
  * results from their first imported date on (deleting them when replace). */
 static int check_existing(struct importer *im, const struct model *m, int replace)
 {
-    sqlite3_stmt *st;
+    char active[JOB_ID_BUF], from[DATE_BUF];
     const char *first = m->recs[1].date;
-    if (!(st = db_stmt(im->db, SQL_ACTIVE, im->err, im->errlen)))
+    long long count;
+    enum jobs_found found = jobs_active_on(im->db, m->sig, active, im->err, im->errlen);
+    if (found == JOBS_ERROR)
         return -1;
-    db_bind_text(st, 1, m->sig);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        err_set(im->err, im->errlen, "job %s is simulating %s; import when it has finished",
-                (const char *)sqlite3_column_text(st, 0), m->sig);
-        sqlite3_reset(st);
+    if (found == JOBS_FOUND)
+        return err_set(im->err, im->errlen, "job %s is simulating %s; import when it has finished",
+                       active, m->sig);
+    if (daystore_count_from(im->db, m->sig, first, &count, from, im->err, im->errlen) != 0)
         return -1;
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return db_error(im->db, "cannot read jobs", im->err, im->errlen);
-
-    if (!(st = db_stmt(im->db, SQL_EXISTING, im->err, im->errlen)))
-        return -1;
-    db_bind_text(st, 1, m->sig);
-    db_bind_text(st, 2, first);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return db_error(im->db, "cannot read positions", im->err, im->errlen);
-    }
-    long long count = sqlite3_column_int64(st, 0);
-    char from[DATE_BUF] = "";
-    if (count > 0)
-        snprintf(from, sizeof(from), "%s", (const char *)sqlite3_column_text(st, 1));
-    sqlite3_reset(st);
     if (count == 0)
         return 0;
     if (!replace)
@@ -1005,11 +966,7 @@ static int check_existing(struct importer *im, const struct model *m, int replac
                        "%s already has results for %lld model-day(s) from %s on; use replace "
                        "(--replace) to replace them",
                        m->sig, count, from);
-    if (!(st = db_stmt(im->db, SQL_DELETE, im->err, im->errlen)))
-        return -1;
-    db_bind_text(st, 1, m->sig);
-    db_bind_text(st, 2, first);
-    if (run(im, st) != 0)
+    if (daystore_delete_from(im->db, m->sig, first, NULL, NULL, im->err, im->errlen) != 0)
         return -1;
     return strlist_add(&im->warnings, im->err, im->errlen,
                        "%s: replaced %lld existing model-day(s) from %s on", m->sig, count, from);
@@ -1208,14 +1165,7 @@ static int store_day(struct importer *im, const struct model *m, const char *dat
         goto out;
     if (insert_day(im, m, date, p, &pnl, &log, d) != 0)
         goto out;
-    sqlite3_stmt *st = db_stmt(im->db, SQL_DETAIL, im->err, im->errlen);
-    if (!st)
-        goto out;
-    db_bind_text(st, 1, im->job_id);
-    db_bind_text(st, 2, date);
-    db_bind_text(st, 3, m->sig);
-    db_bind_text(st, 4, im->now);
-    if (run(im, st) != 0)
+    if (jobs_import_day(im->db, im->job_id, date, m->sig, im->now, im->err, im->errlen) != 0)
         goto out;
     *prev_value = value;
     im->model_days++;
@@ -1359,17 +1309,8 @@ static int insert_job(struct importer *im, struct model *ms, size_t nm, int repl
     char *dates, *models;
     if (job_lists(ms, nm, &dates, &models, im->err, im->errlen) != 0)
         return -1;
-    sqlite3_stmt *st = db_stmt(im->db, SQL_JOB, im->err, im->errlen);
-    int rc = -1;
-    if (st) {
-        db_bind_text(st, 1, im->job_id);
-        db_bind_text(st, 2, im->dir);
-        db_bind_text(st, 3, dates);
-        db_bind_text(st, 4, models);
-        sqlite3_bind_int(st, 5, replace ? 1 : 0);
-        db_bind_text(st, 6, im->now);
-        rc = run(im, st);
-    }
+    const struct jobs_import job = {im->job_id, im->dir, dates, models, replace != 0, im->now};
+    int rc = jobs_import_create(im->db, &job, im->err, im->errlen);
     free(dates);
     free(models);
     return rc;
@@ -1395,15 +1336,9 @@ static int finish_job(struct importer *im, double t0)
         goto out;
     }
     time_now_iso(done);
-    sqlite3_stmt *st = db_stmt(im->db, SQL_JOB_DONE, im->err, im->errlen);
-    if (!st)
-        goto out;
-    db_bind_text(st, 1, im->job_id);
-    db_bind_text(st, 2, done);
-    sqlite3_bind_double(st, 3, time_monotonic() - t0);
-    if (im->warnings.n > 0)
-        db_bind_text(st, 4, json_object_to_json_string_ext(w, JSON_TEXT));
-    if (run(im, st) != 0)
+    if (jobs_import_finish(im->db, im->job_id, done, time_monotonic() - t0,
+                           im->warnings.n > 0 ? json_object_to_json_string_ext(w, JSON_TEXT) : NULL,
+                           im->err, im->errlen) != 0)
         goto out;
     rc = audit_job_event_at(im->db, done, "job_imported", im->job_id,
                             json_object_to_json_string_ext(d, JSON_TEXT), im->err, im->errlen);

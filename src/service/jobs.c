@@ -8,6 +8,7 @@
 #include "service/jobplan.h"
 #include "base/mem.h"
 #include "service/callback.h"
+#include "service/daystore.h"
 #include "store/dataver.h"
 #include "base/errbuf.h"
 #include "base/jsontext.h"
@@ -54,10 +55,6 @@ static const char SQL_PENDING_ID[] =
 static const char SQL_START_JOB[] =
     "UPDATE jobs SET status = 'running', started_at = coalesce(started_at, ?2), updated_at = ?2"
     " WHERE job_id = ?1 AND status = 'pending'";
-/* Other jobs' results of a model from a re-run date on: a later day built
- * on a replaced day would be wrong. */
-static const char SQL_REPLACE[] =
-    "DELETE FROM positions WHERE job_id <> ?1 AND model = ?2 AND date >= ?3";
 static const char SQL_RUNNING_JOBS[] = "SELECT job_id FROM jobs WHERE status = 'running'";
 static const char SQL_RECOVER_DAYS[] =
     "UPDATE job_details SET status = 'pending', started_at = NULL"
@@ -564,15 +561,11 @@ out:
 int jobs_replace_results(struct db *db, const char *job_id, const char *model, const char *date,
                          char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_REPLACE, err, errlen);
-    if (!st)
+    /* Other jobs' results of the model from the re-run date on: a later day
+     * built on a replaced day would be wrong. */
+    long long n;
+    if (daystore_delete_from(db, model, date, job_id, &n, err, errlen) != 0)
         return -1;
-    db_bind_text(st, 1, job_id);
-    db_bind_text(st, 2, model);
-    db_bind_text(st, 3, date);
-    if (db_step_done(db, st, "database write", err, errlen) != 0)
-        return -1;
-    sqlite3_int64 n = sqlite3_changes64(db->h);
     if (n == 0)
         return 0;
     json_object *d = json_object_new_object();
@@ -897,4 +890,77 @@ int jobs_cancel_requested(struct db *db, const char *job_id, bool *out, char *er
         return db_error(db, "reading the job", err, errlen);
     *out = asked;
     return 0;
+}
+
+/* --- jobs of an AI-Trader import ------------------------------------------ */
+
+static const char SQL_ACTIVE_ON[] =
+    "SELECT job_id FROM jobs WHERE status IN " ACTIVE
+    " AND EXISTS (SELECT 1 FROM json_each(jobs.models) WHERE value = ?1) LIMIT 1";
+static const char SQL_IMPORT_JOB[] =
+    "INSERT INTO jobs(job_id, config_path, status, date_range, models, replace_existing, source,"
+    " created_at, started_at, updated_at) VALUES(?1, ?2, 'completed', ?3, ?4, ?5, 'import', ?6,"
+    " ?6, ?6)";
+static const char SQL_IMPORT_DAY[] =
+    "INSERT INTO job_details(job_id, date, model, status, started_at, completed_at)"
+    " VALUES(?1, ?2, ?3, 'completed', ?4, ?4)";
+static const char SQL_IMPORT_DONE[] =
+    "UPDATE jobs SET completed_at = ?2, updated_at = ?2, total_duration_seconds = ?3,"
+    " warnings = ?4 WHERE job_id = ?1";
+
+enum jobs_found jobs_active_on(struct db *db, const char *model, char job_id[JOB_ID_BUF], char *err,
+                               size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_ACTIVE_ON, err, errlen);
+    if (!st)
+        return JOBS_ERROR;
+    db_bind_text(st, 1, model);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        snprintf(job_id, JOB_ID_BUF, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return JOBS_FOUND;
+    return rc == SQLITE_DONE ? JOBS_MISSING
+                             : (enum jobs_found)db_error(db, "cannot read jobs", err, errlen);
+}
+
+int jobs_import_create(struct db *db, const struct jobs_import *im, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_IMPORT_JOB, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, im->job_id);
+    db_bind_text(st, 2, im->directory);
+    db_bind_text(st, 3, im->date_range);
+    db_bind_text(st, 4, im->models);
+    db_bind_int64(st, 5, im->replace_existing ? 1 : 0);
+    db_bind_text(st, 6, im->at);
+    return db_step_done(db, st, "cannot store the import", err, errlen);
+}
+
+int jobs_import_day(struct db *db, const char *job_id, const char *date, const char *model,
+                    const char *at, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_IMPORT_DAY, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, job_id);
+    db_bind_text(st, 2, date);
+    db_bind_text(st, 3, model);
+    db_bind_text(st, 4, at);
+    return db_step_done(db, st, "cannot store the import", err, errlen);
+}
+
+int jobs_import_finish(struct db *db, const char *job_id, const char *at, double duration_seconds,
+                       const char *warnings, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_IMPORT_DONE, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, job_id);
+    db_bind_text(st, 2, at);
+    db_bind_double(st, 3, duration_seconds);
+    db_bind_text(st, 4, warnings);
+    return db_step_done(db, st, "cannot store the import", err, errlen);
 }

@@ -174,4 +174,36 @@ int jobs_cancel(struct db *db, const char *job_id, enum jobs_cancel_outcome *out
  * model-day of such a job as well, so none starts after the request commits. */
 int jobs_cancel_requested(struct db *db, const char *job_id, bool *out, char *err, size_t errlen);
 
+/* --- jobs of an AI-Trader import ------------------------------------------ */
+
+enum jobs_found {
+    JOBS_ERROR = -1,
+    JOBS_MISSING, /* no such job */
+    JOBS_FOUND,
+};
+
+/* The first active (pending or running) job simulating model: JOBS_FOUND
+ * with job_id filled, or JOBS_MISSING. */
+enum jobs_found jobs_active_on(struct db *db, const char *model, char job_id[JOB_ID_BUF], char *err,
+                               size_t errlen);
+
+/* An imported job: completed from the start (source 'import'). */
+struct jobs_import {
+    const char *job_id;     /* see jobs_new_id */
+    const char *directory;  /* the agent data directory, as config_path */
+    const char *date_range; /* JSON array text of the imported dates */
+    const char *models;     /* JSON array text of the imported signatures */
+    bool replace_existing;
+    const char *at; /* created_at, started_at, updated_at */
+};
+
+/* Inside the caller's transaction: the job row of an import, then one
+ * completed job_details row per imported model-day, then the end of the
+ * import (completed_at, duration, warnings: JSON array text or NULL). */
+int jobs_import_create(struct db *db, const struct jobs_import *im, char *err, size_t errlen);
+int jobs_import_day(struct db *db, const char *job_id, const char *date, const char *model,
+                    const char *at, char *err, size_t errlen);
+int jobs_import_finish(struct db *db, const char *job_id, const char *at, double duration_seconds,
+                       const char *warnings, char *err, size_t errlen);
+
 #endif
