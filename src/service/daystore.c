@@ -294,3 +294,20 @@ int daystore_delete_from(struct db *db, const char *model, const char *date, con
         *deleted = sqlite3_changes64(db->h);
     return 0;
 }
+
+static const char SQL_HAS_JOB[] = "SELECT EXISTS(SELECT 1 FROM positions WHERE job_id = ?1)";
+
+int daystore_has_job(struct db *db, const char *job_id, bool *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_HAS_JOB, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, job_id);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return db_error(db, "finding the latest job", err, errlen);
+    }
+    *out = sqlite3_column_int(st, 0) != 0;
+    sqlite3_reset(st);
+    return 0;
+}

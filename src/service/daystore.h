@@ -7,6 +7,7 @@
 #ifndef TRADER_DAYSTORE_H
 #define TRADER_DAYSTORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -104,5 +105,8 @@ int daystore_count_from(struct db *db, const char *model, const char *date, long
  * *deleted (may be NULL) = positions rows deleted. */
 int daystore_delete_from(struct db *db, const char *model, const char *date, const char *keep_job,
                          long long *deleted, char *err, size_t errlen);
+
+/* *out = whether job_id has stored results. */
+int daystore_has_job(struct db *db, const char *job_id, bool *out, char *err, size_t errlen);
 
 #endif

@@ -964,3 +964,160 @@ int jobs_import_finish(struct db *db, const char *job_id, const char *at, double
     db_bind_text(st, 4, warnings);
     return db_step_done(db, st, "cannot store the import", err, errlen);
 }
+
+/* --- callbacks, reads for the views and the analytics ---------------------- */
+
+static const char SQL_CALLBACKS_DUE[] = "SELECT job_id, callback_url FROM jobs"
+                                        " WHERE callback_status = 'pending'"
+                                        " ORDER BY completed_at, rowid LIMIT ?1";
+static const char SQL_CALLBACK_OUTCOME[] =
+    "UPDATE jobs SET callback_status = ?2 WHERE job_id = ?1 AND callback_status = 'pending'";
+static const char SQL_NEWEST_FIRST[] =
+    "SELECT job_id FROM jobs ORDER BY created_at DESC, rowid DESC";
+static const char SQL_LATEST[] =
+    "SELECT job_id FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT 1";
+static const char SQL_LIST[] = "SELECT job_id FROM jobs WHERE ?1 IS NULL OR status = ?1"
+                               " ORDER BY created_at DESC, rowid DESC LIMIT ?2 OFFSET ?3";
+static const char SQL_LIST_TOTAL[] = "SELECT count(*) FROM jobs WHERE ?1 IS NULL OR status = ?1";
+/* The statements of enum jobs_view, in its order. */
+static const char *const SQL_VIEW[] = {
+    [JOBS_VIEW_JOB] = "SELECT job_id, status, date_range, models, created_at, started_at,"
+                      " updated_at, completed_at, total_duration_seconds, error, warnings,"
+                      " cancel_requested_at FROM jobs WHERE job_id = ?1",
+    [JOBS_VIEW_CALLBACK] = "SELECT callback_url, callback_status FROM jobs WHERE job_id = ?1"
+                           " AND callback_url IS NOT NULL",
+    [JOBS_VIEW_COUNTS] =
+        "SELECT count(*), coalesce(sum(status = 'completed'), 0),"
+        " coalesce(sum(status = 'failed'), 0), coalesce(sum(status = 'running'), 0)"
+        " FROM job_details WHERE job_id = ?1",
+    /* Per model, in the job's order: its running date, else its first pending one. */
+    [JOBS_VIEW_MODELS] = "SELECT model, min(CASE WHEN status = 'running' THEN date END),"
+                         " min(CASE WHEN status = 'pending' THEN date END) FROM job_details"
+                         " WHERE job_id = ?1 GROUP BY model ORDER BY min(id)",
+    [JOBS_VIEW_CURRENT] = "SELECT date, model FROM job_details WHERE job_id = ?1"
+                          " AND status = 'running' ORDER BY date, id LIMIT 1",
+    [JOBS_VIEW_DETAILS] = "SELECT date, model, status, started_at, completed_at,"
+                          " duration_seconds, error FROM job_details WHERE job_id = ?1"
+                          " AND (?2 IS NULL OR status = ?2) ORDER BY date, id LIMIT ?3 OFFSET ?4",
+};
+
+int jobs_callbacks_due(struct db *db, struct jobs_due *out, size_t max, size_t *n, char *err,
+                       size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_CALLBACKS_DUE, err, errlen);
+    size_t got = 0;
+    int rc = SQLITE_DONE;
+    if (!st)
+        return -1;
+    db_bind_int64(st, 1, (long long)max);
+    while (got < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        snprintf(out[got].job_id, sizeof(out[got].job_id), "%s", sqlite3_column_text(st, 0));
+        snprintf(out[got].url, sizeof(out[got].url), "%s", sqlite3_column_text(st, 1));
+        got++;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(db, "reading due callbacks", err, errlen);
+    *n = got;
+    return 0;
+}
+
+int jobs_set_callback_status(struct db *db, const char *job_id, const char *status, char *err,
+                             size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_CALLBACK_OUTCOME, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, job_id);
+    db_bind_text(st, 2, status);
+    return db_step_done(db, st, "database write", err, errlen);
+}
+
+enum jobs_found jobs_latest_with_results(struct db *db, char *out, size_t outlen, char *err,
+                                         size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_NEWEST_FIRST, err, errlen);
+    enum jobs_found found = JOBS_MISSING;
+    bool has = false;
+    int rc;
+    if (!st)
+        return JOBS_ERROR;
+    while (!has && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        if (daystore_has_job(db, id, &has, err, errlen) != 0) {
+            sqlite3_reset(st);
+            return JOBS_ERROR;
+        }
+        if (has) {
+            snprintf(out, outlen, "%s", id);
+            found = JOBS_FOUND;
+        }
+    }
+    sqlite3_reset(st);
+    if (!has && rc != SQLITE_DONE)
+        return (enum jobs_found)db_error(db, "finding the latest job", err, errlen);
+    return found;
+}
+
+enum jobs_found jobs_latest_id(struct db *db, char out[JOBS_ID_MAX], char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_LATEST, err, errlen);
+    if (!st)
+        return JOBS_ERROR;
+    int rc = sqlite3_step(st);
+    const char *id = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    enum jobs_found found = JOBS_MISSING;
+    if (id && strlen(id) >= JOBS_ID_MAX)
+        found = (enum jobs_found)err_set(err, errlen, "job id too long");
+    else if (id) {
+        memcpy(out, id, strlen(id) + 1);
+        found = JOBS_FOUND;
+    } else if (rc != SQLITE_DONE)
+        found = (enum jobs_found)db_error(db, "query", err, errlen);
+    sqlite3_reset(st);
+    return found;
+}
+
+int jobs_count(struct db *db, const char *status, long long *total, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_LIST_TOTAL, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, status);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return db_error(db, "query", err, errlen);
+    }
+    *total = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return 0;
+}
+
+int jobs_list_ids(struct db *db, const char *status, long long limit, long long offset,
+                  char (*ids)[JOBS_ID_MAX], size_t *n, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_LIST, err, errlen);
+    size_t got = 0;
+    int rc = SQLITE_DONE;
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, status);
+    db_bind_int64(st, 2, limit);
+    db_bind_int64(st, 3, offset);
+    while (got < (size_t)limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        snprintf(ids[got++], JOBS_ID_MAX, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(db, "query", err, errlen);
+    *n = got;
+    return 0;
+}
+
+sqlite3_stmt *jobs_view_stmt(struct db *db, enum jobs_view v, const char *job_id, char *err,
+                             size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_VIEW[v], err, errlen);
+    if (st)
+        db_bind_text(st, 1, job_id);
+    return st;
+}

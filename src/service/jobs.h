@@ -16,6 +16,7 @@
 #include "base/dates.h"
 #include "store/db.h"
 #include "market/prices.h"
+#include "service/callback.h"
 #include "service/jobreq.h"
 
 #define JOB_ID_BUF 37 /* a UUID in text form + NUL */
@@ -205,5 +206,58 @@ int jobs_import_day(struct db *db, const char *job_id, const char *date, const c
                     const char *at, char *err, size_t errlen);
 int jobs_import_finish(struct db *db, const char *job_id, const char *at, double duration_seconds,
                        const char *warnings, char *err, size_t errlen);
+
+/* --- callbacks, reads for the views and the analytics ---------------------- */
+
+#define JOBS_ID_MAX 65 /* any stored job id, + NUL */
+
+/* An ended job whose callback is due (callback_status 'pending'). */
+struct jobs_due {
+    char job_id[JOBS_ID_MAX];
+    char url[CALLBACK_URL_MAX + 1];
+};
+
+/* Fills out[0..*n) with at most max due callbacks, oldest ended job first. */
+int jobs_callbacks_due(struct db *db, struct jobs_due *out, size_t max, size_t *n, char *err,
+                       size_t errlen);
+
+/* A due callback's outcome: "delivered" or "failed". */
+int jobs_set_callback_status(struct db *db, const char *job_id, const char *status, char *err,
+                             size_t errlen);
+
+/* The newest job with stored results (daystore): JOBS_FOUND with its id in
+ * out, or JOBS_MISSING. */
+enum jobs_found jobs_latest_with_results(struct db *db, char *out, size_t outlen, char *err,
+                                         size_t errlen);
+
+/* The newest job (by created_at): JOBS_FOUND with its id in out. */
+enum jobs_found jobs_latest_id(struct db *db, char out[JOBS_ID_MAX], char *err, size_t errlen);
+
+/* The number of jobs of status (NULL: any), and a page of their ids, newest
+ * first, into ids (room for limit). */
+int jobs_count(struct db *db, const char *status, long long *total, char *err, size_t errlen);
+int jobs_list_ids(struct db *db, const char *status, long long limit, long long offset,
+                  char (*ids)[JOBS_ID_MAX], size_t *n, char *err, size_t errlen);
+
+/* The reads of a job's status view (jobview.c). Each is a one-job query
+ * whose columns jobview reads in this order. */
+enum jobs_view {
+    JOBS_VIEW_JOB,      /* job_id, status, date_range, models, created_at, started_at,
+                         * updated_at, completed_at, total_duration_seconds, error, warnings,
+                         * cancel_requested_at; no row: no such job */
+    JOBS_VIEW_CALLBACK, /* callback_url, callback_status; no row: no callback */
+    JOBS_VIEW_COUNTS,   /* model-days: total, completed, failed, running */
+    JOBS_VIEW_MODELS,   /* per model in the job's order: model, its running date, its first
+                         * pending date */
+    JOBS_VIEW_CURRENT,  /* the earliest running model-day: date, model */
+    JOBS_VIEW_DETAILS,  /* model-days by date then creation: date, model, status, started_at,
+                         * completed_at, duration_seconds, error; the caller binds ?2 status
+                         * (NULL: any), ?3 limit, ?4 offset */
+};
+
+/* The cached statement of v with job_id bound as ?1, for the caller to step
+ * and reset; NULL with err filled on failure. */
+sqlite3_stmt *jobs_view_stmt(struct db *db, enum jobs_view v, const char *job_id, char *err,
+                             size_t errlen);
 
 #endif

@@ -3,6 +3,8 @@
  * closes. Everything else is arithmetic in C. */
 #include "service/perf.h"
 
+#include "service/jobs.h"
+
 #include "base/errbuf.h"
 #include "market/universe.h"
 
@@ -30,9 +32,6 @@ static const char SQL_DAYS[] =
 static const char SQL_CLOSES[] =
     "SELECT date, close_micro FROM prices WHERE symbol = ?1 AND date > ?2 AND date <= ?3"
     " AND close_micro IS NOT NULL ORDER BY date";
-static const char SQL_LATEST_JOB[] =
-    "SELECT job_id FROM jobs WHERE EXISTS(SELECT 1 FROM positions p WHERE p.job_id ="
-    " jobs.job_id) ORDER BY created_at DESC, rowid DESC LIMIT 1";
 
 enum {
     D_MODEL,
@@ -521,14 +520,7 @@ fail:
 
 int perf_latest_job(struct db *db, char *out, size_t outlen, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_LATEST_JOB, err, errlen);
-    if (!st)
-        return -1;
-    int rc = sqlite3_step(st), found = rc == SQLITE_ROW;
-    if (found)
-        snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
-    return found || rc == SQLITE_DONE ? found : db_error(db, "finding the latest job", err, errlen);
+    return jobs_latest_with_results(db, out, outlen, err, errlen);
 }
 
 /* A double, or null when NAN. Its text is fixed here (15 significant
