@@ -894,9 +894,6 @@ int jobs_cancel_requested(struct db *db, const char *job_id, bool *out, char *er
 
 /* --- jobs of an AI-Trader import ------------------------------------------ */
 
-static const char SQL_ACTIVE_ON[] =
-    "SELECT job_id FROM jobs WHERE status IN " ACTIVE
-    " AND EXISTS (SELECT 1 FROM json_each(jobs.models) WHERE value = ?1) LIMIT 1";
 static const char SQL_IMPORT_JOB[] =
     "INSERT INTO jobs(job_id, config_path, status, date_range, models, replace_existing, source,"
     " created_at, started_at, updated_at) VALUES(?1, ?2, 'completed', ?3, ?4, ?5, 'import', ?6,"
@@ -911,18 +908,26 @@ static const char SQL_IMPORT_DONE[] =
 enum jobs_found jobs_active_on(struct db *db, const char *model, char job_id[JOB_ID_BUF], char *err,
                                size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_ACTIVE_ON, err, errlen);
+    sqlite3_stmt *st = db_stmt(db, SQL_ACTIVE, err, errlen);
+    enum jobs_found found = JOBS_MISSING;
+    int rc;
     if (!st)
         return JOBS_ERROR;
-    db_bind_text(st, 1, model);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        snprintf(job_id, JOB_ID_BUF, "%s", (const char *)sqlite3_column_text(st, 0));
+    while (found == JOBS_MISSING && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_object *models = column_json(st, 2);
+        for (size_t i = 0; json_object_is_type(models, json_type_array) &&
+                           i < json_object_array_length(models) && found == JOBS_MISSING;
+             i++)
+            if (strcmp(str_at(models, i), model) == 0) {
+                snprintf(job_id, JOB_ID_BUF, "%s", (const char *)sqlite3_column_text(st, 0));
+                found = JOBS_FOUND;
+            }
+        json_object_put(models);
+    }
     sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
-        return JOBS_FOUND;
-    return rc == SQLITE_DONE ? JOBS_MISSING
-                             : (enum jobs_found)db_error(db, "cannot read jobs", err, errlen);
+    if (found == JOBS_MISSING && rc != SQLITE_DONE)
+        return (enum jobs_found)db_error(db, "cannot read jobs", err, errlen);
+    return found;
 }
 
 int jobs_import_create(struct db *db, const struct jobs_import *im, char *err, size_t errlen)
