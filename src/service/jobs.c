@@ -151,19 +151,23 @@ static const char *stored_error(const char *error, char out[JOBS_ERROR_MAX + 1])
     return out;
 }
 
-static json_object *dates_json(const struct datelist *l)
+/* A new empty object or array (mem.h: no allocation failure returns). */
+static json_object *new_object(void)
 {
-    json_object *a = json_object_new_array();
-    for (size_t i = 0; a && i < l->n; i++)
-        json_object_array_add(a, json_object_new_string(l->d[i]));
-    return a;
+    json_object *o = json_object_new_object();
+    if (!o)
+        mem_fatal(0);
+    return o;
 }
 
-static json_object *models_json(char (*models)[CONFIG_SIGNATURE_MAX], size_t n)
+/* The JSON array of n strings, stride bytes apart from first. */
+static json_object *strings_json(const char *first, size_t stride, size_t n)
 {
     json_object *a = json_object_new_array();
-    for (size_t i = 0; a && i < n; i++)
-        json_object_array_add(a, json_object_new_string(models[i]));
+    if (!a)
+        mem_fatal(0);
+    for (size_t i = 0; i < n; i++)
+        json_push(a, json_object_new_string(first + i * stride));
     return a;
 }
 
@@ -232,13 +236,14 @@ static bool shares_model(json_object *arr, const struct jobplan *p)
     return false;
 }
 
-/* Decides against the active jobs: RUNNING or CONFLICT fill a and return 1;
- * 0 when the plan may become a new job. */
+/* Decides against the active jobs: *decided and a filled for RUNNING or
+ * CONFLICT; *decided false when the plan may become a new job. */
 static int check_active(struct db *db, const struct jobplan *p, int max_concurrent,
-                        struct jobs_answer *a, char *err, size_t errlen)
+                        struct jobs_answer *a, bool *decided_out, char *err, size_t errlen)
 {
     sqlite3_stmt *st = db_stmt(db, SQL_ACTIVE, err, errlen);
-    int nactive = 0, rc, decided = 0;
+    int nactive = 0, rc;
+    bool decided = false;
     char oldest[JOB_ID_BUF] = "";
     json_object *oldest_range = NULL;
     if (!st)
@@ -250,11 +255,11 @@ static int check_active(struct db *db, const struct jobplan *p, int max_concurre
         if (same_set(range, p->dates.d[0], sizeof(*p->dates.d), p->dates.n) &&
             same_set(models, p->models[0], sizeof(*p->models), p->nmodels)) {
             a->outcome = JOBS_RUNNING;
-            decided = 1;
+            decided = true;
         } else if (shares_model(models, p)) {
             a->outcome = JOBS_CONFLICT;
             a->date_range = json_object_get(range);
-            decided = 1;
+            decided = true;
         }
         if (decided)
             snprintf(a->job_id, sizeof(a->job_id), "%s", id);
@@ -275,10 +280,11 @@ static int check_active(struct db *db, const struct jobplan *p, int max_concurre
         a->outcome = JOBS_CONFLICT;
         memcpy(a->job_id, oldest, JOB_ID_BUF);
         a->date_range = json_object_get(oldest_range);
-        decided = 1;
+        decided = true;
     }
     json_object_put(oldest_range);
-    return decided;
+    *decided_out = decided;
+    return 0;
 }
 
 static int insert_job(struct db *db, const struct jobreq *req, const char *config_path,
@@ -289,11 +295,9 @@ static int insert_job(struct db *db, const struct jobreq *req, const char *confi
     if (jobs_new_id(a->job_id, err, errlen) != 0)
         return -1;
     time_now_iso(a->created_at);
-    a->date_range = dates_json(&p->dates);
-    a->models = models_json(p->models, p->nmodels);
+    a->date_range = strings_json(p->dates.d[0], sizeof(*p->dates.d), p->dates.n);
+    a->models = strings_json(p->models[0], sizeof(*p->models), p->nmodels);
     a->total_model_days = p->ndays;
-    if (!a->date_range || !a->models)
-        return err_set(err, errlen, "out of memory");
     if (!(st = db_stmt(db, SQL_INSERT_JOB, err, errlen)))
         return -1;
     db_bind_text(st, 1, a->job_id);
@@ -301,7 +305,7 @@ static int insert_job(struct db *db, const struct jobreq *req, const char *confi
     db_bind_text(st, 3, cfg->snapshot);
     db_bind_text(st, 4, json_object_to_json_string_ext(a->date_range, JSON_C_TO_STRING_PLAIN));
     db_bind_text(st, 5, json_object_to_json_string_ext(a->models, JSON_C_TO_STRING_PLAIN));
-    sqlite3_bind_int(st, 6, req->replace_existing);
+    db_bind_int64(st, 6, req->replace_existing);
     db_bind_text(st, 7, a->created_at);
     db_bind_text(st, 8, req->callback_url);
     if (db_step_done(db, st, "database write", err, errlen) != 0)
@@ -315,15 +319,12 @@ static int insert_job(struct db *db, const struct jobreq *req, const char *confi
         if (db_step_done(db, st, "database write", err, errlen) != 0)
             return -1;
     }
-    json_object *d = json_object_new_object();
-    if (d) {
-        json_object_object_add(d, "config_path", json_object_new_string(config_path));
-        json_object_object_add(d, "date_range", json_object_get(a->date_range));
-        json_object_object_add(d, "models", json_object_get(a->models));
-        json_object_object_add(d, "total_model_days", json_object_new_int64((int64_t)p->ndays));
-        json_object_object_add(d, "replace_existing",
-                               json_object_new_boolean(req->replace_existing));
-    }
+    json_object *d = new_object();
+    json_put(d, "config_path", json_object_new_string(config_path));
+    json_put(d, "date_range", json_object_get(a->date_range));
+    json_put(d, "models", json_object_get(a->models));
+    json_put(d, "total_model_days", json_object_new_int64((int64_t)p->ndays));
+    json_put(d, "replace_existing", json_object_new_boolean(req->replace_existing));
     return audit_job_event(db, "job_created", a->job_id, d, err, errlen);
 }
 
@@ -368,8 +369,8 @@ int jobs_trigger(struct db *db, const struct jobreq *req, const struct jobs_env 
         memcpy(a.last_date, plan.last_date, DATE_BUF);
         memcpy(a.next_day, plan.next_day, DATE_BUF);
     } else {
-        int decided = check_active(db, &plan, env->max_concurrent, &a, err, errlen);
-        if (decided < 0)
+        bool decided;
+        if (check_active(db, &plan, env->max_concurrent, &a, &decided, err, errlen) != 0)
             goto out;
         if (!decided) {
             a.outcome = JOBS_ACCEPTED;
@@ -392,41 +393,35 @@ out:
     return rc;
 }
 
-static json_object *date_or_null(const char *d)
-{
-    return d[0] ? json_object_new_string(d) : NULL;
-}
-
 json_object *jobs_answer_json(const struct jobs_answer *a)
 {
-    json_object *o = a->outcome == JOBS_RUNNING ? NULL : json_object_new_object();
-    if (!o)
+    if (a->outcome == JOBS_RUNNING)
         return NULL;
+    json_object *o = new_object();
     switch (a->outcome) {
     case JOBS_ACCEPTED:
-        json_object_object_add(o, "job_id", json_object_new_string(a->job_id));
-        json_object_object_add(o, "status", json_object_new_string("accepted"));
-        json_object_object_add(o, "date_range", json_object_get(a->date_range));
-        json_object_object_add(o, "models", json_object_get(a->models));
-        json_object_object_add(o, "total_model_days",
-                               json_object_new_int64((int64_t)a->total_model_days));
-        json_object_object_add(o, "created_at", json_object_new_string(a->created_at));
-        json_object_object_add(o, "message",
-                               json_object_new_string("Simulation job queued successfully"));
+        json_put(o, "job_id", json_object_new_string(a->job_id));
+        json_put(o, "status", json_object_new_string("accepted"));
+        json_put(o, "date_range", json_object_get(a->date_range));
+        json_put(o, "models", json_object_get(a->models));
+        json_put(o, "total_model_days", json_object_new_int64((int64_t)a->total_model_days));
+        json_put(o, "created_at", json_object_new_string(a->created_at));
+        json_put(o, "message", json_object_new_string("Simulation job queued successfully"));
         break;
     case JOBS_UP_TO_DATE:
-        json_object_object_add(o, "status", json_object_new_string("current"));
-        json_object_object_add(o, "message",
-                               json_object_new_string("Simulation already up-to-date"));
-        json_object_object_add(o, "last_simulation_date", date_or_null(a->last_date));
-        json_object_object_add(o, "next_trading_day", date_or_null(a->next_day));
+        json_put(o, "status", json_object_new_string("current"));
+        json_put(o, "message", json_object_new_string("Simulation already up-to-date"));
+        json_put_string_or_null(o, "last_simulation_date", a->last_date[0] ? a->last_date : NULL);
+        json_put_string_or_null(o, "next_trading_day", a->next_day[0] ? a->next_day : NULL);
         break;
     case JOBS_CONFLICT:
-        json_object_object_add(o, "error", json_object_new_string("conflict"));
-        json_object_object_add(o, "message",
-                               json_object_new_string("Different simulation already running"));
-        json_object_object_add(o, "current_job_id", json_object_new_string(a->job_id));
-        json_object_object_add(o, "current_date_range", json_object_get(a->date_range));
+        json_put(o, "error", json_object_new_string("conflict"));
+        json_put(o, "message", json_object_new_string("Different simulation already running"));
+        json_put(o, "current_job_id", json_object_new_string(a->job_id));
+        if (a->date_range)
+            json_put(o, "current_date_range", json_object_get(a->date_range));
+        else
+            json_put_null(o, "current_date_range");
         break;
     case JOBS_RUNNING:
         break;
@@ -455,80 +450,69 @@ static int load_days(struct db *db, struct jobs_job *j, char *err, size_t errlen
         return -1;
     db_bind_text(st, 1, j->job_id);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (j->ndays == cap) {
-            size_t ncap = cap ? cap * 2 : 32;
-            struct jobs_day *d = realloc(j->days, ncap * sizeof(*d));
-            if (!d)
-                break;
-            j->days = d;
-            cap = ncap;
-        }
+        ARRAY_RESERVE(j->days, cap, j->ndays + 1);
         struct jobs_day *d = &j->days[j->ndays++];
         snprintf(d->date, sizeof(d->date), "%s", (const char *)sqlite3_column_text(st, 0));
         snprintf(d->model, sizeof(d->model), "%s", (const char *)sqlite3_column_text(st, 1));
         snprintf(d->status, sizeof(d->status), "%s", (const char *)sqlite3_column_text(st, 2));
     }
     sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
-        return err_set(err, errlen, "out of memory");
     return rc == SQLITE_DONE ? 0 : db_error(db, "reading job details", err, errlen);
 }
 
-/* *out = a copy of the column (NULL stays NULL); -1 when out of memory. */
-static int column_dup(sqlite3_stmt *st, int col, char **out)
+/* A copy of the column (NULL stays NULL). */
+static char *column_dup(sqlite3_stmt *st, int col)
 {
     const char *s = (const char *)sqlite3_column_text(st, col);
-    *out = s ? strdup(s) : NULL;
-    return s && !*out ? -1 : 0;
+    return s ? mem_strdup(s) : NULL;
 }
 
-int jobs_get(struct db *db, const char *job_id, struct jobs_job *out, char *err, size_t errlen)
+enum jobs_found jobs_get(struct db *db, const char *job_id, struct jobs_job *out, char *err,
+                         size_t errlen)
 {
     struct jobs_job j = {0};
     sqlite3_stmt *st;
-    int rc = -1, nomem = 0;
+    enum jobs_found rc = JOBS_ERROR;
     if (strlen(job_id) >= JOB_ID_BUF)
-        return 0; /* no stored id is that long */
+        return JOBS_MISSING; /* no stored id is that long */
     if (!(st = db_stmt(db, SQL_GET_JOB, err, errlen)))
-        return -1;
+        return JOBS_ERROR;
     db_bind_text(st, 1, job_id);
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW) {
         memcpy(j.job_id, job_id, strlen(job_id) + 1);
         snprintf(j.status, sizeof(j.status), "%s", (const char *)sqlite3_column_text(st, 0));
-        nomem = column_dup(st, 1, &j.config_path) | column_dup(st, 2, &j.config_json);
+        j.config_path = column_dup(st, 1);
+        j.config_json = column_dup(st, 2);
         j.replace_existing = sqlite3_column_int(st, 3) != 0;
     }
     sqlite3_reset(st);
     if (step == SQLITE_DONE)
-        return 0;
+        return JOBS_MISSING;
     if (step != SQLITE_ROW) {
         db_error(db, "reading job", err, errlen);
-        goto out;
-    }
-    if (nomem) {
-        err_set(err, errlen, "out of memory");
         goto out;
     }
     if (load_days(db, &j, err, errlen) != 0)
         goto out;
     *out = j;
     memset(&j, 0, sizeof(j));
-    rc = 1;
+    rc = JOBS_FOUND;
 out:
     jobs_job_free(&j);
     return rc;
 }
 
 /* Claims want (a job id), or the oldest pending job when want is NULL. */
-static int claim(struct db *db, const char *want, char job_id[JOB_ID_BUF], char *err, size_t errlen)
+static enum jobs_found claim(struct db *db, const char *want, char job_id[JOB_ID_BUF], char *err,
+                             size_t errlen)
 {
     char id[JOB_ID_BUF] = "", now[TIMESTAMP_BUF];
     bool nested;
     sqlite3_stmt *st;
-    int rc = -1;
+    enum jobs_found rc = JOBS_ERROR;
     if (tx_begin(db, &nested, err, errlen) != 0)
-        return -1;
+        return JOBS_ERROR;
     if (!(st = db_stmt(db, want ? SQL_PENDING_ID : SQL_NEXT_PENDING, err, errlen)))
         goto out;
     if (want)
@@ -538,7 +522,10 @@ static int claim(struct db *db, const char *want, char job_id[JOB_ID_BUF], char 
         snprintf(id, sizeof(id), "%s", (const char *)sqlite3_column_text(st, 0));
     sqlite3_reset(st);
     if (step != SQLITE_ROW) {
-        rc = step == SQLITE_DONE ? 0 : db_error(db, "reading pending jobs", err, errlen);
+        if (step == SQLITE_DONE)
+            rc = JOBS_MISSING;
+        else
+            db_error(db, "reading pending jobs", err, errlen);
         goto out;
     }
     time_now_iso(now);
@@ -552,7 +539,7 @@ static int claim(struct db *db, const char *want, char job_id[JOB_ID_BUF], char 
         dataver_bump(db, err, errlen) != 0 || tx_commit(db, nested, err, errlen) != 0)
         goto out;
     memcpy(job_id, id, JOB_ID_BUF);
-    return 1;
+    return JOBS_FOUND;
 out:
     tx_rollback(db, nested);
     return rc;
@@ -568,21 +555,19 @@ int jobs_replace_results(struct db *db, const char *job_id, const char *model, c
         return -1;
     if (n == 0)
         return 0;
-    json_object *d = json_object_new_object();
-    if (d) {
-        json_object_object_add(d, "model", json_object_new_string(model));
-        json_object_object_add(d, "from_date", json_object_new_string(date));
-        json_object_object_add(d, "positions_deleted", json_object_new_int64(n));
-    }
+    json_object *d = new_object();
+    json_put(d, "model", json_object_new_string(model));
+    json_put(d, "from_date", json_object_new_string(date));
+    json_put(d, "positions_deleted", json_object_new_int64(n));
     return audit_job_event(db, "results_replaced", job_id, d, err, errlen);
 }
 
-int jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t errlen)
+enum jobs_found jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t errlen)
 {
     return claim(db, NULL, job_id, err, errlen);
 }
 
-int jobs_claim(struct db *db, const char *job_id, char *err, size_t errlen)
+enum jobs_found jobs_claim(struct db *db, const char *job_id, char *err, size_t errlen)
 {
     char id[JOB_ID_BUF];
     return claim(db, job_id, id, err, errlen);
@@ -601,22 +586,12 @@ int jobs_recover(struct db *db, int *n, char *err, size_t errlen)
     if (!(st = db_stmt(db, SQL_RUNNING_JOBS, err, errlen)))
         goto out;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (nids == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            char(*l)[JOB_ID_BUF] = realloc(list, ncap * sizeof(*l));
-            if (!l)
-                break;
-            list = l;
-            cap = ncap;
-        }
+        ARRAY_RESERVE(list, cap, nids + 1);
         snprintf(list[nids++], JOB_ID_BUF, "%s", (const char *)sqlite3_column_text(st, 0));
     }
     sqlite3_reset(st);
     if (step != SQLITE_DONE) {
-        if (step == SQLITE_ROW)
-            err_set(err, errlen, "out of memory");
-        else
-            db_error(db, "reading running jobs", err, errlen);
+        db_error(db, "reading running jobs", err, errlen);
         goto out;
     }
     time_now_iso(now);
@@ -626,10 +601,8 @@ int jobs_recover(struct db *db, int *n, char *err, size_t errlen)
         db_bind_text(st, 1, list[i]);
         if (db_step_done(db, st, "database write", err, errlen) != 0)
             goto out;
-        json_object *d = json_object_new_object();
-        if (d)
-            json_object_object_add(d, "interrupted_model_days",
-                                   json_object_new_int64(sqlite3_changes64(db->h)));
+        json_object *d = new_object();
+        json_put(d, "interrupted_model_days", json_object_new_int64(sqlite3_changes64(db->h)));
         if (!(st = db_stmt(db, SQL_RECOVER_JOB, err, errlen))) {
             json_object_put(d);
             goto out;
@@ -676,12 +649,12 @@ static int day_transition(struct db *db, const char *sql, const char *event, con
     db_bind_text(st, 4, now);
     if (sqlite3_bind_parameter_count(st) >= 5) {
         if (duration < 0)
-            sqlite3_bind_null(st, 5);
+            db_bind_null(st, 5);
         else
-            sqlite3_bind_double(st, 5, duration);
+            db_bind_double(st, 5, duration);
     }
     if (sqlite3_bind_parameter_count(st) >= 6 && error)
-        sqlite3_bind_text(st, 6, error, -1, SQLITE_TRANSIENT);
+        db_bind_text(st, 6, error);
     if (db_step_done(db, st, "database write", err, errlen) != 0)
         goto fail;
     if (sqlite3_changes(db->h) != 1) {
@@ -693,15 +666,13 @@ static int day_transition(struct db *db, const char *sql, const char *event, con
         goto fail;
     db_bind_text(st, 1, job_id);
     db_bind_text(st, 2, now);
-    json_object *d = json_object_new_object();
-    if (d) {
-        json_object_object_add(d, "date", json_object_new_string(date));
-        json_object_object_add(d, "model", json_object_new_string(model));
-        if (duration >= 0)
-            json_object_object_add(d, "duration_seconds", json_object_new_double(duration));
-        if (error)
-            json_object_object_add(d, "error", json_object_new_string(error));
-    }
+    json_object *d = new_object();
+    json_put(d, "date", json_object_new_string(date));
+    json_put(d, "model", json_object_new_string(model));
+    if (duration >= 0)
+        json_put(d, "duration_seconds", json_object_new_double(duration));
+    if (error)
+        json_put(d, "error", json_object_new_string(error));
     if (db_step_done(db, st, "database write", err, errlen) != 0) {
         json_object_put(d);
         goto fail;
@@ -770,7 +741,7 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
         db_bind_text(st, 1, job_id);
         db_bind_text(st, 2, now);
         const char *why_left = error ? error : "not run";
-        sqlite3_bind_text(st, 3, why_left, -1, SQLITE_TRANSIENT);
+        db_bind_text(st, 3, why_left);
         if (db_step_done(db, st, "database write", err, errlen) != 0)
             goto fail;
         left = sqlite3_changes(db->h);
@@ -791,20 +762,18 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
     db_bind_text(st, 3, now);
     double secs = time_iso_diff(since, now);
     if (secs < 0)
-        sqlite3_bind_null(st, 4);
+        db_bind_null(st, 4);
     else
-        sqlite3_bind_double(st, 4, secs);
+        db_bind_double(st, 4, secs);
     if (error)
-        sqlite3_bind_text(st, 5, error, -1, SQLITE_TRANSIENT);
+        db_bind_text(st, 5, error);
     if (db_step_done(db, st, "database write", err, errlen) != 0)
         goto fail;
-    json_object *d = json_object_new_object();
-    if (d) {
-        json_object_object_add(d, "status", json_object_new_string(final));
-        json_object_object_add(d, "completed", json_object_new_int64(done));
-        json_object_object_add(d, "failed", json_object_new_int64(failed));
-        json_object_object_add(d, "not_run", json_object_new_int64(left));
-    }
+    json_object *d = new_object();
+    json_put(d, "status", json_object_new_string(final));
+    json_put(d, "completed", json_object_new_int64(done));
+    json_put(d, "failed", json_object_new_int64(failed));
+    json_put(d, "not_run", json_object_new_int64(left));
     if (audit_job_event(db, "job_finished", job_id, d, err, errlen) != 0 ||
         dataver_bump(db, err, errlen) != 0 || tx_commit(db, nested, err, errlen) != 0)
         goto fail;

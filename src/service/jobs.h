@@ -89,6 +89,13 @@ int jobs_max_concurrent(void);
 
 /* --- the daemon's side ---------------------------------------------------- */
 
+/* What a look-up of a job found. */
+enum jobs_found {
+    JOBS_ERROR = -1,
+    JOBS_MISSING, /* no such job (none pending, for a claim) */
+    JOBS_FOUND,   /* found (and claimed, for a claim) */
+};
+
 /* A job as the daemon runs it. Free with jobs_job_free. */
 struct jobs_job {
     char job_id[JOB_ID_BUF];
@@ -101,21 +108,22 @@ struct jobs_job {
     size_t ndays;
 };
 
-/* Loads job_id with its model-days. Returns 1 when found (*out filled, caller
- * frees with jobs_job_free), 0 when there is no such job, -1 on error. */
-int jobs_get(struct db *db, const char *job_id, struct jobs_job *out, char *err, size_t errlen);
+/* Loads job_id with its model-days: JOBS_FOUND with *out filled (caller
+ * frees with jobs_job_free). */
+enum jobs_found jobs_get(struct db *db, const char *job_id, struct jobs_job *out, char *err,
+                         size_t errlen);
 void jobs_job_free(struct jobs_job *j);
 
 /* Claims the oldest pending job: status running, started_at set (kept when
- * the job ran before an interruption), audit 'job_started'. Returns 1 and
- * fills job_id, 0 when no job is pending, -1 on error. Nothing is deleted
+ * the job ran before an interruption), audit 'job_started'. JOBS_FOUND with
+ * job_id filled, JOBS_MISSING when no job is pending. Nothing is deleted
  * here: a replace_existing job replaces results one model-day at a time
  * (jobs_replace_results). */
-int jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t errlen);
+enum jobs_found jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t errlen);
 
-/* The same for one job (batch mode runs the job it created): 1 when claimed,
- * 0 when it is not pending (another process took it, or it was cancelled). */
-int jobs_claim(struct db *db, const char *job_id, char *err, size_t errlen);
+/* The same for one job (batch mode runs the job it created): JOBS_MISSING
+ * when it is not pending (another process took it, or it was cancelled). */
+enum jobs_found jobs_claim(struct db *db, const char *job_id, char *err, size_t errlen);
 
 /* For a model-day of a replace_existing job, inside the transaction that
  * commits it: deletes the results other jobs left for model from date on
@@ -176,12 +184,6 @@ int jobs_cancel(struct db *db, const char *job_id, enum jobs_cancel_outcome *out
 int jobs_cancel_requested(struct db *db, const char *job_id, bool *out, char *err, size_t errlen);
 
 /* --- jobs of an AI-Trader import ------------------------------------------ */
-
-enum jobs_found {
-    JOBS_ERROR = -1,
-    JOBS_MISSING, /* no such job */
-    JOBS_FOUND,
-};
 
 /* The first active (pending or running) job simulating model: JOBS_FOUND
  * with job_id filled, or JOBS_MISSING. */

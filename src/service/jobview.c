@@ -52,23 +52,40 @@ static json_object *col_value(sqlite3_stmt *st, int i, enum col_kind kind)
     }
 }
 
+/* dst[key] = v, or null when v is NULL. */
+static void put_or_null(json_object *dst, const char *key, json_object *v)
+{
+    if (v)
+        json_put(dst, key, v);
+    else
+        json_put_null(dst, key);
+}
+
 /* Adds columns [from, to) of the row st to dst under their API names. */
 static void add_columns(json_object *dst, sqlite3_stmt *st, const struct column *cols, int from,
                         int to)
 {
     for (int i = from; i < to; i++)
-        json_object_object_add(dst, cols[i].key, col_value(st, i, cols[i].kind));
+        put_or_null(dst, cols[i].key, col_value(st, i, cols[i].kind));
 }
 
-/* Runs a one-row statement: 1 with a row, 0 without, -1 on error. */
-static int step_one(struct db *db, sqlite3_stmt *st, char *err, size_t errlen)
+/* Steps st: JOBVIEW_FOUND with a row, JOBVIEW_MISSING at the end. */
+static enum jobview_found step_one(struct db *db, sqlite3_stmt *st, char *err, size_t errlen)
 {
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-        return 1;
+        return JOBVIEW_FOUND;
     if (rc == SQLITE_DONE)
-        return 0;
-    return db_error(db, "query", err, errlen);
+        return JOBVIEW_MISSING;
+    return (enum jobview_found)db_error(db, "query", err, errlen);
+}
+
+static json_object *new_object(void)
+{
+    json_object *o = json_object_new_object();
+    if (!o)
+        mem_fatal(0);
+    return o;
 }
 
 /* Adds progress.{total_model_days, completed, failed, pending, current};
@@ -78,27 +95,28 @@ static int add_counts(struct db *db, const char *job_id, json_object *progress, 
 {
     sqlite3_stmt *st = jobs_view_stmt(db, JOBS_VIEW_COUNTS, job_id, err, errlen);
     int rc = -1;
-    if (!st || step_one(db, st, err, errlen) != 1)
+    if (!st || step_one(db, st, err, errlen) != JOBVIEW_FOUND)
         goto out;
     for (int i = 0; i < 4; i++)
         counts[i] = sqlite3_column_int64(st, i);
     long long total = counts[0], done = counts[1], failed = counts[2];
     sqlite3_reset(st);
-    json_object_object_add(progress, "total_model_days", json_object_new_int64(total));
-    json_object_object_add(progress, "completed", json_object_new_int64(done));
-    json_object_object_add(progress, "failed", json_object_new_int64(failed));
-    json_object_object_add(progress, "pending", json_object_new_int64(total - done - failed));
+    json_put(progress, "total_model_days", json_object_new_int64(total));
+    json_put(progress, "completed", json_object_new_int64(done));
+    json_put(progress, "failed", json_object_new_int64(failed));
+    json_put(progress, "pending", json_object_new_int64(total - done - failed));
 
     st = jobs_view_stmt(db, JOBS_VIEW_CURRENT, job_id, err, errlen);
-    int found = st ? step_one(db, st, err, errlen) : -1;
-    if (found < 0)
+    enum jobview_found found = st ? step_one(db, st, err, errlen) : JOBVIEW_ERROR;
+    if (found == JOBVIEW_ERROR)
         goto out;
-    json_object *cur = NULL;
-    if (found) {
-        cur = json_object_new_object();
+    if (found == JOBVIEW_FOUND) {
+        json_object *cur = new_object();
         add_columns(cur, st, current_cols, 0, 2);
+        json_put(progress, "current", cur);
+    } else {
+        json_put_null(progress, "current");
     }
-    json_object_object_add(progress, "current", cur);
     rc = 0;
 out:
     if (st)
@@ -114,25 +132,28 @@ static int add_models(struct db *db, const char *job_id, json_object *progress, 
 {
     sqlite3_stmt *st = jobs_view_stmt(db, JOBS_VIEW_MODELS, job_id, err, errlen);
     json_object *list = json_object_new_array();
-    int rc = -1, step;
+    enum jobview_found step;
+    int rc = -1;
+    if (!list)
+        mem_fatal(0);
     if (!st)
         goto out;
-    while ((step = step_one(db, st, err, errlen)) == 1) {
-        json_object *m = json_object_new_object();
+    while ((step = step_one(db, st, err, errlen)) == JOBVIEW_FOUND) {
+        json_object *m = new_object();
         const char *running = (const char *)sqlite3_column_text(st, 1);
         const char *next = running ? NULL : (const char *)sqlite3_column_text(st, 2);
         const char *date = running ? running : next;
-        json_object_object_add(m, "model", col_value(st, 0, COL_TEXT));
-        json_object_object_add(m, "date", date ? json_object_new_string(date) : NULL);
-        json_object_object_add(m, "status",
-                               json_object_new_string(running ? "running"
-                                                      : next  ? "pending"
-                                                              : "done"));
-        json_object_array_add(list, m);
+        put_or_null(m, "model", col_value(st, 0, COL_TEXT));
+        json_put_string_or_null(m, "date", date);
+        json_put(m, "status",
+                 json_object_new_string(running ? "running"
+                                        : next  ? "pending"
+                                                : "done"));
+        json_push(list, m);
     }
-    if (step < 0)
+    if (step == JOBVIEW_ERROR)
         goto out;
-    json_object_object_add(progress, "current_models", list);
+    json_put(progress, "current_models", list);
     list = NULL;
     rc = 0;
 out:
@@ -148,16 +169,15 @@ static int add_callback(struct db *db, const char *job_id, enum jobview_detail d
                         json_object *job, char *err, size_t errlen)
 {
     sqlite3_stmt *st = jobs_view_stmt(db, JOBS_VIEW_CALLBACK, job_id, err, errlen);
-    int found = st ? step_one(db, st, err, errlen) : -1;
-    if (found <= 0) {
+    enum jobview_found found = st ? step_one(db, st, err, errlen) : JOBVIEW_ERROR;
+    if (found != JOBVIEW_FOUND) {
         if (st)
             sqlite3_reset(st);
-        return found;
+        return found == JOBVIEW_ERROR ? -1 : 0;
     }
     const char *url = (const char *)sqlite3_column_text(st, 0);
-    json_object_object_add(job, "callback_url",
-                           json_object_new_string_len(url, (int)strcspn(url, "?#")));
-    json_object_object_add(job, "callback_status", col_value(st, 1, COL_TEXT));
+    json_put(job, "callback_url", json_object_new_string_len(url, (int)strcspn(url, "?#")));
+    put_or_null(job, "callback_status", col_value(st, 1, COL_TEXT));
     sqlite3_reset(st);
     if (detail != JOBVIEW_FULL)
         return 0;
@@ -234,17 +254,19 @@ static int details_text(struct db *db, sqlite3_stmt *st, struct printbuf *pb, ch
         ",\"started_at\":", ",\"completed_at\":", ",\"duration_seconds\":",
         ",\"error\":"};
     json_object *text = json_object_new_string(""), *number = json_object_new_double(0);
-    int rc = -1, step, bad = !text || !number || printbuf_memappend(pb, "[", 1) < 0;
-    for (long long row = 0; !bad && (step = step_one(db, st, err, errlen)) == 1; row++) {
+    enum jobview_found step = JOBVIEW_ERROR;
+    int rc = -1, bad = !text || !number || printbuf_memappend(pb, "[", 1) < 0;
+    for (long long row = 0; !bad && (step = step_one(db, st, err, errlen)) == JOBVIEW_FOUND;
+         row++) {
         bad = row > 0 && printbuf_memappend(pb, ",", 1) < 0;
         for (int i = 0; !bad && i < 7; i++)
             bad = printbuf_memappend(pb, keys[i], (int)strlen(keys[i])) < 0 ||
                   put_value(pb, st, i, text, number) < 0;
         bad = bad || printbuf_memappend(pb, "}", 1) < 0;
     }
-    if (bad)
-        err_set(err, errlen, "out of memory");
-    else if (step == 0 && printbuf_memappend(pb, "]", 1) >= 0)
+    if (bad || (step == JOBVIEW_MISSING && printbuf_memappend(pb, "]", 1) < 0))
+        mem_fatal(0); /* json-c and printbuf only fail to allocate */
+    if (step == JOBVIEW_MISSING)
         rc = 0;
     json_object_put(text);
     json_object_put(number);
@@ -260,24 +282,24 @@ static int add_details(struct db *db, const char *job_id, const struct jobview_d
     struct printbuf *pb = printbuf_new();
     json_object *list = NULL;
     int rc = -1;
-    if (!st || !pb)
+    if (!pb)
+        mem_fatal(0);
+    if (!st)
         goto out;
     db_bind_text(st, 2, d->status);
     db_bind_int64(st, 3, d->limit);
     db_bind_int64(st, 4, d->offset);
     if (details_text(db, st, pb, err, errlen) != 0)
         goto out;
-    if (!(list = json_object_new_array())) {
-        err_set(err, errlen, "out of memory");
-        goto out;
-    }
+    if (!(list = json_object_new_array()))
+        mem_fatal(0);
     json_object_set_serializer(list, raw_serialize, pb, raw_free);
     pb = NULL;
     long long total = !d->status                         ? counts[0]
                       : strcmp(d->status, "failed") == 0 ? counts[2]
                                                          : counts[3];
-    json_object_object_add(progress, "details", list);
-    json_object_object_add(progress, "details_total", json_object_new_int64(total));
+    json_put(progress, "details", list);
+    json_put(progress, "details_total", json_object_new_int64(total));
     rc = 0;
 out:
     if (st)
@@ -287,30 +309,31 @@ out:
     return rc;
 }
 
-int jobview_build(struct db *db, const char *job_id, enum jobview_detail detail, json_object **out,
-                  char *err, size_t errlen)
+enum jobview_found jobview_build(struct db *db, const char *job_id, enum jobview_detail detail,
+                                 json_object **out, char *err, size_t errlen)
 {
     static const struct jobview_details all = {NULL, JOBVIEW_DETAILS_DEFAULT, 0};
     return jobview_build_page(db, job_id, detail == JOBVIEW_FULL ? &all : NULL, out, err, errlen);
 }
 
-int jobview_build_page(struct db *db, const char *job_id, const struct jobview_details *d,
-                       json_object **out, char *err, size_t errlen)
+enum jobview_found jobview_build_page(struct db *db, const char *job_id,
+                                      const struct jobview_details *d, json_object **out, char *err,
+                                      size_t errlen)
 {
     long long counts[4];
     sqlite3_stmt *st = jobs_view_stmt(db, JOBS_VIEW_JOB, job_id, err, errlen);
     json_object *job = NULL, *progress = NULL;
-    int rc = -1, found;
-    if (!st || (found = step_one(db, st, err, errlen)) < 0)
+    enum jobview_found rc = JOBVIEW_ERROR, found;
+    if (!st || (found = step_one(db, st, err, errlen)) == JOBVIEW_ERROR)
         goto out;
-    if (!found) {
-        rc = 0;
+    if (found == JOBVIEW_MISSING) {
+        rc = JOBVIEW_MISSING;
         goto out;
     }
-    job = json_object_new_object();
-    progress = json_object_new_object();
+    job = new_object();
+    progress = new_object();
     add_columns(job, st, job_cols, 0, 4); /* job_id .. models */
-    json_object_object_add(job, "progress", progress);
+    json_put(job, "progress", progress);
     add_columns(job, st, job_cols, 4, (int)(sizeof(job_cols) / sizeof(job_cols[0])));
     sqlite3_reset(st);
     st = NULL;
@@ -321,7 +344,7 @@ int jobview_build_page(struct db *db, const char *job_id, const struct jobview_d
         goto out;
     *out = job;
     job = NULL;
-    rc = 1;
+    rc = JOBVIEW_FOUND;
 out:
     if (st)
         sqlite3_reset(st);
@@ -329,13 +352,13 @@ out:
     return rc;
 }
 
-int jobview_latest(struct db *db, enum jobview_detail detail, json_object **out, char *err,
-                   size_t errlen)
+enum jobview_found jobview_latest(struct db *db, enum jobview_detail detail, json_object **out,
+                                  char *err, size_t errlen)
 {
     char job_id[JOBS_ID_MAX];
     enum jobs_found found = jobs_latest_id(db, job_id, err, errlen);
     if (found != JOBS_FOUND)
-        return found;
+        return found == JOBS_ERROR ? JOBVIEW_ERROR : JOBVIEW_MISSING;
     return jobview_build(db, job_id, detail, out, err, errlen);
 }
 
@@ -357,7 +380,7 @@ int jobview_list(struct db *db, const struct jobview_filter *f, json_object **ou
         mem_fatal(0);
     for (size_t i = 0; i < n; i++) {
         json_object *job = NULL;
-        if (jobview_build(db, ids[i], JOBVIEW_SUMMARY, &job, err, errlen) < 0)
+        if (jobview_build(db, ids[i], JOBVIEW_SUMMARY, &job, err, errlen) == JOBVIEW_ERROR)
             goto out;
         if (job)
             json_push(jobs, job);
