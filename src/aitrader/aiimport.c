@@ -9,6 +9,7 @@
 #include "base/dates.h"
 #include "base/errbuf.h"
 #include "base/jsontext.h"
+#include "base/mem.h"
 #include "base/redact.h"
 #include "market/prices.h"
 #include "market/splits.h"
@@ -16,6 +17,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -73,19 +75,14 @@ static int strlist_add(struct strlist *l, char *err, size_t errlen, const char *
 {
     char *s;
     va_list ap;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        char **v = realloc(l->v, cap * sizeof(*v));
-        if (!v)
-            return err_set(err, errlen, "out of memory");
-        l->v = v;
-        l->cap = cap;
-    }
+    (void)err;
+    (void)errlen;
+    ARRAY_RESERVE(l->v, l->cap, l->n + 1);
     va_start(ap, fmt);
     int n = vasprintf(&s, fmt, ap);
     va_end(ap);
     if (n < 0)
-        return err_set(err, errlen, "out of memory");
+        mem_fatal(0);
     l->v[l->n++] = s;
     return 0;
 }
@@ -203,23 +200,14 @@ static int load_model(struct model *m, char *err, size_t errlen)
 {
     struct aitrader_jsonl r;
     json_object *o;
-    int rc = aitrader_jsonl_open(&r, m->path, err, errlen);
-    if (rc == 0)
+    enum aitrader_got got = aitrader_jsonl_open(&r, m->path, err, errlen);
+    int rc = 0;
+    if (got == AITRADER_NONE)
         return err_set(err, errlen, "%s does not exist", m->path);
-    if (rc < 0)
+    if (got == AITRADER_ERROR)
         return -1;
-    while ((rc = aitrader_jsonl_next(&r, &o, err, errlen)) == 1) {
-        if (m->n == m->cap) {
-            size_t cap = m->cap ? m->cap * 2 : 64;
-            struct rec *v = realloc(m->recs, cap * sizeof(*v));
-            if (!v) {
-                json_object_put(o);
-                rc = err_set(err, errlen, "out of memory");
-                break;
-            }
-            m->recs = v;
-            m->cap = cap;
-        }
+    while ((got = aitrader_jsonl_next(&r, &o, err, errlen)) == AITRADER_GOT) {
+        ARRAY_RESERVE(m->recs, m->cap, m->n + 1);
         struct rec *rec = &m->recs[m->n];
         memset(rec, 0, sizeof(*rec));
         rec->line = r.lineno;
@@ -230,7 +218,7 @@ static int load_model(struct model *m, char *err, size_t errlen)
             break;
     }
     aitrader_jsonl_close(&r);
-    if (rc < 0)
+    if (rc != 0 || got == AITRADER_ERROR)
         return -1;
     if (m->n == 0)
         return err_set(err, errlen, "%s is empty", m->path);
@@ -242,14 +230,11 @@ static int cmp_model(const void *a, const void *b)
     return strcmp(((const struct model *)a)->sig, ((const struct model *)b)->sig);
 }
 
-static int add_model(struct model **ms, size_t *n, const char *dir, const char *sig, char *err,
-                     size_t errlen)
+static int add_model(struct model **ms, size_t *n, size_t *cap, const char *dir, const char *sig,
+                     char *err, size_t errlen)
 {
-    struct model *v = realloc(*ms, (*n + 1) * sizeof(*v));
-    if (!v)
-        return err_set(err, errlen, "out of memory");
-    *ms = v;
-    struct model *m = &v[*n];
+    ARRAY_RESERVE(*ms, *cap, *n + 1);
+    struct model *m = &(*ms)[*n];
     memset(m, 0, sizeof(*m));
     snprintf(m->sig, sizeof(m->sig), "%s", sig);
     if (aitrader_position_path(dir, sig, m->path, sizeof(m->path), err, errlen) != 0)
@@ -265,11 +250,12 @@ static int find_models(const char *dir, const char *const *names, size_t nnames,
 {
     char path[PATH_MAX];
     struct stat sb;
+    size_t cap = 0;
     if (nnames > 0) {
         for (size_t i = 0; i < nnames; i++) {
             if (!aitrader_signature_valid(names[i]))
                 return err_set(err, errlen, "invalid signature \"%.64s\"", names[i]);
-            if (add_model(ms, n, dir, names[i], err, errlen) != 0)
+            if (add_model(ms, n, &cap, dir, names[i], err, errlen) != 0)
                 return -1;
             if (stat((*ms)[*n - 1].path, &sb) != 0)
                 return err_set(err, errlen, "%s: no position file for %s", (*ms)[*n - 1].path,
@@ -291,7 +277,7 @@ static int find_models(const char *dir, const char *const *names, size_t nnames,
             if (stat(path, &sb) != 0)
                 continue; /* not a signature directory */
             int rc = aitrader_signature_valid(e->d_name)
-                         ? add_model(ms, n, dir, e->d_name, err, errlen)
+                         ? add_model(ms, n, &cap, dir, e->d_name, err, errlen)
                          : err_set(err, errlen,
                                    "%s/%s: not a valid signature (letters, digits, '.', '_', '-')",
                                    dir, e->d_name);
@@ -336,7 +322,7 @@ struct daylog {
     int steps, stop;
     const char *summary; /* the last assistant content, inside m[] */
     struct tool *tools;
-    size_t ntools;
+    size_t ntools, tools_cap;
 };
 
 static void daylog_free(struct daylog *l)
@@ -355,13 +341,9 @@ static struct tool *tool_get(struct daylog *l, const char *name)
     for (size_t i = 0; i < l->ntools; i++)
         if (strcmp(l->tools[i].name, name) == 0)
             return &l->tools[i];
-    struct tool *v = realloc(l->tools, (l->ntools + 1) * sizeof(*v));
-    if (!v)
-        return NULL;
-    l->tools = v;
-    struct tool *t = &v[l->ntools];
-    if (!(t->name = strdup(name)))
-        return NULL;
+    ARRAY_RESERVE(l->tools, l->tools_cap, l->ntools + 1);
+    struct tool *t = &l->tools[l->ntools];
+    t->name = mem_strdup(name);
     t->calls = t->errors = 0;
     l->ntools++;
     return t;
@@ -405,7 +387,7 @@ static int is_error_result(const char *content)
 /* Counts one message's tool use: an assistant's tool_calls are calls; a tool
  * message is the answer to one of them (an error when it says so), or a call
  * of its own when the log holds no matching call. */
-static int count_tools(struct daylog *l, struct logmsg *lm, char *err, size_t errlen)
+static void count_tools(struct daylog *l, struct logmsg *lm)
 {
     json_object *msg = lm->msg;
     const char *role = jsontext_string(msg, "role");
@@ -418,28 +400,25 @@ static int count_tools(struct daylog *l, struct logmsg *lm, char *err, size_t er
                 json_object_object_get(json_object_array_get_idx(calls, k), "function"), "name");
             if (!name)
                 continue;
-            if (!(t = tool_get(l, name)))
-                return err_set(err, errlen, "out of memory");
-            t->calls++;
+            tool_get(l, name)->calls++;
         }
-        return 0;
+        return;
     }
     if (strcmp(role, "tool") != 0)
-        return 0;
+        return;
     const char *name = call_name(l, jsontext_string(msg, "tool_call_id"));
     int answered = name != NULL;
     if (!name)
         name = jsontext_string(msg, "name");
     lm->tool_name = name;
     if (!name)
-        return 0;
-    if (!(t = tool_get(l, name)))
-        return err_set(err, errlen, "out of memory");
+        return;
+    t = tool_get(l, name);
     if (!answered)
         t->calls++;
     if (is_error_result(jsontext_string(msg, "content")))
         t->errors++;
-    return 0;
+    return;
 }
 
 static int add_message(struct daylog *l, json_object *msg, const char *ts, int line, char *err,
@@ -452,14 +431,7 @@ static int add_message(struct daylog *l, json_object *msg, const char *ts, int l
         r++;
     if (!json_object_is_type(msg, json_type_object) || !role || r == 4)
         return err_set(err, errlen, "%s:%d: a message without a known role", l->path, line);
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        struct logmsg *v = realloc(l->m, cap * sizeof(*v));
-        if (!v)
-            return err_set(err, errlen, "out of memory");
-        l->m = v;
-        l->cap = cap;
-    }
+    ARRAY_RESERVE(l->m, l->cap, l->n + 1);
     struct logmsg *lm = &l->m[l->n];
     memset(lm, 0, sizeof(*lm));
     lm->msg = json_object_get(msg);
@@ -476,7 +448,8 @@ static int add_message(struct daylog *l, json_object *msg, const char *ts, int l
     }
     lm->step = l->steps;
     snprintf(lm->timestamp, sizeof(lm->timestamp), "%s", ts);
-    return count_tools(l, lm, err, errlen);
+    count_tools(l, lm);
+    return 0;
 }
 
 /* Reads the day's log.jsonl when there is one. */
@@ -485,14 +458,15 @@ static int load_daylog(struct daylog *l, const char *dir, const char *sig, const
 {
     struct aitrader_jsonl r;
     json_object *o;
-    int rc;
+    enum aitrader_got got;
+    int rc = 0;
     memset(l, 0, sizeof(*l));
     if (aitrader_log_path(dir, sig, date, l->path, sizeof(l->path), err, errlen) != 0)
         return -1;
-    if ((rc = aitrader_jsonl_open(&r, l->path, err, errlen)) <= 0)
-        return rc;
+    if ((got = aitrader_jsonl_open(&r, l->path, err, errlen)) != AITRADER_GOT)
+        return got == AITRADER_ERROR ? -1 : 0;
     l->present = 1;
-    while ((rc = aitrader_jsonl_next(&r, &o, err, errlen)) == 1) {
+    while (rc == 0 && (got = aitrader_jsonl_next(&r, &o, err, errlen)) == AITRADER_GOT) {
         json_object *msgs = json_object_object_get(o, "new_messages");
         const char *lsig = jsontext_string(o, "signature");
         const char *ts = jsontext_string(o, "timestamp");
@@ -502,7 +476,7 @@ static int load_daylog(struct daylog *l, const char *dir, const char *sig, const
                              "not imported",
                              l->path, r.lineno, lsig, sig);
         else if (json_object_is_type(msgs, json_type_array))
-            for (size_t i = 0; rc >= 0 && i < json_object_array_length(msgs); i++)
+            for (size_t i = 0; rc == 0 && i < json_object_array_length(msgs); i++)
                 rc = add_message(l, json_object_array_get_idx(msgs, i), ts ? ts : now, r.lineno,
                                  err, errlen);
         else if (msgs)
@@ -510,11 +484,9 @@ static int load_daylog(struct daylog *l, const char *dir, const char *sig, const
         else
             rc = err_set(err, errlen, "%s:%d: no \"new_messages\"", l->path, r.lineno);
         json_object_put(o);
-        if (rc < 0)
-            break;
     }
     aitrader_jsonl_close(&r);
-    return rc < 0 ? -1 : 0;
+    return rc < 0 || got == AITRADER_ERROR ? -1 : 0;
 }
 
 /* ---- import: replay and store --------------------------------------------- */
@@ -588,22 +560,22 @@ static void describe_diff(const struct portfolio *f, const struct portfolio *r, 
 }
 
 /* Whether f1 - r1 == f2 - r2, cash and every symbol. */
-static int same_diff(const struct portfolio *f1, const struct portfolio *r1,
-                     const struct portfolio *f2, const struct portfolio *r2)
+static bool same_diff(const struct portfolio *f1, const struct portfolio *r1,
+                      const struct portfolio *f2, const struct portfolio *r2)
 {
     money_t d1, d2;
     if (__builtin_sub_overflow(f1->cash, r1->cash, &d1) ||
         __builtin_sub_overflow(f2->cash, r2->cash, &d2) || d1 != d2)
-        return 0;
+        return false;
     const struct portfolio *all[] = {f1, r1, f2, r2};
     for (int k = 0; k < 4; k++)
         for (size_t i = 0; i < all[k]->n; i++) {
             const char *s = all[k]->h[i].symbol;
             if (portfolio_shares(f1, s) - portfolio_shares(r1, s) !=
                 portfolio_shares(f2, s) - portfolio_shares(r2, s))
-                return 0;
+                return false;
         }
-    return 1;
+    return true;
 }
 
 /* Replays one line: the trade at the store's open, then the comparison with
@@ -695,13 +667,8 @@ static int insert_day(struct importer *im, const struct model *m, const char *da
         .nmessages = l->n,
         .ntools = l->ntools,
     };
-    struct daystore_message *msgs = calloc(l->n + 1, sizeof(*msgs));
-    struct daystore_tool *tools = calloc(l->ntools + 1, sizeof(*tools));
-    int rc = -1;
-    if (!msgs || !tools) {
-        err_set(im->err, im->errlen, "out of memory");
-        goto out;
-    }
+    struct daystore_message *msgs = mem_calloc(l->n + 1, sizeof(*msgs));
+    struct daystore_tool *tools = mem_calloc(l->ntools + 1, sizeof(*tools));
     for (size_t i = 0; i < l->n; i++) {
         json_object *msg = l->m[i].msg, *content = json_object_object_get(msg, "content");
         struct daystore_message *d = &msgs[i];
@@ -723,10 +690,9 @@ static int insert_day(struct importer *im, const struct model *m, const char *da
             (struct daystore_tool){l->tools[i].name, l->tools[i].calls, l->tools[i].errors, 0};
     day.messages = msgs;
     day.tools = tools;
-    rc = daystore_insert(im->db, &day, NULL, im->err, im->errlen);
+    int rc = daystore_insert(im->db, &day, NULL, im->err, im->errlen);
     if (rc == 0)
         im->trades += rd->nfills;
-out:
     free(msgs);
     free(tools);
     return rc;
@@ -815,10 +781,11 @@ static int import_model(struct importer *im, const struct model *m, money_t init
         replay.cash = initial_cash;
     }
     money_t prev_value = replay.cash;
-    if (portfolio_copy(&prevr, &replay) != 0 || !(fills = calloc(m->n, sizeof(*fills)))) {
+    if (portfolio_copy(&prevr, &replay) != 0) {
         err_set(im->err, im->errlen, "out of memory");
         goto out;
     }
+    fills = mem_calloc(m->n, sizeof(*fills));
     for (size_t i = 1; i < m->n;) {
         const char *date = m->recs[i].date, *since = m->recs[i - 1].date;
         struct datelist days = {0};
@@ -864,40 +831,33 @@ static int cmp_date(const void *a, const void *b)
 
 /* The job's date_range (every imported date, sorted, distinct) and models as
  * JSON text. Caller frees both. */
-static int job_lists(struct model *ms, size_t nm, char **dates, char **models, char *err,
-                     size_t errlen)
+static void job_lists(struct model *ms, size_t nm, char **dates, char **models)
 {
     struct datelist all = {0};
     json_object *d = json_object_new_array(), *s = json_object_new_array();
-    int ok = d && s;
-    for (size_t k = 0; ok && k < nm; k++) {
-        ok = json_object_array_add(s, json_object_new_string(ms[k].sig)) == 0;
-        for (size_t i = 1; ok && i < ms[k].n; i++)
+    if (!d || !s)
+        mem_fatal(0);
+    for (size_t k = 0; k < nm; k++) {
+        json_push(s, json_object_new_string(ms[k].sig));
+        for (size_t i = 1; i < ms[k].n; i++)
             if (all.n == 0 || strcmp(all.d[all.n - 1], ms[k].recs[i].date) != 0)
-                ok = datelist_push(&all, ms[k].recs[i].date) == 0;
+                datelist_push(&all, ms[k].recs[i].date); /* a valid date: cannot fail */
     }
-    if (ok)
-        qsort(all.d, all.n, sizeof(all.d[0]), cmp_date);
-    for (size_t i = 0; ok && i < all.n; i++)
+    qsort(all.d, all.n, sizeof(all.d[0]), cmp_date);
+    for (size_t i = 0; i < all.n; i++)
         if (i == 0 || strcmp(all.d[i - 1], all.d[i]) != 0)
-            ok = json_object_array_add(d, json_object_new_string(all.d[i])) == 0;
-    *dates = ok ? strdup(json_object_to_json_string_ext(d, AITRADER_JSON_TEXT)) : NULL;
-    *models = ok ? strdup(json_object_to_json_string_ext(s, AITRADER_JSON_TEXT)) : NULL;
+            json_push(d, json_object_new_string(all.d[i]));
+    *dates = mem_strdup(json_object_to_json_string_ext(d, AITRADER_JSON_TEXT));
+    *models = mem_strdup(json_object_to_json_string_ext(s, AITRADER_JSON_TEXT));
     datelist_free(&all);
     json_object_put(d);
     json_object_put(s);
-    if (*dates && *models)
-        return 0;
-    free(*dates);
-    free(*models);
-    return err_set(err, errlen, "out of memory");
 }
 
 static int insert_job(struct importer *im, struct model *ms, size_t nm, int replace)
 {
     char *dates, *models;
-    if (job_lists(ms, nm, &dates, &models, im->err, im->errlen) != 0)
-        return -1;
+    job_lists(ms, nm, &dates, &models);
     const struct jobs_import job = {im->job_id, im->dir, dates, models, replace != 0, im->now};
     int rc = jobs_import_create(im->db, &job, im->err, im->errlen);
     free(dates);
@@ -911,19 +871,20 @@ static int finish_job(struct importer *im, double t0)
 {
     char done[TIMESTAMP_BUF];
     json_object *w = json_object_new_array(), *d = json_object_new_object();
-    int rc = -1, ok = w && d;
-    for (size_t i = 0; ok && i < im->warnings.n; i++) {
+    int rc = -1;
+    if (!w || !d)
+        mem_fatal(0);
+    for (size_t i = 0; i < im->warnings.n; i++) {
         char *clean = redact_dup(im->warnings.v[i]); /* a file may quote a key */
-        ok = clean && json_object_array_add(w, json_object_new_string(clean)) == 0;
+        if (!clean)
+            mem_fatal(0);
+        json_push(w, json_object_new_string(clean));
         free(clean);
     }
-    if (!ok || json_object_object_add(d, "directory", json_object_new_string(im->dir)) ||
-        json_object_object_add(d, "model_days", json_object_new_int64((int64_t)im->model_days)) ||
-        json_object_object_add(d, "trades", json_object_new_int64((int64_t)im->trades)) ||
-        json_object_object_add(d, "warnings", json_object_new_int64((int64_t)im->warnings.n))) {
-        err_set(im->err, im->errlen, "out of memory");
-        goto out;
-    }
+    json_put(d, "directory", json_object_new_string(im->dir));
+    json_put(d, "model_days", json_object_new_int64((int64_t)im->model_days));
+    json_put(d, "trades", json_object_new_int64((int64_t)im->trades));
+    json_put(d, "warnings", json_object_new_int64((int64_t)im->warnings.n));
     time_now_iso(done);
     if (jobs_import_finish(
             im->db, im->job_id, done, time_monotonic() - t0,

@@ -5,6 +5,7 @@
 #include "base/dates.h"
 #include "base/errbuf.h"
 #include "base/jsontext.h"
+#include "base/mem.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -113,17 +114,22 @@ static void put_value(FILE *f, json_object *v)
     }
 }
 
+/* A memory stream writing into *buf (mem.h: it can only fail to allocate). */
+static FILE *stream_open(char **buf, size_t *len)
+{
+    FILE *f = open_memstream(buf, len);
+    if (!f)
+        mem_fatal(0);
+    return f;
+}
+
 /* Closes the memory stream and hands over its text. */
-static int stream_finish(FILE *f, char **buf, char **out, char *err, size_t errlen)
+static void stream_finish(FILE *f, char **buf, char **out)
 {
     int bad = ferror(f);
-    if (fclose(f) != 0 || bad || !*buf) {
-        free(*buf);
-        *buf = NULL;
-        return err_set(err, errlen, "out of memory formatting a line");
-    }
+    if (fclose(f) != 0 || bad || !*buf)
+        mem_fatal(0);
     *out = *buf;
-    return 0;
 }
 
 /* Writes ", "K1": v1" (and ", "K2": v2" when k2 is set) as exact decimals. */
@@ -146,9 +152,7 @@ int aitrader_position_line(const char *date, long long id, const struct aitrader
     size_t len = 0;
     if (!date_valid(date))
         return err_set(err, errlen, "invalid date");
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        return err_set(err, errlen, "out of memory formatting a line");
+    FILE *f = stream_open(&buf, &len);
     fputs("{\"date\": ", f);
     put_string(f, date, strlen(date));
     fprintf(f, ", \"id\": %lld", id);
@@ -182,7 +186,8 @@ int aitrader_position_line(const char *date, long long id, const struct aitrader
     }
     money_format(p->cash, cash, sizeof(cash));
     fprintf(f, "\"CASH\": %s}}", cash);
-    return stream_finish(f, &buf, out, err, errlen);
+    stream_finish(f, &buf, out);
+    return 0;
 }
 
 int aitrader_log_line(const char *signature, json_object *messages, char **out, char *err,
@@ -194,15 +199,14 @@ int aitrader_log_line(const char *signature, json_object *messages, char **out, 
         return err_set(err, errlen, "invalid signature");
     if (!json_object_is_type(messages, json_type_array))
         return err_set(err, errlen, "messages must be an array");
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        return err_set(err, errlen, "out of memory formatting a line");
+    FILE *f = stream_open(&buf, &len);
     fputs("{\"signature\": ", f);
     put_string(f, signature, strlen(signature));
     fputs(", \"new_messages\": ", f);
     put_value(f, messages);
     fputc('}', f);
-    return stream_finish(f, &buf, out, err, errlen);
+    stream_finish(f, &buf, out);
+    return 0;
 }
 
 /* ---- files ---------------------------------------------------------------- */
@@ -268,8 +272,7 @@ static int append_line(const char *base, const char *path, const char *line, cha
         return err_set(err, errlen, "a JSONL line cannot contain a newline");
     if (make_parents(base, path, err, errlen) != 0)
         return -1;
-    if (!(buf = malloc(len + 1)))
-        return err_set(err, errlen, "out of memory");
+    buf = mem_alloc(len + 1);
     memcpy(buf, line, len);
     buf[len] = '\n';
     /* One write in append mode: a line is never interleaved with another. */

@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@ static const char SQL_ATTEMPTS[] = "SELECT attempt, attempted_at, http_status, o
                                    " FROM job_callbacks WHERE job_id = ?1 ORDER BY id";
 
 /* True when host[:port] of the URL is one of the entries of list. */
-static int host_listed(const char *list, const char *host, const char *port)
+static bool host_listed(const char *list, const char *host, const char *port)
 {
     char buf[4096];
     snprintf(buf, sizeof(buf), "%s", list);
@@ -38,9 +39,9 @@ static int host_listed(const char *list, const char *host, const char *port)
             eport = colon + 1;
         }
         if (strcasecmp(e, host) == 0 && (!eport || (port && strcmp(eport, port) == 0)))
-            return 1;
+            return true;
     }
-    return 0;
+    return false;
 }
 
 int callback_url_check(const char *url, char *err, size_t errlen)

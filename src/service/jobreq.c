@@ -4,6 +4,7 @@
 #include "service/callback.h"
 #include "base/errbuf.h"
 #include "base/jsontext.h"
+#include "base/mem.h"
 #include "base/paths.h"
 
 #include <stdio.h>
@@ -73,9 +74,7 @@ static int parse_models(json_object *v, struct jobreq *r, enum jobreq_fail *why,
         return JOBREQ_REFUSE(JOBREQ_FAIL_REQUEST,
                              "models must be an array of 1 to %d model signatures",
                              CONFIG_MODELS_MAX);
-    r->models = calloc(n, sizeof(*r->models));
-    if (!r->models)
-        return JOBREQ_REFUSE(JOBREQ_FAIL_INTERNAL, "out of memory");
+    r->models = mem_calloc(n, sizeof(*r->models));
     for (size_t i = 0; i < n; i++) {
         json_object *m = json_object_array_get_idx(v, i);
         const char *s = json_object_get_string(m);
@@ -103,8 +102,8 @@ static int parse_field(const char *key, json_object *v, struct jobreq *r, enum j
             strlen(s) != (size_t)json_object_get_string_len(v))
             return JOBREQ_REFUSE(JOBREQ_FAIL_REQUEST,
                                  "config_path must be a non-empty path string");
-        r->config_path = strdup(s);
-        return r->config_path ? 0 : JOBREQ_REFUSE(JOBREQ_FAIL_INTERNAL, "out of memory");
+        r->config_path = mem_strdup(s);
+        return 0;
     }
     if (strcmp(key, "start_date") == 0)
         return parse_date_field(v, key, r->start, why, err, errlen);
@@ -121,8 +120,8 @@ static int parse_field(const char *key, json_object *v, struct jobreq *r, enum j
             return JOBREQ_REFUSE(JOBREQ_FAIL_REQUEST, "callback_url must be a URL string");
         if (callback_url_check(json_object_get_string(v), why_url, sizeof(why_url)) != 0)
             return JOBREQ_REFUSE(JOBREQ_FAIL_REQUEST, "%s", why_url);
-        r->callback_url = strdup(json_object_get_string(v));
-        return r->callback_url ? 0 : JOBREQ_REFUSE(JOBREQ_FAIL_INTERNAL, "out of memory");
+        r->callback_url = mem_strdup(json_object_get_string(v));
+        return 0;
     }
     if (strcmp(key, "replace_existing") == 0) {
         if (!json_object_is_type(v, json_type_boolean))
