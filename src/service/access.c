@@ -269,7 +269,6 @@ int access_key_touch(struct db *db, const char *name, char *err, size_t errlen)
 
 int access_audit(struct db *db, const struct access_audit *a, char *err, size_t errlen)
 {
-    const struct audit_request r = {a->actor,  a->client,  a->endpoint,
-                                    a->status, a->outcome, a->job_id};
-    return audit_api_request(db, &r, err, errlen);
+    return audit_api_request(db, a->actor, a->client, a->endpoint, a->status, a->outcome, a->job_id,
+                             err, errlen);
 }

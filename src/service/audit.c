@@ -35,7 +35,8 @@ int audit_job_event(struct db *db, const char *event, const char *job_id, json_o
     return rc;
 }
 
-int audit_api_request(struct db *db, const struct audit_request *r, char *err, size_t errlen)
+int audit_api_request(struct db *db, const char *actor, const char *client, const char *endpoint,
+                      int status, const char *outcome, const char *job_id, char *err, size_t errlen)
 {
     char now[TIMESTAMP_BUF];
     sqlite3_stmt *st = db_stmt(db, SQL_REQUEST, err, errlen);
@@ -43,11 +44,11 @@ int audit_api_request(struct db *db, const struct audit_request *r, char *err, s
         return -1;
     time_now_iso(now);
     db_bind_text(st, 1, now);
-    db_bind_text(st, 2, r->job_id);
-    db_bind_text(st, 3, r->actor);
-    db_bind_text(st, 4, r->client);
-    db_bind_text(st, 5, r->endpoint);
-    db_bind_int64(st, 6, r->status);
-    db_bind_text(st, 7, r->outcome);
+    db_bind_text(st, 2, job_id);
+    db_bind_text(st, 3, actor);
+    db_bind_text(st, 4, client);
+    db_bind_text(st, 5, endpoint);
+    db_bind_int64(st, 6, status);
+    db_bind_text(st, 7, outcome);
     return db_step_done(db, st, "cannot write the audit log", err, errlen);
 }

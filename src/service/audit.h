@@ -20,17 +20,13 @@ int audit_job_event(struct db *db, const char *event, const char *job_id, json_o
 int audit_job_event_at(struct db *db, const char *at, const char *event, const char *job_id,
                        const char *details, char *err, size_t errlen);
 
-/* One answered API request. */
-struct audit_request {
-    const char *actor;    /* key name, "loopback", or NULL when no key was accepted */
-    const char *client;   /* the client's address, NULL when unknown */
-    const char *endpoint; /* "POST /simulate/trigger" */
-    int status;           /* the HTTP status answered */
-    const char *outcome;  /* "ok" or the error code answered */
-    const char *job_id;   /* the job the answer names, or NULL */
-};
-
-/* Appends a row of event "api_request". */
-int audit_api_request(struct db *db, const struct audit_request *r, char *err, size_t errlen);
+/* Appends a row of event "api_request": who asked (actor: key name,
+ * "loopback", or NULL when no key was accepted), from where (client, NULL
+ * when unknown), what (endpoint: "POST /simulate/trigger"), the answer
+ * (status and outcome: "ok" or the error code) and the job it names (job_id,
+ * may be NULL). */
+int audit_api_request(struct db *db, const char *actor, const char *client, const char *endpoint,
+                      int status, const char *outcome, const char *job_id, char *err,
+                      size_t errlen);
 
 #endif
