@@ -4,7 +4,6 @@
 #include "auth.h"
 
 #include "base/log.h"
-#include "routes.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -77,7 +76,7 @@ static int keys_unavailable(struct response *resp, const char *why)
 static void touch(struct app *app, const char *name)
 {
     char err[ERRBUF_SIZE];
-    struct db *db = page_writer(app, err, sizeof(err));
+    struct db *db = app_writer(app, err, sizeof(err));
     if (!db || access_key_touch(db, name, err, sizeof(err)) != 0)
         log_emit(LOG_LEVEL_WARNING, "trader-api", NULL, NULL, NULL,
                  "pid %d: last use of key %s not recorded: %s", (int)getpid(), name, err);

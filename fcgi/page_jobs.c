@@ -1,7 +1,7 @@
 /* page_jobs: GET /simulate/jobs (the jobs, newest first, each with its
  * progress summary) and POST /simulate/cancel/{job_id} (CONTRACT section 8).
  * The rules are the jobs and jobview modules'; cancelling writes through the
- * process's read-write connection (page_writer). */
+ * process's read-write connection (app_writer). */
 #include "service/jobs.h"
 #include "service/jobview.h"
 #include "routes.h"
@@ -50,14 +50,14 @@ int page_cancel(struct request *req, struct response *resp, struct app *app)
 {
     enum jobs_cancel_outcome res;
     char msg[ERRBUF_SIZE];
-    struct db *db = page_writer(app, msg, sizeof(msg));
+    struct db *db = app_writer(app, msg, sizeof(msg));
     json_object *e;
     if (!db)
-        return page_unavailable(resp, "cancel", msg);
+        return page_unavailable(app, resp, "cancel", msg);
     db_clear_error(db);
     if (jobs_cancel(db, req->path_arg, &res, msg, sizeof(msg)) != 0) {
         if (db_transient(db))
-            return page_unavailable(resp, "cancel", msg);
+            return page_unavailable(app, resp, "cancel", msg);
         return err_set(resp->err, sizeof(resp->err), "cancel: %s", msg);
     }
     switch (res) {

@@ -412,7 +412,7 @@ static void audit(const struct request *req, const struct response *resp, struct
         .job_id = job ? job : answer_string(resp, "current_job_id"),
     };
     snprintf(endpoint, sizeof(endpoint), "%s %s", req->method, err_echo(req->raw_path, path));
-    struct db *db = page_writer(app, err, sizeof(err));
+    struct db *db = app_writer(app, err, sizeof(err));
     if (!db || access_audit(db, &a, err, sizeof(err)) != 0)
         log_emit(LOG_LEVEL_ERROR, "trader-api", NULL, NULL, NULL,
                  "pid %d: audit of %s by %s from %s (%d) not written: %s", (int)getpid(), endpoint,
