@@ -5,6 +5,7 @@
 #include "service/jobs.h"
 #include "service/jobview.h"
 #include "routes.h"
+#include "base/jsontext.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,7 @@ int page_job_answer(struct db *db, const char *job_id, int status, const char *m
             err_set(resp->err, sizeof(resp->err), "job %s vanished", job_id);
         return -1;
     }
-    json_object_object_add(job, "message", json_object_new_string(message));
+    json_put(job, "message", json_object_new_string(message));
     return http_json(resp, status, job);
 }
 
@@ -71,13 +72,11 @@ int page_cancel(struct request *req, struct response *resp, struct app *app)
             resp);
     case JOBS_CANCEL_FINISHED:
         e = http_error(resp, 409, "conflict", "Job already finished");
-        if (e)
-            json_object_object_add(e, "job_id", json_object_new_string(req->path_arg));
+        json_put(e, "job_id", json_object_new_string(req->path_arg));
         return 0;
     default:
         e = http_error(resp, 404, "not_found", "Job not found");
-        if (e)
-            json_object_object_add(e, "job_id", json_object_new_string(req->path_arg));
+        json_put(e, "job_id", json_object_new_string(req->path_arg));
         return 0;
     }
 }

@@ -38,9 +38,7 @@ int page_trigger(struct request *req, struct response *resp, struct app *app)
     if (a.outcome == JOBS_RUNNING) {
         rc = page_job_answer(db, a.job_id, 200, "Simulation already in progress", resp);
     } else {
-        json_object *body = jobs_answer_json(&a);
-        rc = body ? http_json(resp, status_of[a.outcome], body)
-                  : err_set(resp->err, sizeof(resp->err), "out of memory");
+        rc = http_json(resp, status_of[a.outcome], jobs_answer_json(&a));
     }
     jobs_answer_free(&a);
     return rc;
