@@ -310,25 +310,25 @@ static void body_tag(struct response *resp)
 }
 
 /* For a versioned route, the data version's tag before the handler reads
- * (so a tag never claims newer data than the answer has). Returns 1 when
- * the client holds it already: resp is then the 304. A version that cannot
- * be read only costs the tag. */
-static int version_tag(const struct route *r, const struct request *req, struct response *resp,
-                       struct app *app)
+ * (so a tag never claims newer data than the answer has). True when the
+ * client holds it already: resp is then the 304. A version that cannot be
+ * read only costs the tag. */
+static bool version_tag(const struct route *r, const struct request *req, struct response *resp,
+                        struct app *app)
 {
     char err[ERRBUF_SIZE];
     if (!(r->flags & ROUTE_VERSIONED))
-        return 0;
+        return false;
     if (dataver_tag(app->db, resp->etag, err, sizeof(err)) != 0) {
         resp->etag[0] = '\0';
         log_emit(LOG_LEVEL_WARNING, "trader-api", NULL, NULL, NULL, "pid %d: %s", (int)getpid(),
                  err);
-        return 0;
+        return false;
     }
     if (!http_etag_matches(req->if_none_match, resp->etag))
-        return 0;
+        return false;
     resp->status = 304;
-    return 1;
+    return true;
 }
 
 /* After the handler: every 200 to a GET has a tag, and a 304 when the

@@ -205,18 +205,19 @@ static int parse_agent_config(json_object *root, struct config *c, char *err, si
 }
 
 /* A rate in basis points with at most two decimals, as parts per million. */
-static int get_bps(json_object *tr, const char *key, int64_t *ppm, char *err, size_t errlen)
+static enum member_got get_bps(json_object *tr, const char *key, int64_t *ppm, char *err,
+                               size_t errlen)
 {
     double d = 0.0, hundredths;
     enum member_got rc =
         get_number(tr, "trading", key, 0.0, (double)TRADING_RATE_MAX / 100.0, &d, err, errlen);
     if (rc != MEMBER_SET)
-        return rc == MEMBER_ERROR ? -1 : 0;
+        return rc;
     hundredths = round(d * 100.0);
     if (fabs(d * 100.0 - hundredths) > 1e-6)
         return err_set(err, errlen, "trading.%s may have at most two decimals (0.01 bps)", key);
     *ppm = (int64_t)hundredths;
-    return 1;
+    return MEMBER_SET;
 }
 
 /* The top-level "trading" costs; absent = none. Unknown keys are refused:
@@ -440,18 +441,18 @@ static int parse_pricing(json_object *m, const char *w, struct config_model *cm,
     return 0;
 }
 
-int config_cost(const struct config_model *m, long long prompt_tokens, long long completion_tokens,
-                money_t *out)
+bool config_cost(const struct config_model *m, long long prompt_tokens, long long completion_tokens,
+                 money_t *out)
 {
     if (!m->priced)
-        return 0;
+        return false;
     /* tokens x micro-dollars per million tokens / 1e6, exact until the
      * rounding: at most ~9.2e18 x 1e12 each, well inside 128 bits. */
     __int128 num = (__int128)prompt_tokens * m->prompt_usd_per_1m +
                    (__int128)completion_tokens * m->completion_usd_per_1m;
     __int128 cost = (num + 500000) / 1000000;
     *out = cost > INT64_MAX ? INT64_MAX : (money_t)cost;
-    return 1;
+    return true;
 }
 
 static int parse_model(json_object *m, size_t idx, struct config *c, char *err, size_t errlen)

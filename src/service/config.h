@@ -162,9 +162,9 @@ void config_free(struct config *c);
 const struct config_model *config_find_model(const struct config *c, const char *signature);
 
 /* What prompt and completion tokens cost at m's pricing, in micro-dollars
- * rounded to the nearest. Returns 1 with *out set, 0 when m has no pricing. */
-int config_cost(const struct config_model *m, long long prompt_tokens, long long completion_tokens,
-                money_t *out);
+ * rounded to the nearest. True with *out set, false when m has no pricing. */
+bool config_cost(const struct config_model *m, long long prompt_tokens, long long completion_tokens,
+                 money_t *out);
 
 /* True for 1-64 characters of A-Z, a-z, 0-9, '.', '_', '-'. */
 bool config_signature_valid(const char *s);
