@@ -351,7 +351,8 @@ static const char *reason(int status)
 
 int http_send(FCGX_Stream *out, const struct response *resp)
 {
-    static const char fallback[] = "{\"error\":\"internal\",\"message\":\"Out of memory\"}";
+    /* For a response no handler filled (a bug): an answer all the same. */
+    static const char fallback[] = "{\"error\":\"internal\",\"message\":\"Internal error\"}";
     int status = resp->status;
     size_t len = 0;
     const char *text = NULL;
@@ -367,9 +368,10 @@ int http_send(FCGX_Stream *out, const struct response *resp)
                          resp->etag, until, HTTP_CACHE_TAGGED);
         return n > 0 && (size_t)n < sizeof(head) && FCGX_PutStr(head, n, out) >= 0 ? 0 : -1;
     }
-    if (resp->body)
-        text = json_object_to_json_string_length(
-            resp->body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    if (resp->body &&
+        !(text = json_object_to_json_string_length(
+              resp->body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len)))
+        mem_fatal(0);
     if (!text) {
         status = 500;
         text = fallback;

@@ -9,6 +9,7 @@
 #include "service/jobs.h"
 #include "service/jobview.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "service/results.h"
 
 #include <stdbool.h>
@@ -303,10 +304,11 @@ static void body_tag(struct response *resp)
     const char *text = json_object_to_json_string_length(
         resp->body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
     unsigned long long h = 14695981039346656037ULL;
-    for (size_t i = 0; text && i < len; i++)
+    if (!text)
+        mem_fatal(0);
+    for (size_t i = 0; i < len; i++)
         h = (h ^ (unsigned char)text[i]) * 1099511628211ULL;
-    if (text)
-        snprintf(resp->etag, sizeof(resp->etag), "W/\"b-%016llx\"", h);
+    snprintf(resp->etag, sizeof(resp->etag), "W/\"b-%016llx\"", h);
 }
 
 /* For a versioned route, the data version's tag before the handler reads
