@@ -1081,8 +1081,8 @@ int llm_response_parse(const char *body, size_t len, const char *source, unsigne
     return parse_completion(body, len, source, seq, &cfg, out, &a, err, errlen);
 }
 
-/* Sleeps secs seconds, polling stop. Returns -1 as soon as stop is raised. */
-static int sleep_interruptible(double secs, const atomic_int *stop)
+/* Sleeps secs seconds, polling stop. True as soon as stop is raised. */
+static bool sleep_interrupted(double secs, const atomic_int *stop)
 {
     struct timespec now, deadline;
     clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -1095,12 +1095,12 @@ static int sleep_interruptible(double secs, const atomic_int *stop)
     }
     for (;;) {
         if (stop && atomic_load(stop))
-            return -1;
+            return true;
         clock_gettime(CLOCK_MONOTONIC, &now);
         double left =
             (double)(deadline.tv_sec - now.tv_sec) + (double)(deadline.tv_nsec - now.tv_nsec) / 1e9;
         if (left <= 0)
-            return 0;
+            return false;
         double step = left < POLL_STEP ? left : POLL_STEP;
         struct timespec ts = {0, (long)(step * 1e9)};
         nanosleep(&ts, NULL);
@@ -1153,7 +1153,7 @@ int llm_chat(struct llm_client *c, json_object *messages, json_object *tools,
         }
         double d = retry_delay(c, o.attempts, a.retry_after);
         o.delay_total += d;
-        if (sleep_interruptible(d, stop) < 0) {
+        if (sleep_interrupted(d, stop)) {
             o.cls = LLM_INTERRUPTED;
             o.kind = LLM_E_STOPPED;
             err_set(err, errlen, "interrupted while waiting to retry (last error: %s)", last);
