@@ -138,6 +138,70 @@ static void test_info(struct db *db)
     is_int(in.has_benchmark, 1, "benchmark present");
 }
 
+/* prices_summary, prices_recent_dates, prices_closes_between. */
+static void test_reports(struct db *db)
+{
+    struct prices_summary sum;
+    struct prices_series qqq = {0};
+    char dates[2][DATE_BUF];
+    size_t n = 9;
+    ok(prices_summary(db, &sum, err, sizeof(err)) == 0, "summary");
+    is_int(sum.symbols, 5, "summary symbols");
+    is_str(sum.first, "2025-01-03", "summary first");
+    is_str(sum.last, "2025-01-12", "summary last");
+    ok(!sum.synthetic, "summary: real prices");
+    ok(prices_recent_dates(db, "AAA", "2025-01-06", dates, 2, &n, err, sizeof(err)) == 0 &&
+           n == 2 && strcmp(dates[0], "2025-01-06") == 0 && strcmp(dates[1], "2025-01-04") == 0,
+       "recent dates, newest first, at most max");
+    ok(prices_recent_dates(db, "ZZZ", "2025-01-06", dates, 2, &n, err, sizeof(err)) == 0 && n == 0,
+       "no recent dates of an unknown symbol");
+    ok(prices_closes_between(db, "AAA", "2025-01-03", "2025-01-07", &qqq, err, sizeof(err)) == 0,
+       "closes between");
+    ok(qqq.dates.n == 2 && strcmp(qqq.dates.d[0], "2025-01-04") == 0 && qqq.close[1] == 11250000,
+       "closes after, up to, without the open-only bar");
+    prices_series_free(&qqq);
+}
+
+/* The writes pricesimport makes and the splits read back. */
+static void test_writes(struct db *db)
+{
+    struct prices_newbar b = {
+        "AAA", "2025-01-07", {"11.3000", NULL, NULL, NULL, NULL}, 11300000, 0};
+    struct prices_split *sp = NULL;
+    long long count = -1;
+    size_t n = 9;
+    is_int(prices_compare_bar(db, &b, err, sizeof(err)), PRICES_SAME, "same open only");
+    b.text[PRICES_CLOSE] = "11.5000";
+    b.close_micro = 11500000;
+    is_int(prices_compare_bar(db, &b, err, sizeof(err)), PRICES_CHANGED, "a new close changes");
+    ok(prices_put_bar(db, &b, err, sizeof(err)) == 0, "put bar");
+    money_t v = 0;
+    ok(prices_close(db, "AAA", "2025-01-07", &v, err, sizeof(err)) == PRICES_FOUND && v == 11500000,
+       "the close is stored");
+    b.date = "2025-01-09";
+    is_int(prices_compare_bar(db, &b, err, sizeof(err)), PRICES_NEW, "new bar");
+    ok(prices_count_symbols(db, true, &count, err, sizeof(err)) == 0 && count == 0,
+       "no synthetic symbols");
+    ok(prices_put_symbol(db, "DDD", "synthetic", NULL, "t", true, err, sizeof(err)) == 0 &&
+           prices_count_symbols(db, true, &count, err, sizeof(err)) == 0 && count == 1,
+       "put symbol");
+    is_int(prices_compare_split(db, "AAA", "2025-01-06", "2.0000", err, sizeof(err)), PRICES_NEW,
+           "new split");
+    ok(prices_put_split(db, "AAA", "2025-01-06", "2.0000", 2000000, "t", err, sizeof(err)) == 0,
+       "put split");
+    is_int(prices_compare_split(db, "AAA", "2025-01-06", "2.0000", err, sizeof(err)), PRICES_SAME,
+           "same split");
+    is_int(prices_compare_split(db, "AAA", "2025-01-06", "2.00", err, sizeof(err)), PRICES_CHANGED,
+           "the factor text differs");
+    ok(prices_splits(db, "2025-01-05", "2025-01-06", &sp, &n, err, sizeof(err)) == 0 && n == 1 &&
+           strcmp(sp[0].symbol, "AAA") == 0 && sp[0].factor_micro == 2000000,
+       "splits in (after, upto]");
+    free(sp);
+    ok(prices_splits(db, "2025-01-06", "2025-01-09", &sp, &n, err, sizeof(err)) == 0 && n == 0 &&
+           !sp,
+       "no splits after");
+}
+
 static void test_errors(const char *dir)
 {
     char path[300];
@@ -156,6 +220,9 @@ static void test_errors(const char *dir)
     is_int(prices_trading_days(db, "2025-01-01", "2025-01-31", &days, err, sizeof(err)), -1,
            "trading days -1");
     is_int(prices_info(db, &in, err, sizeof(err)), -1, "info -1");
+    struct prices_summary sum = {.symbols = 7};
+    is_int(prices_summary(db, &sum, err, sizeof(err)), -1, "summary -1");
+    is_int(sum.symbols, 7, "summary untouched on error");
     ok(db_migrate(db, err, sizeof(err)) == 0, "migrate");
     ok(prices_info(db, &in, err, sizeof(err)) == 0 && in.bars == 0 && in.first[0] == '\0' &&
            in.trading_days == 0,
@@ -201,6 +268,8 @@ int main(void)
     test_bars(fx.db);
     test_calendar(fx.db);
     test_info(fx.db);
+    test_reports(fx.db);
+    test_writes(fx.db);
     test_errors(fx.dir);
     test_universe();
 
