@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -394,7 +395,7 @@ static int import_object(struct importer *im, json_object *obj)
  * of them is refused before it is opened: closing any descriptor of a file
  * drops every POSIX lock this process holds on it, the import's own
  * transaction locks included. */
-static int is_database_file(struct importer *im, const struct stat *sb)
+static bool is_database_file(struct importer *im, const struct stat *sb)
 {
     static const char *const suffixes[] = {"", "-wal", "-shm"};
     const char *main = sqlite3_db_filename(im->db->h, "main");
@@ -404,9 +405,9 @@ static int is_database_file(struct importer *im, const struct stat *sb)
         int n = snprintf(name, sizeof(name), "%s%s", main, suffixes[i]);
         if (n > 0 && (size_t)n < sizeof(name) && stat(name, &db) == 0 && db.st_dev == sb->st_dev &&
             db.st_ino == sb->st_ino)
-            return 1;
+            return true;
     }
-    return 0;
+    return false;
 }
 
 /* Reads path whole into *out (NUL-terminated; caller frees). */

@@ -38,20 +38,27 @@ static void fill(struct db *db)
 static void test_money_queries(struct db *db)
 {
     money_t v = -1;
-    is_int(prices_open(db, "AAA", "2025-01-07", &v, err, sizeof(err)), 1, "open of a partial bar");
+    is_int(prices_open(db, "AAA", "2025-01-07", &v, err, sizeof(err)), PRICES_FOUND,
+           "open of a partial bar");
     is_int(v, 11300000, "open value");
     v = -1;
-    is_int(prices_close(db, "AAA", "2025-01-07", &v, err, sizeof(err)), 0, "no close on 01-07");
+    is_int(prices_close(db, "AAA", "2025-01-07", &v, err, sizeof(err)), PRICES_MISSING,
+           "no close on 01-07");
     is_int(v, -1, "out untouched when absent");
-    is_int(prices_close(db, "AAA", "2025-01-06", &v, err, sizeof(err)), 1, "close on 01-06");
+    is_int(prices_close(db, "AAA", "2025-01-06", &v, err, sizeof(err)), PRICES_FOUND,
+           "close on 01-06");
     is_int(v, 11250000, "close value");
-    is_int(prices_open(db, "ZZZ", "2025-01-06", &v, err, sizeof(err)), 0, "unknown symbol: 0");
-    is_int(prices_last_close(db, "AAA", "2025-01-07", &v, err, sizeof(err)), 1, "last close");
+    is_int(prices_open(db, "ZZZ", "2025-01-06", &v, err, sizeof(err)), PRICES_MISSING,
+           "unknown symbol: 0");
+    is_int(prices_last_close(db, "AAA", "2025-01-07", &v, err, sizeof(err)), PRICES_FOUND,
+           "last close");
     is_int(v, 11250000, "last close skips the open-only day");
-    is_int(prices_last_close(db, "AAA", "2025-01-05", &v, err, sizeof(err)), 1, "weekend close");
+    is_int(prices_last_close(db, "AAA", "2025-01-05", &v, err, sizeof(err)), PRICES_FOUND,
+           "weekend close");
     is_int(v, 10550000, "last close on or before Sunday is Saturday's bar");
     v = -1;
-    is_int(prices_last_close(db, "AAA", "2025-01-02", &v, err, sizeof(err)), 0, "none before");
+    is_int(prices_last_close(db, "AAA", "2025-01-02", &v, err, sizeof(err)), PRICES_MISSING,
+           "none before");
     is_int(v, -1, "out untouched");
 }
 
@@ -97,29 +104,35 @@ static void test_calendar(struct db *db)
     datelist_free(&days);
     ok(days.d == NULL && days.n == 0, "datelist_free resets");
 
-    is_int(prices_latest_trading_day(db, "2025-01-07", d, err, sizeof(err)), 1, "latest <= 01-07");
+    is_int(prices_latest_trading_day(db, "2025-01-07", d, err, sizeof(err)), PRICES_FOUND,
+           "latest <= 01-07");
     is_str(d, "2025-01-06", "the open-only Tuesday is not a trading day");
     prices_latest_trading_day(db, "2025-01-05", d, err, sizeof(err));
     is_str(d, "2025-01-03", "latest <= Sunday is Friday");
     prices_latest_trading_day(db, "2025-12-31", d, err, sizeof(err));
     is_str(d, "2025-01-08", "latest overall (Sunday 01-12 ignored)");
     strcpy(d, "unchanged");
-    is_int(prices_latest_trading_day(db, "2025-01-02", d, err, sizeof(err)), 0, "none before");
+    is_int(prices_latest_trading_day(db, "2025-01-02", d, err, sizeof(err)), PRICES_MISSING,
+           "none before");
     is_str(d, "unchanged", "out untouched");
 
-    is_int(prices_next_trading_day(db, "2025-01-03", d, err, sizeof(err)), 1, "next after 01-03");
+    is_int(prices_next_trading_day(db, "2025-01-03", d, err, sizeof(err)), PRICES_FOUND,
+           "next after 01-03");
     is_str(d, "2025-01-06", "skips the weekend bar");
     prices_next_trading_day(db, "2025-01-06", d, err, sizeof(err));
     is_str(d, "2025-01-08", "skips the open-only day");
     prices_next_trading_day(db, "2024-12-31", d, err, sizeof(err));
     is_str(d, "2025-01-03", "next from before the data");
-    is_int(prices_next_trading_day(db, "2025-01-08", d, err, sizeof(err)), 0, "none after last");
+    is_int(prices_next_trading_day(db, "2025-01-08", d, err, sizeof(err)), PRICES_MISSING,
+           "none after last");
 
-    is_int(prices_prev_trading_day(db, "2025-01-06", d, err, sizeof(err)), 1, "prev before 01-06");
+    is_int(prices_prev_trading_day(db, "2025-01-06", d, err, sizeof(err)), PRICES_FOUND,
+           "prev before 01-06");
     is_str(d, "2025-01-03", "prev skips the weekend");
     prices_prev_trading_day(db, "2025-01-08", d, err, sizeof(err));
     is_str(d, "2025-01-06", "prev skips the open-only day");
-    is_int(prices_prev_trading_day(db, "2025-01-03", d, err, sizeof(err)), 0, "none before first");
+    is_int(prices_prev_trading_day(db, "2025-01-03", d, err, sizeof(err)), PRICES_MISSING,
+           "none before first");
 }
 
 static void test_info(struct db *db)
@@ -213,10 +226,12 @@ static void test_errors(const char *dir)
     snprintf(path, sizeof(path), "%s/empty.db", dir);
     ok(db_open(path, DB_READWRITE, &db, err, sizeof(err)) == 0, "open an unmigrated file");
     err[0] = '\0';
-    is_int(prices_open(db, "AAA", "2025-01-03", &v, err, sizeof(err)), -1, "no table: -1");
+    is_int(prices_open(db, "AAA", "2025-01-03", &v, err, sizeof(err)), PRICES_ERROR,
+           "no table: -1");
     ok(strstr(err, "no such table") != NULL, "error explains: %s", err);
     is_int(v, 7, "out untouched on error");
-    is_int(prices_next_trading_day(db, "2025-01-03", d, err, sizeof(err)), -1, "calendar -1");
+    is_int(prices_next_trading_day(db, "2025-01-03", d, err, sizeof(err)), PRICES_ERROR,
+           "calendar -1");
     is_int(prices_trading_days(db, "2025-01-01", "2025-01-31", &days, err, sizeof(err)), -1,
            "trading days -1");
     is_int(prices_info(db, &in, err, sizeof(err)), -1, "info -1");
