@@ -1,6 +1,7 @@
-/* prices: see prices.h. Every query is a cached statement walked by
+/* prices: see prices.h. Every read is a cached statement walked by
  * each_row, which resets it as soon as its rows are read so no read
- * transaction outlives the call. The weekday rule of the calendar is applied
+ * transaction outlives the call; every write is one db_step_done inside the
+ * caller's transaction. The weekday rule of the calendar is applied
  * here in C (date_is_weekday) rather than in SQL, so there is one definition
  * of it. */
 #include "market/prices.h"
