@@ -197,7 +197,7 @@ static void test_append(void)
            !aitrader_signature_valid("a/b") && !aitrader_signature_valid("") &&
            !aitrader_signature_valid(NULL),
        "path-like signatures are not");
-    is_int(aitrader_last_id(path, "m1", &id, err, sizeof(err)), 0, "no file: no id");
+    is_int(aitrader_last_id(path, "m1", &id, err, sizeof(err)), AITRADER_NONE, "no file: no id");
 
     portfolio_init(&p, M(10000, 0));
     aitrader_position_line("2025-10-01", 0, NULL, &p, three, 3, &line, err, sizeof(err));
@@ -219,7 +219,8 @@ static void test_append(void)
            "\"symbol\": \"\", \"amount\": 0}, \"positions\": {\"NVDA\": 0, \"MSFT\": 0, "
            "\"AAPL\": 0, \"CASH\": 10000.0}}\n",
            "position.jsonl holds both lines");
-    ok(aitrader_last_id(path, "m1", &id, err, sizeof(err)) == 1 && id == 1, "last id is 1");
+    ok(aitrader_last_id(path, "m1", &id, err, sizeof(err)) == AITRADER_GOT && id == 1,
+       "last id is 1");
 
     ok(aitrader_append_log(path, "m1", "2025-10-02",
                            "{\"signature\": \"m1\", \"new_messages\": []}", err, sizeof(err)) == 0,

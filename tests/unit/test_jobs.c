@@ -679,8 +679,8 @@ static void test_daemon_side(void)
     fx_exec(db, "UPDATE jobs SET created_at = '2025-01-01T00:00:00.000Z'"); /* j1 is the oldest */
     make_job("{\"models\":[\"b\"],\"end_date\":\"2025-01-06\"}", j2);
 
-    ok(jobs_get(db, "no-such-job", &job, err, sizeof(err)) == 0, "jobs_get: unknown id");
-    ok(jobs_get(db, j1, &job, err, sizeof(err)) == 1, "jobs_get: %s", err);
+    ok(jobs_get(db, "no-such-job", &job, err, sizeof(err)) == JOBS_MISSING, "jobs_get: unknown id");
+    ok(jobs_get(db, j1, &job, err, sizeof(err)) == JOBS_FOUND, "jobs_get: %s", err);
     ok(job.ndays == 2 && strcmp(job.days[0].date, "2025-01-03") == 0 &&
            strcmp(job.days[1].status, "pending") == 0 && strcmp(job.status, "pending") == 0 &&
            job.config_json && strcmp(job.config_json, abc_snapshot()) == 0 && !job.replace_existing,
@@ -690,7 +690,7 @@ static void test_daemon_side(void)
     ok(jobs_day_start(db, j1, "2025-01-03", "a", err, sizeof(err)) == -1 &&
            strstr(err, "is not pending in a running job"),
        "a day cannot start before its job is claimed");
-    ok(jobs_claim_next(db, got, err, sizeof(err)) == 1 && strcmp(got, j1) == 0,
+    ok(jobs_claim_next(db, got, err, sizeof(err)) == JOBS_FOUND && strcmp(got, j1) == 0,
        "claim: the oldest pending job");
     is_str(status_of(j1), "running", "claimed job is running");
     snprintf(sql, sizeof(sql),
@@ -698,8 +698,9 @@ static void test_daemon_side(void)
              "jobs WHERE job_id='%s'",
              j1);
     is_int(fx_int(db, sql), 1, "started_at and updated_at set");
-    ok(jobs_claim_next(db, got, err, sizeof(err)) == 1 && strcmp(got, j2) == 0, "claim: the next");
-    ok(jobs_claim_next(db, got, err, sizeof(err)) == 0, "claim: none left");
+    ok(jobs_claim_next(db, got, err, sizeof(err)) == JOBS_FOUND && strcmp(got, j2) == 0,
+       "claim: the next");
+    ok(jobs_claim_next(db, got, err, sizeof(err)) == JOBS_MISSING, "claim: none left");
 
     ok(jobs_day_start(db, j1, "2025-01-03", "a", err, sizeof(err)) == 0, "day start: %s", err);
     is_str(day_status(j1, "2025-01-03", "a"), "running", "day running");
@@ -733,9 +734,10 @@ static void test_daemon_side(void)
     is_str(status_of(j1), "pending", "job back to pending");
     is_str(day_status(j1, "2025-01-06", "a"), "pending", "interrupted day back to pending");
     is_str(day_status(j1, "2025-01-03", "a"), "completed", "completed day kept");
-    ok(jobs_claim_next(db, got, err, sizeof(err)) == 1 && strcmp(got, j1) == 0, "claim again");
+    ok(jobs_claim_next(db, got, err, sizeof(err)) == JOBS_FOUND && strcmp(got, j1) == 0,
+       "claim again");
     is_str(text(sql), started, "started_at kept across the interruption");
-    ok(jobs_claim_next(db, got, err, sizeof(err)) == 1 && strcmp(got, j2) == 0, "and j2");
+    ok(jobs_claim_next(db, got, err, sizeof(err)) == JOBS_FOUND && strcmp(got, j2) == 0, "and j2");
 
     /* Finish: partial, completed, failed, and leftovers. */
     ok(jobs_day_start(db, j1, "2025-01-06", "a", err, sizeof(err)) == 0 &&
@@ -783,7 +785,7 @@ static void test_daemon_side(void)
 
     reset_results();
     make_job("{\"models\":[\"a\"],\"end_date\":\"2025-01-03\"}", j1);
-    ok(jobs_claim_next(db, got, err, sizeof(err)) == 1 &&
+    ok(jobs_claim_next(db, got, err, sizeof(err)) == JOBS_FOUND &&
            jobs_day_start(db, j1, "2025-01-03", "a", err, sizeof(err)) == 0 &&
            jobs_day_complete(db, j1, "2025-01-03", "a", 1, err, sizeof(err)) == 0 &&
            jobs_finish(db, j1, NULL, st, err, sizeof(err)) == 0,
@@ -801,7 +803,7 @@ static void test_replace(void)
     is_int(fx_int(db, "SELECT replace_existing FROM jobs WHERE job_id <> 'old'"), 1,
            "replace_existing stored");
     is_int(fx_int(db, "SELECT count(*) FROM positions"), 8, "nothing deleted at trigger time");
-    ok(jobs_claim_next(db, got, err, sizeof(err)) == 1, "claim the replacing job");
+    ok(jobs_claim_next(db, got, err, sizeof(err)) == JOBS_FOUND, "claim the replacing job");
     is_int(fx_int(db, "SELECT count(*) FROM positions"), 8, "nothing deleted at claim time");
     /* What the re-run day's commit does, in its transaction. */
     fx_exec(db, "BEGIN");
