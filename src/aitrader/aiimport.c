@@ -68,15 +68,13 @@ static void strlist_free(struct strlist *l)
     memset(l, 0, sizeof(*l));
 }
 
-static int strlist_add(struct strlist *l, char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static void strlist_add(struct strlist *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
-static int strlist_add(struct strlist *l, char *err, size_t errlen, const char *fmt, ...)
+static void strlist_add(struct strlist *l, const char *fmt, ...)
 {
     char *s;
     va_list ap;
-    (void)err;
-    (void)errlen;
     ARRAY_RESERVE(l->v, l->cap, l->n + 1);
     va_start(ap, fmt);
     int n = vasprintf(&s, fmt, ap);
@@ -84,7 +82,6 @@ static int strlist_add(struct strlist *l, char *err, size_t errlen, const char *
     if (n < 0)
         mem_fatal(0);
     l->v[l->n++] = s;
-    return 0;
 }
 
 static void model_free(struct model *m)
@@ -471,10 +468,10 @@ static int load_daylog(struct daylog *l, const char *dir, const char *sig, const
         const char *lsig = jsontext_string(o, "signature");
         const char *ts = jsontext_string(o, "timestamp");
         if (lsig && strcmp(lsig, sig) != 0)
-            rc = strlist_add(warnings, err, errlen,
-                             "%s:%d: signature \"%.64s\" is not %s; the line's messages are "
-                             "not imported",
-                             l->path, r.lineno, lsig, sig);
+            strlist_add(warnings,
+                        "%s:%d: signature \"%.64s\" is not %s; the line's messages are not "
+                        "imported",
+                        l->path, r.lineno, lsig, sig);
         else if (json_object_is_type(msgs, json_type_array))
             for (size_t i = 0; rc == 0 && i < json_object_array_length(msgs); i++)
                 rc = add_message(l, json_object_array_get_idx(msgs, i), ts ? ts : now, r.lineno,
@@ -529,8 +526,9 @@ static int check_existing(struct importer *im, const struct model *m, int replac
                        m->sig, count, from);
     if (daystore_delete_from(im->db, m->sig, first, NULL, NULL, im->err, im->errlen) != 0)
         return -1;
-    return strlist_add(&im->warnings, im->err, im->errlen,
-                       "%s: replaced %lld existing model-day(s) from %s on", m->sig, count, from);
+    strlist_add(&im->warnings, "%s: replaced %lld existing model-day(s) from %s on", m->sig, count,
+                from);
+    return 0;
 }
 
 /* "CASH 977.005 in the file, 977.0 replayed; AAPL 10 in the file, 9 replayed" */
@@ -608,25 +606,23 @@ static int replay_rec(struct importer *im, const struct model *m, const struct r
                 (struct daystore_trade){(int)*nfills + 1, act_names[r->act], r->symbol, r->amount,
                                         res.price,        res.total,         res.fee};
             (*nfills)++;
-        } else if (strlist_add(&im->warnings, im->err, im->errlen,
-                               "%s %s: position.jsonl line %d (id %lld): %s %" PRId64
-                               " %s is refused by our rules (%s); it is not stored",
-                               m->sig, r->date, r->line, r->id, act_names[r->act], r->amount,
-                               r->symbol,
-                               trade_status_message(st, r->symbol, msg, sizeof(msg))) != 0) {
-            return -1;
+        } else {
+            strlist_add(&im->warnings,
+                        "%s %s: position.jsonl line %d (id %lld): %s %" PRId64
+                        " %s is refused by our rules (%s); it is not stored",
+                        m->sig, r->date, r->line, r->id, act_names[r->act], r->amount, r->symbol,
+                        trade_status_message(st, r->symbol, msg, sizeof(msg)));
         }
     }
     if (!same_diff(&r->file, replay, *prevf, prevr) &&
         !same_diff(&r->file, replay, replay, replay)) {
         describe_diff(&r->file, replay, diff, sizeof(diff));
-        if (strlist_add(&im->warnings, im->err, im->errlen,
-                        "%s %s: position.jsonl line %d (id %lld) disagrees with the replay at "
-                        "the store's open prices: %s; the replayed values are stored (our "
-                        "trading rules); later lines carrying the same difference are not "
-                        "reported again",
-                        m->sig, r->date, r->line, r->id, diff) != 0)
-            return -1;
+        strlist_add(&im->warnings,
+                    "%s %s: position.jsonl line %d (id %lld) disagrees with the replay at "
+                    "the store's open prices: %s; the replayed values are stored (our "
+                    "trading rules); later lines carrying the same difference are not "
+                    "reported again",
+                    m->sig, r->date, r->line, r->id, diff);
     }
     *prevf = &r->file;
     portfolio_free(prevr);
@@ -749,12 +745,9 @@ static int report_orphan_logs(struct importer *im, const struct model *m)
             i++;
         if (i < m->n)
             continue;
-        if (strlist_add(&im->warnings, im->err, im->errlen,
-                        "%s: log/%s/log.jsonl has no trading day in position.jsonl; not imported",
-                        m->sig, e->d_name) != 0) {
-            closedir(d);
-            return -1;
-        }
+        strlist_add(&im->warnings,
+                    "%s: log/%s/log.jsonl has no trading day in position.jsonl; not imported",
+                    m->sig, e->d_name);
     }
     closedir(d);
     return 0;
@@ -773,11 +766,10 @@ static int import_model(struct importer *im, const struct model *m, money_t init
     if (initial_cash >= 0 && initial_cash != replay.cash) {
         money_format(initial_cash, a, sizeof(a));
         money_format(replay.cash, b, sizeof(b));
-        if (strlist_add(&im->warnings, im->err, im->errlen,
-                        "%s: initial cash %s given, position.jsonl line %d starts with %s; the "
-                        "replay starts from %s",
-                        m->sig, a, m->recs[0].line, b, a) != 0)
-            goto out;
+        strlist_add(&im->warnings,
+                    "%s: initial cash %s given, position.jsonl line %d starts with %s; the "
+                    "replay starts from %s",
+                    m->sig, a, m->recs[0].line, b, a);
         replay.cash = initial_cash;
     }
     money_t prev_value = replay.cash;
@@ -947,15 +939,12 @@ int aiimport_run(struct db *db, const char *agent_data_dir, const char *const *m
     if (insert_job(&im, ms, nm, replace) != 0)
         goto out;
     for (size_t i = 0; i < nm; i++) {
-        if (ms[i].n == 1 &&
-            strlist_add(&im.warnings, err, errlen,
-                        "%s: position.jsonl has no trading day after its initial line",
-                        ms[i].sig) != 0)
-            goto out;
+        if (ms[i].n == 1)
+            strlist_add(&im.warnings,
+                        "%s: position.jsonl has no trading day after its initial line", ms[i].sig);
         if (import_model(&im, &ms[i], initial_cash) != 0)
             goto out;
-        if (strlist_add(&names, err, errlen, "%s", ms[i].sig) != 0)
-            goto out;
+        strlist_add(&names, "%s", ms[i].sig);
     }
     if (finish_job(&im, t0) != 0 || dataver_bump(db, err, errlen) != 0 ||
         db_commit(db, err, errlen) != 0)
