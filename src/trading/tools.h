@@ -15,6 +15,7 @@
 #define TRADER_TOOLS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,7 @@
 #include "market/portfolio.h"
 #include "market/search.h"
 #include "market/splits.h"
+#include "service/config.h"
 
 #define TOOLS_MAX 8         /* tools in the table (static-asserted in tools.c) */
 #define TOOLS_MODEL_MAX 128 /* longest model signature + NUL */
@@ -136,5 +138,24 @@ int tools_set_summary(struct tools_ctx *ctx, const char *summary, char *err, siz
 
 /* True when the owner asked the decider to stop (shutdown). */
 int tools_cancelled(const struct tools_ctx *ctx);
+
+/* The model-day a decider trades, and the decider's type: they sit here, under
+ * the agent (a decider) and sim/modelday.h (which runs one), so neither
+ * includes the other. */
+struct modelday_spec {
+    const char *job_id;
+    const char *date;
+    const struct config *cfg; /* the job's config snapshot */
+    const struct config_model *model;
+    const char *home;         /* the data directory: base of a relative log_path */
+    const atomic_int *cancel; /* optional: nonzero abandons the day (shutdown) */
+    bool replace;             /* the job re-runs days: other jobs' results give way at commit */
+};
+
+/* A decider: trades ctx's day through tools_call and records its reasoning
+ * (tools_log, tools_set_summary, ctx->total_steps, stop_signal, tokens).
+ * Returns 0, or -1 with err filled to fail the model-day. */
+typedef int (*modelday_decide_fn)(struct tools_ctx *ctx, const struct modelday_spec *spec,
+                                  char *err, size_t errlen);
 
 #endif
