@@ -317,3 +317,17 @@ void portfolio_pnl(money_t value, money_t prev, struct daily_pnl *out)
         out->profit = value > prev ? INT64_MAX : INT64_MIN;
     out->return_pct = prev == 0 ? 0.0 : (double)out->profit / (double)prev * 100.0;
 }
+
+void portfolio_replay_fill(struct portfolio *p, bool buy, const char *symbol, int64_t amount,
+                           money_t total, money_t fee)
+{
+    int64_t have = portfolio_shares(p, symbol);
+    portfolio_set(p, symbol, buy ? have + amount : have - amount);
+    p->cash += buy ? -total - fee : total - fee;
+}
+
+void portfolio_replay_split(struct portfolio *p, const char *symbol, int64_t after, money_t cash)
+{
+    portfolio_set(p, symbol, after);
+    p->cash += cash;
+}

@@ -11,6 +11,7 @@
 #ifndef TRADER_PORTFOLIO_H
 #define TRADER_PORTFOLIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -93,6 +94,14 @@ enum trade_status portfolio_sell(struct portfolio *p, const char *symbol, int64_
 int64_t portfolio_affordable(money_t budget, money_t open_price, const struct trading_costs *costs);
 
 /* What a split did to a holding. */
+/* Replays a fill stored when it was made (and checked then): buy (else
+ * sell) amount shares of symbol for total, plus fee. Nothing is refused. */
+void portfolio_replay_fill(struct portfolio *p, bool buy, const char *symbol, int64_t amount,
+                           money_t total, money_t fee);
+
+/* Replays a stored split of symbol: after shares held, cash in lieu added. */
+void portfolio_replay_split(struct portfolio *p, const char *symbol, int64_t after, money_t cash);
+
 struct split_result {
     int64_t before, after; /* shares held before and after */
     money_t cash;          /* cash in lieu of the fractional share */
