@@ -4,6 +4,8 @@
 #include "service/perf.h"
 
 #include "base/errbuf.h"
+#include "base/mem.h"
+#include "service/daystore.h"
 #include "market/universe.h"
 
 #include <limits.h>
@@ -17,35 +19,12 @@
 #define PERF_DATE_MIN "0000-00-00"
 #define PERF_DATE_MAX "9999-99-99"
 
-/* Two subqueries, so that each is one seek into idx_positions_job. */
-static const char SQL_JOB_SPAN[] = "SELECT (SELECT min(date) FROM positions WHERE job_id = ?1),"
-                                   " (SELECT max(date) FROM positions WHERE job_id = ?1)";
-/* Every column is in idx_positions_date_model, so this reads the index
- * only. A further per-day sum is a positions column stored with the day
- * like cost, ntrades and fees, added here and to that index. */
-static const char SQL_DAYS[] =
-    "SELECT model, date, portfolio_value, prev_value, prompt_tokens, completion_tokens,"
-    " total_tokens, cost, ntrades, fees FROM positions"
-    " WHERE date >= ?1 AND date <= ?2 AND (?3 IS NULL OR job_id = ?3) ORDER BY date, model";
 static const char SQL_CLOSES[] =
     "SELECT date, close_micro FROM prices WHERE symbol = ?1 AND date > ?2 AND date <= ?3"
     " AND close_micro IS NOT NULL ORDER BY date";
 static const char SQL_LATEST_JOB[] =
     "SELECT job_id FROM jobs WHERE EXISTS(SELECT 1 FROM positions p WHERE p.job_id ="
     " jobs.job_id) ORDER BY created_at DESC, rowid DESC LIMIT 1";
-
-enum {
-    D_MODEL,
-    D_DATE,
-    D_VALUE,
-    D_PREV,
-    D_PROMPT,
-    D_COMPLETION,
-    D_TOTAL,
-    D_COST,
-    D_TRADES,
-    D_FEES
-};
 
 /* x / y as a double when y is not 0, else NAN. */
 static double ratio(double x, double y)
@@ -152,73 +131,63 @@ static int wanted(const struct perf_query *q, const char *model)
     return q->nmodels == 0;
 }
 
-/* The entry of model in r, added when new; NULL when out of memory. */
+/* The entry of model in r, added when new. */
 static struct perf_model *model_entry(struct perf_report *r, const char *model, size_t *cap)
 {
     for (size_t i = r->nmodels; i-- > 0;)
         if (strcmp(r->models[i].model, model) == 0)
             return &r->models[i];
-    if (r->nmodels == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 8;
-        struct perf_model *m = realloc(r->models, ncap * sizeof(*m));
-        if (!m)
-            return NULL;
-        r->models = m;
-        *cap = ncap;
-    }
+    ARRAY_RESERVE(r->models, *cap, r->nmodels + 1);
     struct perf_model *m = &r->models[r->nmodels++];
     memset(m, 0, sizeof(*m));
     snprintf(m->model, sizeof(m->model), "%s", model);
     return m;
 }
 
-/* Appends value (at the date with index at) to m's series. */
-static int push_value(struct perf_model *m, money_t value, long at)
+/* Appends value (at the date with index at) to m's series; v and at grow
+ * together, to the same capacity. */
+static void push_value(struct perf_model *m, money_t value, long at)
 {
-    if (m->n + 1 >= m->cap) {
-        size_t ncap = m->cap ? m->cap * 2 : 64;
-        money_t *v = realloc(m->v, ncap * sizeof(*v));
-        if (!v)
-            return -1;
-        m->v = v;
-        long *a = realloc(m->at, ncap * sizeof(*a));
-        if (!a)
-            return -1;
-        m->at = a;
-        m->cap = ncap;
-    }
+    size_t cap = m->cap;
+    ARRAY_RESERVE(m->v, cap, m->n + 1);
+    ARRAY_RESERVE(m->at, m->cap, m->n + 1);
     m->v[m->n] = value;
     m->at[m->n] = at;
     m->n++;
-    return 0;
 }
 
-/* One positions row into r; the date list of model days grows in order. */
-static int take_day(sqlite3_stmt *st, const struct perf_query *q, struct perf_report *r,
-                    size_t *cap)
+/* Where the stored days go. */
+struct take {
+    const struct perf_query *q;
+    struct perf_report *r;
+    size_t cap; /* of r->models */
+    char *err;
+    size_t errlen;
+};
+
+/* One stored day into r; the date list of model days grows in order. */
+static int take_day(const struct daystore_sums *s, void *arg)
 {
-    const char *model = (const char *)sqlite3_column_text(st, D_MODEL);
-    const char *date = (const char *)sqlite3_column_text(st, D_DATE);
+    struct take *t = arg;
+    struct perf_report *r = t->r;
     struct perf_model *m;
-    if (!model || !date || !wanted(q, model))
+    if (!s->model || !s->date || !wanted(t->q, s->model))
         return 0;
-    if (r->dates.n == 0 || strcmp(r->dates.d[r->dates.n - 1], date) != 0)
-        if (datelist_push(&r->dates, date) != 0)
-            return -1;
-    if (!(m = model_entry(r, model, cap)))
-        return -1;
+    if (r->dates.n == 0 || strcmp(r->dates.d[r->dates.n - 1], s->date) != 0)
+        if (datelist_push(&r->dates, s->date) != 0)
+            return err_set(t->err, t->errlen, "out of memory");
+    m = model_entry(r, s->model, &t->cap);
     /* v[0] is V_0, the day before the first; its date is placed later. */
-    if (m->n == 0 && push_value(m, sqlite3_column_int64(st, D_PREV), -1) != 0)
-        return -1;
-    if (push_value(m, sqlite3_column_int64(st, D_VALUE), (long)r->dates.n - 1) != 0)
-        return -1;
-    m->prompt_tokens = add_sat(m->prompt_tokens, sqlite3_column_int64(st, D_PROMPT));
-    m->completion_tokens = add_sat(m->completion_tokens, sqlite3_column_int64(st, D_COMPLETION));
-    m->total_tokens = add_sat(m->total_tokens, sqlite3_column_int64(st, D_TOTAL));
-    m->trades = add_sat(m->trades, sqlite3_column_int64(st, D_TRADES));
-    m->fees = add_sat(m->fees, sqlite3_column_int64(st, D_FEES));
-    if (sqlite3_column_type(st, D_COST) != SQLITE_NULL) {
-        m->cost = add_sat(m->cost, sqlite3_column_int64(st, D_COST));
+    if (m->n == 0)
+        push_value(m, s->prev, -1);
+    push_value(m, s->value, (long)r->dates.n - 1);
+    m->prompt_tokens = add_sat(m->prompt_tokens, s->prompt_tokens);
+    m->completion_tokens = add_sat(m->completion_tokens, s->completion_tokens);
+    m->total_tokens = add_sat(m->total_tokens, s->total_tokens);
+    m->trades = add_sat(m->trades, s->ntrades);
+    m->fees = add_sat(m->fees, s->fees);
+    if (s->priced) {
+        m->cost = add_sat(m->cost, s->cost);
         m->priced = 1;
     }
     return 0;
@@ -228,48 +197,29 @@ static int take_day(sqlite3_stmt *st, const struct perf_query *q, struct perf_re
 static int read_days(struct db *db, const struct perf_query *q, const char *from, const char *to,
                      struct perf_report *r, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_DAYS, err, errlen);
-    size_t cap = 0;
-    int rc;
-    if (!st)
-        return -1;
-    db_bind_text(st, 1, from);
-    db_bind_text(st, 2, to);
-    db_bind_text(st, 3, q->job_id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (take_day(st, q, r, &cap) != 0) {
-            sqlite3_reset(st);
-            return err_set(err, errlen, "out of memory");
-        }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : db_error(db, "reading model-days", err, errlen);
+    struct take t = {q, r, 0, err, errlen};
+    return daystore_each_sums(db, from, to, q->job_id, take_day, &t, err, errlen);
 }
 
-/* The period: the query's dates narrowed to the job's days. Returns 1 with
- * from and to set, 0 when the job has no days, -1 on error. */
-static int period(struct db *db, const struct perf_query *q, char from[DATE_BUF], char to[DATE_BUF],
-                  char *err, size_t errlen)
+/* The period: the query's dates narrowed to the job's days. Returns
+ * DAYSTORE_FOUND with from and to set, DAYSTORE_NONE when the job has no
+ * days. */
+static enum daystore_found period(struct db *db, const struct perf_query *q, char from[DATE_BUF],
+                                  char to[DATE_BUF], char *err, size_t errlen)
 {
+    char lo[DATE_BUF], hi[DATE_BUF];
     snprintf(from, DATE_BUF, "%s", q->start_date ? q->start_date : PERF_DATE_MIN);
     snprintf(to, DATE_BUF, "%s", q->end_date ? q->end_date : PERF_DATE_MAX);
     if (!q->job_id)
-        return 1;
-    sqlite3_stmt *st = db_stmt(db, SQL_JOB_SPAN, err, errlen);
-    if (!st)
-        return -1;
-    db_bind_text(st, 1, q->job_id);
-    int rc = sqlite3_step(st), found = 0;
-    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-        const char *lo = (const char *)sqlite3_column_text(st, 0);
-        const char *hi = (const char *)sqlite3_column_text(st, 1);
+        return DAYSTORE_FOUND;
+    enum daystore_found f = daystore_job_span(db, q->job_id, lo, hi, err, errlen);
+    if (f == DAYSTORE_FOUND) {
         if (strcmp(lo, from) > 0)
             snprintf(from, DATE_BUF, "%s", lo);
         if (strcmp(hi, to) < 0)
             snprintf(to, DATE_BUF, "%s", hi);
-        found = 1;
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? found : db_error(db, "reading the job's days", err, errlen);
+    return f;
 }
 
 /* QQQ's closes (date > base, date <= last), oldest first. */
@@ -505,10 +455,11 @@ int perf_load(struct db *db, const struct perf_query *q, struct perf_report *out
 {
     struct perf_report r = {0};
     char from[DATE_BUF], to[DATE_BUF];
-    int f = period(db, q, from, to, err, errlen);
-    if (f < 0)
+    enum daystore_found f = period(db, q, from, to, err, errlen);
+    if (f == DAYSTORE_ERROR)
         return -1;
-    if (f > 0 && strcmp(from, to) <= 0 && read_days(db, q, from, to, &r, err, errlen) != 0)
+    if (f == DAYSTORE_FOUND && strcmp(from, to) <= 0 &&
+        read_days(db, q, from, to, &r, err, errlen) != 0)
         goto fail;
     if (r.nmodels > 0 && compute(db, &r, err, errlen) != 0)
         goto fail;
