@@ -4,6 +4,7 @@
 #include "service/perf.h"
 
 #include "base/errbuf.h"
+#include "base/jsontext.h"
 #include "base/mem.h"
 #include "service/daystore.h"
 #include "market/universe.h"
@@ -482,6 +483,12 @@ int perf_latest_job(struct db *db, char *out, size_t outlen, char *err, size_t e
     return found || rc == SQLITE_DONE ? found : db_error(db, "finding the latest job", err, errlen);
 }
 
+const char *perf_bench_bought(const struct perf_report *r, const char **on)
+{
+    *on = r->bench_at_open ? r->start_date : r->base_date;
+    return r->bench_at_open ? "open" : "close";
+}
+
 /* A double, or null when NAN. Its text is fixed here (15 significant
  * digits, as trader-api serializes every double) so that traderctl prints
  * the same bytes as the API. */
@@ -563,12 +570,9 @@ json_object *perf_report_json(const struct perf_report *r)
     json_object *bench = json_object_new_object();
     int has = r->has_benchmark;
     json_object_object_add(bench, "symbol", json_object_new_string(UNIVERSE_BENCHMARK));
-    json_object_object_add(bench, "bought_at",
-                           has ? json_object_new_string(r->bench_at_open ? "open" : "close")
-                               : NULL);
-    json_object_object_add(
-        bench, "bought_on",
-        has ? json_object_new_string(r->bench_at_open ? r->start_date : r->base_date) : NULL);
+    const char *on, *at = perf_bench_bought(r, &on);
+    json_put_string_or_null(bench, "bought_at", has ? at : NULL);
+    json_put_string_or_null(bench, "bought_on", has ? on : NULL);
     json_object_object_add(bench, "price", has ? money_to_json(r->bench_price) : NULL);
     add_metrics(bench, has ? &r->bench : NULL, r, r->bench_at);
     json_object_object_add(o, "benchmark", bench);
