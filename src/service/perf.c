@@ -294,19 +294,15 @@ static money_t scaled(money_t value, money_t close, money_t base)
 /* The benchmark: start at the models' mean V_0, bought at the base day's
  * close, valued at each QQQ close of the period. Its ratios come from the
  * closes themselves, so no rounding of the scaled values enters them. */
-static int benchmark(struct perf_report *r, const struct closes *c, money_t base_close)
+static void benchmark(struct perf_report *r, const struct closes *c, money_t base_close)
 {
     __int128 sum = 0;
     for (size_t i = 0; i < r->nmodels; i++)
         sum += r->models[i].v[0];
     money_t v0 = (money_t)(sum / (__int128)r->nmodels);
-    money_t *px = malloc((c->dates.n + 1) * sizeof(*px));
-    r->bench_v = malloc((c->dates.n + 1) * sizeof(*r->bench_v));
-    r->bench_at = malloc((c->dates.n + 1) * sizeof(*r->bench_at));
-    if (!px || !r->bench_v || !r->bench_at) {
-        free(px);
-        return -1;
-    }
+    money_t *px = mem_calloc(c->dates.n + 1, sizeof(*px));
+    r->bench_v = mem_calloc(c->dates.n + 1, sizeof(*r->bench_v));
+    r->bench_at = mem_calloc(c->dates.n + 1, sizeof(*r->bench_at));
     px[0] = base_close;
     r->bench_price = base_close;
     r->bench_v[0] = v0;
@@ -324,7 +320,6 @@ static int benchmark(struct perf_report *r, const struct closes *c, money_t base
         r->bench.profit = r->bench.end_value - v0;
     }
     free(px);
-    return 0;
 }
 
 /* Sorts l and drops repeated dates. */
@@ -364,9 +359,7 @@ static int finish_models(struct perf_report *r, const struct datelist *days,
 {
     /* Where each model day sits in r->dates: both lists are sorted and the
      * days are among the dates, so one walk places them all. */
-    long *place = malloc(days->n * sizeof(*place));
-    if (!place)
-        return -1;
+    long *place = mem_calloc(days->n, sizeof(*place));
     for (size_t k = 0, j = 0; k < days->n; k++) {
         while (strcmp(r->dates.d[j], days->d[k]) != 0)
             j++;
@@ -435,8 +428,8 @@ static int compute(struct db *db, struct perf_report *r, char *err, size_t errle
         push_all(&r->dates, &bases) != 0)
         goto oom;
     sort_unique(&r->dates);
-    if (base_close > 0 && benchmark(r, &c, base_close) != 0)
-        goto oom;
+    if (base_close > 0)
+        benchmark(r, &c, base_close);
     if (finish_models(r, &days, &bases, &c, base_close) != 0)
         goto oom;
     rc = 0;
@@ -492,18 +485,29 @@ const char *perf_bench_bought(const struct perf_report *r, const char **on)
 /* A double, or null when NAN. Its text is fixed here (15 significant
  * digits, as trader-api serializes every double) so that traderctl prints
  * the same bytes as the API. */
-static json_object *number(double d)
+static void put_number(json_object *o, const char *key, double d)
 {
     char text[32];
     if (isnan(d))
-        return NULL;
+        return json_put_null(o, key);
     snprintf(text, sizeof(text), "%.15g", d);
-    return json_object_new_double_s(d, text);
+    json_put(o, key, json_object_new_double_s(d, text));
 }
 
-static json_object *date_or_null(const struct perf_report *r, const long *at, long i)
+/* The date of value i (at maps value indexes to dates), null without one. */
+static void put_date(json_object *o, const char *key, const struct perf_report *r, const long *at,
+                     long i)
 {
-    return i >= 0 && at[i] >= 0 ? json_object_new_string(r->dates.d[at[i]]) : NULL;
+    json_put_string_or_null(o, key, i >= 0 && at[i] >= 0 ? r->dates.d[at[i]] : NULL);
+}
+
+/* An amount, or null when not known. */
+static void put_money(json_object *o, const char *key, bool known, money_t v)
+{
+    if (known)
+        json_put(o, key, money_to_json(v));
+    else
+        json_put_null(o, key);
 }
 
 /* The <metrics> of CONTRACT §7 into o; at maps value indexes to dates. */
@@ -526,59 +530,62 @@ static void add_metrics(json_object *o, const struct perf_metrics *m, const stru
     int money = m != NULL;
     if (!m)
         m = &none;
-    json_object_object_add(o, "start_value", money ? money_to_json(m->start_value) : NULL);
-    json_object_object_add(o, "end_value", money ? money_to_json(m->end_value) : NULL);
-    json_object_object_add(o, "profit", money ? money_to_json(m->profit) : NULL);
-    json_object_object_add(o, "total_return_pct", number(m->total_return_pct));
-    json_object_object_add(o, "annualized_return_pct", number(m->annualized_return_pct));
-    json_object_object_add(o, "volatility_pct", number(m->volatility_pct));
-    json_object_object_add(o, "sharpe", number(m->sharpe));
-    json_object_object_add(o, "sortino", number(m->sortino));
-    json_object_object_add(o, "max_drawdown_pct", number(m->max_drawdown_pct));
-    json_object_object_add(o, "max_drawdown_peak_date", date_or_null(r, at, m->peak));
-    json_object_object_add(o, "max_drawdown_trough_date", date_or_null(r, at, m->trough));
-    json_object_object_add(o, "calmar", number(m->calmar));
-    json_object_object_add(o, "win_rate_pct", number(m->win_rate_pct));
-    json_object_object_add(o, "trading_days", json_object_new_int64(m->trading_days));
+    put_money(o, "start_value", money, m->start_value);
+    put_money(o, "end_value", money, m->end_value);
+    put_money(o, "profit", money, m->profit);
+    put_number(o, "total_return_pct", m->total_return_pct);
+    put_number(o, "annualized_return_pct", m->annualized_return_pct);
+    put_number(o, "volatility_pct", m->volatility_pct);
+    put_number(o, "sharpe", m->sharpe);
+    put_number(o, "sortino", m->sortino);
+    put_number(o, "max_drawdown_pct", m->max_drawdown_pct);
+    put_date(o, "max_drawdown_peak_date", r, at, m->peak);
+    put_date(o, "max_drawdown_trough_date", r, at, m->trough);
+    put_number(o, "calmar", m->calmar);
+    put_number(o, "win_rate_pct", m->win_rate_pct);
+    json_put(o, "trading_days", json_object_new_int64(m->trading_days));
 }
 
 static json_object *model_json(const struct perf_report *r, const struct perf_model *m)
 {
     json_object *o = json_object_new_object(), *tokens = json_object_new_object();
-    json_object_object_add(o, "model", json_object_new_string(m->model));
-    json_object_object_add(o, "rank", json_object_new_int64(m->rank));
+    if (!o)
+        mem_fatal(0);
+    json_put(o, "model", json_object_new_string(m->model));
+    json_put(o, "rank", json_object_new_int64(m->rank));
     add_metrics(o, &m->m, r, m->at);
-    json_object_object_add(o, "excess_return_pct", number(m->excess_return_pct));
-    json_object_object_add(o, "trades", json_object_new_int64(m->trades));
-    json_object_object_add(o, "fees_usd", money_to_json(m->fees));
-    json_object_object_add(tokens, "prompt", json_object_new_int64(m->prompt_tokens));
-    json_object_object_add(tokens, "completion", json_object_new_int64(m->completion_tokens));
-    json_object_object_add(tokens, "total", json_object_new_int64(m->total_tokens));
-    json_object_object_add(o, "tokens", tokens);
-    json_object_object_add(o, "cost_usd", m->priced ? money_to_json(m->cost) : NULL);
+    put_number(o, "excess_return_pct", m->excess_return_pct);
+    json_put(o, "trades", json_object_new_int64(m->trades));
+    json_put(o, "fees_usd", money_to_json(m->fees));
+    json_put(o, "tokens", tokens);
+    json_put(tokens, "prompt", json_object_new_int64(m->prompt_tokens));
+    json_put(tokens, "completion", json_object_new_int64(m->completion_tokens));
+    json_put(tokens, "total", json_object_new_int64(m->total_tokens));
+    put_money(o, "cost_usd", m->priced, m->cost);
     return o;
 }
 
 json_object *perf_report_json(const struct perf_report *r)
 {
     json_object *o = json_object_new_object(), *models = json_object_new_array();
-    json_object_object_add(o, "start_date", json_object_new_string(r->start_date));
-    json_object_object_add(o, "end_date", json_object_new_string(r->end_date));
-    json_object_object_add(o, "base_date",
-                           r->base_date[0] ? json_object_new_string(r->base_date) : NULL);
-    /* Without QQQ prices for the period, the benchmark's fields are null. */
     json_object *bench = json_object_new_object();
+    if (!o)
+        mem_fatal(0);
+    json_put(o, "start_date", json_object_new_string(r->start_date));
+    json_put(o, "end_date", json_object_new_string(r->end_date));
+    json_put_string_or_null(o, "base_date", r->base_date[0] ? r->base_date : NULL);
+    /* Without QQQ prices for the period, the benchmark's fields are null. */
+    json_put(o, "benchmark", bench);
     int has = r->has_benchmark;
-    json_object_object_add(bench, "symbol", json_object_new_string(UNIVERSE_BENCHMARK));
+    json_put(bench, "symbol", json_object_new_string(UNIVERSE_BENCHMARK));
     const char *on, *at = perf_bench_bought(r, &on);
     json_put_string_or_null(bench, "bought_at", has ? at : NULL);
     json_put_string_or_null(bench, "bought_on", has ? on : NULL);
-    json_object_object_add(bench, "price", has ? money_to_json(r->bench_price) : NULL);
+    put_money(bench, "price", has, r->bench_price);
     add_metrics(bench, has ? &r->bench : NULL, r, r->bench_at);
-    json_object_object_add(o, "benchmark", bench);
+    json_put(o, "models", models);
     for (size_t i = 0; i < r->nmodels; i++)
-        json_object_array_add(models, model_json(r, &r->models[i]));
-    json_object_object_add(o, "models", models);
+        json_push(models, model_json(r, &r->models[i]));
     return o;
 }
 
@@ -587,11 +594,13 @@ static json_object *series_of(const struct perf_report *r, const money_t *v, con
                               size_t n)
 {
     json_object *a = json_object_new_array_ext((int)r->dates.n);
+    if (!a)
+        mem_fatal(0);
     for (size_t i = 0; i < r->dates.n; i++)
-        json_object_array_add(a, NULL);
+        json_push_null(a);
     for (size_t t = 0; t <= n; t++)
-        if (at[t] >= 0)
-            json_object_array_put_idx(a, (size_t)at[t], money_to_json(v[t]));
+        if (at[t] >= 0 && json_object_array_put_idx(a, (size_t)at[t], money_to_json(v[t])) != 0)
+            mem_fatal(0);
     return a;
 }
 
@@ -599,16 +608,17 @@ json_object *perf_series_json(const struct perf_report *r)
 {
     json_object *o = json_object_new_object(), *dates = json_object_new_array(),
                 *series = json_object_new_object();
+    if (!o)
+        mem_fatal(0);
+    json_put(o, "dates", dates);
+    json_put(o, "series", series);
     for (size_t i = 0; i < r->dates.n; i++)
-        json_object_array_add(dates, json_object_new_string(r->dates.d[i]));
+        json_push(dates, json_object_new_string(r->dates.d[i]));
     for (size_t i = 0; i < r->nmodels; i++) {
         const struct perf_model *m = &r->models[i];
-        json_object_object_add(series, m->model, series_of(r, m->v, m->at, m->n));
+        json_put(series, m->model, series_of(r, m->v, m->at, m->n));
     }
     if (r->has_benchmark)
-        json_object_object_add(series, UNIVERSE_BENCHMARK,
-                               series_of(r, r->bench_v, r->bench_at, r->bench_n));
-    json_object_object_add(o, "dates", dates);
-    json_object_object_add(o, "series", series);
+        json_put(series, UNIVERSE_BENCHMARK, series_of(r, r->bench_v, r->bench_at, r->bench_n));
     return o;
 }

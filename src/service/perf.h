@@ -100,7 +100,7 @@ int perf_latest_job(struct db *db, char *out, size_t outlen, char *err, size_t e
 const char *perf_bench_bought(const struct perf_report *r, const char **on);
 
 /* The bodies of GET /performance and /performance/series. Caller owns the
- * result; NULL when out of memory. */
+ * result. */
 json_object *perf_report_json(const struct perf_report *r);
 json_object *perf_series_json(const struct perf_report *r);
 
