@@ -3,6 +3,7 @@
 #include "market/portfolio.h"
 
 #include "base/errbuf.h"
+#include "base/mem.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -28,9 +29,7 @@ int portfolio_copy(struct portfolio *dst, const struct portfolio *src)
     portfolio_init(dst, src->cash);
     if (src->n == 0)
         return 0;
-    dst->h = malloc(src->n * sizeof(*dst->h));
-    if (!dst->h)
-        return -1;
+    dst->h = mem_calloc(src->n, sizeof(*dst->h));
     memcpy(dst->h, src->h, src->n * sizeof(*dst->h));
     dst->n = dst->cap = src->n;
     return 0;
@@ -80,14 +79,7 @@ int portfolio_set(struct portfolio *p, const char *symbol, int64_t shares)
     }
     if (shares == 0)
         return 0;
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 8;
-        struct holding *h = realloc(p->h, cap * sizeof(*h));
-        if (!h)
-            return -1;
-        p->h = h;
-        p->cap = cap;
-    }
+    ARRAY_RESERVE(p->h, p->cap, p->n + 1);
     memmove(&p->h[i + 1], &p->h[i], (p->n - i) * sizeof(*p->h));
     snprintf(p->h[i].symbol, sizeof(p->h[i].symbol), "%s", symbol);
     p->h[i].shares = shares;

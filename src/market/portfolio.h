@@ -65,14 +65,16 @@ struct trade_result {
 void portfolio_init(struct portfolio *p, money_t cash);
 void portfolio_free(struct portfolio *p);
 
-/* Deep copy; dst must be uninitialized or freed. Returns 0 or -1 (no memory). */
+/* Deep copy; dst must be uninitialized or freed. Returns 0 (it cannot fail
+ * under mem.h's policy; the int stays for the callers that still check). */
 int portfolio_copy(struct portfolio *dst, const struct portfolio *src);
 
 /* Shares held of symbol (0 when none). */
 int64_t portfolio_shares(const struct portfolio *p, const char *symbol);
 
 /* Sets the holding of symbol to shares (0 removes it). Used to load a stored
- * state; trading goes through portfolio_buy/sell. Returns 0 or -1. */
+ * state; trading goes through portfolio_buy/sell. Returns 0, or -1 when
+ * symbol is not a ticker or shares is negative. */
 int portfolio_set(struct portfolio *p, const char *symbol, int64_t shares);
 
 /* Buys amount shares at open_price (<= 0 means no open price today) with
