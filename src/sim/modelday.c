@@ -10,6 +10,7 @@
 #include "base/errbuf.h"
 #include "service/jobs.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "market/prices.h"
 #include "trading/strategy.h"
 
@@ -114,13 +115,8 @@ static int store_day(struct db *db, const struct modelday_spec *spec, const stru
         .nsplits = ctx->nsplits,
     };
     day.priced = config_cost(spec->model, ctx->prompt_tokens, ctx->completion_tokens, &day.cost);
-    struct daystore_trade *trades = calloc(ctx->ntrades + 1, sizeof(*trades));
-    struct daystore_message *msgs = calloc(ctx->nmsgs + 1, sizeof(*msgs));
-    int rc = -1;
-    if (!trades || !msgs) {
-        err_set(err, errlen, "out of memory");
-        goto out;
-    }
+    struct daystore_trade *trades = mem_calloc(ctx->ntrades + 1, sizeof(*trades));
+    struct daystore_message *msgs = mem_calloc(ctx->nmsgs + 1, sizeof(*msgs));
     for (size_t i = 0; i < ctx->ntrades; i++) {
         const struct tools_trade *t = &ctx->trades[i];
         trades[i] = (struct daystore_trade){t->seq,   t->action, t->symbol, t->amount,
@@ -143,8 +139,7 @@ static int store_day(struct db *db, const struct modelday_spec *spec, const stru
     day.messages = msgs;
     day.nmessages = ctx->nmsgs;
     time_now_iso(now);
-    rc = daystore_insert(db, &day, NULL, err, errlen);
-out:
+    int rc = daystore_insert(db, &day, NULL, err, errlen);
     free(trades);
     free(msgs);
     return rc;
@@ -207,6 +202,7 @@ static int run_day(struct db *db, const struct modelday_spec *spec, double t0, c
     money_t prev = 0, value;
     size_t nsplits = 0;
     int rc = -1, f;
+    enum agentfiles_on files;
     if (!prov)
         return err_set(err, errlen, "provider %s is not available in this build",
                        config_provider_name(spec->model->provider));
@@ -239,16 +235,16 @@ static int run_day(struct db *db, const struct modelday_spec *spec, double t0, c
         goto out;
     }
     portfolio_pnl(value, prev, &pnl);
-    f = agentfiles_log_file_path(spec->home, spec->cfg, spec->model->signature, spec->date,
-                                 log_file, sizeof(log_file), err, errlen);
-    if (f < 0)
+    files = agentfiles_log_file_path(spec->home, spec->cfg, spec->model->signature, spec->date,
+                                     log_file, sizeof(log_file), err, errlen);
+    if (files == AGENTFILES_ERROR)
         goto out;
     /* The decision is kept while the storage recovers: only the commit is
      * tried again. */
     for (int attempt = 0;;) {
         db_clear_error(db);
-        rc = commit_day(db, spec, &ctx, &pnl, f ? log_file : NULL, time_monotonic() - t0, err,
-                        errlen);
+        rc = commit_day(db, spec, &ctx, &pnl, files == AGENTFILES_ON ? log_file : NULL,
+                        time_monotonic() - t0, err, errlen);
         if (rc == 0 || !again(db, spec, &attempt, err))
             break;
     }

@@ -23,15 +23,16 @@
 #include <unistd.h>
 
 /* log_path made relative to home, normalized ("./a//b" -> "a/b", "." ->
- * ""): 1 with rel, 0 when there is no log_path, -1 when it leaves home. */
-static int relative_base(const char *home, const char *log_path, char *rel, size_t n, char *err,
-                         size_t errlen)
+ * ""): AGENTFILES_ON with rel, AGENTFILES_OFF when there is no log_path,
+ * AGENTFILES_ERROR (err_set's -1) when it leaves home. */
+static enum agentfiles_on relative_base(const char *home, const char *log_path, char *rel, size_t n,
+                                        char *err, size_t errlen)
 {
     char rhome[PATH_MAX], buf[PATH_MAX];
     const char *p = log_path;
     size_t len = 0;
     if (!log_path || !*log_path)
-        return 0;
+        return AGENTFILES_OFF;
     if (log_path[0] == '/') {
         size_t hl;
         if (!realpath(home, rhome))
@@ -55,37 +56,40 @@ static int relative_base(const char *home, const char *log_path, char *rel, size
             return err_set(err, errlen, "log_path too long");
         len += (size_t)w;
     }
-    return 1;
+    return AGENTFILES_ON;
 }
 
 /* The directory files are written under (home/rel) and rel itself. */
-static int bases(const char *home, const struct config *cfg, const char *signature, char *dir,
-                 size_t dirlen, char *rel, size_t rellen, char *err, size_t errlen)
+static enum agentfiles_on bases(const char *home, const struct config *cfg, const char *signature,
+                                char *dir, size_t dirlen, char *rel, size_t rellen, char *err,
+                                size_t errlen)
 {
-    int f = relative_base(home, cfg->log_path, rel, rellen, err, errlen);
-    if (f <= 0)
+    enum agentfiles_on f = relative_base(home, cfg->log_path, rel, rellen, err, errlen);
+    if (f != AGENTFILES_ON)
         return f;
     if (!aitrader_signature_valid(signature))
         return err_set(err, errlen, "signature %.64s cannot name a directory", signature);
     int w = *rel ? snprintf(dir, dirlen, "%s/%s", home, rel) : snprintf(dir, dirlen, "%s", home);
     if (w < 0 || (size_t)w >= dirlen)
         return err_set(err, errlen, "log path too long");
-    return 1;
+    return AGENTFILES_ON;
 }
 
-int agentfiles_log_file_path(const char *home, const struct config *cfg, const char *signature,
-                             const char *date, char *out, size_t outlen, char *err, size_t errlen)
+enum agentfiles_on agentfiles_log_file_path(const char *home, const struct config *cfg,
+                                            const char *signature, const char *date, char *out,
+                                            size_t outlen, char *err, size_t errlen)
 {
     char dir[PATH_MAX], rel[PATH_MAX];
-    int f = bases(home, cfg, signature, dir, sizeof(dir), rel, sizeof(rel), err, errlen);
-    if (f <= 0)
+    enum agentfiles_on f =
+        bases(home, cfg, signature, dir, sizeof(dir), rel, sizeof(rel), err, errlen);
+    if (f != AGENTFILES_ON)
         return f;
     if (aitrader_log_path(*rel ? rel : ".", signature, date, out, outlen, err, errlen) != 0)
-        return -1;
+        return AGENTFILES_ERROR;
     /* "./sig/..." reads better as "sig/...". */
     if (!*rel)
         memmove(out, out + 2, strlen(out + 2) + 1);
-    return 1;
+    return AGENTFILES_ON;
 }
 
 /* mkdir -p of file's directory (existing ones are fine). */
@@ -452,9 +456,11 @@ int agentfiles_write(struct db *db, const struct config *cfg, const char *home,
     char dir[PATH_MAX], rel[PATH_MAX];
     const char **syms = NULL;
     size_t nsyms = universe_nasdaq100_count;
-    int f = bases(home, cfg, signature, dir, sizeof(dir), rel, sizeof(rel), err, errlen);
-    if (f <= 0)
-        return f;
+    int f;
+    enum agentfiles_on on =
+        bases(home, cfg, signature, dir, sizeof(dir), rel, sizeof(rel), err, errlen);
+    if (on != AGENTFILES_ON)
+        return on == AGENTFILES_ERROR ? -1 : 0;
     if (!cfg->symbols_default) {
         nsyms = cfg->nsymbols;
         syms = mem_calloc(nsyms ? nsyms : 1, sizeof(*syms));
