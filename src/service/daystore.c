@@ -231,15 +231,10 @@ int daystore_insert(struct db *db, const struct daystore_day *day, long long *po
     return 0;
 }
 
-/* The caller's row function and its argument; one member is set. */
+/* The caller's row function and its argument, for the positions rows. */
 struct visit {
     int (*day)(const struct daystore_day *, void *);
     int (*sums)(const struct daystore_sums *, void *);
-    int (*holding)(const char *, int64_t, void *);
-    int (*trade)(const struct daystore_trade *, void *);
-    int (*split)(const struct splits_applied *, void *);
-    int (*tool)(const struct daystore_tool *, void *);
-    int (*message)(const struct daystore_message *, void *);
     void *arg;
 };
 
@@ -251,8 +246,8 @@ static const char *text(sqlite3_stmt *st, int col)
 /* Steps the bound st, handing each row to row(st, v); resets st. Returns 0,
  * or -1 when row stopped (err filled by the caller's function) or the query
  * failed. */
-static int each_row(struct db *db, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, struct visit *),
-                    struct visit *v, char *err, size_t errlen)
+static int each_row(struct db *db, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, const void *),
+                    const void *v, char *err, size_t errlen)
 {
     int rc, stop = 0;
     while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -265,8 +260,8 @@ static int each_row(struct db *db, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, 
 
 /* The rows of a per-position query. */
 static int per_position(struct db *db, const char *sql, long long position_id,
-                        int (*row)(sqlite3_stmt *, struct visit *), struct visit *v, char *err,
-                        size_t errlen)
+                        int (*row)(sqlite3_stmt *, const void *), const struct daystore_rows *v,
+                        char *err, size_t errlen)
 {
     sqlite3_stmt *st = db_stmt(db, sql, err, errlen);
     if (!st)
@@ -305,8 +300,9 @@ enum {
     C_CREATED
 };
 
-static int row_day(sqlite3_stmt *st, struct visit *v)
+static int row_day(sqlite3_stmt *st, const void *arg)
 {
+    const struct visit *v = arg;
     struct daystore_day d = {
         .id = sqlite3_column_int64(st, C_ID),
         .job_id = text(st, C_JOB),
@@ -445,8 +441,9 @@ enum daystore_found daystore_last_before(struct db *db, const char *model, const
     return found;
 }
 
-static int row_sums(sqlite3_stmt *st, struct visit *v)
+static int row_sums(sqlite3_stmt *st, const void *arg)
 {
+    const struct visit *v = arg;
     struct daystore_sums s = {
         .model = text(st, 0),
         .date = text(st, 1),
@@ -477,17 +474,10 @@ int daystore_each_sums(struct db *db, const char *from, const char *to, const ch
     return each_row(db, st, row_sums, &v, err, errlen);
 }
 
-static int row_holding(sqlite3_stmt *st, struct visit *v)
+static int row_holding(sqlite3_stmt *st, const void *arg)
 {
+    const struct daystore_rows *v = arg;
     return v->holding(text(st, 0), sqlite3_column_int64(st, 1), v->arg);
-}
-
-int daystore_each_holding(struct db *db, long long position_id,
-                          int (*each)(const char *symbol, int64_t shares, void *arg), void *arg,
-                          char *err, size_t errlen)
-{
-    struct visit v = {.holding = each, .arg = arg};
-    return per_position(db, SQL_HOLDINGS, position_id, row_holding, &v, err, errlen);
 }
 
 struct holdings_into {
@@ -510,7 +500,8 @@ int daystore_holdings(struct db *db, long long position_id, money_t cash, struct
     struct portfolio pf;
     struct holdings_into h = {&pf, err, errlen};
     portfolio_init(&pf, cash);
-    if (daystore_each_holding(db, position_id, hold, &h, err, errlen) != 0) {
+    struct daystore_rows rows = {.holding = hold, .arg = &h};
+    if (daystore_each_row(db, position_id, &rows, err, errlen) != 0) {
         portfolio_free(&pf);
         return -1;
     }
@@ -518,8 +509,9 @@ int daystore_holdings(struct db *db, long long position_id, money_t cash, struct
     return 0;
 }
 
-static int row_trade(sqlite3_stmt *st, struct visit *v)
+static int row_trade(sqlite3_stmt *st, const void *arg)
 {
+    const struct daystore_rows *v = arg;
     struct daystore_trade t = {
         .seq = sqlite3_column_int(st, 0),
         .action = text(st, 1),
@@ -532,16 +524,9 @@ static int row_trade(sqlite3_stmt *st, struct visit *v)
     return v->trade(&t, v->arg);
 }
 
-int daystore_each_trade(struct db *db, long long position_id,
-                        int (*each)(const struct daystore_trade *t, void *arg), void *arg,
-                        char *err, size_t errlen)
+static int row_split(sqlite3_stmt *st, const void *arg)
 {
-    struct visit v = {.trade = each, .arg = arg};
-    return per_position(db, SQL_TRADES, position_id, row_trade, &v, err, errlen);
-}
-
-static int row_split(sqlite3_stmt *st, struct visit *v)
-{
+    const struct daystore_rows *v = arg;
     struct splits_applied s = {
         .before = sqlite3_column_int64(st, 3),
         .after = sqlite3_column_int64(st, 4),
@@ -554,16 +539,9 @@ static int row_split(sqlite3_stmt *st, struct visit *v)
     return v->split(&s, v->arg);
 }
 
-int daystore_each_split(struct db *db, long long position_id,
-                        int (*each)(const struct splits_applied *s, void *arg), void *arg,
-                        char *err, size_t errlen)
+static int row_tool(sqlite3_stmt *st, const void *arg)
 {
-    struct visit v = {.split = each, .arg = arg};
-    return per_position(db, SQL_SPLITS, position_id, row_split, &v, err, errlen);
-}
-
-static int row_tool(sqlite3_stmt *st, struct visit *v)
-{
+    const struct daystore_rows *v = arg;
     struct daystore_tool t = {
         .name = text(st, 0),
         .calls = sqlite3_column_int64(st, 1),
@@ -573,16 +551,9 @@ static int row_tool(sqlite3_stmt *st, struct visit *v)
     return v->tool(&t, v->arg);
 }
 
-int daystore_each_tool(struct db *db, long long position_id,
-                       int (*each)(const struct daystore_tool *t, void *arg), void *arg, char *err,
-                       size_t errlen)
+static int row_message(sqlite3_stmt *st, const void *arg)
 {
-    struct visit v = {.tool = each, .arg = arg};
-    return per_position(db, SQL_TOOLS, position_id, row_tool, &v, err, errlen);
-}
-
-static int row_message(sqlite3_stmt *st, struct visit *v)
-{
+    const struct daystore_rows *v = arg;
     struct daystore_message m = {
         .step = sqlite3_column_int(st, 0),
         .role = text(st, 1),
@@ -596,10 +567,15 @@ static int row_message(sqlite3_stmt *st, struct visit *v)
     return v->message(&m, v->arg);
 }
 
-int daystore_each_message(struct db *db, long long position_id,
-                          int (*each)(const struct daystore_message *m, void *arg), void *arg,
-                          char *err, size_t errlen)
+int daystore_each_row(struct db *db, long long id, const struct daystore_rows *rows, char *err,
+                      size_t errlen)
 {
-    struct visit v = {.message = each, .arg = arg};
-    return per_position(db, SQL_MESSAGES, position_id, row_message, &v, err, errlen);
+    const struct daystore_rows *r = rows;
+    if ((r->holding && per_position(db, SQL_HOLDINGS, id, row_holding, r, err, errlen) != 0) ||
+        (r->split && per_position(db, SQL_SPLITS, id, row_split, r, err, errlen) != 0) ||
+        (r->trade && per_position(db, SQL_TRADES, id, row_trade, r, err, errlen) != 0) ||
+        (r->tool && per_position(db, SQL_TOOLS, id, row_tool, r, err, errlen) != 0) ||
+        (r->message && per_position(db, SQL_MESSAGES, id, row_message, r, err, errlen) != 0))
+        return -1;
+    return 0;
 }

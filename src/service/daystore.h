@@ -147,23 +147,21 @@ int daystore_each_sums(struct db *db, const char *from, const char *to, const ch
                        int (*each)(const struct daystore_sums *s, void *arg), void *arg, char *err,
                        size_t errlen);
 
-/* The rows of the day position_id: holdings by symbol, trades by seq, the
- * splits applied to its start state (corporate_actions) by seq, tool usage
- * by tool name, reasoning messages in the order stored. */
-int daystore_each_holding(struct db *db, long long position_id,
-                          int (*each)(const char *symbol, int64_t shares, void *arg), void *arg,
-                          char *err, size_t errlen);
-int daystore_each_trade(struct db *db, long long position_id,
-                        int (*each)(const struct daystore_trade *t, void *arg), void *arg,
-                        char *err, size_t errlen);
-int daystore_each_split(struct db *db, long long position_id,
-                        int (*each)(const struct splits_applied *s, void *arg), void *arg,
-                        char *err, size_t errlen);
-int daystore_each_tool(struct db *db, long long position_id,
-                       int (*each)(const struct daystore_tool *t, void *arg), void *arg, char *err,
-                       size_t errlen);
-int daystore_each_message(struct db *db, long long position_id,
-                          int (*each)(const struct daystore_message *m, void *arg), void *arg,
-                          char *err, size_t errlen);
+/* What to read of a stored day's rows: each function that is set is called
+ * for every row of its table, tables in this order: holdings by symbol, the
+ * splits applied to its start state (corporate_actions) by seq, trades by
+ * seq, tool usage by tool name, reasoning messages in the order stored. */
+struct daystore_rows {
+    int (*holding)(const char *symbol, int64_t shares, void *arg);
+    int (*split)(const struct splits_applied *s, void *arg);
+    int (*trade)(const struct daystore_trade *t, void *arg);
+    int (*tool)(const struct daystore_tool *t, void *arg);
+    int (*message)(const struct daystore_message *m, void *arg);
+    void *arg;
+};
+
+/* Reads the rows of the day position_id that rows asks for. */
+int daystore_each_row(struct db *db, long long position_id, const struct daystore_rows *rows,
+                      char *err, size_t errlen);
 
 #endif

@@ -14,22 +14,30 @@
 struct build {
     struct db *db;
     const struct results_query *q;
-    json_object *dst; /* the object or array the rows go into */
+    json_object *results; /* the array of results */
+    /* the current result's containers (NULL when not asked for) */
+    json_object *positions, *trades, *actions, *tools;
     char *err;
     size_t errlen;
 };
 
 static int add_holding(const char *symbol, int64_t shares, void *arg)
 {
-    json_put(((struct build *)arg)->dst, symbol, json_object_new_int64(shares));
+    json_put(((struct build *)arg)->positions, symbol, json_object_new_int64(shares));
     return 0;
+}
+
+/* A new object pushed onto the array a, for the caller to fill. */
+static json_object *push_object(json_object *a)
+{
+    json_object *o = json_object_new_object();
+    json_push(a, o);
+    return o;
 }
 
 static int add_trade(const struct daystore_trade *tr, void *arg)
 {
-    json_object *t = json_object_new_object();
-    if (!t)
-        mem_fatal(0);
+    json_object *t = push_object(((struct build *)arg)->trades);
     json_put(t, "id", json_object_new_int64(tr->seq));
     json_put(t, "action", json_object_new_string(tr->action));
     json_put(t, "symbol", json_object_new_string(tr->symbol));
@@ -37,7 +45,6 @@ static int add_trade(const struct daystore_trade *tr, void *arg)
     json_put(t, "price", money_to_json(tr->price));
     json_put(t, "total", money_to_json(tr->total));
     json_put(t, "fee", money_to_json(tr->fee));
-    json_push(((struct build *)arg)->dst, t);
     return 0;
 }
 
@@ -45,9 +52,7 @@ static int add_trade(const struct daystore_trade *tr, void *arg)
  * corporate action stored). */
 static int add_action(const struct splits_applied *s, void *arg)
 {
-    json_object *a = json_object_new_object();
-    if (!a)
-        mem_fatal(0);
+    json_object *a = push_object(((struct build *)arg)->actions);
     json_put(a, "action", json_object_new_string("split"));
     json_put(a, "symbol", json_object_new_string(s->symbol));
     json_put(a, "effective_date", json_object_new_string(s->date));
@@ -56,34 +61,32 @@ static int add_action(const struct splits_applied *s, void *arg)
     json_put(a, "shares_after", json_object_new_int64(s->after));
     json_put(a, "price", money_to_json(s->price));
     json_put(a, "cash", money_to_json(s->cash));
-    json_push(((struct build *)arg)->dst, a);
     return 0;
 }
 
 static int add_tool(const struct daystore_tool *t, void *arg)
 {
-    json_put(((struct build *)arg)->dst, t->name, json_object_new_int64(t->calls));
+    json_put(((struct build *)arg)->tools, t->name, json_object_new_int64(t->calls));
     return 0;
 }
 
-/* A new object or array put into o under key, for rows to be added to. */
+/* A new object or array put into o under key, for the caller to fill. */
 static json_object *put_new(json_object *o, const char *key, json_object *val)
 {
     json_put(o, key, val);
     return val;
 }
 
-/* The full-detail fields of day, added to r. */
-static int add_full(struct build *b, const struct daystore_day *d, json_object *r)
+/* The full-detail fields of day into r; the containers of its rows into b. */
+static void add_full(struct build *b, const struct daystore_day *d, json_object *r)
 {
-    struct build trades = *b, actions = *b, tools = *b;
-    trades.dst = put_new(r, "trades", json_object_new_array());
-    actions.dst = put_new(r, "corporate_actions", json_object_new_array());
+    b->trades = put_new(r, "trades", json_object_new_array());
+    b->actions = put_new(r, "corporate_actions", json_object_new_array());
     json_object *reasoning = put_new(r, "ai_reasoning", json_object_new_object());
     json_put(reasoning, "total_steps", json_object_new_int64(d->total_steps));
     json_put(reasoning, "stop_signal_received", json_object_new_boolean(d->stop_signal));
     json_put_string_or_null(reasoning, "reasoning_summary", d->reasoning_summary);
-    tools.dst = put_new(reasoning, "tool_usage", json_object_new_object());
+    b->tools = put_new(reasoning, "tool_usage", json_object_new_object());
     /* An extension for LLM benchmarks: what the day cost in tokens. */
     json_object *tokens = put_new(reasoning, "token_usage", json_object_new_object());
     json_put(tokens, "prompt_tokens", json_object_new_int64(d->prompt_tokens));
@@ -96,36 +99,38 @@ static int add_full(struct build *b, const struct daystore_day *d, json_object *
         json_put_null(reasoning, "cost_usd");
     if (d->log_file_path)
         json_put(r, "log_file_path", json_object_new_string(d->log_file_path));
-    if (daystore_each_trade(b->db, d->id, add_trade, &trades, b->err, b->errlen) != 0 ||
-        daystore_each_split(b->db, d->id, add_action, &actions, b->err, b->errlen) != 0)
-        return -1;
-    return daystore_each_tool(b->db, d->id, add_tool, &tools, b->err, b->errlen);
 }
 
-/* One result from a stored day into the array b->dst; a range's results
- * carry their date. */
+/* One result from a stored day into b->results; a range's results carry
+ * their date. */
 static int add_result(const struct daystore_day *d, void *arg)
 {
-    struct build *b = arg, holdings = *b;
+    struct build *b = arg;
     json_object *r = json_object_new_object();
+    struct daystore_rows rows = {.holding = add_holding, .arg = b};
     if (!r)
         mem_fatal(0);
     if (!b->q->date)
         json_put(r, "date", json_object_new_string(d->date));
     json_put(r, "model", json_object_new_string(d->model));
     json_put(r, "job_id", json_object_new_string(d->job_id));
-    holdings.dst = put_new(r, "positions", json_object_new_object());
+    b->positions = put_new(r, "positions", json_object_new_object());
     json_object *pnl = put_new(r, "daily_pnl", json_object_new_object());
     json_put(pnl, "profit", money_to_json(d->pnl.profit));
     json_put(pnl, "return_pct", json_object_new_double(d->pnl.return_pct));
     json_put(pnl, "portfolio_value", money_to_json(d->pnl.value));
-    if (daystore_each_holding(b->db, d->id, add_holding, &holdings, b->err, b->errlen) != 0 ||
-        (b->q->full && add_full(b, d, r) != 0)) {
+    if (b->q->full) {
+        add_full(b, d, r);
+        rows.trade = add_trade;
+        rows.split = add_action;
+        rows.tool = add_tool;
+    }
+    if (daystore_each_row(b->db, d->id, &rows, b->err, b->errlen) != 0) {
         json_object_put(r);
         return -1;
     }
-    json_put(holdings.dst, "CASH", money_to_json(d->cash));
-    json_push(b->dst, r);
+    json_put(b->positions, "CASH", money_to_json(d->cash));
+    json_push(b->results, r);
     return 0;
 }
 
@@ -152,7 +157,7 @@ enum results_found results_latest_date(struct db *db, const struct results_query
 int results_list(struct db *db, const struct results_query *q, json_object *results, char *err,
                  size_t errlen)
 {
-    struct build b = {db, q, results, err, errlen};
+    struct build b = {.db = db, .q = q, .results = results, .err = err, .errlen = errlen};
     struct daystore_filter f = filter_of(q);
     return daystore_days(db, &f, add_result, &b, err, errlen);
 }

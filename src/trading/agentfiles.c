@@ -294,8 +294,8 @@ static int day_lines(struct db *db, struct lines *l, const struct day *d, struct
     l->d = d;
     l->pf = pf;
     l->ntrades = 0;
-    if (daystore_each_split(db, d->id, split_line, l, err, errlen) != 0 ||
-        daystore_each_trade(db, d->id, trade_line, l, err, errlen) != 0)
+    struct daystore_rows rows = {.split = split_line, .trade = trade_line, .arg = l};
+    if (daystore_each_row(db, d->id, &rows, err, errlen) != 0)
         return -1;
     /* The stored end-of-day state is authoritative. */
     if (daystore_holdings(db, d->id, d->cash, &stored, err, errlen) != 0)
@@ -401,7 +401,8 @@ static int write_log(struct db *db, const char *dir, const char *signature, cons
     if (aitrader_log_path(dir, signature, date, path, sizeof(path), err, errlen) != 0 ||
         rewrite_open(&w, path, err, errlen) != 0)
         return -1;
-    int rc = daystore_each_message(db, id, log_line, &l, err, errlen);
+    struct daystore_rows rows = {.message = log_line, .arg = &l};
+    int rc = daystore_each_row(db, id, &rows, err, errlen);
     return rewrite_close(&w, rc == 0, err, errlen);
 }
 

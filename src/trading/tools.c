@@ -24,28 +24,18 @@
 static const char SQL_SAMPLE_DATES[] =
     "SELECT date FROM prices WHERE symbol = ?1 AND date <= ?2 ORDER BY date DESC LIMIT 5";
 
-typedef enum tools_result (*tool_fn)(struct tools_ctx *ctx, json_object *args, json_object **res,
-                                     char *err, size_t errlen);
+/* A tool: answers args with *res (its answer or refusal). */
+typedef enum tools_result tool_fn(struct tools_ctx *ctx, json_object *args, json_object **res,
+                                  char *err, size_t errlen);
 
 struct tool_def {
     const char *name;
-    tool_fn fn;
+    tool_fn *fn;
     const char *description;
     const char *parameters; /* JSON schema of the argument object */
 };
 
-static enum tools_result tool_get_price(struct tools_ctx *ctx, json_object *args, json_object **res,
-                                        char *err, size_t errlen);
-static enum tools_result tool_buy(struct tools_ctx *ctx, json_object *args, json_object **res,
-                                  char *err, size_t errlen);
-static enum tools_result tool_sell(struct tools_ctx *ctx, json_object *args, json_object **res,
-                                   char *err, size_t errlen);
-static enum tools_result tool_add(struct tools_ctx *ctx, json_object *args, json_object **res,
-                                  char *err, size_t errlen);
-static enum tools_result tool_multiply(struct tools_ctx *ctx, json_object *args, json_object **res,
-                                       char *err, size_t errlen);
-static enum tools_result tool_search(struct tools_ctx *ctx, json_object *args, json_object **res,
-                                     char *err, size_t errlen);
+static tool_fn tool_get_price, tool_buy, tool_sell, tool_add, tool_multiply, tool_search;
 
 #define TRADE_PARAMS                                                                               \
     "{\"type\":\"object\",\"properties\":{"                                                        \

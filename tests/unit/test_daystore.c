@@ -74,6 +74,11 @@ static int stop(const struct daystore_trade *t, void *arg)
     return err_set(arg, 64, "stopped");
 }
 
+static int each_row(long long id, struct daystore_rows rows, char err[256])
+{
+    return daystore_each_row(fx.db, id, &rows, err, 256);
+}
+
 /* The reads of the stored day id. */
 static void reads(long long id)
 {
@@ -118,26 +123,31 @@ static void reads(long long id)
            strcmp(s.text, "15000172025-01-02,") == 0,
        "  its sums (%s)", s.text);
     s = (struct seen){0};
-    ok(daystore_each_holding(fx.db, id, see_holding, &s, err, sizeof(err)) == 0 &&
+    ok(each_row(id, (struct daystore_rows){.holding = see_holding, .arg = &s}, err) == 0 &&
            strcmp(s.text, "3AAA,1BBB,") == 0,
        "  its holdings by symbol (%s)", s.text);
     s = (struct seen){0};
-    ok(daystore_each_trade(fx.db, id, see_trade, &s, err, sizeof(err)) == 0 &&
+    ok(each_row(id, (struct daystore_rows){.trade = see_trade, .arg = &s}, err) == 0 &&
            strcmp(s.text, "30000000AAA,41500000BBB,") == 0,
        "  its trades in order (%s)", s.text);
     s = (struct seen){0};
-    ok(daystore_each_split(fx.db, id, see_split, &s, err, sizeof(err)) == 0 &&
+    ok(each_row(id, (struct daystore_rows){.split = see_split, .arg = &s}, err) == 0 &&
            strcmp(s.text, "231.5000,") == 0,
        "  its split (%s)", s.text);
     s = (struct seen){0};
-    ok(daystore_each_tool(fx.db, id, see_tool, &s, err, sizeof(err)) == 0 &&
+    ok(each_row(id, (struct daystore_rows){.tool = see_tool, .arg = &s}, err) == 0 &&
            strcmp(s.text, "21get_price,") == 0,
        "  its tool usage (%s)", s.text);
     s = (struct seen){0};
-    ok(daystore_each_message(fx.db, id, see_message, &s, err, sizeof(err)) == 0 &&
+    ok(each_row(id, (struct daystore_rows){.message = see_message, .arg = &s}, err) == 0 &&
            strcmp(s.text, "-1-,11c1,") == 0,
        "  its messages in order, unknown completion -1 (%s)", s.text);
-    ok(daystore_each_trade(fx.db, id, stop, err, err, sizeof(err)) == -1 &&
+    s = (struct seen){0};
+    ok(each_row(id, (struct daystore_rows){.trade = see_trade, .holding = see_holding, .arg = &s},
+                err) == 0 &&
+           strcmp(s.text, "3AAA,1BBB,30000000AAA,41500000BBB,") == 0,
+       "  holdings before trades when both are asked for (%s)", s.text);
+    ok(each_row(id, (struct daystore_rows){.trade = stop, .arg = err}, err) == -1 &&
            strcmp(err, "stopped") == 0,
        "  a row function stops the reading with its error");
 }
