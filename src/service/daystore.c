@@ -303,27 +303,25 @@ enum {
 static int row_day(sqlite3_stmt *st, const void *arg)
 {
     const struct visit *v = arg;
-    struct daystore_day d = {
-        .id = sqlite3_column_int64(st, C_ID),
-        .job_id = text(st, C_JOB),
-        .date = text(st, C_DATE),
-        .model = text(st, C_MODEL),
-        .cash = sqlite3_column_int64(st, C_CASH),
-        .pnl = {.value = sqlite3_column_int64(st, C_VALUE),
-                .prev = sqlite3_column_int64(st, C_PREV),
-                .profit = sqlite3_column_int64(st, C_PROFIT),
-                .return_pct = sqlite3_column_double(st, C_RETURN)},
-        .total_steps = sqlite3_column_int(st, C_STEPS),
-        .stop_signal = sqlite3_column_int(st, C_STOP),
-        .reasoning_summary = text(st, C_SUMMARY),
-        .prompt_tokens = sqlite3_column_int64(st, C_PROMPT),
-        .completion_tokens = sqlite3_column_int64(st, C_COMPLETION),
-        .total_tokens = sqlite3_column_int64(st, C_TOTAL),
-        .priced = sqlite3_column_type(st, C_COST) != SQLITE_NULL,
-        .cost = sqlite3_column_int64(st, C_COST),
-        .log_file_path = text(st, C_LOG),
-        .created_at = text(st, C_CREATED),
-    };
+    struct daystore_day d = {.id = sqlite3_column_int64(st, C_ID),
+                             .job_id = text(st, C_JOB),
+                             .date = text(st, C_DATE),
+                             .model = text(st, C_MODEL),
+                             .cash = sqlite3_column_int64(st, C_CASH),
+                             .pnl = {.value = sqlite3_column_int64(st, C_VALUE),
+                                     .prev = sqlite3_column_int64(st, C_PREV),
+                                     .profit = sqlite3_column_int64(st, C_PROFIT),
+                                     .return_pct = sqlite3_column_double(st, C_RETURN)},
+                             .total_steps = sqlite3_column_int(st, C_STEPS),
+                             .stop_signal = sqlite3_column_int(st, C_STOP),
+                             .reasoning_summary = text(st, C_SUMMARY),
+                             .prompt_tokens = sqlite3_column_int64(st, C_PROMPT),
+                             .completion_tokens = sqlite3_column_int64(st, C_COMPLETION),
+                             .total_tokens = sqlite3_column_int64(st, C_TOTAL),
+                             .priced = sqlite3_column_type(st, C_COST) != SQLITE_NULL,
+                             .cost = sqlite3_column_int64(st, C_COST),
+                             .log_file_path = text(st, C_LOG),
+                             .created_at = text(st, C_CREATED)};
     return v->day(&d, v->arg);
 }
 
@@ -341,17 +339,36 @@ int daystore_days(struct db *db, const struct daystore_filter *f,
     return each_row(db, st, row_day, &v, err, errlen);
 }
 
-/* Steps st for its one row: DAYSTORE_FOUND when there is one and its first
- * column is not null, DAYSTORE_NONE otherwise. st is left on the row. */
-static enum daystore_found one_row(struct db *db, sqlite3_stmt *st, char *err, size_t errlen)
+/* Prepares sql, binds a to ?1 (and b to ?2 when sql has it) and steps to
+ * its one row: *found is DAYSTORE_FOUND when there is one whose first column
+ * is not null. Returns st, left on the row for the caller to read and
+ * reset; NULL when it could not be prepared. */
+static sqlite3_stmt *lookup(struct db *db, const char *sql, const char *a, const char *b,
+                            enum daystore_found *found, char *err, size_t errlen)
 {
+    sqlite3_stmt *st = db_stmt(db, sql, err, errlen);
+    *found = DAYSTORE_ERROR;
+    if (!st)
+        return NULL;
+    db_bind_text(st, 1, a);
+    if (sqlite3_bind_parameter_count(st) > 1)
+        db_bind_text(st, 2, b);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-        return sqlite3_column_type(st, 0) != SQLITE_NULL ? DAYSTORE_FOUND : DAYSTORE_NONE;
-    if (rc == SQLITE_DONE)
-        return DAYSTORE_NONE;
-    db_error(db, "cannot read stored days", err, errlen);
-    return DAYSTORE_ERROR;
+        *found = sqlite3_column_type(st, 0) != SQLITE_NULL ? DAYSTORE_FOUND : DAYSTORE_NONE;
+    else if (rc == SQLITE_DONE)
+        *found = DAYSTORE_NONE;
+    else
+        db_error(db, "cannot read stored days", err, errlen);
+    return st;
+}
+
+/* Resets st (NULL: none) and passes found on. */
+static enum daystore_found looked_up(sqlite3_stmt *st, enum daystore_found found)
+{
+    if (st)
+        sqlite3_reset(st);
+    return found;
 }
 
 int daystore_count(struct db *db, const struct daystore_filter *f, long long *total,
@@ -361,102 +378,83 @@ int daystore_count(struct db *db, const struct daystore_filter *f, long long *to
     if (!st)
         return -1;
     bind_filter(st, f);
-    enum daystore_found found = one_row(db, st, err, errlen);
-    if (found == DAYSTORE_FOUND) {
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW)
+        db_error(db, "cannot read stored days", err, errlen);
+    else {
         *total = sqlite3_column_int64(st, 0);
         snprintf(first, DATE_BUF, "%s", *total ? text(st, 1) : "");
         snprintf(last, DATE_BUF, "%s", *total ? text(st, 2) : "");
     }
     sqlite3_reset(st);
-    return found == DAYSTORE_FOUND ? 0 : -1;
+    return rc == SQLITE_ROW ? 0 : -1;
 }
 
 enum daystore_found daystore_latest_date(struct db *db, const char *model, const char *job_id,
                                          char date[DATE_BUF], char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_LATEST_DATE, err, errlen);
-    if (!st)
-        return DAYSTORE_ERROR;
-    db_bind_text(st, 1, model);
-    db_bind_text(st, 2, job_id);
-    enum daystore_found found = one_row(db, st, err, errlen);
+    enum daystore_found found;
+    sqlite3_stmt *st = lookup(db, SQL_LATEST_DATE, model, job_id, &found, err, errlen);
     if (found == DAYSTORE_FOUND && strlen(text(st, 0)) < DATE_BUF)
         memcpy(date, text(st, 0), strlen(text(st, 0)) + 1);
     else if (found == DAYSTORE_FOUND)
         found = DAYSTORE_NONE;
-    sqlite3_reset(st);
-    return found;
+    return looked_up(st, found);
 }
 
 enum daystore_found daystore_job_span(struct db *db, const char *job_id, char first[DATE_BUF],
                                       char last[DATE_BUF], char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_JOB_SPAN, err, errlen);
-    if (!st)
-        return DAYSTORE_ERROR;
-    db_bind_text(st, 1, job_id);
-    enum daystore_found found = one_row(db, st, err, errlen);
+    enum daystore_found found;
+    sqlite3_stmt *st = lookup(db, SQL_JOB_SPAN, job_id, NULL, &found, err, errlen);
     if (found == DAYSTORE_FOUND) {
         snprintf(first, DATE_BUF, "%s", text(st, 0));
         snprintf(last, DATE_BUF, "%s", text(st, 1));
     }
-    sqlite3_reset(st);
-    return found;
+    return looked_up(st, found);
 }
 
 enum daystore_found daystore_find(struct db *db, const char *model, const char *date, long long *id,
                                   char *job_id, size_t joblen, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_FIND, err, errlen);
-    if (!st)
-        return DAYSTORE_ERROR;
-    db_bind_text(st, 1, model);
-    db_bind_text(st, 2, date);
-    enum daystore_found found = one_row(db, st, err, errlen);
+    enum daystore_found found;
+    sqlite3_stmt *st = lookup(db, SQL_FIND, model, date, &found, err, errlen);
     if (found == DAYSTORE_FOUND) {
         *id = sqlite3_column_int64(st, 0);
         snprintf(job_id, joblen, "%s", text(st, 1));
     }
-    sqlite3_reset(st);
-    return found;
+    return looked_up(st, found);
 }
 
 enum daystore_found daystore_last_before(struct db *db, const char *model, const char *date,
                                          long long *id, money_t *cash, money_t *value,
                                          char day[DATE_BUF], char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_LAST_BEFORE, err, errlen);
-    if (!st)
-        return DAYSTORE_ERROR;
-    db_bind_text(st, 1, model);
-    db_bind_text(st, 2, date);
-    enum daystore_found found = one_row(db, st, err, errlen);
+    enum daystore_found found;
+    sqlite3_stmt *st = lookup(db, SQL_LAST_BEFORE, model, date, &found, err, errlen);
     if (found == DAYSTORE_FOUND) {
         *id = sqlite3_column_int64(st, 0);
         *cash = sqlite3_column_int64(st, 1);
         *value = sqlite3_column_int64(st, 2);
         snprintf(day, DATE_BUF, "%s", text(st, 3));
     }
-    sqlite3_reset(st);
-    return found;
+    return looked_up(st, found);
 }
 
 static int row_sums(sqlite3_stmt *st, const void *arg)
 {
     const struct visit *v = arg;
-    struct daystore_sums s = {
-        .model = text(st, 0),
-        .date = text(st, 1),
-        .value = sqlite3_column_int64(st, 2),
-        .prev = sqlite3_column_int64(st, 3),
-        .prompt_tokens = sqlite3_column_int64(st, 4),
-        .completion_tokens = sqlite3_column_int64(st, 5),
-        .total_tokens = sqlite3_column_int64(st, 6),
-        .priced = sqlite3_column_type(st, 7) != SQLITE_NULL,
-        .cost = sqlite3_column_int64(st, 7),
-        .ntrades = sqlite3_column_int64(st, 8),
-        .fees = sqlite3_column_int64(st, 9),
-    };
+    struct daystore_sums s = {.model = text(st, 0),
+                              .date = text(st, 1),
+                              .value = sqlite3_column_int64(st, 2),
+                              .prev = sqlite3_column_int64(st, 3),
+                              .prompt_tokens = sqlite3_column_int64(st, 4),
+                              .completion_tokens = sqlite3_column_int64(st, 5),
+                              .total_tokens = sqlite3_column_int64(st, 6),
+                              .priced = sqlite3_column_type(st, 7) != SQLITE_NULL,
+                              .cost = sqlite3_column_int64(st, 7),
+                              .ntrades = sqlite3_column_int64(st, 8),
+                              .fees = sqlite3_column_int64(st, 9)};
     return v->sums(&s, v->arg);
 }
 
@@ -512,27 +510,23 @@ int daystore_holdings(struct db *db, long long position_id, money_t cash, struct
 static int row_trade(sqlite3_stmt *st, const void *arg)
 {
     const struct daystore_rows *v = arg;
-    struct daystore_trade t = {
-        .seq = sqlite3_column_int(st, 0),
-        .action = text(st, 1),
-        .symbol = text(st, 2),
-        .amount = sqlite3_column_int64(st, 3),
-        .price = sqlite3_column_int64(st, 4),
-        .total = sqlite3_column_int64(st, 5),
-        .fee = sqlite3_column_int64(st, 6),
-    };
+    struct daystore_trade t = {.seq = sqlite3_column_int(st, 0),
+                               .action = text(st, 1),
+                               .symbol = text(st, 2),
+                               .amount = sqlite3_column_int64(st, 3),
+                               .price = sqlite3_column_int64(st, 4),
+                               .total = sqlite3_column_int64(st, 5),
+                               .fee = sqlite3_column_int64(st, 6)};
     return v->trade(&t, v->arg);
 }
 
 static int row_split(sqlite3_stmt *st, const void *arg)
 {
     const struct daystore_rows *v = arg;
-    struct splits_applied s = {
-        .before = sqlite3_column_int64(st, 3),
-        .after = sqlite3_column_int64(st, 4),
-        .price = sqlite3_column_int64(st, 5),
-        .cash = sqlite3_column_int64(st, 6),
-    };
+    struct splits_applied s = {.before = sqlite3_column_int64(st, 3),
+                               .after = sqlite3_column_int64(st, 4),
+                               .price = sqlite3_column_int64(st, 5),
+                               .cash = sqlite3_column_int64(st, 6)};
     snprintf(s.symbol, sizeof(s.symbol), "%s", text(st, 0));
     snprintf(s.date, sizeof(s.date), "%s", text(st, 1));
     snprintf(s.factor, sizeof(s.factor), "%s", text(st, 2));
@@ -542,12 +536,10 @@ static int row_split(sqlite3_stmt *st, const void *arg)
 static int row_tool(sqlite3_stmt *st, const void *arg)
 {
     const struct daystore_rows *v = arg;
-    struct daystore_tool t = {
-        .name = text(st, 0),
-        .calls = sqlite3_column_int64(st, 1),
-        .errors = sqlite3_column_int64(st, 2),
-        .total_ms = sqlite3_column_double(st, 3),
-    };
+    struct daystore_tool t = {.name = text(st, 0),
+                              .calls = sqlite3_column_int64(st, 1),
+                              .errors = sqlite3_column_int64(st, 2),
+                              .total_ms = sqlite3_column_double(st, 3)};
     return v->tool(&t, v->arg);
 }
 
@@ -562,8 +554,7 @@ static int row_message(sqlite3_stmt *st, const void *arg)
         .tool_call_id = text(st, 4),
         .message_json = text(st, 5),
         .timestamp = text(st, 6),
-        .completion = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 7),
-    };
+        .completion = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 7)};
     return v->message(&m, v->arg);
 }
 

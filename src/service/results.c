@@ -52,11 +52,13 @@ static int add_trade(const struct daystore_trade *tr, void *arg)
  * corporate action stored). */
 static int add_action(const struct splits_applied *s, void *arg)
 {
+    const char *texts[][2] = {{"action", "split"},
+                              {"symbol", s->symbol},
+                              {"effective_date", s->date},
+                              {"factor", s->factor}};
     json_object *a = push_object(((struct build *)arg)->actions);
-    json_put(a, "action", json_object_new_string("split"));
-    json_put(a, "symbol", json_object_new_string(s->symbol));
-    json_put(a, "effective_date", json_object_new_string(s->date));
-    json_put(a, "factor", json_object_new_string(s->factor));
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+        json_put(a, texts[i][0], json_object_new_string(texts[i][1]));
     json_put(a, "shares_before", json_object_new_int64(s->before));
     json_put(a, "shares_after", json_object_new_int64(s->after));
     json_put(a, "price", money_to_json(s->price));
