@@ -134,16 +134,17 @@ static int rewrite_open(struct rewrite *w, const char *path, char *err, size_t e
     if (make_parents(path, err, errlen) != 0)
         return -1;
     if (!(w->f = open_memstream(&w->text, &w->len)))
-        return err_set(err, errlen, "out of memory");
+        mem_fatal(0);
     return 0;
 }
 
 /* Writes line (owned, freed here) and a newline. */
-static int rewrite_line(struct rewrite *w, char *line, char *err, size_t errlen)
+static void rewrite_line(struct rewrite *w, char *line)
 {
-    int bad = fputs(line, w->f) < 0 || fputc('\n', w->f) == EOF;
+    /* A memory stream fails only for want of memory. */
+    if (fputs(line, w->f) < 0 || fputc('\n', w->f) == EOF)
+        mem_fatal(0);
     free(line);
-    return bad ? err_set(err, errlen, "out of memory") : 0;
 }
 
 /* How many bytes at the start of w's text the file already holds: its
@@ -190,11 +191,13 @@ static int rewrite_store(struct rewrite *w, char *err, size_t errlen)
 /* ok: put the text into place; else drop it. */
 static int rewrite_close(struct rewrite *w, int ok, char *err, size_t errlen)
 {
-    int rc = fclose(w->f) != 0 ? err_set(err, errlen, "out of memory") : 0;
-    if (ok && rc == 0)
+    int rc = -1;
+    if (fclose(w->f) != 0)
+        mem_fatal(0);
+    if (ok)
         rc = rewrite_store(w, err, errlen);
     free(w->text);
-    return ok ? rc : -1;
+    return rc;
 }
 
 struct day {
@@ -253,7 +256,8 @@ static int put_line(struct lines *l, const struct aitrader_action *act)
     if (aitrader_position_line(l->d->date, ++l->id, act, l->pf, l->syms, l->nsyms, &line, l->err,
                                l->errlen) != 0)
         return -1;
-    return rewrite_line(l->w, line, l->err, l->errlen);
+    rewrite_line(l->w, line);
+    return 0;
 }
 
 /* A split applied to the day's start state, replayed and written. */
@@ -327,10 +331,9 @@ static int write_positions(struct db *db, const struct config *cfg, const char *
     }
     l.costs = cfg->trading.per_trade || cfg->trading.commission_ppm || cfg->trading.slippage_ppm;
     portfolio_init(&pf, cfg->initial_cash);
-    if (aitrader_position_line(cfg->init_date, 0, NULL, &pf, syms, nsyms, &line, err, errlen) !=
-            0 ||
-        rewrite_line(&w, line, err, errlen) != 0)
+    if (aitrader_position_line(cfg->init_date, 0, NULL, &pf, syms, nsyms, &line, err, errlen) != 0)
         goto out;
+    rewrite_line(&w, line);
     for (size_t i = 0; i < days.n; i++)
         if (day_lines(db, &l, &days.d[i], &pf, err, errlen) != 0)
             goto out;
@@ -385,7 +388,9 @@ static int log_line(const struct daystore_message *dm, void *arg)
     json_push(arr, message_of(dm));
     int f = aitrader_log_line(l->signature, arr, &line, l->err, l->errlen);
     json_object_put(arr);
-    return f == 0 ? rewrite_line(l->w, line, l->err, l->errlen) : -1;
+    if (f == 0)
+        rewrite_line(l->w, line);
+    return f;
 }
 
 static int write_log(struct db *db, const char *dir, const char *signature, const char *date,
