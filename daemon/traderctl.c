@@ -68,7 +68,7 @@ static void print_commands(FILE *f)
 {
     fputs("usage: traderctl [--home DIR] COMMAND [ARGS]\n\n"
           "The data directory is DIR, else $" PATHS_ENV_HOME ", else " PATHS_DEFAULT_HOME
-          ";\nthe database is $" PATHS_ENV_DB ", else DIR/" DB_FILE_NAME ".\n\nCommands:\n",
+          ";\nthe database is $" PATHS_ENV_DB ", else DIR/" PATHS_DB_FILE_NAME ".\n\nCommands:\n",
           f);
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %s%s%s\n      %s\n", commands[i].name, *commands[i].usage ? " " : "",
