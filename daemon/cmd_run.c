@@ -207,10 +207,10 @@ int cmd_run(const struct ctl *ctl, int argc, char **argv)
     struct db *db;
     int f, rc;
     for (int i = 0; i < argc; i++)
-        if (ctl_option(argc, argv, &i, "--config", &config) != 1 &&
-            ctl_option(argc, argv, &i, "--start", &start) != 1 &&
-            ctl_option(argc, argv, &i, "--end", &end) != 1 &&
-            ctl_option(argc, argv, &i, "--models", &models) != 1)
+        if (opt_value(argc, argv, &i, "--config", &config) != 1 &&
+            opt_value(argc, argv, &i, "--start", &start) != 1 &&
+            opt_value(argc, argv, &i, "--end", &end) != 1 &&
+            opt_value(argc, argv, &i, "--models", &models) != 1)
             return ctl_usage(ctl);
     if ((start == NULL) != (end == NULL))
         return ctl_fail("--start and --end go together");
