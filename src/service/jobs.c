@@ -1011,26 +1011,23 @@ enum jobs_found jobs_latest_with_results(struct db *db, char *out, size_t outlen
                                          size_t errlen)
 {
     sqlite3_stmt *st = db_stmt(db, SQL_NEWEST_FIRST, err, errlen);
-    enum jobs_found found = JOBS_MISSING;
-    bool has = false;
-    int rc;
+    enum daystore_found has = DAYSTORE_NONE;
+    char first[DATE_BUF], last[DATE_BUF];
+    int rc = SQLITE_DONE;
     if (!st)
         return JOBS_ERROR;
-    while (!has && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (has == DAYSTORE_NONE && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *id = (const char *)sqlite3_column_text(st, 0);
-        if (daystore_has_job(db, id, &has, err, errlen) != 0) {
-            sqlite3_reset(st);
-            return JOBS_ERROR;
-        }
-        if (has) {
+        if ((has = daystore_job_span(db, id, first, last, err, errlen)) == DAYSTORE_FOUND)
             snprintf(out, outlen, "%s", id);
-            found = JOBS_FOUND;
-        }
     }
     sqlite3_reset(st);
-    if (!has && rc != SQLITE_DONE)
-        return (enum jobs_found)db_error(db, "finding the latest job", err, errlen);
-    return found;
+    if (has == DAYSTORE_ERROR)
+        return JOBS_ERROR;
+    if (has == DAYSTORE_FOUND)
+        return JOBS_FOUND;
+    return rc == SQLITE_DONE ? JOBS_MISSING
+                             : (enum jobs_found)db_error(db, "finding the latest job", err, errlen);
 }
 
 enum jobs_found jobs_latest_id(struct db *db, char out[JOBS_ID_MAX], char *err, size_t errlen)
