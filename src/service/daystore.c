@@ -608,7 +608,7 @@ int daystore_dates_except(struct db *db, const char *model, const char *from, co
             break;
     sqlite3_reset(st);
     if (rc == SQLITE_ROW)
-        return err_set(err, errlen, "out of memory");
+        return err_set(err, errlen, "stored date too long");
     return rc == SQLITE_DONE ? 0 : db_error(db, "reading completed days", err, errlen);
 }
 

@@ -105,8 +105,7 @@ static int check_listed(struct db *db, const struct config *cfg, const struct jo
             "%zu dates are not trading days (weekends, or no prices in the store): %s", nbad, bad);
     cand->n = 0;
     for (size_t i = 0; i < l->n; i++)
-        if (datelist_push(cand, l->d[i]) != 0)
-            return err_set(err, errlen, "out of memory");
+        datelist_push(cand, l->d[i]); /* a checked date: cannot fail */
     return 0;
 }
 
@@ -262,10 +261,8 @@ int jobplan_build(struct db *db, const struct config *cfg, const struct jobreq *
             plan_push(&p, cand.d[d], cfg->models[i].signature);
             ms[i].used = true;
         }
-        if (p.ndays > before && datelist_push(&p.dates, cand.d[d]) != 0) {
-            err_set(err, errlen, "out of memory");
-            goto out;
-        }
+        if (p.ndays > before)
+            datelist_push(&p.dates, cand.d[d]); /* a date of the list: cannot fail */
     }
     p.models = mem_calloc(cfg->nmodels, sizeof(*p.models));
     for (size_t i = 0; i < cfg->nmodels; i++)
