@@ -953,27 +953,25 @@ static const char SQL_LATEST[] =
 static const char SQL_LIST[] = "SELECT job_id FROM jobs WHERE ?1 IS NULL OR status = ?1"
                                " ORDER BY created_at DESC, rowid DESC LIMIT ?2 OFFSET ?3";
 static const char SQL_LIST_TOTAL[] = "SELECT count(*) FROM jobs WHERE ?1 IS NULL OR status = ?1";
-/* The statements of enum jobs_view, in its order. */
-static const char *const SQL_VIEW[] = {
-    [JOBS_VIEW_JOB] = "SELECT job_id, status, date_range, models, created_at, started_at,"
-                      " updated_at, completed_at, total_duration_seconds, error, warnings,"
-                      " cancel_requested_at FROM jobs WHERE job_id = ?1",
-    [JOBS_VIEW_CALLBACK] = "SELECT callback_url, callback_status FROM jobs WHERE job_id = ?1"
-                           " AND callback_url IS NOT NULL",
-    [JOBS_VIEW_COUNTS] =
-        "SELECT count(*), coalesce(sum(status = 'completed'), 0),"
-        " coalesce(sum(status = 'failed'), 0), coalesce(sum(status = 'running'), 0)"
-        " FROM job_details WHERE job_id = ?1",
-    /* Per model, in the job's order: its running date, else its first pending one. */
-    [JOBS_VIEW_MODELS] = "SELECT model, min(CASE WHEN status = 'running' THEN date END),"
-                         " min(CASE WHEN status = 'pending' THEN date END) FROM job_details"
-                         " WHERE job_id = ?1 GROUP BY model ORDER BY min(id)",
-    [JOBS_VIEW_CURRENT] = "SELECT date, model FROM job_details WHERE job_id = ?1"
-                          " AND status = 'running' ORDER BY date, id LIMIT 1",
-    [JOBS_VIEW_DETAILS] = "SELECT date, model, status, started_at, completed_at,"
-                          " duration_seconds, error FROM job_details WHERE job_id = ?1"
-                          " AND (?2 IS NULL OR status = ?2) ORDER BY date, id LIMIT ?3 OFFSET ?4",
-};
+static const char SQL_VIEW_JOB[] =
+    "SELECT job_id, status, date_range, models, created_at, started_at, updated_at,"
+    " completed_at, total_duration_seconds, error, warnings, cancel_requested_at, callback_url,"
+    " callback_status FROM jobs WHERE job_id = ?1";
+static const char SQL_VIEW_COUNTS[] =
+    "SELECT count(*), coalesce(sum(status = 'completed'), 0),"
+    " coalesce(sum(status = 'failed'), 0), coalesce(sum(status = 'running'), 0)"
+    " FROM job_details WHERE job_id = ?1";
+/* Per model, in the job's order: its running date, else its first pending one. */
+static const char SQL_VIEW_MODELS[] =
+    "SELECT model, min(CASE WHEN status = 'running' THEN date END),"
+    " min(CASE WHEN status = 'pending' THEN date END) FROM job_details"
+    " WHERE job_id = ?1 GROUP BY model ORDER BY min(id)";
+static const char SQL_VIEW_CURRENT[] = "SELECT date, model FROM job_details WHERE job_id = ?1"
+                                       " AND status = 'running' ORDER BY date, id LIMIT 1";
+static const char SQL_VIEW_DETAILS[] =
+    "SELECT date, model, status, started_at, completed_at, duration_seconds, error"
+    " FROM job_details WHERE job_id = ?1 AND (?2 IS NULL OR status = ?2)"
+    " ORDER BY date, id LIMIT ?3 OFFSET ?4";
 
 int jobs_callbacks_due(struct db *db, struct jobs_due *out, size_t max, size_t *n, char *err,
                        size_t errlen)
@@ -1084,11 +1082,155 @@ int jobs_list_ids(struct db *db, const char *status, long long limit, long long 
     return 0;
 }
 
-sqlite3_stmt *jobs_view_stmt(struct db *db, enum jobs_view v, const char *job_id, char *err,
-                             size_t errlen)
+/* Column i of st: a copy (caller frees), NULL when null. */
+static char *col_dup(sqlite3_stmt *st, int i)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_VIEW[v], err, errlen);
+    const char *text = (const char *)sqlite3_column_text(st, i);
+    return text ? mem_strdup(text) : NULL;
+}
+
+/* Column i of st: its text for the time st stays on its row, NULL when null. */
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+/* The cached statement sql with job_id bound as ?1; NULL with err. */
+static sqlite3_stmt *view_stmt(struct db *db, const char *sql, const char *job_id, char *err,
+                               size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, sql, err, errlen);
     if (st)
         db_bind_text(st, 1, job_id);
     return st;
+}
+
+/* The jobs row of job_id into r: JOBS_FOUND, JOBS_MISSING or JOBS_ERROR. */
+static enum jobs_found view_job_row(struct db *db, const char *job_id, struct jobs_row *r,
+                                    char *err, size_t errlen)
+{
+    sqlite3_stmt *st = view_stmt(db, SQL_VIEW_JOB, job_id, err, errlen);
+    char **text[] = {&r->job_id,       &r->status,         &r->date_range,
+                     &r->models,       &r->created_at,     &r->started_at,
+                     &r->updated_at,   &r->completed_at,   NULL,
+                     &r->error,        &r->warnings,       &r->cancel_requested_at,
+                     &r->callback_url, &r->callback_status};
+    if (!st)
+        return JOBS_ERROR;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        for (int i = 0; i < (int)(sizeof(text) / sizeof(text[0])); i++)
+            if (text[i])
+                *text[i] = col_dup(st, i);
+        r->has_duration = sqlite3_column_type(st, 8) != SQLITE_NULL;
+        r->total_duration_seconds = sqlite3_column_double(st, 8);
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return JOBS_FOUND;
+    return rc == SQLITE_DONE ? JOBS_MISSING : (enum jobs_found)db_error(db, "query", err, errlen);
+}
+
+/* The model-day counts and the earliest running model-day of job_id into r. */
+static int view_progress(struct db *db, const char *job_id, struct jobs_row *r, char *err,
+                         size_t errlen)
+{
+    sqlite3_stmt *st = view_stmt(db, SQL_VIEW_COUNTS, job_id, err, errlen);
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        r->total = sqlite3_column_int64(st, 0);
+        r->completed = sqlite3_column_int64(st, 1);
+        r->failed = sqlite3_column_int64(st, 2);
+        r->running = sqlite3_column_int64(st, 3);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW || !(st = view_stmt(db, SQL_VIEW_CURRENT, job_id, err, errlen)))
+        return rc != SQLITE_ROW ? db_error(db, "query", err, errlen) : -1;
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        r->current_date = col_dup(st, 0);
+        r->current_model = col_dup(st, 1);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(db, "query", err, errlen);
+}
+
+/* Each model of job_id and where it is, into r->at. */
+static int view_models(struct db *db, const char *job_id, struct jobs_row *r, char *err,
+                       size_t errlen)
+{
+    sqlite3_stmt *st = view_stmt(db, SQL_VIEW_MODELS, job_id, err, errlen);
+    size_t cap = 0;
+    int rc;
+    if (!st)
+        return -1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        ARRAY_RESERVE(r->at, cap, r->nat + 1);
+        struct jobs_model_at *m = &r->at[r->nat++];
+        m->model = col_dup(st, 0);
+        m->running = col_dup(st, 1);
+        m->next = col_dup(st, 2);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_error(db, "query", err, errlen);
+}
+
+enum jobs_found jobs_view_job(struct db *db, const char *job_id, struct jobs_row *out, char *err,
+                              size_t errlen)
+{
+    struct jobs_row r = {0};
+    enum jobs_found found = view_job_row(db, job_id, &r, err, errlen);
+    if (found == JOBS_FOUND && (view_progress(db, job_id, &r, err, errlen) != 0 ||
+                                view_models(db, job_id, &r, err, errlen) != 0))
+        found = JOBS_ERROR;
+    if (found == JOBS_FOUND)
+        *out = r;
+    else
+        jobs_row_free(&r);
+    return found;
+}
+
+void jobs_row_free(struct jobs_row *r)
+{
+    char *text[] = {
+        r->job_id,     r->status,       r->date_range,      r->models,       r->warnings,
+        r->created_at, r->started_at,   r->updated_at,      r->completed_at, r->cancel_requested_at,
+        r->error,      r->callback_url, r->callback_status, r->current_date, r->current_model};
+    for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+        free(text[i]);
+    for (size_t i = 0; i < r->nat; i++) {
+        free(r->at[i].model);
+        free(r->at[i].running);
+        free(r->at[i].next);
+    }
+    free(r->at);
+    memset(r, 0, sizeof(*r));
+}
+
+int jobs_each_detail(struct db *db, const char *job_id, const char *status, long long limit,
+                     long long offset, jobs_detail_fn fn, void *ctx, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = view_stmt(db, SQL_VIEW_DETAILS, job_id, err, errlen);
+    int rc;
+    if (!st)
+        return -1;
+    db_bind_text(st, 2, status);
+    db_bind_int64(st, 3, limit);
+    db_bind_int64(st, 4, offset);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct jobs_detail_row row = {
+            .date = col_text(st, 0),
+            .model = col_text(st, 1),
+            .status = col_text(st, 2),
+            .started_at = col_text(st, 3),
+            .completed_at = col_text(st, 4),
+            .has_duration = sqlite3_column_type(st, 5) != SQLITE_NULL,
+            .duration_seconds = sqlite3_column_double(st, 5),
+            .error = col_text(st, 6),
+        };
+        fn(&row, ctx);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_error(db, "query", err, errlen);
 }

@@ -241,25 +241,53 @@ int jobs_count(struct db *db, const char *status, long long *total, char *err, s
 int jobs_list_ids(struct db *db, const char *status, long long limit, long long offset,
                   char (*ids)[JOBS_ID_MAX], size_t *n, char *err, size_t errlen);
 
-/* The reads of a job's status view (jobview.c). Each is a one-job query
- * whose columns jobview reads in this order. */
-enum jobs_view {
-    JOBS_VIEW_JOB,      /* job_id, status, date_range, models, created_at, started_at,
-                         * updated_at, completed_at, total_duration_seconds, error, warnings,
-                         * cancel_requested_at; no row: no such job */
-    JOBS_VIEW_CALLBACK, /* callback_url, callback_status; no row: no callback */
-    JOBS_VIEW_COUNTS,   /* model-days: total, completed, failed, running */
-    JOBS_VIEW_MODELS,   /* per model in the job's order: model, its running date, its first
-                         * pending date */
-    JOBS_VIEW_CURRENT,  /* the earliest running model-day: date, model */
-    JOBS_VIEW_DETAILS,  /* model-days by date then creation: date, model, status, started_at,
-                         * completed_at, duration_seconds, error; the caller binds ?2 status
-                         * (NULL: any), ?3 limit, ?4 offset */
+/* --- the reads of a job's status view (jobview.c) ------------------------ */
+
+/* A model of a job and where it is: the date it is running, else its first
+ * pending one (both NULL: done). */
+struct jobs_model_at {
+    char *model;
+    char *running;
+    char *next;
 };
 
-/* The cached statement of v with job_id bound as ?1, for the caller to step
- * and reset; NULL with err filled on failure. */
-sqlite3_stmt *jobs_view_stmt(struct db *db, enum jobs_view v, const char *job_id, char *err,
-                             size_t errlen);
+/* A job as its status view shows it. Text is NULL where the column is null;
+ * every string is owned by the row. Free with jobs_row_free. */
+struct jobs_row {
+    char *job_id, *status;
+    char *date_range, *models, *warnings; /* JSON array text */
+    char *created_at, *started_at, *updated_at, *completed_at, *cancel_requested_at;
+    bool has_duration;
+    double total_duration_seconds;
+    char *error;
+    char *callback_url; /* NULL: no callback */
+    char *callback_status;
+    long long total, completed, failed, running; /* model-days */
+    char *current_date, *current_model;          /* the earliest running model-day, or NULL */
+    struct jobs_model_at *at;                    /* per model, in the job's order */
+    size_t nat;
+};
+
+/* Loads job_id for its view: JOBS_FOUND with *out filled (caller frees with
+ * jobs_row_free), or JOBS_MISSING. */
+enum jobs_found jobs_view_job(struct db *db, const char *job_id, struct jobs_row *out, char *err,
+                              size_t errlen);
+void jobs_row_free(struct jobs_row *r);
+
+/* One model-day of a job's details. Text is NULL where the column is null;
+ * the strings are valid during the callback only. */
+struct jobs_detail_row {
+    const char *date, *model, *status, *started_at, *completed_at, *error;
+    bool has_duration;
+    double duration_seconds;
+};
+
+typedef void (*jobs_detail_fn)(const struct jobs_detail_row *row, void *ctx);
+
+/* Calls fn for the model-days of job_id by date then creation, those of
+ * status only (NULL: any), the page limit/offset: row by row, so a job of
+ * 10,000s of model-days costs no copy. */
+int jobs_each_detail(struct db *db, const char *job_id, const char *status, long long limit,
+                     long long offset, jobs_detail_fn fn, void *ctx, char *err, size_t errlen);
 
 #endif
