@@ -1,9 +1,10 @@
-/* jobs: owns the `jobs` and `job_details` tables. Creating a job atomically
- * against the concurrency rules (CONTRACT section 3) from a jobreq and its
- * jobplan, and the state transitions the daemon makes while running one:
- * claim, model-day started/completed/failed, finish, cancel. Every
- * transition writes an audit row (audit.h) and keeps jobs.updated_at
- * current. */
+/* jobs: owns the `jobs` and `job_details` tables; all their SQL is here.
+ * Inserting a job the trigger decided on (trigger.h), the state transitions
+ * the daemon makes while running one: claim, model-day
+ * started/completed/failed, finish, cancel; the jobs of an import; and every
+ * read of the two tables, returned as data (jobview builds the API document
+ * from them). Every transition writes an audit row (audit.h) and keeps
+ * jobs.updated_at current. */
 #ifndef TRADER_JOBS_H
 #define TRADER_JOBS_H
 
@@ -19,11 +20,11 @@
 #include "service/callback.h"
 #include "service/jobreq.h"
 
+struct jobplan_day;
+
 #define JOB_ID_BUF 37 /* a UUID in text form + NUL */
 #define JOB_STATUS_BUF 12
 #define JOBS_ERROR_MAX 2000 /* bytes of an error message kept in the database */
-#define JOBS_ENV_MAX_CONCURRENT "MAX_CONCURRENT_JOBS"
-#define JOBS_MAX_CONCURRENT_LIMIT 64 /* a larger MAX_CONCURRENT_JOBS is clamped */
 
 /* True when s names a job status: pending, running, completed, partial,
  * failed or cancelled. */
@@ -36,56 +37,43 @@ struct jobs_day {
     char status[JOB_STATUS_BUF]; /* pending, running, completed, failed */
 };
 
-/* Where and when a trigger runs. */
-struct jobs_env {
-    const char *configs_dir; /* see paths_configs_dir */
-    int max_concurrent;      /* see jobs_max_concurrent */
-    char today[DATE_BUF];    /* see date_today */
-};
-
-enum jobs_outcome {
-    JOBS_ACCEPTED,   /* 202: a new pending job */
-    JOBS_RUNNING,    /* 200: an active job already does exactly this */
-    JOBS_UP_TO_DATE, /* 200: nothing left to simulate */
-    JOBS_CONFLICT,   /* 409: an active job shares a model, or the limit is reached */
-};
-
-/* The answer to a trigger. Free with jobs_answer_free. */
-struct jobs_answer {
-    enum jobs_outcome outcome;
-    char job_id[JOB_ID_BUF];        /* the new job, or the running / conflicting one */
-    char created_at[TIMESTAMP_BUF]; /* ACCEPTED */
-    json_object *date_range;        /* ACCEPTED: the new job's; CONFLICT: the active job's */
-    json_object *models;            /* ACCEPTED */
-    size_t total_model_days;        /* ACCEPTED */
-    char last_date[DATE_BUF];       /* UP_TO_DATE ("" = null) */
-    char next_day[DATE_BUF];        /* UP_TO_DATE ("" = null) */
-};
-
-/* Handles a trigger: confines and loads the config, then in one BEGIN
- * IMMEDIATE transaction plans, checks the active jobs and, when accepted,
- * inserts the job (with the config's keyless snapshot), its job_details and
- * an audit_log 'job_created' row. A refusal writes nothing. On success *out
- * is filled (caller frees with jobs_answer_free); on failure *why and err. */
-int jobs_trigger(struct db *db, const struct jobreq *req, const struct jobs_env *env,
-                 struct jobs_answer *out, enum jobreq_fail *why, char *err, size_t errlen);
-void jobs_answer_free(struct jobs_answer *a);
-
-/* The JSON body for an ACCEPTED, UP_TO_DATE or CONFLICT answer (the RUNNING
- * answer is the job's status view). Caller owns the result; NULL when out of
- * memory or for RUNNING. */
-json_object *jobs_answer_json(const struct jobs_answer *a);
-
 /* The ids of the active (pending or running) jobs as a JSON array text in
  * *out (caller frees). */
 int jobs_active_ids(struct db *db, char **out, char *err, size_t errlen);
 
+/* An active (pending or running) job as a trigger compares it; the strings
+ * are owned by the list (jobs_active_free). */
+struct jobs_active {
+    char *job_id;
+    char *date_range; /* JSON array text */
+    char *models;     /* JSON array text */
+};
+
+/* The active jobs, oldest first, into *out[0..*n) (caller frees with
+ * jobs_active_free). */
+int jobs_list_active(struct db *db, struct jobs_active **out, size_t *n, char *err, size_t errlen);
+void jobs_active_free(struct jobs_active *a, size_t n);
+
+/* A new pending job of the API (source 'api') and its model-days. */
+struct jobs_new {
+    const char *job_id;      /* see jobs_new_id */
+    const char *config_path; /* the resolved path */
+    const char *config_json; /* the config's keyless snapshot */
+    const char *date_range;  /* JSON array text */
+    const char *models;      /* JSON array text */
+    bool replace_existing;
+    const char *created_at;   /* and updated_at */
+    const char *callback_url; /* NULL: none */
+    const struct jobplan_day *days;
+    size_t ndays;
+};
+
+/* Inside the caller's transaction: the job row, then one pending job_details
+ * row per model-day. */
+int jobs_insert(struct db *db, const struct jobs_new *job, char *err, size_t errlen);
+
 /* A new job id: a random (version 4) UUID in lowercase text form. */
 int jobs_new_id(char out[JOB_ID_BUF], char *err, size_t errlen);
-
-/* $MAX_CONCURRENT_JOBS as a number in 1..JOBS_MAX_CONCURRENT_LIMIT; 1 when
- * unset or not a positive integer. */
-int jobs_max_concurrent(void);
 
 /* --- the daemon's side ---------------------------------------------------- */
 

@@ -7,6 +7,7 @@
  * and the daemon's claim / model-day / finish / recover transitions. */
 #include "service/jobplan.h"
 #include "service/jobs.h"
+#include "service/trigger.h"
 #include "simfixture.h"
 #include "tap.h"
 
@@ -388,16 +389,16 @@ static void test_config_end_date(void)
     reset_results();
 }
 
-static int trigger(const char *body, int max, struct jobs_answer *a, enum jobreq_fail *why,
+static int trigger(const char *body, int max, struct trigger_answer *a, enum jobreq_fail *why,
                    char *err)
 {
     struct jobreq r;
-    struct jobs_env env = {.configs_dir = configs, .max_concurrent = max};
+    struct trigger_env env = {.configs_dir = configs, .max_concurrent = max};
     memcpy(env.today, TODAY, DATE_BUF);
     memset(a, 0, sizeof(*a));
     if (parse(body, &r, why, err) != 0)
         return -1;
-    int rc = jobs_trigger(db, &r, &env, a, why, err, 512);
+    int rc = trigger_run(db, &r, &env, a, why, err, 512);
     jobreq_free(&r);
     return rc;
 }
@@ -423,7 +424,7 @@ static const char *abc_snapshot(void)
 
 static void trigger_refused(const char *body, enum jobreq_fail want, const char *msg)
 {
-    struct jobs_answer a;
+    struct trigger_answer a;
     enum jobreq_fail why = JOBREQ_FAIL_INTERNAL;
     char err[512] = "";
     long long before = rows();
@@ -434,7 +435,7 @@ static void trigger_refused(const char *body, enum jobreq_fail want, const char 
 
 static void test_trigger(void)
 {
-    struct jobs_answer a;
+    struct trigger_answer a;
     enum jobreq_fail why;
     char err[512] = "", id1[JOB_ID_BUF], sql[512];
 
@@ -453,12 +454,12 @@ static void test_trigger(void)
 
     /* Accepted: the default config (relative to the configs dir's parent). */
     ok(trigger("{\"models\":[\"a\"],\"end_date\":\"2025-01-07\"}", 1, &a, &why, err) == 0 &&
-           a.outcome == JOBS_ACCEPTED,
+           a.outcome == TRIGGER_ACCEPTED,
        "accepted: %s", err);
     memcpy(id1, a.job_id, JOB_ID_BUF);
     ok(strlen(id1) == 36 && id1[14] == '4' && strchr("89ab", id1[19]), "a UUID v4: %s", id1);
     is_int(a.total_model_days, 3, "total_model_days");
-    json_object *j = jobs_answer_json(&a);
+    json_object *j = trigger_answer_json(&a);
     const char *js = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN);
     ok(strstr(js, "\"status\":\"accepted\"") &&
            strstr(js, "\"date_range\":[\"2025-01-03\",\"2025-01-06\",\"2025-01-07\"]") &&
@@ -467,7 +468,7 @@ static void test_trigger(void)
            strstr(js, "\"created_at\":\"20") && strstr(js, id1),
        "202 body: %s", js);
     json_object_put(j);
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
     snprintf(sql, sizeof(sql),
              "SELECT status || '|' || date_range || '|' || models || '|' || "
              "replace_existing || '|' || (created_at = updated_at) || '|' || "
@@ -495,10 +496,10 @@ static void test_trigger(void)
     /* The same request: the job already running. */
     long long before = rows();
     ok(trigger("{\"models\":[\"a\"],\"end_date\":\"2025-01-07\"}", 1, &a, &why, err) == 0 &&
-           a.outcome == JOBS_RUNNING && strcmp(a.job_id, id1) == 0,
+           a.outcome == TRIGGER_RUNNING && strcmp(a.job_id, id1) == 0,
        "same dates and models: the active job");
-    ok(jobs_answer_json(&a) == NULL, "RUNNING has no body of its own (it is the job view)");
-    jobs_answer_free(&a);
+    ok(trigger_answer_json(&a) == NULL, "RUNNING has no body of its own (it is the job view)");
+    trigger_answer_free(&a);
     /* Still the same job once it has made progress. */
     fx_exec(db, "UPDATE jobs SET status = 'running'");
     snprintf(
@@ -508,15 +509,15 @@ static void test_trigger(void)
         id1);
     fx_exec(db, sql);
     ok(trigger("{\"models\":[\"a\"],\"end_date\":\"2025-01-07\"}", 1, &a, &why, err) == 0 &&
-           a.outcome == JOBS_RUNNING && strcmp(a.job_id, id1) == 0,
+           a.outcome == TRIGGER_RUNNING && strcmp(a.job_id, id1) == 0,
        "... also after it completed a day");
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
 
     /* Sharing a model with different dates: conflict. */
-    ok(trigger("{\"models\":[\"a\",\"b\"]}", 4, &a, &why, err) == 0 && a.outcome == JOBS_CONFLICT &&
-           strcmp(a.job_id, id1) == 0,
+    ok(trigger("{\"models\":[\"a\",\"b\"]}", 4, &a, &why, err) == 0 &&
+           a.outcome == TRIGGER_CONFLICT && strcmp(a.job_id, id1) == 0,
        "a shared model conflicts even below the limit");
-    j = jobs_answer_json(&a);
+    j = trigger_answer_json(&a);
     js = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN);
     ok(strstr(js, "\"error\":\"conflict\"") &&
            strstr(js, "\"message\":\"Different simulation already running\"") &&
@@ -524,37 +525,37 @@ static void test_trigger(void)
            strstr(js, "\"current_date_range\":[\"2025-01-03\",\"2025-01-06\",\"2025-01-07\"]"),
        "409 body: %s", js);
     json_object_put(j);
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
 
     /* Disjoint models: the limit decides. */
-    ok(trigger("{\"models\":[\"b\"]}", 1, &a, &why, err) == 0 && a.outcome == JOBS_CONFLICT &&
+    ok(trigger("{\"models\":[\"b\"]}", 1, &a, &why, err) == 0 && a.outcome == TRIGGER_CONFLICT &&
            strcmp(a.job_id, id1) == 0,
        "MAX_CONCURRENT_JOBS=1: conflict with the active job");
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
     ok(rows() == before, "RUNNING and CONFLICT wrote nothing");
-    ok(trigger("{\"models\":[\"b\"]}", 2, &a, &why, err) == 0 && a.outcome == JOBS_ACCEPTED &&
+    ok(trigger("{\"models\":[\"b\"]}", 2, &a, &why, err) == 0 && a.outcome == TRIGGER_ACCEPTED &&
            a.total_model_days == 5,
        "MAX_CONCURRENT_JOBS=2: a disjoint job is accepted");
-    jobs_answer_free(&a);
-    ok(trigger("{\"models\":[\"c\"]}", 2, &a, &why, err) == 0 && a.outcome == JOBS_CONFLICT,
+    trigger_answer_free(&a);
+    ok(trigger("{\"models\":[\"c\"]}", 2, &a, &why, err) == 0 && a.outcome == TRIGGER_CONFLICT,
        "... and a third is not");
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
 
     /* Up to date: nothing written. */
     fx_exec(db, "UPDATE jobs SET status = 'completed'");
     done("c", (const char *const[]){"2025-01-03", "2025-01-06", "2025-01-07", "2025-01-08",
                                     "2025-01-10", NULL});
     before = rows();
-    ok(trigger("{\"models\":[\"c\"]}", 1, &a, &why, err) == 0 && a.outcome == JOBS_UP_TO_DATE,
+    ok(trigger("{\"models\":[\"c\"]}", 1, &a, &why, err) == 0 && a.outcome == TRIGGER_UP_TO_DATE,
        "up to date: %s", err);
-    j = jobs_answer_json(&a);
+    j = trigger_answer_json(&a);
     js = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN);
     is_str(js,
            "{\"status\":\"current\",\"message\":\"Simulation already up-to-date\","
            "\"last_simulation_date\":\"2025-01-10\",\"next_trading_day\":\"2025-01-13\"}",
            "200 current body");
     json_object_put(j);
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
     ok(rows() == before, "up to date wrote nothing");
     reset_results();
 }
@@ -563,13 +564,13 @@ static void test_trigger(void)
  * had one; no row anywhere holds a key. */
 static void test_trigger_keys(void)
 {
-    struct jobs_answer a;
+    struct trigger_answer a;
     enum jobreq_fail why;
     char err[512] = "", sql[512];
     struct config c = {0};
     setenv(CONFIG_ENV_API_KEY, "sk-unit-env", 1);
     ok(trigger("{\"config_path\":\"configs/keyed.json\"}", 1, &a, &why, err) == 0 &&
-           a.outcome == JOBS_ACCEPTED,
+           a.outcome == TRIGGER_ACCEPTED,
        "a config with keys: accepted (%s)", err);
     snprintf(sql, sizeof(sql), "SELECT config_json FROM jobs WHERE job_id = '%s'", a.job_id);
     const char *snap = text(sql);
@@ -584,7 +585,7 @@ static void test_trigger_keys(void)
     ok(strstr(snap, "\"openai_base_url\": \"http://127.0.0.1:9/v1\"") && !strstr(snap, "u:p@"),
        "the base URL is kept without its credentials");
     config_free(&c);
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
     ok(fx_int(db, "SELECT (SELECT count(*) FROM jobs WHERE instr(config_path || config_json,"
                   " 'sk-unit')) + (SELECT count(*) FROM audit_log WHERE instr(details, 'sk-unit'))"
                   " + (SELECT count(*) FROM audit_log WHERE event = 'job_created')") == 1,
@@ -606,8 +607,8 @@ static void test_concurrent(const char *dbpath)
         if (pids[i] == 0) {
             struct db *cdb = NULL;
             struct jobreq r;
-            struct jobs_answer a = {0};
-            struct jobs_env env = {.configs_dir = configs, .max_concurrent = 2};
+            struct trigger_answer a = {0};
+            struct trigger_env env = {.configs_dir = configs, .max_concurrent = 2};
             enum jobreq_fail why;
             char err[512];
             int code = 3;
@@ -616,11 +617,13 @@ static void test_concurrent(const char *dbpath)
                      "{\"config_path\":\"configs/many.json\",\"models\":[\"m%d\"]}", i);
             if (db_open(dbpath, DB_READWRITE, &cdb, err, sizeof(err)) == 0 &&
                 parse(body, &r, &why, err) == 0) {
-                if (jobs_trigger(cdb, &r, &env, &a, &why, err, sizeof(err)) == 0)
-                    code = a.outcome == JOBS_ACCEPTED ? 0 : a.outcome == JOBS_CONFLICT ? 1 : 2;
+                if (trigger_run(cdb, &r, &env, &a, &why, err, sizeof(err)) == 0)
+                    code = a.outcome == TRIGGER_ACCEPTED   ? 0
+                           : a.outcome == TRIGGER_CONFLICT ? 1
+                                                           : 2;
                 jobreq_free(&r);
             }
-            jobs_answer_free(&a);
+            trigger_answer_free(&a);
             db_close(cdb);
             _exit(code);
         }
@@ -658,15 +661,15 @@ static const char *day_status(const char *job, const char *date, const char *mod
 /* Creates a job through the trigger and returns its id in id. */
 static void make_job(const char *body, char id[JOB_ID_BUF])
 {
-    struct jobs_answer a;
+    struct trigger_answer a;
     enum jobreq_fail why;
     char err[512] = "";
     id[0] = '\0';
-    if (trigger(body, 10, &a, &why, err) == 0 && a.outcome == JOBS_ACCEPTED)
+    if (trigger(body, 10, &a, &why, err) == 0 && a.outcome == TRIGGER_ACCEPTED)
         memcpy(id, a.job_id, JOB_ID_BUF);
     else
         printf("# make_job %s failed: %s\n", body, err);
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
 }
 
 static void test_daemon_side(void)
@@ -835,17 +838,17 @@ static void test_empty_store(void)
 
 static void test_env(void)
 {
-    unsetenv(JOBS_ENV_MAX_CONCURRENT);
-    is_int(jobs_max_concurrent(), 1, "MAX_CONCURRENT_JOBS default 1");
-    setenv(JOBS_ENV_MAX_CONCURRENT, "3", 1);
-    is_int(jobs_max_concurrent(), 3, "MAX_CONCURRENT_JOBS=3");
-    setenv(JOBS_ENV_MAX_CONCURRENT, "0", 1);
-    is_int(jobs_max_concurrent(), 1, "0 is not a limit: 1");
-    setenv(JOBS_ENV_MAX_CONCURRENT, "2x", 1);
-    is_int(jobs_max_concurrent(), 1, "garbage: 1");
-    setenv(JOBS_ENV_MAX_CONCURRENT, "100000", 1);
-    is_int(jobs_max_concurrent(), JOBS_MAX_CONCURRENT_LIMIT, "clamped");
-    unsetenv(JOBS_ENV_MAX_CONCURRENT);
+    unsetenv(TRIGGER_ENV_MAX_CONCURRENT);
+    is_int(trigger_max_concurrent(), 1, "MAX_CONCURRENT_JOBS default 1");
+    setenv(TRIGGER_ENV_MAX_CONCURRENT, "3", 1);
+    is_int(trigger_max_concurrent(), 3, "MAX_CONCURRENT_JOBS=3");
+    setenv(TRIGGER_ENV_MAX_CONCURRENT, "0", 1);
+    is_int(trigger_max_concurrent(), 1, "0 is not a limit: 1");
+    setenv(TRIGGER_ENV_MAX_CONCURRENT, "2x", 1);
+    is_int(trigger_max_concurrent(), 1, "garbage: 1");
+    setenv(TRIGGER_ENV_MAX_CONCURRENT, "100000", 1);
+    is_int(trigger_max_concurrent(), TRIGGER_MAX_CONCURRENT_LIMIT, "clamped");
+    unsetenv(TRIGGER_ENV_MAX_CONCURRENT);
 }
 
 int main(void)
