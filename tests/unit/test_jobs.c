@@ -4,7 +4,8 @@
  * explicit dates, weekends, holidays, incomplete bars, dates beyond the
  * store, the config's end_date), creating jobs (their config snapshot holds
  * no key), the conflict rules (also from concurrent processes),
- * and the daemon's claim / model-day / finish / recover transitions. */
+ * the daemon's claim / model-day / finish / recover transitions, and the
+ * reads of the status view (jobs_view_job, jobs_each_detail). */
 #include "service/jobplan.h"
 #include "service/jobs.h"
 #include "service/trigger.h"
@@ -851,6 +852,78 @@ static void test_env(void)
     unsetenv(TRIGGER_ENV_MAX_CONCURRENT);
 }
 
+/* jobview's reads: a job inserted with jobs_insert, read back as data. */
+struct seen {
+    int n;
+    char first[64], last_error[64];
+    bool last_has_duration;
+};
+
+static void count_detail(const struct jobs_detail_row *row, void *ctx)
+{
+    struct seen *s = ctx;
+    if (s->n++ == 0)
+        snprintf(s->first, sizeof(s->first), "%s %s %s", row->date, row->model, row->status);
+    snprintf(s->last_error, sizeof(s->last_error), "%s", row->error ? row->error : "(null)");
+    s->last_has_duration = row->has_duration;
+}
+
+static void test_view_reads(void)
+{
+    static const struct jobplan_day days[] = {
+        {"2025-01-06", "a"}, {"2025-01-06", "b"}, {"2025-01-07", "a"}, {"2025-01-07", "b"}};
+    const struct jobs_new job = {.job_id = "view-1",
+                                 .config_path = "c",
+                                 .config_json = "{}",
+                                 .date_range = "[\"2025-01-06\",\"2025-01-07\"]",
+                                 .models = "[\"a\",\"b\"]",
+                                 .created_at = "2099-01-01T00:00:00.000Z",
+                                 .callback_url = "http://127.0.0.1:9/h?token=x",
+                                 .days = days,
+                                 .ndays = 4};
+    struct jobs_row r;
+    struct jobs_active *active = NULL;
+    struct seen s = {0};
+    size_t n = 0;
+    char err[512] = "";
+    fx_exec(db, "SAVEPOINT v");
+    ok(jobs_insert(db, &job, err, sizeof(err)) == 0, "jobs_insert: %s", err);
+    fx_exec(db, "UPDATE job_details SET status = 'running' WHERE job_id = 'view-1'"
+                " AND date = '2025-01-06' AND model = 'b';"
+                "UPDATE job_details SET status = 'failed', error = 'boom', duration_seconds = 1.5"
+                " WHERE job_id = 'view-1' AND date = '2025-01-06' AND model = 'a'");
+    ok(jobs_view_job(db, "nope", &r, err, sizeof(err)) == JOBS_MISSING, "jobs_view_job: missing");
+    ok(jobs_view_job(db, "view-1", &r, err, sizeof(err)) == JOBS_FOUND, "jobs_view_job: %s", err);
+    ok(strcmp(r.status, "pending") == 0 && strcmp(r.models, job.models) == 0 && !r.started_at &&
+           !r.has_duration && !r.warnings && strcmp(r.callback_url, job.callback_url) == 0,
+       "... the job row, nulls as NULL");
+    ok(r.total == 4 && r.completed == 0 && r.failed == 1 && r.running == 1, "... the counts");
+    ok(r.current_date && strcmp(r.current_date, "2025-01-06") == 0 &&
+           strcmp(r.current_model, "b") == 0,
+       "... the running model-day");
+    ok(r.nat == 2 && strcmp(r.at[0].model, "a") == 0 && !r.at[0].running &&
+           strcmp(r.at[0].next, "2025-01-07") == 0 && strcmp(r.at[1].running, "2025-01-06") == 0,
+       "... each model's place, in the job's order");
+    jobs_row_free(&r);
+    ok(jobs_each_detail(db, "view-1", NULL, 10, 0, count_detail, &s, err, sizeof(err)) == 0 &&
+           s.n == 4 && strcmp(s.first, "2025-01-06 a failed") == 0,
+       "jobs_each_detail: every model-day by date then creation (%s)", s.first);
+    memset(&s, 0, sizeof(s));
+    ok(jobs_each_detail(db, "view-1", "failed", 10, 0, count_detail, &s, err, sizeof(err)) == 0 &&
+           s.n == 1 && strcmp(s.last_error, "boom") == 0 && s.last_has_duration,
+       "... filtered by status");
+    memset(&s, 0, sizeof(s));
+    ok(jobs_each_detail(db, "view-1", NULL, 2, 3, count_detail, &s, err, sizeof(err)) == 0 &&
+           s.n == 1 && strcmp(s.first, "2025-01-07 b pending") == 0 && !s.last_has_duration,
+       "... paged");
+    ok(jobs_list_active(db, &active, &n, err, sizeof(err)) == 0 && n >= 1 &&
+           strcmp(active[n - 1].job_id, "view-1") == 0 &&
+           strcmp(active[n - 1].date_range, job.date_range) == 0,
+       "jobs_list_active: the newest last");
+    jobs_active_free(active, n);
+    fx_exec(db, "ROLLBACK TO v; RELEASE v");
+}
+
 int main(void)
 {
     char path[256];
@@ -907,6 +980,7 @@ int main(void)
     test_replace();
     test_empty_store();
     test_env();
+    test_view_reads();
 
     fx_close(&fx);
     return tap_done();
