@@ -11,7 +11,6 @@
 #include "store/dataver.h"
 #include "base/errbuf.h"
 #include "base/jsontext.h"
-#include "base/paths.h"
 #include "base/redact.h"
 
 #include <errno.h>
