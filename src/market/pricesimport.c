@@ -398,10 +398,10 @@ static int import_object(struct importer *im, json_object *obj)
 static bool is_database_file(struct importer *im, const struct stat *sb)
 {
     static const char *const suffixes[] = {"", "-wal", "-shm"};
-    const char *main = sqlite3_db_filename(im->db->h, "main");
+    const char *main = db_filename(im->db);
     char name[PATH_MAX];
     struct stat db;
-    for (size_t i = 0; main && *main && i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+    for (size_t i = 0; *main && i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
         int n = snprintf(name, sizeof(name), "%s%s", main, suffixes[i]);
         if (n > 0 && (size_t)n < sizeof(name) && stat(name, &db) == 0 && db.st_dev == sb->st_dev &&
             db.st_ino == sb->st_ino)
