@@ -50,10 +50,10 @@ static int parse_args(int argc, char **argv, struct import_args *a)
     for (int i = 0; i < argc; i++) {
         const char *v;
         int rc;
-        if ((rc = ctl_option(argc, argv, &i, "--models", &v)) != 0) {
+        if ((rc = opt_value(argc, argv, &i, "--models", &v)) != 0) {
             if (rc < 0 || split_models(a, v) != 0)
                 return -1;
-        } else if ((rc = ctl_option(argc, argv, &i, "--initial-cash", &v)) != 0) {
+        } else if ((rc = opt_value(argc, argv, &i, "--initial-cash", &v)) != 0) {
             if (rc < 0 || money_parse(v, &a->initial_cash) != 0 || a->initial_cash < 0) {
                 ctl_fail("--initial-cash must be a non-negative amount such as 10000.0");
                 return -1;

@@ -26,6 +26,7 @@
 #include "agent/mockllm.h"
 #include "base/paths.h"
 #include "market/search.h"
+#include "sim/modelday.h"
 #include "sim/worker.h"
 
 #include "simfixture.h"
