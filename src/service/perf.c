@@ -20,9 +20,6 @@
 #define PERF_DATE_MIN "0000-00-00"
 #define PERF_DATE_MAX "9999-99-99"
 
-static const char SQL_CLOSES[] =
-    "SELECT date, close_micro FROM prices WHERE symbol = ?1 AND date > ?2 AND date <= ?3"
-    " AND close_micro IS NOT NULL ORDER BY date";
 static const char SQL_LATEST_JOB[] =
     "SELECT job_id FROM jobs WHERE EXISTS(SELECT 1 FROM positions p WHERE p.job_id ="
     " jobs.job_id) ORDER BY created_at DESC, rowid DESC LIMIT 1";
@@ -223,42 +220,6 @@ static enum daystore_found period(struct db *db, const struct perf_query *q, cha
     return f;
 }
 
-/* QQQ's closes (date > base, date <= last), oldest first. */
-struct closes {
-    struct datelist dates;
-    money_t *close;
-    size_t cap;
-};
-
-static int read_closes(struct db *db, const char *base, const char *last, struct closes *c,
-                       char *err, size_t errlen)
-{
-    sqlite3_stmt *st = db_stmt(db, SQL_CLOSES, err, errlen);
-    int rc;
-    if (!st)
-        return -1;
-    db_bind_text(st, 1, UNIVERSE_BENCHMARK);
-    db_bind_text(st, 2, base);
-    db_bind_text(st, 3, last);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (c->dates.n == c->cap) {
-            size_t ncap = c->cap ? c->cap * 2 : 256;
-            money_t *grown = realloc(c->close, ncap * sizeof(*grown));
-            if (!grown)
-                break;
-            c->close = grown;
-            c->cap = ncap;
-        }
-        if (datelist_push(&c->dates, (const char *)sqlite3_column_text(st, 0)) != 0)
-            break;
-        c->close[c->dates.n - 1] = sqlite3_column_int64(st, 1);
-    }
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
-        return err_set(err, errlen, "out of memory");
-    return rc == SQLITE_DONE ? 0 : db_error(db, "reading QQQ closes", err, errlen);
-}
-
 static int cmp_date(const void *a, const void *b)
 {
     return strcmp(a, b);
@@ -272,7 +233,7 @@ static long date_index(const struct datelist *l, const char *date)
 }
 
 /* The last close in c dated on or before date, else base_close. */
-static money_t close_on(const struct closes *c, const char *date, money_t base_close)
+static money_t close_on(const struct prices_series *c, const char *date, money_t base_close)
 {
     money_t v = base_close;
     for (size_t lo = 0, hi = c->dates.n; lo < hi;) {
@@ -294,7 +255,7 @@ static money_t scaled(money_t value, money_t close, money_t base)
 /* The benchmark: start at the models' mean V_0, bought at the base day's
  * close, valued at each QQQ close of the period. Its ratios come from the
  * closes themselves, so no rounding of the scaled values enters them. */
-static void benchmark(struct perf_report *r, const struct closes *c, money_t base_close)
+static void benchmark(struct perf_report *r, const struct prices_series *c, money_t base_close)
 {
     __int128 sum = 0;
     for (size_t i = 0; i < r->nmodels; i++)
@@ -355,7 +316,8 @@ static int by_return(const void *a, const void *b)
 /* Places each model's values on the final date list, computes the metrics,
  * the excess return and the ranks. bases[i] is model i's base day. */
 static int finish_models(struct perf_report *r, const struct datelist *days,
-                         const struct datelist *bases, const struct closes *c, money_t base_close)
+                         const struct datelist *bases, const struct prices_series *c,
+                         money_t base_close)
 {
     /* Where each model day sits in r->dates: both lists are sorted and the
      * days are among the dates, so one walk places them all. */
@@ -398,7 +360,7 @@ static int finish_models(struct perf_report *r, const struct datelist *days,
 static int compute(struct db *db, struct perf_report *r, char *err, size_t errlen)
 {
     struct datelist days = r->dates, bases = {0};
-    struct closes c = {0};
+    struct prices_series c = {0};
     money_t base_close = 0;
     int rc = -1, f;
     memset(&r->dates, 0, sizeof(r->dates));
@@ -422,7 +384,8 @@ static int compute(struct db *db, struct perf_report *r, char *err, size_t errle
     r->bench_at_open = f == 0;
     if (f == 0)
         f = prices_open(db, UNIVERSE_BENCHMARK, r->start_date, &base_close, err, errlen);
-    if (f < 0 || (f > 0 && read_closes(db, r->base_date, r->end_date, &c, err, errlen) != 0))
+    if (f < 0 || (f > 0 && prices_closes_between(db, UNIVERSE_BENCHMARK, r->base_date, r->end_date,
+                                                 &c, err, errlen) != 0))
         goto out;
     if (push_all(&r->dates, &days) != 0 || push_all(&r->dates, &c.dates) != 0 ||
         push_all(&r->dates, &bases) != 0)
@@ -439,8 +402,7 @@ oom:
 out:
     datelist_free(&days);
     datelist_free(&bases);
-    datelist_free(&c.dates);
-    free(c.close);
+    prices_series_free(&c);
     return rc;
 }
 

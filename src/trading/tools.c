@@ -19,10 +19,9 @@
 
 #define ECHO_MAX 64 /* bytes of caller input echoed back in a message */
 
-/* The dates get_price offers when the asked one has no bar: the latest ones
- * up to today, so the sample itself never looks ahead. */
-static const char SQL_SAMPLE_DATES[] =
-    "SELECT date FROM prices WHERE symbol = ?1 AND date <= ?2 ORDER BY date DESC LIMIT 5";
+/* How many dates get_price offers when the asked one has no bar: the latest
+ * ones up to today, so the sample itself never looks ahead. */
+#define SAMPLE_DATES 5
 
 /* A tool: answers args with *res (its answer or refusal). */
 typedef enum tools_result tool_fn(struct tools_ctx *ctx, json_object *args, json_object **res,
@@ -187,25 +186,12 @@ static void put_bar_field(json_object *o, const char *key, const char *s)
 static enum tools_result missing_bar(struct tools_ctx *ctx, const char *symbol, const char *date,
                                      json_object **res, char *err, size_t errlen)
 {
-    char msg[256], list[128] = "";
-    size_t len = 0;
-    int rc, n = 0;
-    sqlite3_stmt *st = db_stmt(ctx->db, SQL_SAMPLE_DATES, err, errlen);
-    if (!st)
+    char msg[256], list[128] = "", dates[SAMPLE_DATES][DATE_BUF];
+    size_t len = 0, n = 0;
+    if (prices_recent_dates(ctx->db, symbol, ctx->date, dates, SAMPLE_DATES, &n, err, errlen) != 0)
         return TOOLS_ERROR;
-    db_bind_text(st, 1, symbol);
-    db_bind_text(st, 2, ctx->date);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        len += (size_t)snprintf(list + len, sizeof(list) - len, "%s'%s'", n++ ? ", " : "",
-                                (const char *)sqlite3_column_text(st, 0));
-        if (len >= sizeof(list))
-            break;
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        db_error(ctx->db, "price query failed", err, errlen);
-        return TOOLS_ERROR;
-    }
+    for (size_t i = 0; i < n && len < sizeof(list); i++)
+        len += (size_t)snprintf(list + len, sizeof(list) - len, "%s'%s'", i ? ", " : "", dates[i]);
     if (n == 0)
         snprintf(msg, sizeof(msg), "No records found for stock %s in local data", symbol);
     else
