@@ -81,17 +81,17 @@ static int fetch_args(int argc, char **argv, struct fetch_opts *o)
             o->force = 1;
         else if (strcmp(argv[i], "--full") == 0)
             o->full = 1;
-        else if ((k = ctl_option(argc, argv, &i, "--pace", &v)) != 0) {
+        else if ((k = opt_value(argc, argv, &i, "--pace", &v)) != 0) {
             if (k < 0 || number_arg("--pace", v, 0, 3600, &o->pace) != 0)
                 return -1;
-        } else if ((k = ctl_option(argc, argv, &i, "--daily-limit", &v)) != 0) {
+        } else if ((k = opt_value(argc, argv, &i, "--daily-limit", &v)) != 0) {
             if (k < 0 || number_arg("--daily-limit", v, 0, 1e9, &d) != 0)
                 return -1;
             o->daily = (long)d;
-        } else if ((k = ctl_option(argc, argv, &i, "--max-age", &v)) != 0) {
+        } else if ((k = opt_value(argc, argv, &i, "--max-age", &v)) != 0) {
             if (k < 0 || number_arg("--max-age", v, 0, 1e6, &o->max_age) != 0)
                 return -1;
-        } else if ((k = ctl_option(argc, argv, &i, "--symbols", &v)) != 0) {
+        } else if ((k = opt_value(argc, argv, &i, "--symbols", &v)) != 0) {
             if (k < 0 || strlen(v) >= sizeof(o->symbols_buf))
                 return -1;
             snprintf(o->symbols_buf, sizeof(o->symbols_buf), "%s", v);
@@ -245,7 +245,7 @@ int cmd_update(const struct ctl *ctl, int argc, char **argv)
     struct db *db;
     /* --config is update's; the rest are the fetch's. */
     for (int i = 0; i < argc; i++) {
-        int k = ctl_option(argc, argv, &i, "--config", &config);
+        int k = opt_value(argc, argv, &i, "--config", &config);
         if (k < 0 || (k == 0 && nfetch == 64))
             return ctl_usage(ctl);
         if (k == 0)

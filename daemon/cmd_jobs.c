@@ -70,17 +70,17 @@ int cmd_jobs_list(const struct ctl *ctl, int argc, char **argv)
         int k;
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
-        else if ((k = ctl_option(argc, argv, &i, "--status", &v)) == 1) {
+        else if ((k = opt_value(argc, argv, &i, "--status", &v)) == 1) {
             if (!jobs_status_valid(v)) {
                 ctl_fail("--status must be pending, running, completed, partial, failed or "
                          "cancelled");
                 return CTL_USAGE;
             }
             f.status = v;
-        } else if (k == 0 && (k = ctl_option(argc, argv, &i, "--limit", &v)) == 1) {
+        } else if (k == 0 && (k = opt_value(argc, argv, &i, "--limit", &v)) == 1) {
             if (count_arg("--limit", v, JOBVIEW_LIST_MAX, &f.limit) != 0)
                 return CTL_USAGE;
-        } else if (k == 0 && (k = ctl_option(argc, argv, &i, "--offset", &v)) == 1) {
+        } else if (k == 0 && (k = opt_value(argc, argv, &i, "--offset", &v)) == 1) {
             if (count_arg("--offset", v, 999999999, &f.offset) != 0)
                 return CTL_USAGE;
         } else

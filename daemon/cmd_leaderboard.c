@@ -74,10 +74,10 @@ int cmd_leaderboard(const struct ctl *ctl, int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
-        else if (ctl_option(argc, argv, &i, "--job", &q.job_id) != 1 &&
-                 ctl_option(argc, argv, &i, "--start", &q.start_date) != 1 &&
-                 ctl_option(argc, argv, &i, "--end", &q.end_date) != 1 &&
-                 ctl_option(argc, argv, &i, "--models", &models) != 1)
+        else if (opt_value(argc, argv, &i, "--job", &q.job_id) != 1 &&
+                 opt_value(argc, argv, &i, "--start", &q.start_date) != 1 &&
+                 opt_value(argc, argv, &i, "--end", &q.end_date) != 1 &&
+                 opt_value(argc, argv, &i, "--models", &models) != 1)
             return ctl_usage(ctl);
     }
     if ((q.start_date && !date_valid(q.start_date)) || (q.end_date && !date_valid(q.end_date)))

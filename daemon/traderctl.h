@@ -6,6 +6,7 @@
 #ifndef TRADER_TRADERCTL_H
 #define TRADER_TRADERCTL_H
 
+#include "options.h"
 #include "store/db.h"
 #include "service/jobs.h"
 #include "base/paths.h"
@@ -39,11 +40,6 @@ int ctl_usage(const struct ctl *ctl);
  * to the current schema. On success *out owns the connection (db_close);
  * on failure the message is already printed. Returns 0 or -1. */
 int ctl_open_db(const struct ctl *ctl, struct db **out);
-
-/* Matches argv[*i] against option name ("--days") as "--days N" or
- * "--days=N": returns 1 and sets *value (advancing *i past a separate
- * value), 0 when argv[*i] is another word, -1 when the value is missing. */
-int ctl_option(int argc, char **argv, int *i, const char *name, const char **value);
 
 /* Creates a job from a trigger body as POST /simulate/trigger would (for
  * run and update) and says what happened: 1 with job_id for a new job, 0

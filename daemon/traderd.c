@@ -9,7 +9,8 @@
  * stops; another delivers the webhooks of ended jobs (callback.h). SIGTERM
  * or SIGINT stops claiming; running model-days are abandoned (they commit
  * nothing and resume at the next start) and the process exits 0. */
-#include "service/callback.h"
+#include "options.h"
+#include "service/notify.h"
 #include "base/dates.h"
 #include "store/db.h"
 #include "base/errbuf.h"
@@ -87,25 +88,6 @@ static void usage(FILE *f)
             DEFAULT_POLL_SECONDS);
 }
 
-/* "--name VALUE" or "--name=VALUE" at argv[*i]: 1 with *value, 0 when
- * argv[*i] is something else, -1 when the value is missing. */
-static int option(int argc, char **argv, int *i, const char *name, const char **value)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return 0;
-    if (argv[*i][n] == '=') {
-        *value = argv[*i] + n + 1;
-        return 1;
-    }
-    if (argv[*i][n] != '\0')
-        return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *value = argv[++*i];
-    return 1;
-}
-
 static int parse_args(int argc, char **argv, struct opts *o)
 {
     static const char *const names[] = {"--home", "--pidfile", "--threads", "--poll",
@@ -113,7 +95,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
     memset(o, 0, sizeof(*o));
     const char **slots[] = {&o->home, &o->pidfile, &o->threads, &o->poll, &o->log_level};
     for (int i = 1; i < argc; i++) {
-        int f = 0;
+        enum opt_match f = OPT_OTHER;
         if (strcmp(argv[i], "--once") == 0) {
             o->once = 1;
             continue;
@@ -122,11 +104,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
             usage(stdout);
             exit(0);
         }
-        for (size_t k = 0; k < sizeof(names) / sizeof(names[0]) && f == 0; k++)
-            f = option(argc, argv, &i, names[k], slots[k]);
-        if (f != 1) {
-            fprintf(stderr, "traderd: %s %s\n", f < 0 ? "missing value for" : "unknown argument",
-                    argv[i]);
+        for (size_t k = 0; k < sizeof(names) / sizeof(names[0]) && f == OPT_OTHER; k++)
+            f = opt_value(argc, argv, &i, names[k], slots[k]);
+        if (f != OPT_MATCHED) {
+            fprintf(stderr, "traderd: %s %s\n",
+                    f == OPT_ERROR ? "missing value for" : "unknown argument", argv[i]);
             return -1;
         }
     }
@@ -276,7 +258,7 @@ static void *callback_thread(void *arg)
         return NULL;
     }
     while (!atomic_load(&callback_quit)) {
-        if (callback_deliver_due(db, &n, err, sizeof(err)) != 0)
+        if (notify_deliver_due(db, &n, err, sizeof(err)) != 0)
             log_emit(LOG_LEVEL_WARNING, LOGGER, NULL, NULL, NULL, "callbacks: %s", err);
         nap(&callback_quit, CALLBACK_POLL_SECONDS);
     }

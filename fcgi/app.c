@@ -1,23 +1,13 @@
 /* app: see app.h. */
 #include "app.h"
 
+#include "base/env.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-/* A positive number of seconds from the environment, or def. */
-static int env_seconds(const char *name, int def)
-{
-    const char *v = getenv(name);
-    char *end;
-    if (!v || !*v)
-        return def;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    return errno || *end || n <= 0 || n > INT_MAX ? def : (int)n;
-}
 
 int app_init(struct app *app, char *err, size_t errlen)
 {
@@ -29,8 +19,9 @@ int app_init(struct app *app, char *err, size_t errlen)
         return -1;
     if (!realpath(home, app->home))
         memcpy(app->home, home, strlen(home) + 1);
-    app->heartbeat_stale = env_seconds(APP_ENV_HEARTBEAT_STALE, APP_HEARTBEAT_STALE_DEFAULT);
-    app->min_free_mb = env_seconds(APP_ENV_MIN_FREE_MB, APP_MIN_FREE_MB_DEFAULT);
+    app->heartbeat_stale =
+        (int)env_long(APP_ENV_HEARTBEAT_STALE, APP_HEARTBEAT_STALE_DEFAULT, 1, INT_MAX);
+    app->min_free_mb = (int)env_long(APP_ENV_MIN_FREE_MB, APP_MIN_FREE_MB_DEFAULT, 1, INT_MAX);
     const char *reads = getenv(APP_ENV_AUTH_READS);
     app->auth_reads = reads && strcmp(reads, "1") == 0;
     return 0;

@@ -3,6 +3,8 @@
  * closes. Everything else is arithmetic in C. */
 #include "service/perf.h"
 
+#include "service/jobs.h"
+
 #include "base/errbuf.h"
 #include "base/jsontext.h"
 #include "base/mem.h"
@@ -19,10 +21,6 @@
 /* The bounds stand for "no bound" when a query gives none. */
 #define PERF_DATE_MIN "0000-00-00"
 #define PERF_DATE_MAX "9999-99-99"
-
-static const char SQL_LATEST_JOB[] =
-    "SELECT job_id FROM jobs WHERE EXISTS(SELECT 1 FROM positions p WHERE p.job_id ="
-    " jobs.job_id) ORDER BY created_at DESC, rowid DESC LIMIT 1";
 
 /* x / y as a double when y is not 0, else NAN. */
 static double ratio(double x, double y)
@@ -361,7 +359,8 @@ static int compute(struct db *db, struct perf_report *r, char *err, size_t errle
     struct datelist days = r->dates, bases = {0};
     struct prices_series c = {0};
     money_t base_close = 0;
-    int rc = -1, f;
+    enum prices_found f;
+    int rc = -1;
     memset(&r->dates, 0, sizeof(r->dates));
     /* The days are in date order: the first model day and the last. */
     snprintf(r->start_date, sizeof(r->start_date), "%s", days.d[0]);
@@ -377,14 +376,15 @@ static int compute(struct db *db, struct perf_report *r, char *err, size_t errle
     }
     f = r->base_date[0]
             ? prices_last_close(db, UNIVERSE_BENCHMARK, r->base_date, &base_close, err, errlen)
-            : 0;
+            : PRICES_MISSING;
     /* A store that starts with the period has no close before it: QQQ is
      * then bought at the first day's open, the first price there is. */
-    r->bench_at_open = f == 0;
-    if (f == 0)
+    r->bench_at_open = f == PRICES_MISSING;
+    if (f == PRICES_MISSING)
         f = prices_open(db, UNIVERSE_BENCHMARK, r->start_date, &base_close, err, errlen);
-    if (f < 0 || (f > 0 && prices_closes_between(db, UNIVERSE_BENCHMARK, r->base_date, r->end_date,
-                                                 &c, err, errlen) != 0))
+    if (f == PRICES_ERROR ||
+        (f == PRICES_FOUND && prices_closes_between(db, UNIVERSE_BENCHMARK, r->base_date,
+                                                    r->end_date, &c, err, errlen) != 0))
         goto out;
     /* Dates are at most DATE_BUF long: pushing them again cannot fail. */
     push_all(&r->dates, &days);
@@ -427,14 +427,7 @@ fail:
 
 int perf_latest_job(struct db *db, char *out, size_t outlen, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_LATEST_JOB, err, errlen);
-    if (!st)
-        return -1;
-    int rc = sqlite3_step(st), found = rc == SQLITE_ROW;
-    if (found)
-        snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
-    return found || rc == SQLITE_DONE ? found : db_error(db, "finding the latest job", err, errlen);
+    return jobs_latest_with_results(db, out, outlen, err, errlen);
 }
 
 const char *perf_bench_bought(const struct perf_report *r, const char **on)

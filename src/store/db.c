@@ -3,6 +3,7 @@
  * text that was published. */
 #include "store/db.h"
 
+#include "base/env.h"
 #include "base/errbuf.h"
 #include "base/mem.h"
 
@@ -269,16 +270,6 @@ int db_exec(struct db *db, const char *sql, char *err, size_t errlen)
     return 0;
 }
 
-/* $TRADER_DB_BUSY_TIMEOUT_MS when it is a number of milliseconds, else the
- * default. */
-static int busy_timeout_ms(void)
-{
-    const char *v = getenv(DB_ENV_BUSY_TIMEOUT);
-    char *end;
-    long n = v && *v ? strtol(v, &end, 10) : -1;
-    return n >= 0 && n <= 3600000 && *end == '\0' ? (int)n : DB_BUSY_TIMEOUT_MS;
-}
-
 bool db_transient(const struct db *db)
 {
     switch (db ? db->err_code & 0xff : SQLITE_OK) {
@@ -342,7 +333,7 @@ int db_open(const char *path, enum db_mode mode, struct db **out, char *err, siz
         goto fail;
     }
     sqlite3_extended_result_codes(db->h, 1);
-    sqlite3_busy_timeout(db->h, busy_timeout_ms());
+    sqlite3_busy_timeout(db->h, (int)env_long(DB_ENV_BUSY_TIMEOUT, DB_BUSY_TIMEOUT_MS, 0, 3600000));
     if (db_exec(db, "PRAGMA foreign_keys = ON", err, errlen) != 0)
         goto fail;
     if (mode == DB_READWRITE &&

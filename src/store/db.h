@@ -15,7 +15,6 @@
 #define DB_BUSY_TIMEOUT_MS 10000
 #define DB_ENV_BUSY_TIMEOUT "TRADER_DB_BUSY_TIMEOUT_MS" /* overrides it (tests) */
 #define DB_RETRY_MAX_SECONDS 30 /* the longest pause between two tries of a write */
-#define DB_FILE_NAME "trader.db"
 
 enum db_mode {
     DB_READONLY,  /* the API's readers: never writes, never migrates */

@@ -1,5 +1,6 @@
 /* fuzz: see fuzz.h. */
 #include "fuzz.h"
+#include "base/paths.h"
 
 #include "base/mem.h"
 
@@ -98,7 +99,7 @@ struct db *fuzz_db(const char *dir, const char *script)
 {
     char path[FUZZ_PATH_MAX], err[ERRBUF_SIZE];
     struct db *db = NULL;
-    fuzz_path(path, dir, DB_FILE_NAME);
+    fuzz_path(path, dir, PATHS_DB_FILE_NAME);
     if (!cached || cached_script != script) {
         if (db_open(path, DB_READWRITE, &db, err, sizeof(err)) != 0 ||
             db_migrate(db, err, sizeof(err)) != 0 ||
@@ -107,7 +108,7 @@ struct db *fuzz_db(const char *dir, const char *script)
         db_close(db); /* checkpoints: the file alone is the database */
         cache_file(path, script);
     } else {
-        fuzz_write(dir, DB_FILE_NAME, cached, cached_len);
+        fuzz_write(dir, PATHS_DB_FILE_NAME, cached, cached_len);
     }
     if (db_open(path, DB_READWRITE, &db, err, sizeof(err)) != 0)
         fail(path, err);

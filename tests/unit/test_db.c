@@ -1,6 +1,7 @@
 /* Unit tests for db: pragmas, migrations (including an in-place upgrade of an
  * old file), constraints and cascades, and the statement cache. */
 #include "store/db.h"
+#include "base/paths.h"
 #include "tap.h"
 
 #include <fcntl.h>
@@ -153,7 +154,7 @@ int main(void)
     char tmpl[] = "/tmp/trader-test-db-XXXXXX";
     if (!mkdtemp(tmpl))
         return 1;
-    snprintf(path, sizeof(path), "%s/%s", tmpl, DB_FILE_NAME);
+    snprintf(path, sizeof(path), "%s/%s", tmpl, PATHS_DB_FILE_NAME);
 
     ok(db_open(path, DB_READONLY, &db, err, sizeof(err)) == -1,
        "read-only open of a missing file fails");

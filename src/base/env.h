@@ -1,0 +1,12 @@
+/* env: integers from the environment, read by one rule. The variables tune a
+ * running service (timeouts, limits, pool sizes); none is required, so a bad
+ * value never stops a program: it is ignored like an unset one. */
+#ifndef TRADER_ENV_H
+#define TRADER_ENV_H
+
+/* The value of environment variable name when it is a whole decimal integer
+ * from lo to hi; def when it is unset, empty, not such an integer (junk,
+ * trailing characters, overflow) or out of range. */
+long env_long(const char *name, long def, long lo, long hi);
+
+#endif
