@@ -386,13 +386,15 @@ static int answer_call(struct tools_ctx *ctx, json_object *work, const struct ll
                        FILE *results, char *err, size_t errlen)
 {
     char *result = NULL;
-    int f = tools_call(ctx, call->name, call->arguments, &result, err, errlen);
-    if (f >= 0)
-        f = append_new(ctx, work, "tool", result, call->name, call->id, err, errlen);
-    if (f >= 0)
+    int rc = -1;
+    /* A refused call is answered like a done one: the model reads why. */
+    if (tools_call(ctx, call->name, call->arguments, &result, err, errlen) != TOOLS_ERROR &&
+        append_new(ctx, work, "tool", result, call->name, call->id, err, errlen) == 0) {
         fprintf(results, "%s%s", ftell(results) > 0 ? "\n" : "", result);
+        rc = 0;
+    }
     free(result);
-    return f < 0 ? -1 : 0;
+    return rc;
 }
 
 /* Appends r's assistant message to work and runs its tool calls. */
