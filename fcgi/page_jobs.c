@@ -34,12 +34,12 @@ int page_job_answer(struct db *db, const char *job_id, int status, const char *m
                     struct response *resp)
 {
     json_object *job = NULL;
-    int found = -1;
+    enum jobview_found found = JOBVIEW_ERROR;
     if (app_begin_read(db, resp->err, sizeof(resp->err)) == 0)
         found = jobview_build(db, job_id, JOBVIEW_SUMMARY, &job, resp->err, sizeof(resp->err));
     app_end_read(db);
-    if (found <= 0) {
-        if (found == 0)
+    if (found != JOBVIEW_FOUND) {
+        if (found == JOBVIEW_MISSING)
             err_set(resp->err, sizeof(resp->err), "job %s vanished", job_id);
         return -1;
     }

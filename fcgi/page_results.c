@@ -45,7 +45,7 @@ static int one_date(struct db *db, struct results_query *q, struct response *res
     char date[DATE_BUF];
     const char *given = q->date;
     json_object *results = json_object_new_array(), *body;
-    int found = 1;
+    enum results_found found = RESULTS_FOUND;
     if (!results)
         mem_fatal(0);
     if (q->date)
@@ -53,7 +53,9 @@ static int one_date(struct db *db, struct results_query *q, struct response *res
     else
         found = results_latest_date(db, q, date, resp->err, sizeof(resp->err));
     q->date = date;
-    if (found < 0 || (found && results_list(db, q, results, resp->err, sizeof(resp->err)) != 0)) {
+    if (found == RESULTS_ERROR ||
+        (found == RESULTS_FOUND &&
+         results_list(db, q, results, resp->err, sizeof(resp->err)) != 0)) {
         json_object_put(results);
         return -1;
     }

@@ -9,6 +9,7 @@
 #include "agent/agent.h"
 
 #include "base/errbuf.h"
+#include "base/file.h"
 #include "base/jsontext.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -19,7 +20,6 @@
 #include "market/splits.h"
 #include "market/universe.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -259,31 +259,19 @@ out:
 int agent_load_template(const char *file, char **out, char *err, size_t errlen)
 {
     char dir[PATHS_MAX], path[PATHS_MAX], why[ERRBUF_SIZE];
-    char *buf = NULL;
-    size_t len = 0;
-    int rc = -1;
+    char *buf;
+    size_t len;
     if (paths_configs_dir(dir, sizeof(dir), err, errlen) != 0)
         return -1;
-    if (paths_confine(dir, file, path, sizeof(path), why, sizeof(why)) != 0)
+    if (paths_confine(dir, file, path, sizeof(path), why, sizeof(why)) != 0 ||
+        file_read(path, AGENT_TEMPLATE_MAX, &buf, &len, why, sizeof(why)) != 0)
         return err_set(err, errlen, "system_prompt_file: %s", why);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return err_set(err, errlen, "system_prompt_file: cannot open: %s", strerror(errno));
-    buf = mem_alloc(AGENT_TEMPLATE_MAX + 1);
-    len = fread(buf, 1, AGENT_TEMPLATE_MAX + 1, f);
-    if (ferror(f) || len > AGENT_TEMPLATE_MAX || memchr(buf, '\0', len)) {
-        err_set(err, errlen, "system_prompt_file: unreadable, a NUL byte, or over %d bytes",
-                AGENT_TEMPLATE_MAX);
-        goto out;
+    if (memchr(buf, '\0', len)) {
+        free(buf);
+        return err_set(err, errlen, "system_prompt_file: a NUL byte");
     }
-    buf[len] = '\0';
     *out = buf;
-    buf = NULL;
-    rc = 0;
-out:
-    free(buf);
-    fclose(f);
-    return rc;
+    return 0;
 }
 
 /* ---- the loop ------------------------------------------------------------- */
@@ -386,13 +374,15 @@ static int answer_call(struct tools_ctx *ctx, json_object *work, const struct ll
                        FILE *results, char *err, size_t errlen)
 {
     char *result = NULL;
-    int f = tools_call(ctx, call->name, call->arguments, &result, err, errlen);
-    if (f >= 0)
-        f = append_new(ctx, work, "tool", result, call->name, call->id, err, errlen);
-    if (f >= 0)
+    int rc = -1;
+    /* A refused call is answered like a done one: the model reads why. */
+    if (tools_call(ctx, call->name, call->arguments, &result, err, errlen) != TOOLS_ERROR &&
+        append_new(ctx, work, "tool", result, call->name, call->id, err, errlen) == 0) {
         fprintf(results, "%s%s", ftell(results) > 0 ? "\n" : "", result);
+        rc = 0;
+    }
     free(result);
-    return f < 0 ? -1 : 0;
+    return rc;
 }
 
 /* Appends r's assistant message to work and runs its tool calls. */

@@ -8,12 +8,12 @@
 #include "base/dates.h"
 #include "store/dataver.h"
 #include "base/errbuf.h"
+#include "base/file.h"
 #include "base/mem.h"
 #include "base/money.h"
 #include "market/prices.h"
 #include "market/universe.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -398,10 +399,10 @@ static int import_object(struct importer *im, json_object *obj)
 static bool is_database_file(struct importer *im, const struct stat *sb)
 {
     static const char *const suffixes[] = {"", "-wal", "-shm"};
-    const char *main = sqlite3_db_filename(im->db->h, "main");
+    const char *main = db_filename(im->db);
     char name[PATH_MAX];
     struct stat db;
-    for (size_t i = 0; main && *main && i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+    for (size_t i = 0; *main && i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
         int n = snprintf(name, sizeof(name), "%s%s", main, suffixes[i]);
         if (n > 0 && (size_t)n < sizeof(name) && stat(name, &db) == 0 && db.st_dev == sb->st_dev &&
             db.st_ino == sb->st_ino)
@@ -414,38 +415,20 @@ static bool is_database_file(struct importer *im, const struct stat *sb)
 static int read_file(struct importer *im, const char *path, char **out, size_t *len)
 {
     struct stat sb;
-    char *buf = NULL;
-    size_t n;
-    int rc = -1;
-    if (stat(path, &sb) == 0 && is_database_file(im, &sb))
-        return fail(im, NULL, NULL, NULL, "this is the service's own database, not a price file");
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fail(im, NULL, NULL, NULL, "cannot open: %s", strerror(errno));
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fail(im, NULL, NULL, NULL, "not a regular file");
-        goto out;
+    char why[ERRBUF_SIZE];
+    if (stat(path, &sb) == 0) {
+        if (is_database_file(im, &sb))
+            return fail(im, NULL, NULL, NULL,
+                        "this is the service's own database, not a price file");
+        /* The limit named with the file's size, which file_read checks only
+         * after opening: a file that cannot be opened says so first. */
+        if (S_ISREG(sb.st_mode) && sb.st_size > PRICESIMPORT_MAX_FILE && access(path, R_OK) == 0)
+            return fail(im, NULL, NULL, NULL, "file too large (%lld bytes, the limit is %ld)",
+                        (long long)sb.st_size, PRICESIMPORT_MAX_FILE);
     }
-    if (sb.st_size > PRICESIMPORT_MAX_FILE) {
-        fail(im, NULL, NULL, NULL, "file too large (%lld bytes, the limit is %ld)",
-             (long long)sb.st_size, PRICESIMPORT_MAX_FILE);
-        goto out;
-    }
-    buf = mem_alloc((size_t)sb.st_size + 1);
-    n = fread(buf, 1, (size_t)sb.st_size, f);
-    if (ferror(f)) {
-        fail(im, NULL, NULL, NULL, "cannot read: %s", strerror(errno));
-        goto out;
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    buf = NULL;
-    rc = 0;
-out:
-    free(buf);
-    fclose(f);
-    return rc;
+    if (file_read(path, PRICESIMPORT_MAX_FILE, out, len, why, sizeof(why)) != 0)
+        return fail(im, NULL, NULL, NULL, "%s", why);
+    return 0;
 }
 
 /* Skips whitespace from pos, counting newlines into *line. */

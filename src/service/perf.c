@@ -171,7 +171,7 @@ static int take_day(const struct daystore_sums *s, void *arg)
         return 0;
     if (r->dates.n == 0 || strcmp(r->dates.d[r->dates.n - 1], s->date) != 0)
         if (datelist_push(&r->dates, s->date) != 0)
-            return err_set(t->err, t->errlen, "out of memory");
+            return err_set(t->err, t->errlen, "bad stored date %.16s", s->date);
     m = model_entry(r, s->model, &t->cap);
     /* v[0] is V_0, the day before the first; its date is placed later. */
     if (m->n == 0)
@@ -293,12 +293,11 @@ static void sort_unique(struct datelist *l)
 }
 
 /* Appends the non-empty dates of extra to l. */
-static int push_all(struct datelist *l, const struct datelist *extra)
+static void push_all(struct datelist *l, const struct datelist *extra)
 {
     for (size_t i = 0; i < extra->n; i++)
-        if (extra->d[i][0] && datelist_push(l, extra->d[i]) != 0)
-            return -1;
-    return 0;
+        if (extra->d[i][0])
+            datelist_push(l, extra->d[i]);
 }
 
 static int by_return(const void *a, const void *b)
@@ -387,18 +386,18 @@ static int compute(struct db *db, struct perf_report *r, char *err, size_t errle
         (f == PRICES_FOUND && prices_closes_between(db, UNIVERSE_BENCHMARK, r->base_date,
                                                     r->end_date, &c, err, errlen) != 0))
         goto out;
-    if (push_all(&r->dates, &days) != 0 || push_all(&r->dates, &c.dates) != 0 ||
-        push_all(&r->dates, &bases) != 0)
-        goto oom;
+    /* Dates are at most DATE_BUF long: pushing them again cannot fail. */
+    push_all(&r->dates, &days);
+    push_all(&r->dates, &c.dates);
+    push_all(&r->dates, &bases);
     sort_unique(&r->dates);
     if (base_close > 0)
         benchmark(r, &c, base_close);
-    if (finish_models(r, &days, &bases, &c, base_close) != 0)
-        goto oom;
+    if (finish_models(r, &days, &bases, &c, base_close) != 0) {
+        err_set(err, errlen, "a model without days");
+        goto out;
+    }
     rc = 0;
-    goto out;
-oom:
-    err_set(err, errlen, "out of memory");
 out:
     datelist_free(&days);
     datelist_free(&bases);

@@ -553,3 +553,9 @@ void db_bind_null(sqlite3_stmt *st, int i)
 {
     db_bind_check(st, i, sqlite3_bind_null(st, i));
 }
+
+const char *db_filename(struct db *db)
+{
+    const char *f = sqlite3_db_filename(db->h, "main");
+    return f ? f : "";
+}

@@ -107,4 +107,8 @@ void db_bind_null(sqlite3_stmt *st, int i);
  * its end and resets it. Returns 0, or -1 with db_error(what). */
 int db_step_done(struct db *db, sqlite3_stmt *st, const char *what, char *err, size_t errlen);
 
+/* The absolute path of db's main file ("" for an in-memory database); the
+ * journal files are beside it with "-wal" and "-shm" appended. */
+const char *db_filename(struct db *db);
+
 #endif

@@ -1,8 +1,8 @@
 /* fuzz: see fuzz.h. */
 #include "fuzz.h"
-#include "base/paths.h"
 
 #include "base/mem.h"
+#include "base/paths.h"
 
 #include <errno.h>
 #include <ftw.h>
