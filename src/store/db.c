@@ -7,6 +7,7 @@
 #include "base/errbuf.h"
 #include "base/mem.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -369,8 +371,31 @@ int db_reopen(struct db *db, char *err, size_t errlen)
     struct db old = *db;
     *db = *fresh;
     *fresh = old;
+    db->dev = old.dev; /* the same path: db_follow checks it again */
+    db->ino = old.ino;
     db_close(fresh);
     return 0;
+}
+
+enum db_follow db_follow(struct db **db, const char *path, enum db_mode mode, char *err,
+                         size_t errlen)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        err_set(err, errlen, "database %s: %s", path, strerror(errno));
+        db_close(*db);
+        *db = NULL;
+        return DB_FOLLOW_ERROR;
+    }
+    if (*db && (*db)->dev == sb.st_dev && (*db)->ino == sb.st_ino)
+        return DB_FOLLOW_SAME;
+    db_close(*db);
+    *db = NULL;
+    if (db_open(path, mode, db, err, errlen) != 0)
+        return DB_FOLLOW_ERROR;
+    (*db)->dev = sb.st_dev;
+    (*db)->ino = sb.st_ino;
+    return DB_FOLLOW_OPENED;
 }
 
 int db_schema_version(struct db *db, int *out)
