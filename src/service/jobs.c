@@ -831,7 +831,7 @@ int jobs_trigger(struct db *db, const struct jobs_request *req, const struct job
                  struct jobs_answer *out, enum jobs_fail *why, char *err, size_t errlen)
 {
     char path[PATHS_MAX], msg[ERRBUF_SIZE], e[ERR_ECHO_BUF];
-    const char *given = req->config_path ? req->config_path : JOBS_DEFAULT_CONFIG;
+    const char *given = req->config_path ? req->config_path : CONFIG_DEFAULT_PATH;
     struct config cfg = {0};
     struct jobs_plan plan = {0};
     struct jobs_answer a = {0};

@@ -19,7 +19,6 @@
 
 #define JOB_ID_BUF 37 /* a UUID in text form + NUL */
 #define JOB_STATUS_BUF 12
-#define JOBS_DEFAULT_CONFIG "configs/default_config.json"
 #define JOBS_DATES_MAX 1000 /* entries of an explicit date_range */
 #define JOBS_ERROR_MAX 2000 /* bytes of an error message kept in the database */
 #define JOBS_ENV_MAX_CONCURRENT "MAX_CONCURRENT_JOBS"
@@ -38,7 +37,7 @@ enum jobs_fail {
 
 /* A parsed POST /simulate/trigger body. Free with jobs_request_free. */
 struct jobs_request {
-    char *config_path;                    /* as given; NULL = JOBS_DEFAULT_CONFIG */
+    char *config_path;                    /* as given; NULL = CONFIG_DEFAULT_PATH */
     char start[DATE_BUF];                 /* start_date, "" when absent */
     char end[DATE_BUF];                   /* end_date, "" when absent */
     bool has_dates;                       /* an explicit date_range was given */
