@@ -313,11 +313,8 @@ int db_open(const char *path, enum db_mode mode, struct db **out, char *err, siz
 {
     int flags =
         mode == DB_READONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    struct db *db = calloc(1, sizeof(*db));
-    if (!db || !(db->path = strdup(path))) {
-        free(db);
-        return err_set(err, errlen, "out of memory");
-    }
+    struct db *db = mem_calloc(1, sizeof(*db));
+    db->path = mem_strdup(path);
     db->mode = mode;
     /* A new file is private to the service's user: job rows keep a snapshot
      * of their config, which may hold API keys. SQLite gives the -wal and
@@ -471,18 +468,7 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql, char *err, size_t errlen)
         db_error(db, "cannot prepare statement", err, errlen);
         return NULL;
     }
-    if (db->ncache == db->capcache) {
-        size_t cap = db->capcache ? db->capcache * 2 : 32;
-        struct db_cached_stmt *grown =
-            cap <= SIZE_MAX / sizeof(*grown) ? realloc(db->cache, cap * sizeof(*grown)) : NULL;
-        if (!grown) {
-            sqlite3_finalize(st);
-            err_set(err, errlen, "out of memory");
-            return NULL;
-        }
-        db->cache = grown;
-        db->capcache = cap;
-    }
+    ARRAY_RESERVE(db->cache, db->capcache, db->ncache + 1);
     db->cache[db->ncache].sql = sql;
     db->cache[db->ncache].stmt = st;
     db->ncache++;
