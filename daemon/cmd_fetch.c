@@ -14,6 +14,8 @@
 #include "market/avfetch.h"
 #include "base/dates.h"
 #include "base/errbuf.h"
+#include "base/jsontext.h"
+#include "base/mem.h"
 #include "market/pricesimport.h"
 #include "market/universe.h"
 
@@ -257,9 +259,11 @@ int cmd_update(const struct ctl *ctl, int argc, char **argv)
     /* Even after a partial fetch: a date counts as a trading day only once
      * every symbol has its bar. */
     body = json_object_new_object();
-    if (body && config)
-        json_object_object_add(body, "config_path", json_object_new_string(config));
-    f = body ? ctl_create_job(db, body, job_id) : -1;
+    if (!body)
+        mem_fatal(0);
+    if (config)
+        json_put(body, "config_path", json_object_new_string(config));
+    f = ctl_create_job(db, body, job_id);
     json_object_put(body);
     db_close(db);
     return f < 0 ? CTL_FAIL : rc;

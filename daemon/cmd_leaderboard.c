@@ -41,9 +41,9 @@ static void print_row(const char *rank, const char *name, const struct perf_metr
 static void print_table(const struct perf_report *r, const char *job)
 {
     char rank[24], trades[24], cost[MONEY_FMT_MAX + 1];
+    const char *on, *at = perf_bench_bought(r, &on);
     printf("Leaderboard%s%s: %s .. %s, QQQ bought at the %s of %s\n\n", job ? " of job " : "",
-           job ? job : "", r->start_date, r->end_date, r->bench_at_open ? "open" : "close",
-           r->bench_at_open ? r->start_date : r->base_date);
+           job ? job : "", r->start_date, r->end_date, at, on);
     printf("%-4s %-22s %5s %12s %12s %9s %8s %9s %7s %7s %9s %5s %6s %10s\n", "rank", "model",
            "days", "start value", "end value", "return", "vs QQQ", "annual", "sharpe", "sortino",
            "max dd", "win", "trades", "cost $");

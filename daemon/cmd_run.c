@@ -8,6 +8,8 @@
 #include "traderctl.h"
 
 #include "base/errbuf.h"
+#include "base/jsontext.h"
+#include "base/mem.h"
 #include "service/jobs.h"
 #include "service/jobview.h"
 #include "agent/llm.h"
@@ -33,26 +35,26 @@ static void on_signal(int sig)
     atomic_store(&run_stop, 1);
 }
 
-/* The trigger body the options mean; NULL when out of memory. */
+/* The trigger body the options mean. Caller owns it. */
 static json_object *request_body(const char *config, const char *start, const char *end,
                                  const char *models)
 {
     json_object *b = json_object_new_object();
     if (!b)
-        return NULL;
+        mem_fatal(0);
     if (config)
-        json_object_object_add(b, "config_path", json_object_new_string(config));
+        json_put(b, "config_path", json_object_new_string(config));
     if (start)
-        json_object_object_add(b, "start_date", json_object_new_string(start));
+        json_put(b, "start_date", json_object_new_string(start));
     if (end)
-        json_object_object_add(b, "end_date", json_object_new_string(end));
+        json_put(b, "end_date", json_object_new_string(end));
     if (models) {
         json_object *list = json_object_new_array();
         char buf[4096];
+        json_put(b, "models", list);
         snprintf(buf, sizeof(buf), "%s", models);
         for (char *save = NULL, *m = strtok_r(buf, ",", &save); m; m = strtok_r(NULL, ",", &save))
-            json_object_array_add(list, json_object_new_string(m));
-        json_object_object_add(b, "models", list);
+            json_push(list, json_object_new_string(m));
     }
     return b;
 }
@@ -212,8 +214,7 @@ int cmd_run(const struct ctl *ctl, int argc, char **argv)
             return ctl_usage(ctl);
     if ((start == NULL) != (end == NULL))
         return ctl_fail("--start and --end go together");
-    if (!(body = request_body(config, start, end, models)))
-        return ctl_fail("out of memory");
+    body = request_body(config, start, end, models);
     /* The progress line is the output; the log only says what went wrong. */
     if (!getenv("TRADER_LOG_LEVEL"))
         log_set_level(LOG_LEVEL_WARNING);

@@ -15,6 +15,7 @@
 #include "store/db.h"
 #include "base/errbuf.h"
 #include "service/jobs.h"
+#include "service/heartbeat.h"
 #include "agent/llm.h"
 #include "base/log.h"
 #include "base/paths.h"
@@ -45,14 +46,6 @@
 #define CALLBACK_POLL_SECONDS 0.5
 #define DEFAULT_POLL_SECONDS 1.0
 #define ENV_LOG_LEVEL "TRADER_LOG_LEVEL"
-
-static const char SQL_HEARTBEAT[] =
-    "INSERT INTO daemon(id, pid, hostname, version, started_at, last_heartbeat, current_job)"
-    " VALUES(1, ?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE SET pid = excluded.pid,"
-    " hostname = excluded.hostname, version = excluded.version,"
-    " started_at = excluded.started_at, last_heartbeat = excluded.last_heartbeat,"
-    " current_job = excluded.current_job";
-static const char SQL_GOODBYE[] = "DELETE FROM daemon WHERE id = 1 AND pid = ?1";
 
 static atomic_int stop_flag;
 static atomic_int callback_quit; /* set when the daemon ends */
@@ -188,26 +181,15 @@ static bool home_same(const struct heart *h)
            st.st_dev == h->home_st.st_dev;
 }
 
-static int heartbeat_write(struct heart *h, char *err, size_t errlen)
+static int heart_write(struct heart *h, char *err, size_t errlen)
 {
     char now[TIMESTAMP_BUF], job[JOB_ID_BUF];
-    sqlite3_stmt *st = db_stmt(h->db, SQL_HEARTBEAT, err, errlen);
-    if (!st)
-        return -1;
     pthread_mutex_lock(&h->lock);
     memcpy(job, h->current_job, sizeof(job));
     pthread_mutex_unlock(&h->lock);
     time_now_iso(now);
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)getpid());
-    sqlite3_bind_text(st, 2, h->hostname, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, TRADER_VERSION, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, h->started_at, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
-    if (*job)
-        sqlite3_bind_text(st, 6, job, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 6);
-    return db_step_done(h->db, st, "heartbeat", err, errlen);
+    struct heartbeat_beat b = {getpid(), h->hostname, TRADER_VERSION, h->started_at, now, job};
+    return heartbeat_write(h->db, &b, err, errlen);
 }
 
 static void *heartbeat_thread(void *arg)
@@ -226,7 +208,7 @@ static void *heartbeat_thread(void *arg)
             break;
         }
         db_clear_error(h->db);
-        if (heartbeat_write(h, err, sizeof(err)) != 0) {
+        if (heart_write(h, err, sizeof(err)) != 0) {
             log_emit(LOG_LEVEL_WARNING, LOGGER, NULL, NULL, NULL, "%s", err);
             if (db_transient(h->db)) /* a fresh connection once the storage is back */
                 db_reopen(h->db, err, sizeof(err));
@@ -407,12 +389,7 @@ out:
         pthread_cond_signal(&h.wake);
         pthread_mutex_unlock(&h.lock);
         pthread_join(hb, NULL);
-        sqlite3_stmt *st = db_stmt(h.db, SQL_GOODBYE, err, sizeof(err));
-        if (st) {
-            sqlite3_bind_int64(st, 1, (sqlite3_int64)getpid());
-            sqlite3_step(st);
-            sqlite3_reset(st);
-        }
+        heartbeat_clear(h.db, getpid());
     }
     db_close(h.db);
     db_close(db);

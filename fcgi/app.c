@@ -33,9 +33,16 @@ static void close_db(struct app *app)
     app->db = NULL;
 }
 
+void app_writer_close(struct app *app)
+{
+    db_close(app->writer);
+    app->writer = NULL;
+}
+
 void app_free(struct app *app)
 {
     close_db(app);
+    app_writer_close(app);
     json_object_put(app->models);
     app->models = NULL;
 }
@@ -58,21 +65,48 @@ static int open_db(struct app *app, const struct stat *sb)
     return 0;
 }
 
+/* Stats the database file into *sb. An open connection keeps reading a
+ * removed or replaced file, so *conn (opened on the file dev/ino) is closed
+ * when the path no longer names that file. Returns 0, or -1 (*conn closed). */
+static int follow_path(const char *path, struct db **conn, dev_t dev, ino_t ino, struct stat *sb,
+                       char *err, size_t errlen)
+{
+    if (stat(path, sb) != 0) {
+        db_close(*conn);
+        *conn = NULL;
+        return err_set(err, errlen, "database %s: %s", path, strerror(errno));
+    }
+    if (*conn && (sb->st_dev != dev || sb->st_ino != ino)) {
+        db_close(*conn);
+        *conn = NULL;
+    }
+    return 0;
+}
+
 struct db *app_db(struct app *app)
 {
     struct stat sb;
-    /* An open connection keeps reading a removed or replaced file: follow the
-     * path instead. */
-    if (stat(app->db_path, &sb) != 0) {
-        close_db(app);
-        err_set(app->db_err, sizeof(app->db_err), "database %s: %s", app->db_path, strerror(errno));
+    if (follow_path(app->db_path, &app->db, app->db_dev, app->db_ino, &sb, app->db_err,
+                    sizeof(app->db_err)) != 0)
         return NULL;
-    }
-    if (app->db && (sb.st_dev != app->db_dev || sb.st_ino != app->db_ino))
-        close_db(app);
     if (!app->db && open_db(app, &sb) != 0)
         return NULL;
     return app->db;
+}
+
+struct db *app_writer(struct app *app, char *err, size_t errlen)
+{
+    struct stat sb;
+    if (follow_path(app->db_path, &app->writer, app->writer_dev, app->writer_ino, &sb, err,
+                    errlen) != 0)
+        return NULL;
+    if (!app->writer) {
+        if (db_open(app->db_path, DB_READWRITE, &app->writer, err, errlen) != 0)
+            return NULL;
+        app->writer_dev = sb.st_dev;
+        app->writer_ino = sb.st_ino;
+    }
+    return app->writer;
 }
 
 int app_begin_read(struct db *db, char *err, size_t errlen)

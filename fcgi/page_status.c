@@ -3,6 +3,7 @@
  * (the most recent job, progress summary only). */
 #include "service/jobview.h"
 #include "routes.h"
+#include "base/jsontext.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,9 +41,8 @@ int page_status(struct request *req, struct response *resp, struct app *app)
         return -1;
     if (found)
         return http_json(resp, 200, job);
-    json_object *e = http_error(resp, 404, "not_found", "Job not found");
-    if (e)
-        json_object_object_add(e, "job_id", json_object_new_string(req->path_arg));
+    json_put(http_error(resp, 404, "not_found", "Job not found"), "job_id",
+             json_object_new_string(req->path_arg));
     return 0;
 }
 

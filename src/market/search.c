@@ -26,11 +26,11 @@ struct sink {
     int too_large;
 };
 
-int search_config_from_env(struct search_config *out, char *err, size_t errlen)
+enum search_key search_config_from_env(struct search_config *out, char *err, size_t errlen)
 {
     const char *key = getenv(SEARCH_ENV_KEY), *base = getenv(SEARCH_ENV_BASE);
     if (!key || !*key)
-        return 0;
+        return SEARCH_NO_KEY;
     for (const char *p = key; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             return err_set(err, errlen, "%s contains control characters", SEARCH_ENV_KEY);
@@ -45,7 +45,7 @@ int search_config_from_env(struct search_config *out, char *err, size_t errlen)
     out->api_key = key;
     out->timeout_ms = SEARCH_TIMEOUT_MS;
     out->connect_timeout_ms = SEARCH_CONNECT_TIMEOUT_MS;
-    return 1;
+    return SEARCH_KEY_SET;
 }
 
 /* ---- dates ---------------------------------------------------------------- */
@@ -248,18 +248,14 @@ static int result_date(json_object *item, char out[DATE_BUF])
     return found ? 0 : -1;
 }
 
-/* {"error": msg, "query": query}: status 1, or -1 without memory. */
-static int refuse(const char *query, const char *msg, json_object **answer, char *err,
-                  size_t errlen)
+/* {"error": msg, "query": query} into *answer. */
+static enum search_outcome refuse(const char *query, const char *msg, json_object **answer)
 {
     json_object *o = json_object_new_object();
-    if (!o || json_object_object_add(o, "error", json_object_new_string(msg)) != 0 ||
-        json_object_object_add(o, "query", json_object_new_string(query)) != 0) {
-        json_object_put(o);
-        return err_set(err, errlen, "out of memory");
-    }
+    json_put(o, "error", json_object_new_string(msg));
+    json_put(o, "query", json_object_new_string(query));
     *answer = o;
-    return 1;
+    return SEARCH_REFUSED;
 }
 
 /* The kept results of Jina's data list into a new answer object (without
@@ -269,8 +265,9 @@ static json_object *build_answer(const char *query, json_object *data, const cha
 {
     json_object *o = json_object_new_object(), *list = json_object_new_array();
     size_t n = json_object_array_length(data), dropped = 0;
-    int bad = !o || !list;
-    for (size_t i = 0; i < n && !bad; i++) {
+    json_put(o, "query", json_object_new_string(query));
+    json_put(o, "results", list);
+    for (size_t i = 0; i < n; i++) {
         json_object *item = json_object_array_get_idx(data, i), *r;
         char d[DATE_BUF];
         if (!json_object_is_type(item, json_type_object) || result_date(item, d) != 0 ||
@@ -280,53 +277,44 @@ static json_object *build_answer(const char *query, json_object *data, const cha
         }
         if (json_object_array_length(list) == SEARCH_MAX_RESULTS)
             continue;
-        bad = !(r = json_object_new_object()) || json_object_array_add(list, r) != 0;
-        bad = bad || json_object_object_add(r, "title", text_field(item, "title", TEXT_MAX));
-        bad = bad || json_object_object_add(r, "url", text_field(item, "url", TEXT_MAX));
-        bad = bad ||
-              json_object_object_add(r, "description", text_field(item, "description", TEXT_MAX));
-        bad = bad || json_object_object_add(r, "date", json_object_new_string(d));
+        json_push(list, r = json_object_new_object());
+        json_put(r, "title", text_field(item, "title", TEXT_MAX));
+        json_put(r, "url", text_field(item, "url", TEXT_MAX));
+        json_put(r, "description", text_field(item, "description", TEXT_MAX));
+        json_put(r, "date", json_object_new_string(d));
         if (!snippets_only)
-            bad = bad || json_object_object_add(r, "content",
-                                                text_field(item, "content", SEARCH_CONTENT_MAX));
+            json_put(r, "content", text_field(item, "content", SEARCH_CONTENT_MAX));
     }
-    bad = bad || json_object_object_add(o, "query", json_object_new_string(query));
-    bad = bad || json_object_object_add(o, "results", list);
-    list = NULL;
-    bad = bad || json_object_object_add(o, "dropped", json_object_new_int64((int64_t)dropped));
-    if (bad) {
-        json_object_put(list);
-        json_object_put(o);
-        return NULL;
-    }
+    json_put(o, "dropped", json_object_new_int64((int64_t)dropped));
     return o;
 }
 
-int search_run(const struct search_config *cfg, const char *query, const char *today,
-               json_object **answer, char *err, size_t errlen)
+enum search_outcome search_run(const struct search_config *cfg, const char *query,
+                               const char *today, json_object **answer, char *err, size_t errlen)
 {
     char why[ERRBUF_SIZE], msg[ERRBUF_SIZE + 64];
     char *body = NULL;
     size_t len = 0;
     json_object *root = NULL, *data = NULL;
-    int rc;
+    enum search_outcome rc;
+    (void)err;
+    (void)errlen;
     if (!query || !query[strspn(query, " \t\r\n")])
-        return refuse("", "query must be a non-empty string", answer, err, errlen);
+        return refuse("", "query must be a non-empty string", answer);
     if (strlen(query) > SEARCH_QUERY_MAX)
-        return refuse("", "query is too long", answer, err, errlen);
+        return refuse("", "query is too long", answer);
     if (fetch(cfg, query, &body, &len, why, sizeof(why)) != 0) {
         snprintf(msg, sizeof(msg), "Search failed: %s", why);
-        return refuse(query, msg, answer, err, errlen);
+        return refuse(query, msg, answer);
     }
     if (jsontext_parse(body, len, &root, why, sizeof(why)) != 0 ||
         !json_object_object_get_ex(root, "data", &data) ||
         !json_object_is_type(data, json_type_array)) {
-        rc = refuse(query, "Search failed: the answer has no list of results", answer, err, errlen);
+        rc = refuse(query, "Search failed: the answer has no list of results", answer);
         goto out;
     }
-    rc = (*answer = build_answer(query, data, today, cfg->snippets_only))
-             ? 0
-             : err_set(err, errlen, "out of memory");
+    *answer = build_answer(query, data, today, cfg->snippets_only);
+    rc = SEARCH_ANSWERED;
 out:
     json_object_put(root);
     free(body);

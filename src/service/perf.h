@@ -94,8 +94,13 @@ void perf_report_free(struct perf_report *r);
  * with out filled, 0 when no job has results, -1 on error. */
 int perf_latest_job(struct db *db, char *out, size_t outlen, char *err, size_t errlen);
 
+/* How the benchmark was bought (r->has_benchmark): "open" (of the period's
+ * first day, when the store has no close before it) or "close" (of the base
+ * day); *on gets that day. */
+const char *perf_bench_bought(const struct perf_report *r, const char **on);
+
 /* The bodies of GET /performance and /performance/series. Caller owns the
- * result; NULL when out of memory. */
+ * result. */
 json_object *perf_report_json(const struct perf_report *r);
 json_object *perf_series_json(const struct perf_report *r);
 

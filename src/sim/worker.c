@@ -11,6 +11,7 @@
 #include "base/errbuf.h"
 #include "service/jobs.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "sim/modelday.h"
 
 #include <pthread.h>
@@ -193,19 +194,13 @@ static size_t lane_index(const char *const *names, size_t n, const char *model)
  * models first appear (the config's), each lane in date order (the job's
  * order). Sets s->lanes, s->nlanes and *slots, the lanes' storage; the
  * caller frees both. */
-static int make_lanes(struct sched *s, const struct jobs_job *job, const struct jobs_day ***slots,
-                      char *err, size_t errlen)
+static void make_lanes(struct sched *s, const struct jobs_job *job, const struct jobs_day ***slots)
 {
     size_t cap = job->ndays ? job->ndays : 1, n = 0;
-    const struct jobs_day **all = calloc(cap, sizeof(*all));
-    const char **names = calloc(cap, sizeof(*names));
-    size_t *fill = calloc(cap, sizeof(*fill));
-    struct lane *lanes = calloc(cap, sizeof(*lanes));
-    int rc = -1;
-    if (!all || !names || !fill || !lanes) {
-        err_set(err, errlen, "out of memory");
-        goto out;
-    }
+    const struct jobs_day **all = mem_calloc(cap, sizeof(*all));
+    const char **names = mem_calloc(cap, sizeof(*names));
+    size_t *fill = mem_calloc(cap, sizeof(*fill));
+    struct lane *lanes = mem_calloc(cap, sizeof(*lanes));
     for (size_t i = 0; i < job->ndays; i++) {
         if (strcmp(job->days[i].status, "pending") != 0)
             continue;
@@ -225,20 +220,13 @@ static int make_lanes(struct sched *s, const struct jobs_job *job, const struct 
     s->lanes = lanes;
     s->nlanes = n;
     *slots = all;
-    lanes = NULL;
-    all = NULL;
-    rc = 0;
-out:
-    free(lanes);
     free(fill);
     free(names);
-    free(all);
-    return rc;
 }
 
 /* Runs every pending model-day of job on min(threads, models) threads. */
-static int run_lanes(const struct worker_opts *o, const struct jobs_job *job,
-                     const struct config *cfg, char *err, size_t errlen)
+static void run_lanes(const struct worker_opts *o, const struct jobs_job *job,
+                      const struct config *cfg)
 {
     struct sched s = {.o = o,
                       .job_id = job->job_id,
@@ -248,14 +236,9 @@ static int run_lanes(const struct worker_opts *o, const struct jobs_job *job,
     const struct jobs_day **slots = NULL;
     pthread_t *tids = NULL;
     size_t started = 0;
-    int rc = -1;
-    if (make_lanes(&s, job, &slots, err, errlen) != 0)
-        return -1;
+    make_lanes(&s, job, &slots);
     size_t nthreads = s.nlanes < (size_t)o->threads ? s.nlanes : (size_t)o->threads;
-    if (!(tids = calloc(nthreads ? nthreads : 1, sizeof(*tids)))) {
-        err_set(err, errlen, "out of memory");
-        goto out;
-    }
+    tids = mem_calloc(nthreads ? nthreads : 1, sizeof(*tids));
     pthread_mutex_init(&s.lock, NULL);
     pthread_cond_init(&s.changed, NULL);
     log_emit(LOG_LEVEL_INFO, LOGGER, job->job_id, NULL, NULL,
@@ -271,12 +254,9 @@ static int run_lanes(const struct worker_opts *o, const struct jobs_job *job,
         pthread_join(tids[i], NULL);
     pthread_cond_destroy(&s.changed);
     pthread_mutex_destroy(&s.lock);
-    rc = 0;
-out:
     free(tids);
     free(slots);
     free(s.lanes);
-    return rc;
 }
 
 /* Rewrites the AI-Trader files of the job's models from the database, so a
@@ -316,8 +296,7 @@ int worker_run_job(const struct worker_opts *o, struct db *db, const char *job_i
         goto out;
     } else {
         sync_files(o, db, &job, &cfg);
-        if (run_lanes(o, &job, &cfg, err, errlen) != 0)
-            goto out;
+        run_lanes(o, &job, &cfg);
     }
     if (cancelled(o)) {
         log_emit(LOG_LEVEL_WARNING, LOGGER, job_id, NULL, NULL,

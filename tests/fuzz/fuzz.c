@@ -2,6 +2,8 @@
 #include "fuzz.h"
 #include "base/paths.h"
 
+#include "base/mem.h"
+
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -61,9 +63,7 @@ void fuzz_write(const char *dir, const char *rel, const void *data, size_t n)
 
 char *fuzz_cstr(const uint8_t *data, size_t n)
 {
-    char *s = malloc(n + 1);
-    if (!s)
-        fail("malloc", strerror(ENOMEM));
+    char *s = mem_alloc(n + 1);
     if (n)
         memcpy(s, data, n);
     s[n] = '\0';
@@ -85,7 +85,7 @@ static void cache_file(const char *path, const char *script)
     free(cached);
     cached = NULL;
     if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
-        (cached = malloc((size_t)n)) && fread(cached, 1, (size_t)n, f) != (size_t)n)
+        (cached = mem_alloc((size_t)n)) && fread(cached, 1, (size_t)n, f) != (size_t)n)
         n = -1;
     if (f)
         fclose(f);

@@ -19,11 +19,14 @@
  * file failing with a clear message. */
 #include "agent/agent.h"
 #include "base/errbuf.h"
+#include "base/jsontext.h"
+#include "base/mem.h"
 #include "service/jobs.h"
 #include "base/log.h"
 #include "agent/mockllm.h"
 #include "base/paths.h"
 #include "market/search.h"
+#include "sim/modelday.h"
 #include "sim/worker.h"
 
 #include "simfixture.h"
@@ -296,22 +299,20 @@ static int write_config(char *path, size_t n)
         json_object *m = json_object_new_object();
         const char *name = llm_models[i];
         double timeout = strcmp(name, "hangonce") == 0 ? 1.5 : 20.0;
-        json_object_object_add(m, "signature", json_object_new_string(name));
-        json_object_object_add(m, "basemodel", json_object_new_string(name));
-        json_object_object_add(m, "provider", json_object_new_string("openai"));
-        json_object_object_add(m, "openai_base_url", json_object_new_string(url));
-        json_object_object_add(
-            m, "openai_api_key",
-            json_object_new_string(strcmp(name, "denied") == 0 ? "sk-wrong" : "sk-test"));
-        json_object_object_add(m, "timeout_seconds", json_object_new_double(timeout));
+        json_put(m, "signature", json_object_new_string(name));
+        json_put(m, "basemodel", json_object_new_string(name));
+        json_put(m, "provider", json_object_new_string("openai"));
+        json_put(m, "openai_base_url", json_object_new_string(url));
+        json_put(m, "openai_api_key",
+                 json_object_new_string(strcmp(name, "denied") == 0 ? "sk-wrong" : "sk-test"));
+        json_put(m, "timeout_seconds", json_object_new_double(timeout));
         if (strcmp(name, "groq") == 0) {
-            json_object_object_add(m, "drop_reasoning", json_object_new_boolean(1));
-            json_object_object_add(m, "temperature", json_object_new_double(0.25));
-            json_object_object_add(m, "max_tokens", json_object_new_int(512));
-            json_object_object_add(m, "extra_body",
-                                   json_tokener_parse("{\"enable_thinking\": false}"));
+            json_put(m, "drop_reasoning", json_object_new_boolean(1));
+            json_put(m, "temperature", json_object_new_double(0.25));
+            json_put(m, "max_tokens", json_object_new_int(512));
+            json_put(m, "extra_body", json_tokener_parse("{\"enable_thinking\": false}"));
         }
-        json_object_array_add(models, m);
+        json_push(models, m);
     }
     snprintf(dir, sizeof(dir), "%s/configs", fx.dir);
     snprintf(path, n, "%s/agent.json", dir);
@@ -722,7 +723,7 @@ static void test_template(void)
     free(p);
     setenv(PATHS_ENV_CONFIGS, configs, 1);
 
-    cfg.system_prompt_file = strdup("configs/prompts/t.txt");
+    cfg.system_prompt_file = mem_strdup("configs/prompts/t.txt");
     ok(decide(&ctx, "tmpl", NULL) == 0, "a day with the template: %s", err);
     json_object *r1 = request_of("tmpl", 0);
     ok(strncmp(at_str(r1, "messages.0.content"), "Day 2025-01-06. Held {'AAA': 0", 30) == 0,

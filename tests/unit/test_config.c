@@ -4,6 +4,7 @@
  * stores and restoring keys from the file. Fixtures are files written to a
  * temp directory. */
 #include "service/config.h"
+#include "base/mem.h"
 #include "simfixture.h"
 #include "tap.h"
 
@@ -402,7 +403,7 @@ static void test_files(void)
 
     /* A config padded with blanks to exactly the limit loads; one byte more
      * is refused. */
-    char *big = malloc(CONFIG_FILE_MAX + 2);
+    char *big = mem_alloc(CONFIG_FILE_MAX + 2);
     memset(big, ' ', CONFIG_FILE_MAX + 1);
     const char *min = HEAD "\"models\":[" MOCK "]}";
     memcpy(big, min, strlen(min));

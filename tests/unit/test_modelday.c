@@ -247,7 +247,7 @@ static void test_files(void)
         int f = agentfiles_log_file_path(fx.dir, &cfg, "ew", "2025-01-02", out, sizeof(out), err,
                                          sizeof(err));
         is_int(f, cases[i].want, cases[i].log_path);
-        if (cases[i].path && f == 1)
+        if (cases[i].path && f == AGENTFILES_ON)
             is_str(out, cases[i].path, "stored path");
     }
     cfg.log_path = saved;

@@ -309,6 +309,12 @@ int main(void)
         "\"trading_days\":0}",
         "  json: QQQ with null metrics");
     ok(isnan(r.models[0].excess_return_pct), "  no excess return");
+    const char *on, *at = perf_bench_bought(&r, &on);
+    ok(strcmp(at, "open") == 0 && on == r.start_date,
+       "  bought at the open of the first day when no close precedes it");
+    r.bench_at_open = 0;
+    at = perf_bench_bought(&r, &on);
+    ok(strcmp(at, "close") == 0 && on == r.base_date, "  else at the close of the base day");
     json_object_put(j);
     perf_report_free(&r);
     fx_close(&fx);

@@ -336,6 +336,26 @@ static void test_splits(void)
     portfolio_free(&p);
 }
 
+/* Replaying stored fills and splits (agentfiles.c rebuilds position.jsonl). */
+static void test_replay(void)
+{
+    struct portfolio p;
+    portfolio_init(&p, 1000 * MONEY_SCALE);
+    portfolio_replay_fill(&p, true, "AAA", 10, 500 * MONEY_SCALE, 1 * MONEY_SCALE);
+    ok(portfolio_shares(&p, "AAA") == 10 && p.cash == 499 * MONEY_SCALE,
+       "a replayed buy adds the shares and takes the total and the fee");
+    portfolio_replay_fill(&p, false, "AAA", 4, 240 * MONEY_SCALE, 1 * MONEY_SCALE);
+    ok(portfolio_shares(&p, "AAA") == 6 && p.cash == 738 * MONEY_SCALE,
+       "a replayed sell takes the shares and adds the total less the fee");
+    portfolio_replay_fill(&p, false, "AAA", 6, 360 * MONEY_SCALE, 0);
+    ok(p.n == 0 && p.cash == 1098 * MONEY_SCALE, "selling all drops the holding");
+    portfolio_replay_fill(&p, true, "BBB", 3, 3 * MONEY_SCALE, 0);
+    portfolio_replay_split(&p, "BBB", 4, 500000);
+    ok(portfolio_shares(&p, "BBB") == 4 && p.cash == 1095500000,
+       "a replayed split sets the shares and adds the cash in lieu");
+    portfolio_free(&p);
+}
+
 int main(void)
 {
     test_buy_sell();
@@ -345,5 +365,6 @@ int main(void)
     test_value_pnl();
     test_costs();
     test_splits();
+    test_replay();
     return tap_done();
 }

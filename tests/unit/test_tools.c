@@ -27,7 +27,7 @@ static int call(const char *name, const char *args, const char **out)
 static const char *refused(const char *name, const char *args, const char *want, const char *desc)
 {
     const char *r;
-    is_int(call(name, args, &r), 1, desc);
+    is_int(call(name, args, &r), TOOLS_REFUSED, desc);
     is_str(fx_json_get(r, "error"), want, desc);
     return r;
 }
