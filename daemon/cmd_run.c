@@ -64,8 +64,8 @@ int ctl_create_job(struct db *db, json_object *body, char job_id[JOB_ID_BUF])
     const char *text = json_object_to_json_string(body);
     struct jobs_env env = {.max_concurrent = jobs_max_concurrent()};
     char configs[PATHS_MAX], err[ERRBUF_SIZE];
-    enum jobs_fail why;
-    struct jobs_request r;
+    enum jobreq_fail why;
+    struct jobreq r;
     struct jobs_answer a;
     int rc = -1;
     date_today(env.today);
@@ -74,16 +74,16 @@ int ctl_create_job(struct db *db, json_object *body, char job_id[JOB_ID_BUF])
         return -1;
     }
     env.configs_dir = configs;
-    if (jobs_request_parse(text, strlen(text), &r, &why, err, sizeof(err)) != 0) {
+    if (jobreq_parse(text, strlen(text), &r, &why, err, sizeof(err)) != 0) {
         ctl_fail("%s", err);
         return -1;
     }
     if (jobs_trigger(db, &r, &env, &a, &why, err, sizeof(err)) != 0) {
-        jobs_request_free(&r);
+        jobreq_free(&r);
         ctl_fail("%s", err);
         return -1;
     }
-    jobs_request_free(&r);
+    jobreq_free(&r);
     switch (a.outcome) {
     case JOBS_ACCEPTED:
         memcpy(job_id, a.job_id, JOB_ID_BUF);

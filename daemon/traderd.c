@@ -10,7 +10,7 @@
  * or SIGINT stops claiming; running model-days are abandoned (they commit
  * nothing and resume at the next start) and the process exits 0. */
 #include "options.h"
-#include "service/callback.h"
+#include "service/notify.h"
 #include "base/dates.h"
 #include "store/db.h"
 #include "base/errbuf.h"
@@ -258,7 +258,7 @@ static void *callback_thread(void *arg)
         return NULL;
     }
     while (!atomic_load(&callback_quit)) {
-        if (callback_deliver_due(db, &n, err, sizeof(err)) != 0)
+        if (notify_deliver_due(db, &n, err, sizeof(err)) != 0)
             log_emit(LOG_LEVEL_WARNING, LOGGER, NULL, NULL, NULL, "callbacks: %s", err);
         nap(&callback_quit, CALLBACK_POLL_SECONDS);
     }

@@ -14,25 +14,24 @@ int page_trigger(struct request *req, struct response *resp, struct app *app)
 {
     static const int status_of[] = {
         [JOBS_ACCEPTED] = 202, [JOBS_UP_TO_DATE] = 200, [JOBS_CONFLICT] = 409};
-    struct jobs_request r;
+    struct jobreq r;
     struct jobs_answer a;
     struct jobs_env env = {.configs_dir = app->configs_dir,
                            .max_concurrent = jobs_max_concurrent()};
-    enum jobs_fail why = JOBS_FAIL_INTERNAL;
+    enum jobreq_fail why = JOBREQ_FAIL_INTERNAL;
     char msg[ERRBUF_SIZE];
     struct db *db = NULL;
     int rc;
     date_today(env.today);
-    if (jobs_request_parse(req->body ? req->body : "", req->body_len, &r, &why, msg, sizeof(msg)) !=
-        0)
+    if (jobreq_parse(req->body ? req->body : "", req->body_len, &r, &why, msg, sizeof(msg)) != 0)
         goto refused;
     if (!(db = app_writer(app, msg, sizeof(msg)))) {
-        jobs_request_free(&r);
+        jobreq_free(&r);
         goto unavailable;
     }
     db_clear_error(db);
     rc = jobs_trigger(db, &r, &env, &a, &why, msg, sizeof(msg));
-    jobs_request_free(&r);
+    jobreq_free(&r);
     if (rc != 0)
         goto refused;
     if (a.outcome == JOBS_RUNNING) {
@@ -43,13 +42,13 @@ int page_trigger(struct request *req, struct response *resp, struct app *app)
     jobs_answer_free(&a);
     return rc;
 refused:
-    if (why == JOBS_FAIL_INTERNAL && db_transient(db))
+    if (why == JOBREQ_FAIL_INTERNAL && db_transient(db))
         goto unavailable;
-    if (why == JOBS_FAIL_INTERNAL) {
+    if (why == JOBREQ_FAIL_INTERNAL) {
         err_set(resp->err, sizeof(resp->err), "trigger: %s", msg);
         return -1;
     }
-    http_error(resp, 400, why == JOBS_FAIL_DATE ? "invalid_date" : "invalid_request", "%s", msg);
+    http_error(resp, 400, why == JOBREQ_FAIL_DATE ? "invalid_date" : "invalid_request", "%s", msg);
     return 0;
 unavailable:
     return page_unavailable(app, resp, "trigger", msg);

@@ -6,6 +6,8 @@
  * which bytes matched. */
 #include "service/access.h"
 
+#include "service/audit.h"
+
 #include "base/errbuf.h"
 #include "base/mem.h"
 
@@ -26,9 +28,6 @@ static const char SQL_LIST[] =
     " token_hash FROM api_keys ORDER BY id";
 static const char SQL_REVOKE[] = "DELETE FROM api_keys WHERE name = ?1";
 static const char SQL_TOUCH[] = "UPDATE api_keys SET last_used_at = ?2 WHERE name = ?1";
-static const char SQL_AUDIT[] =
-    "INSERT INTO audit_log(timestamp, event, job_id, actor, client, endpoint, status, outcome)"
-    " VALUES(?1, 'api_request', ?2, ?3, ?4, ?5, ?6, ?7)";
 
 int access_scope_parse(const char *s, enum access_scope *out)
 {
@@ -263,17 +262,6 @@ int access_key_touch(struct db *db, const char *name, char *err, size_t errlen)
 
 int access_audit(struct db *db, const struct access_audit *a, char *err, size_t errlen)
 {
-    char now[TIMESTAMP_BUF];
-    sqlite3_stmt *st = db_stmt(db, SQL_AUDIT, err, errlen);
-    if (!st)
-        return -1;
-    time_now_iso(now);
-    db_bind_text(st, 1, now);
-    db_bind_text(st, 2, a->job_id);
-    db_bind_text(st, 3, a->actor);
-    db_bind_text(st, 4, a->client);
-    db_bind_text(st, 5, a->endpoint);
-    db_bind_int64(st, 6, a->status);
-    db_bind_text(st, 7, a->outcome);
-    return db_step_done(db, st, "cannot write the audit log", err, errlen);
+    return audit_api_request(db, a->actor, a->client, a->endpoint, a->status, a->outcome, a->job_id,
+                             err, errlen);
 }

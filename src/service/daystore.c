@@ -570,3 +570,72 @@ int daystore_each_row(struct db *db, long long id, const struct daystore_rows *r
         return -1;
     return 0;
 }
+
+/* --- for planning jobs and the AI-Trader import ---------------------------- */
+
+static const char SQL_LAST_EXCEPT[] = "SELECT max(date) FROM positions WHERE model = ?1"
+                                      " AND job_id NOT IN (SELECT value FROM json_each(?2))";
+static const char SQL_DATES_EXCEPT[] =
+    "SELECT date FROM positions WHERE model = ?1 AND date BETWEEN ?2 AND ?3"
+    " AND job_id NOT IN (SELECT value FROM json_each(?4)) ORDER BY date";
+static const char SQL_COUNT_FROM[] =
+    "SELECT count(*), min(date) FROM positions WHERE model = ?1 AND date >= ?2";
+static const char SQL_DELETE_FROM[] = "DELETE FROM positions WHERE model = ?1 AND date >= ?2"
+                                      " AND (?3 IS NULL OR job_id <> ?3)";
+
+int daystore_last_date_except(struct db *db, const char *model, const char *skip_jobs,
+                              char out[DATE_BUF], char *err, size_t errlen)
+{
+    enum daystore_found found;
+    sqlite3_stmt *st = lookup(db, SQL_LAST_EXCEPT, model, skip_jobs, &found, err, errlen);
+    snprintf(out, DATE_BUF, "%s", found == DAYSTORE_FOUND ? text(st, 0) : "");
+    return looked_up(st, found) == DAYSTORE_ERROR ? -1 : 0;
+}
+
+int daystore_dates_except(struct db *db, const char *model, const char *from, const char *to,
+                          const char *skip_jobs, struct datelist *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_DATES_EXCEPT, err, errlen);
+    int rc;
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, model);
+    db_bind_text(st, 2, from);
+    db_bind_text(st, 3, to);
+    db_bind_text(st, 4, skip_jobs);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (datelist_push(out, (const char *)sqlite3_column_text(st, 0)) != 0)
+            break;
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return err_set(err, errlen, "stored date too long");
+    return rc == SQLITE_DONE ? 0 : db_error(db, "reading completed days", err, errlen);
+}
+
+int daystore_count_from(struct db *db, const char *model, const char *date, long long *count,
+                        char first[DATE_BUF], char *err, size_t errlen)
+{
+    enum daystore_found found;
+    sqlite3_stmt *st = lookup(db, SQL_COUNT_FROM, model, date, &found, err, errlen);
+    if (found == DAYSTORE_FOUND) {
+        *count = sqlite3_column_int64(st, 0);
+        snprintf(first, DATE_BUF, "%s", text(st, 1));
+    }
+    return looked_up(st, found) == DAYSTORE_ERROR ? -1 : 0;
+}
+
+int daystore_delete_from(struct db *db, const char *model, const char *date, const char *keep_job,
+                         long long *deleted, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_DELETE_FROM, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, model);
+    db_bind_text(st, 2, date);
+    db_bind_text(st, 3, keep_job);
+    if (db_step_done(db, st, "database write", err, errlen) != 0)
+        return -1;
+    if (deleted)
+        *deleted = sqlite3_changes64(db->h);
+    return 0;
+}

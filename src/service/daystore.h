@@ -8,6 +8,7 @@
 #ifndef TRADER_DAYSTORE_H
 #define TRADER_DAYSTORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +16,7 @@
 #include "base/dates.h"
 #include "base/money.h"
 #include "market/portfolio.h"
+#include "market/prices.h"
 #include "market/splits.h"
 
 /* One trades row. */
@@ -163,5 +165,28 @@ struct daystore_rows {
 /* Reads the rows of the day position_id that rows asks for. */
 int daystore_each_row(struct db *db, long long position_id, const struct daystore_rows *rows,
                       char *err, size_t errlen);
+
+/* --- for planning jobs and the AI-Trader import ---------------------------- */
+
+/* The last date model has results for, leaving out the results of the jobs
+ * named in skip_jobs (a JSON array of job ids); "" when none. */
+int daystore_last_date_except(struct db *db, const char *model, const char *skip_jobs,
+                              char out[DATE_BUF], char *err, size_t errlen);
+
+/* Appends to out the dates from..to (inclusive, ascending) model has results
+ * for, leaving out the results of the jobs named in skip_jobs. */
+int daystore_dates_except(struct db *db, const char *model, const char *from, const char *to,
+                          const char *skip_jobs, struct datelist *out, char *err, size_t errlen);
+
+/* *count = model's positions rows from date on, first = the earliest of
+ * them ("" when none). */
+int daystore_count_from(struct db *db, const char *model, const char *date, long long *count,
+                        char first[DATE_BUF], char *err, size_t errlen);
+
+/* Deletes model's results from date on (the rows hanging from them go by
+ * their foreign keys), except those of keep_job (NULL: none kept).
+ * *deleted (may be NULL) = positions rows deleted. */
+int daystore_delete_from(struct db *db, const char *model, const char *date, const char *keep_job,
+                         long long *deleted, char *err, size_t errlen);
 
 #endif

@@ -1,9 +1,9 @@
-/* jobs: simulation jobs in the `jobs` and `job_details` tables. Owns the
- * trigger request (parsing, validation), planning which model-days a request
- * means, creating a job atomically against the concurrency rules (CONTRACT
- * section 3), and the state transitions the daemon makes while running one:
- * claim, model-day started/completed/failed, finish. Every transition writes
- * an audit_log row and keeps jobs.updated_at current. */
+/* jobs: owns the `jobs` and `job_details` tables. Creating a job atomically
+ * against the concurrency rules (CONTRACT section 3) from a jobreq and its
+ * jobplan, and the state transitions the daemon makes while running one:
+ * claim, model-day started/completed/failed, finish, cancel. Every
+ * transition writes an audit row (audit.h) and keeps jobs.updated_at
+ * current. */
 #ifndef TRADER_JOBS_H
 #define TRADER_JOBS_H
 
@@ -16,10 +16,11 @@
 #include "base/dates.h"
 #include "store/db.h"
 #include "market/prices.h"
+#include "service/callback.h"
+#include "service/jobreq.h"
 
 #define JOB_ID_BUF 37 /* a UUID in text form + NUL */
 #define JOB_STATUS_BUF 12
-#define JOBS_DATES_MAX 1000 /* entries of an explicit date_range */
 #define JOBS_ERROR_MAX 2000 /* bytes of an error message kept in the database */
 #define JOBS_ENV_MAX_CONCURRENT "MAX_CONCURRENT_JOBS"
 #define JOBS_MAX_CONCURRENT_LIMIT 64 /* a larger MAX_CONCURRENT_JOBS is clamped */
@@ -28,63 +29,12 @@
  * failed or cancelled. */
 bool jobs_status_valid(const char *s);
 
-/* Why a trigger was refused; the HTTP layer maps these to error codes. */
-enum jobs_fail {
-    JOBS_FAIL_INTERNAL, /* 500 internal: the database or memory failed */
-    JOBS_FAIL_REQUEST,  /* 400 invalid_request */
-    JOBS_FAIL_DATE,     /* 400 invalid_date */
-};
-
-/* A parsed POST /simulate/trigger body. Free with jobs_request_free. */
-struct jobs_request {
-    char *config_path;                    /* as given; NULL = CONFIG_DEFAULT_PATH */
-    char start[DATE_BUF];                 /* start_date, "" when absent */
-    char end[DATE_BUF];                   /* end_date, "" when absent */
-    bool has_dates;                       /* an explicit date_range was given */
-    struct datelist dates;                /* that list, sorted and without duplicates */
-    char (*models)[CONFIG_SIGNATURE_MAX]; /* requested signatures, unique; NULL = all enabled */
-    size_t nmodels;
-    bool replace_existing;
-    char *callback_url; /* checked by callback_url_check; NULL when absent */
-};
-
-/* Parses and checks the syntax of a trigger body (len bytes; an empty or
- * all-blank body means every default). Checks that need the config, the price
- * store or the clock are jobs_plan's. On success *out is filled (caller frees
- * with jobs_request_free); on failure *why and err say what is wrong. */
-int jobs_request_parse(const char *body, size_t len, struct jobs_request *out, enum jobs_fail *why,
-                       char *err, size_t errlen);
-void jobs_request_free(struct jobs_request *r);
-
 /* One model-day of a job. */
 struct jobs_day {
     char date[DATE_BUF];
     char model[CONFIG_SIGNATURE_MAX];
     char status[JOB_STATUS_BUF]; /* pending, running, completed, failed */
 };
-
-/* The model-days a request means. Free with jobs_plan_free. */
-struct jobs_plan {
-    struct jobs_day *days; /* by date, then in the config's model order */
-    size_t ndays, cap;
-    struct datelist dates;                /* the union of the days' dates, ascending */
-    char (*models)[CONFIG_SIGNATURE_MAX]; /* models with at least one day, config order */
-    size_t nmodels;
-    /* When there is nothing to do: the date every selected model has reached
-     * and the trading day after it ("" = none / unknown). */
-    char last_date[DATE_BUF];
-    char next_day[DATE_BUF];
-};
-
-/* Works out the model-days of req against cfg, the price store and the
- * results already in the database, with today as the latest allowed date
- * (for a catch-up, the config's end_date when that is earlier).
- * Results written by active (pending/running) jobs are not counted as done,
- * so repeating the request of a running job plans that same job. */
-int jobs_plan(struct db *db, const struct config *cfg, const struct jobs_request *req,
-              const char *today, struct jobs_plan *out, enum jobs_fail *why, char *err,
-              size_t errlen);
-void jobs_plan_free(struct jobs_plan *p);
 
 /* Where and when a trigger runs. */
 struct jobs_env {
@@ -117,14 +67,18 @@ struct jobs_answer {
  * inserts the job (with the config's keyless snapshot), its job_details and
  * an audit_log 'job_created' row. A refusal writes nothing. On success *out
  * is filled (caller frees with jobs_answer_free); on failure *why and err. */
-int jobs_trigger(struct db *db, const struct jobs_request *req, const struct jobs_env *env,
-                 struct jobs_answer *out, enum jobs_fail *why, char *err, size_t errlen);
+int jobs_trigger(struct db *db, const struct jobreq *req, const struct jobs_env *env,
+                 struct jobs_answer *out, enum jobreq_fail *why, char *err, size_t errlen);
 void jobs_answer_free(struct jobs_answer *a);
 
 /* The JSON body for an ACCEPTED, UP_TO_DATE or CONFLICT answer (the RUNNING
  * answer is the job's status view). Caller owns the result; NULL when out of
  * memory or for RUNNING. */
 json_object *jobs_answer_json(const struct jobs_answer *a);
+
+/* The ids of the active (pending or running) jobs as a JSON array text in
+ * *out (caller frees). */
+int jobs_active_ids(struct db *db, char **out, char *err, size_t errlen);
 
 /* A new job id: a random (version 4) UUID in lowercase text form. */
 int jobs_new_id(char out[JOB_ID_BUF], char *err, size_t errlen);
@@ -134,6 +88,13 @@ int jobs_new_id(char out[JOB_ID_BUF], char *err, size_t errlen);
 int jobs_max_concurrent(void);
 
 /* --- the daemon's side ---------------------------------------------------- */
+
+/* What a look-up of a job found. */
+enum jobs_found {
+    JOBS_ERROR = -1,
+    JOBS_MISSING, /* no such job (none pending, for a claim) */
+    JOBS_FOUND,   /* found (and claimed, for a claim) */
+};
 
 /* A job as the daemon runs it. Free with jobs_job_free. */
 struct jobs_job {
@@ -147,21 +108,22 @@ struct jobs_job {
     size_t ndays;
 };
 
-/* Loads job_id with its model-days. Returns 1 when found (*out filled, caller
- * frees with jobs_job_free), 0 when there is no such job, -1 on error. */
-int jobs_get(struct db *db, const char *job_id, struct jobs_job *out, char *err, size_t errlen);
+/* Loads job_id with its model-days: JOBS_FOUND with *out filled (caller
+ * frees with jobs_job_free). */
+enum jobs_found jobs_get(struct db *db, const char *job_id, struct jobs_job *out, char *err,
+                         size_t errlen);
 void jobs_job_free(struct jobs_job *j);
 
 /* Claims the oldest pending job: status running, started_at set (kept when
- * the job ran before an interruption), audit 'job_started'. Returns 1 and
- * fills job_id, 0 when no job is pending, -1 on error. Nothing is deleted
+ * the job ran before an interruption), audit 'job_started'. JOBS_FOUND with
+ * job_id filled, JOBS_MISSING when no job is pending. Nothing is deleted
  * here: a replace_existing job replaces results one model-day at a time
  * (jobs_replace_results). */
-int jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t errlen);
+enum jobs_found jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t errlen);
 
-/* The same for one job (batch mode runs the job it created): 1 when claimed,
- * 0 when it is not pending (another process took it, or it was cancelled). */
-int jobs_claim(struct db *db, const char *job_id, char *err, size_t errlen);
+/* The same for one job (batch mode runs the job it created): JOBS_MISSING
+ * when it is not pending (another process took it, or it was cancelled). */
+enum jobs_found jobs_claim(struct db *db, const char *job_id, char *err, size_t errlen);
 
 /* For a model-day of a replace_existing job, inside the transaction that
  * commits it: deletes the results other jobs left for model from date on
@@ -220,5 +182,84 @@ int jobs_cancel(struct db *db, const char *job_id, enum jobs_cancel_outcome *out
  * such job). The daemon asks before each model-day; jobs_day_start refuses a
  * model-day of such a job as well, so none starts after the request commits. */
 int jobs_cancel_requested(struct db *db, const char *job_id, bool *out, char *err, size_t errlen);
+
+/* --- jobs of an AI-Trader import ------------------------------------------ */
+
+/* The first active (pending or running) job simulating model: JOBS_FOUND
+ * with job_id filled, or JOBS_MISSING. */
+enum jobs_found jobs_active_on(struct db *db, const char *model, char job_id[JOB_ID_BUF], char *err,
+                               size_t errlen);
+
+/* An imported job: completed from the start (source 'import'). */
+struct jobs_import {
+    const char *job_id;     /* see jobs_new_id */
+    const char *directory;  /* the agent data directory, as config_path */
+    const char *date_range; /* JSON array text of the imported dates */
+    const char *models;     /* JSON array text of the imported signatures */
+    bool replace_existing;
+    const char *at; /* created_at, started_at, updated_at */
+};
+
+/* Inside the caller's transaction: the job row of an import, then one
+ * completed job_details row per imported model-day, then the end of the
+ * import (completed_at, duration, warnings: JSON array text or NULL). */
+int jobs_import_create(struct db *db, const struct jobs_import *im, char *err, size_t errlen);
+int jobs_import_day(struct db *db, const char *job_id, const char *date, const char *model,
+                    const char *at, char *err, size_t errlen);
+int jobs_import_finish(struct db *db, const char *job_id, const char *at, double duration_seconds,
+                       const char *warnings, char *err, size_t errlen);
+
+/* --- callbacks, reads for the views and the analytics ---------------------- */
+
+#define JOBS_ID_MAX 65 /* any stored job id, + NUL */
+
+/* An ended job whose callback is due (callback_status 'pending'). */
+struct jobs_due {
+    char job_id[JOBS_ID_MAX];
+    char url[CALLBACK_URL_MAX + 1];
+};
+
+/* Fills out[0..*n) with at most max due callbacks, oldest ended job first. */
+int jobs_callbacks_due(struct db *db, struct jobs_due *out, size_t max, size_t *n, char *err,
+                       size_t errlen);
+
+/* A due callback's outcome: "delivered" or "failed". */
+int jobs_set_callback_status(struct db *db, const char *job_id, const char *status, char *err,
+                             size_t errlen);
+
+/* The newest job with stored results (daystore): JOBS_FOUND with its id in
+ * out, or JOBS_MISSING. */
+enum jobs_found jobs_latest_with_results(struct db *db, char *out, size_t outlen, char *err,
+                                         size_t errlen);
+
+/* The newest job (by created_at): JOBS_FOUND with its id in out. */
+enum jobs_found jobs_latest_id(struct db *db, char out[JOBS_ID_MAX], char *err, size_t errlen);
+
+/* The number of jobs of status (NULL: any), and a page of their ids, newest
+ * first, into ids (room for limit). */
+int jobs_count(struct db *db, const char *status, long long *total, char *err, size_t errlen);
+int jobs_list_ids(struct db *db, const char *status, long long limit, long long offset,
+                  char (*ids)[JOBS_ID_MAX], size_t *n, char *err, size_t errlen);
+
+/* The reads of a job's status view (jobview.c). Each is a one-job query
+ * whose columns jobview reads in this order. */
+enum jobs_view {
+    JOBS_VIEW_JOB,      /* job_id, status, date_range, models, created_at, started_at,
+                         * updated_at, completed_at, total_duration_seconds, error, warnings,
+                         * cancel_requested_at; no row: no such job */
+    JOBS_VIEW_CALLBACK, /* callback_url, callback_status; no row: no callback */
+    JOBS_VIEW_COUNTS,   /* model-days: total, completed, failed, running */
+    JOBS_VIEW_MODELS,   /* per model in the job's order: model, its running date, its first
+                         * pending date */
+    JOBS_VIEW_CURRENT,  /* the earliest running model-day: date, model */
+    JOBS_VIEW_DETAILS,  /* model-days by date then creation: date, model, status, started_at,
+                         * completed_at, duration_seconds, error; the caller binds ?2 status
+                         * (NULL: any), ?3 limit, ?4 offset */
+};
+
+/* The cached statement of v with job_id bound as ?1, for the caller to step
+ * and reset; NULL with err filled on failure. */
+sqlite3_stmt *jobs_view_stmt(struct db *db, enum jobs_view v, const char *job_id, char *err,
+                             size_t errlen);
 
 #endif

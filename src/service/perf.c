@@ -3,6 +3,8 @@
  * closes. Everything else is arithmetic in C. */
 #include "service/perf.h"
 
+#include "service/jobs.h"
+
 #include "base/errbuf.h"
 #include "base/jsontext.h"
 #include "base/mem.h"
@@ -19,10 +21,6 @@
 /* The bounds stand for "no bound" when a query gives none. */
 #define PERF_DATE_MIN "0000-00-00"
 #define PERF_DATE_MAX "9999-99-99"
-
-static const char SQL_LATEST_JOB[] =
-    "SELECT job_id FROM jobs WHERE EXISTS(SELECT 1 FROM positions p WHERE p.job_id ="
-    " jobs.job_id) ORDER BY created_at DESC, rowid DESC LIMIT 1";
 
 /* x / y as a double when y is not 0, else NAN. */
 static double ratio(double x, double y)
@@ -430,14 +428,7 @@ fail:
 
 int perf_latest_job(struct db *db, char *out, size_t outlen, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_LATEST_JOB, err, errlen);
-    if (!st)
-        return -1;
-    int rc = sqlite3_step(st), found = rc == SQLITE_ROW;
-    if (found)
-        snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
-    return found || rc == SQLITE_DONE ? found : db_error(db, "finding the latest job", err, errlen);
+    return jobs_latest_with_results(db, out, outlen, err, errlen);
 }
 
 const char *perf_bench_bought(const struct perf_report *r, const char **on)

@@ -891,17 +891,17 @@ static void test_mock(void)
 static void trigger_and_claim(const char *body, char id[JOB_ID_BUF])
 {
     char configs[300];
-    struct jobs_request req = {0};
+    struct jobreq req = {0};
     struct jobs_answer ans = {0};
     struct jobs_env env = {.configs_dir = configs, .max_concurrent = 1};
-    enum jobs_fail why;
+    enum jobreq_fail why;
     snprintf(configs, sizeof(configs), "%s/configs", fx.dir);
     date_today(env.today);
-    ok(jobs_request_parse(body, strlen(body), &req, &why, err, sizeof(err)) == 0 &&
+    ok(jobreq_parse(body, strlen(body), &req, &why, err, sizeof(err)) == 0 &&
            jobs_trigger(fx.db, &req, &env, &ans, &why, err, sizeof(err)) == 0 &&
            ans.outcome == JOBS_ACCEPTED,
        "job accepted: %s", err);
-    jobs_request_free(&req);
+    jobreq_free(&req);
     jobs_answer_free(&ans);
     ok(jobs_claim_next(fx.db, id, err, sizeof(err)) == 1, "job claimed: %s", err);
 }

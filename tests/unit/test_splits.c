@@ -8,6 +8,7 @@
  * recorded in position.jsonl. Expected numbers are computed by hand. */
 #include "agent/agent.h"
 #include "trading/agentfiles.h"
+#include "aitrader/aiimport.h"
 #include "aitrader/aitrader.h"
 #include "sim/modelday.h"
 #include "market/pricesimport.h"
@@ -250,13 +251,13 @@ static void test_split_day(void)
  * splits, is reported where it disagrees and the adjusted replay is stored. */
 static void test_import_aitrader(void)
 {
-    struct aitrader_report rep;
+    struct aiimport_report rep;
     const char *ew[] = {"ew"}, *ait[] = {"ait"};
     char dir[256], path[300];
     long long cash = q("SELECT cash FROM positions WHERE model='ew' AND date='2025-01-06'");
     fx_exec(fx.db, "UPDATE jobs SET status = 'completed'");
     snprintf(dir, sizeof(dir), "%s/agent_data", fx.dir);
-    ok(aitrader_import(fx.db, dir, ew, 1, -1, 1, &rep, err, sizeof(err)) == 0,
+    ok(aiimport_run(fx.db, dir, ew, 1, -1, 1, &rep, err, sizeof(err)) == 0,
        "our own position.jsonl with its split line imports (%s)", err);
     ok(rep.nwarnings == 1 && strstr(rep.warnings[0], "replaced 3 existing"),
        "  no disagreement: the only warning is the replacement (%s)",
@@ -267,7 +268,7 @@ static void test_import_aitrader(void)
            1, "  the split stored again with its day");
     is_int(q("SELECT cash FROM positions WHERE model='ew' AND date='2025-01-06'"), cash,
            "  the same end state");
-    aitrader_report_free(&rep);
+    aiimport_report_free(&rep);
 
     snprintf(path, sizeof(path), "%s/ait/position", dir);
     snprintf(dir, sizeof(dir), "%s/ait", fx.dir);
@@ -285,7 +286,7 @@ static void test_import_aitrader(void)
                "\"no_trade\", \"symbol\": \"\", \"amount\": 0}, \"positions\": {\"AAA\": 100, "
                "\"CASH\": 8999.0}}\n",
                path, sizeof(path));
-    ok(aitrader_import(fx.db, dir, ait, 1, -1, 0, &rep, err, sizeof(err)) == 0,
+    ok(aiimport_run(fx.db, dir, ait, 1, -1, 0, &rep, err, sizeof(err)) == 0,
        "AI-Trader's file across the split imports (%s)", err);
     ok(rep.nwarnings == 1 && strstr(rep.warnings[0], "AAA 100 in the file, 150 replayed"),
        "  the disagreement is reported: %s", rep.nwarnings ? rep.warnings[0] : "none");
@@ -295,7 +296,7 @@ static void test_import_aitrader(void)
     /* 8999 + 150 x 6.90 against 8999 + 100 x 10.01. */
     is_int(q("SELECT daily_profit FROM positions WHERE model='ait' AND date='2025-01-03'"),
            M(34, 0), "  profit 1035 - 1001 = 34: continuous");
-    aitrader_report_free(&rep);
+    aiimport_report_free(&rep);
 }
 
 static void test_notice(void)
