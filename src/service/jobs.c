@@ -369,7 +369,7 @@ int jobs_trigger(struct db *db, const struct jobreq *req, const struct jobs_env 
         memcpy(a.last_date, plan.last_date, DATE_BUF);
         memcpy(a.next_day, plan.next_day, DATE_BUF);
     } else {
-        bool decided;
+        bool decided = false;
         if (check_active(db, &plan, env->max_concurrent, &a, &decided, err, errlen) != 0)
             goto out;
         if (!decided) {
