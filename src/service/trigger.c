@@ -203,7 +203,7 @@ int trigger_run(struct db *db, const struct jobreq *req, const struct trigger_en
                 struct trigger_answer *out, enum jobreq_fail *why, char *err, size_t errlen)
 {
     char path[PATHS_MAX], msg[ERRBUF_SIZE], e[ERR_ECHO_BUF];
-    const char *given = req->config_path ? req->config_path : JOBREQ_DEFAULT_CONFIG;
+    const char *given = req->config_path ? req->config_path : CONFIG_DEFAULT_PATH;
     struct config cfg = {0};
     struct jobplan plan = {0};
     struct trigger_answer a = {0};
