@@ -3,11 +3,9 @@
 
 #include "base/env.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 int app_init(struct app *app, char *err, size_t errlen)
 {
@@ -47,65 +45,32 @@ void app_free(struct app *app)
     app->models = NULL;
 }
 
-/* Opens the file at app->db_path if it has the schema this program reads. */
-static int open_db(struct app *app, const struct stat *sb)
+struct db *app_db(struct app *app)
 {
     int version = -1;
-    if (db_open(app->db_path, DB_READONLY, &app->db, app->db_err, sizeof(app->db_err)) != 0)
-        return -1;
+    switch (db_follow(&app->db, app->db_path, DB_READONLY, app->db_err, sizeof(app->db_err))) {
+    case DB_FOLLOW_ERROR:
+        return NULL;
+    case DB_FOLLOW_SAME:
+        return app->db;
+    case DB_FOLLOW_OPENED:
+        break;
+    }
+    /* A new connection serves only a file with the schema this program reads. */
     if (db_schema_version(app->db, &version) != 0 || version != DB_SCHEMA_VERSION) {
         err_set(app->db_err, sizeof(app->db_err),
                 "database schema version %d, this program reads %d (run traderctl init)", version,
                 DB_SCHEMA_VERSION);
         close_db(app);
-        return -1;
-    }
-    app->db_dev = sb->st_dev;
-    app->db_ino = sb->st_ino;
-    return 0;
-}
-
-/* Stats the database file into *sb. An open connection keeps reading a
- * removed or replaced file, so *conn (opened on the file dev/ino) is closed
- * when the path no longer names that file. Returns 0, or -1 (*conn closed). */
-static int follow_path(const char *path, struct db **conn, dev_t dev, ino_t ino, struct stat *sb,
-                       char *err, size_t errlen)
-{
-    if (stat(path, sb) != 0) {
-        db_close(*conn);
-        *conn = NULL;
-        return err_set(err, errlen, "database %s: %s", path, strerror(errno));
-    }
-    if (*conn && (sb->st_dev != dev || sb->st_ino != ino)) {
-        db_close(*conn);
-        *conn = NULL;
-    }
-    return 0;
-}
-
-struct db *app_db(struct app *app)
-{
-    struct stat sb;
-    if (follow_path(app->db_path, &app->db, app->db_dev, app->db_ino, &sb, app->db_err,
-                    sizeof(app->db_err)) != 0)
         return NULL;
-    if (!app->db && open_db(app, &sb) != 0)
-        return NULL;
+    }
     return app->db;
 }
 
 struct db *app_writer(struct app *app, char *err, size_t errlen)
 {
-    struct stat sb;
-    if (follow_path(app->db_path, &app->writer, app->writer_dev, app->writer_ino, &sb, err,
-                    errlen) != 0)
+    if (db_follow(&app->writer, app->db_path, DB_READWRITE, err, errlen) == DB_FOLLOW_ERROR)
         return NULL;
-    if (!app->writer) {
-        if (db_open(app->db_path, DB_READWRITE, &app->writer, err, errlen) != 0)
-            return NULL;
-        app->writer_dev = sb.st_dev;
-        app->writer_ino = sb.st_ino;
-    }
     return app->writer;
 }
 

@@ -30,13 +30,11 @@ struct app {
     int heartbeat_stale; /* seconds after which traderd counts as down */
     int min_free_mb;     /* /health: storage full below this */
     bool auth_reads;     /* $TRADER_AUTH_READS=1 */
-    struct db *db;       /* NULL while unavailable */
-    dev_t db_dev;        /* identity of the file db was opened on */
-    ino_t db_ino;
+    /* Both follow the file at db_path (db_follow): a replaced or removed
+     * file is let go and the new one opened on the next request. */
+    struct db *db;            /* NULL while unavailable */
     char db_err[ERRBUF_SIZE]; /* why db is NULL */
     struct db *writer;        /* read-write, opened on the first write */
-    dev_t writer_dev;
-    ino_t writer_ino;
     /* /health's model list, kept until the default config file changes
      * (identified by inode, size and mtime) so requests don't re-parse it. */
     json_object *models;
