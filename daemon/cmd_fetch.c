@@ -13,6 +13,7 @@
 
 #include "market/avfetch.h"
 #include "base/dates.h"
+#include "base/env.h"
 #include "base/errbuf.h"
 #include "base/jsontext.h"
 #include "base/mem.h"
@@ -58,22 +59,14 @@ static int number_arg(const char *name, const char *v, double lo, double hi, dou
     return 0;
 }
 
-static double env_or(const char *name, double def)
-{
-    const char *v = getenv(name);
-    char *end;
-    double d = v && *v ? strtod(v, &end) : def;
-    return v && *v && (*end || d < 0) ? def : d;
-}
-
 /* Parses the fetch options; -1 on an unknown one or a bad value. */
 static int fetch_args(int argc, char **argv, struct fetch_opts *o)
 {
     const char *v;
     double d = 0; /* number_arg sets it only on success */
     memset(o, 0, sizeof(*o));
-    o->pace = env_or(ENV_PACE, DEFAULT_PACE);
-    o->daily = (long)env_or(ENV_DAILY, DEFAULT_DAILY);
+    o->pace = env_double(ENV_PACE, DEFAULT_PACE, 0, 3600);
+    o->daily = env_long(ENV_DAILY, DEFAULT_DAILY, 0, 1000000000L);
     o->max_age = DEFAULT_MAX_AGE;
     for (int i = 0; i < argc; i++) {
         int k;

@@ -1,6 +1,8 @@
 /* notify: see notify.h. */
 #include "service/notify.h"
 
+#include "base/env.h"
+
 #include "service/callback.h"
 #include "service/jobs.h"
 #include "service/jobview.h"
@@ -22,16 +24,6 @@
 #define DUE_BATCH 16
 #define TIMEOUT_SECONDS 10L
 #define ERROR_MAX 500
-
-static double env_number(const char *name, double def, double lo, double hi)
-{
-    const char *v = getenv(name);
-    char *end;
-    if (!v || !*v)
-        return def;
-    double d = strtod(v, &end);
-    return *end || !(d >= lo && d <= hi) ? def : d;
-}
 
 /* The webhook body: the job's summary, reduced to the contract's fields. */
 static int build_body(struct db *db, const char *job_id, char **out, char *err, size_t errlen)
@@ -142,8 +134,8 @@ static int attempt(struct db *db, const char *job_id, const char *url, int n, in
 int notify_deliver_due(struct db *db, int *n, char *err, size_t errlen)
 {
     struct jobs_due due[DUE_BATCH];
-    double backoff = env_number(CALLBACK_ENV_BACKOFF, CALLBACK_DEFAULT_BACKOFF, 0.01, 3600);
-    int max = (int)env_number(CALLBACK_ENV_ATTEMPTS, CALLBACK_DEFAULT_ATTEMPTS, 1, 100);
+    double backoff = env_double(CALLBACK_ENV_BACKOFF, CALLBACK_DEFAULT_BACKOFF, 0.01, 3600);
+    int max = (int)env_long(CALLBACK_ENV_ATTEMPTS, CALLBACK_DEFAULT_ATTEMPTS, 1, 100);
     char now[TIMESTAMP_BUF], last[TIMESTAMP_BUF];
     size_t ndue = 0;
     int made = 0, tries;

@@ -3,6 +3,7 @@
  * number of processes) see each other's jobs. */
 #include "service/trigger.h"
 
+#include "base/env.h"
 #include "base/errbuf.h"
 #include "base/jsontext.h"
 #include "base/mem.h"
@@ -11,22 +12,14 @@
 #include "service/jobplan.h"
 #include "store/dataver.h"
 
-#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 int trigger_max_concurrent(void)
 {
-    const char *v = getenv(TRIGGER_ENV_MAX_CONCURRENT);
-    char *end = NULL;
-    long n;
-    if (!v || !*v)
-        return 1;
-    errno = 0;
-    n = strtol(v, &end, 10);
-    if (errno || *end || n < 1)
-        return 1;
+    long n = env_long(TRIGGER_ENV_MAX_CONCURRENT, 1, 1, LONG_MAX);
     return n > TRIGGER_MAX_CONCURRENT_LIMIT ? TRIGGER_MAX_CONCURRENT_LIMIT : (int)n;
 }
 

@@ -2,6 +2,7 @@
  * value) and file (a whole file read with a size bound). */
 #include "base/env.h"
 #include "base/file.h"
+#include "base/log.h"
 #include "tap.h"
 
 #include <stdlib.h>
@@ -35,6 +36,30 @@ static void test_env(void)
     unsetenv(VAR);
 }
 
+static void test_env_double(void)
+{
+    char line[512] = "";
+    FILE *f = tmpfile();
+    log_set_stream(f);
+    unsetenv(VAR);
+    ok(env_double(VAR, 0.5, 0, 10) == 0.5, "a decimal: unset gives the default");
+    setenv(VAR, "2.25", 1);
+    ok(env_double(VAR, 0.5, 0, 10) == 2.25, "a decimal in range: the value");
+    setenv(VAR, "-1", 1);
+    ok(env_double(VAR, 0.5, 0, 10) == 0.5, "a decimal below the range: the default");
+    setenv(VAR, "nan", 1);
+    ok(env_double(VAR, 0.5, 0, 10) == 0.5, "not a finite number: the default");
+    setenv(VAR, "1.5s", 1);
+    ok(env_double(VAR, 0.5, 0, 10) == 0.5, "a decimal with trailing junk: the default");
+    rewind(f);
+    ok(fgets(line, sizeof(line), f) && strstr(line, "\"WARNING\"") &&
+           strstr(line, VAR "=\\\"-1\\\""),
+       "a bad value is named in a warning: %s", line);
+    log_set_stream(stderr);
+    fclose(f);
+    unsetenv(VAR);
+}
+
 static void test_file(void)
 {
     char dir[] = "/tmp/test_env_XXXXXX", path[64], err[256];
@@ -65,6 +90,7 @@ static void test_file(void)
 int main(void)
 {
     test_env();
+    test_env_double();
     test_file();
     return tap_done();
 }
