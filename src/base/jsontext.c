@@ -179,6 +179,22 @@ const char *jsontext_string(json_object *o, const char *key)
     return json_object_get_string(v);
 }
 
+json_object *json_new_object(void)
+{
+    json_object *o = json_object_new_object();
+    if (!o)
+        mem_fatal(sizeof(json_object *));
+    return o;
+}
+
+json_object *json_new_array(void)
+{
+    json_object *a = json_object_new_array();
+    if (!a)
+        mem_fatal(sizeof(json_object *));
+    return a;
+}
+
 void json_put(json_object *o, const char *key, json_object *val)
 {
     if (!val || json_object_object_add(o, key, val) != 0)
