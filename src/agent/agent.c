@@ -116,12 +116,12 @@ static int write_closes(FILE *f, struct tools_ctx *ctx, const char *yesterday, c
     size_t i = 0;
     for (; i < universe_size(ctx); i++) {
         money_t v = 0;
-        int found =
+        enum prices_found found =
             *yesterday ? prices_last_close(ctx->db, universe_at(ctx, i), yesterday, &v, err, errlen)
-                       : 0;
-        if (found < 0)
+                       : PRICES_MISSING;
+        if (found == PRICES_ERROR)
             return -1;
-        if (found) {
+        if (found == PRICES_FOUND) {
             money_item(f, i, universe_at(ctx, i), "_price", v);
         } else {
             dict_key(f, i, universe_at(ctx, i), "_price");
@@ -138,10 +138,11 @@ static int write_opens(FILE *f, struct tools_ctx *ctx, char *err, size_t errlen)
     size_t n = 0;
     for (size_t i = 0; i < universe_size(ctx); i++) {
         money_t v;
-        int found = prices_open(ctx->db, universe_at(ctx, i), ctx->date, &v, err, errlen);
-        if (found < 0)
+        enum prices_found found =
+            prices_open(ctx->db, universe_at(ctx, i), ctx->date, &v, err, errlen);
+        if (found == PRICES_ERROR)
             return -1;
-        if (found)
+        if (found == PRICES_FOUND)
             money_item(f, n++, universe_at(ctx, i), "_price", v);
     }
     fputs(n ? "}" : "{}", f);
@@ -233,7 +234,7 @@ int agent_system_prompt(struct tools_ctx *ctx, const char *tmpl, char **out, cha
     char yesterday[DATE_BUF] = "", *buf = NULL;
     size_t size = 0;
     int rc = -1;
-    if (prices_prev_trading_day(ctx->db, ctx->date, yesterday, err, errlen) < 0)
+    if (prices_prev_trading_day(ctx->db, ctx->date, yesterday, err, errlen) == PRICES_ERROR)
         return -1;
     struct facts fx = {yesterday, 0};
     FILE *f = open_memstream(&buf, &size);
@@ -661,7 +662,8 @@ int agent_decide_openai(struct tools_ctx *ctx, const struct modelday_spec *spec,
     struct search_config sc;
     struct agent_limits lim;
     char *tmpl = NULL;
-    int rc, f;
+    enum search_key f;
+    int rc;
     if (!cm->base_url)
         return err_set(err, errlen,
                        "model %s is disabled in the config and has no usable openai_base_url",
@@ -671,12 +673,12 @@ int agent_decide_openai(struct tools_ctx *ctx, const struct modelday_spec *spec,
     if (template_of(spec->cfg, &tmpl, err, errlen) != 0)
         return -1;
     if (llm_client_new(&lc, &client, err, errlen) != 0 ||
-        (f = search_config_from_env(&sc, err, errlen)) < 0) {
+        (f = search_config_from_env(&sc, err, errlen)) == SEARCH_ERROR) {
         llm_client_free(client);
         free(tmpl);
         return -1;
     }
-    if (f == 1) {
+    if (f == SEARCH_KEY_SET) {
         sc.stop = ctx->cancel;
         sc.snippets_only = spec->cfg->search_snippets_only;
         ctx->search = &sc;

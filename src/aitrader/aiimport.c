@@ -588,10 +588,11 @@ static int replay_rec(struct importer *im, const struct model *m, const struct r
         money_t open = 0;
         struct trade_result res;
         if (r->amount > 0) {
-            int rc = prices_open(im->db, r->symbol, r->date, &open, im->err, im->errlen);
-            if (rc < 0)
+            enum prices_found f =
+                prices_open(im->db, r->symbol, r->date, &open, im->err, im->errlen);
+            if (f == PRICES_ERROR)
                 return -1;
-            if (rc == 0)
+            if (f == PRICES_MISSING)
                 return err_set(im->err, im->errlen,
                                "no open price for %s on %s (%s:%d): import prices first", r->symbol,
                                r->date, m->path, r->line);

@@ -347,7 +347,7 @@ static enum tools_result trade(struct tools_ctx *ctx, int is_buy, json_object *a
     if (json_object_object_get_ex(args, "amount", &av) && parse_amount(av, &amount) != 0)
         amount = 0;
     if (*symbol && amount > 0 && (!is_buy || tradable(ctx, symbol)) &&
-        prices_open(ctx->db, symbol, ctx->date, &open, err, errlen) < 0)
+        prices_open(ctx->db, symbol, ctx->date, &open, err, errlen) == PRICES_ERROR)
         return TOOLS_ERROR;
     /* Trade on a copy so a refused trade leaves the portfolio unchanged. */
     portfolio_copy(&next, &ctx->pf);
