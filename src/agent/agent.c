@@ -157,17 +157,14 @@ struct facts {
 
 /* The splits applied to today's start state (splits.h), as a paragraph and
  * a blank line; nothing on a day without any. Sets *told. */
-static int write_splits(FILE *f, const struct tools_ctx *ctx, int *told, char *err, size_t errlen)
+static void write_splits(FILE *f, const struct tools_ctx *ctx, int *told)
 {
-    char *notice;
     *told = 1;
     if (!ctx->nsplits)
-        return 0;
-    if (splits_notice(ctx->splits, ctx->nsplits, &notice, err, errlen) != 0)
-        return -1;
+        return;
+    char *notice = splits_notice(ctx->splits, ctx->nsplits);
     fprintf(f, "%s\n", notice);
     free(notice);
-    return 0;
 }
 
 /* What write_placeholder did. */
@@ -186,14 +183,16 @@ static enum placeholder write_placeholder(FILE *f, struct tools_ctx *ctx, struct
         fputs(ctx->date, f);
     else if (IS("positions"))
         write_positions(f, ctx);
-    else if (IS("yesterday_close_price"))
-        return write_closes(f, ctx, fx->yesterday, err, errlen);
-    else if (IS("today_buy_price"))
-        return write_opens(f, ctx, err, errlen);
-    else if (IS("STOP_SIGNAL"))
+    else if (IS("yesterday_close_price")) {
+        if (write_closes(f, ctx, fx->yesterday, err, errlen) != 0)
+            return PLACEHOLDER_ERROR;
+    } else if (IS("today_buy_price")) {
+        if (write_opens(f, ctx, err, errlen) != 0)
+            return PLACEHOLDER_ERROR;
+    } else if (IS("STOP_SIGNAL"))
         fputs(AGENT_STOP_SIGNAL, f);
     else if (IS("corporate_actions"))
-        return write_splits(f, ctx, &fx->told_splits, err, errlen);
+        write_splits(f, ctx, &fx->told_splits);
     else
         return PLACEHOLDER_UNKNOWN;
     return PLACEHOLDER_WRITTEN;
@@ -243,9 +242,10 @@ int agent_system_prompt(struct tools_ctx *ctx, const char *tmpl, char **out, cha
     if (render(f, ctx, tmpl ? tmpl : PROMPT_BUILTIN, &fx, err, errlen) != 0)
         goto out;
     /* The model is told of a split even by a template without the placeholder. */
-    if (!fx.told_splits && ctx->nsplits &&
-        (fputc('\n', f) == EOF || write_splits(f, ctx, &fx.told_splits, err, errlen) != 0))
-        goto out;
+    if (!fx.told_splits && ctx->nsplits) {
+        fputc('\n', f);
+        write_splits(f, ctx, &fx.told_splits);
+    }
     rc = 0;
 out:
     if (fclose(f) != 0) /* a memory stream fails only for lack of memory */
@@ -403,7 +403,9 @@ static int take_reply(struct day *d, json_object *work, int step, const struct l
     if (record(ctx, r->message, "assistant", r->content, NULL, NULL, err, errlen) != 0)
         return -1;
     char *summary = r->content ? summary_of(r->content) : NULL;
-    int rc = summary ? tools_set_summary(ctx, summary, err, errlen) : 0;
+    int rc = 0;
+    if (summary)
+        tools_set_summary(ctx, summary);
     free(summary);
     for (size_t i = 0; rc == 0 && i < r->ncalls; i++)
         rc = answer_call(ctx, work, &r->calls[i], results, err, errlen);

@@ -600,8 +600,6 @@ static int replay_rec(struct importer *im, const struct model *m, const struct r
         enum trade_status st = r->act == ACT_BUY
                                    ? portfolio_buy(replay, r->symbol, r->amount, open, NULL, &res)
                                    : portfolio_sell(replay, r->symbol, r->amount, open, NULL, &res);
-        if (st == TRADE_NOMEM)
-            return err_set(im->err, im->errlen, "out of memory");
         if (st == TRADE_OK) {
             fills[*nfills] =
                 (struct daystore_trade){(int)*nfills + 1, act_names[r->act], r->symbol, r->amount,
@@ -627,8 +625,7 @@ static int replay_rec(struct importer *im, const struct model *m, const struct r
     }
     *prevf = &r->file;
     portfolio_free(prevr);
-    if (portfolio_copy(prevr, replay) != 0)
-        return err_set(im->err, im->errlen, "out of memory");
+    portfolio_copy(prevr, replay);
     return 0;
 }
 
@@ -761,9 +758,7 @@ static int import_model(struct importer *im, const struct model *m, money_t init
     struct daystore_trade *fills = NULL;
     int rc = -1;
     char a[MONEY_FMT_MAX], b[MONEY_FMT_MAX];
-    portfolio_init(&prevr, 0);
-    if (portfolio_copy(&replay, &m->recs[0].file) != 0)
-        return err_set(im->err, im->errlen, "out of memory");
+    portfolio_copy(&replay, &m->recs[0].file);
     if (initial_cash >= 0 && initial_cash != replay.cash) {
         money_format(initial_cash, a, sizeof(a));
         money_format(replay.cash, b, sizeof(b));
@@ -774,10 +769,7 @@ static int import_model(struct importer *im, const struct model *m, money_t init
         replay.cash = initial_cash;
     }
     money_t prev_value = replay.cash;
-    if (portfolio_copy(&prevr, &replay) != 0) {
-        err_set(im->err, im->errlen, "out of memory");
-        goto out;
-    }
+    portfolio_copy(&prevr, &replay);
     fills = mem_calloc(m->n, sizeof(*fills));
     for (size_t i = 1; i < m->n;) {
         const char *date = m->recs[i].date, *since = m->recs[i - 1].date;

@@ -682,18 +682,17 @@ static const char *entry_string(json_object *models, const char *sig, const char
     return NULL;
 }
 
-int config_restore_keys(struct config *c, const char *path, char *err, size_t errlen)
+void config_restore_keys(struct config *c, const char *path)
 {
     json_object *root = NULL;
     char why[ERRBUF_SIZE], real[PATH_MAX];
     size_t len = 0, wanted = 0;
-    (void)err, (void)errlen;
     for (size_t i = 0; i < c->nmodels; i++)
         wanted += (c->models[i].key_in_file && !c->models[i].api_key) || c->models[i].url_in_file;
     /* path was the file's real path at trigger time (inside the configs
      * directory); a symlink put in its way since could lead anywhere. */
     if (wanted == 0 || !realpath(path, real) || strcmp(real, path) != 0)
-        return 0;
+        return;
     char *buf = mem_alloc(CONFIG_FILE_MAX + 1);
     /* Not readable or not JSON: no key is there (the caller says so per model). */
     if (read_file(path, buf, &len, why, sizeof(why)) != 0 || len > CONFIG_FILE_MAX ||
@@ -719,7 +718,6 @@ int config_restore_keys(struct config *c, const char *path, char *err, size_t er
 out:
     json_object_put(root);
     free_secret(buf, len);
-    return 0;
 }
 
 void config_free(struct config *c)

@@ -322,8 +322,8 @@ int strategy_run(struct tools_ctx *ctx, const struct strategy_params *p, char *e
     if (rc != 0)
         return -1;
     ctx->stop_signal = 1;
-    if (tools_log(ctx, "assistant", summary, NULL, NULL, NULL, err, errlen) != 0 ||
-        tools_set_summary(ctx, summary, err, errlen) != 0)
+    if (tools_log(ctx, "assistant", summary, NULL, NULL, NULL, err, errlen) != 0)
         return -1;
+    tools_set_summary(ctx, summary);
     return 0;
 }
