@@ -1,6 +1,6 @@
 /* perf: how models did over a period (CONTRACT §7 Analytics), in one place.
- * Owns the queries over stored model-days and QQQ closes, the metric
- * arithmetic and the JSON of GET /performance and /performance/series;
+ * Reads stored model-days (daystore.h) and QQQ closes (prices.h); owns the
+ * metric arithmetic and the JSON of GET /performance and /performance/series;
  * trader-api's pages and `traderctl leaderboard` only call it.
  *
  * Values are exact micro-dollars (money.h) up to the final ratios, which are
