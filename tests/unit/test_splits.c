@@ -397,16 +397,16 @@ static void test_tool_refusal(void)
     ok(tools_ctx_init(&ctx, fx.db, "t", "2025-01-02", &pf, universe, 2, err, sizeof(err)) == 0,
        "a day's context");
     ctx.costs = (struct trading_costs){M(1, 0), 0, 0};
-    is_int(tools_call(&ctx, "buy", "{\"symbol\":\"AAA\",\"amount\":10}", &res, err, sizeof(err)), 1,
-           "a buy short of its fee is refused");
+    is_int(tools_call(&ctx, "buy", "{\"symbol\":\"AAA\",\"amount\":10}", &res, err, sizeof(err)),
+           TOOLS_REFUSED, "a buy short of its fee is refused");
     is_str(res,
            "{\"error\":\"Insufficient cash! This action will not be allowed.\",\"symbol\":"
            "\"AAA\",\"date\":\"2025-01-02\",\"required_cash\":101.1,\"cash_available\":100.1,"
            "\"fee\":1.0}",
            "  AI-Trader's wording; required cash includes the fee");
     free(res);
-    is_int(tools_call(&ctx, "buy", "{\"symbol\":\"AAA\",\"amount\":9}", &res, err, sizeof(err)), 0,
-           "9 shares and the fee fit");
+    is_int(tools_call(&ctx, "buy", "{\"symbol\":\"AAA\",\"amount\":9}", &res, err, sizeof(err)),
+           TOOLS_DONE, "9 shares and the fee fit");
     ok(ctx.ntrades == 1 && ctx.trades[0].fee == M(1, 0) && ctx.pf.cash == M(9, 10000),
        "  the trade records its fee; cash 100.10 - 90.09 - 1");
     free(res);
