@@ -11,6 +11,7 @@
 #include "base/jsontext.h"
 #include "base/mem.h"
 #include "service/jobs.h"
+#include "service/trigger.h"
 #include "service/jobview.h"
 #include "agent/llm.h"
 #include "base/log.h"
@@ -62,11 +63,11 @@ static json_object *request_body(const char *config, const char *start, const ch
 int ctl_create_job(struct db *db, json_object *body, char job_id[JOB_ID_BUF])
 {
     const char *text = json_object_to_json_string(body);
-    struct jobs_env env = {.max_concurrent = jobs_max_concurrent()};
+    struct trigger_env env = {.max_concurrent = trigger_max_concurrent()};
     char configs[PATHS_MAX], err[ERRBUF_SIZE];
     enum jobreq_fail why;
     struct jobreq r;
-    struct jobs_answer a;
+    struct trigger_answer a;
     int rc = -1;
     date_today(env.today);
     if (paths_configs_dir(configs, sizeof(configs), err, sizeof(err)) != 0) {
@@ -78,19 +79,19 @@ int ctl_create_job(struct db *db, json_object *body, char job_id[JOB_ID_BUF])
         ctl_fail("%s", err);
         return -1;
     }
-    if (jobs_trigger(db, &r, &env, &a, &why, err, sizeof(err)) != 0) {
+    if (trigger_run(db, &r, &env, &a, &why, err, sizeof(err)) != 0) {
         jobreq_free(&r);
         ctl_fail("%s", err);
         return -1;
     }
     jobreq_free(&r);
     switch (a.outcome) {
-    case JOBS_ACCEPTED:
+    case TRIGGER_ACCEPTED:
         memcpy(job_id, a.job_id, JOB_ID_BUF);
         printf("job %s: %zu model-days\n", a.job_id, a.total_model_days);
         rc = 1;
         break;
-    case JOBS_UP_TO_DATE:
+    case TRIGGER_UP_TO_DATE:
         printf("already up to date (last simulated date %s)\n", *a.last_date ? a.last_date : "-");
         rc = 0;
         break;
@@ -98,7 +99,7 @@ int ctl_create_job(struct db *db, json_object *body, char job_id[JOB_ID_BUF])
         ctl_fail("job %s is already active for these models; follow it with traderctl jobs list",
                  a.job_id);
     }
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
     return rc;
 }
 

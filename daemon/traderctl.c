@@ -119,7 +119,7 @@ int cmd_help(const struct ctl *ctl, int argc, char **argv)
 }
 
 /* True when word is the first word of c's name. */
-static int first_word_is(const struct ctl_command *c, const char *word)
+static bool first_word_is(const struct ctl_command *c, const char *word)
 {
     size_t n = strcspn(c->name, " ");
     return strlen(word) == n && strncmp(word, c->name, n) == 0;

@@ -64,7 +64,7 @@ static void models(struct app *app, json_object *services)
     char path[PATHS_MAX];
     struct stat sb = {0};
     struct config cfg = {0};
-    if (paths_join(app->configs_dir, "default_config.json", path, sizeof(path), app->models_err,
+    if (paths_join(app->configs_dir, CONFIG_DEFAULT_NAME, path, sizeof(path), app->models_err,
                    sizeof(app->models_err)) != 0)
         goto report;
     if (stat(path, &sb) == 0 && app->models && same_file(&sb, &app->models_stat))

@@ -1,8 +1,9 @@
 /* page_trigger: POST /simulate/trigger, the one request that writes. The
  * rules (parsing, planning, the concurrency checks and the insert in one
- * transaction) are the jobs module's; this page maps its answers to HTTP,
+ * transaction) are the trigger module's; this page maps its answers to HTTP,
  * writing through the app's read-write connection. */
 #include "service/jobs.h"
+#include "service/trigger.h"
 #include "service/jobview.h"
 #include "base/log.h"
 #include "routes.h"
@@ -13,11 +14,11 @@
 int page_trigger(struct request *req, struct response *resp, struct app *app)
 {
     static const int status_of[] = {
-        [JOBS_ACCEPTED] = 202, [JOBS_UP_TO_DATE] = 200, [JOBS_CONFLICT] = 409};
+        [TRIGGER_ACCEPTED] = 202, [TRIGGER_UP_TO_DATE] = 200, [TRIGGER_CONFLICT] = 409};
     struct jobreq r;
-    struct jobs_answer a;
-    struct jobs_env env = {.configs_dir = app->configs_dir,
-                           .max_concurrent = jobs_max_concurrent()};
+    struct trigger_answer a;
+    struct trigger_env env = {.configs_dir = app->configs_dir,
+                              .max_concurrent = trigger_max_concurrent()};
     enum jobreq_fail why = JOBREQ_FAIL_INTERNAL;
     char msg[ERRBUF_SIZE];
     struct db *db = NULL;
@@ -30,16 +31,16 @@ int page_trigger(struct request *req, struct response *resp, struct app *app)
         goto unavailable;
     }
     db_clear_error(db);
-    rc = jobs_trigger(db, &r, &env, &a, &why, msg, sizeof(msg));
+    rc = trigger_run(db, &r, &env, &a, &why, msg, sizeof(msg));
     jobreq_free(&r);
     if (rc != 0)
         goto refused;
-    if (a.outcome == JOBS_RUNNING) {
+    if (a.outcome == TRIGGER_RUNNING) {
         rc = page_job_answer(db, a.job_id, 200, "Simulation already in progress", resp);
     } else {
-        rc = http_json(resp, status_of[a.outcome], jobs_answer_json(&a));
+        rc = http_json(resp, status_of[a.outcome], trigger_answer_json(&a));
     }
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
     return rc;
 refused:
     if (why == JOBREQ_FAIL_INTERNAL && db_transient(db))

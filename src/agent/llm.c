@@ -3,6 +3,7 @@
 #include "base/errbuf.h"
 #include "base/jsontext.h"
 #include "base/mem.h"
+#include "base/webreq.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -494,25 +495,13 @@ static void add_header(struct curl_slist **list, const char *h)
 
 static CURLcode setup_curl(struct llm_client *c)
 {
+    /* webreq_new set the rest: protocols, no redirects (a 3xx is reported),
+     * timeouts, user agent, error buffer. */
     CURL *h = c->curl;
     CURLcode r = curl_easy_setopt(h, CURLOPT_URL, c->url);
     r = r ? r : curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
     r = r ? r : curl_easy_setopt(h, CURLOPT_POST, 1L);
-    r = r ? r : curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    r = r ? r : curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->cfg.connect_timeout_ms);
-    r = r ? r : curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->cfg.timeout_ms);
-    r = r ? r : curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-    r = r ? r : curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    /* Redirects are never followed: a 3xx is reported, so the key never
-     * travels to another host. */
-    r = r ? r : curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    r = r ? r : curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-    r = r ? r : curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
     r = r ? r : curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-    r = r ? r : curl_easy_setopt(h, CURLOPT_USERAGENT, "trader-llm/1");
     r = r ? r
           : curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->cfg.max_response_bytes);
     r = r ? r : curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
@@ -522,7 +511,6 @@ static CURLcode setup_curl(struct llm_client *c)
     r = r ? r : curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
     r = r ? r : curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
     r = r ? r : curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    r = r ? r : curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->curl_err);
     return r;
 }
 
@@ -564,9 +552,9 @@ int llm_client_new(const struct llm_config *cfg, struct llm_client **out, char *
         explicit_bzero(h, n);
         free(h);
     }
-    c->curl = curl_easy_init();
+    c->curl = webreq_new("trader-llm/1", c->cfg.connect_timeout_ms, c->cfg.timeout_ms, c->curl_err);
     if (!c->curl) {
-        err_set(err, errlen, "curl_easy_init failed");
+        err_set(err, errlen, "curl setup failed");
         goto out;
     }
     CURLcode rc = setup_curl(c);

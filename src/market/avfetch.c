@@ -42,7 +42,7 @@ static size_t collect(char *p, size_t size, size_t n, void *ud)
 static int get(const char *url, struct buf *b, long *status, char *msg, size_t msglen)
 {
     char cerr[CURL_ERROR_SIZE];
-    CURL *c = webreq_new("trader-prices/1", 120L, cerr);
+    CURL *c = webreq_new("trader-prices/1", WEBREQ_CONNECT_MS, 120000L, cerr);
     if (!c)
         return err_set(msg, msglen, "out of memory");
     curl_easy_setopt(c, CURLOPT_URL, url);

@@ -6,6 +6,7 @@
 
 #include "base/errbuf.h"
 #include "base/jsontext.h"
+#include "base/webreq.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -149,7 +150,7 @@ static int fetch(const struct search_config *cfg, const char *query, char **body
     size_t size = 0;
     long status = 0;
     int rc = -1;
-    CURL *h = curl_easy_init();
+    CURL *h = webreq_new("trader-search/1", cfg->connect_timeout_ms, cfg->timeout_ms, cerr);
     CURLcode cc = CURLE_OUT_OF_MEMORY;
     if (!h || !(s.f = open_memstream(&buf, &size)) || !(q = curl_easy_escape(h, query, 0)))
         goto out;
@@ -174,17 +175,12 @@ static int fetch(const struct search_config *cfg, const char *query, char **body
     }
     cc = curl_easy_setopt(h, CURLOPT_URL, url);
     cc = cc ? cc : curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    cc = cc ? cc : curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    cc = cc ? cc : curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, cfg->timeout_ms);
-    cc = cc ? cc : curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_timeout_ms);
-    /* No redirects: the key must not travel to another host. */
-    cc = cc ? cc : curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    /* webreq_new set the rest: protocols, no redirects, timeouts. */
     cc = cc ? cc : curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
     cc = cc ? cc : curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
     cc = cc ? cc : curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, stop_check);
     cc = cc ? cc : curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)cfg->stop);
     cc = cc ? cc : curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    cc = cc ? cc : curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
     cc = cc ? cc : curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 out:

@@ -176,4 +176,9 @@ const char *config_provider_name(enum config_provider p);
  * Caller owns the result (json_object_put). */
 json_object *config_public_json(const struct config *c);
 
+/* The default simulation config: its name in the configs directory, and the
+ * path a trigger request without config_path stands for. */
+#define CONFIG_DEFAULT_NAME "default_config.json"
+#define CONFIG_DEFAULT_PATH "configs/" CONFIG_DEFAULT_NAME
+
 #endif

@@ -1,6 +1,6 @@
 /* jobplan: which model-days a trigger request means, worked out against the
  * config, the price store's trading days and the results already stored
- * (daystore). Reads only; jobs_trigger runs it inside its transaction. */
+ * (daystore). Reads only; trigger_run runs it inside its transaction. */
 #ifndef TRADER_JOBPLAN_H
 #define TRADER_JOBPLAN_H
 

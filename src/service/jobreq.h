@@ -11,7 +11,6 @@
 #include "base/dates.h"
 #include "market/prices.h"
 
-#define JOBREQ_DEFAULT_CONFIG "configs/default_config.json"
 #define JOBREQ_DATES_MAX 1000 /* entries of an explicit date_range */
 
 /* Why a trigger was refused; the HTTP layer maps these to error codes. */
@@ -23,7 +22,7 @@ enum jobreq_fail {
 
 /* A parsed POST /simulate/trigger body. Free with jobreq_free. */
 struct jobreq {
-    char *config_path;                    /* as given; NULL = JOBREQ_DEFAULT_CONFIG */
+    char *config_path;                    /* as given; NULL = CONFIG_DEFAULT_PATH */
     char start[DATE_BUF];                 /* start_date, "" when absent */
     char end[DATE_BUF];                   /* end_date, "" when absent */
     bool has_dates;                       /* an explicit date_range was given */

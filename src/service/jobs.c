@@ -1,7 +1,6 @@
-/* jobs: see jobs.h. A job's model-days are decided once, at trigger time, and
- * stored in job_details; the daemon only walks them. Planning and the checks
- * against active jobs run inside the trigger's write transaction, so two
- * triggers (from any number of processes) see each other's jobs. */
+/* jobs: see jobs.h. A job's model-days are decided once, at trigger time
+ * (trigger.c, inside its write transaction), and stored in job_details; the
+ * daemon only walks them. */
 #include "service/jobs.h"
 
 #include "service/audit.h"
@@ -12,7 +11,6 @@
 #include "store/dataver.h"
 #include "base/errbuf.h"
 #include "base/jsontext.h"
-#include "base/paths.h"
 #include "base/redact.h"
 
 #include <errno.h>
@@ -160,40 +158,17 @@ static json_object *new_object(void)
     return o;
 }
 
-/* The JSON array of n strings, stride bytes apart from first. */
-static json_object *strings_json(const char *first, size_t stride, size_t n)
+/* Column i of st: a copy (caller frees), NULL when null. */
+static char *col_dup(sqlite3_stmt *st, int i)
 {
-    json_object *a = json_object_new_array();
-    if (!a)
-        mem_fatal(0);
-    for (size_t i = 0; i < n; i++)
-        json_push(a, json_object_new_string(first + i * stride));
-    return a;
+    const char *text = (const char *)sqlite3_column_text(st, i);
+    return text ? mem_strdup(text) : NULL;
 }
 
-int jobs_max_concurrent(void)
+/* Column i of st: its text for the time st stays on its row, NULL when null. */
+static const char *col_text(sqlite3_stmt *st, int i)
 {
-    const char *v = getenv(JOBS_ENV_MAX_CONCURRENT);
-    char *end = NULL;
-    long n;
-    if (!v || !*v)
-        return 1;
-    errno = 0;
-    n = strtol(v, &end, 10);
-    if (errno || *end || n < 1)
-        return 1;
-    return n > JOBS_MAX_CONCURRENT_LIMIT ? JOBS_MAX_CONCURRENT_LIMIT : (int)n;
-}
-
-/* --- the trigger ---------------------------------------------------------- */
-
-void jobs_answer_free(struct jobs_answer *a)
-{
-    if (!a)
-        return;
-    json_object_put(a->date_range);
-    json_object_put(a->models);
-    memset(a, 0, sizeof(*a));
+    return (const char *)sqlite3_column_text(st, i);
 }
 
 /* The string at index i of a JSON array, "" when it is not a string. */
@@ -210,124 +185,6 @@ static json_object *column_json(sqlite3_stmt *st, int col)
     return s ? json_tokener_parse(s) : NULL;
 }
 
-/* True when the JSON array of strings arr holds exactly the n names. */
-static bool same_set(json_object *arr, const char *names, size_t stride, size_t n)
-{
-    if (!json_object_is_type(arr, json_type_array) || json_object_array_length(arr) != n)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        bool found = false;
-        for (size_t j = 0; !found && j < n; j++)
-            found = strcmp(str_at(arr, j), names + i * stride) == 0;
-        if (!found)
-            return false;
-    }
-    return true;
-}
-
-/* True when the JSON array arr names one of the plan's models. */
-static bool shares_model(json_object *arr, const struct jobplan *p)
-{
-    for (size_t j = 0;
-         json_object_is_type(arr, json_type_array) && j < json_object_array_length(arr); j++)
-        for (size_t i = 0; i < p->nmodels; i++)
-            if (strcmp(str_at(arr, j), p->models[i]) == 0)
-                return true;
-    return false;
-}
-
-/* Decides against the active jobs: *decided and a filled for RUNNING or
- * CONFLICT; *decided false when the plan may become a new job. */
-static int check_active(struct db *db, const struct jobplan *p, int max_concurrent,
-                        struct jobs_answer *a, bool *decided_out, char *err, size_t errlen)
-{
-    sqlite3_stmt *st = db_stmt(db, SQL_ACTIVE, err, errlen);
-    int nactive = 0, rc;
-    bool decided = false;
-    char oldest[JOB_ID_BUF] = "";
-    json_object *oldest_range = NULL;
-    if (!st)
-        return -1;
-    while (!decided && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *id = (const char *)sqlite3_column_text(st, 0);
-        json_object *range = column_json(st, 1);
-        json_object *models = column_json(st, 2);
-        if (same_set(range, p->dates.d[0], sizeof(*p->dates.d), p->dates.n) &&
-            same_set(models, p->models[0], sizeof(*p->models), p->nmodels)) {
-            a->outcome = JOBS_RUNNING;
-            decided = true;
-        } else if (shares_model(models, p)) {
-            a->outcome = JOBS_CONFLICT;
-            a->date_range = json_object_get(range);
-            decided = true;
-        }
-        if (decided)
-            snprintf(a->job_id, sizeof(a->job_id), "%s", id);
-        if (nactive++ == 0) {
-            snprintf(oldest, sizeof(oldest), "%s", id);
-            oldest_range = json_object_get(range);
-        }
-        json_object_put(range);
-        json_object_put(models);
-    }
-    if (!decided && rc != SQLITE_DONE) {
-        sqlite3_reset(st);
-        json_object_put(oldest_range);
-        return db_error(db, "reading active jobs", err, errlen);
-    }
-    sqlite3_reset(st);
-    if (!decided && nactive >= max_concurrent) {
-        a->outcome = JOBS_CONFLICT;
-        memcpy(a->job_id, oldest, JOB_ID_BUF);
-        a->date_range = json_object_get(oldest_range);
-        decided = true;
-    }
-    json_object_put(oldest_range);
-    *decided_out = decided;
-    return 0;
-}
-
-static int insert_job(struct db *db, const struct jobreq *req, const char *config_path,
-                      const struct config *cfg, const struct jobplan *p, struct jobs_answer *a,
-                      char *err, size_t errlen)
-{
-    sqlite3_stmt *st;
-    if (jobs_new_id(a->job_id, err, errlen) != 0)
-        return -1;
-    time_now_iso(a->created_at);
-    a->date_range = strings_json(p->dates.d[0], sizeof(*p->dates.d), p->dates.n);
-    a->models = strings_json(p->models[0], sizeof(*p->models), p->nmodels);
-    a->total_model_days = p->ndays;
-    if (!(st = db_stmt(db, SQL_INSERT_JOB, err, errlen)))
-        return -1;
-    db_bind_text(st, 1, a->job_id);
-    db_bind_text(st, 2, config_path);
-    db_bind_text(st, 3, cfg->snapshot);
-    db_bind_text(st, 4, json_object_to_json_string_ext(a->date_range, JSON_C_TO_STRING_PLAIN));
-    db_bind_text(st, 5, json_object_to_json_string_ext(a->models, JSON_C_TO_STRING_PLAIN));
-    db_bind_int64(st, 6, req->replace_existing);
-    db_bind_text(st, 7, a->created_at);
-    db_bind_text(st, 8, req->callback_url);
-    if (db_step_done(db, st, "database write", err, errlen) != 0)
-        return -1;
-    for (size_t i = 0; i < p->ndays; i++) {
-        if (!(st = db_stmt(db, SQL_INSERT_DAY, err, errlen)))
-            return -1;
-        db_bind_text(st, 1, a->job_id);
-        db_bind_text(st, 2, p->days[i].date);
-        db_bind_text(st, 3, p->days[i].model);
-        if (db_step_done(db, st, "database write", err, errlen) != 0)
-            return -1;
-    }
-    json_object *d = new_object();
-    json_put(d, "config_path", json_object_new_string(config_path));
-    json_put(d, "date_range", json_object_get(a->date_range));
-    json_put(d, "models", json_object_get(a->models));
-    json_put(d, "total_model_days", json_object_new_int64((int64_t)p->ndays));
-    json_put(d, "replace_existing", json_object_new_boolean(req->replace_existing));
-    return audit_job_event(db, "job_created", a->job_id, d, err, errlen);
-}
-
 int jobs_active_ids(struct db *db, char **out, char *err, size_t errlen)
 {
     sqlite3_stmt *st = db_stmt(db, SQL_ACTIVE_IDS, err, errlen);
@@ -342,91 +199,67 @@ int jobs_active_ids(struct db *db, char **out, char *err, size_t errlen)
     return 0;
 }
 
-int jobs_trigger(struct db *db, const struct jobreq *req, const struct jobs_env *env,
-                 struct jobs_answer *out, enum jobreq_fail *why, char *err, size_t errlen)
+/* --- the trigger's reads and writes (trigger.h) ----------------------------- */
+
+int jobs_list_active(struct db *db, struct jobs_active **out, size_t *n, char *err, size_t errlen)
 {
-    char path[PATHS_MAX], msg[ERRBUF_SIZE], e[ERR_ECHO_BUF];
-    const char *given = req->config_path ? req->config_path : JOBREQ_DEFAULT_CONFIG;
-    struct config cfg = {0};
-    struct jobplan plan = {0};
-    struct jobs_answer a = {0};
-    char *active = NULL;
-    int rc = -1;
-    *why = JOBREQ_FAIL_REQUEST;
-    if (paths_confine(env->configs_dir, given, path, sizeof(path), msg, sizeof(msg)) != 0)
-        return err_set(err, errlen, "config_path \"%s\" %s", err_echo(given, e), msg);
-    if (config_load(path, &cfg, msg, sizeof(msg)) != 0)
-        return err_set(err, errlen, "config %s is not usable: %s", err_echo(given, e), msg);
-    *why = JOBREQ_FAIL_INTERNAL;
-    if (db_begin_immediate(db, err, errlen) != 0)
-        goto out;
-    if (jobs_active_ids(db, &active, err, errlen) != 0 ||
-        jobplan_build(db, &cfg, req, env->today, active, &plan, why, err, errlen) != 0)
-        goto out;
-    *why = JOBREQ_FAIL_INTERNAL;
-    if (plan.ndays == 0) {
-        a.outcome = JOBS_UP_TO_DATE;
-        memcpy(a.last_date, plan.last_date, DATE_BUF);
-        memcpy(a.next_day, plan.next_day, DATE_BUF);
-    } else {
-        bool decided;
-        if (check_active(db, &plan, env->max_concurrent, &a, &decided, err, errlen) != 0)
-            goto out;
-        if (!decided) {
-            a.outcome = JOBS_ACCEPTED;
-            if (insert_job(db, req, path, &cfg, &plan, &a, err, errlen) != 0 ||
-                dataver_bump(db, err, errlen) != 0 || db_commit(db, err, errlen) != 0)
-                goto out;
-        }
+    sqlite3_stmt *st = db_stmt(db, SQL_ACTIVE, err, errlen);
+    struct jobs_active *list = NULL;
+    size_t got = 0, cap = 0;
+    int rc;
+    if (!st)
+        return -1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        ARRAY_RESERVE(list, cap, got + 1);
+        list[got].job_id = col_dup(st, 0);
+        list[got].date_range = col_dup(st, 1);
+        list[got++].models = col_dup(st, 2);
     }
-    db_rollback(db); /* a no-op after the commit; a refusal writes nothing */
-    *out = a;
-    memset(&a, 0, sizeof(a));
-    rc = 0;
-out:
-    if (rc != 0)
-        db_rollback(db);
-    jobs_answer_free(&a);
-    jobplan_free(&plan);
-    free(active);
-    config_free(&cfg);
-    return rc;
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        jobs_active_free(list, got);
+        return db_error(db, "reading active jobs", err, errlen);
+    }
+    *out = list;
+    *n = got;
+    return 0;
 }
 
-json_object *jobs_answer_json(const struct jobs_answer *a)
+void jobs_active_free(struct jobs_active *a, size_t n)
 {
-    if (a->outcome == JOBS_RUNNING)
-        return NULL;
-    json_object *o = new_object();
-    switch (a->outcome) {
-    case JOBS_ACCEPTED:
-        json_put(o, "job_id", json_object_new_string(a->job_id));
-        json_put(o, "status", json_object_new_string("accepted"));
-        json_put(o, "date_range", json_object_get(a->date_range));
-        json_put(o, "models", json_object_get(a->models));
-        json_put(o, "total_model_days", json_object_new_int64((int64_t)a->total_model_days));
-        json_put(o, "created_at", json_object_new_string(a->created_at));
-        json_put(o, "message", json_object_new_string("Simulation job queued successfully"));
-        break;
-    case JOBS_UP_TO_DATE:
-        json_put(o, "status", json_object_new_string("current"));
-        json_put(o, "message", json_object_new_string("Simulation already up-to-date"));
-        json_put_string_or_null(o, "last_simulation_date", a->last_date[0] ? a->last_date : NULL);
-        json_put_string_or_null(o, "next_trading_day", a->next_day[0] ? a->next_day : NULL);
-        break;
-    case JOBS_CONFLICT:
-        json_put(o, "error", json_object_new_string("conflict"));
-        json_put(o, "message", json_object_new_string("Different simulation already running"));
-        json_put(o, "current_job_id", json_object_new_string(a->job_id));
-        if (a->date_range)
-            json_put(o, "current_date_range", json_object_get(a->date_range));
-        else
-            json_put_null(o, "current_date_range");
-        break;
-    case JOBS_RUNNING:
-        break;
+    for (size_t i = 0; i < n; i++) {
+        free(a[i].job_id);
+        free(a[i].date_range);
+        free(a[i].models);
     }
-    return o;
+    free(a);
+}
+
+int jobs_insert(struct db *db, const struct jobs_new *job, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_INSERT_JOB, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, job->job_id);
+    db_bind_text(st, 2, job->config_path);
+    db_bind_text(st, 3, job->config_json);
+    db_bind_text(st, 4, job->date_range);
+    db_bind_text(st, 5, job->models);
+    db_bind_int64(st, 6, job->replace_existing);
+    db_bind_text(st, 7, job->created_at);
+    db_bind_text(st, 8, job->callback_url);
+    if (db_step_done(db, st, "database write", err, errlen) != 0)
+        return -1;
+    for (size_t i = 0; i < job->ndays; i++) {
+        if (!(st = db_stmt(db, SQL_INSERT_DAY, err, errlen)))
+            return -1;
+        db_bind_text(st, 1, job->job_id);
+        db_bind_text(st, 2, job->days[i].date);
+        db_bind_text(st, 3, job->days[i].model);
+        if (db_step_done(db, st, "database write", err, errlen) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* --- the daemon's side ---------------------------------------------------- */
@@ -460,13 +293,6 @@ static int load_days(struct db *db, struct jobs_job *j, char *err, size_t errlen
     return rc == SQLITE_DONE ? 0 : db_error(db, "reading job details", err, errlen);
 }
 
-/* A copy of the column (NULL stays NULL). */
-static char *column_dup(sqlite3_stmt *st, int col)
-{
-    const char *s = (const char *)sqlite3_column_text(st, col);
-    return s ? mem_strdup(s) : NULL;
-}
-
 enum jobs_found jobs_get(struct db *db, const char *job_id, struct jobs_job *out, char *err,
                          size_t errlen)
 {
@@ -482,8 +308,8 @@ enum jobs_found jobs_get(struct db *db, const char *job_id, struct jobs_job *out
     if (step == SQLITE_ROW) {
         memcpy(j.job_id, job_id, strlen(job_id) + 1);
         snprintf(j.status, sizeof(j.status), "%s", (const char *)sqlite3_column_text(st, 0));
-        j.config_path = column_dup(st, 1);
-        j.config_json = column_dup(st, 2);
+        j.config_path = col_dup(st, 1);
+        j.config_json = col_dup(st, 2);
         j.replace_existing = sqlite3_column_int(st, 3) != 0;
     }
     sqlite3_reset(st);
@@ -953,27 +779,25 @@ static const char SQL_LATEST[] =
 static const char SQL_LIST[] = "SELECT job_id FROM jobs WHERE ?1 IS NULL OR status = ?1"
                                " ORDER BY created_at DESC, rowid DESC LIMIT ?2 OFFSET ?3";
 static const char SQL_LIST_TOTAL[] = "SELECT count(*) FROM jobs WHERE ?1 IS NULL OR status = ?1";
-/* The statements of enum jobs_view, in its order. */
-static const char *const SQL_VIEW[] = {
-    [JOBS_VIEW_JOB] = "SELECT job_id, status, date_range, models, created_at, started_at,"
-                      " updated_at, completed_at, total_duration_seconds, error, warnings,"
-                      " cancel_requested_at FROM jobs WHERE job_id = ?1",
-    [JOBS_VIEW_CALLBACK] = "SELECT callback_url, callback_status FROM jobs WHERE job_id = ?1"
-                           " AND callback_url IS NOT NULL",
-    [JOBS_VIEW_COUNTS] =
-        "SELECT count(*), coalesce(sum(status = 'completed'), 0),"
-        " coalesce(sum(status = 'failed'), 0), coalesce(sum(status = 'running'), 0)"
-        " FROM job_details WHERE job_id = ?1",
-    /* Per model, in the job's order: its running date, else its first pending one. */
-    [JOBS_VIEW_MODELS] = "SELECT model, min(CASE WHEN status = 'running' THEN date END),"
-                         " min(CASE WHEN status = 'pending' THEN date END) FROM job_details"
-                         " WHERE job_id = ?1 GROUP BY model ORDER BY min(id)",
-    [JOBS_VIEW_CURRENT] = "SELECT date, model FROM job_details WHERE job_id = ?1"
-                          " AND status = 'running' ORDER BY date, id LIMIT 1",
-    [JOBS_VIEW_DETAILS] = "SELECT date, model, status, started_at, completed_at,"
-                          " duration_seconds, error FROM job_details WHERE job_id = ?1"
-                          " AND (?2 IS NULL OR status = ?2) ORDER BY date, id LIMIT ?3 OFFSET ?4",
-};
+static const char SQL_VIEW_JOB[] =
+    "SELECT job_id, status, date_range, models, created_at, started_at, updated_at,"
+    " completed_at, total_duration_seconds, error, warnings, cancel_requested_at, callback_url,"
+    " callback_status FROM jobs WHERE job_id = ?1";
+static const char SQL_VIEW_COUNTS[] =
+    "SELECT count(*), coalesce(sum(status = 'completed'), 0),"
+    " coalesce(sum(status = 'failed'), 0), coalesce(sum(status = 'running'), 0)"
+    " FROM job_details WHERE job_id = ?1";
+/* Per model, in the job's order: its running date, else its first pending one. */
+static const char SQL_VIEW_MODELS[] =
+    "SELECT model, min(CASE WHEN status = 'running' THEN date END),"
+    " min(CASE WHEN status = 'pending' THEN date END) FROM job_details"
+    " WHERE job_id = ?1 GROUP BY model ORDER BY min(id)";
+static const char SQL_VIEW_CURRENT[] = "SELECT date, model FROM job_details WHERE job_id = ?1"
+                                       " AND status = 'running' ORDER BY date, id LIMIT 1";
+static const char SQL_VIEW_DETAILS[] =
+    "SELECT date, model, status, started_at, completed_at, duration_seconds, error"
+    " FROM job_details WHERE job_id = ?1 AND (?2 IS NULL OR status = ?2)"
+    " ORDER BY date, id LIMIT ?3 OFFSET ?4";
 
 int jobs_callbacks_due(struct db *db, struct jobs_due *out, size_t max, size_t *n, char *err,
                        size_t errlen)
@@ -1084,11 +908,142 @@ int jobs_list_ids(struct db *db, const char *status, long long limit, long long 
     return 0;
 }
 
-sqlite3_stmt *jobs_view_stmt(struct db *db, enum jobs_view v, const char *job_id, char *err,
-                             size_t errlen)
+/* The cached statement sql with job_id bound as ?1; NULL with err. */
+static sqlite3_stmt *view_stmt(struct db *db, const char *sql, const char *job_id, char *err,
+                               size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_VIEW[v], err, errlen);
+    sqlite3_stmt *st = db_stmt(db, sql, err, errlen);
     if (st)
         db_bind_text(st, 1, job_id);
     return st;
+}
+
+/* The jobs row of job_id into r: JOBS_FOUND, JOBS_MISSING or JOBS_ERROR. */
+static enum jobs_found view_job_row(struct db *db, const char *job_id, struct jobs_row *r,
+                                    char *err, size_t errlen)
+{
+    sqlite3_stmt *st = view_stmt(db, SQL_VIEW_JOB, job_id, err, errlen);
+    char **text[] = {&r->job_id,       &r->status,         &r->date_range,
+                     &r->models,       &r->created_at,     &r->started_at,
+                     &r->updated_at,   &r->completed_at,   NULL,
+                     &r->error,        &r->warnings,       &r->cancel_requested_at,
+                     &r->callback_url, &r->callback_status};
+    if (!st)
+        return JOBS_ERROR;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        for (int i = 0; i < (int)(sizeof(text) / sizeof(text[0])); i++)
+            if (text[i])
+                *text[i] = col_dup(st, i);
+        r->has_duration = sqlite3_column_type(st, 8) != SQLITE_NULL;
+        r->total_duration_seconds = sqlite3_column_double(st, 8);
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return JOBS_FOUND;
+    return rc == SQLITE_DONE ? JOBS_MISSING : (enum jobs_found)db_error(db, "query", err, errlen);
+}
+
+/* The model-day counts and the earliest running model-day of job_id into r. */
+static int view_progress(struct db *db, const char *job_id, struct jobs_row *r, char *err,
+                         size_t errlen)
+{
+    sqlite3_stmt *st = view_stmt(db, SQL_VIEW_COUNTS, job_id, err, errlen);
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        r->total = sqlite3_column_int64(st, 0);
+        r->completed = sqlite3_column_int64(st, 1);
+        r->failed = sqlite3_column_int64(st, 2);
+        r->running = sqlite3_column_int64(st, 3);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW || !(st = view_stmt(db, SQL_VIEW_CURRENT, job_id, err, errlen)))
+        return rc != SQLITE_ROW ? db_error(db, "query", err, errlen) : -1;
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        r->current_date = col_dup(st, 0);
+        r->current_model = col_dup(st, 1);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(db, "query", err, errlen);
+}
+
+/* Each model of job_id and where it is, into r->at. */
+static int view_models(struct db *db, const char *job_id, struct jobs_row *r, char *err,
+                       size_t errlen)
+{
+    sqlite3_stmt *st = view_stmt(db, SQL_VIEW_MODELS, job_id, err, errlen);
+    size_t cap = 0;
+    int rc;
+    if (!st)
+        return -1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        ARRAY_RESERVE(r->at, cap, r->nat + 1);
+        struct jobs_model_at *m = &r->at[r->nat++];
+        m->model = col_dup(st, 0);
+        m->running = col_dup(st, 1);
+        m->next = col_dup(st, 2);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_error(db, "query", err, errlen);
+}
+
+enum jobs_found jobs_view_job(struct db *db, const char *job_id, struct jobs_row *out, char *err,
+                              size_t errlen)
+{
+    struct jobs_row r = {0};
+    enum jobs_found found = view_job_row(db, job_id, &r, err, errlen);
+    if (found == JOBS_FOUND && (view_progress(db, job_id, &r, err, errlen) != 0 ||
+                                view_models(db, job_id, &r, err, errlen) != 0))
+        found = JOBS_ERROR;
+    if (found == JOBS_FOUND)
+        *out = r;
+    else
+        jobs_row_free(&r);
+    return found;
+}
+
+void jobs_row_free(struct jobs_row *r)
+{
+    char *text[] = {
+        r->job_id,     r->status,       r->date_range,      r->models,       r->warnings,
+        r->created_at, r->started_at,   r->updated_at,      r->completed_at, r->cancel_requested_at,
+        r->error,      r->callback_url, r->callback_status, r->current_date, r->current_model};
+    for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+        free(text[i]);
+    for (size_t i = 0; i < r->nat; i++) {
+        free(r->at[i].model);
+        free(r->at[i].running);
+        free(r->at[i].next);
+    }
+    free(r->at);
+    memset(r, 0, sizeof(*r));
+}
+
+int jobs_each_detail(struct db *db, const char *job_id, const char *status, long long limit,
+                     long long offset, jobs_detail_fn fn, void *ctx, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = view_stmt(db, SQL_VIEW_DETAILS, job_id, err, errlen);
+    int rc;
+    if (!st)
+        return -1;
+    db_bind_text(st, 2, status);
+    db_bind_int64(st, 3, limit);
+    db_bind_int64(st, 4, offset);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct jobs_detail_row row = {
+            .date = col_text(st, 0),
+            .model = col_text(st, 1),
+            .status = col_text(st, 2),
+            .started_at = col_text(st, 3),
+            .completed_at = col_text(st, 4),
+            .has_duration = sqlite3_column_type(st, 5) != SQLITE_NULL,
+            .duration_seconds = sqlite3_column_double(st, 5),
+            .error = col_text(st, 6),
+        };
+        fn(&row, ctx);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_error(db, "query", err, errlen);
 }

@@ -1,9 +1,10 @@
-/* jobs: owns the `jobs` and `job_details` tables. Creating a job atomically
- * against the concurrency rules (CONTRACT section 3) from a jobreq and its
- * jobplan, and the state transitions the daemon makes while running one:
- * claim, model-day started/completed/failed, finish, cancel. Every
- * transition writes an audit row (audit.h) and keeps jobs.updated_at
- * current. */
+/* jobs: owns the `jobs` and `job_details` tables; all their SQL is here.
+ * Inserting a job the trigger decided on (trigger.h), the state transitions
+ * the daemon makes while running one: claim, model-day
+ * started/completed/failed, finish, cancel; the jobs of an import; and every
+ * read of the two tables, returned as data (jobview builds the API document
+ * from them). Every transition writes an audit row (audit.h) and keeps
+ * jobs.updated_at current. */
 #ifndef TRADER_JOBS_H
 #define TRADER_JOBS_H
 
@@ -19,11 +20,11 @@
 #include "service/callback.h"
 #include "service/jobreq.h"
 
+struct jobplan_day;
+
 #define JOB_ID_BUF 37 /* a UUID in text form + NUL */
 #define JOB_STATUS_BUF 12
 #define JOBS_ERROR_MAX 2000 /* bytes of an error message kept in the database */
-#define JOBS_ENV_MAX_CONCURRENT "MAX_CONCURRENT_JOBS"
-#define JOBS_MAX_CONCURRENT_LIMIT 64 /* a larger MAX_CONCURRENT_JOBS is clamped */
 
 /* True when s names a job status: pending, running, completed, partial,
  * failed or cancelled. */
@@ -36,56 +37,43 @@ struct jobs_day {
     char status[JOB_STATUS_BUF]; /* pending, running, completed, failed */
 };
 
-/* Where and when a trigger runs. */
-struct jobs_env {
-    const char *configs_dir; /* see paths_configs_dir */
-    int max_concurrent;      /* see jobs_max_concurrent */
-    char today[DATE_BUF];    /* see date_today */
-};
-
-enum jobs_outcome {
-    JOBS_ACCEPTED,   /* 202: a new pending job */
-    JOBS_RUNNING,    /* 200: an active job already does exactly this */
-    JOBS_UP_TO_DATE, /* 200: nothing left to simulate */
-    JOBS_CONFLICT,   /* 409: an active job shares a model, or the limit is reached */
-};
-
-/* The answer to a trigger. Free with jobs_answer_free. */
-struct jobs_answer {
-    enum jobs_outcome outcome;
-    char job_id[JOB_ID_BUF];        /* the new job, or the running / conflicting one */
-    char created_at[TIMESTAMP_BUF]; /* ACCEPTED */
-    json_object *date_range;        /* ACCEPTED: the new job's; CONFLICT: the active job's */
-    json_object *models;            /* ACCEPTED */
-    size_t total_model_days;        /* ACCEPTED */
-    char last_date[DATE_BUF];       /* UP_TO_DATE ("" = null) */
-    char next_day[DATE_BUF];        /* UP_TO_DATE ("" = null) */
-};
-
-/* Handles a trigger: confines and loads the config, then in one BEGIN
- * IMMEDIATE transaction plans, checks the active jobs and, when accepted,
- * inserts the job (with the config's keyless snapshot), its job_details and
- * an audit_log 'job_created' row. A refusal writes nothing. On success *out
- * is filled (caller frees with jobs_answer_free); on failure *why and err. */
-int jobs_trigger(struct db *db, const struct jobreq *req, const struct jobs_env *env,
-                 struct jobs_answer *out, enum jobreq_fail *why, char *err, size_t errlen);
-void jobs_answer_free(struct jobs_answer *a);
-
-/* The JSON body for an ACCEPTED, UP_TO_DATE or CONFLICT answer (the RUNNING
- * answer is the job's status view). Caller owns the result; NULL when out of
- * memory or for RUNNING. */
-json_object *jobs_answer_json(const struct jobs_answer *a);
-
 /* The ids of the active (pending or running) jobs as a JSON array text in
  * *out (caller frees). */
 int jobs_active_ids(struct db *db, char **out, char *err, size_t errlen);
 
+/* An active (pending or running) job as a trigger compares it; the strings
+ * are owned by the list (jobs_active_free). */
+struct jobs_active {
+    char *job_id;
+    char *date_range; /* JSON array text */
+    char *models;     /* JSON array text */
+};
+
+/* The active jobs, oldest first, into *out[0..*n) (caller frees with
+ * jobs_active_free). */
+int jobs_list_active(struct db *db, struct jobs_active **out, size_t *n, char *err, size_t errlen);
+void jobs_active_free(struct jobs_active *a, size_t n);
+
+/* A new pending job of the API (source 'api') and its model-days. */
+struct jobs_new {
+    const char *job_id;      /* see jobs_new_id */
+    const char *config_path; /* the resolved path */
+    const char *config_json; /* the config's keyless snapshot */
+    const char *date_range;  /* JSON array text */
+    const char *models;      /* JSON array text */
+    bool replace_existing;
+    const char *created_at;   /* and updated_at */
+    const char *callback_url; /* NULL: none */
+    const struct jobplan_day *days;
+    size_t ndays;
+};
+
+/* Inside the caller's transaction: the job row, then one pending job_details
+ * row per model-day. */
+int jobs_insert(struct db *db, const struct jobs_new *job, char *err, size_t errlen);
+
 /* A new job id: a random (version 4) UUID in lowercase text form. */
 int jobs_new_id(char out[JOB_ID_BUF], char *err, size_t errlen);
-
-/* $MAX_CONCURRENT_JOBS as a number in 1..JOBS_MAX_CONCURRENT_LIMIT; 1 when
- * unset or not a positive integer. */
-int jobs_max_concurrent(void);
 
 /* --- the daemon's side ---------------------------------------------------- */
 
@@ -241,25 +229,53 @@ int jobs_count(struct db *db, const char *status, long long *total, char *err, s
 int jobs_list_ids(struct db *db, const char *status, long long limit, long long offset,
                   char (*ids)[JOBS_ID_MAX], size_t *n, char *err, size_t errlen);
 
-/* The reads of a job's status view (jobview.c). Each is a one-job query
- * whose columns jobview reads in this order. */
-enum jobs_view {
-    JOBS_VIEW_JOB,      /* job_id, status, date_range, models, created_at, started_at,
-                         * updated_at, completed_at, total_duration_seconds, error, warnings,
-                         * cancel_requested_at; no row: no such job */
-    JOBS_VIEW_CALLBACK, /* callback_url, callback_status; no row: no callback */
-    JOBS_VIEW_COUNTS,   /* model-days: total, completed, failed, running */
-    JOBS_VIEW_MODELS,   /* per model in the job's order: model, its running date, its first
-                         * pending date */
-    JOBS_VIEW_CURRENT,  /* the earliest running model-day: date, model */
-    JOBS_VIEW_DETAILS,  /* model-days by date then creation: date, model, status, started_at,
-                         * completed_at, duration_seconds, error; the caller binds ?2 status
-                         * (NULL: any), ?3 limit, ?4 offset */
+/* --- the reads of a job's status view (jobview.c) ------------------------ */
+
+/* A model of a job and where it is: the date it is running, else its first
+ * pending one (both NULL: done). */
+struct jobs_model_at {
+    char *model;
+    char *running;
+    char *next;
 };
 
-/* The cached statement of v with job_id bound as ?1, for the caller to step
- * and reset; NULL with err filled on failure. */
-sqlite3_stmt *jobs_view_stmt(struct db *db, enum jobs_view v, const char *job_id, char *err,
-                             size_t errlen);
+/* A job as its status view shows it. Text is NULL where the column is null;
+ * every string is owned by the row. Free with jobs_row_free. */
+struct jobs_row {
+    char *job_id, *status;
+    char *date_range, *models, *warnings; /* JSON array text */
+    char *created_at, *started_at, *updated_at, *completed_at, *cancel_requested_at;
+    bool has_duration;
+    double total_duration_seconds;
+    char *error;
+    char *callback_url; /* NULL: no callback */
+    char *callback_status;
+    long long total, completed, failed, running; /* model-days */
+    char *current_date, *current_model;          /* the earliest running model-day, or NULL */
+    struct jobs_model_at *at;                    /* per model, in the job's order */
+    size_t nat;
+};
+
+/* Loads job_id for its view: JOBS_FOUND with *out filled (caller frees with
+ * jobs_row_free), or JOBS_MISSING. */
+enum jobs_found jobs_view_job(struct db *db, const char *job_id, struct jobs_row *out, char *err,
+                              size_t errlen);
+void jobs_row_free(struct jobs_row *r);
+
+/* One model-day of a job's details. Text is NULL where the column is null;
+ * the strings are valid during the callback only. */
+struct jobs_detail_row {
+    const char *date, *model, *status, *started_at, *completed_at, *error;
+    bool has_duration;
+    double duration_seconds;
+};
+
+typedef void (*jobs_detail_fn)(const struct jobs_detail_row *row, void *ctx);
+
+/* Calls fn for the model-days of job_id by date then creation, those of
+ * status only (NULL: any), the page limit/offset: row by row, so a job of
+ * 10,000s of model-days costs no copy. */
+int jobs_each_detail(struct db *db, const char *job_id, const char *status, long long limit,
+                     long long offset, jobs_detail_fn fn, void *ctx, char *err, size_t errlen);
 
 #endif

@@ -1,5 +1,6 @@
-/* jobview: the job document of the API (CONTRACT section 3) built from the
- * tables jobs and job_details: identity, status, dates and models, progress
+/* jobview: the job document of the API (CONTRACT section 3) built from what
+ * jobs.h reads of the tables jobs and job_details (jobs_view_job,
+ * jobs_each_detail; no SQL here): identity, status, dates and models, progress
  * counts, the running model-day, each model's current date, per-model-day
  * details (filtered and paged), timestamps, error and warnings. The details
  * array is written as JSON text row by row, not as 70,000 json-c objects for

@@ -71,7 +71,7 @@ static void post(const char *url, const char *body, const char *sig, long *statu
 {
     char header[CALLBACK_SIGNATURE_BUF + 32], cerr[CURL_ERROR_SIZE];
     struct curl_slist *h = NULL;
-    CURL *c = webreq_new("trader-callback/1", TIMEOUT_SECONDS, cerr);
+    CURL *c = webreq_new("trader-callback/1", WEBREQ_CONNECT_MS, TIMEOUT_SECONDS * 1000L, cerr);
     *status = 0;
     *why = '\0';
     if (!c)

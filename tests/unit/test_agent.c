@@ -22,6 +22,7 @@
 #include "base/jsontext.h"
 #include "base/mem.h"
 #include "service/jobs.h"
+#include "service/trigger.h"
 #include "base/log.h"
 #include "agent/mockllm.h"
 #include "base/paths.h"
@@ -892,17 +893,17 @@ static void trigger_and_claim(const char *body, char id[JOB_ID_BUF])
 {
     char configs[300];
     struct jobreq req = {0};
-    struct jobs_answer ans = {0};
-    struct jobs_env env = {.configs_dir = configs, .max_concurrent = 1};
+    struct trigger_answer ans = {0};
+    struct trigger_env env = {.configs_dir = configs, .max_concurrent = 1};
     enum jobreq_fail why;
     snprintf(configs, sizeof(configs), "%s/configs", fx.dir);
     date_today(env.today);
     ok(jobreq_parse(body, strlen(body), &req, &why, err, sizeof(err)) == 0 &&
-           jobs_trigger(fx.db, &req, &env, &ans, &why, err, sizeof(err)) == 0 &&
-           ans.outcome == JOBS_ACCEPTED,
+           trigger_run(fx.db, &req, &env, &ans, &why, err, sizeof(err)) == 0 &&
+           ans.outcome == TRIGGER_ACCEPTED,
        "job accepted: %s", err);
     jobreq_free(&req);
-    jobs_answer_free(&ans);
+    trigger_answer_free(&ans);
     ok(jobs_claim_next(fx.db, id, err, sizeof(err)) == JOBS_FOUND, "job claimed: %s", err);
 }
 

@@ -4,9 +4,11 @@
  * explicit dates, weekends, holidays, incomplete bars, dates beyond the
  * store, the config's end_date), creating jobs (their config snapshot holds
  * no key), the conflict rules (also from concurrent processes),
- * and the daemon's claim / model-day / finish / recover transitions. */
+ * the daemon's claim / model-day / finish / recover transitions, and the
+ * reads of the status view (jobs_view_job, jobs_each_detail). */
 #include "service/jobplan.h"
 #include "service/jobs.h"
+#include "service/trigger.h"
 #include "simfixture.h"
 #include "tap.h"
 
@@ -388,16 +390,16 @@ static void test_config_end_date(void)
     reset_results();
 }
 
-static int trigger(const char *body, int max, struct jobs_answer *a, enum jobreq_fail *why,
+static int trigger(const char *body, int max, struct trigger_answer *a, enum jobreq_fail *why,
                    char *err)
 {
     struct jobreq r;
-    struct jobs_env env = {.configs_dir = configs, .max_concurrent = max};
+    struct trigger_env env = {.configs_dir = configs, .max_concurrent = max};
     memcpy(env.today, TODAY, DATE_BUF);
     memset(a, 0, sizeof(*a));
     if (parse(body, &r, why, err) != 0)
         return -1;
-    int rc = jobs_trigger(db, &r, &env, a, why, err, 512);
+    int rc = trigger_run(db, &r, &env, a, why, err, 512);
     jobreq_free(&r);
     return rc;
 }
@@ -423,7 +425,7 @@ static const char *abc_snapshot(void)
 
 static void trigger_refused(const char *body, enum jobreq_fail want, const char *msg)
 {
-    struct jobs_answer a;
+    struct trigger_answer a;
     enum jobreq_fail why = JOBREQ_FAIL_INTERNAL;
     char err[512] = "";
     long long before = rows();
@@ -434,7 +436,7 @@ static void trigger_refused(const char *body, enum jobreq_fail want, const char 
 
 static void test_trigger(void)
 {
-    struct jobs_answer a;
+    struct trigger_answer a;
     enum jobreq_fail why;
     char err[512] = "", id1[JOB_ID_BUF], sql[512];
 
@@ -453,12 +455,12 @@ static void test_trigger(void)
 
     /* Accepted: the default config (relative to the configs dir's parent). */
     ok(trigger("{\"models\":[\"a\"],\"end_date\":\"2025-01-07\"}", 1, &a, &why, err) == 0 &&
-           a.outcome == JOBS_ACCEPTED,
+           a.outcome == TRIGGER_ACCEPTED,
        "accepted: %s", err);
     memcpy(id1, a.job_id, JOB_ID_BUF);
     ok(strlen(id1) == 36 && id1[14] == '4' && strchr("89ab", id1[19]), "a UUID v4: %s", id1);
     is_int(a.total_model_days, 3, "total_model_days");
-    json_object *j = jobs_answer_json(&a);
+    json_object *j = trigger_answer_json(&a);
     const char *js = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN);
     ok(strstr(js, "\"status\":\"accepted\"") &&
            strstr(js, "\"date_range\":[\"2025-01-03\",\"2025-01-06\",\"2025-01-07\"]") &&
@@ -467,7 +469,7 @@ static void test_trigger(void)
            strstr(js, "\"created_at\":\"20") && strstr(js, id1),
        "202 body: %s", js);
     json_object_put(j);
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
     snprintf(sql, sizeof(sql),
              "SELECT status || '|' || date_range || '|' || models || '|' || "
              "replace_existing || '|' || (created_at = updated_at) || '|' || "
@@ -495,10 +497,10 @@ static void test_trigger(void)
     /* The same request: the job already running. */
     long long before = rows();
     ok(trigger("{\"models\":[\"a\"],\"end_date\":\"2025-01-07\"}", 1, &a, &why, err) == 0 &&
-           a.outcome == JOBS_RUNNING && strcmp(a.job_id, id1) == 0,
+           a.outcome == TRIGGER_RUNNING && strcmp(a.job_id, id1) == 0,
        "same dates and models: the active job");
-    ok(jobs_answer_json(&a) == NULL, "RUNNING has no body of its own (it is the job view)");
-    jobs_answer_free(&a);
+    ok(trigger_answer_json(&a) == NULL, "RUNNING has no body of its own (it is the job view)");
+    trigger_answer_free(&a);
     /* Still the same job once it has made progress. */
     fx_exec(db, "UPDATE jobs SET status = 'running'");
     snprintf(
@@ -508,15 +510,15 @@ static void test_trigger(void)
         id1);
     fx_exec(db, sql);
     ok(trigger("{\"models\":[\"a\"],\"end_date\":\"2025-01-07\"}", 1, &a, &why, err) == 0 &&
-           a.outcome == JOBS_RUNNING && strcmp(a.job_id, id1) == 0,
+           a.outcome == TRIGGER_RUNNING && strcmp(a.job_id, id1) == 0,
        "... also after it completed a day");
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
 
     /* Sharing a model with different dates: conflict. */
-    ok(trigger("{\"models\":[\"a\",\"b\"]}", 4, &a, &why, err) == 0 && a.outcome == JOBS_CONFLICT &&
-           strcmp(a.job_id, id1) == 0,
+    ok(trigger("{\"models\":[\"a\",\"b\"]}", 4, &a, &why, err) == 0 &&
+           a.outcome == TRIGGER_CONFLICT && strcmp(a.job_id, id1) == 0,
        "a shared model conflicts even below the limit");
-    j = jobs_answer_json(&a);
+    j = trigger_answer_json(&a);
     js = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN);
     ok(strstr(js, "\"error\":\"conflict\"") &&
            strstr(js, "\"message\":\"Different simulation already running\"") &&
@@ -524,37 +526,37 @@ static void test_trigger(void)
            strstr(js, "\"current_date_range\":[\"2025-01-03\",\"2025-01-06\",\"2025-01-07\"]"),
        "409 body: %s", js);
     json_object_put(j);
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
 
     /* Disjoint models: the limit decides. */
-    ok(trigger("{\"models\":[\"b\"]}", 1, &a, &why, err) == 0 && a.outcome == JOBS_CONFLICT &&
+    ok(trigger("{\"models\":[\"b\"]}", 1, &a, &why, err) == 0 && a.outcome == TRIGGER_CONFLICT &&
            strcmp(a.job_id, id1) == 0,
        "MAX_CONCURRENT_JOBS=1: conflict with the active job");
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
     ok(rows() == before, "RUNNING and CONFLICT wrote nothing");
-    ok(trigger("{\"models\":[\"b\"]}", 2, &a, &why, err) == 0 && a.outcome == JOBS_ACCEPTED &&
+    ok(trigger("{\"models\":[\"b\"]}", 2, &a, &why, err) == 0 && a.outcome == TRIGGER_ACCEPTED &&
            a.total_model_days == 5,
        "MAX_CONCURRENT_JOBS=2: a disjoint job is accepted");
-    jobs_answer_free(&a);
-    ok(trigger("{\"models\":[\"c\"]}", 2, &a, &why, err) == 0 && a.outcome == JOBS_CONFLICT,
+    trigger_answer_free(&a);
+    ok(trigger("{\"models\":[\"c\"]}", 2, &a, &why, err) == 0 && a.outcome == TRIGGER_CONFLICT,
        "... and a third is not");
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
 
     /* Up to date: nothing written. */
     fx_exec(db, "UPDATE jobs SET status = 'completed'");
     done("c", (const char *const[]){"2025-01-03", "2025-01-06", "2025-01-07", "2025-01-08",
                                     "2025-01-10", NULL});
     before = rows();
-    ok(trigger("{\"models\":[\"c\"]}", 1, &a, &why, err) == 0 && a.outcome == JOBS_UP_TO_DATE,
+    ok(trigger("{\"models\":[\"c\"]}", 1, &a, &why, err) == 0 && a.outcome == TRIGGER_UP_TO_DATE,
        "up to date: %s", err);
-    j = jobs_answer_json(&a);
+    j = trigger_answer_json(&a);
     js = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN);
     is_str(js,
            "{\"status\":\"current\",\"message\":\"Simulation already up-to-date\","
            "\"last_simulation_date\":\"2025-01-10\",\"next_trading_day\":\"2025-01-13\"}",
            "200 current body");
     json_object_put(j);
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
     ok(rows() == before, "up to date wrote nothing");
     reset_results();
 }
@@ -563,13 +565,13 @@ static void test_trigger(void)
  * had one; no row anywhere holds a key. */
 static void test_trigger_keys(void)
 {
-    struct jobs_answer a;
+    struct trigger_answer a;
     enum jobreq_fail why;
     char err[512] = "", sql[512];
     struct config c = {0};
     setenv(CONFIG_ENV_API_KEY, "sk-unit-env", 1);
     ok(trigger("{\"config_path\":\"configs/keyed.json\"}", 1, &a, &why, err) == 0 &&
-           a.outcome == JOBS_ACCEPTED,
+           a.outcome == TRIGGER_ACCEPTED,
        "a config with keys: accepted (%s)", err);
     snprintf(sql, sizeof(sql), "SELECT config_json FROM jobs WHERE job_id = '%s'", a.job_id);
     const char *snap = text(sql);
@@ -584,7 +586,7 @@ static void test_trigger_keys(void)
     ok(strstr(snap, "\"openai_base_url\": \"http://127.0.0.1:9/v1\"") && !strstr(snap, "u:p@"),
        "the base URL is kept without its credentials");
     config_free(&c);
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
     ok(fx_int(db, "SELECT (SELECT count(*) FROM jobs WHERE instr(config_path || config_json,"
                   " 'sk-unit')) + (SELECT count(*) FROM audit_log WHERE instr(details, 'sk-unit'))"
                   " + (SELECT count(*) FROM audit_log WHERE event = 'job_created')") == 1,
@@ -606,8 +608,8 @@ static void test_concurrent(const char *dbpath)
         if (pids[i] == 0) {
             struct db *cdb = NULL;
             struct jobreq r;
-            struct jobs_answer a = {0};
-            struct jobs_env env = {.configs_dir = configs, .max_concurrent = 2};
+            struct trigger_answer a = {0};
+            struct trigger_env env = {.configs_dir = configs, .max_concurrent = 2};
             enum jobreq_fail why;
             char err[512];
             int code = 3;
@@ -616,11 +618,13 @@ static void test_concurrent(const char *dbpath)
                      "{\"config_path\":\"configs/many.json\",\"models\":[\"m%d\"]}", i);
             if (db_open(dbpath, DB_READWRITE, &cdb, err, sizeof(err)) == 0 &&
                 parse(body, &r, &why, err) == 0) {
-                if (jobs_trigger(cdb, &r, &env, &a, &why, err, sizeof(err)) == 0)
-                    code = a.outcome == JOBS_ACCEPTED ? 0 : a.outcome == JOBS_CONFLICT ? 1 : 2;
+                if (trigger_run(cdb, &r, &env, &a, &why, err, sizeof(err)) == 0)
+                    code = a.outcome == TRIGGER_ACCEPTED   ? 0
+                           : a.outcome == TRIGGER_CONFLICT ? 1
+                                                           : 2;
                 jobreq_free(&r);
             }
-            jobs_answer_free(&a);
+            trigger_answer_free(&a);
             db_close(cdb);
             _exit(code);
         }
@@ -658,15 +662,15 @@ static const char *day_status(const char *job, const char *date, const char *mod
 /* Creates a job through the trigger and returns its id in id. */
 static void make_job(const char *body, char id[JOB_ID_BUF])
 {
-    struct jobs_answer a;
+    struct trigger_answer a;
     enum jobreq_fail why;
     char err[512] = "";
     id[0] = '\0';
-    if (trigger(body, 10, &a, &why, err) == 0 && a.outcome == JOBS_ACCEPTED)
+    if (trigger(body, 10, &a, &why, err) == 0 && a.outcome == TRIGGER_ACCEPTED)
         memcpy(id, a.job_id, JOB_ID_BUF);
     else
         printf("# make_job %s failed: %s\n", body, err);
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
 }
 
 static void test_daemon_side(void)
@@ -835,17 +839,89 @@ static void test_empty_store(void)
 
 static void test_env(void)
 {
-    unsetenv(JOBS_ENV_MAX_CONCURRENT);
-    is_int(jobs_max_concurrent(), 1, "MAX_CONCURRENT_JOBS default 1");
-    setenv(JOBS_ENV_MAX_CONCURRENT, "3", 1);
-    is_int(jobs_max_concurrent(), 3, "MAX_CONCURRENT_JOBS=3");
-    setenv(JOBS_ENV_MAX_CONCURRENT, "0", 1);
-    is_int(jobs_max_concurrent(), 1, "0 is not a limit: 1");
-    setenv(JOBS_ENV_MAX_CONCURRENT, "2x", 1);
-    is_int(jobs_max_concurrent(), 1, "garbage: 1");
-    setenv(JOBS_ENV_MAX_CONCURRENT, "100000", 1);
-    is_int(jobs_max_concurrent(), JOBS_MAX_CONCURRENT_LIMIT, "clamped");
-    unsetenv(JOBS_ENV_MAX_CONCURRENT);
+    unsetenv(TRIGGER_ENV_MAX_CONCURRENT);
+    is_int(trigger_max_concurrent(), 1, "MAX_CONCURRENT_JOBS default 1");
+    setenv(TRIGGER_ENV_MAX_CONCURRENT, "3", 1);
+    is_int(trigger_max_concurrent(), 3, "MAX_CONCURRENT_JOBS=3");
+    setenv(TRIGGER_ENV_MAX_CONCURRENT, "0", 1);
+    is_int(trigger_max_concurrent(), 1, "0 is not a limit: 1");
+    setenv(TRIGGER_ENV_MAX_CONCURRENT, "2x", 1);
+    is_int(trigger_max_concurrent(), 1, "garbage: 1");
+    setenv(TRIGGER_ENV_MAX_CONCURRENT, "100000", 1);
+    is_int(trigger_max_concurrent(), TRIGGER_MAX_CONCURRENT_LIMIT, "clamped");
+    unsetenv(TRIGGER_ENV_MAX_CONCURRENT);
+}
+
+/* jobview's reads: a job inserted with jobs_insert, read back as data. */
+struct seen {
+    int n;
+    char first[64], last_error[64];
+    bool last_has_duration;
+};
+
+static void count_detail(const struct jobs_detail_row *row, void *ctx)
+{
+    struct seen *s = ctx;
+    if (s->n++ == 0)
+        snprintf(s->first, sizeof(s->first), "%s %s %s", row->date, row->model, row->status);
+    snprintf(s->last_error, sizeof(s->last_error), "%s", row->error ? row->error : "(null)");
+    s->last_has_duration = row->has_duration;
+}
+
+static void test_view_reads(void)
+{
+    static const struct jobplan_day days[] = {
+        {"2025-01-06", "a"}, {"2025-01-06", "b"}, {"2025-01-07", "a"}, {"2025-01-07", "b"}};
+    const struct jobs_new job = {.job_id = "view-1",
+                                 .config_path = "c",
+                                 .config_json = "{}",
+                                 .date_range = "[\"2025-01-06\",\"2025-01-07\"]",
+                                 .models = "[\"a\",\"b\"]",
+                                 .created_at = "2099-01-01T00:00:00.000Z",
+                                 .callback_url = "http://127.0.0.1:9/h?token=x",
+                                 .days = days,
+                                 .ndays = 4};
+    struct jobs_row r;
+    struct jobs_active *active = NULL;
+    struct seen s = {0};
+    size_t n = 0;
+    char err[512] = "";
+    fx_exec(db, "SAVEPOINT v");
+    ok(jobs_insert(db, &job, err, sizeof(err)) == 0, "jobs_insert: %s", err);
+    fx_exec(db, "UPDATE job_details SET status = 'running' WHERE job_id = 'view-1'"
+                " AND date = '2025-01-06' AND model = 'b';"
+                "UPDATE job_details SET status = 'failed', error = 'boom', duration_seconds = 1.5"
+                " WHERE job_id = 'view-1' AND date = '2025-01-06' AND model = 'a'");
+    ok(jobs_view_job(db, "nope", &r, err, sizeof(err)) == JOBS_MISSING, "jobs_view_job: missing");
+    ok(jobs_view_job(db, "view-1", &r, err, sizeof(err)) == JOBS_FOUND, "jobs_view_job: %s", err);
+    ok(strcmp(r.status, "pending") == 0 && strcmp(r.models, job.models) == 0 && !r.started_at &&
+           !r.has_duration && !r.warnings && strcmp(r.callback_url, job.callback_url) == 0,
+       "... the job row, nulls as NULL");
+    ok(r.total == 4 && r.completed == 0 && r.failed == 1 && r.running == 1, "... the counts");
+    ok(r.current_date && strcmp(r.current_date, "2025-01-06") == 0 &&
+           strcmp(r.current_model, "b") == 0,
+       "... the running model-day");
+    ok(r.nat == 2 && strcmp(r.at[0].model, "a") == 0 && !r.at[0].running &&
+           strcmp(r.at[0].next, "2025-01-07") == 0 && strcmp(r.at[1].running, "2025-01-06") == 0,
+       "... each model's place, in the job's order");
+    jobs_row_free(&r);
+    ok(jobs_each_detail(db, "view-1", NULL, 10, 0, count_detail, &s, err, sizeof(err)) == 0 &&
+           s.n == 4 && strcmp(s.first, "2025-01-06 a failed") == 0,
+       "jobs_each_detail: every model-day by date then creation (%s)", s.first);
+    memset(&s, 0, sizeof(s));
+    ok(jobs_each_detail(db, "view-1", "failed", 10, 0, count_detail, &s, err, sizeof(err)) == 0 &&
+           s.n == 1 && strcmp(s.last_error, "boom") == 0 && s.last_has_duration,
+       "... filtered by status");
+    memset(&s, 0, sizeof(s));
+    ok(jobs_each_detail(db, "view-1", NULL, 2, 3, count_detail, &s, err, sizeof(err)) == 0 &&
+           s.n == 1 && strcmp(s.first, "2025-01-07 b pending") == 0 && !s.last_has_duration,
+       "... paged");
+    ok(jobs_list_active(db, &active, &n, err, sizeof(err)) == 0 && n >= 1 &&
+           strcmp(active[n - 1].job_id, "view-1") == 0 &&
+           strcmp(active[n - 1].date_range, job.date_range) == 0,
+       "jobs_list_active: the newest last");
+    jobs_active_free(active, n);
+    fx_exec(db, "ROLLBACK TO v; RELEASE v");
 }
 
 int main(void)
@@ -904,6 +980,7 @@ int main(void)
     test_replace();
     test_empty_store();
     test_env();
+    test_view_reads();
 
     fx_close(&fx);
     return tap_done();
