@@ -69,23 +69,23 @@ static int fetch_args(int argc, char **argv, struct fetch_opts *o)
     o->daily = env_long(ENV_DAILY, DEFAULT_DAILY, 0, 1000000000L);
     o->max_age = DEFAULT_MAX_AGE;
     for (int i = 0; i < argc; i++) {
-        int k;
+        enum opt_match k;
         if (strcmp(argv[i], "--force") == 0)
             o->force = 1;
         else if (strcmp(argv[i], "--full") == 0)
             o->full = 1;
-        else if ((k = opt_value(argc, argv, &i, "--pace", &v)) != 0) {
-            if (k < 0 || number_arg("--pace", v, 0, 3600, &o->pace) != 0)
+        else if ((k = opt_value(argc, argv, &i, "--pace", &v)) != OPT_OTHER) {
+            if (k == OPT_ERROR || number_arg("--pace", v, 0, 3600, &o->pace) != 0)
                 return -1;
-        } else if ((k = opt_value(argc, argv, &i, "--daily-limit", &v)) != 0) {
-            if (k < 0 || number_arg("--daily-limit", v, 0, 1e9, &d) != 0)
+        } else if ((k = opt_value(argc, argv, &i, "--daily-limit", &v)) != OPT_OTHER) {
+            if (k == OPT_ERROR || number_arg("--daily-limit", v, 0, 1e9, &d) != 0)
                 return -1;
             o->daily = (long)d;
-        } else if ((k = opt_value(argc, argv, &i, "--max-age", &v)) != 0) {
-            if (k < 0 || number_arg("--max-age", v, 0, 1e6, &o->max_age) != 0)
+        } else if ((k = opt_value(argc, argv, &i, "--max-age", &v)) != OPT_OTHER) {
+            if (k == OPT_ERROR || number_arg("--max-age", v, 0, 1e6, &o->max_age) != 0)
                 return -1;
-        } else if ((k = opt_value(argc, argv, &i, "--symbols", &v)) != 0) {
-            if (k < 0 || strlen(v) >= sizeof(o->symbols_buf))
+        } else if ((k = opt_value(argc, argv, &i, "--symbols", &v)) != OPT_OTHER) {
+            if (k == OPT_ERROR || strlen(v) >= sizeof(o->symbols_buf))
                 return -1;
             snprintf(o->symbols_buf, sizeof(o->symbols_buf), "%s", v);
             for (char *s = NULL, *t = strtok_r(o->symbols_buf, ",", &s); t;
@@ -238,10 +238,10 @@ int cmd_update(const struct ctl *ctl, int argc, char **argv)
     struct db *db;
     /* --config is update's; the rest are the fetch's. */
     for (int i = 0; i < argc; i++) {
-        int k = opt_value(argc, argv, &i, "--config", &config);
-        if (k < 0 || (k == 0 && nfetch == 64))
+        enum opt_match k = opt_value(argc, argv, &i, "--config", &config);
+        if (k == OPT_ERROR || (k == OPT_OTHER && nfetch == 64))
             return ctl_usage(ctl);
-        if (k == 0)
+        if (k == OPT_OTHER)
             fetch_argv[nfetch++] = argv[i];
     }
     if (fetch_args(nfetch, fetch_argv, &o) != 0)

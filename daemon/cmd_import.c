@@ -50,12 +50,12 @@ static int parse_args(int argc, char **argv, struct import_args *a)
     a->initial_cash = -1;
     for (int i = 0; i < argc; i++) {
         const char *v;
-        int rc;
-        if ((rc = opt_value(argc, argv, &i, "--models", &v)) != 0) {
-            if (rc < 0 || split_models(a, v) != 0)
+        enum opt_match rc;
+        if ((rc = opt_value(argc, argv, &i, "--models", &v)) != OPT_OTHER) {
+            if (rc == OPT_ERROR || split_models(a, v) != 0)
                 return -1;
-        } else if ((rc = opt_value(argc, argv, &i, "--initial-cash", &v)) != 0) {
-            if (rc < 0 || money_parse(v, &a->initial_cash) != 0 || a->initial_cash < 0) {
+        } else if ((rc = opt_value(argc, argv, &i, "--initial-cash", &v)) != OPT_OTHER) {
+            if (rc == OPT_ERROR || money_parse(v, &a->initial_cash) != 0 || a->initial_cash < 0) {
                 ctl_fail("--initial-cash must be a non-negative amount such as 10000.0");
                 return -1;
             }

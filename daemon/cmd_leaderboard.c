@@ -74,10 +74,10 @@ int cmd_leaderboard(const struct ctl *ctl, int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
-        else if (opt_value(argc, argv, &i, "--job", &q.job_id) != 1 &&
-                 opt_value(argc, argv, &i, "--start", &q.start_date) != 1 &&
-                 opt_value(argc, argv, &i, "--end", &q.end_date) != 1 &&
-                 opt_value(argc, argv, &i, "--models", &models) != 1)
+        else if (opt_value(argc, argv, &i, "--job", &q.job_id) != OPT_MATCHED &&
+                 opt_value(argc, argv, &i, "--start", &q.start_date) != OPT_MATCHED &&
+                 opt_value(argc, argv, &i, "--end", &q.end_date) != OPT_MATCHED &&
+                 opt_value(argc, argv, &i, "--models", &models) != OPT_MATCHED)
             return ctl_usage(ctl);
     }
     if ((q.start_date && !date_valid(q.start_date)) || (q.end_date && !date_valid(q.end_date)))
@@ -95,10 +95,10 @@ int cmd_leaderboard(const struct ctl *ctl, int argc, char **argv)
     if (ctl_open_db(ctl, &db) != 0)
         return CTL_FAIL;
     if (!q.job_id && !q.start_date && !q.end_date) {
-        int f = perf_latest_job(db, latest, sizeof(latest), err, sizeof(err));
-        if (f == 0)
+        enum jobs_found f = perf_latest_job(db, latest, sizeof(latest), err, sizeof(err));
+        if (f == JOBS_MISSING)
             err_set(err, sizeof(err), "no job has results yet");
-        if (f <= 0)
+        if (f != JOBS_FOUND)
             goto out;
         q.job_id = latest;
     }

@@ -113,7 +113,7 @@ static int read_progress(struct db *db, const char *job_id, struct progress *p)
 {
     char err[ERRBUF_SIZE];
     json_object *job = NULL, *pr, *v;
-    if (jobview_build(db, job_id, JOBVIEW_SUMMARY, &job, err, sizeof(err)) != 1)
+    if (jobview_build(db, job_id, JOBVIEW_SUMMARY, &job, err, sizeof(err)) != JOBVIEW_FOUND)
         return -1;
     json_object_object_get_ex(job, "status", &v);
     snprintf(p->status, sizeof(p->status), "%s", json_object_get_string(v));
@@ -170,13 +170,14 @@ static int run_job(const struct ctl *ctl, struct db *db, const char *job_id)
     struct progress p = {0};
     char err[ERRBUF_SIZE], ferr[ERRBUF_SIZE];
     pthread_t tid;
-    int claimed, watching, rc = CTL_FAIL;
+    enum jobs_found claimed;
+    int watching, rc = CTL_FAIL;
     if (worker_threads(NULL, &wo.threads, err, sizeof(err)) != 0)
         return ctl_fail("%s", err);
-    if ((claimed = jobs_claim(db, job_id, err, sizeof(err))) < 0)
+    if ((claimed = jobs_claim(db, job_id, err, sizeof(err))) == JOBS_ERROR)
         return ctl_fail("%s", err);
     watching = pthread_create(&tid, NULL, watch, &w) == 0;
-    if (claimed) {
+    if (claimed == JOBS_FOUND) {
         if (worker_run_job(&wo, db, job_id, &res, err, sizeof(err)) != 0) {
             ctl_fail("%s", err);
             jobs_finish(db, job_id, err, NULL, ferr, sizeof(ferr));
@@ -208,10 +209,10 @@ int cmd_run(const struct ctl *ctl, int argc, char **argv)
     struct db *db;
     int f, rc;
     for (int i = 0; i < argc; i++)
-        if (opt_value(argc, argv, &i, "--config", &config) != 1 &&
-            opt_value(argc, argv, &i, "--start", &start) != 1 &&
-            opt_value(argc, argv, &i, "--end", &end) != 1 &&
-            opt_value(argc, argv, &i, "--models", &models) != 1)
+        if (opt_value(argc, argv, &i, "--config", &config) != OPT_MATCHED &&
+            opt_value(argc, argv, &i, "--start", &start) != OPT_MATCHED &&
+            opt_value(argc, argv, &i, "--end", &end) != OPT_MATCHED &&
+            opt_value(argc, argv, &i, "--models", &models) != OPT_MATCHED)
             return ctl_usage(ctl);
     if ((start == NULL) != (end == NULL))
         return ctl_fail("--start and --end go together");

@@ -116,12 +116,12 @@ static int write_closes(FILE *f, struct tools_ctx *ctx, const char *yesterday, c
     size_t i = 0;
     for (; i < universe_size(ctx); i++) {
         money_t v = 0;
-        int found =
+        enum prices_found found =
             *yesterday ? prices_last_close(ctx->db, universe_at(ctx, i), yesterday, &v, err, errlen)
-                       : 0;
-        if (found < 0)
+                       : PRICES_MISSING;
+        if (found == PRICES_ERROR)
             return -1;
-        if (found) {
+        if (found == PRICES_FOUND) {
             money_item(f, i, universe_at(ctx, i), "_price", v);
         } else {
             dict_key(f, i, universe_at(ctx, i), "_price");
@@ -138,10 +138,11 @@ static int write_opens(FILE *f, struct tools_ctx *ctx, char *err, size_t errlen)
     size_t n = 0;
     for (size_t i = 0; i < universe_size(ctx); i++) {
         money_t v;
-        int found = prices_open(ctx->db, universe_at(ctx, i), ctx->date, &v, err, errlen);
-        if (found < 0)
+        enum prices_found found =
+            prices_open(ctx->db, universe_at(ctx, i), ctx->date, &v, err, errlen);
+        if (found == PRICES_ERROR)
             return -1;
-        if (found)
+        if (found == PRICES_FOUND)
             money_item(f, n++, universe_at(ctx, i), "_price", v);
     }
     fputs(n ? "}" : "{}", f);
@@ -156,17 +157,14 @@ struct facts {
 
 /* The splits applied to today's start state (splits.h), as a paragraph and
  * a blank line; nothing on a day without any. Sets *told. */
-static int write_splits(FILE *f, const struct tools_ctx *ctx, int *told, char *err, size_t errlen)
+static void write_splits(FILE *f, const struct tools_ctx *ctx, int *told)
 {
-    char *notice;
     *told = 1;
     if (!ctx->nsplits)
-        return 0;
-    if (splits_notice(ctx->splits, ctx->nsplits, &notice, err, errlen) != 0)
-        return -1;
+        return;
+    char *notice = splits_notice(ctx->splits, ctx->nsplits);
     fprintf(f, "%s\n", notice);
     free(notice);
-    return 0;
 }
 
 /* What write_placeholder did. */
@@ -185,14 +183,16 @@ static enum placeholder write_placeholder(FILE *f, struct tools_ctx *ctx, struct
         fputs(ctx->date, f);
     else if (IS("positions"))
         write_positions(f, ctx);
-    else if (IS("yesterday_close_price"))
-        return write_closes(f, ctx, fx->yesterday, err, errlen);
-    else if (IS("today_buy_price"))
-        return write_opens(f, ctx, err, errlen);
-    else if (IS("STOP_SIGNAL"))
+    else if (IS("yesterday_close_price")) {
+        if (write_closes(f, ctx, fx->yesterday, err, errlen) != 0)
+            return PLACEHOLDER_ERROR;
+    } else if (IS("today_buy_price")) {
+        if (write_opens(f, ctx, err, errlen) != 0)
+            return PLACEHOLDER_ERROR;
+    } else if (IS("STOP_SIGNAL"))
         fputs(AGENT_STOP_SIGNAL, f);
     else if (IS("corporate_actions"))
-        return write_splits(f, ctx, &fx->told_splits, err, errlen);
+        write_splits(f, ctx, &fx->told_splits);
     else
         return PLACEHOLDER_UNKNOWN;
     return PLACEHOLDER_WRITTEN;
@@ -233,7 +233,7 @@ int agent_system_prompt(struct tools_ctx *ctx, const char *tmpl, char **out, cha
     char yesterday[DATE_BUF] = "", *buf = NULL;
     size_t size = 0;
     int rc = -1;
-    if (prices_prev_trading_day(ctx->db, ctx->date, yesterday, err, errlen) < 0)
+    if (prices_prev_trading_day(ctx->db, ctx->date, yesterday, err, errlen) == PRICES_ERROR)
         return -1;
     struct facts fx = {yesterday, 0};
     FILE *f = open_memstream(&buf, &size);
@@ -242,9 +242,10 @@ int agent_system_prompt(struct tools_ctx *ctx, const char *tmpl, char **out, cha
     if (render(f, ctx, tmpl ? tmpl : PROMPT_BUILTIN, &fx, err, errlen) != 0)
         goto out;
     /* The model is told of a split even by a template without the placeholder. */
-    if (!fx.told_splits && ctx->nsplits &&
-        (fputc('\n', f) == EOF || write_splits(f, ctx, &fx.told_splits, err, errlen) != 0))
-        goto out;
+    if (!fx.told_splits && ctx->nsplits) {
+        fputc('\n', f);
+        write_splits(f, ctx, &fx.told_splits);
+    }
     rc = 0;
 out:
     if (fclose(f) != 0) /* a memory stream fails only for lack of memory */
@@ -402,7 +403,9 @@ static int take_reply(struct day *d, json_object *work, int step, const struct l
     if (record(ctx, r->message, "assistant", r->content, NULL, NULL, err, errlen) != 0)
         return -1;
     char *summary = r->content ? summary_of(r->content) : NULL;
-    int rc = summary ? tools_set_summary(ctx, summary, err, errlen) : 0;
+    int rc = 0;
+    if (summary)
+        tools_set_summary(ctx, summary);
     free(summary);
     for (size_t i = 0; rc == 0 && i < r->ncalls; i++)
         rc = answer_call(ctx, work, &r->calls[i], results, err, errlen);
@@ -661,7 +664,8 @@ int agent_decide_openai(struct tools_ctx *ctx, const struct modelday_spec *spec,
     struct search_config sc;
     struct agent_limits lim;
     char *tmpl = NULL;
-    int rc, f;
+    enum search_key f;
+    int rc;
     if (!cm->base_url)
         return err_set(err, errlen,
                        "model %s is disabled in the config and has no usable openai_base_url",
@@ -671,12 +675,12 @@ int agent_decide_openai(struct tools_ctx *ctx, const struct modelday_spec *spec,
     if (template_of(spec->cfg, &tmpl, err, errlen) != 0)
         return -1;
     if (llm_client_new(&lc, &client, err, errlen) != 0 ||
-        (f = search_config_from_env(&sc, err, errlen)) < 0) {
+        (f = search_config_from_env(&sc, err, errlen)) == SEARCH_ERROR) {
         llm_client_free(client);
         free(tmpl);
         return -1;
     }
-    if (f == 1) {
+    if (f == SEARCH_KEY_SET) {
         sc.stop = ctx->cancel;
         sc.snippets_only = spec->cfg->search_snippets_only;
         ctx->search = &sc;

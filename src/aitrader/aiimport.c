@@ -119,8 +119,7 @@ static int parse_positions(json_object *pos, struct portfolio *out, const char *
             return err_set(err, errlen, "%s:%d: %s shares are not a whole number", path, line, key);
         if (shares < 0)
             return err_set(err, errlen, "%s:%d: negative shares of %s", path, line, key);
-        if (portfolio_set(out, key, shares) != 0)
-            return err_set(err, errlen, "out of memory");
+        portfolio_set(out, key, shares); /* a ticker and shares >= 0: it cannot fail */
     }
     if (!have_cash)
         return err_set(err, errlen, "%s:%d: positions have no CASH", path, line);
@@ -588,10 +587,11 @@ static int replay_rec(struct importer *im, const struct model *m, const struct r
         money_t open = 0;
         struct trade_result res;
         if (r->amount > 0) {
-            int rc = prices_open(im->db, r->symbol, r->date, &open, im->err, im->errlen);
-            if (rc < 0)
+            enum prices_found f =
+                prices_open(im->db, r->symbol, r->date, &open, im->err, im->errlen);
+            if (f == PRICES_ERROR)
                 return -1;
-            if (rc == 0)
+            if (f == PRICES_MISSING)
                 return err_set(im->err, im->errlen,
                                "no open price for %s on %s (%s:%d): import prices first", r->symbol,
                                r->date, m->path, r->line);
@@ -599,8 +599,6 @@ static int replay_rec(struct importer *im, const struct model *m, const struct r
         enum trade_status st = r->act == ACT_BUY
                                    ? portfolio_buy(replay, r->symbol, r->amount, open, NULL, &res)
                                    : portfolio_sell(replay, r->symbol, r->amount, open, NULL, &res);
-        if (st == TRADE_NOMEM)
-            return err_set(im->err, im->errlen, "out of memory");
         if (st == TRADE_OK) {
             fills[*nfills] =
                 (struct daystore_trade){(int)*nfills + 1, act_names[r->act], r->symbol, r->amount,
@@ -626,8 +624,7 @@ static int replay_rec(struct importer *im, const struct model *m, const struct r
     }
     *prevf = &r->file;
     portfolio_free(prevr);
-    if (portfolio_copy(prevr, replay) != 0)
-        return err_set(im->err, im->errlen, "out of memory");
+    portfolio_copy(prevr, replay);
     return 0;
 }
 
@@ -760,9 +757,7 @@ static int import_model(struct importer *im, const struct model *m, money_t init
     struct daystore_trade *fills = NULL;
     int rc = -1;
     char a[MONEY_FMT_MAX], b[MONEY_FMT_MAX];
-    portfolio_init(&prevr, 0);
-    if (portfolio_copy(&replay, &m->recs[0].file) != 0)
-        return err_set(im->err, im->errlen, "out of memory");
+    portfolio_copy(&replay, &m->recs[0].file);
     if (initial_cash >= 0 && initial_cash != replay.cash) {
         money_format(initial_cash, a, sizeof(a));
         money_format(replay.cash, b, sizeof(b));
@@ -773,10 +768,7 @@ static int import_model(struct importer *im, const struct model *m, money_t init
         replay.cash = initial_cash;
     }
     money_t prev_value = replay.cash;
-    if (portfolio_copy(&prevr, &replay) != 0) {
-        err_set(im->err, im->errlen, "out of memory");
-        goto out;
-    }
+    portfolio_copy(&prevr, &replay);
     fills = mem_calloc(m->n, sizeof(*fills));
     for (size_t i = 1; i < m->n;) {
         const char *date = m->recs[i].date, *since = m->recs[i - 1].date;

@@ -24,15 +24,14 @@ void portfolio_free(struct portfolio *p)
     p->n = p->cap = 0;
 }
 
-int portfolio_copy(struct portfolio *dst, const struct portfolio *src)
+void portfolio_copy(struct portfolio *dst, const struct portfolio *src)
 {
     portfolio_init(dst, src->cash);
     if (src->n == 0)
-        return 0;
+        return;
     dst->h = mem_calloc(src->n, sizeof(*dst->h));
     memcpy(dst->h, src->h, src->n * sizeof(*dst->h));
     dst->n = dst->cap = src->n;
-    return 0;
 }
 
 /* Index of symbol, or the insertion point with *found = 0. */
@@ -165,8 +164,8 @@ enum trade_status portfolio_buy(struct portfolio *p, const char *symbol, int64_t
         return res->status = TRADE_INSUFFICIENT_CASH;
     if (__builtin_add_overflow(res->have, amount, &shares))
         return res->status = TRADE_OVERFLOW;
-    if (portfolio_set(p, symbol, shares) != 0)
-        return res->status = TRADE_NOMEM;
+    /* precheck accepted the symbol and shares > 0: this cannot fail. */
+    portfolio_set(p, symbol, shares);
     p->cash -= cost;
     return res->status = TRADE_OK;
 }
@@ -276,7 +275,6 @@ const char *trade_status_message(enum trade_status st, const char *symbol, char 
     case TRADE_OVERFLOW:
         snprintf(buf, n, "Amount too large! This action will not be allowed.");
         break;
-    case TRADE_NOMEM:
     default:
         snprintf(buf, n, "Internal error! This action will not be allowed.");
         break;

@@ -49,7 +49,6 @@ enum trade_status {
     TRADE_NO_POSITION,         /* selling a symbol not held */
     TRADE_INSUFFICIENT_SHARES, /* selling more than held */
     TRADE_OVERFLOW,            /* amount so large the arithmetic overflows */
-    TRADE_NOMEM,
 };
 
 /* What a trade did or why it was refused; filled by portfolio_buy/sell. */
@@ -65,9 +64,8 @@ struct trade_result {
 void portfolio_init(struct portfolio *p, money_t cash);
 void portfolio_free(struct portfolio *p);
 
-/* Deep copy; dst must be uninitialized or freed. Returns 0 (it cannot fail
- * under mem.h's policy; the int stays for the callers that still check). */
-int portfolio_copy(struct portfolio *dst, const struct portfolio *src);
+/* Deep copy; dst must be uninitialized or freed. */
+void portfolio_copy(struct portfolio *dst, const struct portfolio *src);
 
 /* Shares held of symbol (0 when none). */
 int64_t portfolio_shares(const struct portfolio *p, const char *symbol);

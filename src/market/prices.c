@@ -412,11 +412,14 @@ int prices_info(struct db *db, struct prices_info *out, char *err, size_t errlen
     struct prices_info info = {0};
     struct datelist days = {0};
     int rc = -1;
-    if (each_row(db, db_stmt(db, SQL_TOTALS, err, errlen), take_totals, &info, err, errlen) < 0 ||
-        each_row(db, db_stmt(db, SQL_SOURCES, err, errlen), take_source, &info, err, errlen) < 0 ||
-        each_row(db, db_stmt(db, SQL_SYMBOLS, err, errlen), take_symbol, &info, err, errlen) < 0 ||
-        each_row(db, db_stmt(db, SQL_SPLITS, err, errlen), take_count, &info.splits, err, errlen) <
-            0)
+    if (each_row(db, db_stmt(db, SQL_TOTALS, err, errlen), take_totals, &info, err, errlen) ==
+            WALK_ERROR ||
+        each_row(db, db_stmt(db, SQL_SOURCES, err, errlen), take_source, &info, err, errlen) ==
+            WALK_ERROR ||
+        each_row(db, db_stmt(db, SQL_SYMBOLS, err, errlen), take_symbol, &info, err, errlen) ==
+            WALK_ERROR ||
+        each_row(db, db_stmt(db, SQL_SPLITS, err, errlen), take_count, &info.splits, err, errlen) ==
+            WALK_ERROR)
         goto out;
     if (info.bars > 0 && prices_trading_days(db, info.first, info.last, &days, err, errlen) != 0)
         goto out;
@@ -442,7 +445,8 @@ static enum walk take_summary(sqlite3_stmt *st, void *ctx, char *err, size_t err
 int prices_summary(struct db *db, struct prices_summary *out, char *err, size_t errlen)
 {
     struct prices_summary sum = {0};
-    if (each_row(db, db_stmt(db, SQL_SUMMARY, err, errlen), take_summary, &sum, err, errlen) < 0)
+    if (each_row(db, db_stmt(db, SQL_SUMMARY, err, errlen), take_summary, &sum, err, errlen) ==
+        WALK_ERROR)
         return -1;
     *out = sum;
     return 0;

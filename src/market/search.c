@@ -290,15 +290,13 @@ static json_object *build_answer(const char *query, json_object *data, const cha
 }
 
 enum search_outcome search_run(const struct search_config *cfg, const char *query,
-                               const char *today, json_object **answer, char *err, size_t errlen)
+                               const char *today, json_object **answer)
 {
     char why[ERRBUF_SIZE], msg[ERRBUF_SIZE + 64];
     char *body = NULL;
     size_t len = 0;
     json_object *root = NULL, *data = NULL;
     enum search_outcome rc;
-    (void)err;
-    (void)errlen;
     if (!query || !query[strspn(query, " \t\r\n")])
         return refuse("", "query must be a non-empty string", answer);
     if (strlen(query) > SEARCH_QUERY_MAX)

@@ -55,10 +55,9 @@ enum search_outcome { SEARCH_ANSWERED, SEARCH_REFUSED };
 /* Runs query for a model trading on today. *answer (caller frees with
  * json_object_put) is {"query", "results": [{title, url, description,
  * date, content}], "dropped"} or, when refused, {"error": ...}. It cannot
- * fail (out of memory ends the process): err is kept for the tool
- * function's signature. */
+ * fail: out of memory ends the process (mem.h). */
 enum search_outcome search_run(const struct search_config *cfg, const char *query,
-                               const char *today, json_object **answer, char *err, size_t errlen);
+                               const char *today, json_object **answer);
 
 /* The calendar date of a result's date text: ISO 8601 ("2025-01-02",
  * "2025-01-02T08:00:00+00:00") or English ("Jan 2, 2025", "January 2,

@@ -94,13 +94,11 @@ void splits_ratio(int64_t factor_micro, char *buf, size_t n)
     snprintf(buf, n, "%" PRId64 "-for-%" PRId64, factor_micro / g, (int64_t)TRADING_PPM / g);
 }
 
-int splits_notice(const struct splits_applied *s, size_t n, char **out, char *err, size_t errlen)
+char *splits_notice(const struct splits_applied *s, size_t n)
 {
     char *buf = NULL, ratio[48], cash[MONEY_FMT_MAX];
     size_t size = 0;
     FILE *f = open_memstream(&buf, &size);
-    (void)err;
-    (void)errlen;
     if (!f)
         mem_fatal(0);
     fputs("Stock splits since your last session (already applied to the positions above):\n", f);
@@ -119,6 +117,5 @@ int splits_notice(const struct splits_applied *s, size_t n, char **out, char *er
     }
     if (fclose(f) != 0)
         mem_fatal(size);
-    *out = buf;
-    return 0;
+    return buf;
 }

@@ -43,8 +43,7 @@ void splits_ratio(int64_t factor_micro, char *buf, size_t n);
 
 /* The paragraph the day's prompt carries about the n applied splits (n > 0):
  * what each did to the holding and that yesterday's closes predate it.
- * *out is the caller's (free()). Returns 0: running out of memory ends the
- * process (mem.h); err is kept for the callers' uniform error path. */
-int splits_notice(const struct splits_applied *s, size_t n, char **out, char *err, size_t errlen);
+ * The caller frees it. */
+char *splits_notice(const struct splits_applied *s, size_t n);
 
 #endif

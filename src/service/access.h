@@ -1,8 +1,8 @@
 /* access: API keys and the audit of mutating requests (CONTRACT section 6).
  * Owns the api_keys table: a key is a name, a scope (read or write) and the
  * BLAKE2b hash of a random token that is shown once and never stored. Also
- * owns the audit_log rows of event "api_request" (who asked what, from
- * where, with which outcome). Random tokens, hashing and the constant-time
+ * records each mutating request (who asked what, from where, with which
+ * outcome) in the audit trail through audit.h. Random tokens, hashing and the constant-time
  * comparison are libsodium's. Deciding what an HTTP request may do is the
  * API's (fcgi/auth). */
 #ifndef TRADER_ACCESS_H

@@ -179,23 +179,26 @@ static int parse_agent_config(json_object *root, struct config *c, char *err, si
     json_object *ac = NULL;
     double cash = 10000.0;
     const char *w = "agent_config";
-    if (get_object(root, w, &ac, err, errlen) < 0)
+    if (get_object(root, w, &ac, err, errlen) == MEMBER_ERROR)
         return -1;
     double reply = (double)c->max_reply_bytes;
     const char *prompt = NULL;
     if (ac &&
-        (get_int(ac, w, "max_steps", 1, 1000, &c->max_steps, err, errlen) < 0 ||
-         get_int(ac, w, "max_retries", 0, 100, &c->max_retries, err, errlen) < 0 ||
-         get_number(ac, w, "base_delay", 0.0, 600.0, &c->base_delay, err, errlen) < 0 ||
-         get_number(ac, w, "initial_cash", 0.01, 1e12, &cash, err, errlen) < 0 ||
+        (get_int(ac, w, "max_steps", 1, 1000, &c->max_steps, err, errlen) == MEMBER_ERROR ||
+         get_int(ac, w, "max_retries", 0, 100, &c->max_retries, err, errlen) == MEMBER_ERROR ||
+         get_number(ac, w, "base_delay", 0.0, 600.0, &c->base_delay, err, errlen) == MEMBER_ERROR ||
+         get_number(ac, w, "initial_cash", 0.01, 1e12, &cash, err, errlen) == MEMBER_ERROR ||
          get_int(ac, w, "max_completions_per_step", 1, 1000, &c->max_completions_per_step, err,
-                 errlen) < 0 ||
-         get_int(ac, w, "max_completions", 1, 100000, &c->max_completions, err, errlen) < 0 ||
-         get_int(ac, w, "max_tool_calls_per_reply", 1, 10000, &c->max_tool_calls, err, errlen) <
-             0 ||
-         get_number(ac, w, "max_reply_bytes", 1024, 64.0 * 1024 * 1024, &reply, err, errlen) < 0 ||
-         get_string(ac, w, "system_prompt_file", &prompt, err, errlen) < 0 ||
-         get_bool(ac, w, "search_snippets_only", &c->search_snippets_only, err, errlen) < 0))
+                 errlen) == MEMBER_ERROR ||
+         get_int(ac, w, "max_completions", 1, 100000, &c->max_completions, err, errlen) ==
+             MEMBER_ERROR ||
+         get_int(ac, w, "max_tool_calls_per_reply", 1, 10000, &c->max_tool_calls, err, errlen) ==
+             MEMBER_ERROR ||
+         get_number(ac, w, "max_reply_bytes", 1024, 64.0 * 1024 * 1024, &reply, err, errlen) ==
+             MEMBER_ERROR ||
+         get_string(ac, w, "system_prompt_file", &prompt, err, errlen) == MEMBER_ERROR ||
+         get_bool(ac, w, "search_snippets_only", &c->search_snippets_only, err, errlen) ==
+             MEMBER_ERROR))
         return -1;
     c->system_prompt_file = dup_or_null(prompt);
     c->max_reply_bytes = (long)reply;
@@ -242,10 +245,11 @@ static int parse_trading(json_object *root, struct config *c, char *err, size_t 
                            "commission_bps, slippage_bps)",
                            key);
     }
-    if (get_number(tr, "trading", "commission_per_trade", 0.0, 1e6, &per, err, errlen) < 0 ||
+    if (get_number(tr, "trading", "commission_per_trade", 0.0, 1e6, &per, err, errlen) ==
+            MEMBER_ERROR ||
         money_from_double(per, &c->trading.per_trade) != 0 ||
-        get_bps(tr, "commission_bps", &c->trading.commission_ppm, err, errlen) < 0 ||
-        get_bps(tr, "slippage_bps", &c->trading.slippage_ppm, err, errlen) < 0)
+        get_bps(tr, "commission_bps", &c->trading.commission_ppm, err, errlen) == MEMBER_ERROR ||
+        get_bps(tr, "slippage_bps", &c->trading.slippage_ppm, err, errlen) == MEMBER_ERROR)
         return -1;
     return 0;
 }
@@ -304,7 +308,7 @@ static int parse_provider(json_object *m, const char *w, struct config_model *cm
         return err_set(err, errlen, "%s.provider must be \"openai\", \"builtin\" or \"mock\"", w);
 
     s = NULL;
-    if (get_string(m, w, "strategy", &s, err, errlen) < 0)
+    if (get_string(m, w, "strategy", &s, err, errlen) == MEMBER_ERROR)
         return -1;
     if (cm->provider == CONFIG_PROVIDER_BUILTIN) {
         for (size_t i = 0; s && i < NSTRATEGIES; i++)
@@ -356,10 +360,10 @@ static int parse_endpoint(json_object *m, const char *w, struct config_model *cm
                           size_t errlen)
 {
     const char *url = NULL, *key = NULL, *from = NULL, *url_from = NULL;
-    if (get_string(m, w, "openai_base_url", &url, err, errlen) < 0 ||
-        get_string(m, w, "openai_api_key", &key, err, errlen) < 0 ||
-        get_string(m, w, CONFIG_KEY_FROM, &from, err, errlen) < 0 ||
-        get_string(m, w, CONFIG_URL_FROM, &url_from, err, errlen) < 0)
+    if (get_string(m, w, "openai_base_url", &url, err, errlen) == MEMBER_ERROR ||
+        get_string(m, w, "openai_api_key", &key, err, errlen) == MEMBER_ERROR ||
+        get_string(m, w, CONFIG_KEY_FROM, &from, err, errlen) == MEMBER_ERROR ||
+        get_string(m, w, CONFIG_URL_FROM, &url_from, err, errlen) == MEMBER_ERROR)
         return -1;
     if ((from && strcmp(from, CONFIG_KEY_FROM_FILE) != 0) ||
         (url_from && strcmp(url_from, CONFIG_KEY_FROM_FILE) != 0))
@@ -402,12 +406,13 @@ static int parse_request_options(json_object *m, const char *w, struct config_mo
     double tokens = 0;
     json_object *extra = NULL;
     enum member_got rc = get_number(m, w, "temperature", 0.0, 10.0, &cm->temperature, err, errlen);
-    if (rc == MEMBER_ERROR || get_number(m, w, "max_tokens", 1, 1e9, &tokens, err, errlen) < 0 ||
-        get_bool(m, w, "drop_reasoning", &cm->drop_reasoning, err, errlen) < 0)
+    if (rc == MEMBER_ERROR ||
+        get_number(m, w, "max_tokens", 1, 1e9, &tokens, err, errlen) == MEMBER_ERROR ||
+        get_bool(m, w, "drop_reasoning", &cm->drop_reasoning, err, errlen) == MEMBER_ERROR)
         return -1;
     if (tokens != floor(tokens))
         return err_set(err, errlen, "%s.max_tokens must be an integer", w);
-    if (get_object(m, "extra_body", &extra, err, errlen) < 0)
+    if (get_object(m, "extra_body", &extra, err, errlen) == MEMBER_ERROR)
         return err_set(err, errlen, "%s.extra_body must be an object", w);
     cm->has_temperature = rc == MEMBER_SET;
     cm->max_tokens = (long)tokens;
@@ -428,9 +433,10 @@ static int parse_pricing(json_object *m, const char *w, struct config_model *cm,
     if (rc != MEMBER_SET)
         return rc == MEMBER_ERROR ? -1 : 0;
     snprintf(where, sizeof(where), "%s.pricing", w);
-    if (get_number(p, where, "prompt_usd_per_1m", 0, CONFIG_PRICE_MAX, &prompt, err, errlen) < 0 ||
+    if (get_number(p, where, "prompt_usd_per_1m", 0, CONFIG_PRICE_MAX, &prompt, err, errlen) ==
+            MEMBER_ERROR ||
         get_number(p, where, "completion_usd_per_1m", 0, CONFIG_PRICE_MAX, &completion, err,
-                   errlen) < 0)
+                   errlen) == MEMBER_ERROR)
         return -1;
     if (prompt < 0 || completion < 0)
         return err_set(err, errlen, "%s needs prompt_usd_per_1m and completion_usd_per_1m", where);
@@ -472,10 +478,11 @@ static int parse_model(json_object *m, size_t idx, struct config *c, char *err, 
         return err_set(err, errlen, "%s.signature must be 1-64 characters of A-Z a-z 0-9 . _ -", w);
     if (config_find_model(c, sig))
         return err_set(err, errlen, "%s.signature \"%s\" is used by an earlier model", w, sig);
-    if (get_string(m, w, "name", &name, err, errlen) < 0 ||
-        get_string(m, w, "basemodel", &base, err, errlen) < 0 ||
-        get_bool(m, w, "enabled", &cm->enabled, err, errlen) < 0 ||
-        get_number(m, w, "timeout_seconds", 0.001, 3600.0, &cm->timeout_seconds, err, errlen) < 0)
+    if (get_string(m, w, "name", &name, err, errlen) == MEMBER_ERROR ||
+        get_string(m, w, "basemodel", &base, err, errlen) == MEMBER_ERROR ||
+        get_bool(m, w, "enabled", &cm->enabled, err, errlen) == MEMBER_ERROR ||
+        get_number(m, w, "timeout_seconds", 0.001, 3600.0, &cm->timeout_seconds, err, errlen) ==
+            MEMBER_ERROR)
         return -1;
     cm->name = mem_strdup(name ? name : sig);
     cm->basemodel = dup_or_null(base);
@@ -536,14 +543,14 @@ static int parse_root(json_object *root, struct config *c, char *err, size_t err
     c->max_reply_bytes = CONFIG_DEFAULT_REPLY_BYTES;
     c->max_retries = 3;
     c->base_delay = 1.0;
-    if (get_string(root, "", "agent_type", &agent, err, errlen) < 0)
+    if (get_string(root, "", "agent_type", &agent, err, errlen) == MEMBER_ERROR)
         return -1;
     c->agent_type = mem_strdup(agent ? agent : "BaseAgent");
     if (parse_dates(root, c, err, errlen) != 0 || parse_models(root, c, err, errlen) != 0 ||
         parse_agent_config(root, c, err, errlen) != 0 || parse_symbols(root, c, err, errlen) != 0 ||
         parse_trading(root, c, err, errlen) != 0 || parse_schedule(root, c, err, errlen) != 0 ||
-        get_object(root, "log_config", &lc, err, errlen) < 0 ||
-        (lc && get_string(lc, "log_config", "log_path", &log_path, err, errlen) < 0))
+        get_object(root, "log_config", &lc, err, errlen) == MEMBER_ERROR ||
+        (lc && get_string(lc, "log_config", "log_path", &log_path, err, errlen) == MEMBER_ERROR))
         return -1;
     c->log_path = mem_strdup(log_path ? log_path : CONFIG_DEFAULT_LOG_PATH);
     return 0;
@@ -682,18 +689,17 @@ static const char *entry_string(json_object *models, const char *sig, const char
     return NULL;
 }
 
-int config_restore_keys(struct config *c, const char *path, char *err, size_t errlen)
+void config_restore_keys(struct config *c, const char *path)
 {
     json_object *root = NULL;
     char why[ERRBUF_SIZE], real[PATH_MAX];
     size_t len = 0, wanted = 0;
-    (void)err, (void)errlen;
     for (size_t i = 0; i < c->nmodels; i++)
         wanted += (c->models[i].key_in_file && !c->models[i].api_key) || c->models[i].url_in_file;
     /* path was the file's real path at trigger time (inside the configs
      * directory); a symlink put in its way since could lead anywhere. */
     if (wanted == 0 || !realpath(path, real) || strcmp(real, path) != 0)
-        return 0;
+        return;
     char *buf = mem_alloc(CONFIG_FILE_MAX + 1);
     /* Not readable or not JSON: no key is there (the caller says so per model). */
     if (read_file(path, buf, &len, why, sizeof(why)) != 0 || len > CONFIG_FILE_MAX ||
@@ -719,7 +725,6 @@ int config_restore_keys(struct config *c, const char *path, char *err, size_t er
 out:
     json_object_put(root);
     free_secret(buf, len);
-    return 0;
 }
 
 void config_free(struct config *c)

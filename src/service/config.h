@@ -149,10 +149,8 @@ int config_parse(const char *text, size_t len, struct config *out, char *err, si
  * the trigger resolved) as it is now, from the entry with the same
  * signature. Where the file is gone, unreadable, not JSON or reached through
  * a symlink now, or the entry or its key is gone, the model is left without
- * a key, and its model-days must fail. Returns 0: it cannot fail since
- * running out of memory ends the process (err is unused; the signature stays
- * until sim/worker.c, its caller, drops the check). */
-int config_restore_keys(struct config *c, const char *path, char *err, size_t errlen);
+ * a key, and its model-days must fail. */
+void config_restore_keys(struct config *c, const char *path);
 
 /* Releases everything config_load/config_parse allocated; safe on a zeroed
  * struct and idempotent. */

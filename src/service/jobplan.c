@@ -156,10 +156,10 @@ static int candidate_dates(struct db *db, const struct config *cfg, const struct
         return 0;
     }
     /* Catch-up: every trading day after init_date up to end. */
-    int rc = prices_next_trading_day(db, cfg->init_date, first, err, errlen);
-    if (rc < 0)
+    enum prices_found f = prices_next_trading_day(db, cfg->init_date, first, err, errlen);
+    if (f == PRICES_ERROR)
         return -1; /* *why is still JOBREQ_FAIL_INTERNAL */
-    if (rc == 0)
+    if (f == PRICES_MISSING)
         return JOBREQ_REFUSE(
             JOBREQ_FAIL_REQUEST,
             "the price store has no trading day after init_date %s; import prices first",
@@ -225,10 +225,10 @@ static int plan_reached(struct db *db, const struct config *cfg, const struct mo
     if (!all)
         p->last_date[0] = '\0';
     const char *base = p->last_date[0] ? p->last_date : cfg->init_date;
-    int rc = prices_next_trading_day(db, base, next, err, errlen);
-    if (rc < 0)
+    enum prices_found f = prices_next_trading_day(db, base, next, err, errlen);
+    if (f == PRICES_ERROR)
         return -1;
-    if (rc == 0) {
+    if (f == PRICES_MISSING) {
         memcpy(next, base, DATE_BUF);
         do
             date_add_days(next, 1, next);

@@ -31,9 +31,9 @@ static int build_body(struct db *db, const char *job_id, char **out, char *err, 
     static const char *const keys[] = {"job_id", "status",   "date_range",
                                        "models", "progress", "completed_at"};
     json_object *job = NULL, *body, *v;
-    int found = jobview_build(db, job_id, JOBVIEW_SUMMARY, &job, err, errlen);
-    if (found <= 0)
-        return found == 0 ? err_set(err, errlen, "job %s vanished", job_id) : -1;
+    enum jobview_found found = jobview_build(db, job_id, JOBVIEW_SUMMARY, &job, err, errlen);
+    if (found != JOBVIEW_FOUND)
+        return found == JOBVIEW_MISSING ? err_set(err, errlen, "job %s vanished", job_id) : -1;
     if (!(body = json_object_new_object()))
         mem_fatal(0);
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)

@@ -368,7 +368,7 @@ static int compute(struct db *db, struct perf_report *r, char *err, size_t errle
     for (size_t i = 0; i < r->nmodels; i++) {
         char base[DATE_BUF] = "";
         const char *first = days.d[r->models[i].at[1]];
-        if (prices_prev_trading_day(db, first, base, err, errlen) < 0 ||
+        if (prices_prev_trading_day(db, first, base, err, errlen) == PRICES_ERROR ||
             datelist_push(&bases, base) != 0)
             goto out;
         if (strcmp(first, r->start_date) == 0)
@@ -425,7 +425,7 @@ fail:
     return -1;
 }
 
-int perf_latest_job(struct db *db, char *out, size_t outlen, char *err, size_t errlen)
+enum jobs_found perf_latest_job(struct db *db, char *out, size_t outlen, char *err, size_t errlen)
 {
     return jobs_latest_with_results(db, out, outlen, err, errlen);
 }

@@ -284,17 +284,17 @@ int worker_run_job(const struct worker_opts *o, struct db *db, const char *job_i
     struct jobs_job job = {0};
     struct config cfg = {0};
     char status[JOB_STATUS_BUF], cerr[ERRBUF_SIZE], why[ERRBUF_SIZE + 32] = "";
-    int f = jobs_get(db, job_id, &job, err, errlen), rc = -1;
-    if (f <= 0)
-        return f == 0 ? err_set(err, errlen, "job %s not found", job_id) : -1;
+    enum jobs_found f = jobs_get(db, job_id, &job, err, errlen);
+    int rc = -1;
+    if (f != JOBS_FOUND)
+        return f == JOBS_MISSING ? err_set(err, errlen, "job %s not found", job_id) : -1;
     log_emit(LOG_LEVEL_INFO, LOGGER, job_id, NULL, NULL, "job started: %zu model-days", job.ndays);
     if (!job.config_json ||
         config_parse(job.config_json, strlen(job.config_json), &cfg, cerr, sizeof(cerr)) != 0) {
         snprintf(why, sizeof(why), "invalid config: %s", job.config_json ? cerr : "none stored");
         log_emit(LOG_LEVEL_ERROR, LOGGER, job_id, NULL, NULL, "%s", why);
-    } else if (config_restore_keys(&cfg, job.config_path, err, errlen) != 0) {
-        goto out;
     } else {
+        config_restore_keys(&cfg, job.config_path);
         sync_files(o, db, &job, &cfg);
         run_lanes(o, &job, &cfg);
     }

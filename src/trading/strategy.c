@@ -213,9 +213,9 @@ static enum step window(struct tools_ctx *ctx, int lookback, char first[DATE_BUF
     char d[DATE_BUF];
     memcpy(d, ctx->date, DATE_BUF);
     for (int i = 0; i < lookback; i++) {
-        int f = prices_prev_trading_day(ctx->db, d, d, err, errlen);
-        if (f <= 0)
-            return f < 0 ? STEP_ERROR : STEP_NONE;
+        enum prices_found f = prices_prev_trading_day(ctx->db, d, d, err, errlen);
+        if (f != PRICES_FOUND)
+            return f == PRICES_ERROR ? STEP_ERROR : STEP_NONE;
         if (i == 0)
             memcpy(last, d, DATE_BUF);
     }
@@ -322,8 +322,8 @@ int strategy_run(struct tools_ctx *ctx, const struct strategy_params *p, char *e
     if (rc != 0)
         return -1;
     ctx->stop_signal = 1;
-    if (tools_log(ctx, "assistant", summary, NULL, NULL, NULL, err, errlen) != 0 ||
-        tools_set_summary(ctx, summary, err, errlen) != 0)
+    if (tools_log(ctx, "assistant", summary, NULL, NULL, NULL, err, errlen) != 0)
         return -1;
+    tools_set_summary(ctx, summary);
     return 0;
 }

@@ -347,17 +347,12 @@ static enum tools_result trade(struct tools_ctx *ctx, int is_buy, json_object *a
     if (json_object_object_get_ex(args, "amount", &av) && parse_amount(av, &amount) != 0)
         amount = 0;
     if (*symbol && amount > 0 && (!is_buy || tradable(ctx, symbol)) &&
-        prices_open(ctx->db, symbol, ctx->date, &open, err, errlen) < 0)
+        prices_open(ctx->db, symbol, ctx->date, &open, err, errlen) == PRICES_ERROR)
         return TOOLS_ERROR;
     /* Trade on a copy so a refused trade leaves the portfolio unchanged. */
     portfolio_copy(&next, &ctx->pf);
     enum trade_status st = is_buy ? portfolio_buy(&next, symbol, amount, open, &ctx->costs, &tr)
                                   : portfolio_sell(&next, symbol, amount, open, &ctx->costs, &tr);
-    if (st == TRADE_NOMEM) {
-        portfolio_free(&next);
-        err_set(err, errlen, "cannot record the trade");
-        return TOOLS_ERROR;
-    }
     if (st != TRADE_OK) {
         portfolio_free(&next);
         *res = trade_refusal(ctx, st, given ? given : "", amount, &tr);
@@ -438,8 +433,10 @@ static enum tools_result tool_search(struct tools_ctx *ctx, json_object *args, j
         *res = refusal("Search is not available: no search service is configured.", NULL, NULL);
         return TOOLS_REFUSED;
     }
-    int f = search_run(ctx->search, jsontext_string(args, "query"), ctx->date, res, err, errlen);
-    return f < 0 ? TOOLS_ERROR : f > 0 ? TOOLS_REFUSED : TOOLS_DONE;
+    (void)err, (void)errlen;
+    return search_run(ctx->search, jsontext_string(args, "query"), ctx->date, res) == SEARCH_REFUSED
+               ? TOOLS_REFUSED
+               : TOOLS_DONE;
 }
 
 /* ---- dispatch ----------------------------------------------------------- */
@@ -614,11 +611,8 @@ int tools_log(struct tools_ctx *ctx, const char *role, const char *content, cons
     return 0;
 }
 
-int tools_set_summary(struct tools_ctx *ctx, const char *summary, char *err, size_t errlen)
+void tools_set_summary(struct tools_ctx *ctx, const char *summary)
 {
-    (void)err;
-    (void)errlen;
     free(ctx->summary);
     ctx->summary = mem_strdup(summary ? summary : "");
-    return 0;
 }

@@ -136,9 +136,8 @@ json_object *tools_positions_json(const struct portfolio *p);
 int tools_log(struct tools_ctx *ctx, const char *role, const char *content, const char *tool_name,
               const char *tool_call_id, const char *message_json, char *err, size_t errlen);
 
-/* Replaces the day's reasoning summary. Returns 0: it cannot fail (mem.h);
- * err stays for the callers that still check. */
-int tools_set_summary(struct tools_ctx *ctx, const char *summary, char *err, size_t errlen);
+/* Replaces the day's reasoning summary (NULL: empty). */
+void tools_set_summary(struct tools_ctx *ctx, const char *summary);
 
 /* True when the owner asked the decider to stop (shutdown). */
 int tools_cancelled(const struct tools_ctx *ctx);

@@ -904,7 +904,7 @@ static void trigger_and_claim(const char *body, char id[JOB_ID_BUF])
        "job accepted: %s", err);
     jobreq_free(&req);
     trigger_answer_free(&ans);
-    ok(jobs_claim_next(fx.db, id, err, sizeof(err)) == 1, "job claimed: %s", err);
+    ok(jobs_claim_next(fx.db, id, err, sizeof(err)) == JOBS_FOUND, "job claimed: %s", err);
 }
 
 /* Runs the claimed job id to its end on a pool of threads. */

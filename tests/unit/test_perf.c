@@ -289,7 +289,8 @@ int main(void)
     check_plans();
     /* Only traderctl's default: a scan of the jobs table is fine. */
     char job[64];
-    ok(perf_latest_job(fx.db, job, sizeof(job), err, sizeof(err)) == 1 && strcmp(job, "j2") == 0,
+    ok(perf_latest_job(fx.db, job, sizeof(job), err, sizeof(err)) == JOBS_FOUND &&
+           strcmp(job, "j2") == 0,
        "latest job with results: j2");
 
     /* No QQQ prices at all: the benchmark is there, its numbers null. */

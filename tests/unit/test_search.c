@@ -30,7 +30,7 @@ static void test_config(void)
 static void refused(const struct search_config *c, const char *query, const char *want)
 {
     json_object *answer = NULL, *e;
-    is_int(search_run(c, query, "2025-01-06", &answer, err, sizeof(err)), SEARCH_REFUSED, want);
+    is_int(search_run(c, query, "2025-01-06", &answer), SEARCH_REFUSED, want);
     ok(answer && json_object_object_get_ex(answer, "error", &e) &&
            strncmp(json_object_get_string(e), want, strlen(want)) == 0,
        "  error: %s", answer ? json_object_to_json_string(answer) : "none");

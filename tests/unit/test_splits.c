@@ -310,7 +310,8 @@ static void test_notice(void)
         {"ORLY", "2025-06-10", "15.0000", 15000000, 5, 75, M(90, 0), 0},
         {"AAA", "2025-06-10", "1.5000", 1500000, 5, 7, M(46, 500000), M(23, 250000)},
     };
-    ok(splits_notice(s, 2, &text, err, sizeof(err)) == 0, "notice");
+    text = splits_notice(s, 2);
+    ok(text != NULL, "notice");
     is_str(text,
            "Stock splits since your last session (already applied to the positions above):\n"
            "- ORLY split 15-for-1 (factor 15.0000) effective 2025-06-10: your 5 shares became 75."
@@ -325,13 +326,13 @@ static void test_notice(void)
     struct tools_ctx ctx;
     struct portfolio pf;
     struct splits_applied *one = malloc(sizeof(*one));
-    char want[1024], *notice = NULL;
+    char want[1024], *notice;
     portfolio_init(&pf, 0);
     ok(one && tools_ctx_init(&ctx, fx.db, "t", "2025-06-10", &pf, NULL, 0, err, sizeof(err)) == 0,
        "a day's context");
     *one = s[1];
     tools_set_splits(&ctx, one, 1);
-    splits_notice(s + 1, 1, &notice, err, sizeof(err));
+    notice = splits_notice(s + 1, 1);
     ok(agent_system_prompt(&ctx, "A {date}{corporate_actions}B", &text, err, sizeof(err)) == 0,
        "a template with {corporate_actions}");
     snprintf(want, sizeof(want), "A 2025-06-10%s\nB", notice);
@@ -396,16 +397,16 @@ static void test_tool_refusal(void)
     ok(tools_ctx_init(&ctx, fx.db, "t", "2025-01-02", &pf, universe, 2, err, sizeof(err)) == 0,
        "a day's context");
     ctx.costs = (struct trading_costs){M(1, 0), 0, 0};
-    is_int(tools_call(&ctx, "buy", "{\"symbol\":\"AAA\",\"amount\":10}", &res, err, sizeof(err)), 1,
-           "a buy short of its fee is refused");
+    is_int(tools_call(&ctx, "buy", "{\"symbol\":\"AAA\",\"amount\":10}", &res, err, sizeof(err)),
+           TOOLS_REFUSED, "a buy short of its fee is refused");
     is_str(res,
            "{\"error\":\"Insufficient cash! This action will not be allowed.\",\"symbol\":"
            "\"AAA\",\"date\":\"2025-01-02\",\"required_cash\":101.1,\"cash_available\":100.1,"
            "\"fee\":1.0}",
            "  AI-Trader's wording; required cash includes the fee");
     free(res);
-    is_int(tools_call(&ctx, "buy", "{\"symbol\":\"AAA\",\"amount\":9}", &res, err, sizeof(err)), 0,
-           "9 shares and the fee fit");
+    is_int(tools_call(&ctx, "buy", "{\"symbol\":\"AAA\",\"amount\":9}", &res, err, sizeof(err)),
+           TOOLS_DONE, "9 shares and the fee fit");
     ok(ctx.ntrades == 1 && ctx.trades[0].fee == M(1, 0) && ctx.pf.cash == M(9, 10000),
        "  the trade records its fee; cash 100.10 - 90.09 - 1");
     free(res);

@@ -56,7 +56,7 @@ static int make_job(const char *id, const char *config, int replace, size_t firs
                      id, days[d], models[m]);
             fx_exec(fx.db, sql);
         }
-    if (jobs_claim_next(fx.db, got, err, sizeof(err)) != 1 || strcmp(got, id) != 0)
+    if (jobs_claim_next(fx.db, got, err, sizeof(err)) != JOBS_FOUND || strcmp(got, id) != 0)
         return -1;
     return 0;
 }
