@@ -251,9 +251,7 @@ int cmd_update(const struct ctl *ctl, int argc, char **argv)
     rc = fetch(ctl, db, &o);
     /* Even after a partial fetch: a date counts as a trading day only once
      * every symbol has its bar. */
-    body = json_object_new_object();
-    if (!body)
-        mem_fatal(0);
+    body = json_new_object();
     if (config)
         json_put(body, "config_path", json_object_new_string(config));
     f = ctl_create_job(db, body, job_id);

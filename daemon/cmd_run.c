@@ -40,9 +40,7 @@ static void on_signal(int sig)
 static json_object *request_body(const char *config, const char *start, const char *end,
                                  const char *models)
 {
-    json_object *b = json_object_new_object();
-    if (!b)
-        mem_fatal(0);
+    json_object *b = json_new_object();
     if (config)
         json_put(b, "config_path", json_object_new_string(config));
     if (start)
@@ -50,7 +48,7 @@ static json_object *request_body(const char *config, const char *start, const ch
     if (end)
         json_put(b, "end_date", json_object_new_string(end));
     if (models) {
-        json_object *list = json_object_new_array();
+        json_object *list = json_new_array();
         char buf[4096];
         json_put(b, "models", list);
         snprintf(buf, sizeof(buf), "%s", models);

@@ -67,9 +67,7 @@ json_object *http_error(struct response *resp, int status, const char *code, con
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     redact_text(msg, msg, sizeof(msg)); /* a config error may quote an endpoint */
-    json_object *o = json_object_new_object();
-    if (!o)
-        mem_fatal(0);
+    json_object *o = json_new_object();
     json_put(o, "error", json_object_new_string(code));
     json_put(o, "message", json_object_new_string(msg));
     http_json(resp, status, o);
@@ -80,8 +78,7 @@ void http_detail(json_object *e, const char *key, const char *value)
 {
     json_object *d;
     if (!json_object_object_get_ex(e, "details", &d)) {
-        if (!(d = json_object_new_object()))
-            mem_fatal(0);
+        d = json_new_object();
         json_put(e, "details", d);
     }
     json_put_string_or_null(d, key, value);

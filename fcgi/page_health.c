@@ -78,8 +78,7 @@ static void models(struct app *app, json_object *services)
         config_free(&cfg);
     }
 report:
-    json_put(services, "models",
-             app->models ? json_object_get(app->models) : json_object_new_array());
+    json_put(services, "models", app->models ? json_object_get(app->models) : json_new_array());
     if (!app->models)
         json_put(services, "models_error", json_object_new_string(app->models_err));
 }
@@ -137,8 +136,7 @@ static int prices(struct db *db, json_object *out, char *err, size_t errlen)
 static bool from_db(struct app *app, const char *now, json_object *body, json_object *services)
 {
     char err[ERRBUF_SIZE] = "";
-    json_object *database = json_object_new_object(), *td = json_object_new_object(),
-                *px = json_object_new_object();
+    json_object *database = json_new_object(), *td = json_new_object(), *px = json_new_object();
     struct db *db = app_db(app);
     bool up = false, ok = db && app_begin_read(db, err, sizeof(err)) == 0 &&
                           prices(db, px, err, sizeof(err)) == 0 &&
@@ -157,7 +155,7 @@ static bool from_db(struct app *app, const char *now, json_object *body, json_ob
         json_object_put(px);
         px = NULL;
         json_object_put(td);
-        td = json_object_new_object();
+        td = json_new_object();
         json_put(td, "status", json_object_new_string("down"));
         json_put(td, "error", json_object_new_string("database unavailable"));
     }
@@ -172,8 +170,8 @@ static bool from_db(struct app *app, const char *now, json_object *body, json_ob
 int page_health(struct request *req, struct response *resp, struct app *app)
 {
     char now[TIMESTAMP_BUF];
-    json_object *body = json_object_new_object(), *services = json_object_new_object(),
-                *store = json_object_new_object();
+    json_object *body = json_new_object(), *services = json_new_object(),
+                *store = json_new_object();
     (void)req;
     time_now_iso(now);
     json_put_null(body, "status"); /* first key; set below */

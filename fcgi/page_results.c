@@ -44,10 +44,8 @@ static int one_date(struct db *db, struct results_query *q, struct response *res
 {
     char date[DATE_BUF];
     const char *given = q->date;
-    json_object *results = json_object_new_array(), *body;
+    json_object *results = json_new_array(), *body;
     enum results_found found = RESULTS_FOUND;
-    if (!results)
-        mem_fatal(0);
     if (q->date)
         snprintf(date, sizeof(date), "%s", q->date);
     else
@@ -64,8 +62,7 @@ static int one_date(struct db *db, struct results_query *q, struct response *res
         q->date = given;
         return no_data(resp, q);
     }
-    if (!(body = json_object_new_object()))
-        mem_fatal(0);
+    body = json_new_object();
     json_put(body, "date", json_object_new_string(date));
     json_put(body, "count", json_object_new_int64((int64_t)json_object_array_length(results)));
     json_put(body, "results", results);
@@ -84,14 +81,12 @@ static int date_range(struct db *db, const struct results_query *q, struct respo
         return -1;
     if (total == 0)
         return no_data(resp, q);
-    if (!(results = json_object_new_array()))
-        mem_fatal(0);
+    results = json_new_array();
     if (results_list(db, q, results, resp->err, sizeof(resp->err)) != 0) {
         json_object_put(results);
         return -1;
     }
-    if (!(body = json_object_new_object()))
-        mem_fatal(0);
+    body = json_new_object();
     json_put(body, "start_date", json_object_new_string(q->start_date ? q->start_date : first));
     json_put(body, "end_date", json_object_new_string(q->end_date ? q->end_date : last));
     json_put(body, "count", json_object_new_int64((int64_t)json_object_array_length(results)));

@@ -292,9 +292,7 @@ struct day {
 static json_object *push_new(json_object *messages, const char *role, const char *content,
                              const char *tool_call_id)
 {
-    json_object *m = json_object_new_object();
-    if (!m)
-        mem_fatal(0);
+    json_object *m = json_new_object();
     json_put(m, "role", json_object_new_string(role));
     if (tool_call_id)
         json_put(m, "tool_call_id", json_object_new_string(tool_call_id));
@@ -497,7 +495,7 @@ enum step_end {
 static enum step_end run_step(struct day *d, int step, char **reply, char **results, char *err,
                               size_t errlen)
 {
-    json_object *work = json_object_new_array();
+    json_object *work = json_new_array();
     char *rbuf = NULL, *last = NULL;
     size_t rsize = 0;
     enum step_end rc = STEP_ERROR;
@@ -589,11 +587,9 @@ static int run_steps(struct day *d, char *err, size_t errlen)
 int agent_run(struct tools_ctx *ctx, const struct agent_model *m, const struct agent_limits *lim,
               const char *tmpl, char *err, size_t errlen)
 {
-    struct day d = {ctx, m, lim, tools_definitions(ctx), json_object_new_array(), 0};
+    struct day d = {ctx, m, lim, tools_definitions(ctx), json_new_array(), 0};
     char *prompt = NULL, user[128];
     int rc = -1;
-    if (!d.base)
-        mem_fatal(0);
     snprintf(user, sizeof(user), "Please analyze and update today's (%s) positions.", ctx->date);
     ctx->total_steps = ctx->completions = ctx->stop_signal = 0;
     if (agent_system_prompt(ctx, tmpl, &prompt, err, errlen) != 0 ||

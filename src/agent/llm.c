@@ -601,9 +601,7 @@ static const char *const reasoning_fields[] = {"reasoning", "reasoning_content",
  * of those; the others shared). A new reference. */
 static json_object *without_reasoning(json_object *messages)
 {
-    json_object *out = json_object_new_array();
-    if (!out)
-        mem_fatal(0);
+    json_object *out = json_new_array();
     for (size_t i = 0; i < json_object_array_length(messages); i++) {
         json_object *m = json_object_array_get_idx(messages, i), *copy = NULL;
         int has = 0;
@@ -635,9 +633,7 @@ static void merge_extra(json_object *b, json_object *extra)
 /* Serializes the request body. Caller frees the result. */
 static char *build_request(struct llm_client *c, json_object *messages, json_object *tools)
 {
-    json_object *b = json_object_new_object();
-    if (!b)
-        mem_fatal(0);
+    json_object *b = json_new_object();
     json_put(b, "model", json_object_new_string(c->model));
     json_put(b, "messages",
              c->cfg.drop_reasoning ? without_reasoning(messages) : json_object_get(messages));
@@ -714,9 +710,7 @@ static void lift_flat_call(json_object *tc)
         return;
     if (!json_object_object_get_ex(tc, "args", &args))
         json_object_object_get_ex(tc, "arguments", &args);
-    json_object *fn = json_object_new_object();
-    if (!fn)
-        mem_fatal(0);
+    json_object *fn = json_new_object();
     json_put(fn, "name", json_object_get(name));
     if (args)
         json_put(fn, "arguments", json_object_get(args));

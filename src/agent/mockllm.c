@@ -72,20 +72,12 @@ static json_object *tool_answer(json_object *messages, size_t i)
 }
 
 /* A new empty object (ends the process when json-c cannot allocate one). */
-static json_object *new_object(void)
-{
-    json_object *o = json_object_new_object();
-    if (!o)
-        mem_fatal(0);
-    return o;
-}
-
 /* Adds {"id", "type": "function", "function": {name, arguments}} to calls;
  * takes args. */
 static void add_call(json_object *calls, unsigned long seq, const char *name, json_object *args)
 {
     char id[64];
-    json_object *c = new_object(), *fn = new_object();
+    json_object *c = json_new_object(), *fn = json_new_object();
     snprintf(id, sizeof(id), "mock_%lu_%zu", seq, json_object_array_length(calls));
     json_put(fn, "name", json_object_new_string(name));
     json_put(fn, "arguments",
@@ -102,7 +94,7 @@ static void step_prices(const struct mockllm *m, json_object *msg, json_object *
 {
     char text[128] = "Checking today's opening prices:";
     for (size_t i = 0; i < m->nsymbols; i++) {
-        json_object *args = new_object();
+        json_object *args = json_new_object();
         json_put(args, "symbol", json_object_new_string(m->symbols[i]));
         add_call(calls, m->calls, "get_price_local", args);
         snprintf(text + strlen(text), sizeof(text) - strlen(text), " %s", m->symbols[i]);
@@ -133,7 +125,7 @@ static bool step_buy(const struct mockllm *m, json_object *messages, size_t from
     if (!*sym || budget / best < 1)
         return false;
     int64_t amount = budget / best;
-    json_object *args = new_object();
+    json_object *args = json_new_object();
     json_put(args, "symbol", json_object_new_string(sym));
     json_put(args, "amount", json_object_new_int64(amount));
     add_call(calls, m->calls, "buy", args);
@@ -168,12 +160,10 @@ static char *completion(const struct mockllm *m, json_object *messages, json_obj
                         bool with_calls)
 {
     char id[64];
-    json_object *root = new_object(), *choices = json_object_new_array(), *choice = new_object(),
-                *usage = new_object();
+    json_object *root = json_new_object(), *choices = json_new_array(), *choice = json_new_object(),
+                *usage = json_new_object();
     long long prompt = (long long)strlen(json_object_to_json_string_ext(messages, JSON_FLAGS)) / 4;
     long long done = (long long)strlen(json_object_to_json_string_ext(msg, JSON_FLAGS)) / 4;
-    if (!choices)
-        mem_fatal(0);
     snprintf(id, sizeof(id), "mock-%lu", m->calls);
     json_put(choice, "index", json_object_new_int(0));
     json_put(choice, "message", json_object_get(msg));
@@ -212,9 +202,8 @@ int mockllm_chat(void *self, json_object *messages, json_object *tools, const at
     }
     m->calls++;
     int last = last_assistant(messages, &nassist);
-    msg = new_object();
-    if (!(calls = json_object_new_array()))
-        mem_fatal(0);
+    msg = json_new_object();
+    calls = json_new_array();
     json_put(msg, "role", json_object_new_string("assistant"));
     if (nassist == 0)
         step_prices(m, msg, calls);

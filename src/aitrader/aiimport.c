@@ -818,9 +818,7 @@ static int cmp_date(const void *a, const void *b)
 static void job_lists(struct model *ms, size_t nm, char **dates, char **models)
 {
     struct datelist all = {0};
-    json_object *d = json_object_new_array(), *s = json_object_new_array();
-    if (!d || !s)
-        mem_fatal(0);
+    json_object *d = json_new_array(), *s = json_new_array();
     for (size_t k = 0; k < nm; k++) {
         json_push(s, json_object_new_string(ms[k].sig));
         for (size_t i = 1; i < ms[k].n; i++)
@@ -854,10 +852,8 @@ static int insert_job(struct importer *im, struct model *ms, size_t nm, int repl
 static int finish_job(struct importer *im, double t0)
 {
     char done[TIMESTAMP_BUF];
-    json_object *w = json_object_new_array(), *d = json_object_new_object();
+    json_object *w = json_new_array(), *d = json_new_object();
     int rc = -1;
-    if (!w || !d)
-        mem_fatal(0);
     for (size_t i = 0; i < im->warnings.n; i++) {
         char *clean = redact_dup(im->warnings.v[i]); /* a file may quote a key */
         if (!clean)

@@ -68,9 +68,7 @@ void log_emit(enum log_level level, const char *logger, const char *job_id, cons
     redact_text(msg, msg, sizeof(msg)); /* no secret in any log line */
     time_now_iso(ts);
 
-    json_object *o = json_object_new_object();
-    if (!o)
-        mem_fatal(sizeof(json_object *));
+    json_object *o = json_new_object();
     json_put(o, "timestamp", json_object_new_string(ts));
     json_put(o, "level", json_object_new_string(level_names[level]));
     put_opt(o, "logger", logger);

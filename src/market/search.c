@@ -251,7 +251,7 @@ static int result_date(json_object *item, char out[DATE_BUF])
 /* {"error": msg, "query": query} into *answer. */
 static enum search_outcome refuse(const char *query, const char *msg, json_object **answer)
 {
-    json_object *o = json_object_new_object();
+    json_object *o = json_new_object();
     json_put(o, "error", json_object_new_string(msg));
     json_put(o, "query", json_object_new_string(query));
     *answer = o;
@@ -263,7 +263,7 @@ static enum search_outcome refuse(const char *query, const char *msg, json_objec
 static json_object *build_answer(const char *query, json_object *data, const char *today,
                                  int snippets_only)
 {
-    json_object *o = json_object_new_object(), *list = json_object_new_array();
+    json_object *o = json_new_object(), *list = json_new_array();
     size_t n = json_object_array_length(data), dropped = 0;
     json_put(o, "query", json_object_new_string(query));
     json_put(o, "results", list);
@@ -277,7 +277,7 @@ static json_object *build_answer(const char *query, json_object *data, const cha
         }
         if (json_object_array_length(list) == SEARCH_MAX_RESULTS)
             continue;
-        json_push(list, r = json_object_new_object());
+        json_push(list, r = json_new_object());
         json_put(r, "title", text_field(item, "title", TEXT_MAX));
         json_put(r, "url", text_field(item, "url", TEXT_MAX));
         json_put(r, "description", text_field(item, "description", TEXT_MAX));

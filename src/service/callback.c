@@ -159,13 +159,9 @@ int callback_attempts_json(struct db *db, const char *job_id, json_object **out,
     if (!st)
         return -1;
     db_bind_text(st, 1, job_id);
-    list = json_object_new_array();
-    if (!list)
-        mem_fatal(0);
+    list = json_new_array();
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_object *a = json_object_new_object();
-        if (!a)
-            mem_fatal(0);
+        json_object *a = json_new_object();
         for (int i = 0; i < 5; i++)
             if (sqlite3_column_type(st, i) == SQLITE_NULL)
                 json_put_null(a, keys[i]);

@@ -779,15 +779,11 @@ static char *public_url(const char *url)
 
 json_object *config_public_json(const struct config *c)
 {
-    json_object *arr = json_object_new_array();
-    if (!arr)
-        mem_fatal(0);
+    json_object *arr = json_new_array();
     for (size_t i = 0; i < c->nmodels; i++) {
         const struct config_model *m = &c->models[i];
-        json_object *o = json_object_new_object();
+        json_object *o = json_new_object();
         char *url = m->base_url ? public_url(m->base_url) : NULL;
-        if (!o)
-            mem_fatal(0);
         json_push(arr, o);
         json_put(o, "signature", json_object_new_string(m->signature));
         json_put(o, "name", json_object_new_string(m->name));

@@ -150,14 +150,6 @@ static const char *stored_error(const char *error, char out[JOBS_ERROR_MAX + 1])
 }
 
 /* A new empty object or array (mem.h: no allocation failure returns). */
-static json_object *new_object(void)
-{
-    json_object *o = json_object_new_object();
-    if (!o)
-        mem_fatal(0);
-    return o;
-}
-
 /* Column i of st: a copy (caller frees), NULL when null. */
 static char *col_dup(sqlite3_stmt *st, int i)
 {
@@ -381,7 +373,7 @@ int jobs_replace_results(struct db *db, const char *job_id, const char *model, c
         return -1;
     if (n == 0)
         return 0;
-    json_object *d = new_object();
+    json_object *d = json_new_object();
     json_put(d, "model", json_object_new_string(model));
     json_put(d, "from_date", json_object_new_string(date));
     json_put(d, "positions_deleted", json_object_new_int64(n));
@@ -427,7 +419,7 @@ int jobs_recover(struct db *db, int *n, char *err, size_t errlen)
         db_bind_text(st, 1, list[i]);
         if (db_step_done(db, st, "database write", err, errlen) != 0)
             goto out;
-        json_object *d = new_object();
+        json_object *d = json_new_object();
         json_put(d, "interrupted_model_days", json_object_new_int64(sqlite3_changes64(db->h)));
         if (!(st = db_stmt(db, SQL_RECOVER_JOB, err, errlen))) {
             json_object_put(d);
@@ -492,7 +484,7 @@ static int day_transition(struct db *db, const char *sql, const char *event, con
         goto fail;
     db_bind_text(st, 1, job_id);
     db_bind_text(st, 2, now);
-    json_object *d = new_object();
+    json_object *d = json_new_object();
     json_put(d, "date", json_object_new_string(date));
     json_put(d, "model", json_object_new_string(model));
     if (duration >= 0)
@@ -595,7 +587,7 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
         db_bind_text(st, 5, error);
     if (db_step_done(db, st, "database write", err, errlen) != 0)
         goto fail;
-    json_object *d = new_object();
+    json_object *d = json_new_object();
     json_put(d, "status", json_object_new_string(final));
     json_put(d, "completed", json_object_new_int64(done));
     json_put(d, "failed", json_object_new_int64(failed));

@@ -21,15 +21,7 @@
 static void put_array(json_object *dst, const char *key, const char *text)
 {
     json_object *o = text ? json_tokener_parse(text) : NULL;
-    json_put(dst, key, o ? o : json_object_new_array());
-}
-
-static json_object *new_object(void)
-{
-    json_object *o = json_object_new_object();
-    if (!o)
-        mem_fatal(0);
-    return o;
+    json_put(dst, key, o ? o : json_new_array());
 }
 
 /* Adds progress.{total_model_days, completed, failed, pending, current}. */
@@ -40,7 +32,7 @@ static void add_counts(const struct jobs_row *r, json_object *progress)
     json_put(progress, "failed", json_object_new_int64(r->failed));
     json_put(progress, "pending", json_object_new_int64(r->total - r->completed - r->failed));
     if (r->current_date) {
-        json_object *cur = new_object();
+        json_object *cur = json_new_object();
         json_put_string_or_null(cur, "date", r->current_date);
         json_put_string_or_null(cur, "model", r->current_model);
         json_put(progress, "current", cur);
@@ -54,12 +46,10 @@ static void add_counts(const struct jobs_row *r, json_object *progress)
  * or "done" (date null). */
 static void add_models(const struct jobs_row *r, json_object *progress)
 {
-    json_object *list = json_object_new_array();
-    if (!list)
-        mem_fatal(0);
+    json_object *list = json_new_array();
     for (size_t i = 0; i < r->nat; i++) {
         const struct jobs_model_at *at = &r->at[i];
-        json_object *m = new_object();
+        json_object *m = json_new_object();
         const char *date = at->running ? at->running : at->next;
         json_put_string_or_null(m, "model", at->model);
         json_put_string_or_null(m, "date", date);
@@ -190,8 +180,9 @@ static int add_details(struct db *db, const struct jobs_row *r, const struct job
     if (jobs_each_detail(db, r->job_id, d->status, d->limit, d->offset, detail_text, &o, err,
                          errlen) != 0)
         goto out;
-    if (printbuf_memappend(o.pb, "]", 1) < 0 || !(list = json_object_new_array()))
-        mem_fatal(0);
+    if (printbuf_memappend(o.pb, "]", 1) < 0)
+        mem_fatal(1);
+    list = json_new_array();
     json_object_set_serializer(list, raw_serialize, o.pb, raw_free);
     o.pb = NULL;
     long long total = !d->status                         ? r->total
@@ -218,7 +209,7 @@ enum jobview_found jobview_build(struct db *db, const char *job_id, enum jobview
 /* The job's own fields, in the order of the API, with progress after models. */
 static json_object *job_fields(const struct jobs_row *r, json_object *progress)
 {
-    json_object *job = new_object();
+    json_object *job = json_new_object();
     json_put_string_or_null(job, "job_id", r->job_id);
     json_put_string_or_null(job, "status", r->status);
     put_array(job, "date_range", r->date_range);
@@ -246,7 +237,7 @@ enum jobview_found jobview_build_page(struct db *db, const char *job_id,
     enum jobs_found found = jobs_view_job(db, job_id, &r, err, errlen);
     if (found != JOBS_FOUND)
         return found == JOBS_ERROR ? JOBVIEW_ERROR : JOBVIEW_MISSING;
-    json_object *progress = new_object();
+    json_object *progress = json_new_object();
     json_object *job = job_fields(&r, progress);
     enum jobview_found rc = JOBVIEW_ERROR;
     add_counts(&r, progress);
@@ -287,8 +278,7 @@ int jobview_list(struct db *db, const struct jobview_filter *f, json_object **ou
     ids = mem_calloc(f->limit ? (size_t)f->limit : 1, sizeof(*ids));
     if (jobs_list_ids(db, f->status, f->limit, f->offset, ids, &n, err, errlen) != 0)
         goto out;
-    if (!(jobs = json_object_new_array()))
-        mem_fatal(0);
+    jobs = json_new_array();
     for (size_t i = 0; i < n; i++) {
         json_object *job = NULL;
         if (jobview_build(db, ids[i], JOBVIEW_SUMMARY, &job, err, errlen) == JOBVIEW_ERROR)
@@ -296,8 +286,7 @@ int jobview_list(struct db *db, const struct jobview_filter *f, json_object **ou
         if (job)
             json_push(jobs, job);
     }
-    if (!(doc = json_object_new_object()))
-        mem_fatal(0);
+    doc = json_new_object();
     json_put(doc, "total", json_object_new_int64(total));
     json_put(doc, "count", json_object_new_int64((int64_t)json_object_array_length(jobs)));
     json_put(doc, "limit", json_object_new_int64(f->limit));

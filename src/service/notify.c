@@ -34,8 +34,7 @@ static int build_body(struct db *db, const char *job_id, char **out, char *err, 
     enum jobview_found found = jobview_build(db, job_id, JOBVIEW_SUMMARY, &job, err, errlen);
     if (found != JOBVIEW_FOUND)
         return found == JOBVIEW_MISSING ? err_set(err, errlen, "job %s vanished", job_id) : -1;
-    if (!(body = json_object_new_object()))
-        mem_fatal(0);
+    body = json_new_object();
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         if (json_object_object_get_ex(job, keys[i], &v)) {
             if (v)

@@ -502,9 +502,7 @@ static void add_metrics(json_object *o, const struct perf_metrics *m, const stru
 
 static json_object *model_json(const struct perf_report *r, const struct perf_model *m)
 {
-    json_object *o = json_object_new_object(), *tokens = json_object_new_object();
-    if (!o)
-        mem_fatal(0);
+    json_object *o = json_new_object(), *tokens = json_new_object();
     json_put(o, "model", json_object_new_string(m->model));
     json_put(o, "rank", json_object_new_int64(m->rank));
     add_metrics(o, &m->m, r, m->at);
@@ -521,10 +519,8 @@ static json_object *model_json(const struct perf_report *r, const struct perf_mo
 
 json_object *perf_report_json(const struct perf_report *r)
 {
-    json_object *o = json_object_new_object(), *models = json_object_new_array();
-    json_object *bench = json_object_new_object();
-    if (!o)
-        mem_fatal(0);
+    json_object *o = json_new_object(), *models = json_new_array();
+    json_object *bench = json_new_object();
     json_put(o, "start_date", json_object_new_string(r->start_date));
     json_put(o, "end_date", json_object_new_string(r->end_date));
     json_put_string_or_null(o, "base_date", r->base_date[0] ? r->base_date : NULL);
@@ -560,10 +556,7 @@ static json_object *series_of(const struct perf_report *r, const money_t *v, con
 
 json_object *perf_series_json(const struct perf_report *r)
 {
-    json_object *o = json_object_new_object(), *dates = json_object_new_array(),
-                *series = json_object_new_object();
-    if (!o)
-        mem_fatal(0);
+    json_object *o = json_new_object(), *dates = json_new_array(), *series = json_new_object();
     json_put(o, "dates", dates);
     json_put(o, "series", series);
     for (size_t i = 0; i < r->dates.n; i++)

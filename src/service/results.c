@@ -30,7 +30,7 @@ static int add_holding(const char *symbol, int64_t shares, void *arg)
 /* A new object pushed onto the array a, for the caller to fill. */
 static json_object *push_object(json_object *a)
 {
-    json_object *o = json_object_new_object();
+    json_object *o = json_new_object();
     json_push(a, o);
     return o;
 }
@@ -82,15 +82,15 @@ static json_object *put_new(json_object *o, const char *key, json_object *val)
 /* The full-detail fields of day into r; the containers of its rows into b. */
 static void add_full(struct build *b, const struct daystore_day *d, json_object *r)
 {
-    b->trades = put_new(r, "trades", json_object_new_array());
-    b->actions = put_new(r, "corporate_actions", json_object_new_array());
-    json_object *reasoning = put_new(r, "ai_reasoning", json_object_new_object());
+    b->trades = put_new(r, "trades", json_new_array());
+    b->actions = put_new(r, "corporate_actions", json_new_array());
+    json_object *reasoning = put_new(r, "ai_reasoning", json_new_object());
     json_put(reasoning, "total_steps", json_object_new_int64(d->total_steps));
     json_put(reasoning, "stop_signal_received", json_object_new_boolean(d->stop_signal));
     json_put_string_or_null(reasoning, "reasoning_summary", d->reasoning_summary);
-    b->tools = put_new(reasoning, "tool_usage", json_object_new_object());
+    b->tools = put_new(reasoning, "tool_usage", json_new_object());
     /* An extension for LLM benchmarks: what the day cost in tokens. */
-    json_object *tokens = put_new(reasoning, "token_usage", json_object_new_object());
+    json_object *tokens = put_new(reasoning, "token_usage", json_new_object());
     json_put(tokens, "prompt_tokens", json_object_new_int64(d->prompt_tokens));
     json_put(tokens, "completion_tokens", json_object_new_int64(d->completion_tokens));
     json_put(tokens, "total_tokens", json_object_new_int64(d->total_tokens));
@@ -108,16 +108,14 @@ static void add_full(struct build *b, const struct daystore_day *d, json_object 
 static int add_result(const struct daystore_day *d, void *arg)
 {
     struct build *b = arg;
-    json_object *r = json_object_new_object();
+    json_object *r = json_new_object();
     struct daystore_rows rows = {.holding = add_holding, .arg = b};
-    if (!r)
-        mem_fatal(0);
     if (!b->q->date)
         json_put(r, "date", json_object_new_string(d->date));
     json_put(r, "model", json_object_new_string(d->model));
     json_put(r, "job_id", json_object_new_string(d->job_id));
-    b->positions = put_new(r, "positions", json_object_new_object());
-    json_object *pnl = put_new(r, "daily_pnl", json_object_new_object());
+    b->positions = put_new(r, "positions", json_new_object());
+    json_object *pnl = put_new(r, "daily_pnl", json_new_object());
     json_put(pnl, "profit", money_to_json(d->pnl.profit));
     json_put(pnl, "return_pct", json_object_new_double(d->pnl.return_pct));
     json_put(pnl, "portfolio_value", money_to_json(d->pnl.value));

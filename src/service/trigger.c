@@ -33,20 +33,10 @@ void trigger_answer_free(struct trigger_answer *a)
 }
 
 /* A new empty object (mem.h: no allocation failure returns). */
-static json_object *new_object(void)
-{
-    json_object *o = json_object_new_object();
-    if (!o)
-        mem_fatal(0);
-    return o;
-}
-
 /* The JSON array of n strings, stride bytes apart from first. */
 static json_object *strings_json(const char *first, size_t stride, size_t n)
 {
-    json_object *a = json_object_new_array();
-    if (!a)
-        mem_fatal(0);
+    json_object *a = json_new_array();
     for (size_t i = 0; i < n; i++)
         json_push(a, json_object_new_string(first + i * stride));
     return a;
@@ -160,7 +150,7 @@ static int create_job(struct db *db, const struct jobreq *req, const char *confi
     };
     if (jobs_insert(db, &job, err, errlen) != 0)
         return -1;
-    json_object *d = new_object();
+    json_object *d = json_new_object();
     json_put(d, "config_path", json_object_new_string(config_path));
     json_put(d, "date_range", json_object_get(a->date_range));
     json_put(d, "models", json_object_get(a->models));
@@ -234,7 +224,7 @@ json_object *trigger_answer_json(const struct trigger_answer *a)
 {
     if (a->outcome == TRIGGER_RUNNING)
         return NULL;
-    json_object *o = new_object();
+    json_object *o = json_new_object();
     switch (a->outcome) {
     case TRIGGER_ACCEPTED:
         json_put(o, "job_id", json_object_new_string(a->job_id));

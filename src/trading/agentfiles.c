@@ -351,8 +351,7 @@ static json_object *message_of(const struct daystore_message *dm)
     json_object *m = dm->message_json ? json_tokener_parse(dm->message_json) : NULL;
     if (m)
         return m;
-    if (!(m = json_object_new_object()))
-        mem_fatal(0);
+    m = json_new_object();
     json_put(m, "role", json_object_new_string(dm->role));
     json_put_string_or_null(m, "content", dm->content);
     if (dm->tool_name)
@@ -381,10 +380,8 @@ struct log_lines {
 static int log_line(const struct daystore_message *dm, void *arg)
 {
     struct log_lines *l = arg;
-    json_object *arr = json_object_new_array();
+    json_object *arr = json_new_array();
     char *line;
-    if (!arr)
-        mem_fatal(0);
     json_push(arr, message_of(dm));
     int f = aitrader_log_line(l->signature, arr, &line, l->err, l->errlen);
     json_object_put(arr);

@@ -89,9 +89,7 @@ static enum tools_result invoke(struct tools_ctx *ctx, const char *name, json_ob
 /* The arguments {"symbol": symbol}. Caller owns them. */
 static json_object *symbol_args(const char *symbol)
 {
-    json_object *args = json_object_new_object();
-    if (!args)
-        mem_fatal(0);
+    json_object *args = json_new_object();
     json_put(args, "symbol", json_object_new_string(symbol));
     return args;
 }

@@ -155,9 +155,7 @@ static void echo_safe(const char *s, char out[ECHO_MAX + 1])
  * added only when given. */
 static json_object *refusal(const char *msg, const char *symbol, const char *date)
 {
-    json_object *o = json_object_new_object();
-    if (!o)
-        mem_fatal(0);
+    json_object *o = json_new_object();
     json_put(o, "error", json_object_new_string(msg));
     if (symbol)
         json_put(o, "symbol", json_object_new_string(symbol));
@@ -237,9 +235,7 @@ static enum tools_result tool_get_price(struct tools_ctx *ctx, json_object *args
         return TOOLS_ERROR;
     if (n == 0)
         return missing_bar(ctx, symbol, date, res, err, errlen);
-    json_object *o = json_object_new_object(), *ohlcv = json_object_new_object();
-    if (!o)
-        mem_fatal(0);
+    json_object *o = json_new_object(), *ohlcv = json_new_object();
     json_put(o, "symbol", json_object_new_string(symbol));
     json_put(o, "date", json_object_new_string(date));
     json_put(o, "ohlcv", ohlcv);
@@ -471,7 +467,7 @@ static json_object *parse_args(const char *args_json)
 {
     json_object *o = NULL;
     if (!args_json || args_json[strspn(args_json, " \t\r\n")] == '\0')
-        return json_object_new_object();
+        return json_new_object();
     if (jsontext_parse(args_json, strlen(args_json), &o, NULL, 0) != 0)
         return NULL;
     if (o && (!json_object_is_type(o, json_type_object) || has_nul(o))) {
@@ -548,13 +544,11 @@ enum tools_result tools_call(struct tools_ctx *ctx, const char *name, const char
 
 json_object *tools_definitions(const struct tools_ctx *ctx)
 {
-    json_object *arr = json_object_new_array();
-    if (!arr)
-        mem_fatal(0);
+    json_object *arr = json_new_array();
     for (size_t i = 0; i < NTOOLS; i++) {
         if (ctx && !ctx->search && tool_table[i].fn == tool_search)
             continue;
-        json_object *fn = json_object_new_object(), *def = json_object_new_object();
+        json_object *fn = json_new_object(), *def = json_new_object();
         json_push(arr, def);
         json_put(def, "type", json_object_new_string("function"));
         json_put(def, "function", fn);
@@ -567,9 +561,7 @@ json_object *tools_definitions(const struct tools_ctx *ctx)
 
 json_object *tools_positions_json(const struct portfolio *p)
 {
-    json_object *o = json_object_new_object();
-    if (!o)
-        mem_fatal(0);
+    json_object *o = json_new_object();
     for (size_t i = 0; i < p->n; i++)
         json_put(o, p->h[i].symbol, json_object_new_int64(p->h[i].shares));
     json_put(o, "CASH", money_to_json(p->cash));
