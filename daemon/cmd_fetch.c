@@ -233,7 +233,8 @@ int cmd_update(const struct ctl *ctl, int argc, char **argv)
     struct fetch_opts o;
     const char *config = NULL;
     char job_id[JOB_ID_BUF], *fetch_argv[64];
-    int nfetch = 0, rc, f;
+    enum ctl_job f;
+    int nfetch = 0, rc;
     json_object *body;
     struct db *db;
     /* --config is update's; the rest are the fetch's. */
@@ -257,5 +258,5 @@ int cmd_update(const struct ctl *ctl, int argc, char **argv)
     f = ctl_create_job(db, body, job_id);
     json_object_put(body);
     db_close(db);
-    return f < 0 ? CTL_FAIL : rc;
+    return f == CTL_JOB_ERROR ? CTL_FAIL : rc;
 }

@@ -58,7 +58,7 @@ static json_object *request_body(const char *config, const char *start, const ch
     return b;
 }
 
-int ctl_create_job(struct db *db, json_object *body, char job_id[JOB_ID_BUF])
+enum ctl_job ctl_create_job(struct db *db, json_object *body, char job_id[JOB_ID_BUF])
 {
     const char *text = json_object_to_json_string(body);
     struct trigger_env env = {.max_concurrent = trigger_max_concurrent()};
@@ -66,32 +66,32 @@ int ctl_create_job(struct db *db, json_object *body, char job_id[JOB_ID_BUF])
     enum jobreq_fail why;
     struct jobreq r;
     struct trigger_answer a;
-    int rc = -1;
+    enum ctl_job rc = CTL_JOB_ERROR;
     date_today(env.today);
     if (paths_configs_dir(configs, sizeof(configs), err, sizeof(err)) != 0) {
         ctl_fail("%s", err);
-        return -1;
+        return CTL_JOB_ERROR;
     }
     env.configs_dir = configs;
     if (jobreq_parse(text, strlen(text), &r, &why, err, sizeof(err)) != 0) {
         ctl_fail("%s", err);
-        return -1;
+        return CTL_JOB_ERROR;
     }
     if (trigger_run(db, &r, &env, &a, &why, err, sizeof(err)) != 0) {
         jobreq_free(&r);
         ctl_fail("%s", err);
-        return -1;
+        return CTL_JOB_ERROR;
     }
     jobreq_free(&r);
     switch (a.outcome) {
     case TRIGGER_ACCEPTED:
         memcpy(job_id, a.job_id, JOB_ID_BUF);
         printf("job %s: %zu model-days\n", a.job_id, a.total_model_days);
-        rc = 1;
+        rc = CTL_JOB_CREATED;
         break;
     case TRIGGER_UP_TO_DATE:
         printf("already up to date (last simulated date %s)\n", *a.last_date ? a.last_date : "-");
-        rc = 0;
+        rc = CTL_JOB_NONE;
         break;
     default:
         ctl_fail("job %s is already active for these models; follow it with traderctl jobs list",
@@ -205,7 +205,8 @@ int cmd_run(const struct ctl *ctl, int argc, char **argv)
     struct sigaction sa;
     json_object *body;
     struct db *db;
-    int f, rc;
+    enum ctl_job f;
+    int rc;
     for (int i = 0; i < argc; i++)
         if (opt_value(argc, argv, &i, "--config", &config) != OPT_MATCHED &&
             opt_value(argc, argv, &i, "--start", &start) != OPT_MATCHED &&
@@ -234,10 +235,10 @@ int cmd_run(const struct ctl *ctl, int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     f = ctl_create_job(db, body, job_id);
     json_object_put(body);
-    rc = f < 0 ? CTL_FAIL : f == 0 ? CTL_OK : run_job(ctl, db, job_id);
+    rc = f == CTL_JOB_ERROR ? CTL_FAIL : f == CTL_JOB_NONE ? CTL_OK : run_job(ctl, db, job_id);
     db_close(db);
     llm_global_cleanup();
-    if (f == 1 && !atomic_load(&run_stop)) {
+    if (f == CTL_JOB_CREATED && !atomic_load(&run_stop)) {
         char *lb[] = {"--job", job_id};
         fflush(stdout);
         cmd_leaderboard(ctl, 2, lb);

@@ -553,10 +553,6 @@ int llm_client_new(const struct llm_config *cfg, struct llm_client **out, char *
         free(h);
     }
     c->curl = webreq_new("trader-llm/1", c->cfg.connect_timeout_ms, c->cfg.timeout_ms, c->curl_err);
-    if (!c->curl) {
-        err_set(err, errlen, "curl setup failed");
-        goto out;
-    }
     CURLcode rc = setup_curl(c);
     if (rc != CURLE_OK) {
         err_set(err, errlen, "curl setup: %s", curl_easy_strerror(rc));

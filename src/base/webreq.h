@@ -10,8 +10,9 @@
 
 #define WEBREQ_CONNECT_MS 15000L /* the usual connect timeout */
 
-/* A new handle (curl_easy_cleanup it), or NULL when out of memory. The
- * connect timeout is at most timeout_ms. errbuf must outlive the handle. */
+/* A new handle (curl_easy_cleanup it); never NULL: a handle libcurl cannot
+ * set up ends the process (the policy of mem.h). The connect timeout is at
+ * most timeout_ms. errbuf must outlive the handle. */
 CURL *webreq_new(const char *agent, long connect_timeout_ms, long timeout_ms,
                  char errbuf[CURL_ERROR_SIZE]);
 

@@ -43,8 +43,6 @@ static int get(const char *url, struct buf *b, long *status, char *msg, size_t m
 {
     char cerr[CURL_ERROR_SIZE];
     CURL *c = webreq_new("trader-prices/1", WEBREQ_CONNECT_MS, 120000L, cerr);
-    if (!c)
-        return err_set(msg, msglen, "out of memory");
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, b);

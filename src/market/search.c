@@ -152,7 +152,7 @@ static int fetch(const struct search_config *cfg, const char *query, char **body
     int rc = -1;
     CURL *h = webreq_new("trader-search/1", cfg->connect_timeout_ms, cfg->timeout_ms, cerr);
     CURLcode cc = CURLE_OUT_OF_MEMORY;
-    if (!h || !(s.f = open_memstream(&buf, &size)) || !(q = curl_easy_escape(h, query, 0)))
+    if (!(s.f = open_memstream(&buf, &size)) || !(q = curl_easy_escape(h, query, 0)))
         goto out;
     size_t blen = strlen(cfg->base_url);
     while (blen && cfg->base_url[blen - 1] == '/')

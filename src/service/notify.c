@@ -65,8 +65,6 @@ static void post(const char *url, const char *body, const char *sig, long *statu
     CURL *c = webreq_new("trader-callback/1", WEBREQ_CONNECT_MS, TIMEOUT_SECONDS * 1000L, cerr);
     *status = 0;
     *why = '\0';
-    if (!c)
-        mem_fatal(0);
     snprintf(header, sizeof(header), "%s: %s", CALLBACK_HEADER, sig);
     h = curl_slist_append(h, "Content-Type: application/json");
     h = curl_slist_append(h, header);

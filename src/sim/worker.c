@@ -6,6 +6,8 @@
  * for a model-day to finish. */
 #include "sim/worker.h"
 
+#include "base/env.h"
+
 #include "trading/agentfiles.h"
 #include "service/config.h"
 #include "base/errbuf.h"
@@ -23,16 +25,15 @@
 
 int worker_threads(const char *flag, int *out, char *err, size_t errlen)
 {
-    const char *v = flag ? flag : getenv(WORKER_ENV_THREADS);
     char *end;
-    if (!v || (!flag && !*v)) {
-        *out = WORKER_DEFAULT_THREADS;
+    if (!flag) {
+        *out = (int)env_long(WORKER_ENV_THREADS, WORKER_DEFAULT_THREADS, 1, WORKER_MAX_THREADS);
         return 0;
     }
-    long n = strtol(v, &end, 10);
-    if (end == v || *end || n < 1 || n > WORKER_MAX_THREADS)
+    long n = strtol(flag, &end, 10);
+    if (end == flag || *end || n < 1 || n > WORKER_MAX_THREADS)
         return err_set(err, errlen, "threads must be an integer from 1 to %d, not \"%.32s\"",
-                       WORKER_MAX_THREADS, v);
+                       WORKER_MAX_THREADS, flag);
     *out = (int)n;
     return 0;
 }
