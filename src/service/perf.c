@@ -12,6 +12,7 @@
 #include "market/universe.h"
 
 #include <limits.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -119,11 +120,11 @@ static long long add_sat(long long a, long long b)
     return b > 0 && a > LLONG_MAX - b ? LLONG_MAX : a + b;
 }
 
-static int wanted(const struct perf_query *q, const char *model)
+static bool wanted(const struct perf_query *q, const char *model)
 {
     for (size_t i = 0; i < q->nmodels; i++)
         if (strcmp(q->models[i], model) == 0)
-            return 1;
+            return true;
     return q->nmodels == 0;
 }
 
