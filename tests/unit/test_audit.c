@@ -8,7 +8,7 @@
 
 static void test_audit(struct db *db)
 {
-    char err[512], buf[256];
+    char err[512] = "", buf[256];
     json_object *d = json_object_new_object();
     json_put(d, "path", json_object_new_string("a/b"));
     ok(audit_job_event(db, "job_created", "j1", d, err, sizeof(err)) == 0, "job event: %s", err);
@@ -37,7 +37,7 @@ static void test_audit(struct db *db)
 
 static void test_attempts(struct db *db)
 {
-    char err[512], last[TIMESTAMP_BUF], buf[512];
+    char err[512] = "", last[TIMESTAMP_BUF], buf[512];
     int n = -1;
     json_object *list = NULL;
     ok(fx_exec(db, "INSERT INTO jobs(job_id, config_path, status, date_range, models,"
