@@ -13,7 +13,10 @@
 
 #include "market/avfetch.h"
 #include "base/dates.h"
+#include "base/env.h"
 #include "base/errbuf.h"
+#include "base/jsontext.h"
+#include "base/mem.h"
 #include "market/pricesimport.h"
 #include "market/universe.h"
 
@@ -56,41 +59,33 @@ static int number_arg(const char *name, const char *v, double lo, double hi, dou
     return 0;
 }
 
-static double env_or(const char *name, double def)
-{
-    const char *v = getenv(name);
-    char *end;
-    double d = v && *v ? strtod(v, &end) : def;
-    return v && *v && (*end || d < 0) ? def : d;
-}
-
 /* Parses the fetch options; -1 on an unknown one or a bad value. */
 static int fetch_args(int argc, char **argv, struct fetch_opts *o)
 {
     const char *v;
     double d = 0; /* number_arg sets it only on success */
     memset(o, 0, sizeof(*o));
-    o->pace = env_or(ENV_PACE, DEFAULT_PACE);
-    o->daily = (long)env_or(ENV_DAILY, DEFAULT_DAILY);
+    o->pace = env_double(ENV_PACE, DEFAULT_PACE, 0, 3600);
+    o->daily = env_long(ENV_DAILY, DEFAULT_DAILY, 0, 1000000000L);
     o->max_age = DEFAULT_MAX_AGE;
     for (int i = 0; i < argc; i++) {
-        int k;
+        enum opt_match k;
         if (strcmp(argv[i], "--force") == 0)
             o->force = 1;
         else if (strcmp(argv[i], "--full") == 0)
             o->full = 1;
-        else if ((k = ctl_option(argc, argv, &i, "--pace", &v)) != 0) {
-            if (k < 0 || number_arg("--pace", v, 0, 3600, &o->pace) != 0)
+        else if ((k = opt_value(argc, argv, &i, "--pace", &v)) != OPT_OTHER) {
+            if (k == OPT_ERROR || number_arg("--pace", v, 0, 3600, &o->pace) != 0)
                 return -1;
-        } else if ((k = ctl_option(argc, argv, &i, "--daily-limit", &v)) != 0) {
-            if (k < 0 || number_arg("--daily-limit", v, 0, 1e9, &d) != 0)
+        } else if ((k = opt_value(argc, argv, &i, "--daily-limit", &v)) != OPT_OTHER) {
+            if (k == OPT_ERROR || number_arg("--daily-limit", v, 0, 1e9, &d) != 0)
                 return -1;
             o->daily = (long)d;
-        } else if ((k = ctl_option(argc, argv, &i, "--max-age", &v)) != 0) {
-            if (k < 0 || number_arg("--max-age", v, 0, 1e6, &o->max_age) != 0)
+        } else if ((k = opt_value(argc, argv, &i, "--max-age", &v)) != OPT_OTHER) {
+            if (k == OPT_ERROR || number_arg("--max-age", v, 0, 1e6, &o->max_age) != 0)
                 return -1;
-        } else if ((k = ctl_option(argc, argv, &i, "--symbols", &v)) != 0) {
-            if (k < 0 || strlen(v) >= sizeof(o->symbols_buf))
+        } else if ((k = opt_value(argc, argv, &i, "--symbols", &v)) != OPT_OTHER) {
+            if (k == OPT_ERROR || strlen(v) >= sizeof(o->symbols_buf))
                 return -1;
             snprintf(o->symbols_buf, sizeof(o->symbols_buf), "%s", v);
             for (char *s = NULL, *t = strtok_r(o->symbols_buf, ",", &s); t;
@@ -238,15 +233,16 @@ int cmd_update(const struct ctl *ctl, int argc, char **argv)
     struct fetch_opts o;
     const char *config = NULL;
     char job_id[JOB_ID_BUF], *fetch_argv[64];
-    int nfetch = 0, rc, f;
+    enum ctl_job f;
+    int nfetch = 0, rc;
     json_object *body;
     struct db *db;
     /* --config is update's; the rest are the fetch's. */
     for (int i = 0; i < argc; i++) {
-        int k = ctl_option(argc, argv, &i, "--config", &config);
-        if (k < 0 || (k == 0 && nfetch == 64))
+        enum opt_match k = opt_value(argc, argv, &i, "--config", &config);
+        if (k == OPT_ERROR || (k == OPT_OTHER && nfetch == 64))
             return ctl_usage(ctl);
-        if (k == 0)
+        if (k == OPT_OTHER)
             fetch_argv[nfetch++] = argv[i];
     }
     if (fetch_args(nfetch, fetch_argv, &o) != 0)
@@ -256,11 +252,11 @@ int cmd_update(const struct ctl *ctl, int argc, char **argv)
     rc = fetch(ctl, db, &o);
     /* Even after a partial fetch: a date counts as a trading day only once
      * every symbol has its bar. */
-    body = json_object_new_object();
-    if (body && config)
-        json_object_object_add(body, "config_path", json_object_new_string(config));
-    f = body ? ctl_create_job(db, body, job_id) : -1;
+    body = json_new_object();
+    if (config)
+        json_put(body, "config_path", json_object_new_string(config));
+    f = ctl_create_job(db, body, job_id);
     json_object_put(body);
     db_close(db);
-    return f < 0 ? CTL_FAIL : rc;
+    return f == CTL_JOB_ERROR ? CTL_FAIL : rc;
 }

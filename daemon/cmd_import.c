@@ -3,6 +3,7 @@
  * every disagreement between the files and our replay included. */
 #include "traderctl.h"
 
+#include "aitrader/aiimport.h"
 #include "aitrader/aitrader.h"
 #include "base/errbuf.h"
 
@@ -49,12 +50,12 @@ static int parse_args(int argc, char **argv, struct import_args *a)
     a->initial_cash = -1;
     for (int i = 0; i < argc; i++) {
         const char *v;
-        int rc;
-        if ((rc = ctl_option(argc, argv, &i, "--models", &v)) != 0) {
-            if (rc < 0 || split_models(a, v) != 0)
+        enum opt_match rc;
+        if ((rc = opt_value(argc, argv, &i, "--models", &v)) != OPT_OTHER) {
+            if (rc == OPT_ERROR || split_models(a, v) != 0)
                 return -1;
-        } else if ((rc = ctl_option(argc, argv, &i, "--initial-cash", &v)) != 0) {
-            if (rc < 0 || money_parse(v, &a->initial_cash) != 0 || a->initial_cash < 0) {
+        } else if ((rc = opt_value(argc, argv, &i, "--initial-cash", &v)) != OPT_OTHER) {
+            if (rc == OPT_ERROR || money_parse(v, &a->initial_cash) != 0 || a->initial_cash < 0) {
                 ctl_fail("--initial-cash must be a non-negative amount such as 10000.0");
                 return -1;
             }
@@ -69,7 +70,7 @@ static int parse_args(int argc, char **argv, struct import_args *a)
     return a->dir ? 0 : -1;
 }
 
-static void print_report(const struct aitrader_report *r, const char *dir)
+static void print_report(const struct aiimport_report *r, const char *dir)
 {
     printf("imported %s as job %s\nmodels:", dir, r->job_id);
     for (size_t i = 0; i < r->nmodels; i++)
@@ -88,18 +89,18 @@ int cmd_import_aitrader(const struct ctl *ctl, int argc, char **argv)
 {
     char err[ERRBUF_SIZE];
     struct import_args a;
-    struct aitrader_report r;
+    struct aiimport_report r;
     struct db *db;
     if (parse_args(argc, argv, &a) != 0)
         return ctl_usage(ctl);
     if (ctl_open_db(ctl, &db) != 0)
         return CTL_FAIL;
-    int rc = aitrader_import(db, a.dir, a.nmodels ? a.models : NULL, a.nmodels, a.initial_cash,
-                             a.replace, &r, err, sizeof(err));
+    int rc = aiimport_run(db, a.dir, a.nmodels ? a.models : NULL, a.nmodels, a.initial_cash,
+                          a.replace, &r, err, sizeof(err));
     db_close(db);
     if (rc != 0)
         return ctl_fail("nothing imported: %s", err);
     print_report(&r, a.dir);
-    aitrader_report_free(&r);
+    aiimport_report_free(&r);
     return CTL_OK;
 }

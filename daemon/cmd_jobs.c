@@ -67,20 +67,22 @@ int cmd_jobs_list(const struct ctl *ctl, int argc, char **argv)
     struct db *db;
     int json = 0, rc = CTL_FAIL;
     for (int i = 0; i < argc; i++) {
-        int k;
+        enum opt_match k;
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
-        else if ((k = ctl_option(argc, argv, &i, "--status", &v)) == 1) {
+        else if ((k = opt_value(argc, argv, &i, "--status", &v)) == OPT_MATCHED) {
             if (!jobs_status_valid(v)) {
                 ctl_fail("--status must be pending, running, completed, partial, failed or "
                          "cancelled");
                 return CTL_USAGE;
             }
             f.status = v;
-        } else if (k == 0 && (k = ctl_option(argc, argv, &i, "--limit", &v)) == 1) {
+        } else if (k == OPT_OTHER &&
+                   (k = opt_value(argc, argv, &i, "--limit", &v)) == OPT_MATCHED) {
             if (count_arg("--limit", v, JOBVIEW_LIST_MAX, &f.limit) != 0)
                 return CTL_USAGE;
-        } else if (k == 0 && (k = ctl_option(argc, argv, &i, "--offset", &v)) == 1) {
+        } else if (k == OPT_OTHER &&
+                   (k = opt_value(argc, argv, &i, "--offset", &v)) == OPT_MATCHED) {
             if (count_arg("--offset", v, 999999999, &f.offset) != 0)
                 return CTL_USAGE;
         } else

@@ -17,8 +17,8 @@ int cmd_keys_create(const struct ctl *ctl, int argc, char **argv)
     enum access_scope scope;
     struct db *db;
     for (int i = 0; i < argc; i++) {
-        if (ctl_option(argc, argv, &i, "--name", &name) == 1 ||
-            ctl_option(argc, argv, &i, "--scope", &scope_word) == 1)
+        if (opt_value(argc, argv, &i, "--name", &name) == OPT_MATCHED ||
+            opt_value(argc, argv, &i, "--scope", &scope_word) == OPT_MATCHED)
             continue;
         return ctl_usage(ctl);
     }

@@ -41,9 +41,9 @@ static void print_row(const char *rank, const char *name, const struct perf_metr
 static void print_table(const struct perf_report *r, const char *job)
 {
     char rank[24], trades[24], cost[MONEY_FMT_MAX + 1];
+    const char *on, *at = perf_bench_bought(r, &on);
     printf("Leaderboard%s%s: %s .. %s, QQQ bought at the %s of %s\n\n", job ? " of job " : "",
-           job ? job : "", r->start_date, r->end_date, r->bench_at_open ? "open" : "close",
-           r->bench_at_open ? r->start_date : r->base_date);
+           job ? job : "", r->start_date, r->end_date, at, on);
     printf("%-4s %-22s %5s %12s %12s %9s %8s %9s %7s %7s %9s %5s %6s %10s\n", "rank", "model",
            "days", "start value", "end value", "return", "vs QQQ", "annual", "sharpe", "sortino",
            "max dd", "win", "trades", "cost $");
@@ -74,10 +74,10 @@ int cmd_leaderboard(const struct ctl *ctl, int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = 1;
-        else if (ctl_option(argc, argv, &i, "--job", &q.job_id) != 1 &&
-                 ctl_option(argc, argv, &i, "--start", &q.start_date) != 1 &&
-                 ctl_option(argc, argv, &i, "--end", &q.end_date) != 1 &&
-                 ctl_option(argc, argv, &i, "--models", &models) != 1)
+        else if (opt_value(argc, argv, &i, "--job", &q.job_id) != OPT_MATCHED &&
+                 opt_value(argc, argv, &i, "--start", &q.start_date) != OPT_MATCHED &&
+                 opt_value(argc, argv, &i, "--end", &q.end_date) != OPT_MATCHED &&
+                 opt_value(argc, argv, &i, "--models", &models) != OPT_MATCHED)
             return ctl_usage(ctl);
     }
     if ((q.start_date && !date_valid(q.start_date)) || (q.end_date && !date_valid(q.end_date)))
@@ -95,10 +95,10 @@ int cmd_leaderboard(const struct ctl *ctl, int argc, char **argv)
     if (ctl_open_db(ctl, &db) != 0)
         return CTL_FAIL;
     if (!q.job_id && !q.start_date && !q.end_date) {
-        int f = perf_latest_job(db, latest, sizeof(latest), err, sizeof(err));
-        if (f == 0)
+        enum jobs_found f = perf_latest_job(db, latest, sizeof(latest), err, sizeof(err));
+        if (f == JOBS_MISSING)
             err_set(err, sizeof(err), "no job has results yet");
-        if (f <= 0)
+        if (f != JOBS_FOUND)
             goto out;
         q.job_id = latest;
     }

@@ -65,16 +65,16 @@ static int synth_options(int argc, char **argv, struct synth_args *a)
 {
     for (int i = 0; i < argc; i++) {
         const char *v = NULL;
-        if (ctl_option(argc, argv, &i, "--start", &a->start) == 1)
+        if (opt_value(argc, argv, &i, "--start", &a->start) == OPT_MATCHED)
             continue;
-        if (ctl_option(argc, argv, &i, "--days", &v) == 1) {
+        if (opt_value(argc, argv, &i, "--days", &v) == OPT_MATCHED) {
             if (parse_count(v, PRICESIMPORT_SYNTH_MAX_DAYS, &a->days) != 0 || a->days == 0) {
                 ctl_fail("--days wants a number from 1 to %d", PRICESIMPORT_SYNTH_MAX_DAYS);
                 return -1;
             }
             continue;
         }
-        if (ctl_option(argc, argv, &i, "--seed", &v) == 1) {
+        if (opt_value(argc, argv, &i, "--seed", &v) == OPT_MATCHED) {
             if (parse_count(v, UINT64_MAX, &a->seed) != 0) {
                 ctl_fail("--seed wants a non-negative integer");
                 return -1;

@@ -8,7 +8,10 @@
 #include "traderctl.h"
 
 #include "base/errbuf.h"
+#include "base/jsontext.h"
+#include "base/mem.h"
 #include "service/jobs.h"
+#include "service/trigger.h"
 #include "service/jobview.h"
 #include "agent/llm.h"
 #include "base/log.h"
@@ -33,70 +36,68 @@ static void on_signal(int sig)
     atomic_store(&run_stop, 1);
 }
 
-/* The trigger body the options mean; NULL when out of memory. */
+/* The trigger body the options mean. Caller owns it. */
 static json_object *request_body(const char *config, const char *start, const char *end,
                                  const char *models)
 {
-    json_object *b = json_object_new_object();
-    if (!b)
-        return NULL;
+    json_object *b = json_new_object();
     if (config)
-        json_object_object_add(b, "config_path", json_object_new_string(config));
+        json_put(b, "config_path", json_object_new_string(config));
     if (start)
-        json_object_object_add(b, "start_date", json_object_new_string(start));
+        json_put(b, "start_date", json_object_new_string(start));
     if (end)
-        json_object_object_add(b, "end_date", json_object_new_string(end));
+        json_put(b, "end_date", json_object_new_string(end));
     if (models) {
-        json_object *list = json_object_new_array();
+        json_object *list = json_new_array();
         char buf[4096];
+        json_put(b, "models", list);
         snprintf(buf, sizeof(buf), "%s", models);
         for (char *save = NULL, *m = strtok_r(buf, ",", &save); m; m = strtok_r(NULL, ",", &save))
-            json_object_array_add(list, json_object_new_string(m));
-        json_object_object_add(b, "models", list);
+            json_push(list, json_object_new_string(m));
     }
     return b;
 }
 
-int ctl_create_job(struct db *db, json_object *body, char job_id[JOB_ID_BUF])
+enum ctl_job ctl_create_job(struct db *db, json_object *body, char job_id[JOB_ID_BUF])
 {
     const char *text = json_object_to_json_string(body);
-    struct jobs_env env = {.max_concurrent = jobs_max_concurrent()};
+    struct trigger_env env = {.max_concurrent = trigger_max_concurrent()};
     char configs[PATHS_MAX], err[ERRBUF_SIZE];
-    enum jobs_fail why;
-    struct jobs_request r;
-    struct jobs_answer a;
-    int rc = -1;
+    enum jobreq_fail why;
+    struct jobreq r;
+    struct trigger_answer a;
+    enum ctl_job rc = CTL_JOB_ERROR;
     date_today(env.today);
     if (paths_configs_dir(configs, sizeof(configs), err, sizeof(err)) != 0) {
         ctl_fail("%s", err);
-        return -1;
+        return CTL_JOB_ERROR;
     }
     env.configs_dir = configs;
-    if (jobs_request_parse(text, strlen(text), &r, &why, err, sizeof(err)) != 0) {
+    if (jobreq_parse(text, strlen(text), &r, &why, err, sizeof(err)) != 0) {
         ctl_fail("%s", err);
-        return -1;
+        return CTL_JOB_ERROR;
     }
-    if (jobs_trigger(db, &r, &env, &a, &why, err, sizeof(err)) != 0) {
-        jobs_request_free(&r);
+    if (trigger_run(db, &r, &env, &a, &why, err, sizeof(err)) != 0) {
+        jobreq_free(&r);
         ctl_fail("%s", err);
-        return -1;
+        return CTL_JOB_ERROR;
     }
-    jobs_request_free(&r);
+    jobreq_free(&r);
     switch (a.outcome) {
-    case JOBS_ACCEPTED:
+    case TRIGGER_ACCEPTED:
         memcpy(job_id, a.job_id, JOB_ID_BUF);
         printf("job %s: %zu model-days\n", a.job_id, a.total_model_days);
-        rc = 1;
+        rc = CTL_JOB_CREATED;
         break;
-    case JOBS_UP_TO_DATE:
+    case TRIGGER_UP_TO_DATE:
         printf("already up to date (last simulated date %s)\n", *a.last_date ? a.last_date : "-");
-        rc = 0;
+        rc = CTL_JOB_NONE;
         break;
     default:
         ctl_fail("job %s is already active for these models; follow it with traderctl jobs list",
                  a.job_id);
     }
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
     return rc;
 }
 
@@ -110,7 +111,7 @@ static int read_progress(struct db *db, const char *job_id, struct progress *p)
 {
     char err[ERRBUF_SIZE];
     json_object *job = NULL, *pr, *v;
-    if (jobview_build(db, job_id, JOBVIEW_SUMMARY, &job, err, sizeof(err)) != 1)
+    if (jobview_build(db, job_id, JOBVIEW_SUMMARY, &job, err, sizeof(err)) != JOBVIEW_FOUND)
         return -1;
     json_object_object_get_ex(job, "status", &v);
     snprintf(p->status, sizeof(p->status), "%s", json_object_get_string(v));
@@ -167,13 +168,14 @@ static int run_job(const struct ctl *ctl, struct db *db, const char *job_id)
     struct progress p = {0};
     char err[ERRBUF_SIZE], ferr[ERRBUF_SIZE];
     pthread_t tid;
-    int claimed, watching, rc = CTL_FAIL;
+    enum jobs_found claimed;
+    int watching, rc = CTL_FAIL;
     if (worker_threads(NULL, &wo.threads, err, sizeof(err)) != 0)
         return ctl_fail("%s", err);
-    if ((claimed = jobs_claim(db, job_id, err, sizeof(err))) < 0)
+    if ((claimed = jobs_claim(db, job_id, err, sizeof(err))) == JOBS_ERROR)
         return ctl_fail("%s", err);
     watching = pthread_create(&tid, NULL, watch, &w) == 0;
-    if (claimed) {
+    if (claimed == JOBS_FOUND) {
         if (worker_run_job(&wo, db, job_id, &res, err, sizeof(err)) != 0) {
             ctl_fail("%s", err);
             jobs_finish(db, job_id, err, NULL, ferr, sizeof(ferr));
@@ -203,17 +205,17 @@ int cmd_run(const struct ctl *ctl, int argc, char **argv)
     struct sigaction sa;
     json_object *body;
     struct db *db;
-    int f, rc;
+    enum ctl_job f;
+    int rc;
     for (int i = 0; i < argc; i++)
-        if (ctl_option(argc, argv, &i, "--config", &config) != 1 &&
-            ctl_option(argc, argv, &i, "--start", &start) != 1 &&
-            ctl_option(argc, argv, &i, "--end", &end) != 1 &&
-            ctl_option(argc, argv, &i, "--models", &models) != 1)
+        if (opt_value(argc, argv, &i, "--config", &config) != OPT_MATCHED &&
+            opt_value(argc, argv, &i, "--start", &start) != OPT_MATCHED &&
+            opt_value(argc, argv, &i, "--end", &end) != OPT_MATCHED &&
+            opt_value(argc, argv, &i, "--models", &models) != OPT_MATCHED)
             return ctl_usage(ctl);
     if ((start == NULL) != (end == NULL))
         return ctl_fail("--start and --end go together");
-    if (!(body = request_body(config, start, end, models)))
-        return ctl_fail("out of memory");
+    body = request_body(config, start, end, models);
     /* The progress line is the output; the log only says what went wrong. */
     if (!getenv("TRADER_LOG_LEVEL"))
         log_set_level(LOG_LEVEL_WARNING);
@@ -233,10 +235,10 @@ int cmd_run(const struct ctl *ctl, int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     f = ctl_create_job(db, body, job_id);
     json_object_put(body);
-    rc = f < 0 ? CTL_FAIL : f == 0 ? CTL_OK : run_job(ctl, db, job_id);
+    rc = f == CTL_JOB_ERROR ? CTL_FAIL : f == CTL_JOB_NONE ? CTL_OK : run_job(ctl, db, job_id);
     db_close(db);
     llm_global_cleanup();
-    if (f == 1 && !atomic_load(&run_stop)) {
+    if (f == CTL_JOB_CREATED && !atomic_load(&run_stop)) {
         char *lb[] = {"--job", job_id};
         fflush(stdout);
         cmd_leaderboard(ctl, 2, lb);

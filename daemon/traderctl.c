@@ -68,27 +68,11 @@ static void print_commands(FILE *f)
 {
     fputs("usage: traderctl [--home DIR] COMMAND [ARGS]\n\n"
           "The data directory is DIR, else $" PATHS_ENV_HOME ", else " PATHS_DEFAULT_HOME
-          ";\nthe database is $" PATHS_ENV_DB ", else DIR/" DB_FILE_NAME ".\n\nCommands:\n",
+          ";\nthe database is $" PATHS_ENV_DB ", else DIR/" PATHS_DB_FILE_NAME ".\n\nCommands:\n",
           f);
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %s%s%s\n      %s\n", commands[i].name, *commands[i].usage ? " " : "",
                 commands[i].usage, commands[i].summary);
-}
-
-int ctl_option(int argc, char **argv, int *i, const char *name, const char **value)
-{
-    const char *arg = argv[*i];
-    size_t n = strlen(name);
-    if (strncmp(arg, name, n) != 0 || (arg[n] != '\0' && arg[n] != '='))
-        return 0;
-    if (arg[n] == '=') {
-        *value = arg + n + 1;
-        return 1;
-    }
-    if (*i + 1 >= argc)
-        return -1;
-    *value = argv[++*i];
-    return 1;
 }
 
 int ctl_open_db(const struct ctl *ctl, struct db **out)
@@ -135,7 +119,7 @@ int cmd_help(const struct ctl *ctl, int argc, char **argv)
 }
 
 /* True when word is the first word of c's name. */
-static int first_word_is(const struct ctl_command *c, const char *word)
+static bool first_word_is(const struct ctl_command *c, const char *word)
 {
     size_t n = strcspn(c->name, " ");
     return strlen(word) == n && strncmp(word, c->name, n) == 0;
@@ -158,7 +142,7 @@ static int global_options(int argc, char **argv, const char **home)
 {
     int i;
     for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-        if (ctl_option(argc, argv, &i, "--home", home) != 1)
+        if (opt_value(argc, argv, &i, "--home", home) != OPT_MATCHED)
             return -1;
     }
     return i;

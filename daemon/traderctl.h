@@ -6,6 +6,7 @@
 #ifndef TRADER_TRADERCTL_H
 #define TRADER_TRADERCTL_H
 
+#include "options.h"
 #include "store/db.h"
 #include "service/jobs.h"
 #include "base/paths.h"
@@ -40,15 +41,14 @@ int ctl_usage(const struct ctl *ctl);
  * on failure the message is already printed. Returns 0 or -1. */
 int ctl_open_db(const struct ctl *ctl, struct db **out);
 
-/* Matches argv[*i] against option name ("--days") as "--days N" or
- * "--days=N": returns 1 and sets *value (advancing *i past a separate
- * value), 0 when argv[*i] is another word, -1 when the value is missing. */
-int ctl_option(int argc, char **argv, int *i, const char *name, const char **value);
-
 /* Creates a job from a trigger body as POST /simulate/trigger would (for
- * run and update) and says what happened: 1 with job_id for a new job, 0
- * when nothing is left to simulate, -1 when refused (message printed). */
-int ctl_create_job(struct db *db, json_object *body, char job_id[JOB_ID_BUF]);
+ * run and update) and says what happened (a refusal's message printed). */
+enum ctl_job {
+    CTL_JOB_ERROR = -1, /* refused or failed */
+    CTL_JOB_NONE,       /* nothing is left to simulate */
+    CTL_JOB_CREATED,    /* job_id is the new job */
+};
+enum ctl_job ctl_create_job(struct db *db, json_object *body, char job_id[JOB_ID_BUF]);
 
 int cmd_init(const struct ctl *ctl, int argc, char **argv);
 int cmd_help(const struct ctl *ctl, int argc, char **argv);

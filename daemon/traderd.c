@@ -9,11 +9,13 @@
  * stops; another delivers the webhooks of ended jobs (callback.h). SIGTERM
  * or SIGINT stops claiming; running model-days are abandoned (they commit
  * nothing and resume at the next start) and the process exits 0. */
-#include "service/callback.h"
+#include "options.h"
+#include "service/notify.h"
 #include "base/dates.h"
 #include "store/db.h"
 #include "base/errbuf.h"
 #include "service/jobs.h"
+#include "service/heartbeat.h"
 #include "agent/llm.h"
 #include "base/log.h"
 #include "base/paths.h"
@@ -44,14 +46,6 @@
 #define CALLBACK_POLL_SECONDS 0.5
 #define DEFAULT_POLL_SECONDS 1.0
 #define ENV_LOG_LEVEL "TRADER_LOG_LEVEL"
-
-static const char SQL_HEARTBEAT[] =
-    "INSERT INTO daemon(id, pid, hostname, version, started_at, last_heartbeat, current_job)"
-    " VALUES(1, ?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE SET pid = excluded.pid,"
-    " hostname = excluded.hostname, version = excluded.version,"
-    " started_at = excluded.started_at, last_heartbeat = excluded.last_heartbeat,"
-    " current_job = excluded.current_job";
-static const char SQL_GOODBYE[] = "DELETE FROM daemon WHERE id = 1 AND pid = ?1";
 
 static atomic_int stop_flag;
 static atomic_int callback_quit; /* set when the daemon ends */
@@ -94,25 +88,6 @@ static void usage(FILE *f)
             DEFAULT_POLL_SECONDS);
 }
 
-/* "--name VALUE" or "--name=VALUE" at argv[*i]: 1 with *value, 0 when
- * argv[*i] is something else, -1 when the value is missing. */
-static int option(int argc, char **argv, int *i, const char *name, const char **value)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return 0;
-    if (argv[*i][n] == '=') {
-        *value = argv[*i] + n + 1;
-        return 1;
-    }
-    if (argv[*i][n] != '\0')
-        return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *value = argv[++*i];
-    return 1;
-}
-
 static int parse_args(int argc, char **argv, struct opts *o)
 {
     static const char *const names[] = {"--home", "--pidfile", "--threads", "--poll",
@@ -120,7 +95,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
     memset(o, 0, sizeof(*o));
     const char **slots[] = {&o->home, &o->pidfile, &o->threads, &o->poll, &o->log_level};
     for (int i = 1; i < argc; i++) {
-        int f = 0;
+        enum opt_match f = OPT_OTHER;
         if (strcmp(argv[i], "--once") == 0) {
             o->once = 1;
             continue;
@@ -129,11 +104,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
             usage(stdout);
             exit(0);
         }
-        for (size_t k = 0; k < sizeof(names) / sizeof(names[0]) && f == 0; k++)
-            f = option(argc, argv, &i, names[k], slots[k]);
-        if (f != 1) {
-            fprintf(stderr, "traderd: %s %s\n", f < 0 ? "missing value for" : "unknown argument",
-                    argv[i]);
+        for (size_t k = 0; k < sizeof(names) / sizeof(names[0]) && f == OPT_OTHER; k++)
+            f = opt_value(argc, argv, &i, names[k], slots[k]);
+        if (f != OPT_MATCHED) {
+            fprintf(stderr, "traderd: %s %s\n",
+                    f == OPT_ERROR ? "missing value for" : "unknown argument", argv[i]);
             return -1;
         }
     }
@@ -206,26 +181,15 @@ static bool home_same(const struct heart *h)
            st.st_dev == h->home_st.st_dev;
 }
 
-static int heartbeat_write(struct heart *h, char *err, size_t errlen)
+static int heart_write(struct heart *h, char *err, size_t errlen)
 {
     char now[TIMESTAMP_BUF], job[JOB_ID_BUF];
-    sqlite3_stmt *st = db_stmt(h->db, SQL_HEARTBEAT, err, errlen);
-    if (!st)
-        return -1;
     pthread_mutex_lock(&h->lock);
     memcpy(job, h->current_job, sizeof(job));
     pthread_mutex_unlock(&h->lock);
     time_now_iso(now);
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)getpid());
-    sqlite3_bind_text(st, 2, h->hostname, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, TRADER_VERSION, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, h->started_at, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
-    if (*job)
-        sqlite3_bind_text(st, 6, job, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 6);
-    return db_step_done(h->db, st, "heartbeat", err, errlen);
+    struct heartbeat_beat b = {getpid(), h->hostname, TRADER_VERSION, h->started_at, now, job};
+    return heartbeat_write(h->db, &b, err, errlen);
 }
 
 static void *heartbeat_thread(void *arg)
@@ -244,7 +208,7 @@ static void *heartbeat_thread(void *arg)
             break;
         }
         db_clear_error(h->db);
-        if (heartbeat_write(h, err, sizeof(err)) != 0) {
+        if (heart_write(h, err, sizeof(err)) != 0) {
             log_emit(LOG_LEVEL_WARNING, LOGGER, NULL, NULL, NULL, "%s", err);
             if (db_transient(h->db)) /* a fresh connection once the storage is back */
                 db_reopen(h->db, err, sizeof(err));
@@ -294,7 +258,7 @@ static void *callback_thread(void *arg)
         return NULL;
     }
     while (!atomic_load(&callback_quit)) {
-        if (callback_deliver_due(db, &n, err, sizeof(err)) != 0)
+        if (notify_deliver_due(db, &n, err, sizeof(err)) != 0)
             log_emit(LOG_LEVEL_WARNING, LOGGER, NULL, NULL, NULL, "callbacks: %s", err);
         nap(&callback_quit, CALLBACK_POLL_SECONDS);
     }
@@ -425,12 +389,7 @@ out:
         pthread_cond_signal(&h.wake);
         pthread_mutex_unlock(&h.lock);
         pthread_join(hb, NULL);
-        sqlite3_stmt *st = db_stmt(h.db, SQL_GOODBYE, err, sizeof(err));
-        if (st) {
-            sqlite3_bind_int64(st, 1, (sqlite3_int64)getpid());
-            sqlite3_step(st);
-            sqlite3_reset(st);
-        }
+        heartbeat_clear(h.db, getpid());
     }
     db_close(h.db);
     db_close(db);

@@ -1,23 +1,11 @@
 /* app: see app.h. */
 #include "app.h"
 
-#include <errno.h>
+#include "base/env.h"
+
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-
-/* A positive number of seconds from the environment, or def. */
-static int env_seconds(const char *name, int def)
-{
-    const char *v = getenv(name);
-    char *end;
-    if (!v || !*v)
-        return def;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    return errno || *end || n <= 0 || n > INT_MAX ? def : (int)n;
-}
 
 int app_init(struct app *app, char *err, size_t errlen)
 {
@@ -29,8 +17,9 @@ int app_init(struct app *app, char *err, size_t errlen)
         return -1;
     if (!realpath(home, app->home))
         memcpy(app->home, home, strlen(home) + 1);
-    app->heartbeat_stale = env_seconds(APP_ENV_HEARTBEAT_STALE, APP_HEARTBEAT_STALE_DEFAULT);
-    app->min_free_mb = env_seconds(APP_ENV_MIN_FREE_MB, APP_MIN_FREE_MB_DEFAULT);
+    app->heartbeat_stale =
+        (int)env_long(APP_ENV_HEARTBEAT_STALE, APP_HEARTBEAT_STALE_DEFAULT, 1, INT_MAX);
+    app->min_free_mb = (int)env_long(APP_ENV_MIN_FREE_MB, APP_MIN_FREE_MB_DEFAULT, 1, INT_MAX);
     const char *reads = getenv(APP_ENV_AUTH_READS);
     app->auth_reads = reads && strcmp(reads, "1") == 0;
     return 0;
@@ -42,46 +31,47 @@ static void close_db(struct app *app)
     app->db = NULL;
 }
 
+void app_writer_close(struct app *app)
+{
+    db_close(app->writer);
+    app->writer = NULL;
+}
+
 void app_free(struct app *app)
 {
     close_db(app);
+    app_writer_close(app);
     json_object_put(app->models);
     app->models = NULL;
 }
 
-/* Opens the file at app->db_path if it has the schema this program reads. */
-static int open_db(struct app *app, const struct stat *sb)
+struct db *app_db(struct app *app)
 {
     int version = -1;
-    if (db_open(app->db_path, DB_READONLY, &app->db, app->db_err, sizeof(app->db_err)) != 0)
-        return -1;
+    switch (db_follow(&app->db, app->db_path, DB_READONLY, app->db_err, sizeof(app->db_err))) {
+    case DB_FOLLOW_ERROR:
+        return NULL;
+    case DB_FOLLOW_SAME:
+        return app->db;
+    case DB_FOLLOW_OPENED:
+        break;
+    }
+    /* A new connection serves only a file with the schema this program reads. */
     if (db_schema_version(app->db, &version) != 0 || version != DB_SCHEMA_VERSION) {
         err_set(app->db_err, sizeof(app->db_err),
                 "database schema version %d, this program reads %d (run traderctl init)", version,
                 DB_SCHEMA_VERSION);
         close_db(app);
-        return -1;
+        return NULL;
     }
-    app->db_dev = sb->st_dev;
-    app->db_ino = sb->st_ino;
-    return 0;
+    return app->db;
 }
 
-struct db *app_db(struct app *app)
+struct db *app_writer(struct app *app, char *err, size_t errlen)
 {
-    struct stat sb;
-    /* An open connection keeps reading a removed or replaced file: follow the
-     * path instead. */
-    if (stat(app->db_path, &sb) != 0) {
-        close_db(app);
-        err_set(app->db_err, sizeof(app->db_err), "database %s: %s", app->db_path, strerror(errno));
+    if (db_follow(&app->writer, app->db_path, DB_READWRITE, err, errlen) == DB_FOLLOW_ERROR)
         return NULL;
-    }
-    if (app->db && (sb.st_dev != app->db_dev || sb.st_ino != app->db_ino))
-        close_db(app);
-    if (!app->db && open_db(app, &sb) != 0)
-        return NULL;
-    return app->db;
+    return app->writer;
 }
 
 int app_begin_read(struct db *db, char *err, size_t errlen)

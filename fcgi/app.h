@@ -1,8 +1,9 @@
 /* app: the state a trader-api process keeps between requests: its paths, its
- * settings and its one read-only database connection. The connection is
- * opened lazily and reopened when the file is replaced or removed, so the
- * process keeps answering (503) while the database is missing or has another
- * schema version, and recovers without a restart. */
+ * settings, its read-only database connection and its read-write one (for
+ * the endpoints that write). Both connections are opened lazily and reopened
+ * when the file is replaced or removed, so the process keeps answering (503)
+ * while the database is missing or has another schema version, and recovers
+ * without a restart. */
 #ifndef TRADER_APP_H
 #define TRADER_APP_H
 
@@ -29,10 +30,11 @@ struct app {
     int heartbeat_stale; /* seconds after which traderd counts as down */
     int min_free_mb;     /* /health: storage full below this */
     bool auth_reads;     /* $TRADER_AUTH_READS=1 */
-    struct db *db;       /* NULL while unavailable */
-    dev_t db_dev;        /* identity of the file db was opened on */
-    ino_t db_ino;
+    /* Both follow the file at db_path (db_follow): a replaced or removed
+     * file is let go and the new one opened on the next request. */
+    struct db *db;            /* NULL while unavailable */
     char db_err[ERRBUF_SIZE]; /* why db is NULL */
+    struct db *writer;        /* read-write, opened on the first write */
     /* /health's model list, kept until the default config file changes
      * (identified by inode, size and mtime) so requests don't re-parse it. */
     json_object *models;
@@ -43,12 +45,21 @@ struct app {
 /* Resolves the paths and settings from the environment. Returns 0 or -1. */
 int app_init(struct app *app, char *err, size_t errlen);
 
-/* Closes the database. */
+/* Closes both connections. */
 void app_free(struct app *app);
 
 /* The database, opened (or reopened) as needed; NULL with app->db_err filled
  * when it cannot be used. The app owns the result. */
 struct db *app_db(struct app *app);
+
+/* The read-write connection for the endpoints that write, opened (or
+ * reopened) as needed; NULL with err filled when it cannot be opened. The
+ * app owns the result. */
+struct db *app_writer(struct app *app, char *err, size_t errlen);
+
+/* Drops the read-write connection (after a transient failure of the host's),
+ * so the next write gets a fresh one. */
+void app_writer_close(struct app *app);
 
 /* A read transaction, so the several queries of one answer see one snapshot.
  * app_end_read ends it whatever happened. */

@@ -4,7 +4,6 @@
 #include "auth.h"
 
 #include "base/log.h"
-#include "routes.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -20,12 +19,12 @@ static bool b64token_char(char c)
            c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
 }
 
-int auth_bearer(const char *header, const char **token, size_t *len)
+bool auth_bearer(const char *header, const char **token, size_t *len)
 {
     static const char scheme[] = "Bearer";
     size_t n = sizeof(scheme) - 1, i, start, end;
     if (!header || strncasecmp(header, scheme, n) != 0 || header[n] != ' ')
-        return 0;
+        return false;
     for (i = n; header[i] == ' '; i++)
         ;
     for (start = i; b64token_char(header[i]); i++)
@@ -36,10 +35,10 @@ int auth_bearer(const char *header, const char **token, size_t *len)
     while (header[i] == ' ' || header[i] == '\t')
         i++;
     if (header[i] || end == start || end - start > ACCESS_TOKEN_MAX)
-        return 0;
+        return false;
     *token = header + start;
     *len = end - start;
-    return 1;
+    return true;
 }
 
 bool auth_loopback(const char *addr)
@@ -77,7 +76,7 @@ static int keys_unavailable(struct response *resp, const char *why)
 static void touch(struct app *app, const char *name)
 {
     char err[ERRBUF_SIZE];
-    struct db *db = page_writer(app, err, sizeof(err));
+    struct db *db = app_writer(app, err, sizeof(err));
     if (!db || access_key_touch(db, name, err, sizeof(err)) != 0)
         log_emit(LOG_LEVEL_WARNING, "trader-api", NULL, NULL, NULL,
                  "pid %d: last use of key %s not recorded: %s", (int)getpid(), name, err);
@@ -100,13 +99,13 @@ int auth_check(struct app *app, const struct request *req, bool write, char acto
         memcpy(token, tok, len);
         token[len] = '\0';
     }
-    int found =
+    enum access_found found =
         access_key_check(db, tok ? token : NULL, &nkeys, &key, resp->err, sizeof(resp->err));
-    if (found < 0)
+    if (found == ACCESS_ERROR)
         return keys_unavailable(resp, resp->err);
-    if (tok && !found)
+    if (tok && found == ACCESS_MISSING)
         return unauthorized(resp, "invalid_token", "Invalid API key");
-    if (found) {
+    if (found == ACCESS_FOUND) {
         memcpy(actor, key.name, sizeof(key.name));
         if (write && key.scope != ACCESS_WRITE) {
             http_error(resp, 403, "forbidden",

@@ -18,9 +18,9 @@
 
 /* The token of an Authorization header value "Bearer TOKEN" (scheme in any
  * case, then spaces, then an RFC 6750 b64token of at most ACCESS_TOKEN_MAX
- * characters, then optional blanks). Returns 1 with *token and *len set to
- * the token inside header, 0 when header is not such a credential. */
-int auth_bearer(const char *header, const char **token, size_t *len);
+ * characters, then optional blanks). True with *token and *len set to the
+ * token inside header, false when header is not such a credential. */
+bool auth_bearer(const char *header, const char **token, size_t *len);
 
 /* True when addr is a loopback address (127.0.0.0/8, ::1 or
  * ::ffff:127.0.0.0/104). */

@@ -2,6 +2,8 @@
  * allocation sized from the raw URI (decoding never grows text), so a request
  * costs a bounded amount of memory and is freed in one call. */
 #include "http.h"
+#include "base/jsontext.h"
+#include "base/mem.h"
 #include "base/redact.h"
 #include "base/utf8.h"
 
@@ -65,11 +67,9 @@ json_object *http_error(struct response *resp, int status, const char *code, con
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     redact_text(msg, msg, sizeof(msg)); /* a config error may quote an endpoint */
-    json_object *o = json_object_new_object();
-    if (o) {
-        json_object_object_add(o, "error", json_object_new_string(code));
-        json_object_object_add(o, "message", json_object_new_string(msg));
-    }
+    json_object *o = json_new_object();
+    json_put(o, "error", json_object_new_string(code));
+    json_put(o, "message", json_object_new_string(msg));
     http_json(resp, status, o);
     return o;
 }
@@ -77,15 +77,11 @@ json_object *http_error(struct response *resp, int status, const char *code, con
 void http_detail(json_object *e, const char *key, const char *value)
 {
     json_object *d;
-    if (!e)
-        return;
     if (!json_object_object_get_ex(e, "details", &d)) {
-        d = json_object_new_object();
-        if (!d)
-            return;
-        json_object_object_add(e, "details", d);
+        d = json_new_object();
+        json_put(e, "details", d);
     }
-    json_object_object_add(d, key, value ? json_object_new_string(value) : NULL);
+    json_put_string_or_null(d, key, value);
 }
 
 /* A 400 naming the offending input (echoed safely) in details. Returns -1. */
@@ -217,11 +213,7 @@ int http_parse(FCGX_ParamArray envp, struct request *req, struct response *resp)
     /* raw path + NUL, decoded segments (<= raw path + NULs), decoded query
      * pairs (<= query + 2 NULs per pair). */
     size_t qlen = strlen(query);
-    req->storage = malloc(2 * (pathlen + 1) + HTTP_MAX_SEGMENTS + 2 * qlen + 2);
-    if (!req->storage) {
-        http_error(resp, 500, "internal", "Out of memory");
-        return -1;
-    }
+    req->storage = mem_alloc(2 * (pathlen + 1) + HTTP_MAX_SEGMENTS + 2 * qlen + 2);
     char *dst = req->storage;
     memcpy(dst, uri, pathlen);
     dst[pathlen] = '\0';
@@ -239,20 +231,12 @@ int http_read_body(FCGX_Stream *in, struct request *req, struct response *resp)
     if (req->content_length > HTTP_MAX_BODY)
         goto too_large;
     for (;;) {
-        if (len == cap) {
+        if (len + 1 >= cap) { /* one byte stays for the NUL */
             if (cap > HTTP_MAX_BODY)
                 goto too_large;
-            size_t ncap = cap ? cap * 2 : 4096;
-            char *nbuf = realloc(buf, ncap + 1);
-            if (!nbuf) {
-                free(buf);
-                http_error(resp, 500, "internal", "Out of memory");
-                return -1;
-            }
-            buf = nbuf;
-            cap = ncap;
+            ARRAY_RESERVE(buf, cap, cap ? cap + 1 : 4096);
         }
-        int n = FCGX_GetStr(buf + len, (int)(cap - len), in);
+        int n = FCGX_GetStr(buf + len, (int)(cap - 1 - len), in);
         if (n <= 0)
             break;
         len += (size_t)n;
@@ -364,7 +348,8 @@ static const char *reason(int status)
 
 int http_send(FCGX_Stream *out, const struct response *resp)
 {
-    static const char fallback[] = "{\"error\":\"internal\",\"message\":\"Out of memory\"}";
+    /* For a response no handler filled (a bug): an answer all the same. */
+    static const char fallback[] = "{\"error\":\"internal\",\"message\":\"Internal error\"}";
     int status = resp->status;
     size_t len = 0;
     const char *text = NULL;
@@ -380,9 +365,10 @@ int http_send(FCGX_Stream *out, const struct response *resp)
                          resp->etag, until, HTTP_CACHE_TAGGED);
         return n > 0 && (size_t)n < sizeof(head) && FCGX_PutStr(head, n, out) >= 0 ? 0 : -1;
     }
-    if (resp->body)
-        text = json_object_to_json_string_length(
-            resp->body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+    if (resp->body &&
+        !(text = json_object_to_json_string_length(
+              resp->body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len)))
+        mem_fatal(0);
     if (!text) {
         status = 500;
         text = fallback;

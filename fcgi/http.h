@@ -85,13 +85,12 @@ bool http_etag_matches(const char *header, const char *etag);
 int http_json(struct response *resp, int status, json_object *body);
 
 /* Sets resp to the error {"error": code, "message": ...}. Returns the error
- * object (owned by resp, NULL when out of memory) so callers can add "details"
- * or other fields. */
+ * object (owned by resp) so callers can add "details" or other fields. */
 json_object *http_error(struct response *resp, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* Adds key: value (a string; NULL gives null) to the "details" object of
- * the error e, creating it. A NULL e (out of memory) is a no-op. */
+ * the error e, creating it. */
 void http_detail(json_object *e, const char *key, const char *value);
 
 /* Writes resp to out: Status line, Content-Type, Cache-Control, Content-Length,

@@ -1,10 +1,11 @@
 /* page_jobs: GET /simulate/jobs (the jobs, newest first, each with its
  * progress summary) and POST /simulate/cancel/{job_id} (CONTRACT section 8).
  * The rules are the jobs and jobview modules'; cancelling writes through the
- * process's read-write connection (page_writer). */
+ * process's read-write connection (app_writer). */
 #include "service/jobs.h"
 #include "service/jobview.h"
 #include "routes.h"
+#include "base/jsontext.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,16 +34,16 @@ int page_job_answer(struct db *db, const char *job_id, int status, const char *m
                     struct response *resp)
 {
     json_object *job = NULL;
-    int found = -1;
+    enum jobview_found found = JOBVIEW_ERROR;
     if (app_begin_read(db, resp->err, sizeof(resp->err)) == 0)
         found = jobview_build(db, job_id, JOBVIEW_SUMMARY, &job, resp->err, sizeof(resp->err));
     app_end_read(db);
-    if (found <= 0) {
-        if (found == 0)
+    if (found != JOBVIEW_FOUND) {
+        if (found == JOBVIEW_MISSING)
             err_set(resp->err, sizeof(resp->err), "job %s vanished", job_id);
         return -1;
     }
-    json_object_object_add(job, "message", json_object_new_string(message));
+    json_put(job, "message", json_object_new_string(message));
     return http_json(resp, status, job);
 }
 
@@ -50,14 +51,14 @@ int page_cancel(struct request *req, struct response *resp, struct app *app)
 {
     enum jobs_cancel_outcome res;
     char msg[ERRBUF_SIZE];
-    struct db *db = page_writer(app, msg, sizeof(msg));
+    struct db *db = app_writer(app, msg, sizeof(msg));
     json_object *e;
     if (!db)
-        return page_unavailable(resp, "cancel", msg);
+        return page_unavailable(app, resp, "cancel", msg);
     db_clear_error(db);
     if (jobs_cancel(db, req->path_arg, &res, msg, sizeof(msg)) != 0) {
         if (db_transient(db))
-            return page_unavailable(resp, "cancel", msg);
+            return page_unavailable(app, resp, "cancel", msg);
         return err_set(resp->err, sizeof(resp->err), "cancel: %s", msg);
     }
     switch (res) {
@@ -71,13 +72,11 @@ int page_cancel(struct request *req, struct response *resp, struct app *app)
             resp);
     case JOBS_CANCEL_FINISHED:
         e = http_error(resp, 409, "conflict", "Job already finished");
-        if (e)
-            json_object_object_add(e, "job_id", json_object_new_string(req->path_arg));
+        json_put(e, "job_id", json_object_new_string(req->path_arg));
         return 0;
     default:
         e = http_error(resp, 404, "not_found", "Job not found");
-        if (e)
-            json_object_object_add(e, "job_id", json_object_new_string(req->path_arg));
+        json_put(e, "job_id", json_object_new_string(req->path_arg));
         return 0;
     }
 }

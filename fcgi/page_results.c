@@ -3,6 +3,8 @@
  * stored day of a range, paged (CONTRACT §3, §7). The queries are
  * results.h's; this page checks how the parameters combine and answers. */
 #include "service/results.h"
+#include "base/jsontext.h"
+#include "base/mem.h"
 #include "routes.h"
 
 #include <stdio.h>
@@ -42,14 +44,16 @@ static int one_date(struct db *db, struct results_query *q, struct response *res
 {
     char date[DATE_BUF];
     const char *given = q->date;
-    json_object *results = json_object_new_array(), *body;
-    int found = 1;
+    json_object *results = json_new_array(), *body;
+    enum results_found found = RESULTS_FOUND;
     if (q->date)
         snprintf(date, sizeof(date), "%s", q->date);
     else
         found = results_latest_date(db, q, date, resp->err, sizeof(resp->err));
     q->date = date;
-    if (found < 0 || (found && results_list(db, q, results, resp->err, sizeof(resp->err)) != 0)) {
+    if (found == RESULTS_ERROR ||
+        (found == RESULTS_FOUND &&
+         results_list(db, q, results, resp->err, sizeof(resp->err)) != 0)) {
         json_object_put(results);
         return -1;
     }
@@ -58,11 +62,10 @@ static int one_date(struct db *db, struct results_query *q, struct response *res
         q->date = given;
         return no_data(resp, q);
     }
-    body = json_object_new_object();
-    json_object_object_add(body, "date", json_object_new_string(date));
-    json_object_object_add(body, "count",
-                           json_object_new_int64((int64_t)json_object_array_length(results)));
-    json_object_object_add(body, "results", results);
+    body = json_new_object();
+    json_put(body, "date", json_object_new_string(date));
+    json_put(body, "count", json_object_new_int64((int64_t)json_object_array_length(results)));
+    json_put(body, "results", results);
     return http_json(resp, 200, body);
 }
 
@@ -78,22 +81,19 @@ static int date_range(struct db *db, const struct results_query *q, struct respo
         return -1;
     if (total == 0)
         return no_data(resp, q);
-    results = json_object_new_array();
+    results = json_new_array();
     if (results_list(db, q, results, resp->err, sizeof(resp->err)) != 0) {
         json_object_put(results);
         return -1;
     }
-    body = json_object_new_object();
-    json_object_object_add(body, "start_date",
-                           json_object_new_string(q->start_date ? q->start_date : first));
-    json_object_object_add(body, "end_date",
-                           json_object_new_string(q->end_date ? q->end_date : last));
-    json_object_object_add(body, "count",
-                           json_object_new_int64((int64_t)json_object_array_length(results)));
-    json_object_object_add(body, "total", json_object_new_int64(total));
-    json_object_object_add(body, "limit", json_object_new_int64(q->limit));
-    json_object_object_add(body, "offset", json_object_new_int64(q->offset));
-    json_object_object_add(body, "results", results);
+    body = json_new_object();
+    json_put(body, "start_date", json_object_new_string(q->start_date ? q->start_date : first));
+    json_put(body, "end_date", json_object_new_string(q->end_date ? q->end_date : last));
+    json_put(body, "count", json_object_new_int64((int64_t)json_object_array_length(results)));
+    json_put(body, "total", json_object_new_int64(total));
+    json_put(body, "limit", json_object_new_int64(q->limit));
+    json_put(body, "offset", json_object_new_int64(q->offset));
+    json_put(body, "results", results);
     return http_json(resp, 200, body);
 }
 

@@ -3,6 +3,7 @@
  * (the most recent job, progress summary only). */
 #include "service/jobview.h"
 #include "routes.h"
+#include "base/jsontext.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -31,32 +32,31 @@ int page_status(struct request *req, struct response *resp, struct app *app)
     json_object *job = NULL;
     struct jobview_details d;
     const struct jobview_details *page = details_page(req, &d);
-    int found = -1;
+    enum jobview_found found = JOBVIEW_ERROR;
     if (app_begin_read(app->db, resp->err, sizeof(resp->err)) == 0)
         found =
             jobview_build_page(app->db, req->path_arg, page, &job, resp->err, sizeof(resp->err));
     app_end_read(app->db);
-    if (found < 0)
+    if (found == JOBVIEW_ERROR)
         return -1;
-    if (found)
+    if (found == JOBVIEW_FOUND)
         return http_json(resp, 200, job);
-    json_object *e = http_error(resp, 404, "not_found", "Job not found");
-    if (e)
-        json_object_object_add(e, "job_id", json_object_new_string(req->path_arg));
+    json_put(http_error(resp, 404, "not_found", "Job not found"), "job_id",
+             json_object_new_string(req->path_arg));
     return 0;
 }
 
 int page_current(struct request *req, struct response *resp, struct app *app)
 {
     json_object *job = NULL;
-    int found = -1;
+    enum jobview_found found = JOBVIEW_ERROR;
     (void)req;
     if (app_begin_read(app->db, resp->err, sizeof(resp->err)) == 0)
         found = jobview_latest(app->db, JOBVIEW_SUMMARY, &job, resp->err, sizeof(resp->err));
     app_end_read(app->db);
-    if (found < 0)
+    if (found == JOBVIEW_ERROR)
         return -1;
-    if (found)
+    if (found == JOBVIEW_FOUND)
         return http_json(resp, 200, job);
     http_error(resp, 404, "not_found", "No simulation jobs found");
     return 0;

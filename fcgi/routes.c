@@ -9,6 +9,7 @@
 #include "service/jobs.h"
 #include "service/jobview.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "service/results.h"
 
 #include <stdbool.h>
@@ -303,32 +304,33 @@ static void body_tag(struct response *resp)
     const char *text = json_object_to_json_string_length(
         resp->body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
     unsigned long long h = 14695981039346656037ULL;
-    for (size_t i = 0; text && i < len; i++)
+    if (!text)
+        mem_fatal(0);
+    for (size_t i = 0; i < len; i++)
         h = (h ^ (unsigned char)text[i]) * 1099511628211ULL;
-    if (text)
-        snprintf(resp->etag, sizeof(resp->etag), "W/\"b-%016llx\"", h);
+    snprintf(resp->etag, sizeof(resp->etag), "W/\"b-%016llx\"", h);
 }
 
 /* For a versioned route, the data version's tag before the handler reads
- * (so a tag never claims newer data than the answer has). Returns 1 when
- * the client holds it already: resp is then the 304. A version that cannot
- * be read only costs the tag. */
-static int version_tag(const struct route *r, const struct request *req, struct response *resp,
-                       struct app *app)
+ * (so a tag never claims newer data than the answer has). True when the
+ * client holds it already: resp is then the 304. A version that cannot be
+ * read only costs the tag. */
+static bool version_tag(const struct route *r, const struct request *req, struct response *resp,
+                        struct app *app)
 {
     char err[ERRBUF_SIZE];
     if (!(r->flags & ROUTE_VERSIONED))
-        return 0;
+        return false;
     if (dataver_tag(app->db, resp->etag, err, sizeof(err)) != 0) {
         resp->etag[0] = '\0';
         log_emit(LOG_LEVEL_WARNING, "trader-api", NULL, NULL, NULL, "pid %d: %s", (int)getpid(),
                  err);
-        return 0;
+        return false;
     }
     if (!http_etag_matches(req->if_none_match, resp->etag))
-        return 0;
+        return false;
     resp->status = 304;
-    return 1;
+    return true;
 }
 
 /* After the handler: every 200 to a GET has a tag, and a 304 when the
@@ -412,7 +414,7 @@ static void audit(const struct request *req, const struct response *resp, struct
         .job_id = job ? job : answer_string(resp, "current_job_id"),
     };
     snprintf(endpoint, sizeof(endpoint), "%s %s", req->method, err_echo(req->raw_path, path));
-    struct db *db = page_writer(app, err, sizeof(err));
+    struct db *db = app_writer(app, err, sizeof(err));
     if (!db || access_audit(db, &a, err, sizeof(err)) != 0)
         log_emit(LOG_LEVEL_ERROR, "trader-api", NULL, NULL, NULL,
                  "pid %d: audit of %s by %s from %s (%d) not written: %s", (int)getpid(), endpoint,

@@ -29,24 +29,15 @@ int page_performance_series(struct request *req, struct response *resp, struct a
 int page_jobs(struct request *req, struct response *resp, struct app *app);
 int page_cancel(struct request *req, struct response *resp, struct app *app);
 
-/* The process's read-write connection for the endpoints that write (opened
- * on first use, in page_trigger.c); NULL with err filled when it cannot be
- * opened. The pages own it. */
-struct db *page_writer(struct app *app, char *err, size_t errlen);
-
 /* Answers 503 unavailable for a write that failed for a transient reason
- * of the host's (db_transient), logging what failed and msg. Returns 0. */
-int page_unavailable(struct response *resp, const char *what, const char *msg);
+ * of the host's (db_transient), logging what failed and msg, and drops the
+ * app's writer connection. Returns 0. */
+int page_unavailable(struct app *app, struct response *resp, const char *what, const char *msg);
 
 /* Answers status with job_id's summary document and a "message" (an active
  * job's, after a trigger or a cancel; in page_jobs.c). Returns 0, or -1. */
 int page_job_answer(struct db *db, const char *job_id, int status, const char *message,
                     struct response *resp);
-
-/* The process's read-write connection for the endpoints that write (opened
- * on first use, in page_trigger.c); NULL with err filled when it cannot be
- * opened. The pages own it. */
-struct db *page_writer(struct app *app, char *err, size_t errlen);
 
 /* Answers req into resp. Returns 0 (resp is always filled). */
 int routes_dispatch(struct request *req, struct response *resp, struct app *app);

@@ -9,8 +9,10 @@
 #include "agent/agent.h"
 
 #include "base/errbuf.h"
+#include "base/file.h"
 #include "base/jsontext.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "agent/mockllm.h"
 #include "base/paths.h"
 #include "market/prices.h"
@@ -18,8 +20,8 @@
 #include "market/splits.h"
 #include "market/universe.h"
 
-#include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,12 +68,12 @@ static const char *universe_at(const struct tools_ctx *ctx, size_t i)
     return ctx->universe ? ctx->universe[i] : universe_nasdaq100()[i];
 }
 
-static int in_universe(const struct tools_ctx *ctx, const char *symbol)
+static bool in_universe(const struct tools_ctx *ctx, const char *symbol)
 {
     for (size_t i = 0; i < universe_size(ctx); i++)
         if (strcmp(universe_at(ctx, i), symbol) == 0)
-            return 1;
-    return 0;
+            return true;
+    return false;
 }
 
 /* Writes "'KEY': " with the separator of item n of a Python dict. */
@@ -114,12 +116,12 @@ static int write_closes(FILE *f, struct tools_ctx *ctx, const char *yesterday, c
     size_t i = 0;
     for (; i < universe_size(ctx); i++) {
         money_t v = 0;
-        int found =
+        enum prices_found found =
             *yesterday ? prices_last_close(ctx->db, universe_at(ctx, i), yesterday, &v, err, errlen)
-                       : 0;
-        if (found < 0)
+                       : PRICES_MISSING;
+        if (found == PRICES_ERROR)
             return -1;
-        if (found) {
+        if (found == PRICES_FOUND) {
             money_item(f, i, universe_at(ctx, i), "_price", v);
         } else {
             dict_key(f, i, universe_at(ctx, i), "_price");
@@ -136,10 +138,11 @@ static int write_opens(FILE *f, struct tools_ctx *ctx, char *err, size_t errlen)
     size_t n = 0;
     for (size_t i = 0; i < universe_size(ctx); i++) {
         money_t v;
-        int found = prices_open(ctx->db, universe_at(ctx, i), ctx->date, &v, err, errlen);
-        if (found < 0)
+        enum prices_found found =
+            prices_open(ctx->db, universe_at(ctx, i), ctx->date, &v, err, errlen);
+        if (found == PRICES_ERROR)
             return -1;
-        if (found)
+        if (found == PRICES_FOUND)
             money_item(f, n++, universe_at(ctx, i), "_price", v);
     }
     fputs(n ? "}" : "{}", f);
@@ -154,40 +157,45 @@ struct facts {
 
 /* The splits applied to today's start state (splits.h), as a paragraph and
  * a blank line; nothing on a day without any. Sets *told. */
-static int write_splits(FILE *f, const struct tools_ctx *ctx, int *told, char *err, size_t errlen)
+static void write_splits(FILE *f, const struct tools_ctx *ctx, int *told)
 {
-    char *notice;
     *told = 1;
     if (!ctx->nsplits)
-        return 0;
-    if (splits_notice(ctx->splits, ctx->nsplits, &notice, err, errlen) != 0)
-        return -1;
+        return;
+    char *notice = splits_notice(ctx->splits, ctx->nsplits);
     fprintf(f, "%s\n", notice);
     free(notice);
-    return 0;
 }
 
-/* Writes placeholder name (len bytes) of ctx's day to f. Returns 0, 1 when
- * the name is unknown, -1 on failure. */
-static int write_placeholder(FILE *f, struct tools_ctx *ctx, struct facts *fx, const char *name,
-                             size_t len, char *err, size_t errlen)
+/* What write_placeholder did. */
+enum placeholder {
+    PLACEHOLDER_ERROR = -1, /* err says why */
+    PLACEHOLDER_WRITTEN,
+    PLACEHOLDER_UNKNOWN, /* no such name: nothing written */
+};
+
+/* Writes placeholder name (len bytes) of ctx's day to f. */
+static enum placeholder write_placeholder(FILE *f, struct tools_ctx *ctx, struct facts *fx,
+                                          const char *name, size_t len, char *err, size_t errlen)
 {
 #define IS(lit) (len == sizeof(lit) - 1 && memcmp(name, lit, len) == 0)
     if (IS("date"))
         fputs(ctx->date, f);
     else if (IS("positions"))
         write_positions(f, ctx);
-    else if (IS("yesterday_close_price"))
-        return write_closes(f, ctx, fx->yesterday, err, errlen);
-    else if (IS("today_buy_price"))
-        return write_opens(f, ctx, err, errlen);
-    else if (IS("STOP_SIGNAL"))
+    else if (IS("yesterday_close_price")) {
+        if (write_closes(f, ctx, fx->yesterday, err, errlen) != 0)
+            return PLACEHOLDER_ERROR;
+    } else if (IS("today_buy_price")) {
+        if (write_opens(f, ctx, err, errlen) != 0)
+            return PLACEHOLDER_ERROR;
+    } else if (IS("STOP_SIGNAL"))
         fputs(AGENT_STOP_SIGNAL, f);
     else if (IS("corporate_actions"))
-        return write_splits(f, ctx, &fx->told_splits, err, errlen);
+        write_splits(f, ctx, &fx->told_splits);
     else
-        return 1;
-    return 0;
+        return PLACEHOLDER_UNKNOWN;
+    return PLACEHOLDER_WRITTEN;
 #undef IS
 }
 
@@ -202,10 +210,10 @@ static int render(FILE *f, struct tools_ctx *ctx, const char *tmpl, struct facts
             fputc(*p, f);
             p += 2;
         } else if (p[0] == '{' && name > 0 && p[1 + name] == '}') {
-            int rc = write_placeholder(f, ctx, fx, p + 1, name, err, errlen);
-            if (rc < 0)
+            enum placeholder rc = write_placeholder(f, ctx, fx, p + 1, name, err, errlen);
+            if (rc == PLACEHOLDER_ERROR)
                 return -1;
-            if (rc > 0)
+            if (rc == PLACEHOLDER_UNKNOWN)
                 return err_set(err, errlen,
                                "system prompt template: unknown placeholder {%.*s} (known: "
                                "{date}, {positions}, {yesterday_close_price}, "
@@ -225,22 +233,23 @@ int agent_system_prompt(struct tools_ctx *ctx, const char *tmpl, char **out, cha
     char yesterday[DATE_BUF] = "", *buf = NULL;
     size_t size = 0;
     int rc = -1;
-    if (prices_prev_trading_day(ctx->db, ctx->date, yesterday, err, errlen) < 0)
+    if (prices_prev_trading_day(ctx->db, ctx->date, yesterday, err, errlen) == PRICES_ERROR)
         return -1;
     struct facts fx = {yesterday, 0};
     FILE *f = open_memstream(&buf, &size);
     if (!f)
-        return err_set(err, errlen, "out of memory");
+        mem_fatal(0);
     if (render(f, ctx, tmpl ? tmpl : PROMPT_BUILTIN, &fx, err, errlen) != 0)
         goto out;
     /* The model is told of a split even by a template without the placeholder. */
-    if (!fx.told_splits && ctx->nsplits &&
-        (fputc('\n', f) == EOF || write_splits(f, ctx, &fx.told_splits, err, errlen) != 0))
-        goto out;
+    if (!fx.told_splits && ctx->nsplits) {
+        fputc('\n', f);
+        write_splits(f, ctx, &fx.told_splits);
+    }
     rc = 0;
 out:
-    if (fclose(f) != 0 && rc == 0)
-        rc = err_set(err, errlen, "out of memory");
+    if (fclose(f) != 0) /* a memory stream fails only for lack of memory */
+        mem_fatal(0);
     if (rc == 0)
         *out = buf;
     else
@@ -251,34 +260,19 @@ out:
 int agent_load_template(const char *file, char **out, char *err, size_t errlen)
 {
     char dir[PATHS_MAX], path[PATHS_MAX], why[ERRBUF_SIZE];
-    char *buf = NULL;
-    size_t len = 0;
-    int rc = -1;
+    char *buf;
+    size_t len;
     if (paths_configs_dir(dir, sizeof(dir), err, errlen) != 0)
         return -1;
-    if (paths_confine(dir, file, path, sizeof(path), why, sizeof(why)) != 0)
+    if (paths_confine(dir, file, path, sizeof(path), why, sizeof(why)) != 0 ||
+        file_read(path, AGENT_TEMPLATE_MAX, &buf, &len, why, sizeof(why)) != 0)
         return err_set(err, errlen, "system_prompt_file: %s", why);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return err_set(err, errlen, "system_prompt_file: cannot open: %s", strerror(errno));
-    if (!(buf = malloc(AGENT_TEMPLATE_MAX + 1))) {
-        err_set(err, errlen, "out of memory");
-        goto out;
+    if (memchr(buf, '\0', len)) {
+        free(buf);
+        return err_set(err, errlen, "system_prompt_file: a NUL byte");
     }
-    len = fread(buf, 1, AGENT_TEMPLATE_MAX + 1, f);
-    if (ferror(f) || len > AGENT_TEMPLATE_MAX || memchr(buf, '\0', len)) {
-        err_set(err, errlen, "system_prompt_file: unreadable, a NUL byte, or over %d bytes",
-                AGENT_TEMPLATE_MAX);
-        goto out;
-    }
-    buf[len] = '\0';
     *out = buf;
-    buf = NULL;
-    rc = 0;
-out:
-    free(buf);
-    fclose(f);
-    return rc;
+    return 0;
 }
 
 /* ---- the loop ------------------------------------------------------------- */
@@ -294,21 +288,17 @@ struct day {
 };
 
 /* A new {"role": role, "content": content} (plus tool_call_id when set)
- * appended to messages; *msg borrows it. */
-static int push_new(json_object *messages, const char *role, const char *content,
-                    const char *tool_call_id, json_object **msg, char *err, size_t errlen)
+ * appended to messages; the result is borrowed from messages. */
+static json_object *push_new(json_object *messages, const char *role, const char *content,
+                             const char *tool_call_id)
 {
-    json_object *m = json_object_new_object();
-    int bad = !m || json_object_object_add(m, "role", json_object_new_string(role)) != 0;
-    if (!bad && tool_call_id)
-        bad = json_object_object_add(m, "tool_call_id", json_object_new_string(tool_call_id));
-    bad = bad || json_object_object_add(m, "content", json_object_new_string(content)) != 0;
-    if (bad || json_object_array_add(messages, m) != 0) {
-        json_object_put(m);
-        return err_set(err, errlen, "out of memory");
-    }
-    *msg = m;
-    return 0;
+    json_object *m = json_new_object();
+    json_put(m, "role", json_object_new_string(role));
+    if (tool_call_id)
+        json_put(m, "tool_call_id", json_object_new_string(tool_call_id));
+    json_put(m, "content", json_object_new_string(content));
+    json_push(messages, m);
+    return m;
 }
 
 static int record(struct tools_ctx *ctx, json_object *msg, const char *role, const char *content,
@@ -323,20 +313,16 @@ static int append_new(struct tools_ctx *ctx, json_object *messages, const char *
                       const char *content, const char *tool_name, const char *tool_call_id,
                       char *err, size_t errlen)
 {
-    json_object *m;
-    if (push_new(messages, role, content, tool_call_id, &m, err, errlen) != 0)
-        return -1;
+    json_object *m = push_new(messages, role, content, tool_call_id);
     return record(ctx, m, role, content, tool_name, tool_call_id, err, errlen);
 }
 
 /* The reasoning summary of an assistant text: the signal removed, blanks
- * trimmed. NULL when nothing is left (or out of memory). */
+ * trimmed (caller frees). NULL when nothing is left. */
 static char *summary_of(const char *content)
 {
     static const char sig[] = AGENT_STOP_SIGNAL;
-    char *s = strdup(content), *p;
-    if (!s)
-        return NULL;
+    char *s = mem_strdup(content), *p;
     while ((p = strstr(s, sig)))
         memmove(p, p + sizeof(sig) - 1, strlen(p + sizeof(sig) - 1) + 1);
     size_t len = strlen(s), start = strspn(s, " \t\r\n");
@@ -356,11 +342,11 @@ static char *summary_of(const char *content)
  * (Hermes and Qwen templates), or as the whole content (a ``` fence
  * allowed) a JSON object naming one of our tools with its arguments, or a
  * list starting with one. */
-static int text_tool_calls(const char *content)
+static bool text_tool_calls(const char *content)
 {
     json_object *v = NULL;
     if (strstr(content, "<tool_call>"))
-        return 1;
+        return true;
     const char *p = content + strspn(content, " \t\r\n");
     if (strncmp(p, "```", 3) == 0) {
         p += 3 + strcspn(p + 3, "\n");
@@ -370,13 +356,13 @@ static int text_tool_calls(const char *content)
     while (len > 0 && strchr(" \t\r\n`", p[len - 1]))
         len--;
     if (len == 0 || (*p != '{' && *p != '[') || jsontext_parse(p, len, &v, NULL, 0) != 0)
-        return 0;
+        return false;
     json_object *first =
         json_object_is_type(v, json_type_array) ? json_object_array_get_idx(v, 0) : v;
     const char *name = jsontext_string(first, "name");
-    int found = name && tools_known(name) &&
-                (json_object_object_get_ex(first, "arguments", NULL) ||
-                 json_object_object_get_ex(first, "parameters", NULL));
+    bool found = name && tools_known(name) &&
+                 (json_object_object_get_ex(first, "arguments", NULL) ||
+                  json_object_object_get_ex(first, "parameters", NULL));
     json_object_put(v);
     return found;
 }
@@ -387,13 +373,15 @@ static int answer_call(struct tools_ctx *ctx, json_object *work, const struct ll
                        FILE *results, char *err, size_t errlen)
 {
     char *result = NULL;
-    int f = tools_call(ctx, call->name, call->arguments, &result, err, errlen);
-    if (f >= 0)
-        f = append_new(ctx, work, "tool", result, call->name, call->id, err, errlen);
-    if (f >= 0)
+    int rc = -1;
+    /* A refused call is answered like a done one: the model reads why. */
+    if (tools_call(ctx, call->name, call->arguments, &result, err, errlen) != TOOLS_ERROR &&
+        append_new(ctx, work, "tool", result, call->name, call->id, err, errlen) == 0) {
         fprintf(results, "%s%s", ftell(results) > 0 ? "\n" : "", result);
+        rc = 0;
+    }
     free(result);
-    return f < 0 ? -1 : 0;
+    return rc;
 }
 
 /* Appends r's assistant message to work and runs its tool calls. */
@@ -409,14 +397,13 @@ static int take_reply(struct day *d, json_object *work, int step, const struct l
                        "model; Ollama: a model whose template supports tools) or use a model "
                        "that returns tool_calls",
                        step);
-    if (json_object_array_add(work, json_object_get(r->message)) != 0) {
-        json_object_put(r->message);
-        return err_set(err, errlen, "out of memory");
-    }
+    json_push(work, json_object_get(r->message));
     if (record(ctx, r->message, "assistant", r->content, NULL, NULL, err, errlen) != 0)
         return -1;
     char *summary = r->content ? summary_of(r->content) : NULL;
-    int rc = summary ? tools_set_summary(ctx, summary, err, errlen) : 0;
+    int rc = 0;
+    if (summary)
+        tools_set_summary(ctx, summary);
     free(summary);
     for (size_t i = 0; rc == 0 && i < r->ncalls; i++)
         rc = answer_call(ctx, work, &r->calls[i], results, err, errlen);
@@ -442,7 +429,7 @@ static void add_usage(struct tools_ctx *ctx, const struct llm_usage *u)
 
 /* Replaces the content of the oldest half of the tool answers in work (tool
  * messages and "Tool results" messages, shared with the base history).
- * Returns how many were trimmed, -1 when out of memory. */
+ * Returns how many were trimmed. */
 static int trim_tool_results(json_object *work)
 {
     size_t n = json_object_array_length(work), total = 0, done = 0;
@@ -456,11 +443,10 @@ static int trim_tool_results(json_object *work)
                            strncmp(c, AGENT_TOOL_RESULTS, strlen(AGENT_TOOL_RESULTS)) == 0));
             if (answer && pass == 0)
                 total++;
-            else if (answer &&
-                     json_object_object_add(m, "content", json_object_new_string(AGENT_TRIMMED)))
-                return -1;
-            else if (answer)
+            else if (answer) {
+                json_put(m, "content", json_object_new_string(AGENT_TRIMMED));
                 done++;
+            }
         }
     return (int)done;
 }
@@ -496,21 +482,29 @@ static int complete(struct day *d, json_object *work, int step, struct llm_respo
     }
 }
 
-/* Runs step `step` on a copy of the base history. On 0 *reply holds the
- * text of the step's last reply and *results its tool answers (caller frees
- * both); 1 when the day's completion cap ended it; -1 on failure. */
-static int run_step(struct day *d, int step, char **reply, char **results, char *err, size_t errlen)
+/* How a step ended. */
+enum step_end {
+    STEP_ERROR = -1, /* err says why */
+    STEP_DONE,       /* the reply and its tool answers are there */
+    STEP_CAPPED,     /* the day's completion cap ended it */
+};
+
+/* Runs step `step` on a copy of the base history. On STEP_DONE *reply holds
+ * the text of the step's last reply and *results its tool answers (caller
+ * frees both). */
+static enum step_end run_step(struct day *d, int step, char **reply, char **results, char *err,
+                              size_t errlen)
 {
-    json_object *work = json_object_new_array();
+    json_object *work = json_new_array();
     char *rbuf = NULL, *last = NULL;
     size_t rsize = 0;
-    int rc = -1, n = 0;
+    enum step_end rc = STEP_ERROR;
+    int n = 0;
     FILE *rf = open_memstream(&rbuf, &rsize);
-    for (size_t i = 0; work && i < json_object_array_length(d->base); i++)
-        if (json_object_array_add(work, json_object_get(json_object_array_get_idx(d->base, i))))
-            goto oom;
     if (!work || !rf)
-        goto oom;
+        mem_fatal(0);
+    for (size_t i = 0; i < json_object_array_length(d->base); i++)
+        json_push(work, json_object_get(json_object_array_get_idx(d->base, i)));
     for (;; n++) {
         struct llm_response *r = NULL;
         if (n == d->lim->max_completions_per_step) {
@@ -519,34 +513,27 @@ static int run_step(struct day *d, int step, char **reply, char **results, char 
             break;
         }
         if (d->ctx->completions >= d->lim->max_completions) {
-            rc = 1;
+            rc = STEP_CAPPED;
             goto out;
         }
         if (complete(d, work, step, &r, err, errlen) != 0)
             goto out;
         int f = take_reply(d, work, step, r, rf, err, errlen), calls = (int)r->ncalls;
         free(last);
-        last = strdup(r->content ? r->content : "");
+        last = mem_strdup(r->content ? r->content : "");
         llm_response_free(r);
         if (f != 0)
             goto out;
-        if (!last)
-            goto oom;
         if (calls == 0)
             break;
     }
-    if (fclose(rf) != 0) {
-        rf = NULL;
-        goto oom;
-    }
+    if (fclose(rf) != 0) /* a memory stream fails only for lack of memory */
+        mem_fatal(0);
     rf = NULL;
-    *reply = last ? last : strdup("");
+    *reply = last ? last : mem_strdup("");
     *results = rbuf;
     last = rbuf = NULL;
-    rc = *reply ? 0 : err_set(err, errlen, "out of memory");
-    goto out;
-oom:
-    err_set(err, errlen, "out of memory");
+    rc = STEP_DONE;
 out:
     if (rf)
         fclose(rf);
@@ -560,15 +547,11 @@ out:
  * message (only the latter is recorded: the reply already was). */
 static int reprompt(struct day *d, const char *reply, const char *results, char *err, size_t errlen)
 {
-    json_object *m;
     size_t n = strlen(AGENT_TOOL_RESULTS) + strlen(results) + 1;
-    char *text = malloc(n);
-    if (!text)
-        return err_set(err, errlen, "out of memory");
+    char *text = mem_alloc(n);
     snprintf(text, n, "%s%s", AGENT_TOOL_RESULTS, results);
-    int rc = push_new(d->base, "assistant", reply, NULL, &m, err, errlen);
-    if (rc == 0)
-        rc = append_new(d->ctx, d->base, "user", text, NULL, NULL, err, errlen);
+    push_new(d->base, "assistant", reply, NULL);
+    int rc = append_new(d->ctx, d->base, "user", text, NULL, NULL, err, errlen);
     free(text);
     return rc;
 }
@@ -580,19 +563,20 @@ static int run_steps(struct day *d, char *err, size_t errlen)
     for (int step = 1; step <= d->lim->max_steps; step++) {
         char *reply = NULL, *results = NULL;
         ctx->total_steps = step;
-        int f = run_step(d, step, &reply, &results, err, errlen);
-        if (f == 0 && strstr(reply, AGENT_STOP_SIGNAL))
+        enum step_end end = run_step(d, step, &reply, &results, err, errlen);
+        int rc = 0;
+        if (end == STEP_DONE && strstr(reply, AGENT_STOP_SIGNAL))
             ctx->stop_signal = 1;
-        else if (f == 0)
-            f = reprompt(d, reply, results, err, errlen);
+        else if (end == STEP_DONE)
+            rc = reprompt(d, reply, results, err, errlen);
         free(reply);
         free(results);
-        if (f < 0)
+        if (end == STEP_ERROR || rc != 0)
             return -1;
-        if (f == 1)
+        if (end == STEP_CAPPED)
             log_emit(LOG_LEVEL_WARNING, LOGGER, NULL, ctx->date, ctx->model,
                      "day ended at max_completions (%d) in step %d", d->lim->max_completions, step);
-        if (f == 1 || ctx->stop_signal)
+        if (end == STEP_CAPPED || ctx->stop_signal)
             return 0;
     }
     log_emit(LOG_LEVEL_INFO, LOGGER, NULL, ctx->date, ctx->model,
@@ -603,13 +587,9 @@ static int run_steps(struct day *d, char *err, size_t errlen)
 int agent_run(struct tools_ctx *ctx, const struct agent_model *m, const struct agent_limits *lim,
               const char *tmpl, char *err, size_t errlen)
 {
-    struct day d = {ctx, m, lim, tools_definitions(ctx), json_object_new_array(), 0};
+    struct day d = {ctx, m, lim, tools_definitions(ctx), json_new_array(), 0};
     char *prompt = NULL, user[128];
     int rc = -1;
-    if (!d.base || !d.tools) {
-        err_set(err, errlen, "out of memory");
-        goto out;
-    }
     snprintf(user, sizeof(user), "Please analyze and update today's (%s) positions.", ctx->date);
     ctx->total_steps = ctx->completions = ctx->stop_signal = 0;
     if (agent_system_prompt(ctx, tmpl, &prompt, err, errlen) != 0 ||
@@ -680,7 +660,8 @@ int agent_decide_openai(struct tools_ctx *ctx, const struct modelday_spec *spec,
     struct search_config sc;
     struct agent_limits lim;
     char *tmpl = NULL;
-    int rc, f;
+    enum search_key f;
+    int rc;
     if (!cm->base_url)
         return err_set(err, errlen,
                        "model %s is disabled in the config and has no usable openai_base_url",
@@ -690,12 +671,12 @@ int agent_decide_openai(struct tools_ctx *ctx, const struct modelday_spec *spec,
     if (template_of(spec->cfg, &tmpl, err, errlen) != 0)
         return -1;
     if (llm_client_new(&lc, &client, err, errlen) != 0 ||
-        (f = search_config_from_env(&sc, err, errlen)) < 0) {
+        (f = search_config_from_env(&sc, err, errlen)) == SEARCH_ERROR) {
         llm_client_free(client);
         free(tmpl);
         return -1;
     }
-    if (f == 1) {
+    if (f == SEARCH_KEY_SET) {
         sc.stop = ctx->cancel;
         sc.snippets_only = spec->cfg->search_snippets_only;
         ctx->search = &sc;

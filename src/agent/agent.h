@@ -27,7 +27,6 @@
 #include <json-c/json.h>
 
 #include "agent/llm.h"
-#include "sim/modelday.h"
 #include "trading/tools.h"
 
 #define AGENT_STOP_SIGNAL "<FINISH_SIGNAL>"

@@ -2,10 +2,13 @@
 #include "agent/llm.h"
 #include "base/errbuf.h"
 #include "base/jsontext.h"
+#include "base/mem.h"
+#include "base/webreq.h"
 
 #include <ctype.h>
 #include <limits.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +19,14 @@
 #define SYNTH_ID_MAX 64
 #define JSON_MAX_DEPTH 64
 #define POLL_STEP 0.05 /* seconds between checks of the stop flag while sleeping */
-#define REFUSED (-2)   /* a parse step's status for a reply we refuse (see llm.h) */
+
+/* A reply parse step's outcome: a malformed reply (transient: asked again)
+ * or one we refuse (permanent, see llm.h). */
+enum reply_check {
+    REPLY_ERROR = -1, /* malformed; err says why */
+    REPLY_OK,
+    REPLY_REFUSED, /* refused; err says why */
+};
 
 struct body {
     char *p;
@@ -133,7 +143,7 @@ static void excerpt(const char *s, size_t len, char *out, size_t outlen)
     strcpy(out + n, cut ? "..." : "");
 }
 
-static int is_json_ws(char ch)
+static bool is_json_ws(char ch)
 {
     return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
 }
@@ -152,16 +162,16 @@ static void scan_ws(struct scan *p)
         p->i++;
 }
 
-static int scan_eat(struct scan *p, char ch)
+static bool scan_eat(struct scan *p, char ch)
 {
     if (p->i < p->n && p->s[p->i] == ch) {
         p->i++;
-        return 1;
+        return true;
     }
-    return 0;
+    return false;
 }
 
-static int scan_digits(struct scan *p)
+static bool scan_digits(struct scan *p)
 {
     size_t start = p->i;
     while (p->i < p->n && p->s[p->i] >= '0' && p->s[p->i] <= '9')
@@ -276,7 +286,7 @@ static int parse_json_object(const char *s, size_t len, json_object **out, char 
         return err_set(err, errlen, "JSON text too long");
     json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH + 1);
     if (!tok)
-        return err_set(err, errlen, "out of memory");
+        mem_fatal(0);
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     json_object *o = json_tokener_parse_ex(tok, s, (int)len);
     int ret = -1;
@@ -326,24 +336,24 @@ int llm_retry_after_parse(const char *value, time_t now, double *out)
     return 0;
 }
 
-static int code_is_permanent(const char *code)
+static bool code_is_permanent(const char *code)
 {
     for (size_t i = 0; code[0] && i < sizeof(permanent_codes) / sizeof(permanent_codes[0]); i++)
         if (strcmp(code, permanent_codes[i]) == 0)
-            return 1;
-    return 0;
+            return true;
+    return false;
 }
 
 /* Providers word a full context window differently (vLLM: "maximum context
  * length", Ollama and others: "context window", "prompt is too long"). */
-static int says_context_full(const char *msg)
+static bool says_context_full(const char *msg)
 {
     static const char *const phrases[] = {"context length", "context window", "prompt is too long",
                                           "too many tokens"};
     for (size_t i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++)
         if (strcasestr(msg, phrases[i]))
-            return 1;
-    return 0;
+            return true;
+    return false;
 }
 
 /* Describes an error body. e is the "error" member (object or string), or the
@@ -409,16 +419,7 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
         b->too_large = 1;
         return 0; /* makes curl abort the transfer */
     }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 16384;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p)
-            return 0;
-        b->p = p;
-        b->cap = cap;
-    }
+    ARRAY_RESERVE(b->p, b->cap, b->len + n + 1);
     memcpy(b->p + b->len, ptr, n);
     b->len += n;
     b->p[b->len] = '\0';
@@ -449,12 +450,12 @@ static int xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
     return c->stop && atomic_load(c->stop); /* non-zero aborts the transfer */
 }
 
-static int has_ctl(const char *s)
+static bool has_ctl(const char *s)
 {
     for (; *s; s++)
         if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return 1;
-    return 0;
+            return true;
+    return false;
 }
 
 static int check_config(const struct llm_config *cfg, char *err, size_t errlen)
@@ -484,36 +485,23 @@ static int check_config(const struct llm_config *cfg, char *err, size_t errlen)
     return 0;
 }
 
-static int add_header(struct curl_slist **list, const char *h)
+static void add_header(struct curl_slist **list, const char *h)
 {
     struct curl_slist *l = curl_slist_append(*list, h);
     if (!l)
-        return -1;
+        mem_fatal(0);
     *list = l;
-    return 0;
 }
 
 static CURLcode setup_curl(struct llm_client *c)
 {
+    /* webreq_new set the rest: protocols, no redirects (a 3xx is reported),
+     * timeouts, user agent, error buffer. */
     CURL *h = c->curl;
     CURLcode r = curl_easy_setopt(h, CURLOPT_URL, c->url);
     r = r ? r : curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
     r = r ? r : curl_easy_setopt(h, CURLOPT_POST, 1L);
-    r = r ? r : curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    r = r ? r : curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->cfg.connect_timeout_ms);
-    r = r ? r : curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->cfg.timeout_ms);
-    r = r ? r : curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-    r = r ? r : curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    /* Redirects are never followed: a 3xx is reported, so the key never
-     * travels to another host. */
-    r = r ? r : curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    r = r ? r : curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-    r = r ? r : curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
     r = r ? r : curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-    r = r ? r : curl_easy_setopt(h, CURLOPT_USERAGENT, "trader-llm/1");
     r = r ? r
           : curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->cfg.max_response_bytes);
     r = r ? r : curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
@@ -523,7 +511,6 @@ static CURLcode setup_curl(struct llm_client *c)
     r = r ? r : curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
     r = r ? r : curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
     r = r ? r : curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    r = r ? r : curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->curl_err);
     return r;
 }
 
@@ -531,9 +518,7 @@ int llm_client_new(const struct llm_config *cfg, struct llm_client **out, char *
 {
     if (check_config(cfg, err, errlen) < 0)
         return -1;
-    struct llm_client *c = calloc(1, sizeof(*c));
-    if (!c)
-        return err_set(err, errlen, "out of memory");
+    struct llm_client *c = mem_calloc(1, sizeof(*c));
     int ret = -1;
     c->cfg = *cfg;
     c->cfg.base_url = c->cfg.api_key = c->cfg.model = NULL;
@@ -541,54 +526,33 @@ int llm_client_new(const struct llm_config *cfg, struct llm_client **out, char *
     c->body.max = cfg->max_response_bytes;
     /* A copy of its own: json-c reference counts are not atomic, and the
      * config may be read by other threads. */
-    if (cfg->extra_body && json_object_deep_copy(cfg->extra_body, &c->cfg.extra_body, NULL) != 0) {
-        err_set(err, errlen, "out of memory");
-        goto out;
-    }
+    if (cfg->extra_body && json_object_deep_copy(cfg->extra_body, &c->cfg.extra_body, NULL) != 0)
+        mem_fatal(0);
     /* The path goes before the base URL's query ("/v1?api-version=x"). */
     const char *query = cfg->base_url + strcspn(cfg->base_url, "?#");
     size_t blen = (size_t)(query - cfg->base_url), qlen = strcspn(query, "#");
     while (blen > 0 && cfg->base_url[blen - 1] == '/')
         blen--;
     static const char path[] = "/chat/completions";
-    c->url = malloc(blen + sizeof(path) + qlen);
-    c->model = strdup(cfg->model);
-    if (!c->url || !c->model) {
-        err_set(err, errlen, "out of memory");
-        goto out;
-    }
+    c->url = mem_alloc(blen + sizeof(path) + qlen);
+    c->model = mem_strdup(cfg->model);
     memcpy(c->url, cfg->base_url, blen);
     memcpy(c->url + blen, path, sizeof(path) - 1);
     memcpy(c->url + blen + sizeof(path) - 1, query, qlen);
     c->url[blen + sizeof(path) - 1 + qlen] = '\0';
 
-    if (add_header(&c->headers, "Content-Type: application/json") < 0 ||
-        add_header(&c->headers, "Accept: application/json") < 0 ||
-        add_header(&c->headers, "Expect:") < 0) {
-        err_set(err, errlen, "out of memory");
-        goto out;
-    }
+    add_header(&c->headers, "Content-Type: application/json");
+    add_header(&c->headers, "Accept: application/json");
+    add_header(&c->headers, "Expect:");
     if (cfg->api_key && cfg->api_key[0]) {
         size_t n = strlen(cfg->api_key) + sizeof("Authorization: Bearer ");
-        char *h = malloc(n);
-        if (!h) {
-            err_set(err, errlen, "out of memory");
-            goto out;
-        }
+        char *h = mem_alloc(n);
         snprintf(h, n, "Authorization: Bearer %s", cfg->api_key);
-        int rc = add_header(&c->headers, h);
+        add_header(&c->headers, h);
         explicit_bzero(h, n);
         free(h);
-        if (rc < 0) {
-            err_set(err, errlen, "out of memory");
-            goto out;
-        }
     }
-    c->curl = curl_easy_init();
-    if (!c->curl) {
-        err_set(err, errlen, "curl_easy_init failed");
-        goto out;
-    }
+    c->curl = webreq_new("trader-llm/1", c->cfg.connect_timeout_ms, c->cfg.timeout_ms, c->curl_err);
     CURLcode rc = setup_curl(c);
     if (rc != CURLE_OK) {
         err_set(err, errlen, "curl setup: %s", curl_easy_strerror(rc));
@@ -630,99 +594,82 @@ static const char *const reasoning_fields[] = {"reasoning", "reasoning_content",
                                                "reasoning_details"};
 
 /* messages with the reasoning fields removed from assistant messages (copies
- * of those; the others shared). A new reference, NULL when out of memory. */
+ * of those; the others shared). A new reference. */
 static json_object *without_reasoning(json_object *messages)
 {
-    json_object *out = json_object_new_array();
-    for (size_t i = 0; out && i < json_object_array_length(messages); i++) {
+    json_object *out = json_new_array();
+    for (size_t i = 0; i < json_object_array_length(messages); i++) {
         json_object *m = json_object_array_get_idx(messages, i), *copy = NULL;
         int has = 0;
         for (size_t k = 0; k < sizeof(reasoning_fields) / sizeof(reasoning_fields[0]); k++)
             has |= json_object_object_get_ex(m, reasoning_fields[k], NULL);
-        if (!has)
+        if (!has) {
             copy = json_object_get(m);
-        else if (json_object_deep_copy(m, &copy, NULL) == 0)
+        } else {
+            if (json_object_deep_copy(m, &copy, NULL) != 0)
+                mem_fatal(0);
             for (size_t k = 0; k < sizeof(reasoning_fields) / sizeof(reasoning_fields[0]); k++)
                 json_object_object_del(copy, reasoning_fields[k]);
-        if (!copy || json_object_array_add(out, copy) != 0) {
-            json_object_put(copy);
-            json_object_put(out);
-            return NULL;
         }
+        json_push(out, copy);
     }
     return out;
 }
 
 /* Adds the members of extra_body to b, except model and messages. */
-static int merge_extra(json_object *b, json_object *extra)
+static void merge_extra(json_object *b, json_object *extra)
 {
     json_object_object_foreach(extra, key, val)
     {
-        if (strcmp(key, "model") == 0 || strcmp(key, "messages") == 0)
-            continue;
-        if (json_object_object_add(b, key, json_object_get(val)) < 0)
-            return -1;
+        if (strcmp(key, "model") != 0 && strcmp(key, "messages") != 0)
+            json_put(b, key, json_object_get(val));
     }
-    return 0;
 }
 
-/* Serializes the request body. On success *out is malloc'd (caller frees). */
-static int build_request(struct llm_client *c, json_object *messages, json_object *tools,
-                         char **out, char *err, size_t errlen)
+/* Serializes the request body. Caller frees the result. */
+static char *build_request(struct llm_client *c, json_object *messages, json_object *tools)
 {
-    json_object *b = json_object_new_object();
-    json_object *msgs =
-        c->cfg.drop_reasoning ? without_reasoning(messages) : json_object_get(messages);
-    int ret = -1, bad = !b || !msgs;
-    bad = bad || json_object_object_add(b, "model", json_object_new_string(c->model)) < 0;
-    bad = bad || json_object_object_add(b, "messages", msgs) < 0;
-    if (bad)
-        json_object_put(msgs);
+    json_object *b = json_new_object();
+    json_put(b, "model", json_object_new_string(c->model));
+    json_put(b, "messages",
+             c->cfg.drop_reasoning ? without_reasoning(messages) : json_object_get(messages));
     if (json_object_is_type(tools, json_type_array) && json_object_array_length(tools) > 0) {
-        bad = bad || json_object_object_add(b, "tools", json_object_get(tools)) < 0;
-        bad = bad || json_object_object_add(b, "tool_choice", json_object_new_string("auto")) < 0;
+        json_put(b, "tools", json_object_get(tools));
+        json_put(b, "tool_choice", json_object_new_string("auto"));
     }
     if (c->cfg.has_temperature) {
         char t[32];
         snprintf(t, sizeof(t), "%.15g", c->cfg.temperature);
-        bad = bad || json_object_object_add(b, "temperature",
-                                            json_object_new_double_s(c->cfg.temperature, t)) < 0;
+        json_put(b, "temperature", json_object_new_double_s(c->cfg.temperature, t));
     }
     if (c->cfg.max_tokens > 0)
-        bad = bad ||
-              json_object_object_add(b, "max_tokens", json_object_new_int64(c->cfg.max_tokens)) < 0;
+        json_put(b, "max_tokens", json_object_new_int64(c->cfg.max_tokens));
     if (c->cfg.extra_body)
-        bad = bad || merge_extra(b, c->cfg.extra_body) < 0;
-    const char *s = bad ? NULL
-                        : json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN |
-                                                                JSON_C_TO_STRING_NOSLASHESCAPE);
-    char *copy = s ? strdup(s) : NULL;
-    if (!copy) {
-        err_set(err, errlen, "out of memory building the request");
-        goto out;
-    }
-    *out = copy;
-    ret = 0;
-out:
+        merge_extra(b, c->cfg.extra_body);
+    const char *s =
+        json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    if (!s)
+        mem_fatal(0);
+    char *copy = mem_strdup(s);
     json_object_put(b);
-    return ret;
+    return copy;
 }
 
-static int id_taken(json_object *calls, size_t n, const char *id, size_t except)
+static bool id_taken(json_object *calls, size_t n, const char *id, size_t except)
 {
     for (size_t j = 0; j < n; j++) {
         const char *other =
             j == except ? NULL : jsontext_string(json_object_array_get_idx(calls, j), "id");
         if (other && strcmp(other, id) == 0)
-            return 1;
+            return true;
     }
-    return 0;
+    return false;
 }
 
 /* Gives call i a usable id: the provider's when it is a non-empty string not
  * used by an earlier call, else "call_<request>_<i>" (suffixed until unique
  * within the message). */
-static int fix_call_id(unsigned long seq, json_object *calls, size_t n, size_t i)
+static void fix_call_id(unsigned long seq, json_object *calls, size_t n, size_t i)
 {
     json_object *tc = json_object_array_get_idx(calls, i);
     const char *id = jsontext_string(tc, "id");
@@ -732,90 +679,87 @@ static int fix_call_id(unsigned long seq, json_object *calls, size_t n, size_t i
         dup = prev && strcmp(prev, id) == 0;
     }
     if (id && id[0] && !dup)
-        return 0;
+        return;
     char synth[SYNTH_ID_MAX];
     snprintf(synth, sizeof(synth), "call_%lu_%zu", seq, i);
     for (unsigned k = 1; id_taken(calls, n, synth, i); k++)
         snprintf(synth, sizeof(synth), "call_%lu_%zu_%u", seq, i, k);
-    return json_object_object_add(tc, "id", json_object_new_string(synth));
+    json_put(tc, "id", json_object_new_string(synth));
 }
 
 /* True when the JSON string s holds a NUL character. */
-static int nul_in(json_object *s)
+static bool nul_in(json_object *s)
 {
     return json_object_is_type(s, json_type_string) &&
            strlen(json_object_get_string(s)) != (size_t)json_object_get_string_len(s);
 }
 
 /* A call shaped {"id", "name", "args" | "arguments"} rewritten in place as
- * {"id", "function": {"name", "arguments"}}. Returns 0 (also when tc has
- * another shape) or -1 when out of memory. */
-static int lift_flat_call(json_object *tc)
+ * {"id", "function": {"name", "arguments"}}; a call of another shape is left
+ * alone. */
+static void lift_flat_call(json_object *tc)
 {
     json_object *name, *args = NULL;
     if (json_object_object_get_ex(tc, "function", NULL) ||
         !json_object_object_get_ex(tc, "name", &name) ||
         !json_object_is_type(name, json_type_string))
-        return 0;
+        return;
     if (!json_object_object_get_ex(tc, "args", &args))
         json_object_object_get_ex(tc, "arguments", &args);
-    json_object *fn = json_object_new_object();
-    if (!fn || json_object_object_add(fn, "name", json_object_get(name)) < 0 ||
-        (args && json_object_object_add(fn, "arguments", json_object_get(args)) < 0) ||
-        json_object_object_add(tc, "function", fn) < 0) {
-        json_object_put(fn);
-        return -1;
-    }
+    json_object *fn = json_new_object();
+    json_put(fn, "name", json_object_get(name));
+    if (args)
+        json_put(fn, "arguments", json_object_get(args));
+    json_put(tc, "function", fn);
     json_object_object_del(tc, "name");
     json_object_object_del(tc, "args");
     json_object_object_del(tc, "arguments");
-    return 0;
 }
 
 /* Makes call i sendable back (arguments a string, type set) and fills its
  * view; the id is fixed separately once all provider ids are known. */
-static int normalize_call(json_object *tc, struct llm_tool_call *view, char *err, size_t errlen)
+static enum reply_check normalize_call(json_object *tc, struct llm_tool_call *view, char *err,
+                                       size_t errlen)
 {
     json_object *fn, *args, *v;
-    if (json_object_is_type(tc, json_type_object) && lift_flat_call(tc) < 0)
-        return err_set(err, errlen, "out of memory");
+    if (json_object_is_type(tc, json_type_object))
+        lift_flat_call(tc);
     if (!json_object_is_type(tc, json_type_object) ||
         !json_object_object_get_ex(tc, "function", &fn) ||
         !json_object_is_type(fn, json_type_object) || !jsontext_string(fn, "name"))
         return err_set(err, errlen, "tool call without a function name");
     if (!json_object_object_get_ex(fn, "arguments", &args) || !args) {
-        if (json_object_object_add(fn, "arguments", json_object_new_string("{}")) < 0)
-            return err_set(err, errlen, "out of memory");
+        json_put(fn, "arguments", json_object_new_string("{}"));
     } else if (!json_object_is_type(args, json_type_string)) {
-        /* The new string is made before the add drops the old object. */
+        /* The new string is made before the put drops the old object. */
         const char *text = json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN |
                                                                     JSON_C_TO_STRING_NOSLASHESCAPE);
-        if (json_object_object_add(fn, "arguments", json_object_new_string(text)) < 0)
-            return err_set(err, errlen, "out of memory");
+        if (!text)
+            mem_fatal(0);
+        json_put(fn, "arguments", json_object_new_string(text));
     }
-    if (!json_object_object_get_ex(tc, "type", NULL) &&
-        json_object_object_add(tc, "type", json_object_new_string("function")) < 0)
-        return err_set(err, errlen, "out of memory");
+    if (!json_object_object_get_ex(tc, "type", NULL))
+        json_put(tc, "type", json_object_new_string("function"));
     json_object_object_get_ex(fn, "arguments", &args);
     if ((json_object_object_get_ex(fn, "name", &v) && nul_in(v)) || nul_in(args) ||
         (json_object_object_get_ex(tc, "id", &v) && nul_in(v))) {
         err_set(err, errlen, "a NUL character in a tool call's name, id or arguments");
-        return REFUSED;
+        return REPLY_REFUSED;
     }
     view->name = jsontext_string(fn, "name");
     view->arguments = jsontext_string(fn, "arguments");
-    return 0;
+    return REPLY_OK;
 }
 
-static int parse_tool_calls(unsigned long seq, size_t max_calls, struct llm_response *r, char *err,
-                            size_t errlen)
+static enum reply_check parse_tool_calls(unsigned long seq, size_t max_calls,
+                                         struct llm_response *r, char *err, size_t errlen)
 {
     json_object *calls = NULL;
     json_object_object_get_ex(r->message, "tool_calls", &calls);
     if (!calls ||
         (json_object_is_type(calls, json_type_array) && json_object_array_length(calls) == 0)) {
         json_object_object_del(r->message, "tool_calls");
-        return 0;
+        return REPLY_OK;
     }
     if (!json_object_is_type(calls, json_type_array))
         return err_set(err, errlen, "tool_calls is not an array");
@@ -823,33 +767,31 @@ static int parse_tool_calls(unsigned long seq, size_t max_calls, struct llm_resp
     if (n > max_calls) {
         err_set(err, errlen, "the reply has %zu tool calls, over the limit of %zu per reply", n,
                 max_calls);
-        return REFUSED;
+        return REPLY_REFUSED;
     }
-    r->calls = calloc(n, sizeof(*r->calls));
-    if (!r->calls)
-        return err_set(err, errlen, "out of memory");
+    r->calls = mem_calloc(n, sizeof(*r->calls));
     for (size_t i = 0; i < n; i++) {
-        int rc = normalize_call(json_object_array_get_idx(calls, i), &r->calls[i], err, errlen);
-        if (rc < 0)
+        enum reply_check rc =
+            normalize_call(json_object_array_get_idx(calls, i), &r->calls[i], err, errlen);
+        if (rc != REPLY_OK)
             return rc;
     }
     for (size_t i = 0; i < n; i++) {
-        if (fix_call_id(seq, calls, n, i) < 0)
-            return err_set(err, errlen, "out of memory");
+        fix_call_id(seq, calls, n, i);
         r->calls[i].id = jsontext_string(json_object_array_get_idx(calls, i), "id");
     }
     r->ncalls = n;
-    return 0;
+    return REPLY_OK;
 }
 
-static int refuse_nul(char *err, size_t errlen)
+static enum reply_check refuse_nul(char *err, size_t errlen)
 {
     err_set(err, errlen, "a NUL character in the content (text after it would be lost)");
-    return REFUSED;
+    return REPLY_REFUSED;
 }
 
 /* The text of content: a string, or the text parts of an array joined. */
-static int parse_content(struct llm_response *r, char *err, size_t errlen)
+static enum reply_check parse_content(struct llm_response *r, char *err, size_t errlen)
 {
     json_object *content = NULL;
     json_object_object_get_ex(r->message, "content", &content);
@@ -866,8 +808,7 @@ static int parse_content(struct llm_response *r, char *err, size_t errlen)
             total +=
                 json_object_is_type(t, json_type_string) ? strlen(json_object_get_string(t)) : 0;
         }
-        if (!(r->content_buf_ = malloc(total)))
-            return err_set(err, errlen, "out of memory");
+        r->content_buf_ = mem_alloc(total);
         size_t len = 0;
         for (size_t i = 0; i < n; i++) {
             json_object *part = json_object_array_get_idx(content, i);
@@ -883,10 +824,9 @@ static int parse_content(struct llm_response *r, char *err, size_t errlen)
         return err_set(err, errlen, "content is neither text nor a list of parts");
     }
     /* An assistant message needs content or tool calls to be accepted back. */
-    if (!content && r->ncalls == 0 &&
-        json_object_object_add(r->message, "content", json_object_new_string("")) < 0)
-        return err_set(err, errlen, "out of memory");
-    return 0;
+    if (!content && r->ncalls == 0)
+        json_put(r->message, "content", json_object_new_string(""));
+    return REPLY_OK;
 }
 
 static long long usage_field(json_object *u, const char *key)
@@ -931,13 +871,12 @@ static int parse_message(struct llm_response *r, json_object *choice, unsigned l
                          char *err, size_t errlen)
 {
     char why[ERRBUF_SIZE];
-    int rc;
-    if (!json_object_object_get_ex(r->message, "role", NULL) &&
-        json_object_object_add(r->message, "role", json_object_new_string("assistant")) < 0)
-        return verdict(a, LLM_PERMANENT, LLM_E_INTERNAL, err_set(err, errlen, "out of memory"));
-    if ((rc = parse_tool_calls(seq, cfg->max_tool_calls, r, why, sizeof(why))) < 0 ||
-        (rc = parse_content(r, why, sizeof(why))) < 0) {
-        if (rc == REFUSED)
+    enum reply_check rc;
+    if (!json_object_object_get_ex(r->message, "role", NULL))
+        json_put(r->message, "role", json_object_new_string("assistant"));
+    if ((rc = parse_tool_calls(seq, cfg->max_tool_calls, r, why, sizeof(why))) != REPLY_OK ||
+        (rc = parse_content(r, why, sizeof(why))) != REPLY_OK) {
+        if (rc == REPLY_REFUSED)
             return verdict(a, LLM_PERMANENT, LLM_E_REPLY,
                            err_set(err, errlen, "reply from %s refused: %s", src, why));
         return verdict(a, LLM_TRANSIENT, LLM_E_BAD_RESPONSE,
@@ -997,10 +936,7 @@ static int parse_completion(const char *body, size_t len, const char *src, unsig
                 err_set(err, errlen, "response from %s has no choices[0].message", src));
         goto out;
     }
-    if (!(r = calloc(1, sizeof(*r)))) {
-        verdict(a, LLM_PERMANENT, LLM_E_INTERNAL, err_set(err, errlen, "out of memory"));
-        goto out;
-    }
+    r = mem_calloc(1, sizeof(*r));
     r->root_ = root; /* owns message and choice, which the views point into */
     root = NULL;
     r->message = message;
@@ -1015,11 +951,11 @@ out:
     return ret;
 }
 
-static int is_json_content_type(const char *ct)
+static bool is_json_content_type(const char *ct)
 {
     static const char want[] = "application/json";
     if (!ct || strncasecmp(ct, want, sizeof(want) - 1) != 0)
-        return 0;
+        return false;
     char next = ct[sizeof(want) - 1];
     return next == '\0' || next == ';' || next == ' ' || next == '\t';
 }
@@ -1058,14 +994,11 @@ static int curl_failure(struct llm_client *c, CURLcode rc, struct attempt *a, ch
     case CURLE_ABORTED_BY_CALLBACK:
         return verdict(a, LLM_INTERRUPTED, LLM_E_STOPPED,
                        err_set(err, errlen, "request to %s interrupted (stop requested)", c->url));
-    case CURLE_WRITE_ERROR:
+    case CURLE_WRITE_ERROR: /* write_cb refuses only a body over the bound */
     case CURLE_FILESIZE_EXCEEDED:
-        if (rc == CURLE_FILESIZE_EXCEEDED || c->body.too_large)
-            return verdict(a, LLM_PERMANENT, LLM_E_TOO_LARGE,
-                           err_set(err, errlen, "response too large from %s (over %zu bytes)",
-                                   c->url, c->cfg.max_response_bytes));
-        return verdict(a, LLM_PERMANENT, LLM_E_INTERNAL,
-                       err_set(err, errlen, "out of memory reading the response from %s", c->url));
+        return verdict(a, LLM_PERMANENT, LLM_E_TOO_LARGE,
+                       err_set(err, errlen, "response too large from %s (over %zu bytes)", c->url,
+                               c->cfg.max_response_bytes));
     case CURLE_OPERATION_TIMEDOUT:
         return verdict(a, LLM_TRANSIENT, LLM_E_TIMEOUT,
                        err_set(err, errlen, "timeout talking to %s: %s", c->url, detail));
@@ -1126,8 +1059,8 @@ int llm_response_parse(const char *body, size_t len, const char *source, unsigne
     return parse_completion(body, len, source, seq, &cfg, out, &a, err, errlen);
 }
 
-/* Sleeps secs seconds, polling stop. Returns -1 as soon as stop is raised. */
-static int sleep_interruptible(double secs, const atomic_int *stop)
+/* Sleeps secs seconds, polling stop. True as soon as stop is raised. */
+static bool sleep_interrupted(double secs, const atomic_int *stop)
 {
     struct timespec now, deadline;
     clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -1140,12 +1073,12 @@ static int sleep_interruptible(double secs, const atomic_int *stop)
     }
     for (;;) {
         if (stop && atomic_load(stop))
-            return -1;
+            return true;
         clock_gettime(CLOCK_MONOTONIC, &now);
         double left =
             (double)(deadline.tv_sec - now.tv_sec) + (double)(deadline.tv_nsec - now.tv_nsec) / 1e9;
         if (left <= 0)
-            return 0;
+            return false;
         double step = left < POLL_STEP ? left : POLL_STEP;
         struct timespec ts = {0, (long)(step * 1e9)};
         nanosleep(&ts, NULL);
@@ -1173,8 +1106,7 @@ int llm_chat(struct llm_client *c, json_object *messages, json_object *tools,
         err_set(err, errlen, "messages must be a JSON array");
         goto out;
     }
-    if (build_request(c, messages, tools, &request, err, errlen) < 0)
-        goto out;
+    request = build_request(c, messages, tools);
     c->requests++;
     c->stop = stop;
     for (;;) {
@@ -1199,7 +1131,7 @@ int llm_chat(struct llm_client *c, json_object *messages, json_object *tools,
         }
         double d = retry_delay(c, o.attempts, a.retry_after);
         o.delay_total += d;
-        if (sleep_interruptible(d, stop) < 0) {
+        if (sleep_interrupted(d, stop)) {
             o.cls = LLM_INTERRUPTED;
             o.kind = LLM_E_STOPPED;
             err_set(err, errlen, "interrupted while waiting to retry (last error: %s)", last);

@@ -130,7 +130,7 @@ enum llm_errkind {
     LLM_E_STOPPED,      /* the stop flag was raised */
     LLM_E_CONTEXT,      /* the request does not fit the model's context window */
     LLM_E_REPLY,        /* a reply we refuse: over the tool-call or size cap, a NUL character */
-    LLM_E_INTERNAL      /* out of memory, curl setup */
+    LLM_E_INTERNAL      /* curl setup, a request that cannot be built */
 };
 
 /* What llm_chat did, filled on success and on failure. */

@@ -5,8 +5,10 @@
 
 #include "base/errbuf.h"
 #include "base/jsontext.h"
+#include "base/mem.h"
 #include "base/money.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,50 +71,41 @@ static json_object *tool_answer(json_object *messages, size_t i)
     return json_tokener_parse(content);
 }
 
-/* Adds {"id", "type": "function", "function": {name, arguments}} to calls. */
-static int add_call(json_object *calls, unsigned long seq, const char *name, json_object *args)
+/* A new empty object (ends the process when json-c cannot allocate one). */
+/* Adds {"id", "type": "function", "function": {name, arguments}} to calls;
+ * takes args. */
+static void add_call(json_object *calls, unsigned long seq, const char *name, json_object *args)
 {
     char id[64];
-    json_object *c = json_object_new_object(), *fn = json_object_new_object();
+    json_object *c = json_new_object(), *fn = json_new_object();
     snprintf(id, sizeof(id), "mock_%lu_%zu", seq, json_object_array_length(calls));
-    int bad = !c || !fn || !args;
-    bad = bad || json_object_object_add(fn, "name", json_object_new_string(name));
-    bad = bad || json_object_object_add(
-                     fn, "arguments",
-                     json_object_new_string(json_object_to_json_string_ext(args, JSON_FLAGS)));
-    bad = bad || json_object_object_add(c, "id", json_object_new_string(id));
-    bad = bad || json_object_object_add(c, "type", json_object_new_string("function"));
-    if (!bad) {
-        bad = json_object_object_add(c, "function", fn) != 0;
-        fn = NULL;
-    }
-    bad = bad || json_object_array_add(calls, c);
+    json_put(fn, "name", json_object_new_string(name));
+    json_put(fn, "arguments",
+             json_object_new_string(json_object_to_json_string_ext(args, JSON_FLAGS)));
+    json_put(c, "id", json_object_new_string(id));
+    json_put(c, "type", json_object_new_string("function"));
+    json_put(c, "function", fn);
+    json_push(calls, c);
     json_object_put(args);
-    json_object_put(fn);
-    if (bad)
-        json_object_put(c);
-    return bad ? -1 : 0;
 }
 
 /* Step 1: today's open of each watched symbol. */
-static int step_prices(const struct mockllm *m, json_object *msg, json_object *calls)
+static void step_prices(const struct mockllm *m, json_object *msg, json_object *calls)
 {
     char text[128] = "Checking today's opening prices:";
     for (size_t i = 0; i < m->nsymbols; i++) {
-        json_object *args = json_object_new_object();
-        if (args)
-            json_object_object_add(args, "symbol", json_object_new_string(m->symbols[i]));
-        if (add_call(calls, m->calls, "get_price_local", args) != 0)
-            return -1;
+        json_object *args = json_new_object();
+        json_put(args, "symbol", json_object_new_string(m->symbols[i]));
+        add_call(calls, m->calls, "get_price_local", args);
         snprintf(text + strlen(text), sizeof(text) - strlen(text), " %s", m->symbols[i]);
     }
-    return json_object_object_add(msg, "content", json_object_new_string(text));
+    json_put(msg, "content", json_object_new_string(text));
 }
 
-/* Step 2: buy the cheapest quoted symbol with a tenth of the cash. Returns
- * 1 when there is nothing to buy (the caller closes the day instead). */
-static int step_buy(const struct mockllm *m, json_object *messages, size_t from, json_object *msg,
-                    json_object *calls)
+/* Step 2: buy the cheapest quoted symbol with a tenth of the cash. False
+ * when there is nothing to buy (the caller closes the day instead). */
+static bool step_buy(const struct mockllm *m, json_object *messages, size_t from, json_object *msg,
+                     json_object *calls)
 {
     char sym[SYMBOL_MAX] = "", text[256], price[MONEY_FMT_MAX];
     money_t best = 0, budget = prompt_cash(messages) / 10;
@@ -130,25 +123,23 @@ static int step_buy(const struct mockllm *m, json_object *messages, size_t from,
         json_object_put(a);
     }
     if (!*sym || budget / best < 1)
-        return 1;
+        return false;
     int64_t amount = budget / best;
-    json_object *args = json_object_new_object();
-    if (args) {
-        json_object_object_add(args, "symbol", json_object_new_string(sym));
-        json_object_object_add(args, "amount", json_object_new_int64(amount));
-    }
-    if (add_call(calls, m->calls, "buy", args) != 0)
-        return -1;
+    json_object *args = json_new_object();
+    json_put(args, "symbol", json_object_new_string(sym));
+    json_put(args, "amount", json_object_new_int64(amount));
+    add_call(calls, m->calls, "buy", args);
     money_format(best, price, sizeof(price));
     snprintf(text, sizeof(text),
              "%s opens at %s, the lowest of the prices checked: buying %lld shares with about a "
              "tenth of the cash.",
              sym, price, (long long)amount);
-    return json_object_object_add(msg, "content", json_object_new_string(text));
+    json_put(msg, "content", json_object_new_string(text));
+    return true;
 }
 
 /* Step 3: the closing message, saying how the last tool call went. */
-static int step_finish(json_object *messages, size_t from, json_object *msg)
+static void step_finish(json_object *messages, size_t from, json_object *msg)
 {
     char text[512] = "No trade today. " STOP_SIGNAL;
     size_t n = json_object_array_length(messages);
@@ -160,43 +151,36 @@ static int step_finish(json_object *messages, size_t from, json_object *msg)
         snprintf(text, sizeof(text), "Bought as planned; cash left: %s. " STOP_SIGNAL,
                  json_object_to_json_string_ext(json_object_object_get(a, "CASH"), JSON_FLAGS));
     json_object_put(a);
-    return json_object_object_add(msg, "content", json_object_new_string(text));
+    json_put(msg, "content", json_object_new_string(text));
 }
 
 /* The chat.completion body around msg, with usage counted as a quarter of
- * the characters, like the test server does. */
+ * the characters, like the test server does. Caller frees the result. */
 static char *completion(const struct mockllm *m, json_object *messages, json_object *msg,
-                        int with_calls)
+                        bool with_calls)
 {
     char id[64];
-    json_object *root = json_object_new_object(), *choices = json_object_new_array(),
-                *choice = json_object_new_object(), *usage = json_object_new_object();
+    json_object *root = json_new_object(), *choices = json_new_array(), *choice = json_new_object(),
+                *usage = json_new_object();
     long long prompt = (long long)strlen(json_object_to_json_string_ext(messages, JSON_FLAGS)) / 4;
     long long done = (long long)strlen(json_object_to_json_string_ext(msg, JSON_FLAGS)) / 4;
-    char *text = NULL;
     snprintf(id, sizeof(id), "mock-%lu", m->calls);
-    if (root && choices && choice && usage) {
-        json_object_object_add(choice, "index", json_object_new_int(0));
-        json_object_object_add(choice, "message", json_object_get(msg));
-        json_object_object_add(choice, "finish_reason",
-                               json_object_new_string(with_calls ? "tool_calls" : "stop"));
-        json_object_array_add(choices, choice);
-        choice = NULL;
-        json_object_object_add(usage, "prompt_tokens", json_object_new_int64(prompt));
-        json_object_object_add(usage, "completion_tokens", json_object_new_int64(done));
-        json_object_object_add(usage, "total_tokens", json_object_new_int64(prompt + done));
-        json_object_object_add(root, "id", json_object_new_string(id));
-        json_object_object_add(root, "object", json_object_new_string("chat.completion"));
-        json_object_object_add(root, "model", json_object_new_string(MOCKLLM_MODEL));
-        json_object_object_add(root, "choices", choices);
-        json_object_object_add(root, "usage", usage);
-        choices = usage = NULL;
-        const char *s = json_object_to_json_string_ext(root, JSON_FLAGS);
-        text = s ? strdup(s) : NULL;
-    }
-    json_object_put(choice);
-    json_object_put(choices);
-    json_object_put(usage);
+    json_put(choice, "index", json_object_new_int(0));
+    json_put(choice, "message", json_object_get(msg));
+    json_put(choice, "finish_reason", json_object_new_string(with_calls ? "tool_calls" : "stop"));
+    json_push(choices, choice);
+    json_put(usage, "prompt_tokens", json_object_new_int64(prompt));
+    json_put(usage, "completion_tokens", json_object_new_int64(done));
+    json_put(usage, "total_tokens", json_object_new_int64(prompt + done));
+    json_put(root, "id", json_object_new_string(id));
+    json_put(root, "object", json_object_new_string("chat.completion"));
+    json_put(root, "model", json_object_new_string(MOCKLLM_MODEL));
+    json_put(root, "choices", choices);
+    json_put(root, "usage", usage);
+    const char *s = json_object_to_json_string_ext(root, JSON_FLAGS);
+    if (!s)
+        mem_fatal(0);
+    char *text = mem_strdup(s);
     json_object_put(root);
     return text;
 }
@@ -206,10 +190,10 @@ int mockllm_chat(void *self, json_object *messages, json_object *tools, const at
 {
     struct mockllm *m = self;
     struct llm_outcome o = {LLM_OK, LLM_E_NONE, 200, 1, 0.0};
-    json_object *msg = json_object_new_object(), *calls = json_object_new_array();
-    char *body = NULL;
+    json_object *msg, *calls;
+    char *body;
     size_t nassist;
-    int rc = -1, f = 1;
+    int rc = -1;
     (void)tools;
     if (stop && atomic_load(stop)) {
         o = (struct llm_outcome){LLM_INTERRUPTED, LLM_E_STOPPED, 0, 0, 0.0};
@@ -218,34 +202,25 @@ int mockllm_chat(void *self, json_object *messages, json_object *tools, const at
     }
     m->calls++;
     int last = last_assistant(messages, &nassist);
-    if (!msg || !calls || json_object_object_add(msg, "role", json_object_new_string("assistant")))
-        goto oom;
+    msg = json_new_object();
+    calls = json_new_array();
+    json_put(msg, "role", json_object_new_string("assistant"));
     if (nassist == 0)
-        f = step_prices(m, msg, calls);
-    else if (nassist == 1)
-        f = step_buy(m, messages, (size_t)last + 1, msg, calls);
-    if (f == 1)
-        f = step_finish(messages, (size_t)(last + 1), msg);
-    if (f != 0)
-        goto oom;
-    int with_calls = json_object_array_length(calls) > 0;
-    if (with_calls) {
-        json_object_object_add(msg, "tool_calls", calls);
-        calls = NULL;
-    }
-    if (!(body = completion(m, messages, msg, with_calls)))
-        goto oom;
+        step_prices(m, msg, calls);
+    else if (nassist != 1 || !step_buy(m, messages, (size_t)last + 1, msg, calls))
+        step_finish(messages, (size_t)(last + 1), msg);
+    bool with_calls = json_object_array_length(calls) > 0;
+    if (with_calls)
+        json_put(msg, "tool_calls", calls);
+    else
+        json_object_put(calls);
+    body = completion(m, messages, msg, with_calls);
+    json_object_put(msg);
     rc = llm_response_parse(body, strlen(body), "the mock model", m->calls, out, err, errlen);
+    free(body);
     if (rc != 0)
         o = (struct llm_outcome){LLM_PERMANENT, LLM_E_BAD_RESPONSE, 200, 1, 0.0};
-    goto out;
-oom:
-    o = (struct llm_outcome){LLM_PERMANENT, LLM_E_INTERNAL, 0, 1, 0.0};
-    err_set(err, errlen, "out of memory");
 out:
-    free(body);
-    json_object_put(calls);
-    json_object_put(msg);
     if (oc)
         *oc = o;
     return rc;

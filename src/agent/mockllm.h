@@ -33,7 +33,7 @@ void mockllm_init(struct mockllm *m, const char (*universe)[SYMBOL_MAX], size_t 
 
 /* agent_model's chat: self is a struct mockllm. tools is not consulted (the
  * script knows its tools). Returns -1 only when stop is raised (class
- * LLM_INTERRUPTED) or out of memory. */
+ * LLM_INTERRUPTED). */
 int mockllm_chat(void *self, json_object *messages, json_object *tools, const atomic_int *stop,
                  struct llm_response **out, struct llm_outcome *oc, char *err, size_t errlen);
 

@@ -1,20 +1,12 @@
 /* aitrader: see aitrader.h. The writer reproduces Python's json.dumps text
- * byte for byte; the importer parses every file completely before touching
- * the database, then writes the whole job in one transaction. */
+ * byte for byte. */
 #include "aitrader/aitrader.h"
 
 #include "base/dates.h"
-#include "service/daystore.h"
-#include "store/dataver.h"
 #include "base/errbuf.h"
-#include "base/redact.h"
-#include "service/jobs.h"
 #include "base/jsontext.h"
-#include "market/prices.h"
-#include "market/splits.h"
-#include "market/universe.h"
+#include "base/mem.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -28,22 +20,19 @@
 #include <unistd.h>
 
 #define LINE_MAX_BYTES (16 * 1024 * 1024) /* one JSONL line; longer is refused */
-#define FINISH_SIGNAL "<FINISH_SIGNAL>"
-/* Compact JSON for the database, "/" unescaped as Python and SQLite write it. */
-#define JSON_TEXT (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
-int aitrader_signature_valid(const char *signature)
+bool aitrader_signature_valid(const char *signature)
 {
     size_t n = 0;
     if (!signature || signature[0] == '.')
-        return 0;
+        return false;
     for (; signature[n]; n++) {
         char c = signature[n];
         if (n >= AITRADER_SIGNATURE_MAX - 1)
-            return 0;
+            return false;
         if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
               c == '.' || c == '_' || c == '-'))
-            return 0;
+            return false;
     }
     return n > 0;
 }
@@ -121,21 +110,26 @@ static void put_value(FILE *f, json_object *v)
         put_string(f, json_object_get_string(v), (size_t)json_object_get_string_len(v));
         break;
     default: /* null, boolean, int, double */
-        fputs(json_object_to_json_string_ext(v, JSON_TEXT), f);
+        fputs(json_object_to_json_string_ext(v, AITRADER_JSON_TEXT), f);
     }
 }
 
+/* A memory stream writing into *buf (mem.h: it can only fail to allocate). */
+static FILE *stream_open(char **buf, size_t *len)
+{
+    FILE *f = open_memstream(buf, len);
+    if (!f)
+        mem_fatal(0);
+    return f;
+}
+
 /* Closes the memory stream and hands over its text. */
-static int stream_finish(FILE *f, char **buf, char **out, char *err, size_t errlen)
+static void stream_finish(FILE *f, char **buf, char **out)
 {
     int bad = ferror(f);
-    if (fclose(f) != 0 || bad || !*buf) {
-        free(*buf);
-        *buf = NULL;
-        return err_set(err, errlen, "out of memory formatting a line");
-    }
+    if (fclose(f) != 0 || bad || !*buf)
+        mem_fatal(0);
     *out = *buf;
-    return 0;
 }
 
 /* Writes ", "K1": v1" (and ", "K2": v2" when k2 is set) as exact decimals. */
@@ -158,9 +152,7 @@ int aitrader_position_line(const char *date, long long id, const struct aitrader
     size_t len = 0;
     if (!date_valid(date))
         return err_set(err, errlen, "invalid date");
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        return err_set(err, errlen, "out of memory formatting a line");
+    FILE *f = stream_open(&buf, &len);
     fputs("{\"date\": ", f);
     put_string(f, date, strlen(date));
     fprintf(f, ", \"id\": %lld", id);
@@ -194,7 +186,8 @@ int aitrader_position_line(const char *date, long long id, const struct aitrader
     }
     money_format(p->cash, cash, sizeof(cash));
     fprintf(f, "\"CASH\": %s}}", cash);
-    return stream_finish(f, &buf, out, err, errlen);
+    stream_finish(f, &buf, out);
+    return 0;
 }
 
 int aitrader_log_line(const char *signature, json_object *messages, char **out, char *err,
@@ -206,23 +199,19 @@ int aitrader_log_line(const char *signature, json_object *messages, char **out, 
         return err_set(err, errlen, "invalid signature");
     if (!json_object_is_type(messages, json_type_array))
         return err_set(err, errlen, "messages must be an array");
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        return err_set(err, errlen, "out of memory formatting a line");
+    FILE *f = stream_open(&buf, &len);
     fputs("{\"signature\": ", f);
     put_string(f, signature, strlen(signature));
     fputs(", \"new_messages\": ", f);
     put_value(f, messages);
     fputc('}', f);
-    return stream_finish(f, &buf, out, err, errlen);
+    stream_finish(f, &buf, out);
+    return 0;
 }
 
 /* ---- files ---------------------------------------------------------------- */
 
-static int join(char *out, size_t outlen, char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-static int join(char *out, size_t outlen, char *err, size_t errlen, const char *fmt, ...)
+int aitrader_join(char *out, size_t outlen, char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -238,7 +227,8 @@ int aitrader_position_path(const char *log_path, const char *signature, char *ou
 {
     if (!aitrader_signature_valid(signature))
         return err_set(err, errlen, "invalid signature \"%.64s\"", signature ? signature : "");
-    return join(out, outlen, err, errlen, "%s/%s/position/position.jsonl", log_path, signature);
+    return aitrader_join(out, outlen, err, errlen, "%s/%s/position/position.jsonl", log_path,
+                         signature);
 }
 
 int aitrader_log_path(const char *log_path, const char *signature, const char *date, char *out,
@@ -248,7 +238,8 @@ int aitrader_log_path(const char *log_path, const char *signature, const char *d
         return err_set(err, errlen, "invalid signature \"%.64s\"", signature ? signature : "");
     if (!date_valid(date))
         return err_set(err, errlen, "invalid date");
-    return join(out, outlen, err, errlen, "%s/%s/log/%s/log.jsonl", log_path, signature, date);
+    return aitrader_join(out, outlen, err, errlen, "%s/%s/log/%s/log.jsonl", log_path, signature,
+                         date);
 }
 
 /* Creates every directory on the way to file's directory below base (base
@@ -257,7 +248,7 @@ static int make_parents(const char *base, const char *file, char *err, size_t er
 {
     char dir[PATH_MAX];
     size_t start = strlen(base);
-    if (join(dir, sizeof(dir), err, errlen, "%s", file) != 0)
+    if (aitrader_join(dir, sizeof(dir), err, errlen, "%s", file) != 0)
         return -1;
     for (size_t i = start; dir[i]; i++) {
         if (dir[i] != '/')
@@ -281,8 +272,7 @@ static int append_line(const char *base, const char *path, const char *line, cha
         return err_set(err, errlen, "a JSONL line cannot contain a newline");
     if (make_parents(base, path, err, errlen) != 0)
         return -1;
-    if (!(buf = malloc(len + 1)))
-        return err_set(err, errlen, "out of memory");
+    buf = mem_alloc(len + 1);
     memcpy(buf, line, len);
     buf[len] = '\n';
     /* One write in append mode: a line is never interleaved with another. */
@@ -327,28 +317,20 @@ int aitrader_append_log(const char *log_path, const char *signature, const char 
 
 /* ---- reading JSONL -------------------------------------------------------- */
 
-struct jsonl {
-    const char *path;
-    FILE *f;
-    char *line;
-    size_t cap;
-    int lineno;
-};
-
-/* Opens path; returns 1, 0 when it does not exist, -1 on error. */
-static int jsonl_open(struct jsonl *r, const char *path, char *err, size_t errlen)
+enum aitrader_got aitrader_jsonl_open(struct aitrader_jsonl *r, const char *path, char *err,
+                                      size_t errlen)
 {
     memset(r, 0, sizeof(*r));
     r->path = path;
     if (!(r->f = fopen(path, "re"))) {
         if (errno == ENOENT)
-            return 0;
-        return err_set(err, errlen, "cannot open %s: %s", path, strerror(errno));
+            return AITRADER_NONE;
+        return (enum aitrader_got)err_set(err, errlen, "cannot open %s: %s", path, strerror(errno));
     }
-    return 1;
+    return AITRADER_GOT;
 }
 
-static void jsonl_close(struct jsonl *r)
+void aitrader_jsonl_close(struct aitrader_jsonl *r)
 {
     if (r->f)
         fclose(r->f);
@@ -357,9 +339,8 @@ static void jsonl_close(struct jsonl *r)
     r->line = NULL;
 }
 
-/* The next non-blank line as a JSON object: returns 1 and sets *obj (the
- * caller's: json_object_put), 0 at the end, -1 with "path:line: why". */
-static int jsonl_next(struct jsonl *r, json_object **obj, char *err, size_t errlen)
+enum aitrader_got aitrader_jsonl_next(struct aitrader_jsonl *r, json_object **obj, char *err,
+                                      size_t errlen)
 {
     char why[ERRBUF_SIZE];
     json_object *o = NULL;
@@ -367,25 +348,29 @@ static int jsonl_next(struct jsonl *r, json_object **obj, char *err, size_t errl
         errno = 0;
         ssize_t n = getline(&r->line, &r->cap, r->f);
         if (n < 0)
-            return errno ? err_set(err, errlen, "cannot read %s: %s", r->path, strerror(errno)) : 0;
+            return errno ? (enum aitrader_got)err_set(err, errlen, "cannot read %s: %s", r->path,
+                                                      strerror(errno))
+                         : AITRADER_NONE;
         r->lineno++;
         if (strspn(r->line, " \t\r\n") == (size_t)n)
             continue;
         if (n > LINE_MAX_BYTES)
-            return err_set(err, errlen, "%s:%d: line too long", r->path, r->lineno);
+            return (enum aitrader_got)err_set(err, errlen, "%s:%d: line too long", r->path,
+                                              r->lineno);
         if (jsontext_parse(r->line, (size_t)n, &o, why, sizeof(why)) != 0)
-            return err_set(err, errlen, "%s:%d: malformed JSON (%s)", r->path, r->lineno, why);
+            return (enum aitrader_got)err_set(err, errlen, "%s:%d: malformed JSON (%s)", r->path,
+                                              r->lineno, why);
         if (!json_object_is_type(o, json_type_object)) {
             json_object_put(o);
-            return err_set(err, errlen, "%s:%d: not a JSON object", r->path, r->lineno);
+            return (enum aitrader_got)err_set(err, errlen, "%s:%d: not a JSON object", r->path,
+                                              r->lineno);
         }
         *obj = o;
-        return 1;
+        return AITRADER_GOT;
     }
 }
 
-/* A whole number held as a JSON int or an integral double. */
-static int json_whole(json_object *v, int64_t *out)
+int aitrader_json_whole(json_object *v, int64_t *out)
 {
     if (json_object_is_type(v, json_type_int)) {
         errno = 0;
@@ -405,1097 +390,33 @@ static int json_whole(json_object *v, int64_t *out)
     return -1;
 }
 
-int aitrader_last_id(const char *log_path, const char *signature, long long *id, char *err,
-                     size_t errlen)
+enum aitrader_got aitrader_last_id(const char *log_path, const char *signature, long long *id,
+                                   char *err, size_t errlen)
 {
     char path[PATH_MAX];
-    struct jsonl r;
+    struct aitrader_jsonl r;
     json_object *o;
     int64_t max = -1, v;
-    int rc;
+    enum aitrader_got rc;
     if (aitrader_position_path(log_path, signature, path, sizeof(path), err, errlen) != 0)
-        return -1;
-    if ((rc = jsonl_open(&r, path, err, errlen)) <= 0)
+        return AITRADER_ERROR;
+    if ((rc = aitrader_jsonl_open(&r, path, err, errlen)) != AITRADER_GOT)
         return rc;
-    while ((rc = jsonl_next(&r, &o, err, errlen)) == 1) {
-        int bad = json_whole(json_object_object_get(o, "id"), &v) != 0;
+    while ((rc = aitrader_jsonl_next(&r, &o, err, errlen)) == AITRADER_GOT) {
+        int bad = aitrader_json_whole(json_object_object_get(o, "id"), &v) != 0;
         json_object_put(o);
         if (bad) {
-            rc = err_set(err, errlen, "%s:%d: no integer id", path, r.lineno);
+            rc = (enum aitrader_got)err_set(err, errlen, "%s:%d: no integer id", path, r.lineno);
             break;
         }
         if (v > max)
             max = v;
     }
-    jsonl_close(&r);
-    if (rc < 0)
-        return -1;
+    aitrader_jsonl_close(&r);
+    if (rc == AITRADER_ERROR)
+        return AITRADER_ERROR;
     if (max < 0)
-        return 0;
+        return AITRADER_NONE;
     *id = max;
-    return 1;
-}
-
-/* ---- import: the position files ------------------------------------------- */
-
-/* A split line (written by this service) is a state to compare with, like
- * no_trade: the replay applies the store's splits itself. */
-enum act { ACT_INIT, ACT_BUY, ACT_SELL, ACT_NO_TRADE, ACT_SPLIT };
-
-static const char *const act_names[] = {"init", "buy", "sell", "no_trade", "split"};
-
-/* One position.jsonl line. */
-struct rec {
-    int line;
-    long long id;
-    char date[DATE_BUF];
-    enum act act;
-    char symbol[SYMBOL_MAX];
-    int64_t amount;
-    struct portfolio file; /* the positions the line records */
-};
-
-struct model {
-    char sig[AITRADER_SIGNATURE_MAX];
-    char path[PATH_MAX]; /* its position.jsonl */
-    struct rec *recs;    /* recs[0] is the initial line */
-    size_t n, cap;
-};
-
-/* A growable list of strings, each the list's own. */
-struct strlist {
-    char **v;
-    size_t n, cap;
-};
-
-static void strlist_free(struct strlist *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-    memset(l, 0, sizeof(*l));
-}
-
-static int strlist_add(struct strlist *l, char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int strlist_add(struct strlist *l, char *err, size_t errlen, const char *fmt, ...)
-{
-    char *s;
-    va_list ap;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        char **v = realloc(l->v, cap * sizeof(*v));
-        if (!v)
-            return err_set(err, errlen, "out of memory");
-        l->v = v;
-        l->cap = cap;
-    }
-    va_start(ap, fmt);
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return err_set(err, errlen, "out of memory");
-    l->v[l->n++] = s;
-    return 0;
-}
-
-static void model_free(struct model *m)
-{
-    for (size_t i = 0; i < m->n; i++)
-        portfolio_free(&m->recs[i].file);
-    free(m->recs);
-    m->recs = NULL;
-    m->n = m->cap = 0;
-}
-
-/* The "positions" object: whole non-negative shares per symbol and CASH. */
-static int parse_positions(json_object *pos, struct portfolio *out, const char *path, int line,
-                           char *err, size_t errlen)
-{
-    int have_cash = 0;
-    portfolio_init(out, 0);
-    if (!json_object_is_type(pos, json_type_object))
-        return err_set(err, errlen, "%s:%d: no \"positions\" object", path, line);
-    json_object_object_foreach(pos, key, val)
-    {
-        int64_t shares;
-        if (strcmp(key, "CASH") == 0) {
-            if (!(json_object_is_type(val, json_type_double) ||
-                  json_object_is_type(val, json_type_int)) ||
-                money_from_double(json_object_get_double(val), &out->cash) != 0)
-                return err_set(err, errlen, "%s:%d: CASH is not a number", path, line);
-            have_cash = 1;
-            continue;
-        }
-        if (!symbol_valid(key))
-            return err_set(err, errlen, "%s:%d: bad symbol \"%.32s\" in positions", path, line,
-                           key);
-        if (json_whole(val, &shares) != 0)
-            return err_set(err, errlen, "%s:%d: %s shares are not a whole number", path, line, key);
-        if (shares < 0)
-            return err_set(err, errlen, "%s:%d: negative shares of %s", path, line, key);
-        if (portfolio_set(out, key, shares) != 0)
-            return err_set(err, errlen, "out of memory");
-    }
-    if (!have_cash)
-        return err_set(err, errlen, "%s:%d: positions have no CASH", path, line);
-    return 0;
-}
-
-/* "this_action" of a line after the first. */
-static int parse_action(json_object *a, struct rec *r, const char *path, char *err, size_t errlen)
-{
-    const char *name = jsontext_string(a, "action"), *symbol;
-    if (!name)
-        return err_set(err, errlen, "%s:%d: no \"this_action\" with an action", path, r->line);
-    if (strcmp(name, "buy") == 0)
-        r->act = ACT_BUY;
-    else if (strcmp(name, "sell") == 0)
-        r->act = ACT_SELL;
-    else if (strcmp(name, "no_trade") == 0)
-        r->act = ACT_NO_TRADE;
-    else if (strcmp(name, "split") == 0)
-        r->act = ACT_SPLIT;
-    else
-        return err_set(err, errlen, "%s:%d: unknown action \"%.32s\"", path, r->line, name);
-    if (r->act == ACT_NO_TRADE || r->act == ACT_SPLIT)
-        return 0;
-    symbol = jsontext_string(a, "symbol");
-    if (!symbol || !symbol_valid(symbol))
-        return err_set(err, errlen, "%s:%d: bad symbol in this_action", path, r->line);
-    snprintf(r->symbol, sizeof(r->symbol), "%s", symbol);
-    if (json_whole(json_object_object_get(a, "amount"), &r->amount) != 0)
-        return err_set(err, errlen, "%s:%d: amount is not a whole number", path, r->line);
-    if (r->amount < 0)
-        return err_set(err, errlen, "%s:%d: negative amount %" PRId64, path, r->line, r->amount);
-    return 0;
-}
-
-static int parse_rec(json_object *o, struct rec *r, const struct rec *prev, const char *path,
-                     char *err, size_t errlen)
-{
-    json_object *action;
-    const char *date = jsontext_string(o, "date");
-    int64_t id;
-    if (!date || !date_valid(date))
-        return err_set(err, errlen, "%s:%d: no valid \"date\"", path, r->line);
-    snprintf(r->date, sizeof(r->date), "%s", date);
-    if (json_whole(json_object_object_get(o, "id"), &id) != 0)
-        return err_set(err, errlen, "%s:%d: no integer \"id\"", path, r->line);
-    r->id = id;
-    int has_action = json_object_object_get_ex(o, "this_action", &action);
-    if (!prev) {
-        if (has_action)
-            return err_set(err, errlen,
-                           "%s:%d: the first line must be the initial state (no this_action)", path,
-                           r->line);
-        r->act = ACT_INIT;
-    } else {
-        if (parse_action(action, r, path, err, errlen) != 0)
-            return -1;
-        if (strcmp(r->date, prev->date) < 0)
-            return err_set(err, errlen, "%s:%d: dates out of order (%s after %s)", path, r->line,
-                           r->date, prev->date);
-        if (prev->act == ACT_INIT && strcmp(r->date, prev->date) == 0)
-            return err_set(err, errlen, "%s:%d: %s is the initial date, which is never traded",
-                           path, r->line, r->date);
-    }
-    if (parse_positions(json_object_object_get(o, "positions"), &r->file, path, r->line, err,
-                        errlen) != 0)
-        return -1;
-    if (!prev && r->file.cash < 0)
-        return err_set(err, errlen, "%s:%d: negative initial CASH", path, r->line);
-    return 0;
-}
-
-static int load_model(struct model *m, char *err, size_t errlen)
-{
-    struct jsonl r;
-    json_object *o;
-    int rc = jsonl_open(&r, m->path, err, errlen);
-    if (rc == 0)
-        return err_set(err, errlen, "%s does not exist", m->path);
-    if (rc < 0)
-        return -1;
-    while ((rc = jsonl_next(&r, &o, err, errlen)) == 1) {
-        if (m->n == m->cap) {
-            size_t cap = m->cap ? m->cap * 2 : 64;
-            struct rec *v = realloc(m->recs, cap * sizeof(*v));
-            if (!v) {
-                json_object_put(o);
-                rc = err_set(err, errlen, "out of memory");
-                break;
-            }
-            m->recs = v;
-            m->cap = cap;
-        }
-        struct rec *rec = &m->recs[m->n];
-        memset(rec, 0, sizeof(*rec));
-        rec->line = r.lineno;
-        m->n++; /* counted now so model_free releases its positions */
-        rc = parse_rec(o, rec, m->n > 1 ? &m->recs[m->n - 2] : NULL, m->path, err, errlen);
-        json_object_put(o);
-        if (rc != 0)
-            break;
-    }
-    jsonl_close(&r);
-    if (rc < 0)
-        return -1;
-    if (m->n == 0)
-        return err_set(err, errlen, "%s is empty", m->path);
-    return 0;
-}
-
-static int cmp_model(const void *a, const void *b)
-{
-    return strcmp(((const struct model *)a)->sig, ((const struct model *)b)->sig);
-}
-
-static int add_model(struct model **ms, size_t *n, const char *dir, const char *sig, char *err,
-                     size_t errlen)
-{
-    struct model *v = realloc(*ms, (*n + 1) * sizeof(*v));
-    if (!v)
-        return err_set(err, errlen, "out of memory");
-    *ms = v;
-    struct model *m = &v[*n];
-    memset(m, 0, sizeof(*m));
-    snprintf(m->sig, sizeof(m->sig), "%s", sig);
-    if (aitrader_position_path(dir, sig, m->path, sizeof(m->path), err, errlen) != 0)
-        return -1;
-    (*n)++;
-    return 0;
-}
-
-/* The signatures to import: the given ones, or every directory of dir that
- * holds a position file. Sorted, no duplicates. */
-static int find_models(const char *dir, const char *const *names, size_t nnames, struct model **ms,
-                       size_t *n, char *err, size_t errlen)
-{
-    char path[PATH_MAX];
-    struct stat sb;
-    if (nnames > 0) {
-        for (size_t i = 0; i < nnames; i++) {
-            if (!aitrader_signature_valid(names[i]))
-                return err_set(err, errlen, "invalid signature \"%.64s\"", names[i]);
-            if (add_model(ms, n, dir, names[i], err, errlen) != 0)
-                return -1;
-            if (stat((*ms)[*n - 1].path, &sb) != 0)
-                return err_set(err, errlen, "%s: no position file for %s", (*ms)[*n - 1].path,
-                               names[i]);
-        }
-    } else {
-        DIR *d = opendir(dir);
-        struct dirent *e;
-        if (!d)
-            return err_set(err, errlen, "cannot open %s: %s", dir, strerror(errno));
-        while ((e = readdir(d))) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            if (join(path, sizeof(path), err, errlen, "%s/%s/position/position.jsonl", dir,
-                     e->d_name) != 0) {
-                closedir(d);
-                return -1;
-            }
-            if (stat(path, &sb) != 0)
-                continue; /* not a signature directory */
-            int rc = aitrader_signature_valid(e->d_name)
-                         ? add_model(ms, n, dir, e->d_name, err, errlen)
-                         : err_set(err, errlen,
-                                   "%s/%s: not a valid signature (letters, digits, '.', '_', '-')",
-                                   dir, e->d_name);
-            if (rc != 0) {
-                closedir(d);
-                return -1;
-            }
-        }
-        closedir(d);
-        if (*n == 0)
-            return err_set(err, errlen,
-                           "no AI-Trader signatures in %s (expected SIGNATURE/position/"
-                           "position.jsonl)",
-                           dir);
-    }
-    qsort(*ms, *n, sizeof(**ms), cmp_model);
-    for (size_t i = 1; i < *n; i++)
-        if (strcmp((*ms)[i - 1].sig, (*ms)[i].sig) == 0)
-            return err_set(err, errlen, "%s is listed twice", (*ms)[i].sig);
-    return 0;
-}
-
-/* ---- import: the day's log ------------------------------------------------ */
-
-struct logmsg {
-    json_object *msg; /* a reference of ours */
-    int step;
-    char timestamp[40];
-    const char *tool_name; /* points into msg or a tool_call of the day */
-};
-
-struct tool {
-    char *name;
-    long calls, errors;
-};
-
-struct daylog {
-    int present;
-    char path[PATH_MAX];
-    struct logmsg *m;
-    size_t n, cap;
-    int steps, stop;
-    const char *summary; /* the last assistant content, inside m[] */
-    struct tool *tools;
-    size_t ntools;
-};
-
-static void daylog_free(struct daylog *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        json_object_put(l->m[i].msg);
-    for (size_t i = 0; i < l->ntools; i++)
-        free(l->tools[i].name);
-    free(l->m);
-    free(l->tools);
-    memset(l, 0, sizeof(*l));
-}
-
-static struct tool *tool_get(struct daylog *l, const char *name)
-{
-    for (size_t i = 0; i < l->ntools; i++)
-        if (strcmp(l->tools[i].name, name) == 0)
-            return &l->tools[i];
-    struct tool *v = realloc(l->tools, (l->ntools + 1) * sizeof(*v));
-    if (!v)
-        return NULL;
-    l->tools = v;
-    struct tool *t = &v[l->ntools];
-    if (!(t->name = strdup(name)))
-        return NULL;
-    t->calls = t->errors = 0;
-    l->ntools++;
-    return t;
-}
-
-/* A message's tool_calls (0 when it has none or they are not a list). */
-static size_t tool_calls(json_object *msg, json_object **calls)
-{
-    *calls = json_object_object_get(msg, "tool_calls");
-    return json_object_is_type(*calls, json_type_array) ? json_object_array_length(*calls) : 0;
-}
-
-/* The name of the tool call with this id among the day's assistant messages. */
-static const char *call_name(const struct daylog *l, const char *id)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        json_object *calls;
-        size_t n = tool_calls(l->m[i].msg, &calls);
-        for (size_t k = 0; k < n; k++) {
-            json_object *c = json_object_array_get_idx(calls, k);
-            const char *cid = jsontext_string(c, "id");
-            if (cid && id && strcmp(cid, id) == 0)
-                return jsontext_string(json_object_object_get(c, "function"), "name");
-        }
-    }
-    return NULL;
-}
-
-/* AI-Trader's tools answer a refusal with a JSON object holding "error". */
-static int is_error_result(const char *content)
-{
-    int e = 0;
-    if (!content || content[0] != '{')
-        return 0;
-    json_object *o = json_tokener_parse(content);
-    e = json_object_is_type(o, json_type_object) && json_object_object_get(o, "error");
-    json_object_put(o);
-    return e;
-}
-
-/* Counts one message's tool use: an assistant's tool_calls are calls; a tool
- * message is the answer to one of them (an error when it says so), or a call
- * of its own when the log holds no matching call. */
-static int count_tools(struct daylog *l, struct logmsg *lm, char *err, size_t errlen)
-{
-    json_object *msg = lm->msg;
-    const char *role = jsontext_string(msg, "role");
-    struct tool *t;
-    if (strcmp(role, "assistant") == 0) {
-        json_object *calls;
-        size_t n = tool_calls(msg, &calls);
-        for (size_t k = 0; k < n; k++) {
-            const char *name = jsontext_string(
-                json_object_object_get(json_object_array_get_idx(calls, k), "function"), "name");
-            if (!name)
-                continue;
-            if (!(t = tool_get(l, name)))
-                return err_set(err, errlen, "out of memory");
-            t->calls++;
-        }
-        return 0;
-    }
-    if (strcmp(role, "tool") != 0)
-        return 0;
-    const char *name = call_name(l, jsontext_string(msg, "tool_call_id"));
-    int answered = name != NULL;
-    if (!name)
-        name = jsontext_string(msg, "name");
-    lm->tool_name = name;
-    if (!name)
-        return 0;
-    if (!(t = tool_get(l, name)))
-        return err_set(err, errlen, "out of memory");
-    if (!answered)
-        t->calls++;
-    if (is_error_result(jsontext_string(msg, "content")))
-        t->errors++;
-    return 0;
-}
-
-static int add_message(struct daylog *l, json_object *msg, const char *ts, int line, char *err,
-                       size_t errlen)
-{
-    static const char *const roles[] = {"system", "user", "assistant", "tool"};
-    const char *role = jsontext_string(msg, "role");
-    size_t r = 0;
-    while (role && r < 4 && strcmp(role, roles[r]) != 0)
-        r++;
-    if (!json_object_is_type(msg, json_type_object) || !role || r == 4)
-        return err_set(err, errlen, "%s:%d: a message without a known role", l->path, line);
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        struct logmsg *v = realloc(l->m, cap * sizeof(*v));
-        if (!v)
-            return err_set(err, errlen, "out of memory");
-        l->m = v;
-        l->cap = cap;
-    }
-    struct logmsg *lm = &l->m[l->n];
-    memset(lm, 0, sizeof(*lm));
-    lm->msg = json_object_get(msg);
-    l->n++;
-    /* A step is one completion: it starts at an assistant message. */
-    if (r == 2) {
-        const char *content = jsontext_string(msg, "content");
-        l->steps++;
-        if (content) {
-            l->summary = content;
-            if (strstr(content, FINISH_SIGNAL))
-                l->stop = 1;
-        }
-    }
-    lm->step = l->steps;
-    snprintf(lm->timestamp, sizeof(lm->timestamp), "%s", ts);
-    return count_tools(l, lm, err, errlen);
-}
-
-/* Reads the day's log.jsonl when there is one. */
-static int load_daylog(struct daylog *l, const char *dir, const char *sig, const char *date,
-                       const char *now, struct strlist *warnings, char *err, size_t errlen)
-{
-    struct jsonl r;
-    json_object *o;
-    int rc;
-    memset(l, 0, sizeof(*l));
-    if (aitrader_log_path(dir, sig, date, l->path, sizeof(l->path), err, errlen) != 0)
-        return -1;
-    if ((rc = jsonl_open(&r, l->path, err, errlen)) <= 0)
-        return rc;
-    l->present = 1;
-    while ((rc = jsonl_next(&r, &o, err, errlen)) == 1) {
-        json_object *msgs = json_object_object_get(o, "new_messages");
-        const char *lsig = jsontext_string(o, "signature");
-        const char *ts = jsontext_string(o, "timestamp");
-        if (lsig && strcmp(lsig, sig) != 0)
-            rc = strlist_add(warnings, err, errlen,
-                             "%s:%d: signature \"%.64s\" is not %s; the line's messages are "
-                             "not imported",
-                             l->path, r.lineno, lsig, sig);
-        else if (json_object_is_type(msgs, json_type_array))
-            for (size_t i = 0; rc >= 0 && i < json_object_array_length(msgs); i++)
-                rc = add_message(l, json_object_array_get_idx(msgs, i), ts ? ts : now, r.lineno,
-                                 err, errlen);
-        else if (msgs)
-            rc = add_message(l, msgs, ts ? ts : now, r.lineno, err, errlen);
-        else
-            rc = err_set(err, errlen, "%s:%d: no \"new_messages\"", l->path, r.lineno);
-        json_object_put(o);
-        if (rc < 0)
-            break;
-    }
-    jsonl_close(&r);
-    return rc < 0 ? -1 : 0;
-}
-
-/* ---- import: replay and store --------------------------------------------- */
-
-static const char SQL_ACTIVE[] =
-    "SELECT job_id FROM jobs WHERE status IN ('pending','running')"
-    " AND EXISTS (SELECT 1 FROM json_each(jobs.models) WHERE value = ?1) LIMIT 1";
-static const char SQL_EXISTING[] =
-    "SELECT count(*), min(date) FROM positions WHERE model = ?1 AND date >= ?2";
-static const char SQL_DELETE[] = "DELETE FROM positions WHERE model = ?1 AND date >= ?2";
-static const char SQL_JOB[] =
-    "INSERT INTO jobs(job_id, config_path, status, date_range, models, replace_existing, source,"
-    " created_at, started_at, updated_at) VALUES(?1, ?2, 'completed', ?3, ?4, ?5, 'import', ?6,"
-    " ?6, ?6)";
-static const char SQL_JOB_DONE[] = "UPDATE jobs SET completed_at = ?2, updated_at = ?2,"
-                                   " total_duration_seconds = ?3, warnings = ?4 WHERE job_id = ?1";
-static const char SQL_AUDIT[] = "INSERT INTO audit_log(timestamp, event, job_id, details)"
-                                " VALUES(?1, 'job_imported', ?2, ?3)";
-static const char SQL_DETAIL[] =
-    "INSERT INTO job_details(job_id, date, model, status, started_at, completed_at)"
-    " VALUES(?1, ?2, ?3, 'completed', ?4, ?4)";
-_Static_assert(AITRADER_JOB_ID_BUF == JOB_ID_BUF, "an imported job's id is a jobs_new_id");
-
-/* Everything one import shares. */
-struct importer {
-    struct db *db;
-    const char *dir; /* realpath of the agent data directory */
-    char job_id[AITRADER_JOB_ID_BUF];
-    char now[TIMESTAMP_BUF];
-    struct strlist warnings;
-    size_t model_days, trades;
-    char *err;
-    size_t errlen;
-};
-
-/* Steps a bound insert or update to completion and resets it. */
-static int run(struct importer *im, sqlite3_stmt *st)
-{
-    return db_step_done(im->db, st, "cannot store the import", im->err, im->errlen);
-}
-
-/* Refuses models an active job is simulating, and models that already have
- * results from their first imported date on (deleting them when replace). */
-static int check_existing(struct importer *im, const struct model *m, int replace)
-{
-    sqlite3_stmt *st;
-    const char *first = m->recs[1].date;
-    if (!(st = db_stmt(im->db, SQL_ACTIVE, im->err, im->errlen)))
-        return -1;
-    db_bind_text(st, 1, m->sig);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        err_set(im->err, im->errlen, "job %s is simulating %s; import when it has finished",
-                (const char *)sqlite3_column_text(st, 0), m->sig);
-        sqlite3_reset(st);
-        return -1;
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return db_error(im->db, "cannot read jobs", im->err, im->errlen);
-
-    if (!(st = db_stmt(im->db, SQL_EXISTING, im->err, im->errlen)))
-        return -1;
-    db_bind_text(st, 1, m->sig);
-    db_bind_text(st, 2, first);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return db_error(im->db, "cannot read positions", im->err, im->errlen);
-    }
-    long long count = sqlite3_column_int64(st, 0);
-    char from[DATE_BUF] = "";
-    if (count > 0)
-        snprintf(from, sizeof(from), "%s", (const char *)sqlite3_column_text(st, 1));
-    sqlite3_reset(st);
-    if (count == 0)
-        return 0;
-    if (!replace)
-        return err_set(im->err, im->errlen,
-                       "%s already has results for %lld model-day(s) from %s on; use replace "
-                       "(--replace) to replace them",
-                       m->sig, count, from);
-    if (!(st = db_stmt(im->db, SQL_DELETE, im->err, im->errlen)))
-        return -1;
-    db_bind_text(st, 1, m->sig);
-    db_bind_text(st, 2, first);
-    if (run(im, st) != 0)
-        return -1;
-    return strlist_add(&im->warnings, im->err, im->errlen,
-                       "%s: replaced %lld existing model-day(s) from %s on", m->sig, count, from);
-}
-
-/* "CASH 977.005 in the file, 977.0 replayed; AAPL 10 in the file, 9 replayed" */
-static void describe_diff(const struct portfolio *f, const struct portfolio *r, char *buf, size_t n)
-{
-    size_t len = 0;
-    char a[MONEY_FMT_MAX], b[MONEY_FMT_MAX];
-    buf[0] = '\0';
-    if (f->cash != r->cash) {
-        money_format(f->cash, a, sizeof(a));
-        money_format(r->cash, b, sizeof(b));
-        len += (size_t)snprintf(buf, n, "CASH %s in the file, %s replayed", a, b);
-    }
-    const struct portfolio *sides[] = {f, r};
-    for (int s = 0; s < 2; s++) {
-        for (size_t i = 0; i < sides[s]->n && len < n; i++) {
-            const char *sym = sides[s]->h[i].symbol;
-            int64_t fs = portfolio_shares(f, sym), rs = portfolio_shares(r, sym);
-            /* A symbol both hold is listed once, from the file's side. */
-            if (fs == rs || (s == 1 && fs != 0))
-                continue;
-            len += (size_t)snprintf(buf + len, n - len,
-                                    "%s%s %" PRId64 " in the file, %" PRId64 " replayed",
-                                    len ? "; " : "", sym, fs, rs);
-        }
-    }
-}
-
-/* Whether f1 - r1 == f2 - r2, cash and every symbol. */
-static int same_diff(const struct portfolio *f1, const struct portfolio *r1,
-                     const struct portfolio *f2, const struct portfolio *r2)
-{
-    money_t d1, d2;
-    if (__builtin_sub_overflow(f1->cash, r1->cash, &d1) ||
-        __builtin_sub_overflow(f2->cash, r2->cash, &d2) || d1 != d2)
-        return 0;
-    const struct portfolio *all[] = {f1, r1, f2, r2};
-    for (int k = 0; k < 4; k++)
-        for (size_t i = 0; i < all[k]->n; i++) {
-            const char *s = all[k]->h[i].symbol;
-            if (portfolio_shares(f1, s) - portfolio_shares(r1, s) !=
-                portfolio_shares(f2, s) - portfolio_shares(r2, s))
-                return 0;
-        }
-    return 1;
-}
-
-/* Replays one line: the trade at the store's open, then the comparison with
- * the file. A disagreement is reported where it appears; later lines that
- * carry the same difference forward are not reported again. */
-static int replay_rec(struct importer *im, const struct model *m, const struct rec *r,
-                      struct portfolio *replay, const struct portfolio **prevf,
-                      struct portfolio *prevr, struct daystore_trade *fills, size_t *nfills)
-{
-    char msg[256], diff[1024];
-    if (r->act == ACT_BUY || r->act == ACT_SELL) {
-        money_t open = 0;
-        struct trade_result res;
-        if (r->amount > 0) {
-            int rc = prices_open(im->db, r->symbol, r->date, &open, im->err, im->errlen);
-            if (rc < 0)
-                return -1;
-            if (rc == 0)
-                return err_set(im->err, im->errlen,
-                               "no open price for %s on %s (%s:%d): import prices first", r->symbol,
-                               r->date, m->path, r->line);
-        }
-        enum trade_status st = r->act == ACT_BUY
-                                   ? portfolio_buy(replay, r->symbol, r->amount, open, NULL, &res)
-                                   : portfolio_sell(replay, r->symbol, r->amount, open, NULL, &res);
-        if (st == TRADE_NOMEM)
-            return err_set(im->err, im->errlen, "out of memory");
-        if (st == TRADE_OK) {
-            fills[*nfills] =
-                (struct daystore_trade){(int)*nfills + 1, act_names[r->act], r->symbol, r->amount,
-                                        res.price,        res.total,         res.fee};
-            (*nfills)++;
-        } else if (strlist_add(&im->warnings, im->err, im->errlen,
-                               "%s %s: position.jsonl line %d (id %lld): %s %" PRId64
-                               " %s is refused by our rules (%s); it is not stored",
-                               m->sig, r->date, r->line, r->id, act_names[r->act], r->amount,
-                               r->symbol,
-                               trade_status_message(st, r->symbol, msg, sizeof(msg))) != 0) {
-            return -1;
-        }
-    }
-    if (!same_diff(&r->file, replay, *prevf, prevr) &&
-        !same_diff(&r->file, replay, replay, replay)) {
-        describe_diff(&r->file, replay, diff, sizeof(diff));
-        if (strlist_add(&im->warnings, im->err, im->errlen,
-                        "%s %s: position.jsonl line %d (id %lld) disagrees with the replay at "
-                        "the store's open prices: %s; the replayed values are stored (our "
-                        "trading rules); later lines carrying the same difference are not "
-                        "reported again",
-                        m->sig, r->date, r->line, r->id, diff) != 0)
-            return -1;
-    }
-    *prevf = &r->file;
-    portfolio_free(prevr);
-    if (portfolio_copy(prevr, replay) != 0)
-        return err_set(im->err, im->errlen, "out of memory");
-    return 0;
-}
-
-/* The positions row of a model-day and everything hanging from it. */
-/* What one replayed model-day produced. */
-struct replayed {
-    const struct daystore_trade *fills;
-    size_t nfills;
-    const struct splits_applied *splits; /* the store's splits applied at its start */
-    size_t nsplits;
-};
-
-static int insert_day(struct importer *im, const struct model *m, const char *date,
-                      const struct portfolio *p, const struct daily_pnl *pnl,
-                      const struct daylog *l, const struct replayed *rd)
-{
-    struct daystore_day day = {
-        .job_id = im->job_id,
-        .date = date,
-        .model = m->sig,
-        .cash = p->cash,
-        .pnl = *pnl,
-        .total_steps = l->steps,
-        .stop_signal = l->stop,
-        .reasoning_summary = l->summary,
-        .log_file_path = l->present ? l->path : NULL,
-        .created_at = im->now,
-        .trades = rd->fills,
-        .ntrades = rd->nfills,
-        .holdings = p,
-        .splits = rd->splits,
-        .nsplits = rd->nsplits,
-        .nmessages = l->n,
-        .ntools = l->ntools,
-    };
-    struct daystore_message *msgs = calloc(l->n + 1, sizeof(*msgs));
-    struct daystore_tool *tools = calloc(l->ntools + 1, sizeof(*tools));
-    int rc = -1;
-    if (!msgs || !tools) {
-        err_set(im->err, im->errlen, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < l->n; i++) {
-        json_object *msg = l->m[i].msg, *content = json_object_object_get(msg, "content");
-        struct daystore_message *d = &msgs[i];
-        d->step = l->m[i].step;
-        d->completion = -1; /* AI-Trader's logs do not say */
-        d->role = jsontext_string(msg, "role");
-        /* Content that is not text (a list of parts) is kept as its JSON. */
-        if (json_object_is_type(content, json_type_string))
-            d->content = json_object_get_string(content);
-        else if (content)
-            d->content = json_object_to_json_string_ext(content, JSON_TEXT);
-        d->tool_name = l->m[i].tool_name;
-        d->tool_call_id = jsontext_string(msg, "tool_call_id");
-        d->message_json = json_object_to_json_string_ext(msg, JSON_TEXT);
-        d->timestamp = l->m[i].timestamp;
-    }
-    for (size_t i = 0; i < l->ntools; i++)
-        tools[i] =
-            (struct daystore_tool){l->tools[i].name, l->tools[i].calls, l->tools[i].errors, 0};
-    day.messages = msgs;
-    day.tools = tools;
-    rc = daystore_insert(im->db, &day, NULL, im->err, im->errlen);
-    if (rc == 0)
-        im->trades += rd->nfills;
-out:
-    free(msgs);
-    free(tools);
-    return rc;
-}
-
-/* The end of one model-day: value at the close, the positions row and
- * everything hanging from it, and the job_details row. */
-static int store_day(struct importer *im, const struct model *m, const char *date,
-                     const struct portfolio *p, money_t *prev_value, const struct replayed *d)
-{
-    struct prices_closes cc = {.db = im->db, .date = date};
-    struct daylog log;
-    struct daily_pnl pnl;
-    money_t value;
-    char verr[ERRBUF_SIZE];
-    int rc = -1;
-    if (portfolio_value(p, prices_closes_lookup, &cc, &value, verr, sizeof(verr)) != 0) {
-        if (cc.failed)
-            return err_set(im->err, im->errlen, "%s", cc.err);
-        return err_set(im->err, im->errlen, "%s: %s on or before %s: import prices first", m->sig,
-                       verr, date);
-    }
-    portfolio_pnl(value, *prev_value, &pnl);
-    if (load_daylog(&log, im->dir, m->sig, date, im->now, &im->warnings, im->err, im->errlen) != 0)
-        goto out;
-    if (insert_day(im, m, date, p, &pnl, &log, d) != 0)
-        goto out;
-    sqlite3_stmt *st = db_stmt(im->db, SQL_DETAIL, im->err, im->errlen);
-    if (!st)
-        goto out;
-    db_bind_text(st, 1, im->job_id);
-    db_bind_text(st, 2, date);
-    db_bind_text(st, 3, m->sig);
-    db_bind_text(st, 4, im->now);
-    if (run(im, st) != 0)
-        goto out;
-    *prev_value = value;
-    im->model_days++;
-    rc = 0;
-out:
-    daylog_free(&log);
-    return rc;
-}
-
-/* A log directory for a date the position file never mentions is not
- * imported; say so. */
-static int report_orphan_logs(struct importer *im, const struct model *m)
-{
-    char path[PATH_MAX];
-    struct dirent *e;
-    if (join(path, sizeof(path), im->err, im->errlen, "%s/%s/log", im->dir, m->sig) != 0)
-        return -1;
-    DIR *d = opendir(path);
-    if (!d)
-        return 0;
-    while ((e = readdir(d))) {
-        size_t i = 1;
-        if (!date_valid(e->d_name))
-            continue;
-        while (i < m->n && strcmp(m->recs[i].date, e->d_name) != 0)
-            i++;
-        if (i < m->n)
-            continue;
-        if (strlist_add(&im->warnings, im->err, im->errlen,
-                        "%s: log/%s/log.jsonl has no trading day in position.jsonl; not imported",
-                        m->sig, e->d_name) != 0) {
-            closedir(d);
-            return -1;
-        }
-    }
-    closedir(d);
-    return 0;
-}
-
-static int import_model(struct importer *im, const struct model *m, money_t initial_cash)
-{
-    struct portfolio replay, prevr;
-    const struct portfolio *prevf = &m->recs[0].file;
-    struct daystore_trade *fills = NULL;
-    int rc = -1;
-    char a[MONEY_FMT_MAX], b[MONEY_FMT_MAX];
-    portfolio_init(&prevr, 0);
-    if (portfolio_copy(&replay, &m->recs[0].file) != 0)
-        return err_set(im->err, im->errlen, "out of memory");
-    if (initial_cash >= 0 && initial_cash != replay.cash) {
-        money_format(initial_cash, a, sizeof(a));
-        money_format(replay.cash, b, sizeof(b));
-        if (strlist_add(&im->warnings, im->err, im->errlen,
-                        "%s: initial cash %s given, position.jsonl line %d starts with %s; the "
-                        "replay starts from %s",
-                        m->sig, a, m->recs[0].line, b, a) != 0)
-            goto out;
-        replay.cash = initial_cash;
-    }
-    money_t prev_value = replay.cash;
-    if (portfolio_copy(&prevr, &replay) != 0 || !(fills = calloc(m->n, sizeof(*fills)))) {
-        err_set(im->err, im->errlen, "out of memory");
-        goto out;
-    }
-    for (size_t i = 1; i < m->n;) {
-        const char *date = m->recs[i].date, *since = m->recs[i - 1].date;
-        struct datelist days = {0};
-        struct replayed d = {.fills = fills};
-        struct splits_applied *splits = NULL;
-        int have = prices_trading_days(im->db, date, date, &days, im->err, im->errlen);
-        size_t ndays = days.n;
-        datelist_free(&days);
-        if (have != 0)
-            goto out;
-        if (ndays == 0) {
-            err_set(im->err, im->errlen,
-                    "no prices for %s in the price store (%s:%d): import prices first", date,
-                    m->path, m->recs[i].line);
-            goto out;
-        }
-        /* The rules of a model-day: the splits met since the last one first. */
-        if (splits_apply(im->db, since, date, &replay, &splits, &d.nsplits, im->err, im->errlen) !=
-            0)
-            goto out;
-        d.splits = splits;
-        int bad = 0;
-        for (; !bad && i < m->n && strcmp(m->recs[i].date, date) == 0; i++)
-            bad = replay_rec(im, m, &m->recs[i], &replay, &prevf, &prevr, fills, &d.nfills) != 0;
-        if (!bad)
-            bad = store_day(im, m, date, &replay, &prev_value, &d) != 0;
-        free(splits);
-        if (bad)
-            goto out;
-    }
-    rc = report_orphan_logs(im, m);
-out:
-    free(fills);
-    portfolio_free(&replay);
-    portfolio_free(&prevr);
-    return rc;
-}
-
-static int cmp_date(const void *a, const void *b)
-{
-    return strcmp(a, b);
-}
-
-/* The job's date_range (every imported date, sorted, distinct) and models as
- * JSON text. Caller frees both. */
-static int job_lists(struct model *ms, size_t nm, char **dates, char **models, char *err,
-                     size_t errlen)
-{
-    struct datelist all = {0};
-    json_object *d = json_object_new_array(), *s = json_object_new_array();
-    int ok = d && s;
-    for (size_t k = 0; ok && k < nm; k++) {
-        ok = json_object_array_add(s, json_object_new_string(ms[k].sig)) == 0;
-        for (size_t i = 1; ok && i < ms[k].n; i++)
-            if (all.n == 0 || strcmp(all.d[all.n - 1], ms[k].recs[i].date) != 0)
-                ok = datelist_push(&all, ms[k].recs[i].date) == 0;
-    }
-    if (ok)
-        qsort(all.d, all.n, sizeof(all.d[0]), cmp_date);
-    for (size_t i = 0; ok && i < all.n; i++)
-        if (i == 0 || strcmp(all.d[i - 1], all.d[i]) != 0)
-            ok = json_object_array_add(d, json_object_new_string(all.d[i])) == 0;
-    *dates = ok ? strdup(json_object_to_json_string_ext(d, JSON_TEXT)) : NULL;
-    *models = ok ? strdup(json_object_to_json_string_ext(s, JSON_TEXT)) : NULL;
-    datelist_free(&all);
-    json_object_put(d);
-    json_object_put(s);
-    if (*dates && *models)
-        return 0;
-    free(*dates);
-    free(*models);
-    return err_set(err, errlen, "out of memory");
-}
-
-static int insert_job(struct importer *im, struct model *ms, size_t nm, int replace)
-{
-    char *dates, *models;
-    if (job_lists(ms, nm, &dates, &models, im->err, im->errlen) != 0)
-        return -1;
-    sqlite3_stmt *st = db_stmt(im->db, SQL_JOB, im->err, im->errlen);
-    int rc = -1;
-    if (st) {
-        db_bind_text(st, 1, im->job_id);
-        db_bind_text(st, 2, im->dir);
-        db_bind_text(st, 3, dates);
-        db_bind_text(st, 4, models);
-        sqlite3_bind_int(st, 5, replace ? 1 : 0);
-        db_bind_text(st, 6, im->now);
-        rc = run(im, st);
-    }
-    free(dates);
-    free(models);
-    return rc;
-}
-
-/* Completes the job row (warnings, duration) and leaves an audit_log row
- * saying what was imported. */
-static int finish_job(struct importer *im, double t0)
-{
-    char done[TIMESTAMP_BUF];
-    json_object *w = json_object_new_array(), *d = json_object_new_object();
-    int rc = -1, ok = w && d;
-    for (size_t i = 0; ok && i < im->warnings.n; i++) {
-        char *clean = redact_dup(im->warnings.v[i]); /* a file may quote a key */
-        ok = clean && json_object_array_add(w, json_object_new_string(clean)) == 0;
-        free(clean);
-    }
-    if (!ok || json_object_object_add(d, "directory", json_object_new_string(im->dir)) ||
-        json_object_object_add(d, "model_days", json_object_new_int64((int64_t)im->model_days)) ||
-        json_object_object_add(d, "trades", json_object_new_int64((int64_t)im->trades)) ||
-        json_object_object_add(d, "warnings", json_object_new_int64((int64_t)im->warnings.n))) {
-        err_set(im->err, im->errlen, "out of memory");
-        goto out;
-    }
-    time_now_iso(done);
-    sqlite3_stmt *st = db_stmt(im->db, SQL_JOB_DONE, im->err, im->errlen);
-    if (!st)
-        goto out;
-    db_bind_text(st, 1, im->job_id);
-    db_bind_text(st, 2, done);
-    sqlite3_bind_double(st, 3, time_monotonic() - t0);
-    if (im->warnings.n > 0)
-        db_bind_text(st, 4, json_object_to_json_string_ext(w, JSON_TEXT));
-    if (run(im, st) != 0 || !(st = db_stmt(im->db, SQL_AUDIT, im->err, im->errlen)))
-        goto out;
-    db_bind_text(st, 1, done);
-    db_bind_text(st, 2, im->job_id);
-    db_bind_text(st, 3, json_object_to_json_string_ext(d, JSON_TEXT));
-    rc = run(im, st);
-out:
-    json_object_put(w);
-    json_object_put(d);
-    return rc;
-}
-
-void aitrader_report_free(struct aitrader_report *r)
-{
-    struct strlist models = {r->models, r->nmodels, r->nmodels};
-    struct strlist warnings = {r->warnings, r->nwarnings, r->nwarnings};
-    strlist_free(&models);
-    strlist_free(&warnings);
-    memset(r, 0, sizeof(*r));
-}
-
-int aitrader_import(struct db *db, const char *agent_data_dir, const char *const *models,
-                    size_t nmodels, money_t initial_cash, int replace,
-                    struct aitrader_report *report, char *err, size_t errlen)
-{
-    char dir[PATH_MAX];
-    struct model *ms = NULL;
-    size_t nm = 0, ndays = 0;
-    struct strlist names = {0};
-    struct importer im = {.db = db, .dir = dir, .err = err, .errlen = errlen};
-    double t0 = time_monotonic();
-    int rc = -1, in_tx = 0;
-
-    if (!realpath(agent_data_dir, dir))
-        return err_set(err, errlen, "cannot open %s: %s", agent_data_dir, strerror(errno));
-    if (find_models(dir, models, nmodels, &ms, &nm, err, errlen) != 0)
-        goto out;
-    for (size_t i = 0; i < nm; i++) {
-        if (load_model(&ms[i], err, errlen) != 0)
-            goto out;
-        ndays += ms[i].n - 1;
-    }
-    if (ndays == 0) {
-        err_set(err, errlen, "nothing to import: the position files hold only initial states");
-        goto out;
-    }
-    if (jobs_new_id(im.job_id, err, errlen) != 0)
-        goto out;
-    time_now_iso(im.now);
-
-    if (db_begin_immediate(db, err, errlen) != 0)
-        goto out;
-    in_tx = 1;
-    for (size_t i = 0; i < nm; i++)
-        if (ms[i].n > 1 && check_existing(&im, &ms[i], replace) != 0)
-            goto out;
-    if (insert_job(&im, ms, nm, replace) != 0)
-        goto out;
-    for (size_t i = 0; i < nm; i++) {
-        if (ms[i].n == 1 &&
-            strlist_add(&im.warnings, err, errlen,
-                        "%s: position.jsonl has no trading day after its initial line",
-                        ms[i].sig) != 0)
-            goto out;
-        if (import_model(&im, &ms[i], initial_cash) != 0)
-            goto out;
-        if (strlist_add(&names, err, errlen, "%s", ms[i].sig) != 0)
-            goto out;
-    }
-    if (finish_job(&im, t0) != 0 || dataver_bump(db, err, errlen) != 0 ||
-        db_commit(db, err, errlen) != 0)
-        goto out;
-    in_tx = 0;
-
-    memset(report, 0, sizeof(*report));
-    snprintf(report->job_id, sizeof(report->job_id), "%s", im.job_id);
-    report->models = names.v;
-    report->nmodels = names.n;
-    report->model_days = im.model_days;
-    report->trades = im.trades;
-    report->warnings = im.warnings.v;
-    report->nwarnings = im.warnings.n;
-    memset(&names, 0, sizeof(names));
-    memset(&im.warnings, 0, sizeof(im.warnings));
-    rc = 0;
-out:
-    if (in_tx)
-        db_rollback(db);
-    for (size_t i = 0; i < nm; i++)
-        model_free(&ms[i]);
-    free(ms);
-    strlist_free(&names);
-    strlist_free(&im.warnings);
-    return rc;
+    return AITRADER_GOT;
 }

@@ -18,15 +18,16 @@
  *   {"signature": "<signature>", "new_messages": [{"role": ..., "content": ...}]}
  * ("new_messages" is a single message object in some AI-Trader versions).
  *
- * The writer formats and appends these lines for the daemon; the importer
- * loads a whole agent_data directory into the database as one completed job,
- * replaying every trade through our rules (portfolio.h) and reporting where
- * the files disagree. */
+ * This module formats and appends these lines for the daemon and reads
+ * them back (JSONL); aiimport.h loads a whole agent_data directory into the
+ * database. No database here. */
 #ifndef TRADER_AITRADER_H
 #define TRADER_AITRADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <json-c/json.h>
 
@@ -39,7 +40,7 @@
 
 /* True for 1-63 characters of A-Z a-z 0-9 '.' '_' '-' not starting with '.',
  * so a signature is always one plain directory name. */
-int aitrader_signature_valid(const char *signature);
+bool aitrader_signature_valid(const char *signature);
 
 /* What a position line records; NULL for the initial line. This service
  * adds, only where they apply: "price" and "fee" of a fill when the config
@@ -82,49 +83,48 @@ int aitrader_append_position(const char *log_path, const char *signature, const 
 int aitrader_append_log(const char *log_path, const char *signature, const char *date,
                         const char *line, char *err, size_t errlen);
 
-/* The largest id in the signature's position.jsonl (the next line's id is
- * one more). Returns 1 and sets *id, 0 when the file is missing or has no
- * line, -1 on an unreadable or malformed file. */
-int aitrader_last_id(const char *log_path, const char *signature, long long *id, char *err,
-                     size_t errlen);
-
-/* What an import did. Free with aitrader_report_free. */
-struct aitrader_report {
-    char job_id[AITRADER_JOB_ID_BUF];
-    char **models; /* the signatures imported, sorted */
-    size_t nmodels;
-    size_t model_days, trades;
-    char **warnings; /* every disagreement between the files and the replay */
-    size_t nwarnings;
+/* What a read found. */
+enum aitrader_got {
+    AITRADER_ERROR = -1, /* unreadable or malformed: err says where */
+    AITRADER_NONE,       /* no such file, the end of it, or nothing in it */
+    AITRADER_GOT,
 };
 
-void aitrader_report_free(struct aitrader_report *r);
+/* The largest id in the signature's position.jsonl (the next line's id is
+ * one more): AITRADER_GOT with *id, AITRADER_NONE when the file is missing
+ * or has no line. */
+enum aitrader_got aitrader_last_id(const char *log_path, const char *signature, long long *id,
+                                   char *err, size_t errlen);
 
-/* Imports <agent_data_dir>/<signature>/position/position.jsonl (and the
- * day's log/<date>/log.jsonl when present) for the signatures in models
- * (NULL/0: every signature directory holding a position file) as one
- * completed job with source 'import', in one transaction: nothing is written
- * unless everything is. The initial line is the starting state, its date never
- * traded; initial_cash >= 0 replaces its CASH (reported when they differ).
- * The store's splits apply at the start of each imported day, as in a
- * model-day (a "split" line of this service is only compared with the
- * replay). Every trade is replayed at the price store's open; the replayed
- * state is what is stored, and each place where the file's own positions
- * disagree with it is a warning (in the report and the job's warnings). Fails on a
- * malformed file (with file:line), on a missing price ("import prices
- * first"), and when a model already has results from the first imported
- * date on, unless replace is set, in which case those results are deleted
- * first. *report is filled only on success.
- * From a day's log: one reasoning_logs row per message (step = the number of
- * assistant messages so far, so a step starts at each completion; timestamp
- * = the line's "timestamp" when it has one, else the import's time),
- * total_steps = assistant messages, reasoning_summary = the last assistant
- * content, stop_signal = "<FINISH_SIGNAL>" seen, tool_usage = assistant
- * tool_calls by function name (a tool message answering one is not counted
- * again; one without a matching call counts by its "name"), errors = tool
- * answers that are a JSON object with "error". */
-int aitrader_import(struct db *db, const char *agent_data_dir, const char *const *models,
-                    size_t nmodels, money_t initial_cash, int replace,
-                    struct aitrader_report *report, char *err, size_t errlen);
+/* --- reading JSONL, for the importer ---------------------------------------- */
+
+/* Compact JSON for the database, "/" unescaped as Python and SQLite write it. */
+#define AITRADER_JSON_TEXT (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+/* A JSONL file being read; close with aitrader_jsonl_close. */
+struct aitrader_jsonl {
+    const char *path;
+    FILE *f;
+    char *line;
+    size_t cap;
+    int lineno; /* of the line last read */
+};
+
+/* Opens path: AITRADER_NONE when it does not exist. */
+enum aitrader_got aitrader_jsonl_open(struct aitrader_jsonl *r, const char *path, char *err,
+                                      size_t errlen);
+/* The next non-blank line as a JSON object into *obj (the caller's:
+ * json_object_put); AITRADER_NONE at the end; on error err says
+ * "path:line: why". */
+enum aitrader_got aitrader_jsonl_next(struct aitrader_jsonl *r, json_object **obj, char *err,
+                                      size_t errlen);
+void aitrader_jsonl_close(struct aitrader_jsonl *r);
+
+/* A whole number held as a JSON int or an integral double: 0, or -1. */
+int aitrader_json_whole(json_object *v, int64_t *out);
+
+/* printf into out: 0, or -1 with "path too long". */
+int aitrader_join(char *out, size_t outlen, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 #endif

@@ -26,7 +26,7 @@ static int parse_flags(const char *text, size_t len, int flags, json_object **ou
     if (memchr(text, '\0', len))
         return err_set(err, errlen, "a NUL byte in the text");
     if (!(tok = json_tokener_new()))
-        return err_set(err, errlen, "out of memory");
+        mem_fatal(sizeof(json_object *));
     json_tokener_set_flags(tok, flags);
     v = json_tokener_parse_ex(tok, text, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
@@ -108,14 +108,7 @@ static int scan_members(const char *text, size_t len, struct members *m, char *e
                 open[depth++] = -1;
                 continue;
             }
-            if (m->n == m->cap) {
-                size_t ncap = m->cap ? m->cap * 2 : 16;
-                size_t *grown = realloc(m->count, ncap * sizeof(*grown));
-                if (!grown)
-                    return err_set(err, errlen, "out of memory");
-                m->count = grown;
-                m->cap = ncap;
-            }
+            ARRAY_RESERVE(m->count, m->cap, m->n + 1);
             m->count[m->n] = 0;
             open[depth++] = (long)m->n++;
         } else if ((c == '}' || c == ']') && depth > 0) {
@@ -184,6 +177,22 @@ const char *jsontext_string(json_object *o, const char *key)
     if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
         return NULL;
     return json_object_get_string(v);
+}
+
+json_object *json_new_object(void)
+{
+    json_object *o = json_object_new_object();
+    if (!o)
+        mem_fatal(sizeof(json_object *));
+    return o;
+}
+
+json_object *json_new_array(void)
+{
+    json_object *a = json_object_new_array();
+    if (!a)
+        mem_fatal(sizeof(json_object *));
+    return a;
 }
 
 void json_put(json_object *o, const char *key, json_object *val)

@@ -29,6 +29,8 @@ int jsontext_parse_strict(const char *text, size_t len, json_object **out, char 
  * value never silently turns into a null. val must not be NULL; a null is
  * added with json_put_null, an optional string with json_put_string_or_null.
  * The container takes ownership of val. */
+json_object *json_new_object(void); /* never NULL */
+json_object *json_new_array(void);  /* never NULL */
 void json_put(json_object *o, const char *key, json_object *val);
 void json_put_null(json_object *o, const char *key);
 void json_put_string_or_null(json_object *o, const char *key, const char *s);

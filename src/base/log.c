@@ -3,6 +3,8 @@
 #include "base/log.h"
 
 #include "base/dates.h"
+#include "base/jsontext.h"
+#include "base/mem.h"
 #include "base/redact.h"
 
 #include <json-c/json.h>
@@ -47,7 +49,7 @@ void log_set_stream(FILE *f)
 static void put_opt(json_object *o, const char *key, const char *s)
 {
     if (s && *s)
-        json_object_object_add(o, key, json_object_new_string(s));
+        json_put(o, key, json_object_new_string(s));
 }
 
 void log_emit(enum log_level level, const char *logger, const char *job_id, const char *date,
@@ -66,13 +68,11 @@ void log_emit(enum log_level level, const char *logger, const char *job_id, cons
     redact_text(msg, msg, sizeof(msg)); /* no secret in any log line */
     time_now_iso(ts);
 
-    json_object *o = json_object_new_object();
-    if (!o)
-        return;
-    json_object_object_add(o, "timestamp", json_object_new_string(ts));
-    json_object_object_add(o, "level", json_object_new_string(level_names[level]));
+    json_object *o = json_new_object();
+    json_put(o, "timestamp", json_object_new_string(ts));
+    json_put(o, "level", json_object_new_string(level_names[level]));
     put_opt(o, "logger", logger);
-    json_object_object_add(o, "message", json_object_new_string(msg));
+    json_put(o, "message", json_object_new_string(msg));
     put_opt(o, "job_id", job_id);
     put_opt(o, "date", date);
     put_opt(o, "model", model);

@@ -1,7 +1,6 @@
 /* paths: see paths.h. */
 #include "base/paths.h"
 
-#include "store/db.h"
 #include "base/errbuf.h"
 
 #include <errno.h>
@@ -57,7 +56,7 @@ int paths_db(const char *home, char *out, size_t outlen, char *err, size_t errle
     const char *db = env_nonempty(PATHS_ENV_DB);
     if (db)
         return copy_path(db, out, outlen, err, errlen);
-    return paths_join(home, DB_FILE_NAME, out, outlen, err, errlen);
+    return paths_join(home, PATHS_DB_FILE_NAME, out, outlen, err, errlen);
 }
 
 int paths_configs_dir(char *out, size_t outlen, char *err, size_t errlen)

@@ -15,13 +15,14 @@
 #define PATHS_ENV_DB "TRADER_DB_PATH"
 #define PATHS_ENV_CONFIGS "TRADER_CONFIGS_DIR"
 #define PATHS_DIR_MODE 0750
+#define PATHS_DB_FILE_NAME "trader.db" /* the database, in the data directory */
 
 /* The data directory: flag (a --home argument) when non-NULL, else
  * $TRADER_DATA_DIR when set and non-empty, else "./data". */
 int paths_home(const char *flag, char *out, size_t outlen, char *err, size_t errlen);
 
 /* The database file: $TRADER_DB_PATH when set and non-empty, else
- * home/trader.db. */
+ * home/PATHS_DB_FILE_NAME. */
 int paths_db(const char *home, char *out, size_t outlen, char *err, size_t errlen);
 
 /* The configs directory: $TRADER_CONFIGS_DIR when set and non-empty, else the

@@ -3,6 +3,8 @@
  * secret is never partly kept. */
 #include "base/redact.h"
 
+#include "base/mem.h"
+
 #include <ctype.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -25,9 +27,9 @@ static int add_locked(const char *s)
     for (size_t i = 0; i < nsecrets; i++)
         if (strcmp(secrets[i], s) == 0)
             return 0;
-    if (nsecrets == REDACT_SECRETS_MAX || !(secrets[nsecrets] = strdup(s)))
+    if (nsecrets == REDACT_SECRETS_MAX)
         return -1;
-    nsecrets++;
+    secrets[nsecrets++] = mem_strdup(s);
     return 0;
 }
 
@@ -53,23 +55,11 @@ int redact_add_secret(const char *s)
 struct out {
     char *s;
     size_t n, cap;
-    bool nomem;
 };
 
 static void put(struct out *o, const char *s, size_t n)
 {
-    if (o->nomem)
-        return;
-    if (o->n + n + 1 > o->cap) {
-        size_t cap = (o->n + n + 1) * 2;
-        char *g = realloc(o->s, cap);
-        if (!g) {
-            o->nomem = true;
-            return;
-        }
-        o->s = g;
-        o->cap = cap;
-    }
+    ARRAY_RESERVE(o->s, o->cap, o->n + n + 1);
     memcpy(o->s + o->n, s, n);
     o->n += n;
     o->s[o->n] = '\0';
@@ -157,7 +147,7 @@ static size_t secret_rule(const char *s, struct out *o)
     return 0;
 }
 
-/* The redacted text of in, malloc'd, or NULL when out of memory. */
+/* The redacted text of in; the caller frees it. */
 static char *redact_all(const char *in)
 {
     struct out o = {0};
@@ -183,29 +173,23 @@ static char *redact_all(const char *in)
         s += used;
     }
     pthread_mutex_unlock(&lock);
-    if (o.nomem) {
-        free(o.s);
-        return NULL;
-    }
     return o.s;
 }
 
-int redact_text(const char *in, char *out, size_t outlen)
+void redact_text(const char *in, char *out, size_t outlen)
 {
     if (outlen == 0)
-        return 0;
+        return;
     char *r = redact_all(in ? in : "");
-    const char *src = r ? r : REDACT_MARK;
-    size_t n = strlen(src);
+    size_t n = strlen(r);
     if (n >= outlen) {
         n = outlen - 1;
-        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+        while (n > 0 && ((unsigned char)r[n] & 0xC0) == 0x80)
             n--;
     }
-    memmove(out, src, n);
+    memmove(out, r, n);
     out[n] = '\0';
     free(r);
-    return r ? 0 : -1;
 }
 
 char *redact_dup(const char *in)

@@ -16,16 +16,16 @@
 #define REDACT_SECRETS_MAX 256
 
 /* Remembers s (copied) as a secret to remove from now on; NULL, short or
- * already known values are ignored. -1 when the list is full or out of
- * memory (the patterns still apply). */
+ * already known values are ignored. -1 when the list is full (the patterns
+ * still apply). */
 int redact_add_secret(const char *s);
 
 /* Writes in, redacted, to out (size outlen, NUL-terminated, cut at a UTF-8
  * character boundary when it does not fit). in and out may be the same
- * buffer. Returns 0, or -1 when out of memory (out then holds REDACT_MARK). */
-int redact_text(const char *in, char *out, size_t outlen);
+ * buffer. */
+void redact_text(const char *in, char *out, size_t outlen);
 
-/* A redacted copy of in (caller frees), NULL when out of memory. */
+/* A redacted copy of in (caller frees). */
 char *redact_dup(const char *in);
 
 #endif

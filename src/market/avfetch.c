@@ -6,6 +6,7 @@
 
 #include "base/dates.h"
 #include "base/errbuf.h"
+#include "base/mem.h"
 #include "base/webreq.h"
 
 #include <curl/curl.h>
@@ -18,7 +19,7 @@
 
 struct buf {
     char *p;
-    size_t n;
+    size_t n, cap;
     int over;
 };
 
@@ -30,11 +31,8 @@ static size_t collect(char *p, size_t size, size_t n, void *ud)
         b->over = 1;
         return 0;
     }
-    char *grown = realloc(b->p, b->n + len + 1);
-    if (!grown)
-        return 0;
-    memcpy(grown + b->n, p, len);
-    b->p = grown;
+    ARRAY_RESERVE(b->p, b->cap, b->n + len + 1);
+    memcpy(b->p + b->n, p, len);
     b->n += len;
     b->p[b->n] = '\0';
     return len;
@@ -44,9 +42,7 @@ static size_t collect(char *p, size_t size, size_t n, void *ud)
 static int get(const char *url, struct buf *b, long *status, char *msg, size_t msglen)
 {
     char cerr[CURL_ERROR_SIZE];
-    CURL *c = webreq_new("trader-prices/1", 120L, cerr);
-    if (!c)
-        return err_set(msg, msglen, "out of memory");
+    CURL *c = webreq_new("trader-prices/1", WEBREQ_CONNECT_MS, 120000L, cerr);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
@@ -99,17 +95,16 @@ int avfetch_get(const struct avfetch *f, const char *function, const char *symbo
     int rc = -1, n;
     FILE *out = NULL;
     *res = AVFETCH_FAILED;
-    if (!key) {
-        err_set(msg, msglen, "out of memory");
-        goto out;
-    }
+    if (!key)
+        mem_fatal(0);
     n = snprintf(NULL, 0, "%s?function=%s&symbol=%s%s%s&datatype=json&apikey=%s", f->base_url,
                  function, symbol, outputsize ? "&outputsize=" : "", outputsize ? outputsize : "",
                  key);
-    if (n < 0 || !(url = malloc((size_t)n + 1))) {
-        err_set(msg, msglen, "out of memory");
+    if (n < 0) {
+        err_set(msg, msglen, "cannot format the request URL");
         goto out;
     }
+    url = mem_alloc((size_t)n + 1);
     snprintf(url, (size_t)n + 1, "%s?function=%s&symbol=%s%s%s&datatype=json&apikey=%s",
              f->base_url, function, symbol, outputsize ? "&outputsize=" : "",
              outputsize ? outputsize : "", key);

@@ -3,6 +3,7 @@
 #include "market/portfolio.h"
 
 #include "base/errbuf.h"
+#include "base/mem.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -23,17 +24,14 @@ void portfolio_free(struct portfolio *p)
     p->n = p->cap = 0;
 }
 
-int portfolio_copy(struct portfolio *dst, const struct portfolio *src)
+void portfolio_copy(struct portfolio *dst, const struct portfolio *src)
 {
     portfolio_init(dst, src->cash);
     if (src->n == 0)
-        return 0;
-    dst->h = malloc(src->n * sizeof(*dst->h));
-    if (!dst->h)
-        return -1;
+        return;
+    dst->h = mem_calloc(src->n, sizeof(*dst->h));
     memcpy(dst->h, src->h, src->n * sizeof(*dst->h));
     dst->n = dst->cap = src->n;
-    return 0;
 }
 
 /* Index of symbol, or the insertion point with *found = 0. */
@@ -80,14 +78,7 @@ int portfolio_set(struct portfolio *p, const char *symbol, int64_t shares)
     }
     if (shares == 0)
         return 0;
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 8;
-        struct holding *h = realloc(p->h, cap * sizeof(*h));
-        if (!h)
-            return -1;
-        p->h = h;
-        p->cap = cap;
-    }
+    ARRAY_RESERVE(p->h, p->cap, p->n + 1);
     memmove(&p->h[i + 1], &p->h[i], (p->n - i) * sizeof(*p->h));
     snprintf(p->h[i].symbol, sizeof(p->h[i].symbol), "%s", symbol);
     p->h[i].shares = shares;
@@ -173,8 +164,8 @@ enum trade_status portfolio_buy(struct portfolio *p, const char *symbol, int64_t
         return res->status = TRADE_INSUFFICIENT_CASH;
     if (__builtin_add_overflow(res->have, amount, &shares))
         return res->status = TRADE_OVERFLOW;
-    if (portfolio_set(p, symbol, shares) != 0)
-        return res->status = TRADE_NOMEM;
+    /* precheck accepted the symbol and shares > 0: this cannot fail. */
+    portfolio_set(p, symbol, shares);
     p->cash -= cost;
     return res->status = TRADE_OK;
 }
@@ -284,7 +275,6 @@ const char *trade_status_message(enum trade_status st, const char *symbol, char 
     case TRADE_OVERFLOW:
         snprintf(buf, n, "Amount too large! This action will not be allowed.");
         break;
-    case TRADE_NOMEM:
     default:
         snprintf(buf, n, "Internal error! This action will not be allowed.");
         break;
@@ -316,4 +306,18 @@ void portfolio_pnl(money_t value, money_t prev, struct daily_pnl *out)
     if (__builtin_sub_overflow(value, prev, &out->profit))
         out->profit = value > prev ? INT64_MAX : INT64_MIN;
     out->return_pct = prev == 0 ? 0.0 : (double)out->profit / (double)prev * 100.0;
+}
+
+void portfolio_replay_fill(struct portfolio *p, bool buy, const char *symbol, int64_t amount,
+                           money_t total, money_t fee)
+{
+    int64_t have = portfolio_shares(p, symbol);
+    portfolio_set(p, symbol, buy ? have + amount : have - amount);
+    p->cash += buy ? -total - fee : total - fee;
+}
+
+void portfolio_replay_split(struct portfolio *p, const char *symbol, int64_t after, money_t cash)
+{
+    portfolio_set(p, symbol, after);
+    p->cash += cash;
 }

@@ -11,6 +11,7 @@
 #ifndef TRADER_PORTFOLIO_H
 #define TRADER_PORTFOLIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,7 +49,6 @@ enum trade_status {
     TRADE_NO_POSITION,         /* selling a symbol not held */
     TRADE_INSUFFICIENT_SHARES, /* selling more than held */
     TRADE_OVERFLOW,            /* amount so large the arithmetic overflows */
-    TRADE_NOMEM,
 };
 
 /* What a trade did or why it was refused; filled by portfolio_buy/sell. */
@@ -64,14 +64,15 @@ struct trade_result {
 void portfolio_init(struct portfolio *p, money_t cash);
 void portfolio_free(struct portfolio *p);
 
-/* Deep copy; dst must be uninitialized or freed. Returns 0 or -1 (no memory). */
-int portfolio_copy(struct portfolio *dst, const struct portfolio *src);
+/* Deep copy; dst must be uninitialized or freed. */
+void portfolio_copy(struct portfolio *dst, const struct portfolio *src);
 
 /* Shares held of symbol (0 when none). */
 int64_t portfolio_shares(const struct portfolio *p, const char *symbol);
 
 /* Sets the holding of symbol to shares (0 removes it). Used to load a stored
- * state; trading goes through portfolio_buy/sell. Returns 0 or -1. */
+ * state; trading goes through portfolio_buy/sell. Returns 0, or -1 when
+ * symbol is not a ticker or shares is negative. */
 int portfolio_set(struct portfolio *p, const char *symbol, int64_t shares);
 
 /* Buys amount shares at open_price (<= 0 means no open price today) with
@@ -93,6 +94,14 @@ enum trade_status portfolio_sell(struct portfolio *p, const char *symbol, int64_
 int64_t portfolio_affordable(money_t budget, money_t open_price, const struct trading_costs *costs);
 
 /* What a split did to a holding. */
+/* Replays a fill stored when it was made (and checked then): buy (else
+ * sell) amount shares of symbol for total, plus fee. Nothing is refused. */
+void portfolio_replay_fill(struct portfolio *p, bool buy, const char *symbol, int64_t amount,
+                           money_t total, money_t fee);
+
+/* Replays a stored split of symbol: after shares held, cash in lieu added. */
+void portfolio_replay_split(struct portfolio *p, const char *symbol, int64_t after, money_t cash);
+
 struct split_result {
     int64_t before, after; /* shares held before and after */
     money_t cash;          /* cash in lieu of the fractional share */

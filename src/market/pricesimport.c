@@ -8,18 +8,20 @@
 #include "base/dates.h"
 #include "store/dataver.h"
 #include "base/errbuf.h"
+#include "base/file.h"
+#include "base/mem.h"
 #include "base/money.h"
 #include "market/prices.h"
-#include "market/splits.h"
 #include "market/universe.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -29,40 +31,10 @@
     "unknown format: expected Alpha Vantage TIME_SERIES_DAILY, TIME_SERIES_DAILY_ADJUSTED or "     \
     "SPLITS JSON, or AI-Trader merged JSONL"
 
-static const char SQL_GET_BAR[] =
-    "SELECT open, high, low, close, volume FROM prices WHERE symbol = ?1 AND date = ?2";
-/* Absent values (NULL) never erase stored ones: a bar known only by its open
- * must not wipe the close another source published. */
-static const char SQL_PUT_BAR[] =
-    "INSERT INTO prices(symbol, date, open, high, low, close, volume, open_micro, close_micro)"
-    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(symbol, date) DO UPDATE SET"
-    " open = excluded.open, high = coalesce(excluded.high, high),"
-    " low = coalesce(excluded.low, low), close = coalesce(excluded.close, close),"
-    " volume = coalesce(excluded.volume, volume), open_micro = excluded.open_micro,"
-    " close_micro = coalesce(excluded.close_micro, close_micro)";
-/* A symbol is labelled with the source that last wrote one of its bars (?5):
- * a file that only repeats stored bars does not relabel it. */
-static const char SQL_PUT_SYMBOL[] =
-    "INSERT INTO price_symbols(symbol, source, last_refreshed, imported_at) VALUES(?1, ?2, ?3, ?4)"
-    " ON CONFLICT(symbol) DO UPDATE SET source = excluded.source,"
-    " last_refreshed = excluded.last_refreshed, imported_at = excluded.imported_at WHERE ?5";
-/* A split is keyed by symbol and date; the published factor text wins. */
-static const char SQL_GET_SPLIT[] =
-    "SELECT factor FROM splits WHERE symbol = ?1 AND effective_date = ?2";
-static const char SQL_PUT_SPLIT[] =
-    "INSERT INTO splits(symbol, effective_date, factor, factor_micro, imported_at)"
-    " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(symbol, effective_date) DO UPDATE SET"
-    " factor = excluded.factor, factor_micro = excluded.factor_micro,"
-    " imported_at = excluded.imported_at";
-static const char SQL_COUNT_KIND[] =
-    "SELECT count(*) FROM price_symbols WHERE (source = 'synthetic') = ?1";
-
-enum { F_OPEN, F_HIGH, F_LOW, F_CLOSE, F_VOLUME, NFIELDS };
-
 /* The JSON keys of one file format, in field order. */
 struct format {
     const char *source;
-    const char *keys[NFIELDS];
+    const char *keys[PRICES_NFIELDS];
     int partial_last;      /* the latest bar may hold only its open */
     const char *split_key; /* the bar's split coefficient, or NULL */
 };
@@ -76,13 +48,6 @@ static const struct format formats[] = {
      0,
      "8. split coefficient"},
     {"aitrader", {"1. buy price", "2. high", "3. low", "4. sell price", "5. volume"}, 1, NULL},
-};
-
-/* A bar on its way into the store; a NULL text is absent. */
-struct newbar {
-    const char *symbol, *date;
-    const char *text[NFIELDS];
-    money_t open_micro, close_micro; /* close_micro 0 when absent */
 };
 
 struct importer {
@@ -124,28 +89,14 @@ static int fail(struct importer *im, const char *symbol, const char *date, const
     return err_set(im->msg, sizeof(im->msg), "%s:%s%s%s", im->where, ctx, ctx[0] ? ": " : " ", why);
 }
 
-static int db_fail(struct importer *im, const char *what)
-{
-    return db_error(im->db, what, im->msg, sizeof(im->msg));
-}
-
 /* Begins the transaction, refusing to mix real and synthetic prices. */
 static int begin_kind(struct importer *im, int synthetic)
 {
-    sqlite3_stmt *st;
-    long long other = -1;
+    long long other;
     if (db_begin_immediate(im->db, im->msg, sizeof(im->msg)) != 0)
         return -1;
-    st = db_stmt(im->db, SQL_COUNT_KIND, im->msg, sizeof(im->msg));
-    if (!st)
+    if (prices_count_symbols(im->db, !synthetic, &other, im->msg, sizeof(im->msg)) != 0)
         goto fail;
-    if (sqlite3_bind_int(st, 1, !synthetic) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        other = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    if (other < 0) {
-        db_fail(im, "cannot read price sources");
-        goto fail;
-    }
     if (other > 0) {
         err_set(im->msg, sizeof(im->msg),
                 synthetic ? "the price store holds real prices; synthetic ones would mix with "
@@ -169,83 +120,26 @@ static int finish(struct importer *im, struct pricesimport_stats *stats)
     return 0;
 }
 
-static int same_text(const unsigned char *stored, const char *s)
-{
-    return stored && strcmp((const char *)stored, s) == 0;
-}
-
-/* The cached statement sql with the bar's symbol and date bound to ?1 and
- * ?2, or NULL (message set). */
-static sqlite3_stmt *bar_stmt(struct importer *im, const char *sql, const struct newbar *b)
-{
-    sqlite3_stmt *st = db_stmt(im->db, sql, im->msg, sizeof(im->msg));
-    if (st && (sqlite3_bind_text(st, 1, b->symbol, -1, SQLITE_STATIC) != SQLITE_OK ||
-               sqlite3_bind_text(st, 2, b->date, -1, SQLITE_STATIC) != SQLITE_OK)) {
-        db_fail(im, "cannot bind bar");
-        sqlite3_reset(st);
-        return NULL;
-    }
-    return st;
-}
-
-/* Looks the bar up: 1 stored and unchanged by b, 0 stored and changed,
- * 2 not stored, -1 error. */
-static int compare_stored(struct importer *im, const struct newbar *b)
-{
-    sqlite3_stmt *st = bar_stmt(im, SQL_GET_BAR, b);
-    int rc;
-    if (!st)
-        return -1;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        rc = 1;
-        for (int f = 0; f < NFIELDS; f++)
-            if (b->text[f] && !same_text(sqlite3_column_text(st, f), b->text[f]))
-                rc = 0;
-    } else {
-        rc = rc == SQLITE_DONE ? 2 : db_fail(im, "cannot read stored bar");
-    }
-    sqlite3_reset(st);
-    return rc;
-}
-
-static int write_bar(struct importer *im, const struct newbar *b)
-{
-    sqlite3_stmt *st = bar_stmt(im, SQL_PUT_BAR, b);
-    int rc = SQLITE_OK;
-    if (!st)
-        return -1;
-    /* Result codes are OR-ed: anything but SQLITE_OK (0) is a failure. */
-    for (int f = 0; f < NFIELDS; f++) /* a NULL text binds NULL */
-        rc |= sqlite3_bind_text(st, 3 + f, b->text[f], -1, SQLITE_STATIC);
-    rc |= sqlite3_bind_int64(st, 8, b->open_micro);
-    if (b->close_micro > 0)
-        rc |= sqlite3_bind_int64(st, 9, b->close_micro);
-    rc = rc == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(im, "cannot store bar");
-    sqlite3_reset(st);
-    return rc;
-}
-
 /* Re-labels the database message with the bar it concerns. */
-static int bar_db_fail(struct importer *im, const struct newbar *b)
+static int bar_db_fail(struct importer *im, const struct prices_newbar *b)
 {
     char why[ERRBUF_SIZE];
     memcpy(why, im->msg, sizeof(why));
     return fail(im, b->symbol, b->date, NULL, "%s", why);
 }
 
-static int store_bar(struct importer *im, const struct newbar *b)
+static int store_bar(struct importer *im, const struct prices_newbar *b)
 {
-    int found = compare_stored(im, b);
-    if (found < 0)
+    enum prices_stored was = prices_compare_bar(im->db, b, im->msg, sizeof(im->msg));
+    if (was == PRICES_STORE_ERROR)
         return bar_db_fail(im, b);
-    if (found == 1) {
+    if (was == PRICES_SAME) {
         im->stats.unchanged++;
         return 0;
     }
-    if (write_bar(im, b) != 0)
+    if (prices_put_bar(im->db, b, im->msg, sizeof(im->msg)) != 0)
         return bar_db_fail(im, b);
-    if (found == 2)
+    if (was == PRICES_NEW)
         im->stats.inserted++;
     else
         im->stats.updated++;
@@ -255,24 +149,14 @@ static int store_bar(struct importer *im, const struct newbar *b)
 static int put_symbol(struct importer *im, const char *symbol, const char *source,
                       const char *refreshed, int wrote)
 {
-    sqlite3_stmt *st = db_stmt(im->db, SQL_PUT_SYMBOL, im->msg, sizeof(im->msg));
-    int rc;
-    if (!st)
-        return -1;
-    rc = sqlite3_bind_text(st, 1, symbol, -1, SQLITE_STATIC) |
-         sqlite3_bind_text(st, 2, source, -1, SQLITE_STATIC) |
-         sqlite3_bind_text(st, 3, refreshed, -1, SQLITE_STATIC) |
-         sqlite3_bind_text(st, 4, im->now, -1, SQLITE_STATIC) | sqlite3_bind_int(st, 5, wrote);
-    rc =
-        rc == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(im, "cannot store symbol");
-    sqlite3_reset(st);
-    return rc;
+    return prices_put_symbol(im->db, symbol, source, refreshed, im->now, wrote, im->msg,
+                             sizeof(im->msg));
 }
 
 /* ---- values ------------------------------------------------------------ */
 
-static int check_price(struct importer *im, const struct newbar *b, const struct format *fmt, int f,
-                       money_t *micro)
+static int check_price(struct importer *im, const struct prices_newbar *b, const struct format *fmt,
+                       int f, money_t *micro)
 {
     const char *s = b->text[f];
     money_t v;
@@ -283,24 +167,25 @@ static int check_price(struct importer *im, const struct newbar *b, const struct
     return 0;
 }
 
-static int check_volume(struct importer *im, const struct newbar *b, const struct format *fmt)
+static int check_volume(struct importer *im, const struct prices_newbar *b,
+                        const struct format *fmt)
 {
-    const char *s = b->text[F_VOLUME];
+    const char *s = b->text[PRICES_VOLUME];
     size_t n = strspn(s, "0123456789");
     if (n == 0 || s[n] != '\0' || n > 18)
-        return fail(im, b->symbol, b->date, fmt->keys[F_VOLUME],
+        return fail(im, b->symbol, b->date, fmt->keys[PRICES_VOLUME],
                     "not a whole number of shares: \"%.40s\"", s);
     return 0;
 }
 
 /* Validates the present fields and fills the micro-unit copies. */
-static int check_bar(struct importer *im, struct newbar *b, const struct format *fmt)
+static int check_bar(struct importer *im, struct prices_newbar *b, const struct format *fmt)
 {
-    if (check_price(im, b, fmt, F_OPEN, &b->open_micro) != 0 ||
-        (b->text[F_HIGH] && check_price(im, b, fmt, F_HIGH, NULL) != 0) ||
-        (b->text[F_LOW] && check_price(im, b, fmt, F_LOW, NULL) != 0) ||
-        (b->text[F_CLOSE] && check_price(im, b, fmt, F_CLOSE, &b->close_micro) != 0) ||
-        (b->text[F_VOLUME] && check_volume(im, b, fmt) != 0))
+    if (check_price(im, b, fmt, PRICES_OPEN, &b->open_micro) != 0 ||
+        (b->text[PRICES_HIGH] && check_price(im, b, fmt, PRICES_HIGH, NULL) != 0) ||
+        (b->text[PRICES_LOW] && check_price(im, b, fmt, PRICES_LOW, NULL) != 0) ||
+        (b->text[PRICES_CLOSE] && check_price(im, b, fmt, PRICES_CLOSE, &b->close_micro) != 0) ||
+        (b->text[PRICES_VOLUME] && check_volume(im, b, fmt) != 0))
         return -1;
     return 0;
 }
@@ -309,8 +194,8 @@ static int check_bar(struct importer *im, struct newbar *b, const struct format 
 
 /* The string at key of obj into *out; an absent key gives NULL unless
  * required. Published values are text: a JSON number would lose digits. */
-static int get_text(struct importer *im, const struct newbar *b, json_object *obj, const char *key,
-                    int required, const char **out)
+static int get_text(struct importer *im, const struct prices_newbar *b, json_object *obj,
+                    const char *key, int required, const char **out)
 {
     json_object *v;
     if (!json_object_object_get_ex(obj, key, &v)) {
@@ -329,38 +214,30 @@ static int get_text(struct importer *im, const struct newbar *b, json_object *ob
 static int import_split(struct importer *im, const char *symbol, const char *date, const char *key,
                         const char *factor, int skip_one)
 {
-    struct newbar b = {.symbol = symbol, .date = date};
+    struct prices_newbar b = {.symbol = symbol, .date = date};
     money_t micro;
-    int rc;
-    if (strlen(factor) >= SPLITS_FACTOR_MAX || money_parse(factor, &micro) != 0 || micro <= 0)
+    if (strlen(factor) >= PRICES_FACTOR_MAX || money_parse(factor, &micro) != 0 || micro <= 0)
         return fail(im, symbol, date, key, "not a positive split factor: \"%.40s\"", factor);
     if (micro == MONEY_SCALE && skip_one)
         return 0;
-    sqlite3_stmt *st = bar_stmt(im, SQL_GET_SPLIT, &b);
-    if (!st)
-        return bar_db_fail(im, &b);
-    rc = sqlite3_step(st);
-    int same = rc == SQLITE_ROW && same_text(sqlite3_column_text(st, 0), factor);
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    enum prices_stored was =
+        prices_compare_split(im->db, symbol, date, factor, im->msg, sizeof(im->msg));
+    if (was == PRICES_STORE_ERROR)
         return bar_db_fail(im, &b);
     im->stats.splits++;
-    if (same)
+    if (was == PRICES_SAME)
         return 0;
-    if (!(st = bar_stmt(im, SQL_PUT_SPLIT, &b)))
+    if (prices_put_split(im->db, symbol, date, factor, micro, im->now, im->msg, sizeof(im->msg)) !=
+        0)
         return bar_db_fail(im, &b);
-    rc = sqlite3_bind_text(st, 3, factor, -1, SQLITE_STATIC) | sqlite3_bind_int64(st, 4, micro) |
-         sqlite3_bind_text(st, 5, im->now, -1, SQLITE_STATIC);
-    rc = rc == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE ? 0 : db_fail(im, "cannot store split");
-    sqlite3_reset(st);
-    return rc == 0 ? 0 : bar_db_fail(im, &b);
+    return 0;
 }
 
 /* An Alpha Vantage SPLITS answer: {"symbol": S, "data": [{"effective_date":
  * D, "split_factor": F}, ...]} (an empty list is a symbol without splits). */
 static int import_splits(struct importer *im, json_object *obj)
 {
-    struct newbar none = {0};
+    struct prices_newbar none = {0};
     const char *symbol, *date, *factor;
     json_object *data;
     if (get_text(im, &none, obj, "symbol", 1, &symbol) != 0)
@@ -391,11 +268,11 @@ static int import_splits(struct importer *im, json_object *obj)
 static int import_bar(struct importer *im, const struct format *fmt, const char *symbol,
                       const char *date, json_object *bar, int is_last)
 {
-    struct newbar b = {.symbol = symbol, .date = date};
+    struct prices_newbar b = {.symbol = symbol, .date = date};
     if (!json_object_is_type(bar, json_type_object))
         return fail(im, symbol, date, NULL, "the bar is not a JSON object");
-    for (int f = 0; f < NFIELDS; f++) {
-        int required = f == F_OPEN || !(fmt->partial_last && is_last);
+    for (int f = 0; f < PRICES_NFIELDS; f++) {
+        int required = f == PRICES_OPEN || !(fmt->partial_last && is_last);
         if (get_text(im, &b, bar, fmt->keys[f], required, &b.text[f]) != 0)
             return -1;
     }
@@ -438,9 +315,9 @@ static const struct format *series_format(struct importer *im, const char *symbo
     {
         for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
             if (json_object_is_type(bar, json_type_object) &&
-                json_object_object_get_ex(bar, formats[i].keys[F_OPEN], NULL) &&
+                json_object_object_get_ex(bar, formats[i].keys[PRICES_OPEN], NULL) &&
                 (formats[i].partial_last ||
-                 json_object_object_get_ex(bar, formats[i].keys[F_VOLUME], NULL)))
+                 json_object_object_get_ex(bar, formats[i].keys[PRICES_VOLUME], NULL)))
                 return &formats[i];
         fail(im, symbol, date, NULL, "%s", UNKNOWN_FORMAT);
         return NULL;
@@ -466,7 +343,7 @@ static int refuse_av_message(struct importer *im, json_object *obj)
 static int read_meta(struct importer *im, json_object *meta, const char **symbol,
                      const char **refreshed)
 {
-    struct newbar none = {0};
+    struct prices_newbar none = {0};
     if (get_text(im, &none, meta, "2. Symbol", 1, symbol) != 0)
         return -1;
     if (!symbol_valid(*symbol))
@@ -519,60 +396,39 @@ static int import_object(struct importer *im, json_object *obj)
  * of them is refused before it is opened: closing any descriptor of a file
  * drops every POSIX lock this process holds on it, the import's own
  * transaction locks included. */
-static int is_database_file(struct importer *im, const struct stat *sb)
+static bool is_database_file(struct importer *im, const struct stat *sb)
 {
     static const char *const suffixes[] = {"", "-wal", "-shm"};
-    const char *main = sqlite3_db_filename(im->db->h, "main");
+    const char *main = db_filename(im->db);
     char name[PATH_MAX];
     struct stat db;
-    for (size_t i = 0; main && *main && i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+    for (size_t i = 0; *main && i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
         int n = snprintf(name, sizeof(name), "%s%s", main, suffixes[i]);
         if (n > 0 && (size_t)n < sizeof(name) && stat(name, &db) == 0 && db.st_dev == sb->st_dev &&
             db.st_ino == sb->st_ino)
-            return 1;
+            return true;
     }
-    return 0;
+    return false;
 }
 
 /* Reads path whole into *out (NUL-terminated; caller frees). */
 static int read_file(struct importer *im, const char *path, char **out, size_t *len)
 {
     struct stat sb;
-    char *buf = NULL;
-    size_t n;
-    int rc = -1;
-    if (stat(path, &sb) == 0 && is_database_file(im, &sb))
-        return fail(im, NULL, NULL, NULL, "this is the service's own database, not a price file");
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fail(im, NULL, NULL, NULL, "cannot open: %s", strerror(errno));
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fail(im, NULL, NULL, NULL, "not a regular file");
-        goto out;
+    char why[ERRBUF_SIZE];
+    if (stat(path, &sb) == 0) {
+        if (is_database_file(im, &sb))
+            return fail(im, NULL, NULL, NULL,
+                        "this is the service's own database, not a price file");
+        /* The limit named with the file's size, which file_read checks only
+         * after opening: a file that cannot be opened says so first. */
+        if (S_ISREG(sb.st_mode) && sb.st_size > PRICESIMPORT_MAX_FILE && access(path, R_OK) == 0)
+            return fail(im, NULL, NULL, NULL, "file too large (%lld bytes, the limit is %ld)",
+                        (long long)sb.st_size, PRICESIMPORT_MAX_FILE);
     }
-    if (sb.st_size > PRICESIMPORT_MAX_FILE) {
-        fail(im, NULL, NULL, NULL, "file too large (%lld bytes, the limit is %ld)",
-             (long long)sb.st_size, PRICESIMPORT_MAX_FILE);
-        goto out;
-    }
-    if (!(buf = malloc((size_t)sb.st_size + 1))) {
-        fail(im, NULL, NULL, NULL, "out of memory");
-        goto out;
-    }
-    n = fread(buf, 1, (size_t)sb.st_size, f);
-    if (ferror(f)) {
-        fail(im, NULL, NULL, NULL, "cannot read: %s", strerror(errno));
-        goto out;
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    buf = NULL;
-    rc = 0;
-out:
-    free(buf);
-    fclose(f);
-    return rc;
+    if (file_read(path, PRICESIMPORT_MAX_FILE, out, len, why, sizeof(why)) != 0)
+        return fail(im, NULL, NULL, NULL, "%s", why);
+    return 0;
 }
 
 /* Skips whitespace from pos, counting newlines into *line. */
@@ -630,7 +486,7 @@ static int import_text(struct importer *im, const char *path, const char *text, 
     size_t pos = 0, used, nobj = 0;
     int line = 1, rc = -1;
     if (!tok)
-        return fail(im, NULL, NULL, NULL, "out of memory");
+        mem_fatal(0);
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS |
                                     JSON_TOKENER_VALIDATE_UTF8);
     while ((pos = skip_space(text, len, pos, &line)) < len) {
@@ -768,19 +624,16 @@ static uint64_t synth_rng(uint64_t seed, const char *name)
     return seed ^ h;
 }
 
-static int synth_market_init(struct synth_market *m, uint64_t seed, size_t ndays)
+static void synth_market_init(struct synth_market *m, uint64_t seed, size_t ndays)
 {
     uint64_t rng = synth_rng(seed, "market factor");
     m->ndays = ndays;
     m->members = 0;
-    m->factor = calloc(ndays, sizeof(*m->factor));
-    m->gap_sum = calloc(ndays, sizeof(*m->gap_sum));
-    m->day_sum = calloc(ndays, sizeof(*m->day_sum));
-    if (!m->factor || !m->gap_sum || !m->day_sum)
-        return -1;
+    m->factor = mem_calloc(ndays, sizeof(*m->factor));
+    m->gap_sum = mem_calloc(ndays, sizeof(*m->gap_sum));
+    m->day_sum = mem_calloc(ndays, sizeof(*m->day_sum));
     for (size_t i = 0; i < ndays; i++)
         m->factor[i] = normal_ppm(&rng) * SYNTH_MARKET_VOL / PPM;
-    return 0;
 }
 
 static void synth_market_free(struct synth_market *m)
@@ -801,62 +654,63 @@ static void synth_init(struct synth *s, uint64_t seed, const char *symbol, int b
 }
 
 /* High, low and volume around a day's open and close. */
-static void synth_range(struct synth *s, int64_t v[NFIELDS])
+static void synth_range(struct synth *s, int64_t v[PRICES_NFIELDS])
 {
-    int64_t top = v[F_OPEN] > v[F_CLOSE] ? v[F_OPEN] : v[F_CLOSE];
-    int64_t bottom = v[F_OPEN] < v[F_CLOSE] ? v[F_OPEN] : v[F_CLOSE];
-    v[F_HIGH] = scale(top, uniform(&s->rng, 0, s->vol / 2));
-    v[F_LOW] = scale(bottom, -uniform(&s->rng, 0, s->vol / 2));
-    v[F_VOLUME] = s->volume * uniform(&s->rng, PPM / 2, 3 * PPM / 2) / PPM;
-    s->close = v[F_CLOSE];
+    int64_t top = v[PRICES_OPEN] > v[PRICES_CLOSE] ? v[PRICES_OPEN] : v[PRICES_CLOSE];
+    int64_t bottom = v[PRICES_OPEN] < v[PRICES_CLOSE] ? v[PRICES_OPEN] : v[PRICES_CLOSE];
+    v[PRICES_HIGH] = scale(top, uniform(&s->rng, 0, s->vol / 2));
+    v[PRICES_LOW] = scale(bottom, -uniform(&s->rng, 0, s->vol / 2));
+    v[PRICES_VOLUME] = s->volume * uniform(&s->rng, PPM / 2, 3 * PPM / 2) / PPM;
+    s->close = v[PRICES_CLOSE];
 }
 
 /* Day i of a stock: a small overnight gap, then drift + beta x the market
  * factor + its own noise; the returns are added to the market's sums. */
-static void synth_stock_day(struct synth *s, struct synth_market *m, size_t i, int64_t v[NFIELDS])
+static void synth_stock_day(struct synth *s, struct synth_market *m, size_t i,
+                            int64_t v[PRICES_NFIELDS])
 {
     int64_t gap = normal_ppm(&s->rng) * (s->vol / 4) / PPM;
     int64_t move = s->drift + s->beta * m->factor[i] / PPM + normal_ppm(&s->rng) * s->vol / PPM;
-    v[F_OPEN] = clamp_price(scale(s->close, gap));
-    v[F_CLOSE] = clamp_price(scale(v[F_OPEN], move));
-    m->gap_sum[i] += return_ppm(s->close, v[F_OPEN]);
-    m->day_sum[i] += return_ppm(v[F_OPEN], v[F_CLOSE]);
+    v[PRICES_OPEN] = clamp_price(scale(s->close, gap));
+    v[PRICES_CLOSE] = clamp_price(scale(v[PRICES_OPEN], move));
+    m->gap_sum[i] += return_ppm(s->close, v[PRICES_OPEN]);
+    m->day_sum[i] += return_ppm(v[PRICES_OPEN], v[PRICES_CLOSE]);
     synth_range(s, v);
 }
 
 /* Day i of the benchmark: the members' average overnight and intraday returns. */
 static void synth_index_day(struct synth *s, const struct synth_market *m, size_t i,
-                            int64_t v[NFIELDS])
+                            int64_t v[PRICES_NFIELDS])
 {
     int64_t n = m->members ? (int64_t)m->members : 1;
-    v[F_OPEN] = clamp_price(scale(s->close, m->gap_sum[i] / n));
-    v[F_CLOSE] = clamp_price(scale(v[F_OPEN], m->day_sum[i] / n));
+    v[PRICES_OPEN] = clamp_price(scale(s->close, m->gap_sum[i] / n));
+    v[PRICES_CLOSE] = clamp_price(scale(v[PRICES_OPEN], m->day_sum[i] / n));
     synth_range(s, v);
 }
 
 static int synth_series(struct importer *im, const char *symbol, const struct datelist *days,
                         uint64_t seed, struct synth_market *m, int benchmark)
 {
-    char text[NFIELDS][TEXT_MAX];
-    int64_t v[NFIELDS];
+    char text[PRICES_NFIELDS][TEXT_MAX];
+    int64_t v[PRICES_NFIELDS];
     struct synth s;
     synth_init(&s, seed, symbol, benchmark);
     for (size_t i = 0; i < days->n; i++) {
-        struct newbar b = {.symbol = symbol, .date = days->d[i]};
+        struct prices_newbar b = {.symbol = symbol, .date = days->d[i]};
         if (benchmark)
             synth_index_day(&s, m, i, v);
         else
             synth_stock_day(&s, m, i, v);
-        for (int f = 0; f < NFIELDS; f++) {
-            if (f == F_VOLUME)
+        for (int f = 0; f < PRICES_NFIELDS; f++) {
+            if (f == PRICES_VOLUME)
                 snprintf(text[f], TEXT_MAX, "%lld", (long long)v[f]);
             else
                 snprintf(text[f], TEXT_MAX, "%lld.%04lld", (long long)(v[f] / 10000),
                          (long long)(v[f] % 10000));
             b.text[f] = text[f];
         }
-        b.open_micro = v[F_OPEN] * 100;
-        b.close_micro = v[F_CLOSE] * 100;
+        b.open_micro = v[PRICES_OPEN] * 100;
+        b.close_micro = v[PRICES_CLOSE] * 100;
         if (store_bar(im, &b) != 0)
             return -1;
     }
@@ -877,8 +731,8 @@ static int synth_days(const char *start, int ndays, struct datelist *out, char *
                        PRICESIMPORT_SYNTH_MAX_DAYS);
     memcpy(d, start, DATE_BUF);
     while (out->n < (size_t)ndays) {
-        if (date_is_weekday(d) && datelist_push(out, d) != 0)
-            return err_set(err, errlen, "out of memory");
+        if (date_is_weekday(d))
+            datelist_push(out, d); /* d is a valid date: it fits */
         if (date_add_days(d, 1, d) != 0)
             return err_set(err, errlen, "the synthetic dates run past the year 9999");
     }
@@ -896,10 +750,7 @@ int pricesimport_synth(struct db *db, const char *start, int ndays, uint64_t see
     snprintf(im.where, sizeof(im.where), "synthetic");
     if (synth_days(start, ndays, &days, im.msg, sizeof(im.msg)) != 0)
         goto out;
-    if (synth_market_init(&market, seed, days.n) != 0) {
-        err_set(im.msg, sizeof(im.msg), "out of memory");
-        goto out;
-    }
+    synth_market_init(&market, seed, days.n);
     if (begin_kind(&im, 1) != 0)
         goto out;
     /* The members first: the benchmark is built from their returns. */

@@ -1,5 +1,6 @@
-/* pricesimport: fills the price store (tables prices, price_symbols and
- * splits) from Alpha Vantage TIME_SERIES_DAILY, TIME_SERIES_DAILY_ADJUSTED
+/* pricesimport: fills the price store (prices.h, owner of the tables
+ * prices, price_symbols and splits: this module parses and validates, then
+ * calls it) from Alpha Vantage TIME_SERIES_DAILY, TIME_SERIES_DAILY_ADJUSTED
  * (whose split coefficients other than 1 are splits) and SPLITS JSON files,
  * AI-Trader merged JSONL files (format detected per object) or a
  * deterministic synthetic generator. The

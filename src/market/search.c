@@ -6,6 +6,7 @@
 
 #include "base/errbuf.h"
 #include "base/jsontext.h"
+#include "base/webreq.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -25,11 +26,11 @@ struct sink {
     int too_large;
 };
 
-int search_config_from_env(struct search_config *out, char *err, size_t errlen)
+enum search_key search_config_from_env(struct search_config *out, char *err, size_t errlen)
 {
     const char *key = getenv(SEARCH_ENV_KEY), *base = getenv(SEARCH_ENV_BASE);
     if (!key || !*key)
-        return 0;
+        return SEARCH_NO_KEY;
     for (const char *p = key; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             return err_set(err, errlen, "%s contains control characters", SEARCH_ENV_KEY);
@@ -44,7 +45,7 @@ int search_config_from_env(struct search_config *out, char *err, size_t errlen)
     out->api_key = key;
     out->timeout_ms = SEARCH_TIMEOUT_MS;
     out->connect_timeout_ms = SEARCH_CONNECT_TIMEOUT_MS;
-    return 1;
+    return SEARCH_KEY_SET;
 }
 
 /* ---- dates ---------------------------------------------------------------- */
@@ -149,9 +150,9 @@ static int fetch(const struct search_config *cfg, const char *query, char **body
     size_t size = 0;
     long status = 0;
     int rc = -1;
-    CURL *h = curl_easy_init();
+    CURL *h = webreq_new("trader-search/1", cfg->connect_timeout_ms, cfg->timeout_ms, cerr);
     CURLcode cc = CURLE_OUT_OF_MEMORY;
-    if (!h || !(s.f = open_memstream(&buf, &size)) || !(q = curl_easy_escape(h, query, 0)))
+    if (!(s.f = open_memstream(&buf, &size)) || !(q = curl_easy_escape(h, query, 0)))
         goto out;
     size_t blen = strlen(cfg->base_url);
     while (blen && cfg->base_url[blen - 1] == '/')
@@ -174,17 +175,12 @@ static int fetch(const struct search_config *cfg, const char *query, char **body
     }
     cc = curl_easy_setopt(h, CURLOPT_URL, url);
     cc = cc ? cc : curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    cc = cc ? cc : curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    cc = cc ? cc : curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, cfg->timeout_ms);
-    cc = cc ? cc : curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, cfg->connect_timeout_ms);
-    /* No redirects: the key must not travel to another host. */
-    cc = cc ? cc : curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    /* webreq_new set the rest: protocols, no redirects, timeouts. */
     cc = cc ? cc : curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
     cc = cc ? cc : curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
     cc = cc ? cc : curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, stop_check);
     cc = cc ? cc : curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)cfg->stop);
     cc = cc ? cc : curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    cc = cc ? cc : curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
     cc = cc ? cc : curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 out:
@@ -252,18 +248,14 @@ static int result_date(json_object *item, char out[DATE_BUF])
     return found ? 0 : -1;
 }
 
-/* {"error": msg, "query": query}: status 1, or -1 without memory. */
-static int refuse(const char *query, const char *msg, json_object **answer, char *err,
-                  size_t errlen)
+/* {"error": msg, "query": query} into *answer. */
+static enum search_outcome refuse(const char *query, const char *msg, json_object **answer)
 {
-    json_object *o = json_object_new_object();
-    if (!o || json_object_object_add(o, "error", json_object_new_string(msg)) != 0 ||
-        json_object_object_add(o, "query", json_object_new_string(query)) != 0) {
-        json_object_put(o);
-        return err_set(err, errlen, "out of memory");
-    }
+    json_object *o = json_new_object();
+    json_put(o, "error", json_object_new_string(msg));
+    json_put(o, "query", json_object_new_string(query));
     *answer = o;
-    return 1;
+    return SEARCH_REFUSED;
 }
 
 /* The kept results of Jina's data list into a new answer object (without
@@ -271,10 +263,11 @@ static int refuse(const char *query, const char *msg, json_object **answer, char
 static json_object *build_answer(const char *query, json_object *data, const char *today,
                                  int snippets_only)
 {
-    json_object *o = json_object_new_object(), *list = json_object_new_array();
+    json_object *o = json_new_object(), *list = json_new_array();
     size_t n = json_object_array_length(data), dropped = 0;
-    int bad = !o || !list;
-    for (size_t i = 0; i < n && !bad; i++) {
+    json_put(o, "query", json_object_new_string(query));
+    json_put(o, "results", list);
+    for (size_t i = 0; i < n; i++) {
         json_object *item = json_object_array_get_idx(data, i), *r;
         char d[DATE_BUF];
         if (!json_object_is_type(item, json_type_object) || result_date(item, d) != 0 ||
@@ -284,53 +277,42 @@ static json_object *build_answer(const char *query, json_object *data, const cha
         }
         if (json_object_array_length(list) == SEARCH_MAX_RESULTS)
             continue;
-        bad = !(r = json_object_new_object()) || json_object_array_add(list, r) != 0;
-        bad = bad || json_object_object_add(r, "title", text_field(item, "title", TEXT_MAX));
-        bad = bad || json_object_object_add(r, "url", text_field(item, "url", TEXT_MAX));
-        bad = bad ||
-              json_object_object_add(r, "description", text_field(item, "description", TEXT_MAX));
-        bad = bad || json_object_object_add(r, "date", json_object_new_string(d));
+        json_push(list, r = json_new_object());
+        json_put(r, "title", text_field(item, "title", TEXT_MAX));
+        json_put(r, "url", text_field(item, "url", TEXT_MAX));
+        json_put(r, "description", text_field(item, "description", TEXT_MAX));
+        json_put(r, "date", json_object_new_string(d));
         if (!snippets_only)
-            bad = bad || json_object_object_add(r, "content",
-                                                text_field(item, "content", SEARCH_CONTENT_MAX));
+            json_put(r, "content", text_field(item, "content", SEARCH_CONTENT_MAX));
     }
-    bad = bad || json_object_object_add(o, "query", json_object_new_string(query));
-    bad = bad || json_object_object_add(o, "results", list);
-    list = NULL;
-    bad = bad || json_object_object_add(o, "dropped", json_object_new_int64((int64_t)dropped));
-    if (bad) {
-        json_object_put(list);
-        json_object_put(o);
-        return NULL;
-    }
+    json_put(o, "dropped", json_object_new_int64((int64_t)dropped));
     return o;
 }
 
-int search_run(const struct search_config *cfg, const char *query, const char *today,
-               json_object **answer, char *err, size_t errlen)
+enum search_outcome search_run(const struct search_config *cfg, const char *query,
+                               const char *today, json_object **answer)
 {
     char why[ERRBUF_SIZE], msg[ERRBUF_SIZE + 64];
     char *body = NULL;
     size_t len = 0;
     json_object *root = NULL, *data = NULL;
-    int rc;
+    enum search_outcome rc;
     if (!query || !query[strspn(query, " \t\r\n")])
-        return refuse("", "query must be a non-empty string", answer, err, errlen);
+        return refuse("", "query must be a non-empty string", answer);
     if (strlen(query) > SEARCH_QUERY_MAX)
-        return refuse("", "query is too long", answer, err, errlen);
+        return refuse("", "query is too long", answer);
     if (fetch(cfg, query, &body, &len, why, sizeof(why)) != 0) {
         snprintf(msg, sizeof(msg), "Search failed: %s", why);
-        return refuse(query, msg, answer, err, errlen);
+        return refuse(query, msg, answer);
     }
     if (jsontext_parse(body, len, &root, why, sizeof(why)) != 0 ||
         !json_object_object_get_ex(root, "data", &data) ||
         !json_object_is_type(data, json_type_array)) {
-        rc = refuse(query, "Search failed: the answer has no list of results", answer, err, errlen);
+        rc = refuse(query, "Search failed: the answer has no list of results", answer);
         goto out;
     }
-    rc = (*answer = build_answer(query, data, today, cfg->snippets_only))
-             ? 0
-             : err_set(err, errlen, "out of memory");
+    *answer = build_answer(query, data, today, cfg->snippets_only);
+    rc = SEARCH_ANSWERED;
 out:
     json_object_put(root);
     free(body);

@@ -37,20 +37,27 @@ struct search_config {
     int snippets_only;      /* titles and descriptions only: no page text asked or passed */
 };
 
-/* Fills *out from the environment. Returns 1 when JINA_API_KEY is set (the
- * search tool is offered), 0 when it is not, -1 when JINA_API_BASE is not an
- * http:// or https:// URL or the key is unusable (control characters,
- * over SEARCH_KEY_MAX bytes). The strings point into the environment. */
-int search_config_from_env(struct search_config *out, char *err, size_t errlen);
+/* Whether the search tool is offered. */
+enum search_key { SEARCH_ERROR = -1, SEARCH_NO_KEY, SEARCH_KEY_SET };
+
+/* Fills *out from the environment: SEARCH_KEY_SET when JINA_API_KEY is set
+ * (the search tool is offered), SEARCH_NO_KEY when it is not, SEARCH_ERROR
+ * when JINA_API_BASE is not an http:// or https:// URL or the key is
+ * unusable (control characters, over SEARCH_KEY_MAX bytes). The strings
+ * point into the environment. */
+enum search_key search_config_from_env(struct search_config *out, char *err, size_t errlen);
+
+/* What search_run did: SEARCH_REFUSED is a tool error the model can read
+ * (empty or overlong query, the endpoint failed or answered something else
+ * than Jina's JSON), with the values of the tools' refusal convention. */
+enum search_outcome { SEARCH_ANSWERED, SEARCH_REFUSED };
 
 /* Runs query for a model trading on today. *answer (caller frees with
  * json_object_put) is {"query", "results": [{title, url, description,
- * date, content}], "dropped"} or, when refused, {"error": ...}. Returns 0
- * when answered, 1 when refused (empty or overlong query, the endpoint
- * failed or answered something else than Jina's JSON: a tool error the
- * model can read), -1 when out of memory. */
-int search_run(const struct search_config *cfg, const char *query, const char *today,
-               json_object **answer, char *err, size_t errlen);
+ * date, content}], "dropped"} or, when refused, {"error": ...}. It cannot
+ * fail: out of memory ends the process (mem.h). */
+enum search_outcome search_run(const struct search_config *cfg, const char *query,
+                               const char *today, json_object **answer);
 
 /* The calendar date of a result's date text: ISO 8601 ("2025-01-02",
  * "2025-01-02T08:00:00+00:00") or English ("Jan 2, 2025", "January 2,

@@ -1,5 +1,5 @@
-/* splits: stock splits, from the price store's splits table (filled by
- * pricesimport.h) to a model's holdings. Owns CONTRACT section 5's rule: a
+/* splits: stock splits, from the price store (prices.h, which owns the
+ * splits table pricesimport.h fills) to a model's holdings. Owns CONTRACT section 5's rule: a
  * split effective on date D multiplies the shares held at the start of D by
  * its factor, the fractional share left is paid in cash at D's open
  * (portfolio_split does the arithmetic), and the model is told of it in that
@@ -14,8 +14,9 @@
 #include "store/db.h"
 #include "base/money.h"
 #include "market/portfolio.h"
+#include "market/prices.h"
 
-#define SPLITS_FACTOR_MAX 24 /* the published factor text + NUL */
+#define SPLITS_FACTOR_MAX PRICES_FACTOR_MAX
 
 /* One split applied to a holding. */
 struct splits_applied {
@@ -42,7 +43,7 @@ void splits_ratio(int64_t factor_micro, char *buf, size_t n);
 
 /* The paragraph the day's prompt carries about the n applied splits (n > 0):
  * what each did to the holding and that yesterday's closes predate it.
- * *out is the caller's (free()). Returns 0 or -1 (no memory). */
-int splits_notice(const struct splits_applied *s, size_t n, char **out, char *err, size_t errlen);
+ * The caller frees it. */
+char *splits_notice(const struct splits_applied *s, size_t n);
 
 #endif

@@ -47,17 +47,17 @@ const char *const *universe_nasdaq100(void)
     return sorted;
 }
 
-int symbol_valid(const char *symbol)
+bool symbol_valid(const char *symbol)
 {
     size_t n = 0;
     if (!symbol)
-        return 0;
+        return false;
     for (; symbol[n]; n++) {
         char c = symbol[n];
         if (n >= SYMBOL_MAX - 1)
-            return 0;
+            return false;
         if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-'))
-            return 0;
+            return false;
     }
     return n > 0;
 }
@@ -67,9 +67,9 @@ static int cmp_symbol(const void *key, const void *elem)
     return strcmp((const char *)key, *(const char *const *)elem);
 }
 
-int universe_contains(const char *symbol)
+bool universe_contains(const char *symbol)
 {
     if (!symbol_valid(symbol))
-        return 0;
+        return false;
     return bsearch(symbol, universe_nasdaq100(), NSYMBOLS, sizeof(sorted[0]), cmp_symbol) != NULL;
 }

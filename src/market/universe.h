@@ -3,13 +3,14 @@
 #ifndef TRADER_UNIVERSE_H
 #define TRADER_UNIVERSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define SYMBOL_MAX 16 /* longest accepted ticker + NUL */
 #define UNIVERSE_BENCHMARK "QQQ"
 
 /* True for 1-15 characters of A-Z, 0-9, '.', '-' (BRK.B, BF-B). */
-int symbol_valid(const char *symbol);
+bool symbol_valid(const char *symbol);
 
 /* The default universe in AI-Trader's DEFAULT_STOCK_SYMBOLS order (the key
  * order of its position lines), and its size. */
@@ -21,6 +22,6 @@ extern const size_t universe_nasdaq100_count;
 const char *const *universe_nasdaq100(void);
 
 /* True when symbol is in the default universe. */
-int universe_contains(const char *symbol);
+bool universe_contains(const char *symbol);
 
 #endif

@@ -6,7 +6,10 @@
  * which bytes matched. */
 #include "service/access.h"
 
+#include "service/audit.h"
+
 #include "base/errbuf.h"
+#include "base/mem.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -25,9 +28,6 @@ static const char SQL_LIST[] =
     " token_hash FROM api_keys ORDER BY id";
 static const char SQL_REVOKE[] = "DELETE FROM api_keys WHERE name = ?1";
 static const char SQL_TOUCH[] = "UPDATE api_keys SET last_used_at = ?2 WHERE name = ?1";
-static const char SQL_AUDIT[] =
-    "INSERT INTO audit_log(timestamp, event, job_id, actor, client, endpoint, status, outcome)"
-    " VALUES(?1, 'api_request', ?2, ?3, ?4, ?5, ?6, ?7)";
 
 int access_scope_parse(const char *s, enum access_scope *out)
 {
@@ -81,18 +81,18 @@ static int count_keys(struct db *db, size_t *out, char *err, size_t errlen)
     return rc == SQLITE_ROW ? 0 : db_error(db, "cannot count API keys", err, errlen);
 }
 
-/* Whether a key is named name: 1 yes, 0 no, -1 on error. */
-static int key_exists(struct db *db, const char *name, char *err, size_t errlen)
+/* Whether a key is named name. */
+static enum access_found key_exists(struct db *db, const char *name, char *err, size_t errlen)
 {
     sqlite3_stmt *st = db_stmt(db, SQL_EXISTS, err, errlen);
     if (!st)
-        return -1;
+        return ACCESS_ERROR;
     db_bind_text(st, 1, name);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return db_error(db, "cannot read API keys", err, errlen);
-    return rc == SQLITE_ROW;
+    return rc == SQLITE_ROW ? ACCESS_FOUND : ACCESS_MISSING;
 }
 
 /* A new token, its hash in hash. */
@@ -120,14 +120,15 @@ int access_key_create(struct db *db, const char *name, enum access_scope scope,
     unsigned char hash[HASH_BYTES];
     size_t n = 0;
     sqlite3_stmt *st;
-    int rc = -1, exists;
+    int rc = -1;
+    enum access_found exists;
     if (!access_name_valid(name))
         return err_set(err, errlen, "a key name is 1-%d letters, digits or . _ - (not %s)",
                        ACCESS_NAME_MAX, ACCESS_LOOPBACK);
     if (crypto_ready(err, errlen) != 0 || db_begin_immediate(db, err, errlen) != 0)
         return -1;
-    if ((exists = key_exists(db, name, err, errlen)) != 0) {
-        if (exists > 0)
+    if ((exists = key_exists(db, name, err, errlen)) != ACCESS_MISSING) {
+        if (exists == ACCESS_FOUND)
             err_set(err, errlen, "a key named %s already exists (revoke it first)", name);
         goto out;
     }
@@ -194,50 +195,41 @@ int access_key_list(struct db *db, struct access_key **out, size_t *n, char *err
     if (!st)
         return -1;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (count == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            struct access_key *grown = realloc(keys, ncap * sizeof(*keys));
-            if (!grown) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            keys = grown;
-            cap = ncap;
-        }
+        ARRAY_RESERVE(keys, cap, count + 1);
         row_key(st, &keys[count++]);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
         free(keys);
-        return rc == SQLITE_NOMEM ? err_set(err, errlen, "out of memory")
-                                  : db_error(db, "cannot read API keys", err, errlen);
+        return db_error(db, "cannot read API keys", err, errlen);
     }
     *out = keys;
     *n = count;
     return 0;
 }
 
-int access_key_revoke(struct db *db, const char *name, char *err, size_t errlen)
+enum access_found access_key_revoke(struct db *db, const char *name, char *err, size_t errlen)
 {
     sqlite3_stmt *st = db_stmt(db, SQL_REVOKE, err, errlen);
     if (!st)
-        return -1;
+        return ACCESS_ERROR;
     db_bind_text(st, 1, name);
     if (db_step_done(db, st, "cannot revoke the key", err, errlen) != 0)
-        return -1;
-    return sqlite3_changes(db->h) > 0;
+        return ACCESS_ERROR;
+    return sqlite3_changes(db->h) > 0 ? ACCESS_FOUND : ACCESS_MISSING;
 }
 
-int access_key_check(struct db *db, const char *token, size_t *nkeys, struct access_key *out,
-                     char *err, size_t errlen)
+enum access_found access_key_check(struct db *db, const char *token, size_t *nkeys,
+                                   struct access_key *out, char *err, size_t errlen)
 {
     unsigned char hash[HASH_BYTES];
     size_t count = 0, len = token ? strnlen(token, ACCESS_TOKEN_MAX + 1) : 0;
     bool compare = token && len <= ACCESS_TOKEN_MAX; /* a longer one matches nothing */
-    int found = 0, rc;
+    enum access_found found = ACCESS_MISSING;
+    int rc;
     sqlite3_stmt *st;
     if (crypto_ready(err, errlen) != 0 || !(st = list_stmt(db, err, errlen)))
-        return -1;
+        return ACCESS_ERROR;
     if (compare)
         token_hash(token, len, hash);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -246,7 +238,7 @@ int access_key_check(struct db *db, const char *token, size_t *nkeys, struct acc
         if (compare && sqlite3_column_bytes(st, 5) == HASH_BYTES &&
             sodium_memcmp(sqlite3_column_blob(st, 5), hash, HASH_BYTES) == 0) {
             row_key(st, out);
-            found = 1;
+            found = ACCESS_FOUND;
         }
     }
     sqlite3_reset(st);
@@ -270,17 +262,6 @@ int access_key_touch(struct db *db, const char *name, char *err, size_t errlen)
 
 int access_audit(struct db *db, const struct access_audit *a, char *err, size_t errlen)
 {
-    char now[TIMESTAMP_BUF];
-    sqlite3_stmt *st = db_stmt(db, SQL_AUDIT, err, errlen);
-    if (!st)
-        return -1;
-    time_now_iso(now);
-    db_bind_text(st, 1, now);
-    db_bind_text(st, 2, a->job_id);
-    db_bind_text(st, 3, a->actor);
-    db_bind_text(st, 4, a->client);
-    db_bind_text(st, 5, a->endpoint);
-    sqlite3_bind_int(st, 6, a->status);
-    db_bind_text(st, 7, a->outcome);
-    return db_step_done(db, st, "cannot write the audit log", err, errlen);
+    return audit_api_request(db, a->actor, a->client, a->endpoint, a->status, a->outcome, a->job_id,
+                             err, errlen);
 }

@@ -1,8 +1,8 @@
 /* access: API keys and the audit of mutating requests (CONTRACT section 6).
  * Owns the api_keys table: a key is a name, a scope (read or write) and the
  * BLAKE2b hash of a random token that is shown once and never stored. Also
- * owns the audit_log rows of event "api_request" (who asked what, from
- * where, with which outcome). Random tokens, hashing and the constant-time
+ * records each mutating request (who asked what, from where, with which
+ * outcome) in the audit trail through audit.h. Random tokens, hashing and the constant-time
  * comparison are libsodium's. Deciding what an HTTP request may do is the
  * API's (fcgi/auth). */
 #ifndef TRADER_ACCESS_H
@@ -31,6 +31,13 @@ enum access_scope {
     ACCESS_WRITE, /* every endpoint, the mutating ones included */
 };
 
+/* Whether a key was found (by name or by token). */
+enum access_found {
+    ACCESS_ERROR = -1,
+    ACCESS_MISSING, /* no such key */
+    ACCESS_FOUND,
+};
+
 /* A key as listed: never the token or its hash. */
 struct access_key {
     char name[ACCESS_NAME_BUF];
@@ -57,14 +64,16 @@ int access_key_create(struct db *db, const char *name, enum access_scope scope,
 /* Every key, oldest first. On success *out (caller frees) has *n entries. */
 int access_key_list(struct db *db, struct access_key **out, size_t *n, char *err, size_t errlen);
 
-/* Deletes the key name. Returns 1 when it existed, 0 when not, -1 on error. */
-int access_key_revoke(struct db *db, const char *name, char *err, size_t errlen);
+/* Deletes the key name: ACCESS_FOUND when it existed, ACCESS_MISSING when
+ * not, ACCESS_ERROR with err filled. */
+enum access_found access_key_revoke(struct db *db, const char *name, char *err, size_t errlen);
 
 /* Counts the keys into *nkeys and, when token is not NULL, compares its hash
- * with every stored hash in constant time (no early exit). Returns 1 with
- * *out filled when a key matches, 0 when none does, -1 on error. */
-int access_key_check(struct db *db, const char *token, size_t *nkeys, struct access_key *out,
-                     char *err, size_t errlen);
+ * with every stored hash in constant time (no early exit). Returns
+ * ACCESS_FOUND with *out filled when a key matches, ACCESS_MISSING when none
+ * does, ACCESS_ERROR with err filled. */
+enum access_found access_key_check(struct db *db, const char *token, size_t *nkeys,
+                                   struct access_key *out, char *err, size_t errlen);
 
 /* Sets the key's last_used_at to now. */
 int access_key_touch(struct db *db, const char *name, char *err, size_t errlen);

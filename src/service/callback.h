@@ -1,14 +1,17 @@
 /* callback: job webhooks (CONTRACT section 8). Owns the operator's settings
  * (the allowed hosts, the signing secret, the retry schedule), checking a
- * trigger's callback_url against them, the signed body, and delivering the
- * callbacks of ended jobs with retries, each attempt recorded in
- * job_callbacks. The jobs module marks a job's callback due (callback_status
+ * trigger's callback_url against them, the body's signature, and the
+ * `job_callbacks` table (one row per delivery attempt). Delivery is
+ * notify.h's; the jobs module marks a job's callback due (callback_status
  * 'pending') in the transaction that ends the job. */
 #ifndef TRADER_CALLBACK_H
 #define TRADER_CALLBACK_H
 
 #include <stddef.h>
 
+#include <json-c/json.h>
+
+#include "base/dates.h"
 #include "store/db.h"
 
 #define CALLBACK_ENV_HOSTS "TRADER_CALLBACK_HOSTS"   /* host or host:port, comma-separated */
@@ -31,11 +34,22 @@ int callback_url_check(const char *url, char *err, size_t errlen);
 int callback_sign(const char *secret, const char *body, size_t len,
                   char out[CALLBACK_SIGNATURE_BUF], char *err, size_t errlen);
 
-/* One pass over the ended jobs whose callback is due (pending, and the
- * backoff since the last attempt has passed): one POST each, recorded with
- * its outcome; the job's callback becomes delivered on a 2xx answer and
- * failed after the last attempt. *n = attempts made. Returns 0, or -1 when
- * the database failed. */
-int callback_deliver_due(struct db *db, int *n, char *err, size_t errlen);
+/* --- the job_callbacks table -------------------------------------------- */
+
+/* Records attempt n of job_id: delivered when error is NULL, else failed
+ * with error; status 0 = no HTTP answer (null). */
+int callback_record_attempt(struct db *db, const char *job_id, int n, long status,
+                            const char *error, char *err, size_t errlen);
+
+/* *n = the attempts made for job_id so far, last = the time of the latest
+ * ("" when none). */
+int callback_tries(struct db *db, const char *job_id, int *n, char last[TIMESTAMP_BUF], char *err,
+                   size_t errlen);
+
+/* The attempts for job_id, oldest first, as the status view shows them:
+ * [{attempt, attempted_at, http_status, outcome, error}]. *out is the
+ * caller's. */
+int callback_attempts_json(struct db *db, const char *job_id, json_object **out, char *err,
+                           size_t errlen);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "base/errbuf.h"
 #include "base/jsontext.h"
+#include "base/mem.h"
 #include "base/redact.h"
 
 #include <errno.h>
@@ -53,7 +54,13 @@ const char *config_provider_name(enum config_provider p)
     return "openai";
 }
 
-/* --- typed getters: 1 = found (out set), 0 = absent or null, -1 = bad ----- */
+/* --- typed getters: out set only when the member is there and valid ---- */
+
+enum member_got {
+    MEMBER_ERROR = -1, /* there, but not valid (err says why) */
+    MEMBER_ABSENT,     /* absent or null */
+    MEMBER_SET,        /* *out set */
+};
 
 static json_object *member(json_object *obj, const char *key)
 {
@@ -63,64 +70,64 @@ static json_object *member(json_object *obj, const char *key)
     return v; /* NULL for a JSON null as well */
 }
 
-static int get_object(json_object *obj, const char *key, json_object **out, char *err,
-                      size_t errlen)
+static enum member_got get_object(json_object *obj, const char *key, json_object **out, char *err,
+                                  size_t errlen)
 {
     json_object *v = member(obj, key);
     if (!v)
-        return 0;
+        return MEMBER_ABSENT;
     if (!json_object_is_type(v, json_type_object))
         return err_set(err, errlen, "%s must be an object", key);
     *out = v;
-    return 1;
+    return MEMBER_SET;
 }
 
-static int get_string(json_object *obj, const char *where, const char *key, const char **out,
-                      char *err, size_t errlen)
+static enum member_got get_string(json_object *obj, const char *where, const char *key,
+                                  const char **out, char *err, size_t errlen)
 {
     json_object *v = member(obj, key);
     if (!v)
-        return 0;
+        return MEMBER_ABSENT;
     if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0 ||
         json_object_get_string_len(v) > CONFIG_TEXT_MAX)
         return err_set(err, errlen, "%s%s%s must be a non-empty string of at most %d bytes", where,
                        *where ? "." : "", key, CONFIG_TEXT_MAX);
     *out = json_object_get_string(v);
-    return 1;
+    return MEMBER_SET;
 }
 
-static int get_bool(json_object *obj, const char *where, const char *key, bool *out, char *err,
-                    size_t errlen)
+static enum member_got get_bool(json_object *obj, const char *where, const char *key, bool *out,
+                                char *err, size_t errlen)
 {
     json_object *v = member(obj, key);
     if (!v)
-        return 0;
+        return MEMBER_ABSENT;
     if (!json_object_is_type(v, json_type_boolean))
         return err_set(err, errlen, "%s.%s must be true or false", where, key);
     *out = json_object_get_boolean(v);
-    return 1;
+    return MEMBER_SET;
 }
 
-static int get_number(json_object *obj, const char *where, const char *key, double lo, double hi,
-                      double *out, char *err, size_t errlen)
+static enum member_got get_number(json_object *obj, const char *where, const char *key, double lo,
+                                  double hi, double *out, char *err, size_t errlen)
 {
     json_object *v = member(obj, key);
     if (!v)
-        return 0;
+        return MEMBER_ABSENT;
     double d = json_object_get_double(v);
     if ((!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int)) ||
         !isfinite(d) || d < lo || d > hi)
         return err_set(err, errlen, "%s.%s must be a number between %g and %g", where, key, lo, hi);
     *out = d;
-    return 1;
+    return MEMBER_SET;
 }
 
-static int get_int(json_object *obj, const char *where, const char *key, int lo, int hi, int *out,
-                   char *err, size_t errlen)
+static enum member_got get_int(json_object *obj, const char *where, const char *key, int lo, int hi,
+                               int *out, char *err, size_t errlen)
 {
     json_object *v = member(obj, key);
     if (!v)
-        return 0;
+        return MEMBER_ABSENT;
     /* 30.0 is accepted as 30: AI-Trader files are written by Python. */
     double d = json_object_get_double(v);
     if ((!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int)) ||
@@ -128,16 +135,13 @@ static int get_int(json_object *obj, const char *where, const char *key, int lo,
         return err_set(err, errlen, "%s.%s must be an integer between %d and %d", where, key, lo,
                        hi);
     *out = (int)d;
-    return 1;
+    return MEMBER_SET;
 }
 
-/* A copy of s (NULL stays NULL) into *out; -1 when out of memory. */
-static int dup_into(char **out, const char *s, char *err, size_t errlen)
+/* A copy of s (caller frees); NULL stays NULL. */
+static char *dup_or_null(const char *s)
 {
-    if (!s)
-        return 0;
-    *out = strdup(s);
-    return *out ? 0 : err_set(err, errlen, "out of memory");
+    return s ? mem_strdup(s) : NULL;
 }
 
 /* --- sections ------------------------------------------------------------- */
@@ -146,21 +150,21 @@ static int parse_dates(json_object *root, struct config *c, char *err, size_t er
 {
     json_object *dr = NULL;
     const char *s = NULL;
-    int rc = get_object(root, "date_range", &dr, err, errlen);
-    if (rc < 0)
+    enum member_got rc = get_object(root, "date_range", &dr, err, errlen);
+    if (rc == MEMBER_ERROR)
         return -1;
-    if (rc == 0)
+    if (rc == MEMBER_ABSENT)
         return err_set(err, errlen, "date_range.init_date is required");
     rc = get_string(dr, "date_range", "init_date", &s, err, errlen);
-    if (rc < 0)
+    if (rc == MEMBER_ERROR)
         return -1;
-    if (rc == 0 || !date_valid(s))
+    if (rc == MEMBER_ABSENT || !date_valid(s))
         return err_set(err, errlen, "date_range.init_date must be a date in YYYY-MM-DD format");
     memcpy(c->init_date, s, DATE_BUF);
     rc = get_string(dr, "date_range", "end_date", &s, err, errlen);
-    if (rc < 0)
+    if (rc == MEMBER_ERROR)
         return -1;
-    if (rc == 1) {
+    if (rc == MEMBER_SET) {
         if (!date_valid(s))
             return err_set(err, errlen, "date_range.end_date must be a date in YYYY-MM-DD format");
         if (strcmp(s, c->init_date) < 0)
@@ -175,25 +179,28 @@ static int parse_agent_config(json_object *root, struct config *c, char *err, si
     json_object *ac = NULL;
     double cash = 10000.0;
     const char *w = "agent_config";
-    if (get_object(root, w, &ac, err, errlen) < 0)
+    if (get_object(root, w, &ac, err, errlen) == MEMBER_ERROR)
         return -1;
     double reply = (double)c->max_reply_bytes;
     const char *prompt = NULL;
     if (ac &&
-        (get_int(ac, w, "max_steps", 1, 1000, &c->max_steps, err, errlen) < 0 ||
-         get_int(ac, w, "max_retries", 0, 100, &c->max_retries, err, errlen) < 0 ||
-         get_number(ac, w, "base_delay", 0.0, 600.0, &c->base_delay, err, errlen) < 0 ||
-         get_number(ac, w, "initial_cash", 0.01, 1e12, &cash, err, errlen) < 0 ||
+        (get_int(ac, w, "max_steps", 1, 1000, &c->max_steps, err, errlen) == MEMBER_ERROR ||
+         get_int(ac, w, "max_retries", 0, 100, &c->max_retries, err, errlen) == MEMBER_ERROR ||
+         get_number(ac, w, "base_delay", 0.0, 600.0, &c->base_delay, err, errlen) == MEMBER_ERROR ||
+         get_number(ac, w, "initial_cash", 0.01, 1e12, &cash, err, errlen) == MEMBER_ERROR ||
          get_int(ac, w, "max_completions_per_step", 1, 1000, &c->max_completions_per_step, err,
-                 errlen) < 0 ||
-         get_int(ac, w, "max_completions", 1, 100000, &c->max_completions, err, errlen) < 0 ||
-         get_int(ac, w, "max_tool_calls_per_reply", 1, 10000, &c->max_tool_calls, err, errlen) <
-             0 ||
-         get_number(ac, w, "max_reply_bytes", 1024, 64.0 * 1024 * 1024, &reply, err, errlen) < 0 ||
-         get_string(ac, w, "system_prompt_file", &prompt, err, errlen) < 0 ||
-         get_bool(ac, w, "search_snippets_only", &c->search_snippets_only, err, errlen) < 0 ||
-         dup_into(&c->system_prompt_file, prompt, err, errlen) != 0))
+                 errlen) == MEMBER_ERROR ||
+         get_int(ac, w, "max_completions", 1, 100000, &c->max_completions, err, errlen) ==
+             MEMBER_ERROR ||
+         get_int(ac, w, "max_tool_calls_per_reply", 1, 10000, &c->max_tool_calls, err, errlen) ==
+             MEMBER_ERROR ||
+         get_number(ac, w, "max_reply_bytes", 1024, 64.0 * 1024 * 1024, &reply, err, errlen) ==
+             MEMBER_ERROR ||
+         get_string(ac, w, "system_prompt_file", &prompt, err, errlen) == MEMBER_ERROR ||
+         get_bool(ac, w, "search_snippets_only", &c->search_snippets_only, err, errlen) ==
+             MEMBER_ERROR))
         return -1;
+    c->system_prompt_file = dup_or_null(prompt);
     c->max_reply_bytes = (long)reply;
     if (money_from_double(cash, &c->initial_cash) != 0)
         return err_set(err, errlen, "agent_config.initial_cash is out of range");
@@ -201,17 +208,19 @@ static int parse_agent_config(json_object *root, struct config *c, char *err, si
 }
 
 /* A rate in basis points with at most two decimals, as parts per million. */
-static int get_bps(json_object *tr, const char *key, int64_t *ppm, char *err, size_t errlen)
+static enum member_got get_bps(json_object *tr, const char *key, int64_t *ppm, char *err,
+                               size_t errlen)
 {
     double d = 0.0, hundredths;
-    int rc = get_number(tr, "trading", key, 0.0, (double)TRADING_RATE_MAX / 100.0, &d, err, errlen);
-    if (rc <= 0)
+    enum member_got rc =
+        get_number(tr, "trading", key, 0.0, (double)TRADING_RATE_MAX / 100.0, &d, err, errlen);
+    if (rc != MEMBER_SET)
         return rc;
     hundredths = round(d * 100.0);
     if (fabs(d * 100.0 - hundredths) > 1e-6)
         return err_set(err, errlen, "trading.%s may have at most two decimals (0.01 bps)", key);
     *ppm = (int64_t)hundredths;
-    return 1;
+    return MEMBER_SET;
 }
 
 /* The top-level "trading" costs; absent = none. Unknown keys are refused:
@@ -221,9 +230,9 @@ static int parse_trading(json_object *root, struct config *c, char *err, size_t 
     static const char *const keys[] = {"commission_per_trade", "commission_bps", "slippage_bps"};
     json_object *tr = NULL;
     double per = 0.0;
-    int rc = get_object(root, "trading", &tr, err, errlen);
-    if (rc <= 0)
-        return rc;
+    enum member_got rc = get_object(root, "trading", &tr, err, errlen);
+    if (rc != MEMBER_SET)
+        return rc == MEMBER_ERROR ? -1 : 0;
     json_object_object_foreach(tr, key, val)
     {
         size_t i = 0;
@@ -236,10 +245,11 @@ static int parse_trading(json_object *root, struct config *c, char *err, size_t 
                            "commission_bps, slippage_bps)",
                            key);
     }
-    if (get_number(tr, "trading", "commission_per_trade", 0.0, 1e6, &per, err, errlen) < 0 ||
+    if (get_number(tr, "trading", "commission_per_trade", 0.0, 1e6, &per, err, errlen) ==
+            MEMBER_ERROR ||
         money_from_double(per, &c->trading.per_trade) != 0 ||
-        get_bps(tr, "commission_bps", &c->trading.commission_ppm, err, errlen) < 0 ||
-        get_bps(tr, "slippage_bps", &c->trading.slippage_ppm, err, errlen) < 0)
+        get_bps(tr, "commission_bps", &c->trading.commission_ppm, err, errlen) == MEMBER_ERROR ||
+        get_bps(tr, "slippage_bps", &c->trading.slippage_ppm, err, errlen) == MEMBER_ERROR)
         return -1;
     return 0;
 }
@@ -259,9 +269,7 @@ static int parse_symbols(json_object *root, struct config *c, char *err, size_t 
             return err_set(err, errlen, "stock_symbols must list 1 to %d symbols",
                            CONFIG_SYMBOLS_MAX);
     }
-    c->symbols = calloc(n, sizeof(*c->symbols));
-    if (!c->symbols)
-        return err_set(err, errlen, "out of memory");
+    c->symbols = mem_calloc(n, sizeof(*c->symbols));
     for (size_t i = 0; i < n; i++) {
         const char *sym = arr ? NULL : universe_nasdaq100()[i];
         if (arr) {
@@ -287,10 +295,10 @@ static int parse_provider(json_object *m, const char *w, struct config_model *cm
                           size_t errlen)
 {
     const char *s = NULL;
-    int rc = get_string(m, w, "provider", &s, err, errlen);
-    if (rc < 0)
+    enum member_got rc = get_string(m, w, "provider", &s, err, errlen);
+    if (rc == MEMBER_ERROR)
         return -1;
-    if (rc == 0 || strcmp(s, "openai") == 0)
+    if (rc == MEMBER_ABSENT || strcmp(s, "openai") == 0)
         cm->provider = CONFIG_PROVIDER_OPENAI;
     else if (strcmp(s, "builtin") == 0)
         cm->provider = CONFIG_PROVIDER_BUILTIN;
@@ -300,12 +308,14 @@ static int parse_provider(json_object *m, const char *w, struct config_model *cm
         return err_set(err, errlen, "%s.provider must be \"openai\", \"builtin\" or \"mock\"", w);
 
     s = NULL;
-    if (get_string(m, w, "strategy", &s, err, errlen) < 0)
+    if (get_string(m, w, "strategy", &s, err, errlen) == MEMBER_ERROR)
         return -1;
     if (cm->provider == CONFIG_PROVIDER_BUILTIN) {
         for (size_t i = 0; s && i < NSTRATEGIES; i++)
-            if (strcmp(s, builtin_strategies[i]) == 0)
-                return dup_into(&cm->strategy, s, err, errlen);
+            if (strcmp(s, builtin_strategies[i]) == 0) {
+                cm->strategy = mem_strdup(s);
+                return 0;
+            }
         return err_set(err, errlen, "%s.strategy must be \"equal_weight\" or \"momentum\"", w);
     }
     if (s)
@@ -350,10 +360,10 @@ static int parse_endpoint(json_object *m, const char *w, struct config_model *cm
                           size_t errlen)
 {
     const char *url = NULL, *key = NULL, *from = NULL, *url_from = NULL;
-    if (get_string(m, w, "openai_base_url", &url, err, errlen) < 0 ||
-        get_string(m, w, "openai_api_key", &key, err, errlen) < 0 ||
-        get_string(m, w, CONFIG_KEY_FROM, &from, err, errlen) < 0 ||
-        get_string(m, w, CONFIG_URL_FROM, &url_from, err, errlen) < 0)
+    if (get_string(m, w, "openai_base_url", &url, err, errlen) == MEMBER_ERROR ||
+        get_string(m, w, "openai_api_key", &key, err, errlen) == MEMBER_ERROR ||
+        get_string(m, w, CONFIG_KEY_FROM, &from, err, errlen) == MEMBER_ERROR ||
+        get_string(m, w, CONFIG_URL_FROM, &url_from, err, errlen) == MEMBER_ERROR)
         return -1;
     if ((from && strcmp(from, CONFIG_KEY_FROM_FILE) != 0) ||
         (url_from && strcmp(url_from, CONFIG_KEY_FROM_FILE) != 0))
@@ -384,9 +394,8 @@ static int parse_endpoint(json_object *m, const char *w, struct config_model *cm
     if (key && !*key)
         key = NULL;
     redact_add_secret(key);
-    if (dup_into(&cm->base_url, url, err, errlen) != 0 ||
-        dup_into(&cm->api_key, key, err, errlen) != 0)
-        return -1;
+    cm->base_url = dup_or_null(url);
+    cm->api_key = dup_or_null(key);
     return 0;
 }
 
@@ -396,15 +405,16 @@ static int parse_request_options(json_object *m, const char *w, struct config_mo
 {
     double tokens = 0;
     json_object *extra = NULL;
-    int rc = get_number(m, w, "temperature", 0.0, 10.0, &cm->temperature, err, errlen);
-    if (rc < 0 || get_number(m, w, "max_tokens", 1, 1e9, &tokens, err, errlen) < 0 ||
-        get_bool(m, w, "drop_reasoning", &cm->drop_reasoning, err, errlen) < 0)
+    enum member_got rc = get_number(m, w, "temperature", 0.0, 10.0, &cm->temperature, err, errlen);
+    if (rc == MEMBER_ERROR ||
+        get_number(m, w, "max_tokens", 1, 1e9, &tokens, err, errlen) == MEMBER_ERROR ||
+        get_bool(m, w, "drop_reasoning", &cm->drop_reasoning, err, errlen) == MEMBER_ERROR)
         return -1;
     if (tokens != floor(tokens))
         return err_set(err, errlen, "%s.max_tokens must be an integer", w);
-    if (get_object(m, "extra_body", &extra, err, errlen) < 0)
+    if (get_object(m, "extra_body", &extra, err, errlen) == MEMBER_ERROR)
         return err_set(err, errlen, "%s.extra_body must be an object", w);
-    cm->has_temperature = rc == 1;
+    cm->has_temperature = rc == MEMBER_SET;
     cm->max_tokens = (long)tokens;
     cm->extra_body = json_object_get(extra);
     return 0;
@@ -419,13 +429,14 @@ static int parse_pricing(json_object *m, const char *w, struct config_model *cm,
     json_object *p = NULL;
     double prompt = -1, completion = -1;
     char where[48];
-    int rc = get_object(m, "pricing", &p, err, errlen);
-    if (rc <= 0)
-        return rc;
+    enum member_got rc = get_object(m, "pricing", &p, err, errlen);
+    if (rc != MEMBER_SET)
+        return rc == MEMBER_ERROR ? -1 : 0;
     snprintf(where, sizeof(where), "%s.pricing", w);
-    if (get_number(p, where, "prompt_usd_per_1m", 0, CONFIG_PRICE_MAX, &prompt, err, errlen) < 0 ||
+    if (get_number(p, where, "prompt_usd_per_1m", 0, CONFIG_PRICE_MAX, &prompt, err, errlen) ==
+            MEMBER_ERROR ||
         get_number(p, where, "completion_usd_per_1m", 0, CONFIG_PRICE_MAX, &completion, err,
-                   errlen) < 0)
+                   errlen) == MEMBER_ERROR)
         return -1;
     if (prompt < 0 || completion < 0)
         return err_set(err, errlen, "%s needs prompt_usd_per_1m and completion_usd_per_1m", where);
@@ -436,18 +447,18 @@ static int parse_pricing(json_object *m, const char *w, struct config_model *cm,
     return 0;
 }
 
-int config_cost(const struct config_model *m, long long prompt_tokens, long long completion_tokens,
-                money_t *out)
+bool config_cost(const struct config_model *m, long long prompt_tokens, long long completion_tokens,
+                 money_t *out)
 {
     if (!m->priced)
-        return 0;
+        return false;
     /* tokens x micro-dollars per million tokens / 1e6, exact until the
      * rounding: at most ~9.2e18 x 1e12 each, well inside 128 bits. */
     __int128 num = (__int128)prompt_tokens * m->prompt_usd_per_1m +
                    (__int128)completion_tokens * m->completion_usd_per_1m;
     __int128 cost = (num + 500000) / 1000000;
     *out = cost > INT64_MAX ? INT64_MAX : (money_t)cost;
-    return 1;
+    return true;
 }
 
 static int parse_model(json_object *m, size_t idx, struct config *c, char *err, size_t errlen)
@@ -460,20 +471,22 @@ static int parse_model(json_object *m, size_t idx, struct config *c, char *err, 
         return err_set(err, errlen, "%s must be an object", w);
     cm->enabled = true;
     cm->timeout_seconds = CONFIG_DEFAULT_TIMEOUT;
-    int rc = get_string(m, w, "signature", &sig, err, errlen);
-    if (rc < 0)
+    enum member_got rc = get_string(m, w, "signature", &sig, err, errlen);
+    if (rc == MEMBER_ERROR)
         return -1;
-    if (rc == 0 || !config_signature_valid(sig))
+    if (rc == MEMBER_ABSENT || !config_signature_valid(sig))
         return err_set(err, errlen, "%s.signature must be 1-64 characters of A-Z a-z 0-9 . _ -", w);
     if (config_find_model(c, sig))
         return err_set(err, errlen, "%s.signature \"%s\" is used by an earlier model", w, sig);
-    if (get_string(m, w, "name", &name, err, errlen) < 0 ||
-        get_string(m, w, "basemodel", &base, err, errlen) < 0 ||
-        get_bool(m, w, "enabled", &cm->enabled, err, errlen) < 0 ||
-        get_number(m, w, "timeout_seconds", 0.001, 3600.0, &cm->timeout_seconds, err, errlen) < 0 ||
-        dup_into(&cm->name, name ? name : sig, err, errlen) != 0 ||
-        dup_into(&cm->basemodel, base, err, errlen) != 0 ||
-        parse_provider(m, w, cm, err, errlen) != 0 || parse_endpoint(m, w, cm, err, errlen) != 0 ||
+    if (get_string(m, w, "name", &name, err, errlen) == MEMBER_ERROR ||
+        get_string(m, w, "basemodel", &base, err, errlen) == MEMBER_ERROR ||
+        get_bool(m, w, "enabled", &cm->enabled, err, errlen) == MEMBER_ERROR ||
+        get_number(m, w, "timeout_seconds", 0.001, 3600.0, &cm->timeout_seconds, err, errlen) ==
+            MEMBER_ERROR)
+        return -1;
+    cm->name = mem_strdup(name ? name : sig);
+    cm->basemodel = dup_or_null(base);
+    if (parse_provider(m, w, cm, err, errlen) != 0 || parse_endpoint(m, w, cm, err, errlen) != 0 ||
         parse_request_options(m, w, cm, err, errlen) != 0 ||
         parse_pricing(m, w, cm, err, errlen) != 0)
         return -1;
@@ -491,9 +504,7 @@ static int parse_models(json_object *root, struct config *c, char *err, size_t e
         return err_set(err, errlen, "models must be an array of 1 to %d model entries",
                        CONFIG_MODELS_MAX);
     size_t n = json_object_array_length(arr);
-    c->models = calloc(n, sizeof(*c->models));
-    if (!c->models)
-        return err_set(err, errlen, "out of memory");
+    c->models = mem_calloc(n, sizeof(*c->models));
     for (size_t i = 0; i < n; i++) {
         /* Counted before parsing so config_free releases a half-parsed entry. */
         c->nmodels = i + 1;
@@ -507,10 +518,10 @@ static int parse_models(json_object *root, struct config *c, char *err, size_t e
 static int parse_schedule(json_object *root, struct config *c, char *err, size_t errlen)
 {
     const char *s = NULL;
-    int rc = get_string(root, "", "schedule", &s, err, errlen);
-    if (rc < 0)
+    enum member_got rc = get_string(root, "", "schedule", &s, err, errlen);
+    if (rc == MEMBER_ERROR)
         return -1;
-    if (rc == 0 || strcmp(s, "pipelined") == 0)
+    if (rc == MEMBER_ABSENT || strcmp(s, "pipelined") == 0)
         c->lockstep = false;
     else if (strcmp(s, "lockstep") == 0)
         c->lockstep = true;
@@ -532,15 +543,16 @@ static int parse_root(json_object *root, struct config *c, char *err, size_t err
     c->max_reply_bytes = CONFIG_DEFAULT_REPLY_BYTES;
     c->max_retries = 3;
     c->base_delay = 1.0;
-    if (get_string(root, "", "agent_type", &agent, err, errlen) < 0 ||
-        dup_into(&c->agent_type, agent ? agent : "BaseAgent", err, errlen) != 0 ||
-        parse_dates(root, c, err, errlen) != 0 || parse_models(root, c, err, errlen) != 0 ||
+    if (get_string(root, "", "agent_type", &agent, err, errlen) == MEMBER_ERROR)
+        return -1;
+    c->agent_type = mem_strdup(agent ? agent : "BaseAgent");
+    if (parse_dates(root, c, err, errlen) != 0 || parse_models(root, c, err, errlen) != 0 ||
         parse_agent_config(root, c, err, errlen) != 0 || parse_symbols(root, c, err, errlen) != 0 ||
         parse_trading(root, c, err, errlen) != 0 || parse_schedule(root, c, err, errlen) != 0 ||
-        get_object(root, "log_config", &lc, err, errlen) < 0 ||
-        (lc && get_string(lc, "log_config", "log_path", &log_path, err, errlen) < 0) ||
-        dup_into(&c->log_path, log_path ? log_path : CONFIG_DEFAULT_LOG_PATH, err, errlen) != 0)
+        get_object(root, "log_config", &lc, err, errlen) == MEMBER_ERROR ||
+        (lc && get_string(lc, "log_config", "log_path", &log_path, err, errlen) == MEMBER_ERROR))
         return -1;
+    c->log_path = mem_strdup(log_path ? log_path : CONFIG_DEFAULT_LOG_PATH);
     return 0;
 }
 
@@ -548,47 +560,37 @@ static char *public_url(const char *url);
 
 /* Replaces the openai_base_url of entry m by its public form (no
  * credentials, no query) with the CONFIG_URL_FROM marker when they differ. */
-static int snapshot_url(json_object *m, char *err, size_t errlen)
+static void snapshot_url(json_object *m)
 {
     const char *url = jsontext_string(m, "openai_base_url");
     char *pub = url ? public_url(url) : NULL;
-    int rc = 0;
-    if (url && !pub)
-        return err_set(err, errlen, "out of memory");
-    if (pub && strcmp(pub, url) != 0 &&
-        (json_object_object_add(m, "openai_base_url", json_object_new_string(pub)) != 0 ||
-         json_object_object_add(m, CONFIG_URL_FROM, json_object_new_string(CONFIG_KEY_FROM_FILE)) !=
-             0))
-        rc = err_set(err, errlen, "out of memory");
+    if (pub && strcmp(pub, url) != 0) {
+        json_put(m, "openai_base_url", json_object_new_string(pub));
+        json_put(m, CONFIG_URL_FROM, json_object_new_string(CONFIG_KEY_FROM_FILE));
+    }
     free(pub);
-    return rc;
 }
 
 /* c->snapshot from root, which parse_root accepted (and which this edits):
  * models[i] lines up with c->models[i]. json-c keeps the members' order and
  * the numbers' text, so only the keys and the layout change. */
-static int make_snapshot(json_object *root, struct config *c, char *err, size_t errlen)
+static void make_snapshot(json_object *root, struct config *c)
 {
     json_object *arr = member(root, "models");
     for (size_t i = 0; i < c->nmodels; i++) {
         json_object *m = json_object_array_get_idx(arr, i);
         json_object_object_del(m, "openai_api_key");
         json_object_object_del(m, CONFIG_KEY_FROM);
-        if (!json_object_object_get_ex(m, CONFIG_URL_FROM, NULL) &&
-            snapshot_url(m, err, errlen) != 0)
-            return -1;
-        if (!c->models[i].key_in_file)
-            continue;
-        json_object *from = json_object_new_string(CONFIG_KEY_FROM_FILE);
-        if (!from || json_object_object_add(m, CONFIG_KEY_FROM, from) != 0) {
-            json_object_put(from);
-            return err_set(err, errlen, "out of memory");
-        }
+        if (!json_object_object_get_ex(m, CONFIG_URL_FROM, NULL))
+            snapshot_url(m);
+        if (c->models[i].key_in_file)
+            json_put(m, CONFIG_KEY_FROM, json_object_new_string(CONFIG_KEY_FROM_FILE));
     }
     const char *s = json_object_to_json_string_ext(
         root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
-    c->snapshot = s ? strdup(s) : NULL;
-    return c->snapshot ? 0 : err_set(err, errlen, "out of memory");
+    if (!s)
+        mem_fatal(0);
+    c->snapshot = mem_strdup(s);
 }
 
 int config_parse(const char *text, size_t len, struct config *out, char *err, size_t errlen)
@@ -601,8 +603,9 @@ int config_parse(const char *text, size_t len, struct config *out, char *err, si
         return err_set(err, errlen, "config is larger than %d bytes", CONFIG_FILE_MAX);
     if (jsontext_parse(text, len, &root, why, sizeof(why)) != 0)
         return err_set(err, errlen, "config is not valid JSON: %s", why);
-    if (parse_root(root, &c, err, errlen) != 0 || make_snapshot(root, &c, err, errlen) != 0)
+    if (parse_root(root, &c, err, errlen) != 0)
         goto out;
+    make_snapshot(root, &c);
     *out = c;
     memset(&c, 0, sizeof(c));
     rc = 0;
@@ -662,9 +665,7 @@ int config_load(const char *path, struct config *out, char *err, size_t errlen)
 {
     size_t len = 0;
     int rc = -1;
-    char *buf = malloc(CONFIG_FILE_MAX + 1);
-    if (!buf)
-        return err_set(err, errlen, "out of memory");
+    char *buf = mem_alloc(CONFIG_FILE_MAX + 1);
     if (read_file(path, buf, &len, err, errlen) == 0)
         rc = config_parse(buf, len, out, err, errlen);
     free_secret(buf, len);
@@ -688,27 +689,22 @@ static const char *entry_string(json_object *models, const char *sig, const char
     return NULL;
 }
 
-int config_restore_keys(struct config *c, const char *path, char *err, size_t errlen)
+void config_restore_keys(struct config *c, const char *path)
 {
     json_object *root = NULL;
     char why[ERRBUF_SIZE], real[PATH_MAX];
     size_t len = 0, wanted = 0;
-    int rc = -1;
     for (size_t i = 0; i < c->nmodels; i++)
         wanted += (c->models[i].key_in_file && !c->models[i].api_key) || c->models[i].url_in_file;
     /* path was the file's real path at trigger time (inside the configs
      * directory); a symlink put in its way since could lead anywhere. */
     if (wanted == 0 || !realpath(path, real) || strcmp(real, path) != 0)
-        return 0;
-    char *buf = malloc(CONFIG_FILE_MAX + 1);
-    if (!buf)
-        return err_set(err, errlen, "out of memory");
+        return;
+    char *buf = mem_alloc(CONFIG_FILE_MAX + 1);
     /* Not readable or not JSON: no key is there (the caller says so per model). */
     if (read_file(path, buf, &len, why, sizeof(why)) != 0 || len > CONFIG_FILE_MAX ||
-        jsontext_parse(buf, len, &root, why, sizeof(why)) != 0) {
-        rc = 0;
+        jsontext_parse(buf, len, &root, why, sizeof(why)) != 0)
         goto out;
-    }
     json_object *models = member(root, "models");
     for (size_t i = 0; i < c->nmodels; i++) {
         struct config_model *m = &c->models[i];
@@ -717,22 +713,18 @@ int config_restore_keys(struct config *c, const char *path, char *err, size_t er
                               : NULL;
         const char *url =
             m->url_in_file ? entry_string(models, m->signature, "openai_base_url") : NULL;
-        if (key && dup_into(&m->api_key, key, err, errlen) != 0)
-            goto out;
+        if (key)
+            m->api_key = mem_strdup(key);
         redact_add_secret(key);
         if (url) {
             free(m->base_url);
-            m->base_url = NULL;
-            if (dup_into(&m->base_url, url, err, errlen) != 0)
-                goto out;
+            m->base_url = mem_strdup(url);
             m->url_in_file = false;
         }
     }
-    rc = 0;
 out:
     json_object_put(root);
     free_secret(buf, len);
-    return rc;
 }
 
 void config_free(struct config *c)
@@ -778,41 +770,28 @@ static char *public_url(const char *url)
     size_t scheme = (size_t)(host - url);
     const char *rest = at ? at + 1 : host;
     size_t keep = strcspn(rest, "?#");
-    char *out = malloc(scheme + keep + 1);
-    if (!out)
-        return NULL;
+    char *out = mem_alloc(scheme + keep + 1);
     memcpy(out, url, scheme);
     memcpy(out + scheme, rest, keep);
     out[scheme + keep] = '\0';
     return out;
 }
 
-static json_object *string_or_null(const char *s)
-{
-    return s ? json_object_new_string(s) : NULL;
-}
-
 json_object *config_public_json(const struct config *c)
 {
-    json_object *arr = json_object_new_array();
-    for (size_t i = 0; arr && i < c->nmodels; i++) {
+    json_object *arr = json_new_array();
+    for (size_t i = 0; i < c->nmodels; i++) {
         const struct config_model *m = &c->models[i];
-        json_object *o = json_object_new_object();
+        json_object *o = json_new_object();
         char *url = m->base_url ? public_url(m->base_url) : NULL;
-        if (!o || (m->base_url && !url) || json_object_array_add(arr, o) != 0) {
-            json_object_put(o);
-            free(url);
-            json_object_put(arr);
-            return NULL;
-        }
-        json_object_object_add(o, "signature", json_object_new_string(m->signature));
-        json_object_object_add(o, "name", json_object_new_string(m->name));
-        json_object_object_add(o, "basemodel", string_or_null(m->basemodel));
-        json_object_object_add(o, "provider",
-                               json_object_new_string(config_provider_name(m->provider)));
-        json_object_object_add(o, "strategy", string_or_null(m->strategy));
-        json_object_object_add(o, "endpoint", string_or_null(url));
-        json_object_object_add(o, "enabled", json_object_new_boolean(m->enabled));
+        json_push(arr, o);
+        json_put(o, "signature", json_object_new_string(m->signature));
+        json_put(o, "name", json_object_new_string(m->name));
+        json_put_string_or_null(o, "basemodel", m->basemodel);
+        json_put(o, "provider", json_object_new_string(config_provider_name(m->provider)));
+        json_put_string_or_null(o, "strategy", m->strategy);
+        json_put_string_or_null(o, "endpoint", url);
+        json_put(o, "enabled", json_object_new_boolean(m->enabled));
         free(url);
     }
     return arr;

@@ -149,8 +149,8 @@ int config_parse(const char *text, size_t len, struct config *out, char *err, si
  * the trigger resolved) as it is now, from the entry with the same
  * signature. Where the file is gone, unreadable, not JSON or reached through
  * a symlink now, or the entry or its key is gone, the model is left without
- * a key, and its model-days must fail. Returns 0, or -1 when out of memory. */
-int config_restore_keys(struct config *c, const char *path, char *err, size_t errlen);
+ * a key, and its model-days must fail. */
+void config_restore_keys(struct config *c, const char *path);
 
 /* Releases everything config_load/config_parse allocated; safe on a zeroed
  * struct and idempotent. */
@@ -160,9 +160,9 @@ void config_free(struct config *c);
 const struct config_model *config_find_model(const struct config *c, const char *signature);
 
 /* What prompt and completion tokens cost at m's pricing, in micro-dollars
- * rounded to the nearest. Returns 1 with *out set, 0 when m has no pricing. */
-int config_cost(const struct config_model *m, long long prompt_tokens, long long completion_tokens,
-                money_t *out);
+ * rounded to the nearest. True with *out set, false when m has no pricing. */
+bool config_cost(const struct config_model *m, long long prompt_tokens, long long completion_tokens,
+                 money_t *out);
 
 /* True for 1-64 characters of A-Z, a-z, 0-9, '.', '_', '-'. */
 bool config_signature_valid(const char *s);
@@ -173,7 +173,12 @@ const char *config_provider_name(enum config_provider p);
 /* What /health may show: an array of {signature, name, basemodel, provider,
  * strategy, endpoint, enabled} with no key, the endpoint stripped of any
  * user:password@ and query string (null for models that need no network).
- * Caller owns the result (json_object_put); NULL when out of memory. */
+ * Caller owns the result (json_object_put). */
 json_object *config_public_json(const struct config *c);
+
+/* The default simulation config: its name in the configs directory, and the
+ * path a trigger request without config_path stands for. */
+#define CONFIG_DEFAULT_NAME "default_config.json"
+#define CONFIG_DEFAULT_PATH "configs/" CONFIG_DEFAULT_NAME
 
 #endif

@@ -3,6 +3,9 @@
 
 #include "base/errbuf.h"
 
+#include <stdio.h>
+#include <string.h>
+
 static const char SQL_POSITION[] =
     "INSERT INTO positions(job_id, date, model, cash, portfolio_value, prev_value, daily_profit,"
     " daily_return_pct, total_steps, stop_signal, reasoning_summary, prompt_tokens,"
@@ -17,8 +20,6 @@ static const char SQL_HOLDING[] =
 static const char SQL_MESSAGE[] =
     "INSERT INTO reasoning_logs(position_id, step, role, content, tool_name, tool_call_id,"
     " message_json, timestamp, completion) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-static const char SQL_READ_HOLDINGS[] =
-    "SELECT symbol, quantity FROM holdings WHERE position_id = ?1";
 static const char SQL_ACTION[] =
     "INSERT INTO corporate_actions(position_id, seq, action, symbol, effective_date, factor,"
     " shares_before, shares_after, price, cash) VALUES(?1, ?2, 'split', ?3, ?4, ?5, ?6, ?7, ?8, "
@@ -26,6 +27,50 @@ static const char SQL_ACTION[] =
 static const char SQL_TOOL[] =
     "INSERT INTO tool_usage(position_id, tool_name, calls, errors, total_duration_ms)"
     " VALUES(?1, ?2, ?3, ?4, ?5)";
+
+/* The bounds stand for "no bound" when a filter gives none. */
+#define DATE_MIN "0000-00-00"
+#define DATE_MAX "9999-99-99"
+
+#define FILTER_WHERE                                                                               \
+    " FROM positions WHERE date >= ?1 AND date <= ?2 AND (?3 IS NULL OR model = ?3)"               \
+    " AND (?4 IS NULL OR job_id = ?4)"
+/* In (date, model) order from idx_positions_date_model. */
+static const char SQL_DAYS[] =
+    "SELECT id, model, job_id, cash, portfolio_value, prev_value, daily_profit, daily_return_pct,"
+    " total_steps, stop_signal, reasoning_summary, log_file_path, prompt_tokens,"
+    " completion_tokens, total_tokens, cost, date, created_at" FILTER_WHERE
+    " ORDER BY date, model LIMIT ?5 OFFSET ?6";
+static const char SQL_COUNT[] = "SELECT count(*), min(date), max(date)" FILTER_WHERE;
+static const char SQL_LATEST_DATE[] = "SELECT max(date) FROM positions"
+                                      " WHERE (?1 IS NULL OR model = ?1)"
+                                      " AND (?2 IS NULL OR job_id = ?2)";
+/* Two subqueries, so that each is one seek into idx_positions_job. */
+static const char SQL_JOB_SPAN[] = "SELECT (SELECT min(date) FROM positions WHERE job_id = ?1),"
+                                   " (SELECT max(date) FROM positions WHERE job_id = ?1)";
+static const char SQL_FIND[] = "SELECT id, job_id FROM positions WHERE model = ?1 AND date = ?2";
+static const char SQL_LAST_BEFORE[] =
+    "SELECT id, cash, portfolio_value, date FROM positions WHERE model = ?1 AND date < ?2"
+    " ORDER BY date DESC LIMIT 1";
+/* Every column is in idx_positions_date_model, so this reads the index
+ * only. A further per-day sum is a positions column stored with the day
+ * like cost, ntrades and fees, added here and to that index. */
+static const char SQL_SUMS[] =
+    "SELECT model, date, portfolio_value, prev_value, prompt_tokens, completion_tokens,"
+    " total_tokens, cost, ntrades, fees FROM positions"
+    " WHERE date >= ?1 AND date <= ?2 AND (?3 IS NULL OR job_id = ?3) ORDER BY date, model";
+static const char SQL_HOLDINGS[] =
+    "SELECT symbol, quantity FROM holdings WHERE position_id = ?1 ORDER BY symbol";
+static const char SQL_TRADES[] = "SELECT seq, action, symbol, amount, price, total, fee FROM trades"
+                                 " WHERE position_id = ?1 ORDER BY seq";
+static const char SQL_SPLITS[] =
+    "SELECT symbol, effective_date, factor, shares_before, shares_after, price, cash"
+    " FROM corporate_actions WHERE position_id = ?1 ORDER BY seq";
+static const char SQL_TOOLS[] = "SELECT tool_name, calls, errors, total_duration_ms FROM tool_usage"
+                                " WHERE position_id = ?1 ORDER BY tool_name";
+static const char SQL_MESSAGES[] =
+    "SELECT step, role, content, tool_name, tool_call_id, message_json, timestamp, completion"
+    " FROM reasoning_logs WHERE position_id = ?1 ORDER BY id";
 
 static int insert_position(struct db *db, const struct daystore_day *d, sqlite3_int64 *id,
                            char *err, size_t errlen)
@@ -40,25 +85,25 @@ static int insert_position(struct db *db, const struct daystore_day *d, sqlite3_
     db_bind_text(st, 1, d->job_id);
     db_bind_text(st, 2, d->date);
     db_bind_text(st, 3, d->model);
-    sqlite3_bind_int64(st, 4, d->cash);
-    sqlite3_bind_int64(st, 5, d->pnl.value);
-    sqlite3_bind_int64(st, 6, d->pnl.prev);
-    sqlite3_bind_int64(st, 7, d->pnl.profit);
-    sqlite3_bind_double(st, 8, d->pnl.return_pct);
-    sqlite3_bind_int(st, 9, d->total_steps);
-    sqlite3_bind_int(st, 10, d->stop_signal ? 1 : 0);
+    db_bind_int64(st, 4, d->cash);
+    db_bind_int64(st, 5, d->pnl.value);
+    db_bind_int64(st, 6, d->pnl.prev);
+    db_bind_int64(st, 7, d->pnl.profit);
+    db_bind_double(st, 8, d->pnl.return_pct);
+    db_bind_int64(st, 9, d->total_steps);
+    db_bind_int64(st, 10, d->stop_signal ? 1 : 0);
     db_bind_text(st, 11, d->reasoning_summary);
-    sqlite3_bind_int64(st, 12, d->prompt_tokens);
-    sqlite3_bind_int64(st, 13, d->completion_tokens);
-    sqlite3_bind_int64(st, 14, d->total_tokens);
+    db_bind_int64(st, 12, d->prompt_tokens);
+    db_bind_int64(st, 13, d->completion_tokens);
+    db_bind_int64(st, 14, d->total_tokens);
     db_bind_text(st, 15, d->log_file_path);
     db_bind_text(st, 16, d->created_at);
     if (d->priced)
-        sqlite3_bind_int64(st, 17, d->cost);
+        db_bind_int64(st, 17, d->cost);
     else
-        sqlite3_bind_null(st, 17);
-    sqlite3_bind_int64(st, 18, (sqlite3_int64)d->ntrades);
-    sqlite3_bind_int64(st, 19, fees);
+        db_bind_null(st, 17);
+    db_bind_int64(st, 18, (sqlite3_int64)d->ntrades);
+    db_bind_int64(st, 19, fees);
     if (db_step_done(db, st, "cannot store the position", err, errlen) != 0)
         return -1;
     *id = sqlite3_last_insert_rowid(db->h);
@@ -73,14 +118,14 @@ static int insert_trades(struct db *db, const struct daystore_day *d, sqlite3_in
         sqlite3_stmt *st = db_stmt(db, SQL_TRADE, err, errlen);
         if (!st)
             return -1;
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int(st, 2, t->seq);
+        db_bind_int64(st, 1, id);
+        db_bind_int64(st, 2, t->seq);
         db_bind_text(st, 3, t->action);
         db_bind_text(st, 4, t->symbol);
-        sqlite3_bind_int64(st, 5, t->amount);
-        sqlite3_bind_int64(st, 6, t->price);
-        sqlite3_bind_int64(st, 7, t->total);
-        sqlite3_bind_int64(st, 8, t->fee);
+        db_bind_int64(st, 5, t->amount);
+        db_bind_int64(st, 6, t->price);
+        db_bind_int64(st, 7, t->total);
+        db_bind_int64(st, 8, t->fee);
         if (db_step_done(db, st, "cannot store a trade", err, errlen) != 0)
             return -1;
     }
@@ -94,9 +139,9 @@ static int insert_holdings(struct db *db, const struct portfolio *p, sqlite3_int
         sqlite3_stmt *st = db_stmt(db, SQL_HOLDING, err, errlen);
         if (!st)
             return -1;
-        sqlite3_bind_int64(st, 1, id);
+        db_bind_int64(st, 1, id);
         db_bind_text(st, 2, p->h[i].symbol);
-        sqlite3_bind_int64(st, 3, p->h[i].shares);
+        db_bind_int64(st, 3, p->h[i].shares);
         if (db_step_done(db, st, "cannot store a holding", err, errlen) != 0)
             return -1;
     }
@@ -111,8 +156,8 @@ static int insert_messages(struct db *db, const struct daystore_day *d, sqlite3_
         sqlite3_stmt *st = db_stmt(db, SQL_MESSAGE, err, errlen);
         if (!st)
             return -1;
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int(st, 2, m->step);
+        db_bind_int64(st, 1, id);
+        db_bind_int64(st, 2, m->step);
         db_bind_text(st, 3, m->role);
         db_bind_text(st, 4, m->content);
         db_bind_text(st, 5, m->tool_name);
@@ -120,9 +165,9 @@ static int insert_messages(struct db *db, const struct daystore_day *d, sqlite3_
         db_bind_text(st, 7, m->message_json);
         db_bind_text(st, 8, m->timestamp);
         if (m->completion >= 0)
-            sqlite3_bind_int(st, 9, m->completion);
+            db_bind_int64(st, 9, m->completion);
         else
-            sqlite3_bind_null(st, 9);
+            db_bind_null(st, 9);
         if (db_step_done(db, st, "cannot store a reasoning message", err, errlen) != 0)
             return -1;
     }
@@ -137,11 +182,11 @@ static int insert_tools(struct db *db, const struct daystore_day *d, sqlite3_int
         sqlite3_stmt *st = db_stmt(db, SQL_TOOL, err, errlen);
         if (!st)
             return -1;
-        sqlite3_bind_int64(st, 1, id);
+        db_bind_int64(st, 1, id);
         db_bind_text(st, 2, t->name);
-        sqlite3_bind_int64(st, 3, t->calls);
-        sqlite3_bind_int64(st, 4, t->errors);
-        sqlite3_bind_double(st, 5, t->total_ms);
+        db_bind_int64(st, 3, t->calls);
+        db_bind_int64(st, 4, t->errors);
+        db_bind_double(st, 5, t->total_ms);
         if (db_step_done(db, st, "cannot store tool usage", err, errlen) != 0)
             return -1;
     }
@@ -156,15 +201,15 @@ static int insert_splits(struct db *db, const struct daystore_day *d, sqlite3_in
         sqlite3_stmt *st = db_stmt(db, SQL_ACTION, err, errlen);
         if (!st)
             return -1;
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)i + 1);
+        db_bind_int64(st, 1, id);
+        db_bind_int64(st, 2, (sqlite3_int64)i + 1);
         db_bind_text(st, 3, s->symbol);
         db_bind_text(st, 4, s->date);
         db_bind_text(st, 5, s->factor);
-        sqlite3_bind_int64(st, 6, s->before);
-        sqlite3_bind_int64(st, 7, s->after);
-        sqlite3_bind_int64(st, 8, s->price);
-        sqlite3_bind_int64(st, 9, s->cash);
+        db_bind_int64(st, 6, s->before);
+        db_bind_int64(st, 7, s->after);
+        db_bind_int64(st, 8, s->price);
+        db_bind_int64(st, 9, s->cash);
         if (db_step_done(db, st, "cannot store a split", err, errlen) != 0)
             return -1;
     }
@@ -186,25 +231,411 @@ int daystore_insert(struct db *db, const struct daystore_day *day, long long *po
     return 0;
 }
 
+/* The caller's row function and its argument, for the positions rows. */
+struct visit {
+    int (*day)(const struct daystore_day *, void *);
+    int (*sums)(const struct daystore_sums *, void *);
+    void *arg;
+};
+
+static const char *text(sqlite3_stmt *st, int col)
+{
+    return (const char *)sqlite3_column_text(st, col);
+}
+
+/* Steps the bound st, handing each row to row(st, v); resets st. Returns 0,
+ * or -1 when row stopped (err filled by the caller's function) or the query
+ * failed. */
+static int each_row(struct db *db, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, const void *),
+                    const void *v, char *err, size_t errlen)
+{
+    int rc, stop = 0;
+    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        stop = row(st, v) != 0;
+    if (!stop && rc != SQLITE_DONE)
+        stop = db_error(db, "cannot read stored days", err, errlen) != 0;
+    sqlite3_reset(st);
+    return stop ? -1 : 0;
+}
+
+/* The rows of a per-position query. */
+static int per_position(struct db *db, const char *sql, long long position_id,
+                        int (*row)(sqlite3_stmt *, const void *), const struct daystore_rows *v,
+                        char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, sql, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_int64(st, 1, position_id);
+    return each_row(db, st, row, v, err, errlen);
+}
+
+/* Binds f's dates and filters from ?1. */
+static void bind_filter(sqlite3_stmt *st, const struct daystore_filter *f)
+{
+    db_bind_text(st, 1, f->from ? f->from : DATE_MIN);
+    db_bind_text(st, 2, f->to ? f->to : DATE_MAX);
+    db_bind_text(st, 3, f->model);
+    db_bind_text(st, 4, f->job_id);
+}
+
+enum {
+    C_ID,
+    C_MODEL,
+    C_JOB,
+    C_CASH,
+    C_VALUE,
+    C_PREV,
+    C_PROFIT,
+    C_RETURN,
+    C_STEPS,
+    C_STOP,
+    C_SUMMARY,
+    C_LOG,
+    C_PROMPT,
+    C_COMPLETION,
+    C_TOTAL,
+    C_COST,
+    C_DATE,
+    C_CREATED
+};
+
+static int row_day(sqlite3_stmt *st, const void *arg)
+{
+    const struct visit *v = arg;
+    struct daystore_day d = {.id = sqlite3_column_int64(st, C_ID),
+                             .job_id = text(st, C_JOB),
+                             .date = text(st, C_DATE),
+                             .model = text(st, C_MODEL),
+                             .cash = sqlite3_column_int64(st, C_CASH),
+                             .pnl = {.value = sqlite3_column_int64(st, C_VALUE),
+                                     .prev = sqlite3_column_int64(st, C_PREV),
+                                     .profit = sqlite3_column_int64(st, C_PROFIT),
+                                     .return_pct = sqlite3_column_double(st, C_RETURN)},
+                             .total_steps = sqlite3_column_int(st, C_STEPS),
+                             .stop_signal = sqlite3_column_int(st, C_STOP),
+                             .reasoning_summary = text(st, C_SUMMARY),
+                             .prompt_tokens = sqlite3_column_int64(st, C_PROMPT),
+                             .completion_tokens = sqlite3_column_int64(st, C_COMPLETION),
+                             .total_tokens = sqlite3_column_int64(st, C_TOTAL),
+                             .priced = sqlite3_column_type(st, C_COST) != SQLITE_NULL,
+                             .cost = sqlite3_column_int64(st, C_COST),
+                             .log_file_path = text(st, C_LOG),
+                             .created_at = text(st, C_CREATED)};
+    return v->day(&d, v->arg);
+}
+
+int daystore_days(struct db *db, const struct daystore_filter *f,
+                  int (*each)(const struct daystore_day *day, void *arg), void *arg, char *err,
+                  size_t errlen)
+{
+    struct visit v = {.day = each, .arg = arg};
+    sqlite3_stmt *st = db_stmt(db, SQL_DAYS, err, errlen);
+    if (!st)
+        return -1;
+    bind_filter(st, f);
+    db_bind_int64(st, 5, f->limit);
+    db_bind_int64(st, 6, f->offset);
+    return each_row(db, st, row_day, &v, err, errlen);
+}
+
+/* Prepares sql, binds a to ?1 (and b to ?2 when sql has it) and steps to
+ * its one row: *found is DAYSTORE_FOUND when there is one whose first column
+ * is not null. Returns st, left on the row for the caller to read and
+ * reset; NULL when it could not be prepared. */
+static sqlite3_stmt *lookup(struct db *db, const char *sql, const char *a, const char *b,
+                            enum daystore_found *found, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, sql, err, errlen);
+    *found = DAYSTORE_ERROR;
+    if (!st)
+        return NULL;
+    db_bind_text(st, 1, a);
+    if (sqlite3_bind_parameter_count(st) > 1)
+        db_bind_text(st, 2, b);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *found = sqlite3_column_type(st, 0) != SQLITE_NULL ? DAYSTORE_FOUND : DAYSTORE_NONE;
+    else if (rc == SQLITE_DONE)
+        *found = DAYSTORE_NONE;
+    else
+        db_error(db, "cannot read stored days", err, errlen);
+    return st;
+}
+
+/* Resets st (NULL: none) and passes found on. */
+static enum daystore_found looked_up(sqlite3_stmt *st, enum daystore_found found)
+{
+    if (st)
+        sqlite3_reset(st);
+    return found;
+}
+
+int daystore_count(struct db *db, const struct daystore_filter *f, long long *total,
+                   char first[DATE_BUF], char last[DATE_BUF], char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_COUNT, err, errlen);
+    if (!st)
+        return -1;
+    bind_filter(st, f);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW)
+        db_error(db, "cannot read stored days", err, errlen);
+    else {
+        *total = sqlite3_column_int64(st, 0);
+        snprintf(first, DATE_BUF, "%s", *total ? text(st, 1) : "");
+        snprintf(last, DATE_BUF, "%s", *total ? text(st, 2) : "");
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+enum daystore_found daystore_latest_date(struct db *db, const char *model, const char *job_id,
+                                         char date[DATE_BUF], char *err, size_t errlen)
+{
+    enum daystore_found found;
+    sqlite3_stmt *st = lookup(db, SQL_LATEST_DATE, model, job_id, &found, err, errlen);
+    if (found == DAYSTORE_FOUND && strlen(text(st, 0)) < DATE_BUF)
+        memcpy(date, text(st, 0), strlen(text(st, 0)) + 1);
+    else if (found == DAYSTORE_FOUND)
+        found = DAYSTORE_NONE;
+    return looked_up(st, found);
+}
+
+enum daystore_found daystore_job_span(struct db *db, const char *job_id, char first[DATE_BUF],
+                                      char last[DATE_BUF], char *err, size_t errlen)
+{
+    enum daystore_found found;
+    sqlite3_stmt *st = lookup(db, SQL_JOB_SPAN, job_id, NULL, &found, err, errlen);
+    if (found == DAYSTORE_FOUND) {
+        snprintf(first, DATE_BUF, "%s", text(st, 0));
+        snprintf(last, DATE_BUF, "%s", text(st, 1));
+    }
+    return looked_up(st, found);
+}
+
+enum daystore_found daystore_find(struct db *db, const char *model, const char *date, long long *id,
+                                  char *job_id, size_t joblen, char *err, size_t errlen)
+{
+    enum daystore_found found;
+    sqlite3_stmt *st = lookup(db, SQL_FIND, model, date, &found, err, errlen);
+    if (found == DAYSTORE_FOUND) {
+        *id = sqlite3_column_int64(st, 0);
+        snprintf(job_id, joblen, "%s", text(st, 1));
+    }
+    return looked_up(st, found);
+}
+
+enum daystore_found daystore_last_before(struct db *db, const char *model, const char *date,
+                                         long long *id, money_t *cash, money_t *value,
+                                         char day[DATE_BUF], char *err, size_t errlen)
+{
+    enum daystore_found found;
+    sqlite3_stmt *st = lookup(db, SQL_LAST_BEFORE, model, date, &found, err, errlen);
+    if (found == DAYSTORE_FOUND) {
+        *id = sqlite3_column_int64(st, 0);
+        *cash = sqlite3_column_int64(st, 1);
+        *value = sqlite3_column_int64(st, 2);
+        snprintf(day, DATE_BUF, "%s", text(st, 3));
+    }
+    return looked_up(st, found);
+}
+
+static int row_sums(sqlite3_stmt *st, const void *arg)
+{
+    const struct visit *v = arg;
+    struct daystore_sums s = {.model = text(st, 0),
+                              .date = text(st, 1),
+                              .value = sqlite3_column_int64(st, 2),
+                              .prev = sqlite3_column_int64(st, 3),
+                              .prompt_tokens = sqlite3_column_int64(st, 4),
+                              .completion_tokens = sqlite3_column_int64(st, 5),
+                              .total_tokens = sqlite3_column_int64(st, 6),
+                              .priced = sqlite3_column_type(st, 7) != SQLITE_NULL,
+                              .cost = sqlite3_column_int64(st, 7),
+                              .ntrades = sqlite3_column_int64(st, 8),
+                              .fees = sqlite3_column_int64(st, 9)};
+    return v->sums(&s, v->arg);
+}
+
+int daystore_each_sums(struct db *db, const char *from, const char *to, const char *job_id,
+                       int (*each)(const struct daystore_sums *s, void *arg), void *arg, char *err,
+                       size_t errlen)
+{
+    struct visit v = {.sums = each, .arg = arg};
+    sqlite3_stmt *st = db_stmt(db, SQL_SUMS, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, from);
+    db_bind_text(st, 2, to);
+    db_bind_text(st, 3, job_id);
+    return each_row(db, st, row_sums, &v, err, errlen);
+}
+
+static int row_holding(sqlite3_stmt *st, const void *arg)
+{
+    const struct daystore_rows *v = arg;
+    return v->holding(text(st, 0), sqlite3_column_int64(st, 1), v->arg);
+}
+
+struct holdings_into {
+    struct portfolio *pf;
+    char *err;
+    size_t errlen;
+};
+
+static int hold(const char *symbol, int64_t shares, void *arg)
+{
+    struct holdings_into *h = arg;
+    if (portfolio_set(h->pf, symbol, shares) != 0)
+        return err_set(h->err, h->errlen, "bad stored holding");
+    return 0;
+}
+
 int daystore_holdings(struct db *db, long long position_id, money_t cash, struct portfolio *out,
                       char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_READ_HOLDINGS, err, errlen);
     struct portfolio pf;
-    int rc, bad = 0;
-    if (!st)
-        return -1;
+    struct holdings_into h = {&pf, err, errlen};
     portfolio_init(&pf, cash);
-    sqlite3_bind_int64(st, 1, position_id);
-    while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        bad = portfolio_set(&pf, (const char *)sqlite3_column_text(st, 0),
-                            sqlite3_column_int64(st, 1)) != 0;
-    sqlite3_reset(st);
-    if (bad || rc != SQLITE_DONE) {
+    struct daystore_rows rows = {.holding = hold, .arg = &h};
+    if (daystore_each_row(db, position_id, &rows, err, errlen) != 0) {
         portfolio_free(&pf);
-        return bad ? err_set(err, errlen, "bad stored holding")
-                   : db_error(db, "cannot read holdings", err, errlen);
+        return -1;
     }
     *out = pf;
+    return 0;
+}
+
+static int row_trade(sqlite3_stmt *st, const void *arg)
+{
+    const struct daystore_rows *v = arg;
+    struct daystore_trade t = {.seq = sqlite3_column_int(st, 0),
+                               .action = text(st, 1),
+                               .symbol = text(st, 2),
+                               .amount = sqlite3_column_int64(st, 3),
+                               .price = sqlite3_column_int64(st, 4),
+                               .total = sqlite3_column_int64(st, 5),
+                               .fee = sqlite3_column_int64(st, 6)};
+    return v->trade(&t, v->arg);
+}
+
+static int row_split(sqlite3_stmt *st, const void *arg)
+{
+    const struct daystore_rows *v = arg;
+    struct splits_applied s = {.before = sqlite3_column_int64(st, 3),
+                               .after = sqlite3_column_int64(st, 4),
+                               .price = sqlite3_column_int64(st, 5),
+                               .cash = sqlite3_column_int64(st, 6)};
+    snprintf(s.symbol, sizeof(s.symbol), "%s", text(st, 0));
+    snprintf(s.date, sizeof(s.date), "%s", text(st, 1));
+    snprintf(s.factor, sizeof(s.factor), "%s", text(st, 2));
+    return v->split(&s, v->arg);
+}
+
+static int row_tool(sqlite3_stmt *st, const void *arg)
+{
+    const struct daystore_rows *v = arg;
+    struct daystore_tool t = {.name = text(st, 0),
+                              .calls = sqlite3_column_int64(st, 1),
+                              .errors = sqlite3_column_int64(st, 2),
+                              .total_ms = sqlite3_column_double(st, 3)};
+    return v->tool(&t, v->arg);
+}
+
+static int row_message(sqlite3_stmt *st, const void *arg)
+{
+    const struct daystore_rows *v = arg;
+    struct daystore_message m = {
+        .step = sqlite3_column_int(st, 0),
+        .role = text(st, 1),
+        .content = text(st, 2),
+        .tool_name = text(st, 3),
+        .tool_call_id = text(st, 4),
+        .message_json = text(st, 5),
+        .timestamp = text(st, 6),
+        .completion = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 7)};
+    return v->message(&m, v->arg);
+}
+
+int daystore_each_row(struct db *db, long long id, const struct daystore_rows *rows, char *err,
+                      size_t errlen)
+{
+    const struct daystore_rows *r = rows;
+    if ((r->holding && per_position(db, SQL_HOLDINGS, id, row_holding, r, err, errlen) != 0) ||
+        (r->split && per_position(db, SQL_SPLITS, id, row_split, r, err, errlen) != 0) ||
+        (r->trade && per_position(db, SQL_TRADES, id, row_trade, r, err, errlen) != 0) ||
+        (r->tool && per_position(db, SQL_TOOLS, id, row_tool, r, err, errlen) != 0) ||
+        (r->message && per_position(db, SQL_MESSAGES, id, row_message, r, err, errlen) != 0))
+        return -1;
+    return 0;
+}
+
+/* --- for planning jobs and the AI-Trader import ---------------------------- */
+
+static const char SQL_LAST_EXCEPT[] = "SELECT max(date) FROM positions WHERE model = ?1"
+                                      " AND job_id NOT IN (SELECT value FROM json_each(?2))";
+static const char SQL_DATES_EXCEPT[] =
+    "SELECT date FROM positions WHERE model = ?1 AND date BETWEEN ?2 AND ?3"
+    " AND job_id NOT IN (SELECT value FROM json_each(?4)) ORDER BY date";
+static const char SQL_COUNT_FROM[] =
+    "SELECT count(*), min(date) FROM positions WHERE model = ?1 AND date >= ?2";
+static const char SQL_DELETE_FROM[] = "DELETE FROM positions WHERE model = ?1 AND date >= ?2"
+                                      " AND (?3 IS NULL OR job_id <> ?3)";
+
+int daystore_last_date_except(struct db *db, const char *model, const char *skip_jobs,
+                              char out[DATE_BUF], char *err, size_t errlen)
+{
+    enum daystore_found found;
+    sqlite3_stmt *st = lookup(db, SQL_LAST_EXCEPT, model, skip_jobs, &found, err, errlen);
+    snprintf(out, DATE_BUF, "%s", found == DAYSTORE_FOUND ? text(st, 0) : "");
+    return looked_up(st, found) == DAYSTORE_ERROR ? -1 : 0;
+}
+
+int daystore_dates_except(struct db *db, const char *model, const char *from, const char *to,
+                          const char *skip_jobs, struct datelist *out, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_DATES_EXCEPT, err, errlen);
+    int rc;
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, model);
+    db_bind_text(st, 2, from);
+    db_bind_text(st, 3, to);
+    db_bind_text(st, 4, skip_jobs);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (datelist_push(out, (const char *)sqlite3_column_text(st, 0)) != 0)
+            break;
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return err_set(err, errlen, "stored date too long");
+    return rc == SQLITE_DONE ? 0 : db_error(db, "reading completed days", err, errlen);
+}
+
+int daystore_count_from(struct db *db, const char *model, const char *date, long long *count,
+                        char first[DATE_BUF], char *err, size_t errlen)
+{
+    enum daystore_found found;
+    sqlite3_stmt *st = lookup(db, SQL_COUNT_FROM, model, date, &found, err, errlen);
+    if (found == DAYSTORE_FOUND) {
+        *count = sqlite3_column_int64(st, 0);
+        snprintf(first, DATE_BUF, "%s", text(st, 1));
+    }
+    return looked_up(st, found) == DAYSTORE_ERROR ? -1 : 0;
+}
+
+int daystore_delete_from(struct db *db, const char *model, const char *date, const char *keep_job,
+                         long long *deleted, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_DELETE_FROM, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, model);
+    db_bind_text(st, 2, date);
+    db_bind_text(st, 3, keep_job);
+    if (db_step_done(db, st, "database write", err, errlen) != 0)
+        return -1;
+    if (deleted)
+        *deleted = sqlite3_changes64(db->h);
     return 0;
 }

@@ -1,14 +1,16 @@
-/* jobs: see jobs.h. A job's model-days are decided once, at trigger time, and
- * stored in job_details; the daemon only walks them. Planning and the checks
- * against active jobs run inside the trigger's write transaction, so two
- * triggers (from any number of processes) see each other's jobs. */
+/* jobs: see jobs.h. A job's model-days are decided once, at trigger time
+ * (trigger.c, inside its write transaction), and stored in job_details; the
+ * daemon only walks them. */
 #include "service/jobs.h"
 
+#include "service/audit.h"
+#include "service/jobplan.h"
+#include "base/mem.h"
 #include "service/callback.h"
+#include "service/daystore.h"
 #include "store/dataver.h"
 #include "base/errbuf.h"
 #include "base/jsontext.h"
-#include "base/paths.h"
 #include "base/redact.h"
 
 #include <errno.h>
@@ -27,15 +29,10 @@ bool jobs_status_valid(const char *s)
     return false;
 }
 
-#define LISTED_MAX 10 /* offending dates named in one message */
 #define ACTIVE "('pending','running')"
 
-static const char SQL_LAST_DONE[] =
-    "SELECT max(date) FROM positions WHERE model = ?1 AND job_id NOT IN"
-    " (SELECT job_id FROM jobs WHERE status IN " ACTIVE ")";
-static const char SQL_DONE_BETWEEN[] =
-    "SELECT date FROM positions WHERE model = ?1 AND date BETWEEN ?2 AND ?3 AND job_id NOT IN"
-    " (SELECT job_id FROM jobs WHERE status IN " ACTIVE ") ORDER BY date";
+static const char SQL_ACTIVE_IDS[] =
+    "SELECT json_group_array(job_id) FROM jobs WHERE status IN " ACTIVE;
 static const char SQL_ACTIVE[] =
     "SELECT job_id, date_range, models FROM jobs WHERE status IN " ACTIVE
     " ORDER BY created_at, rowid";
@@ -45,8 +42,6 @@ static const char SQL_INSERT_JOB[] =
     " VALUES(?1, ?2, ?3, 'pending', ?4, ?5, ?6, 'api', ?7, ?7, ?8)";
 static const char SQL_INSERT_DAY[] =
     "INSERT INTO job_details(job_id, date, model, status) VALUES(?1, ?2, ?3, 'pending')";
-static const char SQL_AUDIT[] =
-    "INSERT INTO audit_log(timestamp, event, job_id, details) VALUES(?1, ?2, ?3, ?4)";
 static const char SQL_GET_JOB[] =
     "SELECT status, config_path, config_json, replace_existing FROM jobs WHERE job_id = ?1";
 static const char SQL_GET_DAYS[] =
@@ -58,10 +53,6 @@ static const char SQL_PENDING_ID[] =
 static const char SQL_START_JOB[] =
     "UPDATE jobs SET status = 'running', started_at = coalesce(started_at, ?2), updated_at = ?2"
     " WHERE job_id = ?1 AND status = 'pending'";
-/* Other jobs' results of a model from a re-run date on: a later day built
- * on a replaced day would be wrong. */
-static const char SQL_REPLACE[] =
-    "DELETE FROM positions WHERE job_id <> ?1 AND model = ?2 AND date >= ?3";
 static const char SQL_RUNNING_JOBS[] = "SELECT job_id FROM jobs WHERE status = 'running'";
 static const char SQL_RECOVER_DAYS[] =
     "UPDATE job_details SET status = 'pending', started_at = NULL"
@@ -104,10 +95,6 @@ static const char SQL_END_JOB[] =
     " WHERE job_id = ?1";
 
 /* --- small helpers -------------------------------------------------------- */
-
-/* Fails with a reason for the HTTP layer, in functions that have the
- * parameters why, err and errlen: `return FAIL(JOBS_FAIL_DATE, "...", ...)`. */
-#define FAIL(kind, ...) (*why = (kind), err_set(err, errlen, __VA_ARGS__))
 
 int jobs_new_id(char out[JOB_ID_BUF], char *err, size_t errlen)
 {
@@ -162,534 +149,18 @@ static const char *stored_error(const char *error, char out[JOBS_ERROR_MAX + 1])
     return out;
 }
 
-/* Appends an audit_log row; details (may be NULL) is consumed. */
-static int audit(struct db *db, const char *event, const char *job_id, json_object *details,
-                 char *err, size_t errlen)
+/* A new empty object or array (mem.h: no allocation failure returns). */
+/* Column i of st: a copy (caller frees), NULL when null. */
+static char *col_dup(sqlite3_stmt *st, int i)
 {
-    char now[TIMESTAMP_BUF];
-    int rc = -1;
-    sqlite3_stmt *st = db_stmt(db, SQL_AUDIT, err, errlen);
-    if (st) {
-        time_now_iso(now);
-        db_bind_text(st, 1, now);
-        db_bind_text(st, 2, event);
-        db_bind_text(st, 3, job_id);
-        db_bind_text(st, 4,
-                     details ? json_object_to_json_string_ext(details, JSON_C_TO_STRING_PLAIN)
-                             : NULL);
-        rc = db_step_done(db, st, "database write", err, errlen);
-    }
-    json_object_put(details);
-    return rc;
+    const char *text = (const char *)sqlite3_column_text(st, i);
+    return text ? mem_strdup(text) : NULL;
 }
 
-static json_object *dates_json(const struct datelist *l)
+/* Column i of st: its text for the time st stays on its row, NULL when null. */
+static const char *col_text(sqlite3_stmt *st, int i)
 {
-    json_object *a = json_object_new_array();
-    for (size_t i = 0; a && i < l->n; i++)
-        json_object_array_add(a, json_object_new_string(l->d[i]));
-    return a;
-}
-
-static json_object *models_json(char (*models)[CONFIG_SIGNATURE_MAX], size_t n)
-{
-    json_object *a = json_object_new_array();
-    for (size_t i = 0; a && i < n; i++)
-        json_object_array_add(a, json_object_new_string(models[i]));
-    return a;
-}
-
-static int cmp_date(const void *a, const void *b)
-{
-    return strcmp((const char *)a, (const char *)b);
-}
-
-static bool datelist_has(const struct datelist *l, const char *date)
-{
-    return l->n && bsearch(date, l->d, l->n, sizeof(*l->d), cmp_date) != NULL;
-}
-
-int jobs_max_concurrent(void)
-{
-    const char *v = getenv(JOBS_ENV_MAX_CONCURRENT);
-    char *end = NULL;
-    long n;
-    if (!v || !*v)
-        return 1;
-    errno = 0;
-    n = strtol(v, &end, 10);
-    if (errno || *end || n < 1)
-        return 1;
-    return n > JOBS_MAX_CONCURRENT_LIMIT ? JOBS_MAX_CONCURRENT_LIMIT : (int)n;
-}
-
-/* --- the request ---------------------------------------------------------- */
-
-void jobs_request_free(struct jobs_request *r)
-{
-    if (!r)
-        return;
-    free(r->config_path);
-    free(r->callback_url);
-    datelist_free(&r->dates);
-    free(r->models);
-    memset(r, 0, sizeof(*r));
-}
-
-static int parse_date_field(json_object *v, const char *key, char out[DATE_BUF],
-                            enum jobs_fail *why, char *err, size_t errlen)
-{
-    char e[ERR_ECHO_BUF];
-    if (!json_object_is_type(v, json_type_string))
-        return FAIL(JOBS_FAIL_DATE, "%s must be a date in YYYY-MM-DD format", key);
-    if (!date_valid(json_object_get_string(v)))
-        return FAIL(JOBS_FAIL_DATE, "%s \"%s\" is not a real date in YYYY-MM-DD format", key,
-                    err_echo(json_object_get_string(v), e));
-    memcpy(out, json_object_get_string(v), DATE_BUF);
-    return 0;
-}
-
-static int parse_date_range(json_object *v, struct jobs_request *r, enum jobs_fail *why, char *err,
-                            size_t errlen)
-{
-    char key[48];
-    if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) == 0 ||
-        json_object_array_length(v) > JOBS_DATES_MAX)
-        return FAIL(JOBS_FAIL_REQUEST, "date_range must be an array of 1 to %d dates",
-                    JOBS_DATES_MAX);
-    for (size_t i = 0; i < json_object_array_length(v); i++) {
-        char d[DATE_BUF];
-        snprintf(key, sizeof(key), "date_range[%zu]", i);
-        if (parse_date_field(json_object_array_get_idx(v, i), key, d, why, err, errlen) != 0)
-            return -1;
-        if (datelist_push(&r->dates, d) != 0)
-            return FAIL(JOBS_FAIL_INTERNAL, "out of memory");
-    }
-    qsort(r->dates.d, r->dates.n, sizeof(*r->dates.d), cmp_date);
-    size_t n = 1;
-    for (size_t i = 1; i < r->dates.n; i++)
-        if (strcmp(r->dates.d[i], r->dates.d[n - 1]) != 0)
-            memcpy(r->dates.d[n++], r->dates.d[i], DATE_BUF);
-    r->dates.n = n;
-    r->has_dates = true;
-    return 0;
-}
-
-static int parse_models(json_object *v, struct jobs_request *r, enum jobs_fail *why, char *err,
-                        size_t errlen)
-{
-    size_t n = json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
-    if (n == 0 || n > CONFIG_MODELS_MAX)
-        return FAIL(JOBS_FAIL_REQUEST, "models must be an array of 1 to %d model signatures",
-                    CONFIG_MODELS_MAX);
-    r->models = calloc(n, sizeof(*r->models));
-    if (!r->models)
-        return FAIL(JOBS_FAIL_INTERNAL, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        json_object *m = json_object_array_get_idx(v, i);
-        const char *s = json_object_get_string(m);
-        char e[ERR_ECHO_BUF];
-        if (!json_object_is_type(m, json_type_string) || !config_signature_valid(s))
-            return FAIL(JOBS_FAIL_REQUEST, "models[%zu] \"%s\" is not a model signature", i,
-                        err_echo(json_object_is_type(m, json_type_string) ? s : "", e));
-        size_t j = 0;
-        while (j < r->nmodels && strcmp(r->models[j], s) != 0)
-            j++;
-        if (j == r->nmodels)
-            memcpy(r->models[r->nmodels++], s, strlen(s) + 1);
-    }
-    return 0;
-}
-
-static int parse_field(const char *key, json_object *v, struct jobs_request *r, enum jobs_fail *why,
-                       char *err, size_t errlen)
-{
-    char e[ERR_ECHO_BUF];
-    if (strcmp(key, "config_path") == 0) {
-        const char *s = json_object_get_string(v);
-        if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0 ||
-            json_object_get_string_len(v) >= PATHS_MAX ||
-            strlen(s) != (size_t)json_object_get_string_len(v))
-            return FAIL(JOBS_FAIL_REQUEST, "config_path must be a non-empty path string");
-        r->config_path = strdup(s);
-        return r->config_path ? 0 : FAIL(JOBS_FAIL_INTERNAL, "out of memory");
-    }
-    if (strcmp(key, "start_date") == 0)
-        return parse_date_field(v, key, r->start, why, err, errlen);
-    if (strcmp(key, "end_date") == 0)
-        return parse_date_field(v, key, r->end, why, err, errlen);
-    if (strcmp(key, "date_range") == 0)
-        return parse_date_range(v, r, why, err, errlen);
-    if (strcmp(key, "models") == 0)
-        return parse_models(v, r, why, err, errlen);
-    if (strcmp(key, "callback_url") == 0) {
-        char why_url[ERRBUF_SIZE];
-        if (!json_object_is_type(v, json_type_string) ||
-            strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
-            return FAIL(JOBS_FAIL_REQUEST, "callback_url must be a URL string");
-        if (callback_url_check(json_object_get_string(v), why_url, sizeof(why_url)) != 0)
-            return FAIL(JOBS_FAIL_REQUEST, "%s", why_url);
-        r->callback_url = strdup(json_object_get_string(v));
-        return r->callback_url ? 0 : FAIL(JOBS_FAIL_INTERNAL, "out of memory");
-    }
-    if (strcmp(key, "replace_existing") == 0) {
-        if (!json_object_is_type(v, json_type_boolean))
-            return FAIL(JOBS_FAIL_REQUEST, "replace_existing must be true or false");
-        r->replace_existing = json_object_get_boolean(v);
-        return 0;
-    }
-    return FAIL(JOBS_FAIL_REQUEST,
-                "unknown field \"%s\" (accepted: config_path, start_date, end_date, date_range, "
-                "models, replace_existing, callback_url)",
-                err_echo(key, e));
-}
-
-int jobs_request_parse(const char *body, size_t len, struct jobs_request *out, enum jobs_fail *why,
-                       char *err, size_t errlen)
-{
-    struct jobs_request r = {0};
-    json_object *root = NULL;
-    char msg[ERRBUF_SIZE];
-    size_t i = 0;
-    int rc = -1;
-    while (i < len && body[i] && strchr(" \t\r\n", body[i]))
-        i++;
-    if (i == len) { /* no body: a catch-up with every default */
-        *out = r;
-        return 0;
-    }
-    if (jsontext_parse_strict(body, len, &root, msg, sizeof(msg)) != 0)
-        return FAIL(JOBS_FAIL_REQUEST, "request body is not valid JSON: %s", msg);
-    if (!json_object_is_type(root, json_type_object)) {
-        FAIL(JOBS_FAIL_REQUEST, "request body must be a JSON object");
-        goto out;
-    }
-    json_object_object_foreach(root, key, val)
-    {
-        /* null means "not given", as an optional field would be */
-        if (val && parse_field(key, val, &r, why, err, errlen) != 0)
-            goto out;
-    }
-    if (r.has_dates && (r.start[0] || r.end[0])) {
-        FAIL(JOBS_FAIL_REQUEST, "date_range cannot be combined with start_date or end_date");
-        goto out;
-    }
-    if (r.start[0] && r.end[0] && strcmp(r.start, r.end) > 0) {
-        FAIL(JOBS_FAIL_DATE, "start_date %s is after end_date %s", r.start, r.end);
-        goto out;
-    }
-    *out = r;
-    memset(&r, 0, sizeof(r));
-    rc = 0;
-out:
-    jobs_request_free(&r);
-    json_object_put(root);
-    return rc;
-}
-
-/* --- planning ------------------------------------------------------------- */
-
-void jobs_plan_free(struct jobs_plan *p)
-{
-    if (!p)
-        return;
-    free(p->days);
-    datelist_free(&p->dates);
-    free(p->models);
-    memset(p, 0, sizeof(*p));
-}
-
-/* What planning knows about one model of the config. */
-struct model_state {
-    bool selected, used;
-    char last[DATE_BUF];  /* last completed date outside active jobs, "" = none */
-    struct datelist done; /* completed dates among the candidates (when skipping) */
-};
-
-static int select_models(const struct config *cfg, const struct jobs_request *req,
-                         struct model_state *ms, enum jobs_fail *why, char *err, size_t errlen)
-{
-    char e[ERR_ECHO_BUF];
-    size_t nsel = 0;
-    for (size_t i = 0; i < req->nmodels; i++) {
-        const struct config_model *m = config_find_model(cfg, req->models[i]);
-        if (!m)
-            return FAIL(JOBS_FAIL_REQUEST,
-                        "unknown model \"%s\": the config has no model with that signature",
-                        err_echo(req->models[i], e));
-        ms[m - cfg->models].selected = true;
-        nsel++;
-    }
-    for (size_t i = 0; !req->models && i < cfg->nmodels; i++) {
-        ms[i].selected = cfg->models[i].enabled;
-        nsel += ms[i].selected;
-    }
-    if (nsel == 0)
-        return FAIL(JOBS_FAIL_REQUEST,
-                    "the config enables no model; name the models to run in \"models\"");
-    return 0;
-}
-
-/* Appends to msg (of size n) ", date", or "..." once it is full. */
-static void list_date(char *msg, size_t n, size_t *count, const char *date)
-{
-    size_t len = strlen(msg);
-    if (*count < LISTED_MAX)
-        snprintf(msg + len, n - len, "%s%s", *count ? ", " : "", date);
-    else if (*count == LISTED_MAX)
-        snprintf(msg + len, n - len, ", ...");
-    (*count)++;
-}
-
-/* An explicit date_range: every date after init_date, not in the future and
- * a trading day. */
-static int check_listed(struct db *db, const struct config *cfg, const struct jobs_request *req,
-                        const char *today, struct datelist *cand, enum jobs_fail *why, char *err,
-                        size_t errlen)
-{
-    const struct datelist *l = &req->dates;
-    char bad[LISTED_MAX * (DATE_LEN + 2) + 8] = "";
-    size_t nbad = 0;
-    if (strcmp(l->d[l->n - 1], today) > 0)
-        return FAIL(JOBS_FAIL_DATE, "date %s is in the future (today is %s)", l->d[l->n - 1],
-                    today);
-    if (strcmp(l->d[0], cfg->init_date) <= 0)
-        return FAIL(JOBS_FAIL_DATE,
-                    "date %s is not after the config's init_date %s, which is never traded",
-                    l->d[0], cfg->init_date);
-    if (prices_trading_days(db, l->d[0], l->d[l->n - 1], cand, err, errlen) != 0)
-        return -1; /* *why is still JOBS_FAIL_INTERNAL */
-    for (size_t i = 0; i < l->n; i++)
-        if (!datelist_has(cand, l->d[i]))
-            list_date(bad, sizeof(bad), &nbad, l->d[i]);
-    if (nbad == 1)
-        return FAIL(JOBS_FAIL_DATE, "not a trading day (a weekend, or no prices in the store): %s",
-                    bad);
-    if (nbad)
-        return FAIL(JOBS_FAIL_DATE,
-                    "%zu dates are not trading days (weekends, or no prices in the store): %s",
-                    nbad, bad);
-    cand->n = 0;
-    for (size_t i = 0; i < l->n; i++)
-        if (datelist_push(cand, l->d[i]) != 0)
-            return err_set(err, errlen, "out of memory");
-    return 0;
-}
-
-/* The dates a request may run on, before looking at what is done. */
-static int candidate_dates(struct db *db, const struct config *cfg, const struct jobs_request *req,
-                           const char *today, struct datelist *cand, enum jobs_fail *why, char *err,
-                           size_t errlen)
-{
-    bool catch_up = !req->start[0] && !req->end[0];
-    const char *end = req->end[0] ? req->end : today;
-    char first[DATE_BUF];
-    if (req->has_dates)
-        return check_listed(db, cfg, req, today, cand, why, err, errlen);
-    if (catch_up && strcmp(today, cfg->init_date) <= 0)
-        return FAIL(JOBS_FAIL_REQUEST,
-                    "the config's init_date %s is not before today (%s): nothing to simulate yet",
-                    cfg->init_date, today);
-    /* The config's end_date bounds only a catch-up: dates a request names
-     * may go past it. */
-    if (catch_up && cfg->end_date[0] && strcmp(cfg->end_date, today) < 0) {
-        if (strcmp(cfg->end_date, cfg->init_date) <= 0)
-            return FAIL(JOBS_FAIL_REQUEST,
-                        "the config's end_date %s is its init_date, which is never traded: "
-                        "nothing to simulate",
-                        cfg->end_date);
-        end = cfg->end_date;
-    }
-    if (strcmp(end, today) > 0)
-        return FAIL(JOBS_FAIL_DATE, "end_date %s is in the future (today is %s)", end, today);
-    if (req->start[0] && strcmp(req->start, today) > 0)
-        return FAIL(JOBS_FAIL_DATE, "start_date %s is in the future (today is %s)", req->start,
-                    today);
-    if (strcmp(req->start[0] ? req->start : end, cfg->init_date) <= 0)
-        return FAIL(JOBS_FAIL_DATE,
-                    "%s %s is not after the config's init_date %s, which is never traded",
-                    req->start[0] ? "start_date" : "end_date", req->start[0] ? req->start : end,
-                    cfg->init_date);
-    if (req->start[0]) {
-        if (prices_trading_days(db, req->start, end, cand, err, errlen) != 0)
-            return -1; /* *why is still JOBS_FAIL_INTERNAL */
-        if (cand->n == 0)
-            return FAIL(JOBS_FAIL_DATE, "no trading days between %s and %s in the price store",
-                        req->start, end);
-        return 0;
-    }
-    /* Catch-up: every trading day after init_date up to end. */
-    int rc = prices_next_trading_day(db, cfg->init_date, first, err, errlen);
-    if (rc < 0)
-        return -1; /* *why is still JOBS_FAIL_INTERNAL */
-    if (rc == 0)
-        return FAIL(JOBS_FAIL_REQUEST,
-                    "the price store has no trading day after init_date %s; import prices first",
-                    cfg->init_date);
-    if (strcmp(first, end) <= 0 && prices_trading_days(db, first, end, cand, err, errlen) != 0)
-        return -1; /* *why is still JOBS_FAIL_INTERNAL */
-    return 0;
-}
-
-/* Fills ms[i].last and, when completed days are to be skipped, ms[i].done. */
-static int load_done(struct db *db, const struct config *cfg, const struct jobs_request *req,
-                     const struct datelist *cand, struct model_state *ms, char *err, size_t errlen)
-{
-    bool skip = req->has_dates || req->start[0] ? !req->replace_existing : false;
-    for (size_t i = 0; i < cfg->nmodels; i++) {
-        if (!ms[i].selected)
-            continue;
-        sqlite3_stmt *st = db_stmt(db, SQL_LAST_DONE, err, errlen);
-        if (!st)
-            return -1;
-        db_bind_text(st, 1, cfg->models[i].signature);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
-            snprintf(ms[i].last, DATE_BUF, "%s", (const char *)sqlite3_column_text(st, 0));
-        sqlite3_reset(st);
-        if (rc != SQLITE_ROW)
-            return db_error(db, "reading completed days", err, errlen);
-        if (!skip || cand->n == 0)
-            continue;
-        st = db_stmt(db, SQL_DONE_BETWEEN, err, errlen);
-        if (!st)
-            return -1;
-        db_bind_text(st, 1, cfg->models[i].signature);
-        db_bind_text(st, 2, cand->d[0]);
-        db_bind_text(st, 3, cand->d[cand->n - 1]);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-            if (datelist_push(&ms[i].done, (const char *)sqlite3_column_text(st, 0)) != 0)
-                break;
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE)
-            return rc == SQLITE_ROW ? err_set(err, errlen, "out of memory")
-                                    : db_error(db, "reading completed days", err, errlen);
-    }
-    return 0;
-}
-
-static bool wanted(const struct config *cfg, const struct jobs_request *req,
-                   const struct model_state *m, const char *date)
-{
-    if (req->has_dates || req->start[0])
-        return req->replace_existing || !datelist_has(&m->done, date);
-    /* catch-up: after the model's last completed day, never on init_date */
-    const char *from = strcmp(m->last, cfg->init_date) > 0 ? m->last : cfg->init_date;
-    return strcmp(date, from) > 0;
-}
-
-static int plan_push(struct jobs_plan *p, const char *date, const char *model)
-{
-    if (p->ndays == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 64;
-        struct jobs_day *d = realloc(p->days, cap * sizeof(*d));
-        if (!d)
-            return -1;
-        p->days = d;
-        p->cap = cap;
-    }
-    struct jobs_day *d = &p->days[p->ndays++];
-    memcpy(d->date, date, DATE_BUF);
-    snprintf(d->model, sizeof(d->model), "%s", model);
-    snprintf(d->status, sizeof(d->status), "pending");
-    return 0;
-}
-
-/* When nothing is left: the date all selected models have reached and the
- * trading day after it (the next weekday when the store has none yet). */
-static int plan_reached(struct db *db, const struct config *cfg, const struct model_state *ms,
-                        struct jobs_plan *p, char *err, size_t errlen)
-{
-    char next[DATE_BUF];
-    bool all = true;
-    for (size_t i = 0; i < cfg->nmodels; i++) {
-        if (!ms[i].selected)
-            continue;
-        if (!ms[i].last[0])
-            all = false;
-        else if (!p->last_date[0] || strcmp(ms[i].last, p->last_date) < 0)
-            memcpy(p->last_date, ms[i].last, DATE_BUF);
-    }
-    if (!all)
-        p->last_date[0] = '\0';
-    const char *base = p->last_date[0] ? p->last_date : cfg->init_date;
-    int rc = prices_next_trading_day(db, base, next, err, errlen);
-    if (rc < 0)
-        return -1;
-    if (rc == 0) {
-        memcpy(next, base, DATE_BUF);
-        do
-            date_add_days(next, 1, next);
-        while (!date_is_weekday(next));
-    }
-    memcpy(p->next_day, next, DATE_BUF);
-    return 0;
-}
-
-int jobs_plan(struct db *db, const struct config *cfg, const struct jobs_request *req,
-              const char *today, struct jobs_plan *out, enum jobs_fail *why, char *err,
-              size_t errlen)
-{
-    struct jobs_plan p = {0};
-    struct datelist cand = {0};
-    struct model_state *ms = calloc(cfg->nmodels, sizeof(*ms));
-    int rc = -1;
-    *why = JOBS_FAIL_INTERNAL;
-    if (!ms)
-        return err_set(err, errlen, "out of memory");
-    if (select_models(cfg, req, ms, why, err, errlen) != 0 ||
-        candidate_dates(db, cfg, req, today, &cand, why, err, errlen) != 0)
-        goto out;
-    *why = JOBS_FAIL_INTERNAL;
-    if (load_done(db, cfg, req, &cand, ms, err, errlen) != 0)
-        goto out;
-    for (size_t d = 0; d < cand.n; d++) {
-        size_t before = p.ndays;
-        for (size_t i = 0; i < cfg->nmodels; i++) {
-            if (!ms[i].selected || !wanted(cfg, req, &ms[i], cand.d[d]))
-                continue;
-            if (plan_push(&p, cand.d[d], cfg->models[i].signature) != 0) {
-                err_set(err, errlen, "out of memory");
-                goto out;
-            }
-            ms[i].used = true;
-        }
-        if (p.ndays > before && datelist_push(&p.dates, cand.d[d]) != 0) {
-            err_set(err, errlen, "out of memory");
-            goto out;
-        }
-    }
-    p.models = calloc(cfg->nmodels, sizeof(*p.models));
-    if (!p.models) {
-        err_set(err, errlen, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < cfg->nmodels; i++)
-        if (ms[i].used)
-            memcpy(p.models[p.nmodels++], cfg->models[i].signature, CONFIG_SIGNATURE_MAX);
-    if (p.ndays == 0 && plan_reached(db, cfg, ms, &p, err, errlen) != 0)
-        goto out;
-    *out = p;
-    memset(&p, 0, sizeof(p));
-    rc = 0;
-out:
-    for (size_t i = 0; i < cfg->nmodels; i++)
-        datelist_free(&ms[i].done);
-    free(ms);
-    datelist_free(&cand);
-    jobs_plan_free(&p);
-    return rc;
-}
-
-/* --- the trigger ---------------------------------------------------------- */
-
-void jobs_answer_free(struct jobs_answer *a)
-{
-    if (!a)
-        return;
-    json_object_put(a->date_range);
-    json_object_put(a->models);
-    memset(a, 0, sizeof(*a));
+    return (const char *)sqlite3_column_text(st, i);
 }
 
 /* The string at index i of a JSON array, "" when it is not a string. */
@@ -706,215 +177,81 @@ static json_object *column_json(sqlite3_stmt *st, int col)
     return s ? json_tokener_parse(s) : NULL;
 }
 
-/* True when the JSON array of strings arr holds exactly the n names. */
-static bool same_set(json_object *arr, const char *names, size_t stride, size_t n)
+int jobs_active_ids(struct db *db, char **out, char *err, size_t errlen)
 {
-    if (!json_object_is_type(arr, json_type_array) || json_object_array_length(arr) != n)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        bool found = false;
-        for (size_t j = 0; !found && j < n; j++)
-            found = strcmp(str_at(arr, j), names + i * stride) == 0;
-        if (!found)
-            return false;
-    }
-    return true;
-}
-
-/* True when the JSON array arr names one of the plan's models. */
-static bool shares_model(json_object *arr, const struct jobs_plan *p)
-{
-    for (size_t j = 0;
-         json_object_is_type(arr, json_type_array) && j < json_object_array_length(arr); j++)
-        for (size_t i = 0; i < p->nmodels; i++)
-            if (strcmp(str_at(arr, j), p->models[i]) == 0)
-                return true;
-    return false;
-}
-
-/* Decides against the active jobs: RUNNING or CONFLICT fill a and return 1;
- * 0 when the plan may become a new job. */
-static int check_active(struct db *db, const struct jobs_plan *p, int max_concurrent,
-                        struct jobs_answer *a, char *err, size_t errlen)
-{
-    sqlite3_stmt *st = db_stmt(db, SQL_ACTIVE, err, errlen);
-    int nactive = 0, rc, decided = 0;
-    char oldest[JOB_ID_BUF] = "";
-    json_object *oldest_range = NULL;
+    sqlite3_stmt *st = db_stmt(db, SQL_ACTIVE_IDS, err, errlen);
     if (!st)
         return -1;
-    while (!decided && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *id = (const char *)sqlite3_column_text(st, 0);
-        json_object *range = column_json(st, 1);
-        json_object *models = column_json(st, 2);
-        if (same_set(range, p->dates.d[0], sizeof(*p->dates.d), p->dates.n) &&
-            same_set(models, p->models[0], sizeof(*p->models), p->nmodels)) {
-            a->outcome = JOBS_RUNNING;
-            decided = 1;
-        } else if (shares_model(models, p)) {
-            a->outcome = JOBS_CONFLICT;
-            a->date_range = json_object_get(range);
-            decided = 1;
-        }
-        if (decided)
-            snprintf(a->job_id, sizeof(a->job_id), "%s", id);
-        if (nactive++ == 0) {
-            snprintf(oldest, sizeof(oldest), "%s", id);
-            oldest_range = json_object_get(range);
-        }
-        json_object_put(range);
-        json_object_put(models);
-    }
-    if (!decided && rc != SQLITE_DONE) {
+    if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_reset(st);
-        json_object_put(oldest_range);
         return db_error(db, "reading active jobs", err, errlen);
     }
+    *out = mem_strdup((const char *)sqlite3_column_text(st, 0));
     sqlite3_reset(st);
-    if (!decided && nactive >= max_concurrent) {
-        a->outcome = JOBS_CONFLICT;
-        memcpy(a->job_id, oldest, JOB_ID_BUF);
-        a->date_range = json_object_get(oldest_range);
-        decided = 1;
-    }
-    json_object_put(oldest_range);
-    return decided;
+    return 0;
 }
 
-static int insert_job(struct db *db, const struct jobs_request *req, const char *config_path,
-                      const struct config *cfg, const struct jobs_plan *p, struct jobs_answer *a,
-                      char *err, size_t errlen)
+/* --- the trigger's reads and writes (trigger.h) ----------------------------- */
+
+int jobs_list_active(struct db *db, struct jobs_active **out, size_t *n, char *err, size_t errlen)
 {
-    sqlite3_stmt *st;
-    if (jobs_new_id(a->job_id, err, errlen) != 0)
+    sqlite3_stmt *st = db_stmt(db, SQL_ACTIVE, err, errlen);
+    struct jobs_active *list = NULL;
+    size_t got = 0, cap = 0;
+    int rc;
+    if (!st)
         return -1;
-    time_now_iso(a->created_at);
-    a->date_range = dates_json(&p->dates);
-    a->models = models_json(p->models, p->nmodels);
-    a->total_model_days = p->ndays;
-    if (!a->date_range || !a->models)
-        return err_set(err, errlen, "out of memory");
-    if (!(st = db_stmt(db, SQL_INSERT_JOB, err, errlen)))
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        ARRAY_RESERVE(list, cap, got + 1);
+        list[got].job_id = col_dup(st, 0);
+        list[got].date_range = col_dup(st, 1);
+        list[got++].models = col_dup(st, 2);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        jobs_active_free(list, got);
+        return db_error(db, "reading active jobs", err, errlen);
+    }
+    *out = list;
+    *n = got;
+    return 0;
+}
+
+void jobs_active_free(struct jobs_active *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(a[i].job_id);
+        free(a[i].date_range);
+        free(a[i].models);
+    }
+    free(a);
+}
+
+int jobs_insert(struct db *db, const struct jobs_new *job, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_INSERT_JOB, err, errlen);
+    if (!st)
         return -1;
-    db_bind_text(st, 1, a->job_id);
-    db_bind_text(st, 2, config_path);
-    db_bind_text(st, 3, cfg->snapshot);
-    db_bind_text(st, 4, json_object_to_json_string_ext(a->date_range, JSON_C_TO_STRING_PLAIN));
-    db_bind_text(st, 5, json_object_to_json_string_ext(a->models, JSON_C_TO_STRING_PLAIN));
-    sqlite3_bind_int(st, 6, req->replace_existing);
-    db_bind_text(st, 7, a->created_at);
-    db_bind_text(st, 8, req->callback_url);
+    db_bind_text(st, 1, job->job_id);
+    db_bind_text(st, 2, job->config_path);
+    db_bind_text(st, 3, job->config_json);
+    db_bind_text(st, 4, job->date_range);
+    db_bind_text(st, 5, job->models);
+    db_bind_int64(st, 6, job->replace_existing);
+    db_bind_text(st, 7, job->created_at);
+    db_bind_text(st, 8, job->callback_url);
     if (db_step_done(db, st, "database write", err, errlen) != 0)
         return -1;
-    for (size_t i = 0; i < p->ndays; i++) {
+    for (size_t i = 0; i < job->ndays; i++) {
         if (!(st = db_stmt(db, SQL_INSERT_DAY, err, errlen)))
             return -1;
-        db_bind_text(st, 1, a->job_id);
-        db_bind_text(st, 2, p->days[i].date);
-        db_bind_text(st, 3, p->days[i].model);
+        db_bind_text(st, 1, job->job_id);
+        db_bind_text(st, 2, job->days[i].date);
+        db_bind_text(st, 3, job->days[i].model);
         if (db_step_done(db, st, "database write", err, errlen) != 0)
             return -1;
     }
-    json_object *d = json_object_new_object();
-    if (d) {
-        json_object_object_add(d, "config_path", json_object_new_string(config_path));
-        json_object_object_add(d, "date_range", json_object_get(a->date_range));
-        json_object_object_add(d, "models", json_object_get(a->models));
-        json_object_object_add(d, "total_model_days", json_object_new_int64((int64_t)p->ndays));
-        json_object_object_add(d, "replace_existing",
-                               json_object_new_boolean(req->replace_existing));
-    }
-    return audit(db, "job_created", a->job_id, d, err, errlen);
-}
-
-int jobs_trigger(struct db *db, const struct jobs_request *req, const struct jobs_env *env,
-                 struct jobs_answer *out, enum jobs_fail *why, char *err, size_t errlen)
-{
-    char path[PATHS_MAX], msg[ERRBUF_SIZE], e[ERR_ECHO_BUF];
-    const char *given = req->config_path ? req->config_path : JOBS_DEFAULT_CONFIG;
-    struct config cfg = {0};
-    struct jobs_plan plan = {0};
-    struct jobs_answer a = {0};
-    int rc = -1;
-    *why = JOBS_FAIL_REQUEST;
-    if (paths_confine(env->configs_dir, given, path, sizeof(path), msg, sizeof(msg)) != 0)
-        return err_set(err, errlen, "config_path \"%s\" %s", err_echo(given, e), msg);
-    if (config_load(path, &cfg, msg, sizeof(msg)) != 0)
-        return err_set(err, errlen, "config %s is not usable: %s", err_echo(given, e), msg);
-    *why = JOBS_FAIL_INTERNAL;
-    if (db_begin_immediate(db, err, errlen) != 0)
-        goto out;
-    if (jobs_plan(db, &cfg, req, env->today, &plan, why, err, errlen) != 0)
-        goto out;
-    *why = JOBS_FAIL_INTERNAL;
-    if (plan.ndays == 0) {
-        a.outcome = JOBS_UP_TO_DATE;
-        memcpy(a.last_date, plan.last_date, DATE_BUF);
-        memcpy(a.next_day, plan.next_day, DATE_BUF);
-    } else {
-        int decided = check_active(db, &plan, env->max_concurrent, &a, err, errlen);
-        if (decided < 0)
-            goto out;
-        if (!decided) {
-            a.outcome = JOBS_ACCEPTED;
-            if (insert_job(db, req, path, &cfg, &plan, &a, err, errlen) != 0 ||
-                dataver_bump(db, err, errlen) != 0 || db_commit(db, err, errlen) != 0)
-                goto out;
-        }
-    }
-    db_rollback(db); /* a no-op after the commit; a refusal writes nothing */
-    *out = a;
-    memset(&a, 0, sizeof(a));
-    rc = 0;
-out:
-    if (rc != 0)
-        db_rollback(db);
-    jobs_answer_free(&a);
-    jobs_plan_free(&plan);
-    config_free(&cfg);
-    return rc;
-}
-
-static json_object *date_or_null(const char *d)
-{
-    return d[0] ? json_object_new_string(d) : NULL;
-}
-
-json_object *jobs_answer_json(const struct jobs_answer *a)
-{
-    json_object *o = a->outcome == JOBS_RUNNING ? NULL : json_object_new_object();
-    if (!o)
-        return NULL;
-    switch (a->outcome) {
-    case JOBS_ACCEPTED:
-        json_object_object_add(o, "job_id", json_object_new_string(a->job_id));
-        json_object_object_add(o, "status", json_object_new_string("accepted"));
-        json_object_object_add(o, "date_range", json_object_get(a->date_range));
-        json_object_object_add(o, "models", json_object_get(a->models));
-        json_object_object_add(o, "total_model_days",
-                               json_object_new_int64((int64_t)a->total_model_days));
-        json_object_object_add(o, "created_at", json_object_new_string(a->created_at));
-        json_object_object_add(o, "message",
-                               json_object_new_string("Simulation job queued successfully"));
-        break;
-    case JOBS_UP_TO_DATE:
-        json_object_object_add(o, "status", json_object_new_string("current"));
-        json_object_object_add(o, "message",
-                               json_object_new_string("Simulation already up-to-date"));
-        json_object_object_add(o, "last_simulation_date", date_or_null(a->last_date));
-        json_object_object_add(o, "next_trading_day", date_or_null(a->next_day));
-        break;
-    case JOBS_CONFLICT:
-        json_object_object_add(o, "error", json_object_new_string("conflict"));
-        json_object_object_add(o, "message",
-                               json_object_new_string("Different simulation already running"));
-        json_object_object_add(o, "current_job_id", json_object_new_string(a->job_id));
-        json_object_object_add(o, "current_date_range", json_object_get(a->date_range));
-        break;
-    case JOBS_RUNNING:
-        break;
-    }
-    return o;
+    return 0;
 }
 
 /* --- the daemon's side ---------------------------------------------------- */
@@ -938,80 +275,62 @@ static int load_days(struct db *db, struct jobs_job *j, char *err, size_t errlen
         return -1;
     db_bind_text(st, 1, j->job_id);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (j->ndays == cap) {
-            size_t ncap = cap ? cap * 2 : 32;
-            struct jobs_day *d = realloc(j->days, ncap * sizeof(*d));
-            if (!d)
-                break;
-            j->days = d;
-            cap = ncap;
-        }
+        ARRAY_RESERVE(j->days, cap, j->ndays + 1);
         struct jobs_day *d = &j->days[j->ndays++];
         snprintf(d->date, sizeof(d->date), "%s", (const char *)sqlite3_column_text(st, 0));
         snprintf(d->model, sizeof(d->model), "%s", (const char *)sqlite3_column_text(st, 1));
         snprintf(d->status, sizeof(d->status), "%s", (const char *)sqlite3_column_text(st, 2));
     }
     sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
-        return err_set(err, errlen, "out of memory");
     return rc == SQLITE_DONE ? 0 : db_error(db, "reading job details", err, errlen);
 }
 
-/* *out = a copy of the column (NULL stays NULL); -1 when out of memory. */
-static int column_dup(sqlite3_stmt *st, int col, char **out)
-{
-    const char *s = (const char *)sqlite3_column_text(st, col);
-    *out = s ? strdup(s) : NULL;
-    return s && !*out ? -1 : 0;
-}
-
-int jobs_get(struct db *db, const char *job_id, struct jobs_job *out, char *err, size_t errlen)
+enum jobs_found jobs_get(struct db *db, const char *job_id, struct jobs_job *out, char *err,
+                         size_t errlen)
 {
     struct jobs_job j = {0};
     sqlite3_stmt *st;
-    int rc = -1, nomem = 0;
+    enum jobs_found rc = JOBS_ERROR;
     if (strlen(job_id) >= JOB_ID_BUF)
-        return 0; /* no stored id is that long */
+        return JOBS_MISSING; /* no stored id is that long */
     if (!(st = db_stmt(db, SQL_GET_JOB, err, errlen)))
-        return -1;
+        return JOBS_ERROR;
     db_bind_text(st, 1, job_id);
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW) {
         memcpy(j.job_id, job_id, strlen(job_id) + 1);
         snprintf(j.status, sizeof(j.status), "%s", (const char *)sqlite3_column_text(st, 0));
-        nomem = column_dup(st, 1, &j.config_path) | column_dup(st, 2, &j.config_json);
+        j.config_path = col_dup(st, 1);
+        j.config_json = col_dup(st, 2);
         j.replace_existing = sqlite3_column_int(st, 3) != 0;
     }
     sqlite3_reset(st);
     if (step == SQLITE_DONE)
-        return 0;
+        return JOBS_MISSING;
     if (step != SQLITE_ROW) {
         db_error(db, "reading job", err, errlen);
-        goto out;
-    }
-    if (nomem) {
-        err_set(err, errlen, "out of memory");
         goto out;
     }
     if (load_days(db, &j, err, errlen) != 0)
         goto out;
     *out = j;
     memset(&j, 0, sizeof(j));
-    rc = 1;
+    rc = JOBS_FOUND;
 out:
     jobs_job_free(&j);
     return rc;
 }
 
 /* Claims want (a job id), or the oldest pending job when want is NULL. */
-static int claim(struct db *db, const char *want, char job_id[JOB_ID_BUF], char *err, size_t errlen)
+static enum jobs_found claim(struct db *db, const char *want, char job_id[JOB_ID_BUF], char *err,
+                             size_t errlen)
 {
     char id[JOB_ID_BUF] = "", now[TIMESTAMP_BUF];
     bool nested;
     sqlite3_stmt *st;
-    int rc = -1;
+    enum jobs_found rc = JOBS_ERROR;
     if (tx_begin(db, &nested, err, errlen) != 0)
-        return -1;
+        return JOBS_ERROR;
     if (!(st = db_stmt(db, want ? SQL_PENDING_ID : SQL_NEXT_PENDING, err, errlen)))
         goto out;
     if (want)
@@ -1021,7 +340,10 @@ static int claim(struct db *db, const char *want, char job_id[JOB_ID_BUF], char 
         snprintf(id, sizeof(id), "%s", (const char *)sqlite3_column_text(st, 0));
     sqlite3_reset(st);
     if (step != SQLITE_ROW) {
-        rc = step == SQLITE_DONE ? 0 : db_error(db, "reading pending jobs", err, errlen);
+        if (step == SQLITE_DONE)
+            rc = JOBS_MISSING;
+        else
+            db_error(db, "reading pending jobs", err, errlen);
         goto out;
     }
     time_now_iso(now);
@@ -1031,11 +353,11 @@ static int claim(struct db *db, const char *want, char job_id[JOB_ID_BUF], char 
     db_bind_text(st, 2, now);
     if (db_step_done(db, st, "database write", err, errlen) != 0)
         goto out;
-    if (audit(db, "job_started", id, NULL, err, errlen) != 0 ||
+    if (audit_job_event(db, "job_started", id, NULL, err, errlen) != 0 ||
         dataver_bump(db, err, errlen) != 0 || tx_commit(db, nested, err, errlen) != 0)
         goto out;
     memcpy(job_id, id, JOB_ID_BUF);
-    return 1;
+    return JOBS_FOUND;
 out:
     tx_rollback(db, nested);
     return rc;
@@ -1044,32 +366,26 @@ out:
 int jobs_replace_results(struct db *db, const char *job_id, const char *model, const char *date,
                          char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_REPLACE, err, errlen);
-    if (!st)
+    /* Other jobs' results of the model from the re-run date on: a later day
+     * built on a replaced day would be wrong. */
+    long long n;
+    if (daystore_delete_from(db, model, date, job_id, &n, err, errlen) != 0)
         return -1;
-    db_bind_text(st, 1, job_id);
-    db_bind_text(st, 2, model);
-    db_bind_text(st, 3, date);
-    if (db_step_done(db, st, "database write", err, errlen) != 0)
-        return -1;
-    sqlite3_int64 n = sqlite3_changes64(db->h);
     if (n == 0)
         return 0;
-    json_object *d = json_object_new_object();
-    if (d) {
-        json_object_object_add(d, "model", json_object_new_string(model));
-        json_object_object_add(d, "from_date", json_object_new_string(date));
-        json_object_object_add(d, "positions_deleted", json_object_new_int64(n));
-    }
-    return audit(db, "results_replaced", job_id, d, err, errlen);
+    json_object *d = json_new_object();
+    json_put(d, "model", json_object_new_string(model));
+    json_put(d, "from_date", json_object_new_string(date));
+    json_put(d, "positions_deleted", json_object_new_int64(n));
+    return audit_job_event(db, "results_replaced", job_id, d, err, errlen);
 }
 
-int jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t errlen)
+enum jobs_found jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t errlen)
 {
     return claim(db, NULL, job_id, err, errlen);
 }
 
-int jobs_claim(struct db *db, const char *job_id, char *err, size_t errlen)
+enum jobs_found jobs_claim(struct db *db, const char *job_id, char *err, size_t errlen)
 {
     char id[JOB_ID_BUF];
     return claim(db, job_id, id, err, errlen);
@@ -1088,22 +404,12 @@ int jobs_recover(struct db *db, int *n, char *err, size_t errlen)
     if (!(st = db_stmt(db, SQL_RUNNING_JOBS, err, errlen)))
         goto out;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (nids == cap) {
-            size_t ncap = cap ? cap * 2 : 8;
-            char(*l)[JOB_ID_BUF] = realloc(list, ncap * sizeof(*l));
-            if (!l)
-                break;
-            list = l;
-            cap = ncap;
-        }
+        ARRAY_RESERVE(list, cap, nids + 1);
         snprintf(list[nids++], JOB_ID_BUF, "%s", (const char *)sqlite3_column_text(st, 0));
     }
     sqlite3_reset(st);
     if (step != SQLITE_DONE) {
-        if (step == SQLITE_ROW)
-            err_set(err, errlen, "out of memory");
-        else
-            db_error(db, "reading running jobs", err, errlen);
+        db_error(db, "reading running jobs", err, errlen);
         goto out;
     }
     time_now_iso(now);
@@ -1113,10 +419,8 @@ int jobs_recover(struct db *db, int *n, char *err, size_t errlen)
         db_bind_text(st, 1, list[i]);
         if (db_step_done(db, st, "database write", err, errlen) != 0)
             goto out;
-        json_object *d = json_object_new_object();
-        if (d)
-            json_object_object_add(d, "interrupted_model_days",
-                                   json_object_new_int64(sqlite3_changes64(db->h)));
+        json_object *d = json_new_object();
+        json_put(d, "interrupted_model_days", json_object_new_int64(sqlite3_changes64(db->h)));
         if (!(st = db_stmt(db, SQL_RECOVER_JOB, err, errlen))) {
             json_object_put(d);
             goto out;
@@ -1127,7 +431,7 @@ int jobs_recover(struct db *db, int *n, char *err, size_t errlen)
             json_object_put(d);
             goto out;
         }
-        if (audit(db, "job_recovered", list[i], d, err, errlen) != 0)
+        if (audit_job_event(db, "job_recovered", list[i], d, err, errlen) != 0)
             goto out;
     }
     if ((nids && dataver_bump(db, err, errlen) != 0) || tx_commit(db, nested, err, errlen) != 0)
@@ -1163,12 +467,12 @@ static int day_transition(struct db *db, const char *sql, const char *event, con
     db_bind_text(st, 4, now);
     if (sqlite3_bind_parameter_count(st) >= 5) {
         if (duration < 0)
-            sqlite3_bind_null(st, 5);
+            db_bind_null(st, 5);
         else
-            sqlite3_bind_double(st, 5, duration);
+            db_bind_double(st, 5, duration);
     }
     if (sqlite3_bind_parameter_count(st) >= 6 && error)
-        sqlite3_bind_text(st, 6, error, -1, SQLITE_TRANSIENT);
+        db_bind_text(st, 6, error);
     if (db_step_done(db, st, "database write", err, errlen) != 0)
         goto fail;
     if (sqlite3_changes(db->h) != 1) {
@@ -1180,21 +484,19 @@ static int day_transition(struct db *db, const char *sql, const char *event, con
         goto fail;
     db_bind_text(st, 1, job_id);
     db_bind_text(st, 2, now);
-    json_object *d = json_object_new_object();
-    if (d) {
-        json_object_object_add(d, "date", json_object_new_string(date));
-        json_object_object_add(d, "model", json_object_new_string(model));
-        if (duration >= 0)
-            json_object_object_add(d, "duration_seconds", json_object_new_double(duration));
-        if (error)
-            json_object_object_add(d, "error", json_object_new_string(error));
-    }
+    json_object *d = json_new_object();
+    json_put(d, "date", json_object_new_string(date));
+    json_put(d, "model", json_object_new_string(model));
+    if (duration >= 0)
+        json_put(d, "duration_seconds", json_object_new_double(duration));
+    if (error)
+        json_put(d, "error", json_object_new_string(error));
     if (db_step_done(db, st, "database write", err, errlen) != 0) {
         json_object_put(d);
         goto fail;
     }
-    if (audit(db, event, job_id, d, err, errlen) != 0 || dataver_bump(db, err, errlen) != 0 ||
-        tx_commit(db, nested, err, errlen) != 0)
+    if (audit_job_event(db, event, job_id, d, err, errlen) != 0 ||
+        dataver_bump(db, err, errlen) != 0 || tx_commit(db, nested, err, errlen) != 0)
         goto fail;
     return 0;
 fail:
@@ -1257,7 +559,7 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
         db_bind_text(st, 1, job_id);
         db_bind_text(st, 2, now);
         const char *why_left = error ? error : "not run";
-        sqlite3_bind_text(st, 3, why_left, -1, SQLITE_TRANSIENT);
+        db_bind_text(st, 3, why_left);
         if (db_step_done(db, st, "database write", err, errlen) != 0)
             goto fail;
         left = sqlite3_changes(db->h);
@@ -1278,21 +580,19 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
     db_bind_text(st, 3, now);
     double secs = time_iso_diff(since, now);
     if (secs < 0)
-        sqlite3_bind_null(st, 4);
+        db_bind_null(st, 4);
     else
-        sqlite3_bind_double(st, 4, secs);
+        db_bind_double(st, 4, secs);
     if (error)
-        sqlite3_bind_text(st, 5, error, -1, SQLITE_TRANSIENT);
+        db_bind_text(st, 5, error);
     if (db_step_done(db, st, "database write", err, errlen) != 0)
         goto fail;
-    json_object *d = json_object_new_object();
-    if (d) {
-        json_object_object_add(d, "status", json_object_new_string(final));
-        json_object_object_add(d, "completed", json_object_new_int64(done));
-        json_object_object_add(d, "failed", json_object_new_int64(failed));
-        json_object_object_add(d, "not_run", json_object_new_int64(left));
-    }
-    if (audit(db, "job_finished", job_id, d, err, errlen) != 0 ||
+    json_object *d = json_new_object();
+    json_put(d, "status", json_object_new_string(final));
+    json_put(d, "completed", json_object_new_int64(done));
+    json_put(d, "failed", json_object_new_int64(failed));
+    json_put(d, "not_run", json_object_new_int64(left));
+    if (audit_job_event(db, "job_finished", job_id, d, err, errlen) != 0 ||
         dataver_bump(db, err, errlen) != 0 || tx_commit(db, nested, err, errlen) != 0)
         goto fail;
     if (status)
@@ -1347,8 +647,8 @@ int jobs_cancel(struct db *db, const char *job_id, enum jobs_cancel_outcome *out
         db_bind_text(st, 2, now);
         if (db_step_done(db, st, "database write", err, errlen) != 0 ||
             (sqlite3_changes(db->h) == 1 &&
-             (audit(db, pending ? "job_cancelled" : "job_cancel_requested", job_id, NULL, err,
-                    errlen) != 0 ||
+             (audit_job_event(db, pending ? "job_cancelled" : "job_cancel_requested", job_id, NULL,
+                              err, errlen) != 0 ||
               dataver_bump(db, err, errlen) != 0)))
             goto fail;
         res = pending ? JOBS_CANCEL_DONE : JOBS_CANCEL_REQUESTED;
@@ -1377,4 +677,365 @@ int jobs_cancel_requested(struct db *db, const char *job_id, bool *out, char *er
         return db_error(db, "reading the job", err, errlen);
     *out = asked;
     return 0;
+}
+
+/* --- jobs of an AI-Trader import ------------------------------------------ */
+
+static const char SQL_IMPORT_JOB[] =
+    "INSERT INTO jobs(job_id, config_path, status, date_range, models, replace_existing, source,"
+    " created_at, started_at, updated_at) VALUES(?1, ?2, 'completed', ?3, ?4, ?5, 'import', ?6,"
+    " ?6, ?6)";
+static const char SQL_IMPORT_DAY[] =
+    "INSERT INTO job_details(job_id, date, model, status, started_at, completed_at)"
+    " VALUES(?1, ?2, ?3, 'completed', ?4, ?4)";
+static const char SQL_IMPORT_DONE[] =
+    "UPDATE jobs SET completed_at = ?2, updated_at = ?2, total_duration_seconds = ?3,"
+    " warnings = ?4 WHERE job_id = ?1";
+
+enum jobs_found jobs_active_on(struct db *db, const char *model, char job_id[JOB_ID_BUF], char *err,
+                               size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_ACTIVE, err, errlen);
+    enum jobs_found found = JOBS_MISSING;
+    int rc;
+    if (!st)
+        return JOBS_ERROR;
+    while (found == JOBS_MISSING && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_object *models = column_json(st, 2);
+        for (size_t i = 0; json_object_is_type(models, json_type_array) &&
+                           i < json_object_array_length(models) && found == JOBS_MISSING;
+             i++)
+            if (strcmp(str_at(models, i), model) == 0) {
+                snprintf(job_id, JOB_ID_BUF, "%s", (const char *)sqlite3_column_text(st, 0));
+                found = JOBS_FOUND;
+            }
+        json_object_put(models);
+    }
+    sqlite3_reset(st);
+    if (found == JOBS_MISSING && rc != SQLITE_DONE)
+        return (enum jobs_found)db_error(db, "cannot read jobs", err, errlen);
+    return found;
+}
+
+int jobs_import_create(struct db *db, const struct jobs_import *im, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_IMPORT_JOB, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, im->job_id);
+    db_bind_text(st, 2, im->directory);
+    db_bind_text(st, 3, im->date_range);
+    db_bind_text(st, 4, im->models);
+    db_bind_int64(st, 5, im->replace_existing ? 1 : 0);
+    db_bind_text(st, 6, im->at);
+    return db_step_done(db, st, "cannot store the import", err, errlen);
+}
+
+int jobs_import_day(struct db *db, const char *job_id, const char *date, const char *model,
+                    const char *at, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_IMPORT_DAY, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, job_id);
+    db_bind_text(st, 2, date);
+    db_bind_text(st, 3, model);
+    db_bind_text(st, 4, at);
+    return db_step_done(db, st, "cannot store the import", err, errlen);
+}
+
+int jobs_import_finish(struct db *db, const char *job_id, const char *at, double duration_seconds,
+                       const char *warnings, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_IMPORT_DONE, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, job_id);
+    db_bind_text(st, 2, at);
+    db_bind_double(st, 3, duration_seconds);
+    db_bind_text(st, 4, warnings);
+    return db_step_done(db, st, "cannot store the import", err, errlen);
+}
+
+/* --- callbacks, reads for the views and the analytics ---------------------- */
+
+static const char SQL_CALLBACKS_DUE[] = "SELECT job_id, callback_url FROM jobs"
+                                        " WHERE callback_status = 'pending'"
+                                        " ORDER BY completed_at, rowid LIMIT ?1";
+static const char SQL_CALLBACK_OUTCOME[] =
+    "UPDATE jobs SET callback_status = ?2 WHERE job_id = ?1 AND callback_status = 'pending'";
+static const char SQL_NEWEST_FIRST[] =
+    "SELECT job_id FROM jobs ORDER BY created_at DESC, rowid DESC";
+static const char SQL_LATEST[] =
+    "SELECT job_id FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT 1";
+static const char SQL_LIST[] = "SELECT job_id FROM jobs WHERE ?1 IS NULL OR status = ?1"
+                               " ORDER BY created_at DESC, rowid DESC LIMIT ?2 OFFSET ?3";
+static const char SQL_LIST_TOTAL[] = "SELECT count(*) FROM jobs WHERE ?1 IS NULL OR status = ?1";
+static const char SQL_VIEW_JOB[] =
+    "SELECT job_id, status, date_range, models, created_at, started_at, updated_at,"
+    " completed_at, total_duration_seconds, error, warnings, cancel_requested_at, callback_url,"
+    " callback_status FROM jobs WHERE job_id = ?1";
+static const char SQL_VIEW_COUNTS[] =
+    "SELECT count(*), coalesce(sum(status = 'completed'), 0),"
+    " coalesce(sum(status = 'failed'), 0), coalesce(sum(status = 'running'), 0)"
+    " FROM job_details WHERE job_id = ?1";
+/* Per model, in the job's order: its running date, else its first pending one. */
+static const char SQL_VIEW_MODELS[] =
+    "SELECT model, min(CASE WHEN status = 'running' THEN date END),"
+    " min(CASE WHEN status = 'pending' THEN date END) FROM job_details"
+    " WHERE job_id = ?1 GROUP BY model ORDER BY min(id)";
+static const char SQL_VIEW_CURRENT[] = "SELECT date, model FROM job_details WHERE job_id = ?1"
+                                       " AND status = 'running' ORDER BY date, id LIMIT 1";
+static const char SQL_VIEW_DETAILS[] =
+    "SELECT date, model, status, started_at, completed_at, duration_seconds, error"
+    " FROM job_details WHERE job_id = ?1 AND (?2 IS NULL OR status = ?2)"
+    " ORDER BY date, id LIMIT ?3 OFFSET ?4";
+
+int jobs_callbacks_due(struct db *db, struct jobs_due *out, size_t max, size_t *n, char *err,
+                       size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_CALLBACKS_DUE, err, errlen);
+    size_t got = 0;
+    int rc = SQLITE_DONE;
+    if (!st)
+        return -1;
+    db_bind_int64(st, 1, (long long)max);
+    while (got < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        snprintf(out[got].job_id, sizeof(out[got].job_id), "%s", sqlite3_column_text(st, 0));
+        snprintf(out[got].url, sizeof(out[got].url), "%s", sqlite3_column_text(st, 1));
+        got++;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(db, "reading due callbacks", err, errlen);
+    *n = got;
+    return 0;
+}
+
+int jobs_set_callback_status(struct db *db, const char *job_id, const char *status, char *err,
+                             size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_CALLBACK_OUTCOME, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, job_id);
+    db_bind_text(st, 2, status);
+    return db_step_done(db, st, "database write", err, errlen);
+}
+
+enum jobs_found jobs_latest_with_results(struct db *db, char *out, size_t outlen, char *err,
+                                         size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_NEWEST_FIRST, err, errlen);
+    enum daystore_found has = DAYSTORE_NONE;
+    char first[DATE_BUF], last[DATE_BUF];
+    int rc = SQLITE_DONE;
+    if (!st)
+        return JOBS_ERROR;
+    while (has == DAYSTORE_NONE && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        if ((has = daystore_job_span(db, id, first, last, err, errlen)) == DAYSTORE_FOUND)
+            snprintf(out, outlen, "%s", id);
+    }
+    sqlite3_reset(st);
+    if (has == DAYSTORE_ERROR)
+        return JOBS_ERROR;
+    if (has == DAYSTORE_FOUND)
+        return JOBS_FOUND;
+    return rc == SQLITE_DONE ? JOBS_MISSING
+                             : (enum jobs_found)db_error(db, "finding the latest job", err, errlen);
+}
+
+enum jobs_found jobs_latest_id(struct db *db, char out[JOBS_ID_MAX], char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_LATEST, err, errlen);
+    if (!st)
+        return JOBS_ERROR;
+    int rc = sqlite3_step(st);
+    const char *id = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    enum jobs_found found = JOBS_MISSING;
+    if (id && strlen(id) >= JOBS_ID_MAX)
+        found = (enum jobs_found)err_set(err, errlen, "job id too long");
+    else if (id) {
+        memcpy(out, id, strlen(id) + 1);
+        found = JOBS_FOUND;
+    } else if (rc != SQLITE_DONE)
+        found = (enum jobs_found)db_error(db, "query", err, errlen);
+    sqlite3_reset(st);
+    return found;
+}
+
+int jobs_count(struct db *db, const char *status, long long *total, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_LIST_TOTAL, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, status);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return db_error(db, "query", err, errlen);
+    }
+    *total = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return 0;
+}
+
+int jobs_list_ids(struct db *db, const char *status, long long limit, long long offset,
+                  char (*ids)[JOBS_ID_MAX], size_t *n, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, SQL_LIST, err, errlen);
+    size_t got = 0;
+    int rc = SQLITE_DONE;
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, status);
+    db_bind_int64(st, 2, limit);
+    db_bind_int64(st, 3, offset);
+    while (got < (size_t)limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        snprintf(ids[got++], JOBS_ID_MAX, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(db, "query", err, errlen);
+    *n = got;
+    return 0;
+}
+
+/* The cached statement sql with job_id bound as ?1; NULL with err. */
+static sqlite3_stmt *view_stmt(struct db *db, const char *sql, const char *job_id, char *err,
+                               size_t errlen)
+{
+    sqlite3_stmt *st = db_stmt(db, sql, err, errlen);
+    if (st)
+        db_bind_text(st, 1, job_id);
+    return st;
+}
+
+/* The jobs row of job_id into r: JOBS_FOUND, JOBS_MISSING or JOBS_ERROR. */
+static enum jobs_found view_job_row(struct db *db, const char *job_id, struct jobs_row *r,
+                                    char *err, size_t errlen)
+{
+    sqlite3_stmt *st = view_stmt(db, SQL_VIEW_JOB, job_id, err, errlen);
+    char **text[] = {&r->job_id,       &r->status,         &r->date_range,
+                     &r->models,       &r->created_at,     &r->started_at,
+                     &r->updated_at,   &r->completed_at,   NULL,
+                     &r->error,        &r->warnings,       &r->cancel_requested_at,
+                     &r->callback_url, &r->callback_status};
+    if (!st)
+        return JOBS_ERROR;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        for (int i = 0; i < (int)(sizeof(text) / sizeof(text[0])); i++)
+            if (text[i])
+                *text[i] = col_dup(st, i);
+        r->has_duration = sqlite3_column_type(st, 8) != SQLITE_NULL;
+        r->total_duration_seconds = sqlite3_column_double(st, 8);
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return JOBS_FOUND;
+    return rc == SQLITE_DONE ? JOBS_MISSING : (enum jobs_found)db_error(db, "query", err, errlen);
+}
+
+/* The model-day counts and the earliest running model-day of job_id into r. */
+static int view_progress(struct db *db, const char *job_id, struct jobs_row *r, char *err,
+                         size_t errlen)
+{
+    sqlite3_stmt *st = view_stmt(db, SQL_VIEW_COUNTS, job_id, err, errlen);
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        r->total = sqlite3_column_int64(st, 0);
+        r->completed = sqlite3_column_int64(st, 1);
+        r->failed = sqlite3_column_int64(st, 2);
+        r->running = sqlite3_column_int64(st, 3);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW || !(st = view_stmt(db, SQL_VIEW_CURRENT, job_id, err, errlen)))
+        return rc != SQLITE_ROW ? db_error(db, "query", err, errlen) : -1;
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        r->current_date = col_dup(st, 0);
+        r->current_model = col_dup(st, 1);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(db, "query", err, errlen);
+}
+
+/* Each model of job_id and where it is, into r->at. */
+static int view_models(struct db *db, const char *job_id, struct jobs_row *r, char *err,
+                       size_t errlen)
+{
+    sqlite3_stmt *st = view_stmt(db, SQL_VIEW_MODELS, job_id, err, errlen);
+    size_t cap = 0;
+    int rc;
+    if (!st)
+        return -1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        ARRAY_RESERVE(r->at, cap, r->nat + 1);
+        struct jobs_model_at *m = &r->at[r->nat++];
+        m->model = col_dup(st, 0);
+        m->running = col_dup(st, 1);
+        m->next = col_dup(st, 2);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_error(db, "query", err, errlen);
+}
+
+enum jobs_found jobs_view_job(struct db *db, const char *job_id, struct jobs_row *out, char *err,
+                              size_t errlen)
+{
+    struct jobs_row r = {0};
+    enum jobs_found found = view_job_row(db, job_id, &r, err, errlen);
+    if (found == JOBS_FOUND && (view_progress(db, job_id, &r, err, errlen) != 0 ||
+                                view_models(db, job_id, &r, err, errlen) != 0))
+        found = JOBS_ERROR;
+    if (found == JOBS_FOUND)
+        *out = r;
+    else
+        jobs_row_free(&r);
+    return found;
+}
+
+void jobs_row_free(struct jobs_row *r)
+{
+    char *text[] = {
+        r->job_id,     r->status,       r->date_range,      r->models,       r->warnings,
+        r->created_at, r->started_at,   r->updated_at,      r->completed_at, r->cancel_requested_at,
+        r->error,      r->callback_url, r->callback_status, r->current_date, r->current_model};
+    for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+        free(text[i]);
+    for (size_t i = 0; i < r->nat; i++) {
+        free(r->at[i].model);
+        free(r->at[i].running);
+        free(r->at[i].next);
+    }
+    free(r->at);
+    memset(r, 0, sizeof(*r));
+}
+
+int jobs_each_detail(struct db *db, const char *job_id, const char *status, long long limit,
+                     long long offset, jobs_detail_fn fn, void *ctx, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = view_stmt(db, SQL_VIEW_DETAILS, job_id, err, errlen);
+    int rc;
+    if (!st)
+        return -1;
+    db_bind_text(st, 2, status);
+    db_bind_int64(st, 3, limit);
+    db_bind_int64(st, 4, offset);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct jobs_detail_row row = {
+            .date = col_text(st, 0),
+            .model = col_text(st, 1),
+            .status = col_text(st, 2),
+            .started_at = col_text(st, 3),
+            .completed_at = col_text(st, 4),
+            .has_duration = sqlite3_column_type(st, 5) != SQLITE_NULL,
+            .duration_seconds = sqlite3_column_double(st, 5),
+            .error = col_text(st, 6),
+        };
+        fn(&row, ctx);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_error(db, "query", err, errlen);
 }

@@ -1,9 +1,10 @@
-/* jobs: simulation jobs in the `jobs` and `job_details` tables. Owns the
- * trigger request (parsing, validation), planning which model-days a request
- * means, creating a job atomically against the concurrency rules (CONTRACT
- * section 3), and the state transitions the daemon makes while running one:
- * claim, model-day started/completed/failed, finish. Every transition writes
- * an audit_log row and keeps jobs.updated_at current. */
+/* jobs: owns the `jobs` and `job_details` tables; all their SQL is here.
+ * Inserting a job the trigger decided on (trigger.h), the state transitions
+ * the daemon makes while running one: claim, model-day
+ * started/completed/failed, finish, cancel; the jobs of an import; and every
+ * read of the two tables, returned as data (jobview builds the API document
+ * from them). Every transition writes an audit row (audit.h) and keeps
+ * jobs.updated_at current. */
 #ifndef TRADER_JOBS_H
 #define TRADER_JOBS_H
 
@@ -16,46 +17,18 @@
 #include "base/dates.h"
 #include "store/db.h"
 #include "market/prices.h"
+#include "service/callback.h"
+#include "service/jobreq.h"
+
+struct jobplan_day;
 
 #define JOB_ID_BUF 37 /* a UUID in text form + NUL */
 #define JOB_STATUS_BUF 12
-#define JOBS_DEFAULT_CONFIG "configs/default_config.json"
-#define JOBS_DATES_MAX 1000 /* entries of an explicit date_range */
 #define JOBS_ERROR_MAX 2000 /* bytes of an error message kept in the database */
-#define JOBS_ENV_MAX_CONCURRENT "MAX_CONCURRENT_JOBS"
-#define JOBS_MAX_CONCURRENT_LIMIT 64 /* a larger MAX_CONCURRENT_JOBS is clamped */
 
 /* True when s names a job status: pending, running, completed, partial,
  * failed or cancelled. */
 bool jobs_status_valid(const char *s);
-
-/* Why a trigger was refused; the HTTP layer maps these to error codes. */
-enum jobs_fail {
-    JOBS_FAIL_INTERNAL, /* 500 internal: the database or memory failed */
-    JOBS_FAIL_REQUEST,  /* 400 invalid_request */
-    JOBS_FAIL_DATE,     /* 400 invalid_date */
-};
-
-/* A parsed POST /simulate/trigger body. Free with jobs_request_free. */
-struct jobs_request {
-    char *config_path;                    /* as given; NULL = JOBS_DEFAULT_CONFIG */
-    char start[DATE_BUF];                 /* start_date, "" when absent */
-    char end[DATE_BUF];                   /* end_date, "" when absent */
-    bool has_dates;                       /* an explicit date_range was given */
-    struct datelist dates;                /* that list, sorted and without duplicates */
-    char (*models)[CONFIG_SIGNATURE_MAX]; /* requested signatures, unique; NULL = all enabled */
-    size_t nmodels;
-    bool replace_existing;
-    char *callback_url; /* checked by callback_url_check; NULL when absent */
-};
-
-/* Parses and checks the syntax of a trigger body (len bytes; an empty or
- * all-blank body means every default). Checks that need the config, the price
- * store or the clock are jobs_plan's. On success *out is filled (caller frees
- * with jobs_request_free); on failure *why and err say what is wrong. */
-int jobs_request_parse(const char *body, size_t len, struct jobs_request *out, enum jobs_fail *why,
-                       char *err, size_t errlen);
-void jobs_request_free(struct jobs_request *r);
 
 /* One model-day of a job. */
 struct jobs_day {
@@ -64,77 +37,52 @@ struct jobs_day {
     char status[JOB_STATUS_BUF]; /* pending, running, completed, failed */
 };
 
-/* The model-days a request means. Free with jobs_plan_free. */
-struct jobs_plan {
-    struct jobs_day *days; /* by date, then in the config's model order */
-    size_t ndays, cap;
-    struct datelist dates;                /* the union of the days' dates, ascending */
-    char (*models)[CONFIG_SIGNATURE_MAX]; /* models with at least one day, config order */
-    size_t nmodels;
-    /* When there is nothing to do: the date every selected model has reached
-     * and the trading day after it ("" = none / unknown). */
-    char last_date[DATE_BUF];
-    char next_day[DATE_BUF];
+/* The ids of the active (pending or running) jobs as a JSON array text in
+ * *out (caller frees). */
+int jobs_active_ids(struct db *db, char **out, char *err, size_t errlen);
+
+/* An active (pending or running) job as a trigger compares it; the strings
+ * are owned by the list (jobs_active_free). */
+struct jobs_active {
+    char *job_id;
+    char *date_range; /* JSON array text */
+    char *models;     /* JSON array text */
 };
 
-/* Works out the model-days of req against cfg, the price store and the
- * results already in the database, with today as the latest allowed date
- * (for a catch-up, the config's end_date when that is earlier).
- * Results written by active (pending/running) jobs are not counted as done,
- * so repeating the request of a running job plans that same job. */
-int jobs_plan(struct db *db, const struct config *cfg, const struct jobs_request *req,
-              const char *today, struct jobs_plan *out, enum jobs_fail *why, char *err,
-              size_t errlen);
-void jobs_plan_free(struct jobs_plan *p);
+/* The active jobs, oldest first, into *out[0..*n) (caller frees with
+ * jobs_active_free). */
+int jobs_list_active(struct db *db, struct jobs_active **out, size_t *n, char *err, size_t errlen);
+void jobs_active_free(struct jobs_active *a, size_t n);
 
-/* Where and when a trigger runs. */
-struct jobs_env {
-    const char *configs_dir; /* see paths_configs_dir */
-    int max_concurrent;      /* see jobs_max_concurrent */
-    char today[DATE_BUF];    /* see date_today */
+/* A new pending job of the API (source 'api') and its model-days. */
+struct jobs_new {
+    const char *job_id;      /* see jobs_new_id */
+    const char *config_path; /* the resolved path */
+    const char *config_json; /* the config's keyless snapshot */
+    const char *date_range;  /* JSON array text */
+    const char *models;      /* JSON array text */
+    bool replace_existing;
+    const char *created_at;   /* and updated_at */
+    const char *callback_url; /* NULL: none */
+    const struct jobplan_day *days;
+    size_t ndays;
 };
 
-enum jobs_outcome {
-    JOBS_ACCEPTED,   /* 202: a new pending job */
-    JOBS_RUNNING,    /* 200: an active job already does exactly this */
-    JOBS_UP_TO_DATE, /* 200: nothing left to simulate */
-    JOBS_CONFLICT,   /* 409: an active job shares a model, or the limit is reached */
-};
-
-/* The answer to a trigger. Free with jobs_answer_free. */
-struct jobs_answer {
-    enum jobs_outcome outcome;
-    char job_id[JOB_ID_BUF];        /* the new job, or the running / conflicting one */
-    char created_at[TIMESTAMP_BUF]; /* ACCEPTED */
-    json_object *date_range;        /* ACCEPTED: the new job's; CONFLICT: the active job's */
-    json_object *models;            /* ACCEPTED */
-    size_t total_model_days;        /* ACCEPTED */
-    char last_date[DATE_BUF];       /* UP_TO_DATE ("" = null) */
-    char next_day[DATE_BUF];        /* UP_TO_DATE ("" = null) */
-};
-
-/* Handles a trigger: confines and loads the config, then in one BEGIN
- * IMMEDIATE transaction plans, checks the active jobs and, when accepted,
- * inserts the job (with the config's keyless snapshot), its job_details and
- * an audit_log 'job_created' row. A refusal writes nothing. On success *out
- * is filled (caller frees with jobs_answer_free); on failure *why and err. */
-int jobs_trigger(struct db *db, const struct jobs_request *req, const struct jobs_env *env,
-                 struct jobs_answer *out, enum jobs_fail *why, char *err, size_t errlen);
-void jobs_answer_free(struct jobs_answer *a);
-
-/* The JSON body for an ACCEPTED, UP_TO_DATE or CONFLICT answer (the RUNNING
- * answer is the job's status view). Caller owns the result; NULL when out of
- * memory or for RUNNING. */
-json_object *jobs_answer_json(const struct jobs_answer *a);
+/* Inside the caller's transaction: the job row, then one pending job_details
+ * row per model-day. */
+int jobs_insert(struct db *db, const struct jobs_new *job, char *err, size_t errlen);
 
 /* A new job id: a random (version 4) UUID in lowercase text form. */
 int jobs_new_id(char out[JOB_ID_BUF], char *err, size_t errlen);
 
-/* $MAX_CONCURRENT_JOBS as a number in 1..JOBS_MAX_CONCURRENT_LIMIT; 1 when
- * unset or not a positive integer. */
-int jobs_max_concurrent(void);
-
 /* --- the daemon's side ---------------------------------------------------- */
+
+/* What a look-up of a job found. */
+enum jobs_found {
+    JOBS_ERROR = -1,
+    JOBS_MISSING, /* no such job (none pending, for a claim) */
+    JOBS_FOUND,   /* found (and claimed, for a claim) */
+};
 
 /* A job as the daemon runs it. Free with jobs_job_free. */
 struct jobs_job {
@@ -148,21 +96,22 @@ struct jobs_job {
     size_t ndays;
 };
 
-/* Loads job_id with its model-days. Returns 1 when found (*out filled, caller
- * frees with jobs_job_free), 0 when there is no such job, -1 on error. */
-int jobs_get(struct db *db, const char *job_id, struct jobs_job *out, char *err, size_t errlen);
+/* Loads job_id with its model-days: JOBS_FOUND with *out filled (caller
+ * frees with jobs_job_free). */
+enum jobs_found jobs_get(struct db *db, const char *job_id, struct jobs_job *out, char *err,
+                         size_t errlen);
 void jobs_job_free(struct jobs_job *j);
 
 /* Claims the oldest pending job: status running, started_at set (kept when
- * the job ran before an interruption), audit 'job_started'. Returns 1 and
- * fills job_id, 0 when no job is pending, -1 on error. Nothing is deleted
+ * the job ran before an interruption), audit 'job_started'. JOBS_FOUND with
+ * job_id filled, JOBS_MISSING when no job is pending. Nothing is deleted
  * here: a replace_existing job replaces results one model-day at a time
  * (jobs_replace_results). */
-int jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t errlen);
+enum jobs_found jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t errlen);
 
-/* The same for one job (batch mode runs the job it created): 1 when claimed,
- * 0 when it is not pending (another process took it, or it was cancelled). */
-int jobs_claim(struct db *db, const char *job_id, char *err, size_t errlen);
+/* The same for one job (batch mode runs the job it created): JOBS_MISSING
+ * when it is not pending (another process took it, or it was cancelled). */
+enum jobs_found jobs_claim(struct db *db, const char *job_id, char *err, size_t errlen);
 
 /* For a model-day of a replace_existing job, inside the transaction that
  * commits it: deletes the results other jobs left for model from date on
@@ -221,5 +170,112 @@ int jobs_cancel(struct db *db, const char *job_id, enum jobs_cancel_outcome *out
  * such job). The daemon asks before each model-day; jobs_day_start refuses a
  * model-day of such a job as well, so none starts after the request commits. */
 int jobs_cancel_requested(struct db *db, const char *job_id, bool *out, char *err, size_t errlen);
+
+/* --- jobs of an AI-Trader import ------------------------------------------ */
+
+/* The first active (pending or running) job simulating model: JOBS_FOUND
+ * with job_id filled, or JOBS_MISSING. */
+enum jobs_found jobs_active_on(struct db *db, const char *model, char job_id[JOB_ID_BUF], char *err,
+                               size_t errlen);
+
+/* An imported job: completed from the start (source 'import'). */
+struct jobs_import {
+    const char *job_id;     /* see jobs_new_id */
+    const char *directory;  /* the agent data directory, as config_path */
+    const char *date_range; /* JSON array text of the imported dates */
+    const char *models;     /* JSON array text of the imported signatures */
+    bool replace_existing;
+    const char *at; /* created_at, started_at, updated_at */
+};
+
+/* Inside the caller's transaction: the job row of an import, then one
+ * completed job_details row per imported model-day, then the end of the
+ * import (completed_at, duration, warnings: JSON array text or NULL). */
+int jobs_import_create(struct db *db, const struct jobs_import *im, char *err, size_t errlen);
+int jobs_import_day(struct db *db, const char *job_id, const char *date, const char *model,
+                    const char *at, char *err, size_t errlen);
+int jobs_import_finish(struct db *db, const char *job_id, const char *at, double duration_seconds,
+                       const char *warnings, char *err, size_t errlen);
+
+/* --- callbacks, reads for the views and the analytics ---------------------- */
+
+#define JOBS_ID_MAX 65 /* any stored job id, + NUL */
+
+/* An ended job whose callback is due (callback_status 'pending'). */
+struct jobs_due {
+    char job_id[JOBS_ID_MAX];
+    char url[CALLBACK_URL_MAX + 1];
+};
+
+/* Fills out[0..*n) with at most max due callbacks, oldest ended job first. */
+int jobs_callbacks_due(struct db *db, struct jobs_due *out, size_t max, size_t *n, char *err,
+                       size_t errlen);
+
+/* A due callback's outcome: "delivered" or "failed". */
+int jobs_set_callback_status(struct db *db, const char *job_id, const char *status, char *err,
+                             size_t errlen);
+
+/* The newest job with stored results (daystore): JOBS_FOUND with its id in
+ * out, or JOBS_MISSING. */
+enum jobs_found jobs_latest_with_results(struct db *db, char *out, size_t outlen, char *err,
+                                         size_t errlen);
+
+/* The newest job (by created_at): JOBS_FOUND with its id in out. */
+enum jobs_found jobs_latest_id(struct db *db, char out[JOBS_ID_MAX], char *err, size_t errlen);
+
+/* The number of jobs of status (NULL: any), and a page of their ids, newest
+ * first, into ids (room for limit). */
+int jobs_count(struct db *db, const char *status, long long *total, char *err, size_t errlen);
+int jobs_list_ids(struct db *db, const char *status, long long limit, long long offset,
+                  char (*ids)[JOBS_ID_MAX], size_t *n, char *err, size_t errlen);
+
+/* --- the reads of a job's status view (jobview.c) ------------------------ */
+
+/* A model of a job and where it is: the date it is running, else its first
+ * pending one (both NULL: done). */
+struct jobs_model_at {
+    char *model;
+    char *running;
+    char *next;
+};
+
+/* A job as its status view shows it. Text is NULL where the column is null;
+ * every string is owned by the row. Free with jobs_row_free. */
+struct jobs_row {
+    char *job_id, *status;
+    char *date_range, *models, *warnings; /* JSON array text */
+    char *created_at, *started_at, *updated_at, *completed_at, *cancel_requested_at;
+    bool has_duration;
+    double total_duration_seconds;
+    char *error;
+    char *callback_url; /* NULL: no callback */
+    char *callback_status;
+    long long total, completed, failed, running; /* model-days */
+    char *current_date, *current_model;          /* the earliest running model-day, or NULL */
+    struct jobs_model_at *at;                    /* per model, in the job's order */
+    size_t nat;
+};
+
+/* Loads job_id for its view: JOBS_FOUND with *out filled (caller frees with
+ * jobs_row_free), or JOBS_MISSING. */
+enum jobs_found jobs_view_job(struct db *db, const char *job_id, struct jobs_row *out, char *err,
+                              size_t errlen);
+void jobs_row_free(struct jobs_row *r);
+
+/* One model-day of a job's details. Text is NULL where the column is null;
+ * the strings are valid during the callback only. */
+struct jobs_detail_row {
+    const char *date, *model, *status, *started_at, *completed_at, *error;
+    bool has_duration;
+    double duration_seconds;
+};
+
+typedef void (*jobs_detail_fn)(const struct jobs_detail_row *row, void *ctx);
+
+/* Calls fn for the model-days of job_id by date then creation, those of
+ * status only (NULL: any), the page limit/offset: row by row, so a job of
+ * 10,000s of model-days costs no copy. */
+int jobs_each_detail(struct db *db, const char *job_id, const char *status, long long limit,
+                     long long offset, jobs_detail_fn fn, void *ctx, char *err, size_t errlen);
 
 #endif

@@ -4,7 +4,11 @@
  * earliest) and progress.current_models (each model's running or next date). */
 #include "service/jobview.h"
 
+#include "service/callback.h"
+#include "service/jobs.h"
 #include "base/errbuf.h"
+#include "base/jsontext.h"
+#include "base/mem.h"
 
 #include <json-c/printbuf.h>
 #include <stdbool.h>
@@ -12,230 +16,69 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char SQL_JOB[] =
-    "SELECT job_id, status, date_range, models, created_at, started_at, updated_at,"
-    " completed_at, total_duration_seconds, error, warnings, cancel_requested_at"
-    " FROM jobs WHERE job_id = ?1";
-static const char SQL_LATEST[] =
-    "SELECT job_id FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT 1";
-static const char SQL_LIST[] = "SELECT job_id FROM jobs WHERE ?1 IS NULL OR status = ?1"
-                               " ORDER BY created_at DESC, rowid DESC LIMIT ?2 OFFSET ?3";
-static const char SQL_LIST_TOTAL[] = "SELECT count(*) FROM jobs WHERE ?1 IS NULL OR status = ?1";
-static const char SQL_CALLBACK[] =
-    "SELECT callback_url, callback_status FROM jobs WHERE job_id = ?1 AND callback_url IS NOT NULL";
-static const char SQL_CALLBACKS[] = "SELECT attempt, attempted_at, http_status, outcome, error"
-                                    " FROM job_callbacks WHERE job_id = ?1 ORDER BY id";
-static const char SQL_COUNTS[] =
-    "SELECT count(*), coalesce(sum(status = 'completed'), 0), coalesce(sum(status = 'failed'), 0),"
-    " coalesce(sum(status = 'running'), 0) FROM job_details WHERE job_id = ?1";
-/* Per model, in the job's order: its running date, else its first pending one. */
-static const char SQL_MODELS[] =
-    "SELECT model, min(CASE WHEN status = 'running' THEN date END),"
-    " min(CASE WHEN status = 'pending' THEN date END) FROM job_details WHERE job_id = ?1"
-    " GROUP BY model ORDER BY min(id)";
-static const char SQL_CURRENT[] = "SELECT date, model FROM job_details"
-                                  " WHERE job_id = ?1 AND status = 'running'"
-                                  " ORDER BY date, id LIMIT 1";
-/* The page of details, in the API's key order (details_text). */
-static const char SQL_DETAILS[] =
-    "SELECT date, model, status, started_at, completed_at, duration_seconds, error"
-    " FROM job_details WHERE job_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY date, id"
-    " LIMIT ?3 OFFSET ?4";
-
-enum col_kind { COL_TEXT, COL_REAL, COL_INT, COL_JSON_ARRAY };
-
-struct column {
-    const char *key;
-    enum col_kind kind;
-};
-
-/* The columns of SQL_JOB and SQL_DETAILS, in order, as the API names them. */
-static const struct column job_cols[] = {
-    {"job_id", COL_TEXT},       {"status", COL_TEXT},         {"date_range", COL_JSON_ARRAY},
-    {"models", COL_JSON_ARRAY}, {"created_at", COL_TEXT},     {"started_at", COL_TEXT},
-    {"updated_at", COL_TEXT},   {"completed_at", COL_TEXT},   {"total_duration_seconds", COL_REAL},
-    {"error", COL_TEXT},        {"warnings", COL_JSON_ARRAY}, {"cancel_requested_at", COL_TEXT},
-};
-static const struct column current_cols[] = {{"date", COL_TEXT}, {"model", COL_TEXT}};
-static const struct column callback_cols[] = {
-    {"attempt", COL_INT},  {"attempted_at", COL_TEXT}, {"http_status", COL_INT},
-    {"outcome", COL_TEXT}, {"error", COL_TEXT},
-};
-
-/* Column i of st as JSON: NULL is null, except that a JSON array column is
- * [] when NULL or unparsable (warnings: "[] when none"). */
-static json_object *col_value(sqlite3_stmt *st, int i, enum col_kind kind)
+/* dst[key] = the JSON array text, or [] when NULL or unparsable (warnings:
+ * "[] when none"). */
+static void put_array(json_object *dst, const char *key, const char *text)
 {
-    const char *text = (const char *)sqlite3_column_text(st, i);
-    json_object *o;
-    switch (kind) {
-    case COL_REAL:
-        return sqlite3_column_type(st, i) == SQLITE_NULL
-                   ? NULL
-                   : json_object_new_double(sqlite3_column_double(st, i));
-    case COL_INT:
-        return sqlite3_column_type(st, i) == SQLITE_NULL
-                   ? NULL
-                   : json_object_new_int64(sqlite3_column_int64(st, i));
-    case COL_JSON_ARRAY:
-        o = text ? json_tokener_parse(text) : NULL;
-        return o ? o : json_object_new_array();
-    default:
-        return text ? json_object_new_string(text) : NULL;
+    json_object *o = text ? json_tokener_parse(text) : NULL;
+    json_put(dst, key, o ? o : json_new_array());
+}
+
+/* Adds progress.{total_model_days, completed, failed, pending, current}. */
+static void add_counts(const struct jobs_row *r, json_object *progress)
+{
+    json_put(progress, "total_model_days", json_object_new_int64(r->total));
+    json_put(progress, "completed", json_object_new_int64(r->completed));
+    json_put(progress, "failed", json_object_new_int64(r->failed));
+    json_put(progress, "pending", json_object_new_int64(r->total - r->completed - r->failed));
+    if (r->current_date) {
+        json_object *cur = json_new_object();
+        json_put_string_or_null(cur, "date", r->current_date);
+        json_put_string_or_null(cur, "model", r->current_model);
+        json_put(progress, "current", cur);
+    } else {
+        json_put_null(progress, "current");
     }
-}
-
-/* Adds columns [from, to) of the row st to dst under their API names. */
-static void add_columns(json_object *dst, sqlite3_stmt *st, const struct column *cols, int from,
-                        int to)
-{
-    for (int i = from; i < to; i++)
-        json_object_object_add(dst, cols[i].key, col_value(st, i, cols[i].kind));
-}
-
-/* Prepares sql with job_id bound as ?1; NULL with err filled on failure. */
-static sqlite3_stmt *job_stmt(struct db *db, const char *sql, const char *job_id, char *err,
-                              size_t errlen)
-{
-    sqlite3_stmt *st = db_stmt(db, sql, err, errlen);
-    if (st && sqlite3_bind_text(st, 1, job_id, -1, SQLITE_STATIC) != SQLITE_OK) {
-        db_error(db, "bind", err, errlen);
-        return NULL;
-    }
-    return st;
-}
-
-/* Runs a one-row statement: 1 with a row, 0 without, -1 on error. */
-static int step_one(struct db *db, sqlite3_stmt *st, char *err, size_t errlen)
-{
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        return 1;
-    if (rc == SQLITE_DONE)
-        return 0;
-    return db_error(db, "query", err, errlen);
-}
-
-/* Adds progress.{total_model_days, completed, failed, pending, current};
- * *counts gets the total, completed, failed and running numbers. */
-static int add_counts(struct db *db, const char *job_id, json_object *progress, long long counts[4],
-                      char *err, size_t errlen)
-{
-    sqlite3_stmt *st = job_stmt(db, SQL_COUNTS, job_id, err, errlen);
-    int rc = -1;
-    if (!st || step_one(db, st, err, errlen) != 1)
-        goto out;
-    for (int i = 0; i < 4; i++)
-        counts[i] = sqlite3_column_int64(st, i);
-    long long total = counts[0], done = counts[1], failed = counts[2];
-    sqlite3_reset(st);
-    json_object_object_add(progress, "total_model_days", json_object_new_int64(total));
-    json_object_object_add(progress, "completed", json_object_new_int64(done));
-    json_object_object_add(progress, "failed", json_object_new_int64(failed));
-    json_object_object_add(progress, "pending", json_object_new_int64(total - done - failed));
-
-    st = job_stmt(db, SQL_CURRENT, job_id, err, errlen);
-    int found = st ? step_one(db, st, err, errlen) : -1;
-    if (found < 0)
-        goto out;
-    json_object *cur = NULL;
-    if (found) {
-        cur = json_object_new_object();
-        add_columns(cur, st, current_cols, 0, 2);
-    }
-    json_object_object_add(progress, "current", cur);
-    rc = 0;
-out:
-    if (st)
-        sqlite3_reset(st);
-    return rc;
 }
 
 /* Adds progress.current_models: [{model, date, status}] where status is
  * "running" (date = the model-day running), "pending" (date = the next one)
  * or "done" (date null). */
-static int add_models(struct db *db, const char *job_id, json_object *progress, char *err,
-                      size_t errlen)
+static void add_models(const struct jobs_row *r, json_object *progress)
 {
-    sqlite3_stmt *st = job_stmt(db, SQL_MODELS, job_id, err, errlen);
-    json_object *list = json_object_new_array();
-    int rc = -1, step;
-    if (!st)
-        goto out;
-    while ((step = step_one(db, st, err, errlen)) == 1) {
-        json_object *m = json_object_new_object();
-        const char *running = (const char *)sqlite3_column_text(st, 1);
-        const char *next = running ? NULL : (const char *)sqlite3_column_text(st, 2);
-        const char *date = running ? running : next;
-        json_object_object_add(m, "model", col_value(st, 0, COL_TEXT));
-        json_object_object_add(m, "date", date ? json_object_new_string(date) : NULL);
-        json_object_object_add(m, "status",
-                               json_object_new_string(running ? "running"
-                                                      : next  ? "pending"
-                                                              : "done"));
-        json_object_array_add(list, m);
+    json_object *list = json_new_array();
+    for (size_t i = 0; i < r->nat; i++) {
+        const struct jobs_model_at *at = &r->at[i];
+        json_object *m = json_new_object();
+        const char *date = at->running ? at->running : at->next;
+        json_put_string_or_null(m, "model", at->model);
+        json_put_string_or_null(m, "date", date);
+        json_put(m, "status",
+                 json_object_new_string(at->running ? "running"
+                                        : at->next  ? "pending"
+                                                    : "done"));
+        json_push(list, m);
     }
-    if (step < 0)
-        goto out;
-    json_object_object_add(progress, "current_models", list);
-    list = NULL;
-    rc = 0;
-out:
-    if (st)
-        sqlite3_reset(st);
-    json_object_put(list);
-    return rc;
-}
-
-/* Adds dst[key]: one object per row of sql (job_id bound as ?1), its
- * columns named by cols. */
-static int add_rows(struct db *db, const char *sql, const char *job_id, const struct column *cols,
-                    int ncols, json_object *dst, const char *key, char *err, size_t errlen)
-{
-    sqlite3_stmt *st = job_stmt(db, sql, job_id, err, errlen);
-    json_object *list = json_object_new_array();
-    int rc = -1, step;
-    if (!st)
-        goto out;
-    while ((step = step_one(db, st, err, errlen)) == 1) {
-        json_object *d = json_object_new_object();
-        add_columns(d, st, cols, 0, ncols);
-        json_object_array_add(list, d);
-    }
-    if (step < 0)
-        goto out;
-    json_object_object_add(dst, key, list);
-    list = NULL;
-    rc = 0;
-out:
-    if (st)
-        sqlite3_reset(st);
-    json_object_put(list);
-    return rc;
+    json_put(progress, "current_models", list);
 }
 
 /* For a job with a callback_url: callback_url (without its query, which
  * may hold a token), callback_status and, with detail, every attempt. */
-static int add_callback(struct db *db, const char *job_id, enum jobview_detail detail,
+static int add_callback(struct db *db, const struct jobs_row *r, enum jobview_detail detail,
                         json_object *job, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = job_stmt(db, SQL_CALLBACK, job_id, err, errlen);
-    int found = st ? step_one(db, st, err, errlen) : -1;
-    if (found <= 0) {
-        if (st)
-            sqlite3_reset(st);
-        return found;
-    }
-    const char *url = (const char *)sqlite3_column_text(st, 0);
-    json_object_object_add(job, "callback_url",
-                           json_object_new_string_len(url, (int)strcspn(url, "?#")));
-    json_object_object_add(job, "callback_status", col_value(st, 1, COL_TEXT));
-    sqlite3_reset(st);
+    if (!r->callback_url)
+        return 0;
+    const char *url = r->callback_url;
+    json_put(job, "callback_url", json_object_new_string_len(url, (int)strcspn(url, "?#")));
+    json_put_string_or_null(job, "callback_status", r->callback_status);
     if (detail != JOBVIEW_FULL)
         return 0;
-    return add_rows(db, SQL_CALLBACKS, job_id, callback_cols,
-                    (int)(sizeof(callback_cols) / sizeof(callback_cols[0])), job, "callbacks", err,
-                    errlen);
+    json_object *attempts;
+    if (callback_attempts_json(db, r->job_id, &attempts, err, errlen) != 0)
+        return -1;
+    json_put(job, "callbacks", attempts);
+    return 0;
 }
 
 /* The details array as JSON text, built row by row into a printbuf: json-c
@@ -265,221 +108,195 @@ static bool plain(const char *s, size_t n)
     return true;
 }
 
-/* Appends column i of st as JSON: plain text is copied between quotes;
- * other text and numbers go through json-c (one reused object each, as
- * json-c writes every other value of the answer). */
-static int put_value(struct printbuf *pb, sqlite3_stmt *st, int i, json_object *text,
-                     json_object *number)
+/* Where the detail rows are written: the text, and one reused json-c object
+ * for each kind of value json-c writes (as it writes every other value of the
+ * answer). */
+struct details_out {
+    struct printbuf *pb;
+    json_object *text, *number;
+    long long rows;
+};
+
+/* Appends via as json-c writes it. */
+static int put_json(struct printbuf *pb, json_object *via)
 {
-    json_object *via = text;
-    int type = sqlite3_column_type(st, i);
-    if (type == SQLITE_NULL)
-        return printbuf_memappend(pb, "null", 4);
-    if (type == SQLITE_FLOAT || type == SQLITE_INTEGER) {
-        /* (asking for the text of a number would make SQLite print it) */
-        json_object_set_double(number, sqlite3_column_double(st, i));
-        via = number;
-    } else {
-        const char *s = (const char *)sqlite3_column_text(st, i);
-        size_t n = (size_t)sqlite3_column_bytes(st, i);
-        if (plain(s, n))
-            return printbuf_memappend(pb, "\"", 1) < 0 || printbuf_memappend(pb, s, (int)n) < 0
-                       ? -1
-                       : printbuf_memappend(pb, "\"", 1);
-        if (!json_object_set_string_len(text, s, (int)n))
-            return -1;
-    }
     size_t len;
     const char *out = json_object_to_json_string_length(
         via, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
     return out ? printbuf_memappend(pb, out, (int)len) : -1;
 }
 
-/* The rows of st (SQL_DETAILS, bound) as a JSON array into pb. */
-static int details_text(struct db *db, sqlite3_stmt *st, struct printbuf *pb, char *err,
-                        size_t errlen)
+/* Appends s as JSON (NULL: null): plain text is copied between quotes. */
+static int put_text(struct details_out *o, const char *s)
+{
+    if (!s)
+        return printbuf_memappend(o->pb, "null", 4);
+    size_t n = strlen(s);
+    if (plain(s, n))
+        return printbuf_memappend(o->pb, "\"", 1) < 0 || printbuf_memappend(o->pb, s, (int)n) < 0
+                   ? -1
+                   : printbuf_memappend(o->pb, "\"", 1);
+    if (!json_object_set_string_len(o->text, s, (int)n))
+        return -1;
+    return put_json(o->pb, o->text);
+}
+
+/* jobs_detail_fn: appends one model-day as a JSON object. */
+static void detail_text(const struct jobs_detail_row *row, void *ctx)
 {
     static const char *const keys[] = {
         "{\"date\":",       ",\"model\":",        ",\"status\":",
         ",\"started_at\":", ",\"completed_at\":", ",\"duration_seconds\":",
         ",\"error\":"};
-    json_object *text = json_object_new_string(""), *number = json_object_new_double(0);
-    int rc = -1, step, bad = !text || !number || printbuf_memappend(pb, "[", 1) < 0;
-    for (long long row = 0; !bad && (step = step_one(db, st, err, errlen)) == 1; row++) {
-        bad = row > 0 && printbuf_memappend(pb, ",", 1) < 0;
-        for (int i = 0; !bad && i < 7; i++)
-            bad = printbuf_memappend(pb, keys[i], (int)strlen(keys[i])) < 0 ||
-                  put_value(pb, st, i, text, number) < 0;
-        bad = bad || printbuf_memappend(pb, "}", 1) < 0;
+    const char *text[] = {row->date,         row->model, row->status, row->started_at,
+                          row->completed_at, NULL,       row->error};
+    struct details_out *o = ctx;
+    int bad = o->rows++ > 0 && printbuf_memappend(o->pb, ",", 1) < 0;
+    for (int i = 0; !bad && i < 7; i++) {
+        bad = printbuf_memappend(o->pb, keys[i], (int)strlen(keys[i])) < 0;
+        if (bad || i != 5)
+            bad = bad || put_text(o, text[i]) < 0;
+        else if (!row->has_duration)
+            bad = printbuf_memappend(o->pb, "null", 4) < 0;
+        else
+            bad = !json_object_set_double(o->number, row->duration_seconds) ||
+                  put_json(o->pb, o->number) < 0;
     }
-    if (bad)
-        err_set(err, errlen, "out of memory");
-    else if (step == 0 && printbuf_memappend(pb, "]", 1) >= 0)
-        rc = 0;
-    json_object_put(text);
-    json_object_put(number);
-    return rc;
+    if (bad || printbuf_memappend(o->pb, "}", 1) < 0)
+        mem_fatal(0); /* json-c and printbuf only fail to allocate */
 }
 
 /* Adds progress.details, the page d asks for, by date then creation, and
  * progress.details_total. */
-static int add_details(struct db *db, const char *job_id, const struct jobview_details *d,
-                       const long long counts[4], json_object *progress, char *err, size_t errlen)
+static int add_details(struct db *db, const struct jobs_row *r, const struct jobview_details *d,
+                       json_object *progress, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = job_stmt(db, SQL_DETAILS, job_id, err, errlen);
-    struct printbuf *pb = printbuf_new();
+    struct details_out o = {printbuf_new(), json_object_new_string(""), json_object_new_double(0),
+                            0};
     json_object *list = NULL;
     int rc = -1;
-    if (!st || !pb)
+    if (!o.pb || !o.text || !o.number || printbuf_memappend(o.pb, "[", 1) < 0)
+        mem_fatal(0);
+    if (jobs_each_detail(db, r->job_id, d->status, d->limit, d->offset, detail_text, &o, err,
+                         errlen) != 0)
         goto out;
-    db_bind_text(st, 2, d->status);
-    db_bind_int64(st, 3, d->limit);
-    db_bind_int64(st, 4, d->offset);
-    if (details_text(db, st, pb, err, errlen) != 0)
-        goto out;
-    if (!(list = json_object_new_array())) {
-        err_set(err, errlen, "out of memory");
-        goto out;
-    }
-    json_object_set_serializer(list, raw_serialize, pb, raw_free);
-    pb = NULL;
-    long long total = !d->status                         ? counts[0]
-                      : strcmp(d->status, "failed") == 0 ? counts[2]
-                                                         : counts[3];
-    json_object_object_add(progress, "details", list);
-    json_object_object_add(progress, "details_total", json_object_new_int64(total));
+    if (printbuf_memappend(o.pb, "]", 1) < 0)
+        mem_fatal(1);
+    list = json_new_array();
+    json_object_set_serializer(list, raw_serialize, o.pb, raw_free);
+    o.pb = NULL;
+    long long total = !d->status                         ? r->total
+                      : strcmp(d->status, "failed") == 0 ? r->failed
+                                                         : r->running;
+    json_put(progress, "details", list);
+    json_put(progress, "details_total", json_object_new_int64(total));
     rc = 0;
 out:
-    if (st)
-        sqlite3_reset(st);
-    if (pb)
-        printbuf_free(pb);
+    if (o.pb)
+        printbuf_free(o.pb);
+    json_object_put(o.text);
+    json_object_put(o.number);
     return rc;
 }
 
-int jobview_build(struct db *db, const char *job_id, enum jobview_detail detail, json_object **out,
-                  char *err, size_t errlen)
+enum jobview_found jobview_build(struct db *db, const char *job_id, enum jobview_detail detail,
+                                 json_object **out, char *err, size_t errlen)
 {
     static const struct jobview_details all = {NULL, JOBVIEW_DETAILS_DEFAULT, 0};
     return jobview_build_page(db, job_id, detail == JOBVIEW_FULL ? &all : NULL, out, err, errlen);
 }
 
-int jobview_build_page(struct db *db, const char *job_id, const struct jobview_details *d,
-                       json_object **out, char *err, size_t errlen)
+/* The job's own fields, in the order of the API, with progress after models. */
+static json_object *job_fields(const struct jobs_row *r, json_object *progress)
 {
-    long long counts[4];
-    sqlite3_stmt *st = job_stmt(db, SQL_JOB, job_id, err, errlen);
-    json_object *job = NULL, *progress = NULL;
-    int rc = -1, found;
-    if (!st || (found = step_one(db, st, err, errlen)) < 0)
-        goto out;
-    if (!found) {
-        rc = 0;
-        goto out;
-    }
-    job = json_object_new_object();
-    progress = json_object_new_object();
-    add_columns(job, st, job_cols, 0, 4); /* job_id .. models */
-    json_object_object_add(job, "progress", progress);
-    add_columns(job, st, job_cols, 4, (int)(sizeof(job_cols) / sizeof(job_cols[0])));
-    sqlite3_reset(st);
-    st = NULL;
-    if (add_counts(db, job_id, progress, counts, err, errlen) != 0 ||
-        add_models(db, job_id, progress, err, errlen) != 0 ||
-        add_callback(db, job_id, d ? JOBVIEW_FULL : JOBVIEW_SUMMARY, job, err, errlen) < 0 ||
-        (d && add_details(db, job_id, d, counts, progress, err, errlen) != 0))
+    json_object *job = json_new_object();
+    json_put_string_or_null(job, "job_id", r->job_id);
+    json_put_string_or_null(job, "status", r->status);
+    put_array(job, "date_range", r->date_range);
+    put_array(job, "models", r->models);
+    json_put(job, "progress", progress);
+    json_put_string_or_null(job, "created_at", r->created_at);
+    json_put_string_or_null(job, "started_at", r->started_at);
+    json_put_string_or_null(job, "updated_at", r->updated_at);
+    json_put_string_or_null(job, "completed_at", r->completed_at);
+    if (r->has_duration)
+        json_put(job, "total_duration_seconds", json_object_new_double(r->total_duration_seconds));
+    else
+        json_put_null(job, "total_duration_seconds");
+    json_put_string_or_null(job, "error", r->error);
+    put_array(job, "warnings", r->warnings);
+    json_put_string_or_null(job, "cancel_requested_at", r->cancel_requested_at);
+    return job;
+}
+
+enum jobview_found jobview_build_page(struct db *db, const char *job_id,
+                                      const struct jobview_details *d, json_object **out, char *err,
+                                      size_t errlen)
+{
+    struct jobs_row r;
+    enum jobs_found found = jobs_view_job(db, job_id, &r, err, errlen);
+    if (found != JOBS_FOUND)
+        return found == JOBS_ERROR ? JOBVIEW_ERROR : JOBVIEW_MISSING;
+    json_object *progress = json_new_object();
+    json_object *job = job_fields(&r, progress);
+    enum jobview_found rc = JOBVIEW_ERROR;
+    add_counts(&r, progress);
+    add_models(&r, progress);
+    if (add_callback(db, &r, d ? JOBVIEW_FULL : JOBVIEW_SUMMARY, job, err, errlen) != 0 ||
+        (d && add_details(db, &r, d, progress, err, errlen) != 0))
         goto out;
     *out = job;
     job = NULL;
-    rc = 1;
+    rc = JOBVIEW_FOUND;
 out:
-    if (st)
-        sqlite3_reset(st);
+    jobs_row_free(&r);
     json_object_put(job);
     return rc;
 }
 
-int jobview_latest(struct db *db, enum jobview_detail detail, json_object **out, char *err,
-                   size_t errlen)
+enum jobview_found jobview_latest(struct db *db, enum jobview_detail detail, json_object **out,
+                                  char *err, size_t errlen)
 {
-    char job_id[256];
-    sqlite3_stmt *st = db_stmt(db, SQL_LATEST, err, errlen);
-    int found = st ? step_one(db, st, err, errlen) : -1;
-    if (found == 1) {
-        const char *id = (const char *)sqlite3_column_text(st, 0);
-        if (!id || strlen(id) >= sizeof(job_id))
-            found = err_set(err, errlen, "job id too long");
-        else
-            memcpy(job_id, id, strlen(id) + 1);
-    }
-    if (st)
-        sqlite3_reset(st);
-    if (found != 1)
-        return found;
+    char job_id[JOBS_ID_MAX];
+    enum jobs_found found = jobs_latest_id(db, job_id, err, errlen);
+    if (found != JOBS_FOUND)
+        return found == JOBS_ERROR ? JOBVIEW_ERROR : JOBVIEW_MISSING;
     return jobview_build(db, job_id, detail, out, err, errlen);
-}
-
-/* Binds the list filters: ?1 status (NULL: any), then ?2 limit, ?3 offset
- * when the statement has them. */
-static sqlite3_stmt *list_stmt(struct db *db, const char *sql, const struct jobview_filter *f,
-                               char *err, size_t errlen)
-{
-    sqlite3_stmt *st = db_stmt(db, sql, err, errlen);
-    if (!st)
-        return NULL;
-    if (f->status)
-        db_bind_text(st, 1, f->status);
-    if (sqlite3_bind_parameter_count(st) >= 3) {
-        sqlite3_bind_int64(st, 2, f->limit);
-        sqlite3_bind_int64(st, 3, f->offset);
-    }
-    return st;
 }
 
 int jobview_list(struct db *db, const struct jobview_filter *f, json_object **out, char *err,
                  size_t errlen)
 {
-    json_object *doc = json_object_new_object(), *jobs = json_object_new_array();
-    char(*ids)[JOBVIEW_ID_MAX] = NULL;
+    json_object *doc = NULL, *jobs = NULL;
+    char(*ids)[JOBS_ID_MAX] = NULL;
     size_t n = 0;
-    int rc = -1, step = 0;
-    sqlite3_stmt *st = list_stmt(db, SQL_LIST_TOTAL, f, err, errlen);
-    if (!doc || !jobs || !st || step_one(db, st, err, errlen) != 1)
-        goto out;
-    long long total = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    long long total;
+    int rc = -1;
+    if (jobs_count(db, f->status, &total, err, errlen) != 0)
+        return -1;
     /* The ids first: building a document uses other cached statements. */
-    if (!(ids = calloc(f->limit ? (size_t)f->limit : 1, sizeof(*ids))) ||
-        !(st = list_stmt(db, SQL_LIST, f, err, errlen))) {
-        if (!ids)
-            err_set(err, errlen, "out of memory");
+    ids = mem_calloc(f->limit ? (size_t)f->limit : 1, sizeof(*ids));
+    if (jobs_list_ids(db, f->status, f->limit, f->offset, ids, &n, err, errlen) != 0)
         goto out;
-    }
-    while (n < (size_t)f->limit && (step = step_one(db, st, err, errlen)) == 1)
-        snprintf(ids[n++], JOBVIEW_ID_MAX, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
-    if (n < (size_t)f->limit && step < 0)
-        goto out;
+    jobs = json_new_array();
     for (size_t i = 0; i < n; i++) {
         json_object *job = NULL;
-        if (jobview_build(db, ids[i], JOBVIEW_SUMMARY, &job, err, errlen) < 0)
+        if (jobview_build(db, ids[i], JOBVIEW_SUMMARY, &job, err, errlen) == JOBVIEW_ERROR)
             goto out;
         if (job)
-            json_object_array_add(jobs, job);
+            json_push(jobs, job);
     }
-    json_object_object_add(doc, "total", json_object_new_int64(total));
-    json_object_object_add(doc, "count",
-                           json_object_new_int64((int64_t)json_object_array_length(jobs)));
-    json_object_object_add(doc, "limit", json_object_new_int64(f->limit));
-    json_object_object_add(doc, "offset", json_object_new_int64(f->offset));
-    json_object_object_add(doc, "jobs", jobs);
+    doc = json_new_object();
+    json_put(doc, "total", json_object_new_int64(total));
+    json_put(doc, "count", json_object_new_int64((int64_t)json_object_array_length(jobs)));
+    json_put(doc, "limit", json_object_new_int64(f->limit));
+    json_put(doc, "offset", json_object_new_int64(f->offset));
+    json_put(doc, "jobs", jobs);
     jobs = NULL;
     *out = doc;
-    doc = NULL;
     rc = 0;
 out:
     free(ids);
     json_object_put(jobs);
-    json_object_put(doc);
     return rc;
 }

@@ -1,5 +1,6 @@
-/* jobview: the job document of the API (CONTRACT section 3) built from the
- * tables jobs and job_details: identity, status, dates and models, progress
+/* jobview: the job document of the API (CONTRACT section 3) built from what
+ * jobs.h reads of the tables jobs and job_details (jobs_view_job,
+ * jobs_each_detail; no SQL here): identity, status, dates and models, progress
  * counts, the running model-day, each model's current date, per-model-day
  * details (filtered and paged), timestamps, error and warnings. The details
  * array is written as JSON text row by row, not as 70,000 json-c objects for
@@ -32,19 +33,26 @@ struct jobview_details {
     long long offset;   /* >= 0 */
 };
 
-/* Builds the document of job_id. Returns 1 and sets *out (caller frees with
- * json_object_put) when the job exists, 0 when it does not, -1 on error. */
-int jobview_build(struct db *db, const char *job_id, enum jobview_detail detail, json_object **out,
-                  char *err, size_t errlen);
+enum jobview_found {
+    JOBVIEW_ERROR = -1,
+    JOBVIEW_MISSING, /* no such job */
+    JOBVIEW_FOUND,
+};
+
+/* Builds the document of job_id: JOBVIEW_FOUND with *out set (caller frees
+ * with json_object_put). */
+enum jobview_found jobview_build(struct db *db, const char *job_id, enum jobview_detail detail,
+                                 json_object **out, char *err, size_t errlen);
 
 /* The same with the page of details d (NULL = none): progress.details and
  * progress.details_total, the number of model-days the filter matches. */
-int jobview_build_page(struct db *db, const char *job_id, const struct jobview_details *d,
-                       json_object **out, char *err, size_t errlen);
+enum jobview_found jobview_build_page(struct db *db, const char *job_id,
+                                      const struct jobview_details *d, json_object **out, char *err,
+                                      size_t errlen);
 
 /* The same for the most recent job by created_at. */
-int jobview_latest(struct db *db, enum jobview_detail detail, json_object **out, char *err,
-                   size_t errlen);
+enum jobview_found jobview_latest(struct db *db, enum jobview_detail detail, json_object **out,
+                                  char *err, size_t errlen);
 
 #define JOBVIEW_ID_MAX 65 /* a job id as the API accepts it, + NUL */
 #define JOBVIEW_LIST_DEFAULT 50

@@ -3,10 +3,16 @@
  * closes. Everything else is arithmetic in C. */
 #include "service/perf.h"
 
+#include "service/jobs.h"
+
 #include "base/errbuf.h"
+#include "base/jsontext.h"
+#include "base/mem.h"
+#include "service/daystore.h"
 #include "market/universe.h"
 
 #include <limits.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -16,36 +22,6 @@
 /* The bounds stand for "no bound" when a query gives none. */
 #define PERF_DATE_MIN "0000-00-00"
 #define PERF_DATE_MAX "9999-99-99"
-
-/* Two subqueries, so that each is one seek into idx_positions_job. */
-static const char SQL_JOB_SPAN[] = "SELECT (SELECT min(date) FROM positions WHERE job_id = ?1),"
-                                   " (SELECT max(date) FROM positions WHERE job_id = ?1)";
-/* Every column is in idx_positions_date_model, so this reads the index
- * only. A further per-day sum is a positions column stored with the day
- * like cost, ntrades and fees, added here and to that index. */
-static const char SQL_DAYS[] =
-    "SELECT model, date, portfolio_value, prev_value, prompt_tokens, completion_tokens,"
-    " total_tokens, cost, ntrades, fees FROM positions"
-    " WHERE date >= ?1 AND date <= ?2 AND (?3 IS NULL OR job_id = ?3) ORDER BY date, model";
-static const char SQL_CLOSES[] =
-    "SELECT date, close_micro FROM prices WHERE symbol = ?1 AND date > ?2 AND date <= ?3"
-    " AND close_micro IS NOT NULL ORDER BY date";
-static const char SQL_LATEST_JOB[] =
-    "SELECT job_id FROM jobs WHERE EXISTS(SELECT 1 FROM positions p WHERE p.job_id ="
-    " jobs.job_id) ORDER BY created_at DESC, rowid DESC LIMIT 1";
-
-enum {
-    D_MODEL,
-    D_DATE,
-    D_VALUE,
-    D_PREV,
-    D_PROMPT,
-    D_COMPLETION,
-    D_TOTAL,
-    D_COST,
-    D_TRADES,
-    D_FEES
-};
 
 /* x / y as a double when y is not 0, else NAN. */
 static double ratio(double x, double y)
@@ -144,81 +120,71 @@ static long long add_sat(long long a, long long b)
     return b > 0 && a > LLONG_MAX - b ? LLONG_MAX : a + b;
 }
 
-static int wanted(const struct perf_query *q, const char *model)
+static bool wanted(const struct perf_query *q, const char *model)
 {
     for (size_t i = 0; i < q->nmodels; i++)
         if (strcmp(q->models[i], model) == 0)
-            return 1;
+            return true;
     return q->nmodels == 0;
 }
 
-/* The entry of model in r, added when new; NULL when out of memory. */
+/* The entry of model in r, added when new. */
 static struct perf_model *model_entry(struct perf_report *r, const char *model, size_t *cap)
 {
     for (size_t i = r->nmodels; i-- > 0;)
         if (strcmp(r->models[i].model, model) == 0)
             return &r->models[i];
-    if (r->nmodels == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 8;
-        struct perf_model *m = realloc(r->models, ncap * sizeof(*m));
-        if (!m)
-            return NULL;
-        r->models = m;
-        *cap = ncap;
-    }
+    ARRAY_RESERVE(r->models, *cap, r->nmodels + 1);
     struct perf_model *m = &r->models[r->nmodels++];
     memset(m, 0, sizeof(*m));
     snprintf(m->model, sizeof(m->model), "%s", model);
     return m;
 }
 
-/* Appends value (at the date with index at) to m's series. */
-static int push_value(struct perf_model *m, money_t value, long at)
+/* Appends value (at the date with index at) to m's series; v and at grow
+ * together, to the same capacity. */
+static void push_value(struct perf_model *m, money_t value, long at)
 {
-    if (m->n + 1 >= m->cap) {
-        size_t ncap = m->cap ? m->cap * 2 : 64;
-        money_t *v = realloc(m->v, ncap * sizeof(*v));
-        if (!v)
-            return -1;
-        m->v = v;
-        long *a = realloc(m->at, ncap * sizeof(*a));
-        if (!a)
-            return -1;
-        m->at = a;
-        m->cap = ncap;
-    }
+    size_t cap = m->cap;
+    ARRAY_RESERVE(m->v, cap, m->n + 1);
+    ARRAY_RESERVE(m->at, m->cap, m->n + 1);
     m->v[m->n] = value;
     m->at[m->n] = at;
     m->n++;
-    return 0;
 }
 
-/* One positions row into r; the date list of model days grows in order. */
-static int take_day(sqlite3_stmt *st, const struct perf_query *q, struct perf_report *r,
-                    size_t *cap)
+/* Where the stored days go. */
+struct take {
+    const struct perf_query *q;
+    struct perf_report *r;
+    size_t cap; /* of r->models */
+    char *err;
+    size_t errlen;
+};
+
+/* One stored day into r; the date list of model days grows in order. */
+static int take_day(const struct daystore_sums *s, void *arg)
 {
-    const char *model = (const char *)sqlite3_column_text(st, D_MODEL);
-    const char *date = (const char *)sqlite3_column_text(st, D_DATE);
+    struct take *t = arg;
+    struct perf_report *r = t->r;
     struct perf_model *m;
-    if (!model || !date || !wanted(q, model))
+    if (!s->model || !s->date || !wanted(t->q, s->model))
         return 0;
-    if (r->dates.n == 0 || strcmp(r->dates.d[r->dates.n - 1], date) != 0)
-        if (datelist_push(&r->dates, date) != 0)
-            return -1;
-    if (!(m = model_entry(r, model, cap)))
-        return -1;
+    if (r->dates.n == 0 || strcmp(r->dates.d[r->dates.n - 1], s->date) != 0)
+        if (datelist_push(&r->dates, s->date) != 0)
+            return err_set(t->err, t->errlen, "bad stored date %.16s", s->date);
+    m = model_entry(r, s->model, &t->cap);
     /* v[0] is V_0, the day before the first; its date is placed later. */
-    if (m->n == 0 && push_value(m, sqlite3_column_int64(st, D_PREV), -1) != 0)
-        return -1;
-    if (push_value(m, sqlite3_column_int64(st, D_VALUE), (long)r->dates.n - 1) != 0)
-        return -1;
-    m->prompt_tokens = add_sat(m->prompt_tokens, sqlite3_column_int64(st, D_PROMPT));
-    m->completion_tokens = add_sat(m->completion_tokens, sqlite3_column_int64(st, D_COMPLETION));
-    m->total_tokens = add_sat(m->total_tokens, sqlite3_column_int64(st, D_TOTAL));
-    m->trades = add_sat(m->trades, sqlite3_column_int64(st, D_TRADES));
-    m->fees = add_sat(m->fees, sqlite3_column_int64(st, D_FEES));
-    if (sqlite3_column_type(st, D_COST) != SQLITE_NULL) {
-        m->cost = add_sat(m->cost, sqlite3_column_int64(st, D_COST));
+    if (m->n == 0)
+        push_value(m, s->prev, -1);
+    push_value(m, s->value, (long)r->dates.n - 1);
+    m->prompt_tokens = add_sat(m->prompt_tokens, s->prompt_tokens);
+    m->completion_tokens = add_sat(m->completion_tokens, s->completion_tokens);
+    m->total_tokens = add_sat(m->total_tokens, s->total_tokens);
+    m->trades = add_sat(m->trades, s->ntrades);
+    m->fees = add_sat(m->fees, s->fees);
+    if (s->priced) {
+        m->cost = add_sat(m->cost, s->cost);
         m->priced = 1;
     }
     return 0;
@@ -228,84 +194,29 @@ static int take_day(sqlite3_stmt *st, const struct perf_query *q, struct perf_re
 static int read_days(struct db *db, const struct perf_query *q, const char *from, const char *to,
                      struct perf_report *r, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_DAYS, err, errlen);
-    size_t cap = 0;
-    int rc;
-    if (!st)
-        return -1;
-    db_bind_text(st, 1, from);
-    db_bind_text(st, 2, to);
-    db_bind_text(st, 3, q->job_id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (take_day(st, q, r, &cap) != 0) {
-            sqlite3_reset(st);
-            return err_set(err, errlen, "out of memory");
-        }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : db_error(db, "reading model-days", err, errlen);
+    struct take t = {q, r, 0, err, errlen};
+    return daystore_each_sums(db, from, to, q->job_id, take_day, &t, err, errlen);
 }
 
-/* The period: the query's dates narrowed to the job's days. Returns 1 with
- * from and to set, 0 when the job has no days, -1 on error. */
-static int period(struct db *db, const struct perf_query *q, char from[DATE_BUF], char to[DATE_BUF],
-                  char *err, size_t errlen)
+/* The period: the query's dates narrowed to the job's days. Returns
+ * DAYSTORE_FOUND with from and to set, DAYSTORE_NONE when the job has no
+ * days. */
+static enum daystore_found period(struct db *db, const struct perf_query *q, char from[DATE_BUF],
+                                  char to[DATE_BUF], char *err, size_t errlen)
 {
+    char lo[DATE_BUF], hi[DATE_BUF];
     snprintf(from, DATE_BUF, "%s", q->start_date ? q->start_date : PERF_DATE_MIN);
     snprintf(to, DATE_BUF, "%s", q->end_date ? q->end_date : PERF_DATE_MAX);
     if (!q->job_id)
-        return 1;
-    sqlite3_stmt *st = db_stmt(db, SQL_JOB_SPAN, err, errlen);
-    if (!st)
-        return -1;
-    db_bind_text(st, 1, q->job_id);
-    int rc = sqlite3_step(st), found = 0;
-    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-        const char *lo = (const char *)sqlite3_column_text(st, 0);
-        const char *hi = (const char *)sqlite3_column_text(st, 1);
+        return DAYSTORE_FOUND;
+    enum daystore_found f = daystore_job_span(db, q->job_id, lo, hi, err, errlen);
+    if (f == DAYSTORE_FOUND) {
         if (strcmp(lo, from) > 0)
             snprintf(from, DATE_BUF, "%s", lo);
         if (strcmp(hi, to) < 0)
             snprintf(to, DATE_BUF, "%s", hi);
-        found = 1;
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? found : db_error(db, "reading the job's days", err, errlen);
-}
-
-/* QQQ's closes (date > base, date <= last), oldest first. */
-struct closes {
-    struct datelist dates;
-    money_t *close;
-    size_t cap;
-};
-
-static int read_closes(struct db *db, const char *base, const char *last, struct closes *c,
-                       char *err, size_t errlen)
-{
-    sqlite3_stmt *st = db_stmt(db, SQL_CLOSES, err, errlen);
-    int rc;
-    if (!st)
-        return -1;
-    db_bind_text(st, 1, UNIVERSE_BENCHMARK);
-    db_bind_text(st, 2, base);
-    db_bind_text(st, 3, last);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (c->dates.n == c->cap) {
-            size_t ncap = c->cap ? c->cap * 2 : 256;
-            money_t *grown = realloc(c->close, ncap * sizeof(*grown));
-            if (!grown)
-                break;
-            c->close = grown;
-            c->cap = ncap;
-        }
-        if (datelist_push(&c->dates, (const char *)sqlite3_column_text(st, 0)) != 0)
-            break;
-        c->close[c->dates.n - 1] = sqlite3_column_int64(st, 1);
-    }
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
-        return err_set(err, errlen, "out of memory");
-    return rc == SQLITE_DONE ? 0 : db_error(db, "reading QQQ closes", err, errlen);
+    return f;
 }
 
 static int cmp_date(const void *a, const void *b)
@@ -321,7 +232,7 @@ static long date_index(const struct datelist *l, const char *date)
 }
 
 /* The last close in c dated on or before date, else base_close. */
-static money_t close_on(const struct closes *c, const char *date, money_t base_close)
+static money_t close_on(const struct prices_series *c, const char *date, money_t base_close)
 {
     money_t v = base_close;
     for (size_t lo = 0, hi = c->dates.n; lo < hi;) {
@@ -343,19 +254,15 @@ static money_t scaled(money_t value, money_t close, money_t base)
 /* The benchmark: start at the models' mean V_0, bought at the base day's
  * close, valued at each QQQ close of the period. Its ratios come from the
  * closes themselves, so no rounding of the scaled values enters them. */
-static int benchmark(struct perf_report *r, const struct closes *c, money_t base_close)
+static void benchmark(struct perf_report *r, const struct prices_series *c, money_t base_close)
 {
     __int128 sum = 0;
     for (size_t i = 0; i < r->nmodels; i++)
         sum += r->models[i].v[0];
     money_t v0 = (money_t)(sum / (__int128)r->nmodels);
-    money_t *px = malloc((c->dates.n + 1) * sizeof(*px));
-    r->bench_v = malloc((c->dates.n + 1) * sizeof(*r->bench_v));
-    r->bench_at = malloc((c->dates.n + 1) * sizeof(*r->bench_at));
-    if (!px || !r->bench_v || !r->bench_at) {
-        free(px);
-        return -1;
-    }
+    money_t *px = mem_calloc(c->dates.n + 1, sizeof(*px));
+    r->bench_v = mem_calloc(c->dates.n + 1, sizeof(*r->bench_v));
+    r->bench_at = mem_calloc(c->dates.n + 1, sizeof(*r->bench_at));
     px[0] = base_close;
     r->bench_price = base_close;
     r->bench_v[0] = v0;
@@ -373,7 +280,6 @@ static int benchmark(struct perf_report *r, const struct closes *c, money_t base
         r->bench.profit = r->bench.end_value - v0;
     }
     free(px);
-    return 0;
 }
 
 /* Sorts l and drops repeated dates. */
@@ -388,12 +294,11 @@ static void sort_unique(struct datelist *l)
 }
 
 /* Appends the non-empty dates of extra to l. */
-static int push_all(struct datelist *l, const struct datelist *extra)
+static void push_all(struct datelist *l, const struct datelist *extra)
 {
     for (size_t i = 0; i < extra->n; i++)
-        if (extra->d[i][0] && datelist_push(l, extra->d[i]) != 0)
-            return -1;
-    return 0;
+        if (extra->d[i][0])
+            datelist_push(l, extra->d[i]);
 }
 
 static int by_return(const void *a, const void *b)
@@ -409,13 +314,12 @@ static int by_return(const void *a, const void *b)
 /* Places each model's values on the final date list, computes the metrics,
  * the excess return and the ranks. bases[i] is model i's base day. */
 static int finish_models(struct perf_report *r, const struct datelist *days,
-                         const struct datelist *bases, const struct closes *c, money_t base_close)
+                         const struct datelist *bases, const struct prices_series *c,
+                         money_t base_close)
 {
     /* Where each model day sits in r->dates: both lists are sorted and the
      * days are among the dates, so one walk places them all. */
-    long *place = malloc(days->n * sizeof(*place));
-    if (!place)
-        return -1;
+    long *place = mem_calloc(days->n, sizeof(*place));
     for (size_t k = 0, j = 0; k < days->n; k++) {
         while (strcmp(r->dates.d[j], days->d[k]) != 0)
             j++;
@@ -454,9 +358,10 @@ static int finish_models(struct perf_report *r, const struct datelist *days,
 static int compute(struct db *db, struct perf_report *r, char *err, size_t errlen)
 {
     struct datelist days = r->dates, bases = {0};
-    struct closes c = {0};
+    struct prices_series c = {0};
     money_t base_close = 0;
-    int rc = -1, f;
+    enum prices_found f;
+    int rc = -1;
     memset(&r->dates, 0, sizeof(r->dates));
     /* The days are in date order: the first model day and the last. */
     snprintf(r->start_date, sizeof(r->start_date), "%s", days.d[0]);
@@ -464,7 +369,7 @@ static int compute(struct db *db, struct perf_report *r, char *err, size_t errle
     for (size_t i = 0; i < r->nmodels; i++) {
         char base[DATE_BUF] = "";
         const char *first = days.d[r->models[i].at[1]];
-        if (prices_prev_trading_day(db, first, base, err, errlen) < 0 ||
+        if (prices_prev_trading_day(db, first, base, err, errlen) == PRICES_ERROR ||
             datelist_push(&bases, base) != 0)
             goto out;
         if (strcmp(first, r->start_date) == 0)
@@ -472,31 +377,32 @@ static int compute(struct db *db, struct perf_report *r, char *err, size_t errle
     }
     f = r->base_date[0]
             ? prices_last_close(db, UNIVERSE_BENCHMARK, r->base_date, &base_close, err, errlen)
-            : 0;
+            : PRICES_MISSING;
     /* A store that starts with the period has no close before it: QQQ is
      * then bought at the first day's open, the first price there is. */
-    r->bench_at_open = f == 0;
-    if (f == 0)
+    r->bench_at_open = f == PRICES_MISSING;
+    if (f == PRICES_MISSING)
         f = prices_open(db, UNIVERSE_BENCHMARK, r->start_date, &base_close, err, errlen);
-    if (f < 0 || (f > 0 && read_closes(db, r->base_date, r->end_date, &c, err, errlen) != 0))
+    if (f == PRICES_ERROR ||
+        (f == PRICES_FOUND && prices_closes_between(db, UNIVERSE_BENCHMARK, r->base_date,
+                                                    r->end_date, &c, err, errlen) != 0))
         goto out;
-    if (push_all(&r->dates, &days) != 0 || push_all(&r->dates, &c.dates) != 0 ||
-        push_all(&r->dates, &bases) != 0)
-        goto oom;
+    /* Dates are at most DATE_BUF long: pushing them again cannot fail. */
+    push_all(&r->dates, &days);
+    push_all(&r->dates, &c.dates);
+    push_all(&r->dates, &bases);
     sort_unique(&r->dates);
-    if (base_close > 0 && benchmark(r, &c, base_close) != 0)
-        goto oom;
-    if (finish_models(r, &days, &bases, &c, base_close) != 0)
-        goto oom;
+    if (base_close > 0)
+        benchmark(r, &c, base_close);
+    if (finish_models(r, &days, &bases, &c, base_close) != 0) {
+        err_set(err, errlen, "a model without days");
+        goto out;
+    }
     rc = 0;
-    goto out;
-oom:
-    err_set(err, errlen, "out of memory");
 out:
     datelist_free(&days);
     datelist_free(&bases);
-    datelist_free(&c.dates);
-    free(c.close);
+    prices_series_free(&c);
     return rc;
 }
 
@@ -505,10 +411,11 @@ int perf_load(struct db *db, const struct perf_query *q, struct perf_report *out
 {
     struct perf_report r = {0};
     char from[DATE_BUF], to[DATE_BUF];
-    int f = period(db, q, from, to, err, errlen);
-    if (f < 0)
+    enum daystore_found f = period(db, q, from, to, err, errlen);
+    if (f == DAYSTORE_ERROR)
         return -1;
-    if (f > 0 && strcmp(from, to) <= 0 && read_days(db, q, from, to, &r, err, errlen) != 0)
+    if (f == DAYSTORE_FOUND && strcmp(from, to) <= 0 &&
+        read_days(db, q, from, to, &r, err, errlen) != 0)
         goto fail;
     if (r.nmodels > 0 && compute(db, &r, err, errlen) != 0)
         goto fail;
@@ -519,33 +426,43 @@ fail:
     return -1;
 }
 
-int perf_latest_job(struct db *db, char *out, size_t outlen, char *err, size_t errlen)
+enum jobs_found perf_latest_job(struct db *db, char *out, size_t outlen, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_LATEST_JOB, err, errlen);
-    if (!st)
-        return -1;
-    int rc = sqlite3_step(st), found = rc == SQLITE_ROW;
-    if (found)
-        snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
-    return found || rc == SQLITE_DONE ? found : db_error(db, "finding the latest job", err, errlen);
+    return jobs_latest_with_results(db, out, outlen, err, errlen);
+}
+
+const char *perf_bench_bought(const struct perf_report *r, const char **on)
+{
+    *on = r->bench_at_open ? r->start_date : r->base_date;
+    return r->bench_at_open ? "open" : "close";
 }
 
 /* A double, or null when NAN. Its text is fixed here (15 significant
  * digits, as trader-api serializes every double) so that traderctl prints
  * the same bytes as the API. */
-static json_object *number(double d)
+static void put_number(json_object *o, const char *key, double d)
 {
     char text[32];
     if (isnan(d))
-        return NULL;
+        return json_put_null(o, key);
     snprintf(text, sizeof(text), "%.15g", d);
-    return json_object_new_double_s(d, text);
+    json_put(o, key, json_object_new_double_s(d, text));
 }
 
-static json_object *date_or_null(const struct perf_report *r, const long *at, long i)
+/* The date of value i (at maps value indexes to dates), null without one. */
+static void put_date(json_object *o, const char *key, const struct perf_report *r, const long *at,
+                     long i)
 {
-    return i >= 0 && at[i] >= 0 ? json_object_new_string(r->dates.d[at[i]]) : NULL;
+    json_put_string_or_null(o, key, i >= 0 && at[i] >= 0 ? r->dates.d[at[i]] : NULL);
+}
+
+/* An amount, or null when not known. */
+static void put_money(json_object *o, const char *key, bool known, money_t v)
+{
+    if (known)
+        json_put(o, key, money_to_json(v));
+    else
+        json_put_null(o, key);
 }
 
 /* The <metrics> of CONTRACT §7 into o; at maps value indexes to dates. */
@@ -568,62 +485,58 @@ static void add_metrics(json_object *o, const struct perf_metrics *m, const stru
     int money = m != NULL;
     if (!m)
         m = &none;
-    json_object_object_add(o, "start_value", money ? money_to_json(m->start_value) : NULL);
-    json_object_object_add(o, "end_value", money ? money_to_json(m->end_value) : NULL);
-    json_object_object_add(o, "profit", money ? money_to_json(m->profit) : NULL);
-    json_object_object_add(o, "total_return_pct", number(m->total_return_pct));
-    json_object_object_add(o, "annualized_return_pct", number(m->annualized_return_pct));
-    json_object_object_add(o, "volatility_pct", number(m->volatility_pct));
-    json_object_object_add(o, "sharpe", number(m->sharpe));
-    json_object_object_add(o, "sortino", number(m->sortino));
-    json_object_object_add(o, "max_drawdown_pct", number(m->max_drawdown_pct));
-    json_object_object_add(o, "max_drawdown_peak_date", date_or_null(r, at, m->peak));
-    json_object_object_add(o, "max_drawdown_trough_date", date_or_null(r, at, m->trough));
-    json_object_object_add(o, "calmar", number(m->calmar));
-    json_object_object_add(o, "win_rate_pct", number(m->win_rate_pct));
-    json_object_object_add(o, "trading_days", json_object_new_int64(m->trading_days));
+    put_money(o, "start_value", money, m->start_value);
+    put_money(o, "end_value", money, m->end_value);
+    put_money(o, "profit", money, m->profit);
+    put_number(o, "total_return_pct", m->total_return_pct);
+    put_number(o, "annualized_return_pct", m->annualized_return_pct);
+    put_number(o, "volatility_pct", m->volatility_pct);
+    put_number(o, "sharpe", m->sharpe);
+    put_number(o, "sortino", m->sortino);
+    put_number(o, "max_drawdown_pct", m->max_drawdown_pct);
+    put_date(o, "max_drawdown_peak_date", r, at, m->peak);
+    put_date(o, "max_drawdown_trough_date", r, at, m->trough);
+    put_number(o, "calmar", m->calmar);
+    put_number(o, "win_rate_pct", m->win_rate_pct);
+    json_put(o, "trading_days", json_object_new_int64(m->trading_days));
 }
 
 static json_object *model_json(const struct perf_report *r, const struct perf_model *m)
 {
-    json_object *o = json_object_new_object(), *tokens = json_object_new_object();
-    json_object_object_add(o, "model", json_object_new_string(m->model));
-    json_object_object_add(o, "rank", json_object_new_int64(m->rank));
+    json_object *o = json_new_object(), *tokens = json_new_object();
+    json_put(o, "model", json_object_new_string(m->model));
+    json_put(o, "rank", json_object_new_int64(m->rank));
     add_metrics(o, &m->m, r, m->at);
-    json_object_object_add(o, "excess_return_pct", number(m->excess_return_pct));
-    json_object_object_add(o, "trades", json_object_new_int64(m->trades));
-    json_object_object_add(o, "fees_usd", money_to_json(m->fees));
-    json_object_object_add(tokens, "prompt", json_object_new_int64(m->prompt_tokens));
-    json_object_object_add(tokens, "completion", json_object_new_int64(m->completion_tokens));
-    json_object_object_add(tokens, "total", json_object_new_int64(m->total_tokens));
-    json_object_object_add(o, "tokens", tokens);
-    json_object_object_add(o, "cost_usd", m->priced ? money_to_json(m->cost) : NULL);
+    put_number(o, "excess_return_pct", m->excess_return_pct);
+    json_put(o, "trades", json_object_new_int64(m->trades));
+    json_put(o, "fees_usd", money_to_json(m->fees));
+    json_put(o, "tokens", tokens);
+    json_put(tokens, "prompt", json_object_new_int64(m->prompt_tokens));
+    json_put(tokens, "completion", json_object_new_int64(m->completion_tokens));
+    json_put(tokens, "total", json_object_new_int64(m->total_tokens));
+    put_money(o, "cost_usd", m->priced, m->cost);
     return o;
 }
 
 json_object *perf_report_json(const struct perf_report *r)
 {
-    json_object *o = json_object_new_object(), *models = json_object_new_array();
-    json_object_object_add(o, "start_date", json_object_new_string(r->start_date));
-    json_object_object_add(o, "end_date", json_object_new_string(r->end_date));
-    json_object_object_add(o, "base_date",
-                           r->base_date[0] ? json_object_new_string(r->base_date) : NULL);
+    json_object *o = json_new_object(), *models = json_new_array();
+    json_object *bench = json_new_object();
+    json_put(o, "start_date", json_object_new_string(r->start_date));
+    json_put(o, "end_date", json_object_new_string(r->end_date));
+    json_put_string_or_null(o, "base_date", r->base_date[0] ? r->base_date : NULL);
     /* Without QQQ prices for the period, the benchmark's fields are null. */
-    json_object *bench = json_object_new_object();
+    json_put(o, "benchmark", bench);
     int has = r->has_benchmark;
-    json_object_object_add(bench, "symbol", json_object_new_string(UNIVERSE_BENCHMARK));
-    json_object_object_add(bench, "bought_at",
-                           has ? json_object_new_string(r->bench_at_open ? "open" : "close")
-                               : NULL);
-    json_object_object_add(
-        bench, "bought_on",
-        has ? json_object_new_string(r->bench_at_open ? r->start_date : r->base_date) : NULL);
-    json_object_object_add(bench, "price", has ? money_to_json(r->bench_price) : NULL);
+    json_put(bench, "symbol", json_object_new_string(UNIVERSE_BENCHMARK));
+    const char *on, *at = perf_bench_bought(r, &on);
+    json_put_string_or_null(bench, "bought_at", has ? at : NULL);
+    json_put_string_or_null(bench, "bought_on", has ? on : NULL);
+    put_money(bench, "price", has, r->bench_price);
     add_metrics(bench, has ? &r->bench : NULL, r, r->bench_at);
-    json_object_object_add(o, "benchmark", bench);
+    json_put(o, "models", models);
     for (size_t i = 0; i < r->nmodels; i++)
-        json_object_array_add(models, model_json(r, &r->models[i]));
-    json_object_object_add(o, "models", models);
+        json_push(models, model_json(r, &r->models[i]));
     return o;
 }
 
@@ -632,28 +545,28 @@ static json_object *series_of(const struct perf_report *r, const money_t *v, con
                               size_t n)
 {
     json_object *a = json_object_new_array_ext((int)r->dates.n);
+    if (!a)
+        mem_fatal(0);
     for (size_t i = 0; i < r->dates.n; i++)
-        json_object_array_add(a, NULL);
+        json_push_null(a);
     for (size_t t = 0; t <= n; t++)
-        if (at[t] >= 0)
-            json_object_array_put_idx(a, (size_t)at[t], money_to_json(v[t]));
+        if (at[t] >= 0 && json_object_array_put_idx(a, (size_t)at[t], money_to_json(v[t])) != 0)
+            mem_fatal(0);
     return a;
 }
 
 json_object *perf_series_json(const struct perf_report *r)
 {
-    json_object *o = json_object_new_object(), *dates = json_object_new_array(),
-                *series = json_object_new_object();
+    json_object *o = json_new_object(), *dates = json_new_array(), *series = json_new_object();
+    json_put(o, "dates", dates);
+    json_put(o, "series", series);
     for (size_t i = 0; i < r->dates.n; i++)
-        json_object_array_add(dates, json_object_new_string(r->dates.d[i]));
+        json_push(dates, json_object_new_string(r->dates.d[i]));
     for (size_t i = 0; i < r->nmodels; i++) {
         const struct perf_model *m = &r->models[i];
-        json_object_object_add(series, m->model, series_of(r, m->v, m->at, m->n));
+        json_put(series, m->model, series_of(r, m->v, m->at, m->n));
     }
     if (r->has_benchmark)
-        json_object_object_add(series, UNIVERSE_BENCHMARK,
-                               series_of(r, r->bench_v, r->bench_at, r->bench_n));
-    json_object_object_add(o, "dates", dates);
-    json_object_object_add(o, "series", series);
+        json_put(series, UNIVERSE_BENCHMARK, series_of(r, r->bench_v, r->bench_at, r->bench_n));
     return o;
 }

@@ -1,6 +1,6 @@
 /* perf: how models did over a period (CONTRACT §7 Analytics), in one place.
- * Owns the queries over stored model-days and QQQ closes, the metric
- * arithmetic and the JSON of GET /performance and /performance/series;
+ * Reads stored model-days (daystore.h) and QQQ closes (prices.h); owns the
+ * metric arithmetic and the JSON of GET /performance and /performance/series;
  * trader-api's pages and `traderctl leaderboard` only call it.
  *
  * Values are exact micro-dollars (money.h) up to the final ratios, which are
@@ -20,6 +20,7 @@
 #include "store/db.h"
 #include "base/money.h"
 #include "market/prices.h"
+#include "service/jobs.h"
 
 #define PERF_DAYS_PER_YEAR 252
 
@@ -90,12 +91,17 @@ int perf_load(struct db *db, const struct perf_query *q, struct perf_report *out
 
 void perf_report_free(struct perf_report *r);
 
-/* The job whose results are newest (by created_at), for a default. Returns 1
- * with out filled, 0 when no job has results, -1 on error. */
-int perf_latest_job(struct db *db, char *out, size_t outlen, char *err, size_t errlen);
+/* The job whose results are newest (by created_at), for a default:
+ * JOBS_FOUND with out filled, JOBS_MISSING when no job has results. */
+enum jobs_found perf_latest_job(struct db *db, char *out, size_t outlen, char *err, size_t errlen);
+
+/* How the benchmark was bought (r->has_benchmark): "open" (of the period's
+ * first day, when the store has no close before it) or "close" (of the base
+ * day); *on gets that day. */
+const char *perf_bench_bought(const struct perf_report *r, const char **on);
 
 /* The bodies of GET /performance and /performance/series. Caller owns the
- * result; NULL when out of memory. */
+ * result. */
 json_object *perf_report_json(const struct perf_report *r);
 json_object *perf_series_json(const struct perf_report *r);
 

@@ -1,7 +1,8 @@
 /* results: the stored end-of-day results of model-days as GET /results
  * answers them: one date or a date range (paged), filtered by model and job,
  * minimal or full detail (trades, reasoning summary, tool usage, tokens and
- * their cost). The queries live here; the page only validates and answers. */
+ * their cost), read through daystore.h; the page only validates and
+ * answers. */
 #ifndef TRADER_RESULTS_H
 #define TRADER_RESULTS_H
 
@@ -26,10 +27,15 @@ struct results_query {
     long long limit, offset;
 };
 
-/* The latest date with results for q's model and job into date. Returns 1,
- * 0 when there is none, -1 on error. */
-int results_latest_date(struct db *db, const struct results_query *q, char date[DATE_BUF],
-                        char *err, size_t errlen);
+enum results_found {
+    RESULTS_ERROR = -1,
+    RESULTS_NONE = 0,
+    RESULTS_FOUND = 1,
+};
+
+/* The latest date with results for q's model and job into date. */
+enum results_found results_latest_date(struct db *db, const struct results_query *q,
+                                       char date[DATE_BUF], char *err, size_t errlen);
 
 /* Appends the results of q to the array results. Returns 0 or -1. */
 int results_list(struct db *db, const struct results_query *q, json_object *results, char *err,

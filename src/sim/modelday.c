@@ -10,6 +10,7 @@
 #include "base/errbuf.h"
 #include "service/jobs.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "market/prices.h"
 #include "trading/strategy.h"
 
@@ -20,10 +21,6 @@
 
 #define LOGGER "traderd.modelday"
 
-static const char SQL_EXISTING[] = "SELECT job_id FROM positions WHERE model = ?1 AND date = ?2";
-static const char SQL_LAST_STATE[] =
-    "SELECT id, cash, portfolio_value, date FROM positions WHERE model = ?1 AND date < ?2"
-    " ORDER BY date DESC LIMIT 1";
 static int decide_builtin(struct tools_ctx *ctx, const struct modelday_spec *spec, char *err,
                           size_t errlen)
 {
@@ -54,27 +51,15 @@ const struct modelday_provider *modelday_provider(const char *name)
 static int load_state(struct db *db, const struct modelday_spec *spec, struct portfolio *pf,
                       money_t *prev, char since[DATE_BUF], char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_LAST_STATE, err, errlen);
-    sqlite3_int64 id = 0;
+    long long id = 0;
     money_t cash = spec->cfg->initial_cash, value = spec->cfg->initial_cash;
-    int rc;
-    if (!st)
+    enum daystore_found f = daystore_last_before(db, spec->model->signature, spec->date, &id, &cash,
+                                                 &value, since, err, errlen);
+    if (f == DAYSTORE_ERROR)
         return -1;
-    sqlite3_bind_text(st, 1, spec->model->signature, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, spec->date, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        id = sqlite3_column_int64(st, 0);
-        cash = sqlite3_column_int64(st, 1);
-        value = sqlite3_column_int64(st, 2);
-        snprintf(since, DATE_BUF, "%s", (const char *)sqlite3_column_text(st, 3));
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return db_error(db, "cannot read the previous state", err, errlen);
-    if (id && daystore_holdings(db, id, cash, pf, err, errlen) != 0)
+    if (f == DAYSTORE_FOUND && daystore_holdings(db, id, cash, pf, err, errlen) != 0)
         return -1;
-    if (!id)
+    if (f == DAYSTORE_NONE)
         portfolio_init(pf, cash);
     *prev = value;
     return 0;
@@ -84,19 +69,13 @@ static int load_state(struct db *db, const struct modelday_spec *spec, struct po
 static int check_not_done(struct db *db, const struct modelday_spec *spec, char *err, size_t errlen)
 {
     char other[64] = "";
-    sqlite3_stmt *st = db_stmt(db, SQL_EXISTING, err, errlen);
-    if (!st)
-        return -1;
-    sqlite3_bind_text(st, 1, spec->model->signature, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, spec->date, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        snprintf(other, sizeof(other), "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
+    long long id;
+    enum daystore_found f = daystore_find(db, spec->model->signature, spec->date, &id, other,
+                                          sizeof(other), err, errlen);
+    if (f == DAYSTORE_FOUND)
         return err_set(err, errlen, "model %s already has results for %s (job %s)",
                        spec->model->signature, spec->date, other);
-    return rc == SQLITE_DONE ? 0 : db_error(db, "cannot check existing results", err, errlen);
+    return f == DAYSTORE_ERROR ? -1 : 0;
 }
 
 /* The summary the decider set, else its last assistant message. */
@@ -136,13 +115,8 @@ static int store_day(struct db *db, const struct modelday_spec *spec, const stru
         .nsplits = ctx->nsplits,
     };
     day.priced = config_cost(spec->model, ctx->prompt_tokens, ctx->completion_tokens, &day.cost);
-    struct daystore_trade *trades = calloc(ctx->ntrades + 1, sizeof(*trades));
-    struct daystore_message *msgs = calloc(ctx->nmsgs + 1, sizeof(*msgs));
-    int rc = -1;
-    if (!trades || !msgs) {
-        err_set(err, errlen, "out of memory");
-        goto out;
-    }
+    struct daystore_trade *trades = mem_calloc(ctx->ntrades + 1, sizeof(*trades));
+    struct daystore_message *msgs = mem_calloc(ctx->nmsgs + 1, sizeof(*msgs));
     for (size_t i = 0; i < ctx->ntrades; i++) {
         const struct tools_trade *t = &ctx->trades[i];
         trades[i] = (struct daystore_trade){t->seq,   t->action, t->symbol, t->amount,
@@ -165,8 +139,7 @@ static int store_day(struct db *db, const struct modelday_spec *spec, const stru
     day.messages = msgs;
     day.nmessages = ctx->nmsgs;
     time_now_iso(now);
-    rc = daystore_insert(db, &day, NULL, err, errlen);
-out:
+    int rc = daystore_insert(db, &day, NULL, err, errlen);
     free(trades);
     free(msgs);
     return rc;
@@ -229,6 +202,7 @@ static int run_day(struct db *db, const struct modelday_spec *spec, double t0, c
     money_t prev = 0, value;
     size_t nsplits = 0;
     int rc = -1, f;
+    enum agentfiles_on files;
     if (!prov)
         return err_set(err, errlen, "provider %s is not available in this build",
                        config_provider_name(spec->model->provider));
@@ -261,16 +235,16 @@ static int run_day(struct db *db, const struct modelday_spec *spec, double t0, c
         goto out;
     }
     portfolio_pnl(value, prev, &pnl);
-    f = agentfiles_log_file_path(spec->home, spec->cfg, spec->model->signature, spec->date,
-                                 log_file, sizeof(log_file), err, errlen);
-    if (f < 0)
+    files = agentfiles_log_file_path(spec->home, spec->cfg, spec->model->signature, spec->date,
+                                     log_file, sizeof(log_file), err, errlen);
+    if (files == AGENTFILES_ERROR)
         goto out;
     /* The decision is kept while the storage recovers: only the commit is
      * tried again. */
     for (int attempt = 0;;) {
         db_clear_error(db);
-        rc = commit_day(db, spec, &ctx, &pnl, f ? log_file : NULL, time_monotonic() - t0, err,
-                        errlen);
+        rc = commit_day(db, spec, &ctx, &pnl, files == AGENTFILES_ON ? log_file : NULL,
+                        time_monotonic() - t0, err, errlen);
         if (rc == 0 || !again(db, spec, &attempt, err))
             break;
     }

@@ -14,29 +14,11 @@
 #ifndef TRADER_MODELDAY_H
 #define TRADER_MODELDAY_H
 
-#include <stdatomic.h>
-#include <stdbool.h>
 #include <stddef.h>
 
 #include "service/config.h"
 #include "store/db.h"
-#include "trading/tools.h"
-
-struct modelday_spec {
-    const char *job_id;
-    const char *date;
-    const struct config *cfg; /* the job's config snapshot */
-    const struct config_model *model;
-    const char *home;         /* the data directory: base of a relative log_path */
-    const atomic_int *cancel; /* optional: nonzero abandons the day (shutdown) */
-    bool replace;             /* the job re-runs days: other jobs' results give way at commit */
-};
-
-/* A decider: trades ctx's day through tools_call and records its reasoning
- * (tools_log, tools_set_summary, ctx->total_steps, stop_signal, tokens).
- * Returns 0, or -1 with err filled to fail the model-day. */
-typedef int (*modelday_decide_fn)(struct tools_ctx *ctx, const struct modelday_spec *spec,
-                                  char *err, size_t errlen);
+#include "trading/tools.h" /* struct modelday_spec, modelday_decide_fn */
 
 struct modelday_provider {
     const char *name; /* config_provider_name() of the models it serves */

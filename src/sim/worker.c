@@ -6,11 +6,14 @@
  * for a model-day to finish. */
 #include "sim/worker.h"
 
+#include "base/env.h"
+
 #include "trading/agentfiles.h"
 #include "service/config.h"
 #include "base/errbuf.h"
 #include "service/jobs.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "sim/modelday.h"
 
 #include <pthread.h>
@@ -22,16 +25,15 @@
 
 int worker_threads(const char *flag, int *out, char *err, size_t errlen)
 {
-    const char *v = flag ? flag : getenv(WORKER_ENV_THREADS);
     char *end;
-    if (!v || (!flag && !*v)) {
-        *out = WORKER_DEFAULT_THREADS;
+    if (!flag) {
+        *out = (int)env_long(WORKER_ENV_THREADS, WORKER_DEFAULT_THREADS, 1, WORKER_MAX_THREADS);
         return 0;
     }
-    long n = strtol(v, &end, 10);
-    if (end == v || *end || n < 1 || n > WORKER_MAX_THREADS)
+    long n = strtol(flag, &end, 10);
+    if (end == flag || *end || n < 1 || n > WORKER_MAX_THREADS)
         return err_set(err, errlen, "threads must be an integer from 1 to %d, not \"%.32s\"",
-                       WORKER_MAX_THREADS, v);
+                       WORKER_MAX_THREADS, flag);
     *out = (int)n;
     return 0;
 }
@@ -193,19 +195,13 @@ static size_t lane_index(const char *const *names, size_t n, const char *model)
  * models first appear (the config's), each lane in date order (the job's
  * order). Sets s->lanes, s->nlanes and *slots, the lanes' storage; the
  * caller frees both. */
-static int make_lanes(struct sched *s, const struct jobs_job *job, const struct jobs_day ***slots,
-                      char *err, size_t errlen)
+static void make_lanes(struct sched *s, const struct jobs_job *job, const struct jobs_day ***slots)
 {
     size_t cap = job->ndays ? job->ndays : 1, n = 0;
-    const struct jobs_day **all = calloc(cap, sizeof(*all));
-    const char **names = calloc(cap, sizeof(*names));
-    size_t *fill = calloc(cap, sizeof(*fill));
-    struct lane *lanes = calloc(cap, sizeof(*lanes));
-    int rc = -1;
-    if (!all || !names || !fill || !lanes) {
-        err_set(err, errlen, "out of memory");
-        goto out;
-    }
+    const struct jobs_day **all = mem_calloc(cap, sizeof(*all));
+    const char **names = mem_calloc(cap, sizeof(*names));
+    size_t *fill = mem_calloc(cap, sizeof(*fill));
+    struct lane *lanes = mem_calloc(cap, sizeof(*lanes));
     for (size_t i = 0; i < job->ndays; i++) {
         if (strcmp(job->days[i].status, "pending") != 0)
             continue;
@@ -225,20 +221,13 @@ static int make_lanes(struct sched *s, const struct jobs_job *job, const struct 
     s->lanes = lanes;
     s->nlanes = n;
     *slots = all;
-    lanes = NULL;
-    all = NULL;
-    rc = 0;
-out:
-    free(lanes);
     free(fill);
     free(names);
-    free(all);
-    return rc;
 }
 
 /* Runs every pending model-day of job on min(threads, models) threads. */
-static int run_lanes(const struct worker_opts *o, const struct jobs_job *job,
-                     const struct config *cfg, char *err, size_t errlen)
+static void run_lanes(const struct worker_opts *o, const struct jobs_job *job,
+                      const struct config *cfg)
 {
     struct sched s = {.o = o,
                       .job_id = job->job_id,
@@ -248,14 +237,9 @@ static int run_lanes(const struct worker_opts *o, const struct jobs_job *job,
     const struct jobs_day **slots = NULL;
     pthread_t *tids = NULL;
     size_t started = 0;
-    int rc = -1;
-    if (make_lanes(&s, job, &slots, err, errlen) != 0)
-        return -1;
+    make_lanes(&s, job, &slots);
     size_t nthreads = s.nlanes < (size_t)o->threads ? s.nlanes : (size_t)o->threads;
-    if (!(tids = calloc(nthreads ? nthreads : 1, sizeof(*tids)))) {
-        err_set(err, errlen, "out of memory");
-        goto out;
-    }
+    tids = mem_calloc(nthreads ? nthreads : 1, sizeof(*tids));
     pthread_mutex_init(&s.lock, NULL);
     pthread_cond_init(&s.changed, NULL);
     log_emit(LOG_LEVEL_INFO, LOGGER, job->job_id, NULL, NULL,
@@ -271,12 +255,9 @@ static int run_lanes(const struct worker_opts *o, const struct jobs_job *job,
         pthread_join(tids[i], NULL);
     pthread_cond_destroy(&s.changed);
     pthread_mutex_destroy(&s.lock);
-    rc = 0;
-out:
     free(tids);
     free(slots);
     free(s.lanes);
-    return rc;
 }
 
 /* Rewrites the AI-Trader files of the job's models from the database, so a
@@ -304,20 +285,19 @@ int worker_run_job(const struct worker_opts *o, struct db *db, const char *job_i
     struct jobs_job job = {0};
     struct config cfg = {0};
     char status[JOB_STATUS_BUF], cerr[ERRBUF_SIZE], why[ERRBUF_SIZE + 32] = "";
-    int f = jobs_get(db, job_id, &job, err, errlen), rc = -1;
-    if (f <= 0)
-        return f == 0 ? err_set(err, errlen, "job %s not found", job_id) : -1;
+    enum jobs_found f = jobs_get(db, job_id, &job, err, errlen);
+    int rc = -1;
+    if (f != JOBS_FOUND)
+        return f == JOBS_MISSING ? err_set(err, errlen, "job %s not found", job_id) : -1;
     log_emit(LOG_LEVEL_INFO, LOGGER, job_id, NULL, NULL, "job started: %zu model-days", job.ndays);
     if (!job.config_json ||
         config_parse(job.config_json, strlen(job.config_json), &cfg, cerr, sizeof(cerr)) != 0) {
         snprintf(why, sizeof(why), "invalid config: %s", job.config_json ? cerr : "none stored");
         log_emit(LOG_LEVEL_ERROR, LOGGER, job_id, NULL, NULL, "%s", why);
-    } else if (config_restore_keys(&cfg, job.config_path, err, errlen) != 0) {
-        goto out;
     } else {
+        config_restore_keys(&cfg, job.config_path);
         sync_files(o, db, &job, &cfg);
-        if (run_lanes(o, &job, &cfg, err, errlen) != 0)
-            goto out;
+        run_lanes(o, &job, &cfg);
     }
     if (cancelled(o)) {
         log_emit(LOG_LEVEL_WARNING, LOGGER, job_id, NULL, NULL,

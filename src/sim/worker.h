@@ -37,9 +37,10 @@ struct worker_opts {
     const atomic_int *cancel; /* optional: nonzero stops at the next safe point */
 };
 
-/* The cap on model-days in flight: flag (a --threads argument) when non-NULL, else
- * $TRADER_THREADS when set, else WORKER_DEFAULT_THREADS. Returns 0, or -1
- * when the value is not an integer in 1..WORKER_MAX_THREADS. */
+/* The cap on model-days in flight: flag (a --threads argument) when non-NULL,
+ * else $TRADER_THREADS by env.h's rule (a bad value: the default, with a
+ * warning), else WORKER_DEFAULT_THREADS. Returns 0, or -1 when the flag is
+ * not an integer in 1..WORKER_MAX_THREADS. */
 int worker_threads(const char *flag, int *out, char *err, size_t errlen);
 
 enum worker_result {

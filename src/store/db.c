@@ -3,9 +3,11 @@
  * text that was published. */
 #include "store/db.h"
 
+#include "base/env.h"
 #include "base/errbuf.h"
 #include "base/mem.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -269,16 +272,6 @@ int db_exec(struct db *db, const char *sql, char *err, size_t errlen)
     return 0;
 }
 
-/* $TRADER_DB_BUSY_TIMEOUT_MS when it is a number of milliseconds, else the
- * default. */
-static int busy_timeout_ms(void)
-{
-    const char *v = getenv(DB_ENV_BUSY_TIMEOUT);
-    char *end;
-    long n = v && *v ? strtol(v, &end, 10) : -1;
-    return n >= 0 && n <= 3600000 && *end == '\0' ? (int)n : DB_BUSY_TIMEOUT_MS;
-}
-
 bool db_transient(const struct db *db)
 {
     switch (db ? db->err_code & 0xff : SQLITE_OK) {
@@ -320,11 +313,8 @@ int db_open(const char *path, enum db_mode mode, struct db **out, char *err, siz
 {
     int flags =
         mode == DB_READONLY ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    struct db *db = calloc(1, sizeof(*db));
-    if (!db || !(db->path = strdup(path))) {
-        free(db);
-        return err_set(err, errlen, "out of memory");
-    }
+    struct db *db = mem_calloc(1, sizeof(*db));
+    db->path = mem_strdup(path);
     db->mode = mode;
     /* A new file is private to the service's user: job rows keep a snapshot
      * of their config, which may hold API keys. SQLite gives the -wal and
@@ -342,7 +332,7 @@ int db_open(const char *path, enum db_mode mode, struct db **out, char *err, siz
         goto fail;
     }
     sqlite3_extended_result_codes(db->h, 1);
-    sqlite3_busy_timeout(db->h, busy_timeout_ms());
+    sqlite3_busy_timeout(db->h, (int)env_long(DB_ENV_BUSY_TIMEOUT, DB_BUSY_TIMEOUT_MS, 0, 3600000));
     if (db_exec(db, "PRAGMA foreign_keys = ON", err, errlen) != 0)
         goto fail;
     if (mode == DB_READWRITE &&
@@ -378,8 +368,31 @@ int db_reopen(struct db *db, char *err, size_t errlen)
     struct db old = *db;
     *db = *fresh;
     *fresh = old;
+    db->dev = old.dev; /* the same path: db_follow checks it again */
+    db->ino = old.ino;
     db_close(fresh);
     return 0;
+}
+
+enum db_follow db_follow(struct db **db, const char *path, enum db_mode mode, char *err,
+                         size_t errlen)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        err_set(err, errlen, "database %s: %s", path, strerror(errno));
+        db_close(*db);
+        *db = NULL;
+        return DB_FOLLOW_ERROR;
+    }
+    if (*db && (*db)->dev == sb.st_dev && (*db)->ino == sb.st_ino)
+        return DB_FOLLOW_SAME;
+    db_close(*db);
+    *db = NULL;
+    if (db_open(path, mode, db, err, errlen) != 0)
+        return DB_FOLLOW_ERROR;
+    (*db)->dev = sb.st_dev;
+    (*db)->ino = sb.st_ino;
+    return DB_FOLLOW_OPENED;
 }
 
 int db_schema_version(struct db *db, int *out)
@@ -455,18 +468,7 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql, char *err, size_t errlen)
         db_error(db, "cannot prepare statement", err, errlen);
         return NULL;
     }
-    if (db->ncache == db->capcache) {
-        size_t cap = db->capcache ? db->capcache * 2 : 32;
-        struct db_cached_stmt *grown =
-            cap <= SIZE_MAX / sizeof(*grown) ? realloc(db->cache, cap * sizeof(*grown)) : NULL;
-        if (!grown) {
-            sqlite3_finalize(st);
-            err_set(err, errlen, "out of memory");
-            return NULL;
-        }
-        db->cache = grown;
-        db->capcache = cap;
-    }
+    ARRAY_RESERVE(db->cache, db->capcache, db->ncache + 1);
     db->cache[db->ncache].sql = sql;
     db->cache[db->ncache].stmt = st;
     db->ncache++;
@@ -561,4 +563,10 @@ void db_bind_double(sqlite3_stmt *st, int i, double v)
 void db_bind_null(sqlite3_stmt *st, int i)
 {
     db_bind_check(st, i, sqlite3_bind_null(st, i));
+}
+
+const char *db_filename(struct db *db)
+{
+    const char *f = sqlite3_db_filename(db->h, "main");
+    return f ? f : "";
 }

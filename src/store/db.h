@@ -9,13 +9,13 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <sqlite3.h>
 
 #define DB_SCHEMA_VERSION 9
 #define DB_BUSY_TIMEOUT_MS 10000
 #define DB_ENV_BUSY_TIMEOUT "TRADER_DB_BUSY_TIMEOUT_MS" /* overrides it (tests) */
 #define DB_RETRY_MAX_SECONDS 30 /* the longest pause between two tries of a write */
-#define DB_FILE_NAME "trader.db"
 
 enum db_mode {
     DB_READONLY,  /* the API's readers: never writes, never migrates */
@@ -32,6 +32,8 @@ struct db {
     int err_code; /* extended code of the last failure db_error or db_exec reported */
     bool writing; /* holds the process's writer mutex (db_begin_immediate) */
     char *path;   /* as opened, for db_reopen */
+    dev_t dev;    /* identity of the file db_follow opened, else 0 */
+    ino_t ino;
     enum db_mode mode;
     size_t ncache, capcache;
     struct db_cached_stmt *cache; /* grows: one entry per distinct query */
@@ -46,6 +48,20 @@ int db_open(const char *path, enum db_mode mode, struct db **out, char *err, siz
  * sees the file as it is now. On failure db keeps its old connection and
  * db_transient(db) is true. */
 int db_reopen(struct db *db, char *err, size_t errlen);
+
+enum db_follow {
+    DB_FOLLOW_ERROR = -1, /* *db is NULL; err says why */
+    DB_FOLLOW_SAME,       /* *db is the connection it was */
+    DB_FOLLOW_OPENED,     /* *db is a new connection: check what a new one needs */
+};
+
+/* Keeps *db (NULL or a connection db_follow opened) on the file now at path:
+ * an open connection keeps reading a file removed or replaced under it, so
+ * when the file at path is another one (or gone) *db is closed, and when
+ * *db is NULL it is opened (mode as db_open; a read-write caller migrates).
+ * On DB_FOLLOW_ERROR *db is NULL. */
+enum db_follow db_follow(struct db **db, const char *path, enum db_mode mode, char *err,
+                         size_t errlen);
 
 /* Finalizes every cached statement and closes the connection. NULL is a no-op. */
 void db_close(struct db *db);
@@ -107,5 +123,9 @@ void db_bind_null(sqlite3_stmt *st, int i);
 /* Steps a bound statement without results (an insert, update or delete) to
  * its end and resets it. Returns 0, or -1 with db_error(what). */
 int db_step_done(struct db *db, sqlite3_stmt *st, const char *what, char *err, size_t errlen);
+
+/* The absolute path of db's main file ("" for an in-memory database); the
+ * journal files are beside it with "-wal" and "-shm" appended. */
+const char *db_filename(struct db *db);
 
 #endif

@@ -8,6 +8,8 @@
 #include "base/dates.h"
 #include "service/daystore.h"
 #include "base/errbuf.h"
+#include "base/jsontext.h"
+#include "base/mem.h"
 #include "base/paths.h"
 #include "market/universe.h"
 
@@ -20,29 +22,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char SQL_DAYS[] =
-    "SELECT id, date, cash FROM positions WHERE model = ?1 ORDER BY date";
-static const char SQL_DAY_TRADES[] =
-    "SELECT action, symbol, amount, total, price, fee FROM trades WHERE position_id = ?1"
-    " ORDER BY seq";
-static const char SQL_DAY_SPLITS[] =
-    "SELECT symbol, factor, shares_before, shares_after, cash FROM corporate_actions"
-    " WHERE position_id = ?1 ORDER BY seq";
-static const char SQL_DAY_ID[] = "SELECT id FROM positions WHERE model = ?1 AND date = ?2";
-static const char SQL_DAY_MESSAGES[] =
-    "SELECT role, content, tool_name, tool_call_id, message_json FROM reasoning_logs"
-    " WHERE position_id = ?1 ORDER BY id";
-
 /* log_path made relative to home, normalized ("./a//b" -> "a/b", "." ->
- * ""): 1 with rel, 0 when there is no log_path, -1 when it leaves home. */
-static int relative_base(const char *home, const char *log_path, char *rel, size_t n, char *err,
-                         size_t errlen)
+ * ""): AGENTFILES_ON with rel, AGENTFILES_OFF when there is no log_path,
+ * AGENTFILES_ERROR (err_set's -1) when it leaves home. */
+static enum agentfiles_on relative_base(const char *home, const char *log_path, char *rel, size_t n,
+                                        char *err, size_t errlen)
 {
     char rhome[PATH_MAX], buf[PATH_MAX];
     const char *p = log_path;
     size_t len = 0;
     if (!log_path || !*log_path)
-        return 0;
+        return AGENTFILES_OFF;
     if (log_path[0] == '/') {
         size_t hl;
         if (!realpath(home, rhome))
@@ -66,37 +56,40 @@ static int relative_base(const char *home, const char *log_path, char *rel, size
             return err_set(err, errlen, "log_path too long");
         len += (size_t)w;
     }
-    return 1;
+    return AGENTFILES_ON;
 }
 
 /* The directory files are written under (home/rel) and rel itself. */
-static int bases(const char *home, const struct config *cfg, const char *signature, char *dir,
-                 size_t dirlen, char *rel, size_t rellen, char *err, size_t errlen)
+static enum agentfiles_on bases(const char *home, const struct config *cfg, const char *signature,
+                                char *dir, size_t dirlen, char *rel, size_t rellen, char *err,
+                                size_t errlen)
 {
-    int f = relative_base(home, cfg->log_path, rel, rellen, err, errlen);
-    if (f <= 0)
+    enum agentfiles_on f = relative_base(home, cfg->log_path, rel, rellen, err, errlen);
+    if (f != AGENTFILES_ON)
         return f;
     if (!aitrader_signature_valid(signature))
         return err_set(err, errlen, "signature %.64s cannot name a directory", signature);
     int w = *rel ? snprintf(dir, dirlen, "%s/%s", home, rel) : snprintf(dir, dirlen, "%s", home);
     if (w < 0 || (size_t)w >= dirlen)
         return err_set(err, errlen, "log path too long");
-    return 1;
+    return AGENTFILES_ON;
 }
 
-int agentfiles_log_file_path(const char *home, const struct config *cfg, const char *signature,
-                             const char *date, char *out, size_t outlen, char *err, size_t errlen)
+enum agentfiles_on agentfiles_log_file_path(const char *home, const struct config *cfg,
+                                            const char *signature, const char *date, char *out,
+                                            size_t outlen, char *err, size_t errlen)
 {
     char dir[PATH_MAX], rel[PATH_MAX];
-    int f = bases(home, cfg, signature, dir, sizeof(dir), rel, sizeof(rel), err, errlen);
-    if (f <= 0)
+    enum agentfiles_on f =
+        bases(home, cfg, signature, dir, sizeof(dir), rel, sizeof(rel), err, errlen);
+    if (f != AGENTFILES_ON)
         return f;
     if (aitrader_log_path(*rel ? rel : ".", signature, date, out, outlen, err, errlen) != 0)
-        return -1;
+        return AGENTFILES_ERROR;
     /* "./sig/..." reads better as "sig/...". */
     if (!*rel)
         memmove(out, out + 2, strlen(out + 2) + 1);
-    return 1;
+    return AGENTFILES_ON;
 }
 
 /* mkdir -p of file's directory (existing ones are fine). */
@@ -141,16 +134,17 @@ static int rewrite_open(struct rewrite *w, const char *path, char *err, size_t e
     if (make_parents(path, err, errlen) != 0)
         return -1;
     if (!(w->f = open_memstream(&w->text, &w->len)))
-        return err_set(err, errlen, "out of memory");
+        mem_fatal(0);
     return 0;
 }
 
 /* Writes line (owned, freed here) and a newline. */
-static int rewrite_line(struct rewrite *w, char *line, char *err, size_t errlen)
+static void rewrite_line(struct rewrite *w, char *line)
 {
-    int bad = fputs(line, w->f) < 0 || fputc('\n', w->f) == EOF;
+    /* A memory stream fails only for want of memory. */
+    if (fputs(line, w->f) < 0 || fputc('\n', w->f) == EOF)
+        mem_fatal(0);
     free(line);
-    return bad ? err_set(err, errlen, "out of memory") : 0;
 }
 
 /* How many bytes at the start of w's text the file already holds: its
@@ -158,7 +152,7 @@ static int rewrite_line(struct rewrite *w, char *line, char *err, size_t errlen)
 static long held_prefix(const struct rewrite *w)
 {
     FILE *old = fopen(w->path, "re");
-    char *cmp = old ? malloc(w->len + 1) : NULL;
+    char *cmp = old ? mem_alloc(w->len + 1) : NULL;
     long held = -1;
     if (cmp) {
         size_t n = fread(cmp, 1, w->len + 1, old);
@@ -197,60 +191,48 @@ static int rewrite_store(struct rewrite *w, char *err, size_t errlen)
 /* ok: put the text into place; else drop it. */
 static int rewrite_close(struct rewrite *w, int ok, char *err, size_t errlen)
 {
-    int rc = fclose(w->f) != 0 ? err_set(err, errlen, "out of memory") : 0;
-    if (ok && rc == 0)
+    int rc = -1;
+    if (fclose(w->f) != 0)
+        mem_fatal(0);
+    if (ok)
         rc = rewrite_store(w, err, errlen);
     free(w->text);
-    return ok ? rc : -1;
+    return rc;
 }
 
 struct day {
-    sqlite3_int64 id;
+    long long id;
     char date[DATE_BUF];
     money_t cash;
 };
 
-/* All of the model's days, by date. *days is the caller's (free()). */
-static int load_days(struct db *db, const char *signature, struct day **days, size_t *n, char *err,
-                     size_t errlen)
+struct days {
+    struct day *d;
+    size_t n, cap;
+};
+
+static int push_day(const struct daystore_day *sd, void *arg)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_DAYS, err, errlen);
-    struct day *d = NULL;
-    size_t cap = 0;
-    int rc;
-    *n = 0;
-    if (!st)
-        return -1;
-    sqlite3_bind_text(st, 1, signature, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (*n == cap) {
-            struct day *g = realloc(d, (cap = cap ? cap * 2 : 64) * sizeof(*g));
-            if (!g)
-                break;
-            d = g;
-        }
-        d[*n].id = sqlite3_column_int64(st, 0);
-        snprintf(d[*n].date, DATE_BUF, "%s", (const char *)sqlite3_column_text(st, 1));
-        d[*n].cash = sqlite3_column_int64(st, 2);
-        (*n)++;
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        free(d);
-        return rc == SQLITE_ROW ? err_set(err, errlen, "out of memory")
-                                : db_error(db, "cannot read positions", err, errlen);
-    }
-    *days = d;
+    struct days *ds = arg;
+    ARRAY_RESERVE(ds->d, ds->cap, ds->n + 1);
+    struct day *d = &ds->d[ds->n++];
+    d->id = sd->id;
+    snprintf(d->date, DATE_BUF, "%s", sd->date);
+    d->cash = sd->cash;
     return 0;
 }
 
-/* Applies a stored trade to pf (its fill is already known to be valid). */
-static void apply(struct portfolio *pf, const struct aitrader_action *a, money_t total)
+/* All of the model's days, by date. ds->d is the caller's (free()). */
+static int load_days(struct db *db, const char *signature, struct days *ds, char *err,
+                     size_t errlen)
 {
-    int buy = strcmp(a->action, "buy") == 0;
-    int64_t have = portfolio_shares(pf, a->symbol);
-    portfolio_set(pf, a->symbol, buy ? have + a->amount : have - a->amount);
-    pf->cash += buy ? -total - a->fee : total - a->fee;
+    struct daystore_filter f = {.model = signature, .limit = -1};
+    *ds = (struct days){0};
+    if (daystore_days(db, &f, push_day, ds, err, errlen) != 0) {
+        free(ds->d);
+        return -1;
+    }
+    return 0;
 }
 
 /* Where the day's lines go and how they are written. */
@@ -260,54 +242,51 @@ struct lines {
     size_t nsyms;
     int costs; /* the config has trading costs: fills carry price and fee */
     long long id;
+    /* the day being written */
+    const struct day *d;
+    struct portfolio *pf;
+    int ntrades;
+    char *err;
+    size_t errlen;
 };
 
-static int put_line(struct lines *l, const char *date, const struct aitrader_action *act,
-                    const struct portfolio *pf, char *err, size_t errlen)
+static int put_line(struct lines *l, const struct aitrader_action *act)
 {
     char *line;
-    if (aitrader_position_line(date, ++l->id, act, pf, l->syms, l->nsyms, &line, err, errlen) != 0)
+    if (aitrader_position_line(l->d->date, ++l->id, act, l->pf, l->syms, l->nsyms, &line, l->err,
+                               l->errlen) != 0)
         return -1;
-    return rewrite_line(l->w, line, err, errlen);
+    rewrite_line(l->w, line);
+    return 0;
 }
 
-/* The day's split lines (the splits applied to its start state) or trade
- * lines; returns the number written, or -1. */
-static int stored_lines(struct db *db, struct lines *l, const struct day *d, int splits,
-                        struct portfolio *pf, char *err, size_t errlen)
+/* A split applied to the day's start state, replayed and written. */
+static int split_line(const struct splits_applied *s, void *arg)
 {
-    sqlite3_stmt *st = db_stmt(db, splits ? SQL_DAY_SPLITS : SQL_DAY_TRADES, err, errlen);
-    int rc, n = 0, bad = 0;
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, d->id);
-    while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct aitrader_action act = {0};
-        if (splits) {
-            int64_t before = sqlite3_column_int64(st, 2), after = sqlite3_column_int64(st, 3);
-            act = (struct aitrader_action){.action = "split",
-                                           .symbol = (const char *)sqlite3_column_text(st, 0),
-                                           .amount = after - before,
-                                           .factor = (const char *)sqlite3_column_text(st, 1),
-                                           .cash = sqlite3_column_int64(st, 4)};
-            portfolio_set(pf, act.symbol, after);
-            pf->cash += act.cash;
-        } else {
-            act = (struct aitrader_action){.action = (const char *)sqlite3_column_text(st, 0),
-                                           .symbol = (const char *)sqlite3_column_text(st, 1),
-                                           .amount = sqlite3_column_int64(st, 2),
-                                           .costs = l->costs,
-                                           .price = sqlite3_column_int64(st, 4),
-                                           .fee = sqlite3_column_int64(st, 5)};
-            apply(pf, &act, sqlite3_column_int64(st, 3));
-        }
-        n++;
-        bad = put_line(l, d->date, &act, pf, err, errlen) != 0;
-    }
-    sqlite3_reset(st);
-    if (bad)
-        return -1;
-    return rc == SQLITE_DONE ? n : db_error(db, "cannot read the day's trades", err, errlen);
+    struct lines *l = arg;
+    struct aitrader_action act = {.action = "split",
+                                  .symbol = s->symbol,
+                                  .amount = s->after - s->before,
+                                  .factor = s->factor,
+                                  .cash = s->cash};
+    portfolio_replay_split(l->pf, s->symbol, s->after, s->cash);
+    return put_line(l, &act);
+}
+
+/* A stored trade, replayed at its stored fill and written. */
+static int trade_line(const struct daystore_trade *t, void *arg)
+{
+    struct lines *l = arg;
+    struct aitrader_action act = {.action = t->action,
+                                  .symbol = t->symbol,
+                                  .amount = t->amount,
+                                  .costs = l->costs,
+                                  .price = t->price,
+                                  .fee = t->fee};
+    portfolio_replay_fill(l->pf, strcmp(t->action, "buy") == 0, t->symbol, t->amount, t->total,
+                          t->fee);
+    l->ntrades++;
+    return put_line(l, &act);
 }
 
 /* One day's lines: a line per split, then a line per trade, or a no_trade
@@ -316,19 +295,21 @@ static int day_lines(struct db *db, struct lines *l, const struct day *d, struct
                      char *err, size_t errlen)
 {
     struct portfolio stored;
-    int ntrades;
-    if (stored_lines(db, l, d, 1, pf, err, errlen) < 0 ||
-        (ntrades = stored_lines(db, l, d, 0, pf, err, errlen)) < 0)
+    l->d = d;
+    l->pf = pf;
+    l->ntrades = 0;
+    struct daystore_rows rows = {.split = split_line, .trade = trade_line, .arg = l};
+    if (daystore_each_row(db, d->id, &rows, err, errlen) != 0)
         return -1;
     /* The stored end-of-day state is authoritative. */
     if (daystore_holdings(db, d->id, d->cash, &stored, err, errlen) != 0)
         return -1;
     portfolio_free(pf);
     *pf = stored;
-    if (ntrades)
+    if (l->ntrades)
         return 0;
     struct aitrader_action none = {.action = "no_trade", .symbol = ""};
-    return put_line(l, d->date, &none, pf, err, errlen);
+    return put_line(l, &none);
 }
 
 static int write_positions(struct db *db, const struct config *cfg, const char *dir,
@@ -338,109 +319,93 @@ static int write_positions(struct db *db, const struct config *cfg, const char *
     char path[PATH_MAX], *line;
     struct rewrite w;
     struct portfolio pf;
-    struct day *days = NULL;
-    struct lines l = {&w, syms, nsyms, 0, 0};
-    size_t n = 0;
+    struct days days;
+    struct lines l = {.w = &w, .syms = syms, .nsyms = nsyms, .err = err, .errlen = errlen};
     int rc = -1;
     if (aitrader_position_path(dir, signature, path, sizeof(path), err, errlen) != 0 ||
-        load_days(db, signature, &days, &n, err, errlen) != 0)
+        load_days(db, signature, &days, err, errlen) != 0)
         return -1;
     if (rewrite_open(&w, path, err, errlen) != 0) {
-        free(days);
+        free(days.d);
         return -1;
     }
     l.costs = cfg->trading.per_trade || cfg->trading.commission_ppm || cfg->trading.slippage_ppm;
     portfolio_init(&pf, cfg->initial_cash);
-    if (aitrader_position_line(cfg->init_date, 0, NULL, &pf, syms, nsyms, &line, err, errlen) !=
-            0 ||
-        rewrite_line(&w, line, err, errlen) != 0)
+    if (aitrader_position_line(cfg->init_date, 0, NULL, &pf, syms, nsyms, &line, err, errlen) != 0)
         goto out;
-    for (size_t i = 0; i < n; i++)
-        if (day_lines(db, &l, &days[i], &pf, err, errlen) != 0)
+    rewrite_line(&w, line);
+    for (size_t i = 0; i < days.n; i++)
+        if (day_lines(db, &l, &days.d[i], &pf, err, errlen) != 0)
             goto out;
     rc = 0;
 out:
     portfolio_free(&pf);
-    free(days);
+    free(days.d);
     return rewrite_close(&w, rc == 0, err, errlen);
 }
 
 /* The message a reasoning_logs row stands for: its stored JSON, else
- * {"role", "content"[, "name", "tool_call_id"]}. */
-static json_object *message_of(sqlite3_stmt *st)
+ * {"role", "content"[, "name", "tool_call_id"]}. Caller owns it. */
+static json_object *message_of(const struct daystore_message *dm)
 {
-    const char *js = (const char *)sqlite3_column_text(st, 4);
-    json_object *m = js ? json_tokener_parse(js) : NULL;
+    json_object *m = dm->message_json ? json_tokener_parse(dm->message_json) : NULL;
     if (m)
         return m;
-    const char *content = (const char *)sqlite3_column_text(st, 1);
-    const char *tool = (const char *)sqlite3_column_text(st, 2);
-    const char *call = (const char *)sqlite3_column_text(st, 3);
-    if (!(m = json_object_new_object()))
-        return NULL;
-    json_object_object_add(m, "role",
-                           json_object_new_string((const char *)sqlite3_column_text(st, 0)));
-    json_object_object_add(m, "content", content ? json_object_new_string(content) : NULL);
-    if (tool)
-        json_object_object_add(m, "name", json_object_new_string(tool));
-    if (call)
-        json_object_object_add(m, "tool_call_id", json_object_new_string(call));
+    m = json_new_object();
+    json_put(m, "role", json_object_new_string(dm->role));
+    json_put_string_or_null(m, "content", dm->content);
+    if (dm->tool_name)
+        json_put(m, "name", json_object_new_string(dm->tool_name));
+    if (dm->tool_call_id)
+        json_put(m, "tool_call_id", json_object_new_string(dm->tool_call_id));
     return m;
 }
 
-/* The position id of (signature, date): 1 with *id, 0 when none. */
-static int day_id(struct db *db, const char *signature, const char *date, sqlite3_int64 *id,
-                  char *err, size_t errlen)
+/* The position id of (signature, date). */
+static enum daystore_found day_id(struct db *db, const char *signature, const char *date,
+                                  long long *id, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_DAY_ID, err, errlen);
-    if (!st)
-        return -1;
-    sqlite3_bind_text(st, 1, signature, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, date, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *id = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return db_error(db, "cannot read positions", err, errlen);
-    return rc == SQLITE_ROW;
+    char job[128];
+    return daystore_find(db, signature, date, id, job, sizeof(job), err, errlen);
+}
+
+/* Where a day's log lines go. */
+struct log_lines {
+    struct rewrite *w;
+    const char *signature;
+    char *err;
+    size_t errlen;
+};
+
+static int log_line(const struct daystore_message *dm, void *arg)
+{
+    struct log_lines *l = arg;
+    json_object *arr = json_new_array();
+    char *line;
+    json_push(arr, message_of(dm));
+    int f = aitrader_log_line(l->signature, arr, &line, l->err, l->errlen);
+    json_object_put(arr);
+    if (f == 0)
+        rewrite_line(l->w, line);
+    return f;
 }
 
 static int write_log(struct db *db, const char *dir, const char *signature, const char *date,
                      char *err, size_t errlen)
 {
-    char path[PATH_MAX], *line;
-    sqlite3_int64 id = 0;
+    char path[PATH_MAX];
+    long long id = 0;
     struct rewrite w;
-    int rc = SQLITE_DONE, f = day_id(db, signature, date, &id, err, errlen);
-    if (f <= 0)
-        return f;
+    struct log_lines l = {&w, signature, err, errlen};
+    enum daystore_found f = day_id(db, signature, date, &id, err, errlen);
+    if (f != DAYSTORE_FOUND)
+        return f == DAYSTORE_NONE ? 0 : -1;
     if (aitrader_log_path(dir, signature, date, path, sizeof(path), err, errlen) != 0 ||
         rewrite_open(&w, path, err, errlen) != 0)
         return -1;
-    sqlite3_stmt *st = db_stmt(db, SQL_DAY_MESSAGES, err, errlen);
-    if (!st)
-        return rewrite_close(&w, 0, err, errlen);
-    sqlite3_bind_int64(st, 1, id);
-    f = 0;
-    while (f == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_object *arr = json_object_new_array(), *m = message_of(st);
-        if (!arr || !m) {
-            json_object_put(arr);
-            json_object_put(m);
-            f = err_set(err, errlen, "out of memory");
-            break;
-        }
-        json_object_array_add(arr, m);
-        f = aitrader_log_line(signature, arr, &line, err, errlen);
-        json_object_put(arr);
-        if (f == 0)
-            f = rewrite_line(&w, line, err, errlen);
-    }
-    sqlite3_reset(st);
-    if (f == 0 && rc != SQLITE_DONE)
-        f = db_error(db, "cannot read the reasoning log", err, errlen);
-    return rewrite_close(&w, f == 0, err, errlen);
+    struct daystore_rows rows = {.message = log_line, .arg = &l};
+    int rc = daystore_each_row(db, id, &rows, err, errlen);
+    return rewrite_close(&w, rc == 0, err, errlen);
 }
 
 /* Makes <dir>/<signature>/log/ match the database: removes the day logs of
@@ -451,18 +416,19 @@ static int sync_logs(struct db *db, const char *dir, const char *signature, char
                      size_t errlen)
 {
     char path[PATH_MAX], logdir[PATH_MAX];
-    struct day *days = NULL;
-    size_t n = 0;
+    struct days days;
     struct stat sb;
     int rc = 0;
     if (snprintf(logdir, sizeof(logdir), "%s/%s/log", dir, signature) >= (int)sizeof(logdir))
         return err_set(err, errlen, "log path too long");
     DIR *d = opendir(logdir);
     for (struct dirent *e; rc == 0 && d && (e = readdir(d));) {
-        sqlite3_int64 id;
-        int f = date_valid(e->d_name) ? day_id(db, signature, e->d_name, &id, err, errlen) : 1;
-        if (f != 0) { /* not a day's directory, a stored day or an error */
-            rc = f < 0 ? -1 : 0;
+        long long id;
+        enum daystore_found f = date_valid(e->d_name)
+                                    ? day_id(db, signature, e->d_name, &id, err, errlen)
+                                    : DAYSTORE_FOUND;
+        if (f != DAYSTORE_NONE) { /* not a day's directory, a stored day or an error */
+            rc = f == DAYSTORE_ERROR ? -1 : 0;
             continue;
         }
         if (aitrader_log_path(dir, signature, e->d_name, path, sizeof(path), err, errlen) != 0)
@@ -475,15 +441,15 @@ static int sync_logs(struct db *db, const char *dir, const char *signature, char
     }
     if (d)
         closedir(d);
-    if (rc < 0 || load_days(db, signature, &days, &n, err, errlen) != 0)
+    if (rc < 0 || load_days(db, signature, &days, err, errlen) != 0)
         return -1;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        if (aitrader_log_path(dir, signature, days[i].date, path, sizeof(path), err, errlen) != 0)
+    for (size_t i = 0; rc == 0 && i < days.n; i++) {
+        if (aitrader_log_path(dir, signature, days.d[i].date, path, sizeof(path), err, errlen) != 0)
             rc = -1;
         else if (stat(path, &sb) != 0 && errno == ENOENT)
-            rc = write_log(db, dir, signature, days[i].date, err, errlen);
+            rc = write_log(db, dir, signature, days.d[i].date, err, errlen);
     }
-    free(days);
+    free(days.d);
     return rc < 0 ? -1 : 0;
 }
 
@@ -493,13 +459,14 @@ int agentfiles_write(struct db *db, const struct config *cfg, const char *home,
     char dir[PATH_MAX], rel[PATH_MAX];
     const char **syms = NULL;
     size_t nsyms = universe_nasdaq100_count;
-    int f = bases(home, cfg, signature, dir, sizeof(dir), rel, sizeof(rel), err, errlen);
-    if (f <= 0)
-        return f;
+    int f;
+    enum agentfiles_on on =
+        bases(home, cfg, signature, dir, sizeof(dir), rel, sizeof(rel), err, errlen);
+    if (on != AGENTFILES_ON)
+        return on == AGENTFILES_ERROR ? -1 : 0;
     if (!cfg->symbols_default) {
         nsyms = cfg->nsymbols;
-        if (!(syms = calloc(nsyms ? nsyms : 1, sizeof(*syms))))
-            return err_set(err, errlen, "out of memory");
+        syms = mem_calloc(nsyms ? nsyms : 1, sizeof(*syms));
         for (size_t i = 0; i < nsyms; i++)
             syms[i] = cfg->symbols[i];
     }

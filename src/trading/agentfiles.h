@@ -17,12 +17,19 @@
 #include "service/config.h"
 #include "store/db.h"
 
+/* Whether the config writes the files. */
+enum agentfiles_on {
+    AGENTFILES_ERROR = -1, /* log_path or the signature would leave the data directory */
+    AGENTFILES_OFF = 0,    /* no log_path: no files */
+    AGENTFILES_ON = 1,
+};
+
 /* The day's log file as stored in positions.log_file_path (relative to the
- * data directory, e.g. "agent_data/gpt-5/log/2025-01-15/log.jsonl").
- * Returns 1 and fills out, 0 when the config writes no files (no log_path),
- * -1 when log_path or the signature would leave the data directory. */
-int agentfiles_log_file_path(const char *home, const struct config *cfg, const char *signature,
-                             const char *date, char *out, size_t outlen, char *err, size_t errlen);
+ * data directory, e.g. "agent_data/gpt-5/log/2025-01-15/log.jsonl"): out is
+ * filled when AGENTFILES_ON. */
+enum agentfiles_on agentfiles_log_file_path(const char *home, const struct config *cfg,
+                                            const char *signature, const char *date, char *out,
+                                            size_t outlen, char *err, size_t errlen);
 
 /* Rewrites the model's position.jsonl from all its positions rows (any job,
  * by date; cfg gives init_date, initial_cash and the symbol order) and the

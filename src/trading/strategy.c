@@ -6,6 +6,7 @@
 
 #include "base/errbuf.h"
 #include "base/jsontext.h"
+#include "base/mem.h"
 #include "market/prices.h"
 
 #include <stdarg.h>
@@ -57,61 +58,72 @@ static int pause_ms(const struct tools_ctx *ctx, long ms)
     return tools_cancelled(ctx) ? -1 : 0;
 }
 
+/* What the steps below come to (errbuf.h's convention): a price or a
+ * window found, a trade filled (STEP_DONE), or not (STEP_NONE). */
+enum step {
+    STEP_ERROR = -1,
+    STEP_NONE = 0,
+    STEP_DONE = 1,
+};
+
 /* Calls a tool with args (consumed). Returns its status (-1 with err); *res
  * gets the parsed answer (caller puts) when the call did not fail. When log
  * is set the answer is also kept as a tool message. */
-static int invoke(struct tools_ctx *ctx, const char *name, json_object *args, int log,
-                  json_object **res, char *err, size_t errlen)
+static enum tools_result invoke(struct tools_ctx *ctx, const char *name, json_object *args, int log,
+                                json_object **res, char *err, size_t errlen)
 {
     char *text = NULL;
-    const char *a = args ? json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN) : NULL;
-    int rc =
-        a ? tools_call(ctx, name, a, &text, err, errlen) : err_set(err, errlen, "out of memory");
+    enum tools_result rc =
+        tools_call(ctx, name, json_object_to_json_string_ext(args, JSON_C_TO_STRING_PLAIN), &text,
+                   err, errlen);
     json_object_put(args);
-    if (rc >= 0 && log && tools_log(ctx, "tool", text, name, NULL, NULL, err, errlen) != 0)
-        rc = -1;
-    if (rc >= 0)
+    if (rc != TOOLS_ERROR && log &&
+        tools_log(ctx, "tool", text, name, NULL, NULL, err, errlen) != 0)
+        rc = TOOLS_ERROR;
+    if (rc != TOOLS_ERROR)
         *res = json_tokener_parse(text);
     free(text);
     return rc;
 }
 
-/* A field of get_price_local's ohlcv ("open", "close") on date (NULL = today) as
- * money. Returns 1 with *out, 0 when there is no such price, -1 on failure. */
-static int price_field(struct tools_ctx *ctx, const char *symbol, const char *date,
-                       const char *field, money_t *out, char *err, size_t errlen)
+/* The arguments {"symbol": symbol}. Caller owns them. */
+static json_object *symbol_args(const char *symbol)
 {
-    json_object *args = json_object_new_object(), *res = NULL, *ohlcv;
+    json_object *args = json_new_object();
+    json_put(args, "symbol", json_object_new_string(symbol));
+    return args;
+}
+
+/* A field of get_price_local's ohlcv ("open", "close") on date (NULL = today) as
+ * money: STEP_DONE with *out, STEP_NONE when there is no such price. */
+static enum step price_field(struct tools_ctx *ctx, const char *symbol, const char *date,
+                             const char *field, money_t *out, char *err, size_t errlen)
+{
+    json_object *args = symbol_args(symbol), *res = NULL, *ohlcv;
     const char *s;
-    int found = 0;
-    if (!args)
-        return err_set(err, errlen, "out of memory");
-    json_object_object_add(args, "symbol", json_object_new_string(symbol));
+    enum step found = STEP_NONE;
     if (date)
-        json_object_object_add(args, "date", json_object_new_string(date));
-    int rc = invoke(ctx, "get_price_local", args, 0, &res, err, errlen);
-    if (rc < 0)
-        return -1;
-    if (rc == 0 && json_object_object_get_ex(res, "ohlcv", &ohlcv) &&
+        json_put(args, "date", json_object_new_string(date));
+    enum tools_result rc = invoke(ctx, "get_price_local", args, 0, &res, err, errlen);
+    if (rc == TOOLS_ERROR)
+        return STEP_ERROR;
+    if (rc == TOOLS_DONE && json_object_object_get_ex(res, "ohlcv", &ohlcv) &&
         (s = jsontext_string(ohlcv, field)) && money_parse(s, out) == 0 && *out > 0)
-        found = 1;
+        found = STEP_DONE;
     json_object_put(res);
     return found;
 }
 
-/* buy or sell amount of symbol (logged). Returns 1 when it filled, 0 when
- * refused, -1 on failure. */
-static int trade(struct tools_ctx *ctx, const char *action, const char *symbol, int64_t amount,
-                 char *err, size_t errlen)
+/* buy or sell amount of symbol (logged): STEP_DONE when it filled,
+ * STEP_NONE when refused. */
+static enum step trade(struct tools_ctx *ctx, const char *action, const char *symbol,
+                       int64_t amount, char *err, size_t errlen)
 {
-    json_object *args = json_object_new_object(), *res = NULL;
-    if (!args)
-        return err_set(err, errlen, "out of memory");
-    json_object_object_add(args, "symbol", json_object_new_string(symbol));
-    json_object_object_add(args, "amount", json_object_new_int64(amount));
-    int rc = invoke(ctx, action, args, 1, &res, err, errlen);
+    json_object *args = symbol_args(symbol), *res = NULL;
+    json_put(args, "amount", json_object_new_int64(amount));
+    enum tools_result rc = invoke(ctx, action, args, 1, &res, err, errlen);
     json_object_put(res);
-    return rc < 0 ? -1 : rc == 0;
+    return rc == TOOLS_ERROR ? STEP_ERROR : rc == TOOLS_DONE ? STEP_DONE : STEP_NONE;
 }
 
 /* Appends printf text to a bounded summary. */
@@ -131,18 +143,16 @@ __attribute__((format(printf, 3, 4))) static void say(char *buf, size_t n, const
 static int buy_equally(struct tools_ctx *ctx, const char (*syms)[SYMBOL_MAX], size_t nsyms,
                        char *summary, size_t n, char *err, size_t errlen)
 {
-    money_t *open = calloc(nsyms ? nsyms : 1, sizeof(*open));
+    money_t *open = mem_calloc(nsyms ? nsyms : 1, sizeof(*open));
     size_t priced = 0;
     int rc = -1;
-    if (!open)
-        return err_set(err, errlen, "out of memory");
     for (size_t i = 0; i < nsyms; i++) {
-        int f = price_field(ctx, syms[i], NULL, "open", &open[i], err, errlen);
-        if (f < 0)
+        enum step f = price_field(ctx, syms[i], NULL, "open", &open[i], err, errlen);
+        if (f == STEP_ERROR)
             goto out;
-        if (f == 0)
+        if (f == STEP_NONE)
             open[i] = 0;
-        priced += f;
+        priced += f == STEP_DONE;
     }
     if (priced == 0) {
         say(summary, n, " No opening prices today: nothing bought.");
@@ -153,10 +163,10 @@ static int buy_equally(struct tools_ctx *ctx, const char (*syms)[SYMBOL_MAX], si
     say(summary, n, " Bought with %.2f per symbol:", money_to_double(budget));
     for (size_t i = 0; i < nsyms; i++) {
         int64_t shares = portfolio_affordable(budget, open[i], &ctx->costs);
-        int f = shares > 0 ? trade(ctx, "buy", syms[i], shares, err, errlen) : 0;
-        if (f < 0)
+        enum step f = shares > 0 ? trade(ctx, "buy", syms[i], shares, err, errlen) : STEP_NONE;
+        if (f == STEP_ERROR)
             goto out;
-        if (f)
+        if (f == STEP_DONE)
             say(summary, n, " %s %lld", syms[i], (long long)shares);
     }
     say(summary, n, ".");
@@ -193,21 +203,22 @@ static int by_return(const void *a, const void *b)
     return strcmp(x->symbol, y->symbol);
 }
 
-/* The lookback-th trading day before ctx's date and the last one before it. */
-static int window(struct tools_ctx *ctx, int lookback, char first[DATE_BUF], char last[DATE_BUF],
-                  char *err, size_t errlen)
+/* The lookback-th trading day before ctx's date and the last one before it:
+ * STEP_NONE when the store has fewer days. */
+static enum step window(struct tools_ctx *ctx, int lookback, char first[DATE_BUF],
+                        char last[DATE_BUF], char *err, size_t errlen)
 {
     char d[DATE_BUF];
     memcpy(d, ctx->date, DATE_BUF);
     for (int i = 0; i < lookback; i++) {
-        int f = prices_prev_trading_day(ctx->db, d, d, err, errlen);
-        if (f <= 0)
-            return f;
+        enum prices_found f = prices_prev_trading_day(ctx->db, d, d, err, errlen);
+        if (f != PRICES_FOUND)
+            return f == PRICES_ERROR ? STEP_ERROR : STEP_NONE;
         if (i == 0)
             memcpy(last, d, DATE_BUF);
     }
     memcpy(first, d, DATE_BUF);
-    return 1;
+    return STEP_DONE;
 }
 
 /* Ranks the basket by close(last) / close(first); *nr symbols ranked. */
@@ -219,12 +230,12 @@ static int rank_basket(struct tools_ctx *ctx, const struct strategy_params *p, c
         money_t c0, c1;
         if (strcmp(p->basket[i], UNIVERSE_BENCHMARK) == 0)
             continue;
-        int f = price_field(ctx, p->basket[i], first, "close", &c0, err, errlen);
-        if (f > 0)
+        enum step f = price_field(ctx, p->basket[i], first, "close", &c0, err, errlen);
+        if (f == STEP_DONE)
             f = price_field(ctx, p->basket[i], last, "close", &c1, err, errlen);
-        if (f < 0)
+        if (f == STEP_ERROR)
             return -1;
-        if (f == 0)
+        if (f == STEP_NONE)
             continue;
         snprintf(r[*nr].symbol, SYMBOL_MAX, "%s", p->basket[i]);
         r[*nr].ret = (double)c1 / (double)c0 - 1.0;
@@ -240,18 +251,17 @@ static int sell_dropped(struct tools_ctx *ctx, const struct ranked *r, size_t nt
 {
     struct portfolio held; /* a copy: selling changes the holdings */
     int rc = 0;
-    if (portfolio_copy(&held, &ctx->pf) != 0)
-        return err_set(err, errlen, "out of memory");
+    portfolio_copy(&held, &ctx->pf);
     for (size_t i = 0; i < held.n && rc == 0; i++) {
         size_t j = 0;
         while (j < ntop && strcmp(r[j].symbol, held.h[i].symbol) != 0)
             j++;
         if (j < ntop)
             continue;
-        int f = trade(ctx, "sell", held.h[i].symbol, held.h[i].shares, err, errlen);
-        if (f < 0)
+        enum step f = trade(ctx, "sell", held.h[i].symbol, held.h[i].shares, err, errlen);
+        if (f == STEP_ERROR)
             rc = -1;
-        else if (f)
+        else if (f == STEP_DONE)
             say(summary, n, " Sold %s %lld.", held.h[i].symbol, (long long)held.h[i].shares);
     }
     portfolio_free(&held);
@@ -265,19 +275,15 @@ static int run_momentum(struct tools_ctx *ctx, const struct strategy_params *p, 
     size_t nr = 0, ntop, nnew = 0;
     char(*fresh)[SYMBOL_MAX] = NULL;
     int rc = -1;
-    int f = window(ctx, p->lookback, first, last, err, errlen);
-    if (f <= 0) {
-        if (f == 0)
+    enum step f = window(ctx, p->lookback, first, last, err, errlen);
+    if (f != STEP_DONE) {
+        if (f == STEP_NONE)
             say(summary, n, "momentum: fewer than %d trading days before %s; holding.", p->lookback,
                 ctx->date);
-        return f;
+        return f == STEP_ERROR ? -1 : 0;
     }
-    struct ranked *r = calloc(p->nbasket ? p->nbasket : 1, sizeof(*r));
-    fresh = calloc(p->nbasket ? p->nbasket : 1, sizeof(*fresh));
-    if (!r || !fresh) {
-        err_set(err, errlen, "out of memory");
-        goto out;
-    }
+    struct ranked *r = mem_calloc(p->nbasket ? p->nbasket : 1, sizeof(*r));
+    fresh = mem_calloc(p->nbasket ? p->nbasket : 1, sizeof(*fresh));
     if (rank_basket(ctx, p, first, last, r, &nr, err, errlen) != 0)
         goto out;
     ntop = nr < (size_t)p->top_n ? nr : (size_t)p->top_n;
@@ -314,8 +320,8 @@ int strategy_run(struct tools_ctx *ctx, const struct strategy_params *p, char *e
     if (rc != 0)
         return -1;
     ctx->stop_signal = 1;
-    if (tools_log(ctx, "assistant", summary, NULL, NULL, NULL, err, errlen) != 0 ||
-        tools_set_summary(ctx, summary, err, errlen) != 0)
+    if (tools_log(ctx, "assistant", summary, NULL, NULL, NULL, err, errlen) != 0)
         return -1;
+    tools_set_summary(ctx, summary);
     return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "base/errbuf.h"
 #include "base/jsontext.h"
+#include "base/mem.h"
 #include "market/prices.h"
 #include "market/universe.h"
 
@@ -18,33 +19,22 @@
 
 #define ECHO_MAX 64 /* bytes of caller input echoed back in a message */
 
-/* The dates get_price offers when the asked one has no bar: the latest ones
- * up to today, so the sample itself never looks ahead. */
-static const char SQL_SAMPLE_DATES[] =
-    "SELECT date FROM prices WHERE symbol = ?1 AND date <= ?2 ORDER BY date DESC LIMIT 5";
+/* How many dates get_price offers when the asked one has no bar: the latest
+ * ones up to today, so the sample itself never looks ahead. */
+#define SAMPLE_DATES 5
 
-typedef int (*tool_fn)(struct tools_ctx *ctx, json_object *args, json_object **res, char *err,
-                       size_t errlen);
+/* A tool: answers args with *res (its answer or refusal). */
+typedef enum tools_result tool_fn(struct tools_ctx *ctx, json_object *args, json_object **res,
+                                  char *err, size_t errlen);
 
 struct tool_def {
     const char *name;
-    tool_fn fn;
+    tool_fn *fn;
     const char *description;
     const char *parameters; /* JSON schema of the argument object */
 };
 
-static int tool_get_price(struct tools_ctx *ctx, json_object *args, json_object **res, char *err,
-                          size_t errlen);
-static int tool_buy(struct tools_ctx *ctx, json_object *args, json_object **res, char *err,
-                    size_t errlen);
-static int tool_sell(struct tools_ctx *ctx, json_object *args, json_object **res, char *err,
-                     size_t errlen);
-static int tool_add(struct tools_ctx *ctx, json_object *args, json_object **res, char *err,
-                    size_t errlen);
-static int tool_multiply(struct tools_ctx *ctx, json_object *args, json_object **res, char *err,
-                         size_t errlen);
-static int tool_search(struct tools_ctx *ctx, json_object *args, json_object **res, char *err,
-                       size_t errlen);
+static tool_fn tool_get_price, tool_buy, tool_sell, tool_add, tool_multiply, tool_search;
 
 #define TRADE_PARAMS                                                                               \
     "{\"type\":\"object\",\"properties\":{"                                                        \
@@ -114,8 +104,7 @@ int tools_ctx_init(struct tools_ctx *ctx, struct db *db, const char *model, cons
         return err_set(err, errlen, "invalid trading date");
     if (!model || !*model || strlen(model) >= sizeof(ctx->model))
         return err_set(err, errlen, "invalid model signature");
-    if (portfolio_copy(&ctx->pf, start) != 0)
-        return err_set(err, errlen, "out of memory");
+    portfolio_copy(&ctx->pf, start);
     ctx->db = db;
     memcpy(ctx->date, date, DATE_BUF);
     snprintf(ctx->model, sizeof(ctx->model), "%s", model);
@@ -166,14 +155,12 @@ static void echo_safe(const char *s, char out[ECHO_MAX + 1])
  * added only when given. */
 static json_object *refusal(const char *msg, const char *symbol, const char *date)
 {
-    json_object *o = json_object_new_object();
-    if (!o)
-        return NULL;
-    json_object_object_add(o, "error", json_object_new_string(msg));
+    json_object *o = json_new_object();
+    json_put(o, "error", json_object_new_string(msg));
     if (symbol)
-        json_object_object_add(o, "symbol", json_object_new_string(symbol));
+        json_put(o, "symbol", json_object_new_string(symbol));
     if (date)
-        json_object_object_add(o, "date", json_object_new_string(date));
+        json_put(o, "date", json_object_new_string(date));
     return o;
 }
 
@@ -186,34 +173,23 @@ static const char *arg_symbol(json_object *args)
 
 /* ---- get_price -------------------------------------------------------- */
 
-/* Text of a stored bar field for JSON: null when the store has none. */
-static json_object *bar_field(const char *s)
+/* A stored bar field: null when the store has none. */
+static void put_bar_field(json_object *o, const char *key, const char *s)
 {
-    return *s ? json_object_new_string(s) : NULL;
+    json_put_string_or_null(o, key, *s ? s : NULL);
 }
 
 /* The refusal for a date without a bar: AI-Trader's wording with a sample of
  * the latest dates up to today, or "No records" when the symbol has none. */
-static int missing_bar(struct tools_ctx *ctx, const char *symbol, const char *date,
-                       json_object **res, char *err, size_t errlen)
+static enum tools_result missing_bar(struct tools_ctx *ctx, const char *symbol, const char *date,
+                                     json_object **res, char *err, size_t errlen)
 {
-    char msg[256], list[128] = "";
-    size_t len = 0;
-    int rc, n = 0;
-    sqlite3_stmt *st = db_stmt(ctx->db, SQL_SAMPLE_DATES, err, errlen);
-    if (!st)
-        return -1;
-    sqlite3_bind_text(st, 1, symbol, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, ctx->date, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        len += (size_t)snprintf(list + len, sizeof(list) - len, "%s'%s'", n++ ? ", " : "",
-                                (const char *)sqlite3_column_text(st, 0));
-        if (len >= sizeof(list))
-            break;
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return db_error(ctx->db, "price query failed", err, errlen);
+    char msg[256], list[128] = "", dates[SAMPLE_DATES][DATE_BUF];
+    size_t len = 0, n = 0;
+    if (prices_recent_dates(ctx->db, symbol, ctx->date, dates, SAMPLE_DATES, &n, err, errlen) != 0)
+        return TOOLS_ERROR;
+    for (size_t i = 0; i < n && len < sizeof(list); i++)
+        len += (size_t)snprintf(list + len, sizeof(list) - len, "%s'%s'", i ? ", " : "", dates[i]);
     if (n == 0)
         snprintf(msg, sizeof(msg), "No records found for stock %s in local data", symbol);
     else
@@ -222,11 +198,11 @@ static int missing_bar(struct tools_ctx *ctx, const char *symbol, const char *da
                  "available dates: [%s]",
                  date, list);
     *res = refusal(msg, symbol, date);
-    return 1;
+    return TOOLS_REFUSED;
 }
 
-static int tool_get_price(struct tools_ctx *ctx, json_object *args, json_object **res, char *err,
-                          size_t errlen)
+static enum tools_result tool_get_price(struct tools_ctx *ctx, json_object *args, json_object **res,
+                                        char *err, size_t errlen)
 {
     char msg[256], echo[ECHO_MAX + 1];
     struct bar bar;
@@ -237,14 +213,14 @@ static int tool_get_price(struct tools_ctx *ctx, json_object *args, json_object 
         echo_safe(jsontext_string(args, "symbol"), echo);
         *res = refusal(trade_status_message(TRADE_BAD_SYMBOL, echo, msg, sizeof(msg)), NULL,
                        ctx->date);
-        return 1;
+        return TOOLS_REFUSED;
     }
     const char *date = ctx->date;
     if (json_object_object_get_ex(args, "date", &dv) && dv) {
         date = jsontext_string(args, "date");
         if (!date || !date_valid(date)) {
             *res = refusal("date must be in YYYY-MM-DD format", symbol, NULL);
-            return 1;
+            return TOOLS_REFUSED;
         }
     }
     if (strcmp(date, ctx->date) > 0) {
@@ -253,31 +229,26 @@ static int tool_get_price(struct tools_ctx *ctx, json_object *args, json_object 
                  "price can be read. This action will not be allowed.",
                  date, ctx->date);
         *res = refusal(msg, symbol, date);
-        return 1;
+        return TOOLS_REFUSED;
     }
     if (prices_bars(ctx->db, symbol, date, date, &bar, 1, &n, err, errlen) != 0)
-        return -1;
+        return TOOLS_ERROR;
     if (n == 0)
         return missing_bar(ctx, symbol, date, res, err, errlen);
-    json_object *o = json_object_new_object(), *ohlcv = json_object_new_object();
-    if (!o || !ohlcv) {
-        json_object_put(o);
-        json_object_put(ohlcv);
-        return err_set(err, errlen, "out of memory");
-    }
-    json_object_object_add(o, "symbol", json_object_new_string(symbol));
-    json_object_object_add(o, "date", json_object_new_string(date));
-    json_object_object_add(ohlcv, "open", bar_field(bar.open));
+    json_object *o = json_new_object(), *ohlcv = json_new_object();
+    json_put(o, "symbol", json_object_new_string(symbol));
+    json_put(o, "date", json_object_new_string(date));
+    json_put(o, "ohlcv", ohlcv);
+    put_bar_field(ohlcv, "open", bar.open);
     /* Today's high, low, close and volume are not known at the open. */
     if (strcmp(date, ctx->date) < 0) {
-        json_object_object_add(ohlcv, "high", bar_field(bar.high));
-        json_object_object_add(ohlcv, "low", bar_field(bar.low));
-        json_object_object_add(ohlcv, "close", bar_field(bar.close));
-        json_object_object_add(ohlcv, "volume", bar_field(bar.volume));
+        put_bar_field(ohlcv, "high", bar.high);
+        put_bar_field(ohlcv, "low", bar.low);
+        put_bar_field(ohlcv, "close", bar.close);
+        put_bar_field(ohlcv, "volume", bar.volume);
     }
-    json_object_object_add(o, "ohlcv", ohlcv);
     *res = o;
-    return 0;
+    return TOOLS_DONE;
 }
 
 /* ---- buy and sell ----------------------------------------------------- */
@@ -317,7 +288,7 @@ static int tradable(const struct tools_ctx *ctx, const char *symbol)
         return universe_contains(symbol);
     for (size_t i = 0; i < ctx->nuniverse; i++)
         if (strcmp(ctx->universe[i], symbol) == 0)
-            return 1;
+            return TOOLS_REFUSED;
     return 0;
 }
 
@@ -329,33 +300,24 @@ static json_object *trade_refusal(const struct tools_ctx *ctx, enum trade_status
     echo_safe(symbol, echo);
     trade_status_message(st, echo, msg, sizeof(msg));
     json_object *o = refusal(msg, symbol_valid(echo) ? echo : NULL, ctx->date);
-    if (!o)
-        return NULL;
     if (st == TRADE_INSUFFICIENT_CASH) {
         money_t need = tr->total;
         money_add(tr->total, tr->fee, &need); /* cannot overflow: the trade was priced */
-        json_object_object_add(o, "required_cash", money_to_json(need));
-        json_object_object_add(o, "cash_available", money_to_json(tr->cash_available));
+        json_put(o, "required_cash", money_to_json(need));
+        json_put(o, "cash_available", money_to_json(tr->cash_available));
         if (tr->fee > 0)
-            json_object_object_add(o, "fee", money_to_json(tr->fee));
+            json_put(o, "fee", money_to_json(tr->fee));
     } else if (st == TRADE_INSUFFICIENT_SHARES) {
-        json_object_object_add(o, "have", json_object_new_int64(tr->have));
-        json_object_object_add(o, "want_to_sell", json_object_new_int64(amount));
+        json_put(o, "have", json_object_new_int64(tr->have));
+        json_put(o, "want_to_sell", json_object_new_int64(amount));
     }
     return o;
 }
 
-static int push_trade(struct tools_ctx *ctx, const char *action, const char *symbol, int64_t amount,
-                      const struct trade_result *tr)
+static void push_trade(struct tools_ctx *ctx, const char *action, const char *symbol,
+                       int64_t amount, const struct trade_result *tr)
 {
-    if (ctx->ntrades == ctx->cap_trades) {
-        size_t cap = ctx->cap_trades ? ctx->cap_trades * 2 : 8;
-        struct tools_trade *t = realloc(ctx->trades, cap * sizeof(*t));
-        if (!t)
-            return -1;
-        ctx->trades = t;
-        ctx->cap_trades = cap;
-    }
+    ARRAY_RESERVE(ctx->trades, ctx->cap_trades, ctx->ntrades + 1);
     struct tools_trade *t = &ctx->trades[ctx->ntrades];
     t->seq = (int)ctx->ntrades + 1;
     snprintf(t->action, sizeof(t->action), "%s", action);
@@ -365,12 +327,11 @@ static int push_trade(struct tools_ctx *ctx, const char *action, const char *sym
     t->total = tr->total;
     t->fee = tr->fee;
     ctx->ntrades++;
-    return 0;
 }
 
 /* buy and sell: parse, price at today's open, apply, record. */
-static int trade(struct tools_ctx *ctx, int is_buy, json_object *args, json_object **res, char *err,
-                 size_t errlen)
+static enum tools_result trade(struct tools_ctx *ctx, int is_buy, json_object *args,
+                               json_object **res, char *err, size_t errlen)
 {
     struct trade_result tr;
     struct portfolio next;
@@ -382,42 +343,32 @@ static int trade(struct tools_ctx *ctx, int is_buy, json_object *args, json_obje
     if (json_object_object_get_ex(args, "amount", &av) && parse_amount(av, &amount) != 0)
         amount = 0;
     if (*symbol && amount > 0 && (!is_buy || tradable(ctx, symbol)) &&
-        prices_open(ctx->db, symbol, ctx->date, &open, err, errlen) < 0)
-        return -1;
-    /* Trade on a copy so a failed record leaves the portfolio unchanged. */
-    if (portfolio_copy(&next, &ctx->pf) != 0)
-        return err_set(err, errlen, "out of memory");
+        prices_open(ctx->db, symbol, ctx->date, &open, err, errlen) == PRICES_ERROR)
+        return TOOLS_ERROR;
+    /* Trade on a copy so a refused trade leaves the portfolio unchanged. */
+    portfolio_copy(&next, &ctx->pf);
     enum trade_status st = is_buy ? portfolio_buy(&next, symbol, amount, open, &ctx->costs, &tr)
                                   : portfolio_sell(&next, symbol, amount, open, &ctx->costs, &tr);
-    if (st == TRADE_NOMEM) {
-        portfolio_free(&next);
-        return err_set(err, errlen, "out of memory");
-    }
     if (st != TRADE_OK) {
         portfolio_free(&next);
         *res = trade_refusal(ctx, st, given ? given : "", amount, &tr);
-        return 1;
+        return TOOLS_REFUSED;
     }
-    json_object *positions = tools_positions_json(&next);
-    if (!positions || push_trade(ctx, is_buy ? "buy" : "sell", symbol, amount, &tr) != 0) {
-        json_object_put(positions);
-        portfolio_free(&next);
-        return err_set(err, errlen, "out of memory");
-    }
+    push_trade(ctx, is_buy ? "buy" : "sell", symbol, amount, &tr);
     portfolio_free(&ctx->pf);
     ctx->pf = next;
-    *res = positions;
-    return 0;
+    *res = tools_positions_json(&ctx->pf);
+    return TOOLS_DONE;
 }
 
-static int tool_buy(struct tools_ctx *ctx, json_object *args, json_object **res, char *err,
-                    size_t errlen)
+static enum tools_result tool_buy(struct tools_ctx *ctx, json_object *args, json_object **res,
+                                  char *err, size_t errlen)
 {
     return trade(ctx, 1, args, res, err, errlen);
 }
 
-static int tool_sell(struct tools_ctx *ctx, json_object *args, json_object **res, char *err,
-                     size_t errlen)
+static enum tools_result tool_sell(struct tools_ctx *ctx, json_object *args, json_object **res,
+                                   char *err, size_t errlen)
 {
     return trade(ctx, 0, args, res, err, errlen);
 }
@@ -438,46 +389,50 @@ static int arg_number(json_object *args, const char *key, double *out)
     return 0;
 }
 
-static int math_tool(int is_add, json_object *args, json_object **res, char *err, size_t errlen)
+static enum tools_result math_tool(int is_add, json_object *args, json_object **res)
 {
     double a, b;
     if (arg_number(args, "a", &a) != 0 || arg_number(args, "b", &b) != 0) {
         *res = refusal("a and b must be numbers", NULL, NULL);
-        return 1;
+        return TOOLS_REFUSED;
     }
     double r = is_add ? a + b : a * b;
     if (!isfinite(r)) {
         *res = refusal("the result is not a finite number", NULL, NULL);
-        return 1;
+        return TOOLS_REFUSED;
     }
-    *res = json_object_new_double(r);
-    return *res ? 0 : err_set(err, errlen, "out of memory");
+    if (!(*res = json_object_new_double(r)))
+        mem_fatal(0);
+    return TOOLS_DONE;
 }
 
-static int tool_add(struct tools_ctx *ctx, json_object *args, json_object **res, char *err,
-                    size_t errlen)
+static enum tools_result tool_add(struct tools_ctx *ctx, json_object *args, json_object **res,
+                                  char *err, size_t errlen)
 {
-    (void)ctx;
-    return math_tool(1, args, res, err, errlen);
+    (void)ctx, (void)err, (void)errlen;
+    return math_tool(1, args, res);
 }
 
-static int tool_multiply(struct tools_ctx *ctx, json_object *args, json_object **res, char *err,
-                         size_t errlen)
+static enum tools_result tool_multiply(struct tools_ctx *ctx, json_object *args, json_object **res,
+                                       char *err, size_t errlen)
 {
-    (void)ctx;
-    return math_tool(0, args, res, err, errlen);
+    (void)ctx, (void)err, (void)errlen;
+    return math_tool(0, args, res);
 }
 
 /* ---- search ------------------------------------------------------------- */
 
-static int tool_search(struct tools_ctx *ctx, json_object *args, json_object **res, char *err,
-                       size_t errlen)
+static enum tools_result tool_search(struct tools_ctx *ctx, json_object *args, json_object **res,
+                                     char *err, size_t errlen)
 {
     if (!ctx->search) {
         *res = refusal("Search is not available: no search service is configured.", NULL, NULL);
-        return 1;
+        return TOOLS_REFUSED;
     }
-    return search_run(ctx->search, jsontext_string(args, "query"), ctx->date, res, err, errlen);
+    (void)err, (void)errlen;
+    return search_run(ctx->search, jsontext_string(args, "query"), ctx->date, res) == SEARCH_REFUSED
+               ? TOOLS_REFUSED
+               : TOOLS_DONE;
 }
 
 /* ---- dispatch ----------------------------------------------------------- */
@@ -491,7 +446,7 @@ static int has_nul(json_object *v)
     if (json_object_is_type(v, json_type_array)) {
         for (size_t i = 0; i < json_object_array_length(v); i++)
             if (has_nul(json_object_array_get_idx(v, i)))
-                return 1;
+                return TOOLS_REFUSED;
         return 0;
     }
     if (!json_object_is_type(v, json_type_object))
@@ -500,7 +455,7 @@ static int has_nul(json_object *v)
     {
         (void)key; /* json-c keys are C strings: a NUL already ended them */
         if (has_nul(val))
-            return 1;
+            return TOOLS_REFUSED;
     }
     return 0;
 }
@@ -512,7 +467,7 @@ static json_object *parse_args(const char *args_json)
 {
     json_object *o = NULL;
     if (!args_json || args_json[strspn(args_json, " \t\r\n")] == '\0')
-        return json_object_new_object();
+        return json_new_object();
     if (jsontext_parse(args_json, strlen(args_json), &o, NULL, 0) != 0)
         return NULL;
     if (o && (!json_object_is_type(o, json_type_object) || has_nul(o))) {
@@ -552,13 +507,13 @@ int tools_known(const char *name)
     return find_tool(name) != NULL;
 }
 
-int tools_call(struct tools_ctx *ctx, const char *name, const char *args_json, char **result_json,
-               char *err, size_t errlen)
+enum tools_result tools_call(struct tools_ctx *ctx, const char *name, const char *args_json,
+                             char **result_json, char *err, size_t errlen)
 {
     const struct tool_def *tool = find_tool(name);
     json_object *args = NULL, *res = NULL;
     double t0 = time_monotonic();
-    int rc = 1;
+    enum tools_result rc = TOOLS_REFUSED;
     if (!tool) {
         res = unknown_tool(name);
     } else if (!(args = parse_args(args_json))) {
@@ -571,24 +526,17 @@ int tools_call(struct tools_ctx *ctx, const char *name, const char *args_json, c
     if (tool) {
         struct tools_stat *s = &ctx->stats[tool - tool_table];
         s->calls++;
-        s->errors += rc != 0;
+        s->errors += rc != TOOLS_DONE;
         s->total_ms += (time_monotonic() - t0) * 1000.0;
     }
     json_object_put(args);
-    if (rc != -1 && !res)
-        rc = err_set(err, errlen, "out of memory");
-    if (rc == -1) {
+    if (rc == TOOLS_ERROR) {
         json_object_put(res);
         res = refusal("Internal error! This action will not be allowed.", NULL, NULL);
     }
-    char *text = NULL;
-    if (res)
-        text = strdup(json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN |
-                                                              JSON_C_TO_STRING_NOSLASHESCAPE));
+    *result_json = mem_strdup(json_object_to_json_string_ext(
+        res, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(res);
-    if (!text && rc != -1)
-        rc = err_set(err, errlen, "out of memory");
-    *result_json = text;
     return rc;
 }
 
@@ -596,51 +544,34 @@ int tools_call(struct tools_ctx *ctx, const char *name, const char *args_json, c
 
 json_object *tools_definitions(const struct tools_ctx *ctx)
 {
-    json_object *arr = json_object_new_array();
-    for (size_t i = 0; arr && i < NTOOLS; i++) {
+    json_object *arr = json_new_array();
+    for (size_t i = 0; i < NTOOLS; i++) {
         if (ctx && !ctx->search && tool_table[i].fn == tool_search)
             continue;
-        json_object *fn = json_object_new_object(), *def = json_object_new_object();
-        json_object *params = json_tokener_parse(tool_table[i].parameters);
-        if (!fn || !def || !params) {
-            json_object_put(fn);
-            json_object_put(def);
-            json_object_put(params);
-            json_object_put(arr);
-            return NULL;
-        }
-        json_object_object_add(fn, "name", json_object_new_string(tool_table[i].name));
-        json_object_object_add(fn, "description",
-                               json_object_new_string(tool_table[i].description));
-        json_object_object_add(fn, "parameters", params);
-        json_object_object_add(def, "type", json_object_new_string("function"));
-        json_object_object_add(def, "function", fn);
-        json_object_array_add(arr, def);
+        json_object *fn = json_new_object(), *def = json_new_object();
+        json_push(arr, def);
+        json_put(def, "type", json_object_new_string("function"));
+        json_put(def, "function", fn);
+        json_put(fn, "name", json_object_new_string(tool_table[i].name));
+        json_put(fn, "description", json_object_new_string(tool_table[i].description));
+        json_put(fn, "parameters", json_tokener_parse(tool_table[i].parameters));
     }
     return arr;
 }
 
 json_object *tools_positions_json(const struct portfolio *p)
 {
-    json_object *o = json_object_new_object(), *cash = money_to_json(p->cash);
-    if (!o || !cash) {
-        json_object_put(o);
-        json_object_put(cash);
-        return NULL;
-    }
+    json_object *o = json_new_object();
     for (size_t i = 0; i < p->n; i++)
-        json_object_object_add(o, p->h[i].symbol, json_object_new_int64(p->h[i].shares));
-    json_object_object_add(o, "CASH", cash);
+        json_put(o, p->h[i].symbol, json_object_new_int64(p->h[i].shares));
+    json_put(o, "CASH", money_to_json(p->cash));
     return o;
 }
 
-/* strdup that keeps NULL; *ok cleared when a copy fails. */
-static char *dup_opt(const char *s, int *ok)
+/* A copy of s, NULL kept. */
+static char *dup_opt(const char *s)
 {
-    char *d = s ? strdup(s) : NULL;
-    if (s && !d)
-        *ok = 0;
-    return d;
+    return s ? mem_strdup(s) : NULL;
 }
 
 int tools_log(struct tools_ctx *ctx, const char *role, const char *content, const char *tool_name,
@@ -658,41 +589,22 @@ int tools_log(struct tools_ctx *ctx, const char *role, const char *content, cons
             return err_set(err, errlen, "message is not valid JSON");
         json_object_put(j);
     }
-    if (ctx->nmsgs == ctx->cap_msgs) {
-        size_t cap = ctx->cap_msgs ? ctx->cap_msgs * 2 : 16;
-        struct tools_message *m = realloc(ctx->msgs, cap * sizeof(*m));
-        if (!m)
-            return err_set(err, errlen, "out of memory");
-        ctx->msgs = m;
-        ctx->cap_msgs = cap;
-    }
-    struct tools_message *m = &ctx->msgs[ctx->nmsgs];
+    ARRAY_RESERVE(ctx->msgs, ctx->cap_msgs, ctx->nmsgs + 1);
+    struct tools_message *m = &ctx->msgs[ctx->nmsgs++];
     memset(m, 0, sizeof(*m));
     m->step = ctx->total_steps;
     m->completion = ctx->completions;
     snprintf(m->role, sizeof(m->role), "%s", role);
     time_now_iso(m->timestamp);
-    m->content = dup_opt(content, &ok);
-    m->tool_name = dup_opt(tool_name, &ok);
-    m->tool_call_id = dup_opt(tool_call_id, &ok);
-    m->message_json = dup_opt(message_json, &ok);
-    if (!ok) {
-        free(m->content);
-        free(m->tool_name);
-        free(m->tool_call_id);
-        free(m->message_json);
-        return err_set(err, errlen, "out of memory");
-    }
-    ctx->nmsgs++;
+    m->content = dup_opt(content);
+    m->tool_name = dup_opt(tool_name);
+    m->tool_call_id = dup_opt(tool_call_id);
+    m->message_json = dup_opt(message_json);
     return 0;
 }
 
-int tools_set_summary(struct tools_ctx *ctx, const char *summary, char *err, size_t errlen)
+void tools_set_summary(struct tools_ctx *ctx, const char *summary)
 {
-    char *s = strdup(summary ? summary : "");
-    if (!s)
-        return err_set(err, errlen, "out of memory");
     free(ctx->summary);
-    ctx->summary = s;
-    return 0;
+    ctx->summary = mem_strdup(summary ? summary : "");
 }

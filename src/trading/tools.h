@@ -15,6 +15,7 @@
 #define TRADER_TOOLS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,7 @@
 #include "market/portfolio.h"
 #include "market/search.h"
 #include "market/splits.h"
+#include "service/config.h"
 
 #define TOOLS_MAX 8         /* tools in the table (static-asserted in tools.c) */
 #define TOOLS_MODEL_MAX 128 /* longest model signature + NUL */
@@ -97,15 +99,18 @@ void tools_set_splits(struct tools_ctx *ctx, struct splits_applied *splits, size
 /* Releases everything ctx owns. Safe on a zeroed or already freed context. */
 void tools_ctx_free(struct tools_ctx *ctx);
 
+enum tools_result {
+    TOOLS_ERROR = -1,  /* an internal failure (database error): err is filled */
+    TOOLS_DONE = 0,    /* the tool did its work */
+    TOOLS_REFUSED = 1, /* the answer is {"error": message, ...}, the context unchanged */
+};
+
 /* Runs tool name with args_json (a JSON object as text; NULL or "" = {}).
  * *result_json receives the tool's answer as JSON text (caller frees with
- * free()). Returns 0 when the tool did its work, 1 when it refused (the
- * answer is {"error": message, ...} and the context is unchanged: unknown
- * tool, bad arguments, a look-ahead request, a refused trade), -1 on an
- * internal failure (database error, no memory): err is filled and
- * *result_json, when not NULL, holds a generic error answer. */
-int tools_call(struct tools_ctx *ctx, const char *name, const char *args_json, char **result_json,
-               char *err, size_t errlen);
+ * free()): TOOLS_REFUSED for an unknown tool, bad arguments, a look-ahead
+ * request, a refused trade; on TOOLS_ERROR it holds a generic error answer. */
+enum tools_result tools_call(struct tools_ctx *ctx, const char *name, const char *args_json,
+                             char **result_json, char *err, size_t errlen);
 
 /* True when name is a tool (or an earlier name of one). */
 int tools_known(const char *name);
@@ -117,24 +122,43 @@ const char *tools_name(size_t i);
 /* The tools ctx offers as OpenAI chat-completions function definitions
  * ([{"type": "function", "function": {name, description, parameters}},
  * ...]): search only when ctx->search is set; ctx NULL: every tool. Caller
- * owns the result (json_object_put); NULL when out of memory. */
+ * owns the result (json_object_put). */
 json_object *tools_definitions(const struct tools_ctx *ctx);
 
 /* The positions dict AI-Trader's trade tools answer with: {"SYM": shares,
- * ..., "CASH": cash}. Caller owns the result; NULL when out of memory. */
+ * ..., "CASH": cash}. Caller owns the result. */
 json_object *tools_positions_json(const struct portfolio *p);
 
 /* Appends a reasoning message at step ctx->total_steps, completion
  * ctx->completions. role is system,
  * user, assistant or tool; the other strings may be NULL; message_json must
- * be valid JSON when set. Returns 0 or -1. */
+ * be valid JSON when set. Returns 0, or -1 for a bad role or JSON. */
 int tools_log(struct tools_ctx *ctx, const char *role, const char *content, const char *tool_name,
               const char *tool_call_id, const char *message_json, char *err, size_t errlen);
 
-/* Replaces the day's reasoning summary. Returns 0 or -1 (no memory). */
-int tools_set_summary(struct tools_ctx *ctx, const char *summary, char *err, size_t errlen);
+/* Replaces the day's reasoning summary (NULL: empty). */
+void tools_set_summary(struct tools_ctx *ctx, const char *summary);
 
 /* True when the owner asked the decider to stop (shutdown). */
 int tools_cancelled(const struct tools_ctx *ctx);
+
+/* The model-day a decider trades, and the decider's type: they sit here, under
+ * the agent (a decider) and sim/modelday.h (which runs one), so neither
+ * includes the other. */
+struct modelday_spec {
+    const char *job_id;
+    const char *date;
+    const struct config *cfg; /* the job's config snapshot */
+    const struct config_model *model;
+    const char *home;         /* the data directory: base of a relative log_path */
+    const atomic_int *cancel; /* optional: nonzero abandons the day (shutdown) */
+    bool replace;             /* the job re-runs days: other jobs' results give way at commit */
+};
+
+/* A decider: trades ctx's day through tools_call and records its reasoning
+ * (tools_log, tools_set_summary, ctx->total_steps, stop_signal, tokens).
+ * Returns 0, or -1 with err filled to fail the model-day. */
+typedef int (*modelday_decide_fn)(struct tools_ctx *ctx, const struct modelday_spec *spec,
+                                  char *err, size_t errlen);
 
 #endif

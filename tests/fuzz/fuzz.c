@@ -1,6 +1,9 @@
 /* fuzz: see fuzz.h. */
 #include "fuzz.h"
 
+#include "base/mem.h"
+#include "base/paths.h"
+
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -60,9 +63,7 @@ void fuzz_write(const char *dir, const char *rel, const void *data, size_t n)
 
 char *fuzz_cstr(const uint8_t *data, size_t n)
 {
-    char *s = malloc(n + 1);
-    if (!s)
-        fail("malloc", strerror(ENOMEM));
+    char *s = mem_alloc(n + 1);
     if (n)
         memcpy(s, data, n);
     s[n] = '\0';
@@ -84,7 +85,7 @@ static void cache_file(const char *path, const char *script)
     free(cached);
     cached = NULL;
     if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
-        (cached = malloc((size_t)n)) && fread(cached, 1, (size_t)n, f) != (size_t)n)
+        (cached = mem_alloc((size_t)n)) && fread(cached, 1, (size_t)n, f) != (size_t)n)
         n = -1;
     if (f)
         fclose(f);
@@ -98,7 +99,7 @@ struct db *fuzz_db(const char *dir, const char *script)
 {
     char path[FUZZ_PATH_MAX], err[ERRBUF_SIZE];
     struct db *db = NULL;
-    fuzz_path(path, dir, DB_FILE_NAME);
+    fuzz_path(path, dir, PATHS_DB_FILE_NAME);
     if (!cached || cached_script != script) {
         if (db_open(path, DB_READWRITE, &db, err, sizeof(err)) != 0 ||
             db_migrate(db, err, sizeof(err)) != 0 ||
@@ -107,7 +108,7 @@ struct db *fuzz_db(const char *dir, const char *script)
         db_close(db); /* checkpoints: the file alone is the database */
         cache_file(path, script);
     } else {
-        fuzz_write(dir, DB_FILE_NAME, cached, cached_len);
+        fuzz_write(dir, PATHS_DB_FILE_NAME, cached, cached_len);
     }
     if (db_open(path, DB_READWRITE, &db, err, sizeof(err)) != 0)
         fail(path, err);

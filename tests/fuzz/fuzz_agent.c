@@ -58,7 +58,7 @@ static int sqlite_json_valid(struct db *db, const char *s)
     int valid = -1;
     if (sqlite3_prepare_v2(db->h, "SELECT json_valid(?1)", -1, &st, NULL) != SQLITE_OK)
         abort();
-    sqlite3_bind_text(st, 1, s, -1, SQLITE_STATIC);
+    db_bind_text(st, 1, s);
     if (sqlite3_step(st) == SQLITE_ROW)
         valid = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);

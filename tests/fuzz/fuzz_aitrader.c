@@ -1,10 +1,11 @@
 /* Fuzzes the AI-Trader importer on the files it reads: a position.jsonl and
  * a day's log.jsonl, parsed, replayed against a small price store and stored
- * by aitrader_import, and the position file read again by aitrader_last_id.
+ * by aiimport_run, and the position file read again by aitrader_last_id.
  *
  * Input: the position.jsonl text, then optionally a line "=====" followed by
  * the log.jsonl text of 2025-01-03 (the day the seeds trade). Each input gets
  * a fresh directory and database. */
+#include "aitrader/aiimport.h"
 #include "aitrader/aitrader.h"
 #include "fuzz.h"
 
@@ -18,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char dir[FUZZ_PATH_MAX], agent[FUZZ_PATH_MAX], err[ERRBUF_SIZE];
     const uint8_t *sep = memmem(data, size, SEPARATOR, sizeof(SEPARATOR) - 1);
     size_t npos = sep ? (size_t)(sep - data) : size;
-    struct aitrader_report report;
+    struct aiimport_report report;
     long long id;
     struct db *db;
 
@@ -31,8 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_path(agent, dir, "agent");
 
     aitrader_last_id(agent, SIG, &id, err, sizeof(err));
-    if (aitrader_import(db, agent, NULL, 0, -1, 0, &report, err, sizeof(err)) == 0)
-        aitrader_report_free(&report);
+    if (aiimport_run(db, agent, NULL, 0, -1, 0, &report, err, sizeof(err)) == 0)
+        aiimport_report_free(&report);
 
     db_close(db);
     fuzz_rmtree(dir);

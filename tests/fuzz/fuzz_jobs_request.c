@@ -1,4 +1,4 @@
-/* Fuzzes jobs_request_parse: the body of POST /simulate/trigger as a client
+/* Fuzzes jobreq_parse: the body of POST /simulate/trigger as a client
  * sends it (any bytes, not NUL-terminated). An accepted request must say what
  * the parser promises: real dates in order, a sorted date list without
  * duplicates, valid and unique model signatures. */
@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-static void check(const struct jobs_request *r)
+static void check(const struct jobreq *r)
 {
     if ((r->start[0] && !date_valid(r->start)) || (r->end[0] && !date_valid(r->end)) ||
         (r->start[0] && r->end[0] && strcmp(r->start, r->end) > 0) ||
@@ -27,12 +27,12 @@ static void check(const struct jobs_request *r)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct jobs_request r;
-    enum jobs_fail why;
+    struct jobreq r;
+    enum jobreq_fail why;
     char err[ERRBUF_SIZE];
-    if (jobs_request_parse((const char *)data, size, &r, &why, err, sizeof(err)) != 0)
+    if (jobreq_parse((const char *)data, size, &r, &why, err, sizeof(err)) != 0)
         return 0;
     check(&r);
-    jobs_request_free(&r);
+    jobreq_free(&r);
     return 0;
 }

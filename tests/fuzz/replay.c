@@ -6,6 +6,8 @@
  * directories given. Prints TAP: one "ok" per input (a crash ends the run). */
 #include "fuzz.h"
 
+#include "base/mem.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -23,8 +25,8 @@ static int replay_file(const char *path)
     uint8_t *data = NULL;
     long n = -1;
     if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        data = malloc(n ? (size_t)n : 1);
-        if (data && fread(data, 1, (size_t)n, f) != (size_t)n)
+        data = mem_alloc(n ? (size_t)n : 1);
+        if (fread(data, 1, (size_t)n, f) != (size_t)n)
             n = -1;
     }
     if (f)

@@ -13,10 +13,12 @@
 . "$(dirname "$0")/daemon_lib.sh"
 
 use_configs 2
+# Model a's days take 1.5 s each, so a job of six days is still writing when
+# a fault is made after its first day, even on a loaded machine.
 cat >"$CONFIGS/faults.json" <<'EOF'
 {"date_range": {"init_date": "2025-01-02"},
  "stock_symbols": ["AAPL", "MSFT", "NVDA"],
- "models": [{"signature": "a", "provider": "builtin", "strategy": "equal_weight", "delay_ms": 700},
+ "models": [{"signature": "a", "provider": "builtin", "strategy": "equal_weight", "delay_ms": 1500},
             {"signature": "b", "provider": "builtin", "strategy": "momentum"}]}
 EOF
 export MAX_CONCURRENT_JOBS=2 TRADER_DB_BUSY_TIMEOUT_MS=300

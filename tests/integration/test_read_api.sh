@@ -226,11 +226,7 @@ http POST /simulate/trigger "@$T_DIR/big.json"
 expect_error 413 payload_too_large "70000-byte body"
 
 http POST /simulate/trigger 'date=2025-01-03' text/plain
-if [ "$STATUS" = 404 ]; then
-  skip "POST /simulate/trigger is not in this build (415 check)"
-else
-  expect_error 415 unsupported_media_type "form body to POST /simulate/trigger"
-fi
+expect_error 415 unsupported_media_type "form body to POST /simulate/trigger"
 
 http DELETE /health
 expect_error 405 method_not_allowed "DELETE /health"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks the architecture the tree promises (src/LAYERS): every #include
 points to the same group or a lower one, no include cycle between modules,
-no SQL outside src/, and every table has one owning module. Prints TAP."""
+no SQL outside src/, every table has one owning module, and allocations and
+binds go through their one checked place. Prints TAP."""
 import os
 import re
 import sys
@@ -13,7 +14,7 @@ rank = {g: i for i, g in enumerate(groups)}
 TOP = len(groups)  # fcgi/ and daemon/
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 SQL = re.compile(r'"[^"\n]*\b(SELECT|INSERT|UPDATE|DELETE|CREATE TABLE)\b[^"\n]*"|\bsqlite3_\w+\s*\(')
-TABLE = re.compile(r'\b(?:FROM|JOIN|INTO|UPDATE)\s+([a-z_]+)\b')
+TABLE = re.compile(r'\b(?:FROM|JOIN|INTO|UPDATE)\s+([a-z_]+)\b(?!\s*\()')  # not json_each(...)
 
 # module name ("group/name", "fcgi/name", "daemon/name") -> (rank, [files])
 modules = {}
@@ -101,6 +102,15 @@ for m, (r, files) in modules.items():
 check(not outside, "fcgi/ and daemon/ hold no SQL", " ".join(sorted(set(outside))))
 shared = ["%s: %s" % (t, ", ".join(sorted(ms))) for t, ms in sorted(owners.items()) if len(ms) > 1]
 check(not shared, "every table is queried by one module only", "; ".join(shared))
+
+# The conventions every module follows (src/base/mem.h, src/store/db.h):
+# allocations through mem_*, binds through db_bind_*.
+CALL = {"allocation": (re.compile(r"(?<![\w.>])(malloc|calloc|realloc|strdup|strndup)\s*\("), "base/mem"),
+        "bind": (re.compile(r"\bsqlite3_bind_(?!parameter_)\w+\s*\("), "store/db")}
+for what, (pat, home) in CALL.items():
+    where = sorted(m for m, (r, files) in modules.items() if m != home
+                   for f in files if pat.search(re.sub(r"/\*.*?\*/", "", open(f, encoding="utf-8").read(), flags=re.S)))
+    check(not where, "every %s goes through %s" % (what, home), " ".join(sorted(set(where))))
 
 print("1..%d" % len(tests))
 for i, (ok, what, why) in enumerate(tests, 1):

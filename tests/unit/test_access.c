@@ -27,8 +27,9 @@ static struct db *open_fresh(void)
     return db;
 }
 
-/* The check of token: 1 match (k filled), 0 none; nkeys too. */
-static int check(struct db *db, const char *token, size_t *nkeys, struct access_key *k)
+/* The check of token (k filled on ACCESS_FOUND); nkeys too. */
+static enum access_found check(struct db *db, const char *token, size_t *nkeys,
+                               struct access_key *k)
 {
     return access_key_check(db, token, nkeys, k, err, sizeof(err));
 }
@@ -40,9 +41,9 @@ static void test_keys(struct db *db)
     struct access_key *list = NULL;
     size_t n = 99, nkeys = 99;
 
-    is_int(check(db, NULL, &nkeys, &k), 0, "no keys: nothing matches");
+    is_int(check(db, NULL, &nkeys, &k), ACCESS_MISSING, "no keys: nothing matches");
     is_int(nkeys, 0, "... and none counted (protected mode)");
-    is_int(check(db, "trk_x", &nkeys, &k), 0, "no keys: a token matches nothing");
+    is_int(check(db, "trk_x", &nkeys, &k), ACCESS_MISSING, "no keys: a token matches nothing");
 
     ok(access_key_create(db, "ci", ACCESS_WRITE, w, err, sizeof(err)) == 0, "create a write key");
     is_int(strlen(w), 47, "token: trk_ + 43 characters");
@@ -63,21 +64,23 @@ static void test_keys(struct db *db)
            !access_name_valid("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"),
        "name rules (1-64 of letters, digits, . _ -; not loopback)");
 
-    is_int(check(db, w, &nkeys, &k), 1, "the write token matches");
+    is_int(check(db, w, &nkeys, &k), ACCESS_FOUND, "the write token matches");
     is_str(k.name, "ci", "... key ci");
     is_int(k.scope, ACCESS_WRITE, "... scope write");
     is_int(nkeys, 2, "... two keys counted");
     ok(k.touch_due && k.last_used_at[0] == '\0', "... never used: a touch is due");
-    is_int(check(db, r, &nkeys, &k), 1, "the read token matches");
+    is_int(check(db, r, &nkeys, &k), ACCESS_FOUND, "the read token matches");
     is_str(k.name, "dash", "... key dash, scope read");
     char cut[ACCESS_TOKEN_BUF];
     snprintf(cut, sizeof(cut), "%.46s", w);
-    is_int(check(db, cut, &nkeys, &k), 0, "the token cut by one character matches nothing");
+    is_int(check(db, cut, &nkeys, &k), ACCESS_MISSING,
+           "the token cut by one character matches nothing");
     memset(big, 'a', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
     memcpy(big, w, strlen(w));
-    is_int(check(db, big, &nkeys, &k), 0, "an over-long token starting with one matches nothing");
-    is_int(check(db, "", &nkeys, &k), 0, "the empty token matches nothing");
+    is_int(check(db, big, &nkeys, &k), ACCESS_MISSING,
+           "an over-long token starting with one matches nothing");
+    is_int(check(db, "", &nkeys, &k), ACCESS_MISSING, "the empty token matches nothing");
 
     ok(access_key_touch(db, "ci", err, sizeof(err)) == 0, "touch");
     check(db, w, &nkeys, &k);
@@ -91,9 +94,10 @@ static void test_keys(struct db *db)
     }
     free(list);
 
-    is_int(access_key_revoke(db, "dash", err, sizeof(err)), 1, "revoke dash");
-    is_int(access_key_revoke(db, "dash", err, sizeof(err)), 0, "revoke it again: none");
-    is_int(check(db, r, &nkeys, &k), 0, "the revoked token matches nothing");
+    is_int(access_key_revoke(db, "dash", err, sizeof(err)), ACCESS_FOUND, "revoke dash");
+    is_int(access_key_revoke(db, "dash", err, sizeof(err)), ACCESS_MISSING,
+           "revoke it again: none");
+    is_int(check(db, r, &nkeys, &k), ACCESS_MISSING, "the revoked token matches nothing");
     is_int(nkeys, 1, "... one key left");
 }
 

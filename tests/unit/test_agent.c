@@ -19,11 +19,15 @@
  * file failing with a clear message. */
 #include "agent/agent.h"
 #include "base/errbuf.h"
+#include "base/jsontext.h"
+#include "base/mem.h"
 #include "service/jobs.h"
+#include "service/trigger.h"
 #include "base/log.h"
 #include "agent/mockllm.h"
 #include "base/paths.h"
 #include "market/search.h"
+#include "sim/modelday.h"
 #include "sim/worker.h"
 
 #include "simfixture.h"
@@ -296,22 +300,20 @@ static int write_config(char *path, size_t n)
         json_object *m = json_object_new_object();
         const char *name = llm_models[i];
         double timeout = strcmp(name, "hangonce") == 0 ? 1.5 : 20.0;
-        json_object_object_add(m, "signature", json_object_new_string(name));
-        json_object_object_add(m, "basemodel", json_object_new_string(name));
-        json_object_object_add(m, "provider", json_object_new_string("openai"));
-        json_object_object_add(m, "openai_base_url", json_object_new_string(url));
-        json_object_object_add(
-            m, "openai_api_key",
-            json_object_new_string(strcmp(name, "denied") == 0 ? "sk-wrong" : "sk-test"));
-        json_object_object_add(m, "timeout_seconds", json_object_new_double(timeout));
+        json_put(m, "signature", json_object_new_string(name));
+        json_put(m, "basemodel", json_object_new_string(name));
+        json_put(m, "provider", json_object_new_string("openai"));
+        json_put(m, "openai_base_url", json_object_new_string(url));
+        json_put(m, "openai_api_key",
+                 json_object_new_string(strcmp(name, "denied") == 0 ? "sk-wrong" : "sk-test"));
+        json_put(m, "timeout_seconds", json_object_new_double(timeout));
         if (strcmp(name, "groq") == 0) {
-            json_object_object_add(m, "drop_reasoning", json_object_new_boolean(1));
-            json_object_object_add(m, "temperature", json_object_new_double(0.25));
-            json_object_object_add(m, "max_tokens", json_object_new_int(512));
-            json_object_object_add(m, "extra_body",
-                                   json_tokener_parse("{\"enable_thinking\": false}"));
+            json_put(m, "drop_reasoning", json_object_new_boolean(1));
+            json_put(m, "temperature", json_object_new_double(0.25));
+            json_put(m, "max_tokens", json_object_new_int(512));
+            json_put(m, "extra_body", json_tokener_parse("{\"enable_thinking\": false}"));
         }
-        json_object_array_add(models, m);
+        json_push(models, m);
     }
     snprintf(dir, sizeof(dir), "%s/configs", fx.dir);
     snprintf(path, n, "%s/agent.json", dir);
@@ -722,7 +724,7 @@ static void test_template(void)
     free(p);
     setenv(PATHS_ENV_CONFIGS, configs, 1);
 
-    cfg.system_prompt_file = strdup("configs/prompts/t.txt");
+    cfg.system_prompt_file = mem_strdup("configs/prompts/t.txt");
     ok(decide(&ctx, "tmpl", NULL) == 0, "a day with the template: %s", err);
     json_object *r1 = request_of("tmpl", 0);
     ok(strncmp(at_str(r1, "messages.0.content"), "Day 2025-01-06. Held {'AAA': 0", 30) == 0,
@@ -890,19 +892,19 @@ static void test_mock(void)
 static void trigger_and_claim(const char *body, char id[JOB_ID_BUF])
 {
     char configs[300];
-    struct jobs_request req = {0};
-    struct jobs_answer ans = {0};
-    struct jobs_env env = {.configs_dir = configs, .max_concurrent = 1};
-    enum jobs_fail why;
+    struct jobreq req = {0};
+    struct trigger_answer ans = {0};
+    struct trigger_env env = {.configs_dir = configs, .max_concurrent = 1};
+    enum jobreq_fail why;
     snprintf(configs, sizeof(configs), "%s/configs", fx.dir);
     date_today(env.today);
-    ok(jobs_request_parse(body, strlen(body), &req, &why, err, sizeof(err)) == 0 &&
-           jobs_trigger(fx.db, &req, &env, &ans, &why, err, sizeof(err)) == 0 &&
-           ans.outcome == JOBS_ACCEPTED,
+    ok(jobreq_parse(body, strlen(body), &req, &why, err, sizeof(err)) == 0 &&
+           trigger_run(fx.db, &req, &env, &ans, &why, err, sizeof(err)) == 0 &&
+           ans.outcome == TRIGGER_ACCEPTED,
        "job accepted: %s", err);
-    jobs_request_free(&req);
-    jobs_answer_free(&ans);
-    ok(jobs_claim_next(fx.db, id, err, sizeof(err)) == 1, "job claimed: %s", err);
+    jobreq_free(&req);
+    trigger_answer_free(&ans);
+    ok(jobs_claim_next(fx.db, id, err, sizeof(err)) == JOBS_FOUND, "job claimed: %s", err);
 }
 
 /* Runs the claimed job id to its end on a pool of threads. */

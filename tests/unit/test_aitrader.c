@@ -4,6 +4,7 @@
  * price store filled with SQL, checked to the micro-unit; a cash mismatch and
  * a refused trade reported; bad files refused with file:line and nothing
  * written; re-import refused without replace and accepted with it. */
+#include "aitrader/aiimport.h"
 #include "aitrader/aitrader.h"
 #include "simfixture.h"
 #include "tap.h"
@@ -70,7 +71,7 @@ static const char *text(const char *sql)
 }
 
 /* Whether any report warning contains all of the given fragments. */
-static int has_warning(const struct aitrader_report *r, const char *a, const char *b)
+static int has_warning(const struct aiimport_report *r, const char *a, const char *b)
 {
     for (size_t i = 0; i < r->nwarnings; i++)
         if (strstr(r->warnings[i], a) && (!b || strstr(r->warnings[i], b)))
@@ -78,7 +79,7 @@ static int has_warning(const struct aitrader_report *r, const char *a, const cha
     return 0;
 }
 
-static void print_warnings(const struct aitrader_report *r)
+static void print_warnings(const struct aiimport_report *r)
 {
     for (size_t i = 0; i < r->nwarnings; i++)
         printf("#   warning: %s\n", r->warnings[i]);
@@ -196,7 +197,7 @@ static void test_append(void)
            !aitrader_signature_valid("a/b") && !aitrader_signature_valid("") &&
            !aitrader_signature_valid(NULL),
        "path-like signatures are not");
-    is_int(aitrader_last_id(path, "m1", &id, err, sizeof(err)), 0, "no file: no id");
+    is_int(aitrader_last_id(path, "m1", &id, err, sizeof(err)), AITRADER_NONE, "no file: no id");
 
     portfolio_init(&p, M(10000, 0));
     aitrader_position_line("2025-10-01", 0, NULL, &p, three, 3, &line, err, sizeof(err));
@@ -218,7 +219,8 @@ static void test_append(void)
            "\"symbol\": \"\", \"amount\": 0}, \"positions\": {\"NVDA\": 0, \"MSFT\": 0, "
            "\"AAPL\": 0, \"CASH\": 10000.0}}\n",
            "position.jsonl holds both lines");
-    ok(aitrader_last_id(path, "m1", &id, err, sizeof(err)) == 1 && id == 1, "last id is 1");
+    ok(aitrader_last_id(path, "m1", &id, err, sizeof(err)) == AITRADER_GOT && id == 1,
+       "last id is 1");
 
     ok(aitrader_append_log(path, "m1", "2025-10-02",
                            "{\"signature\": \"m1\", \"new_messages\": []}", err, sizeof(err)) == 0,
@@ -325,13 +327,13 @@ static long long count_rows(void)
 static void test_import(void)
 {
     char dir[300], err[512] = "", q[512], real[PATH_MAX];
-    struct aitrader_report r;
+    struct aiimport_report r;
     snprintf(dir, sizeof(dir), "%s/agents", fx.dir);
     write_fixtures();
     if (!realpath(dir, real))
         abort();
 
-    ok(aitrader_import(fx.db, dir, NULL, 0, -1, 0, &r, err, sizeof(err)) == 0, "import: %s", err);
+    ok(aiimport_run(fx.db, dir, NULL, 0, -1, 0, &r, err, sizeof(err)) == 0, "import: %s", err);
     is_int(r.nmodels, 2, "two signatures");
     is_str(r.models[0], "alpha", "alpha");
     is_str(r.models[1], "beta", "beta");
@@ -449,18 +451,18 @@ static void test_import(void)
            M(10114, 0), "500 + 19 x 506 = 10114");
     is_int(scalar("SELECT daily_profit FROM positions WHERE model='beta' AND date='2025-10-06'"), 0,
            "flat day");
-    aitrader_report_free(&r);
+    aiimport_report_free(&r);
 
     /* Importing the same results again. */
     long long before = count_rows();
-    is_int(aitrader_import(fx.db, dir, NULL, 0, -1, 0, &r, err, sizeof(err)), -1,
+    is_int(aiimport_run(fx.db, dir, NULL, 0, -1, 0, &r, err, sizeof(err)), -1,
            "re-import without replace refused");
     ok(strstr(err, "alpha already has results for 3 model-day(s) from 2025-10-02 on") != NULL,
        "says why: %s", err);
     is_int(count_rows(), before, "nothing written");
 
     const char *only[] = {"beta"};
-    ok(aitrader_import(fx.db, dir, only, 1, M(20000, 0), 1, &r, err, sizeof(err)) == 0,
+    ok(aiimport_run(fx.db, dir, only, 1, M(20000, 0), 1, &r, err, sizeof(err)) == 0,
        "re-import of beta with replace: %s", err);
     print_warnings(&r);
     is_int(r.nmodels, 1, "only beta");
@@ -484,20 +486,20 @@ static void test_import(void)
            M(20000, 0), "prev is the given initial cash");
     is_str(text("SELECT replace_existing FROM jobs ORDER BY rowid DESC LIMIT 1"), "1",
            "replace_existing recorded");
-    aitrader_report_free(&r);
+    aiimport_report_free(&r);
 
     /* An active job simulating a model blocks importing it. */
     ok(!fx_exec(fx.db,
                 "INSERT INTO jobs(job_id, config_path, status, date_range, models, created_at)"
                 " VALUES('active', 'c', 'running', '[]', '[\"beta\"]', 't')"),
        "an active job on beta");
-    is_int(aitrader_import(fx.db, dir, only, 1, -1, 1, &r, err, sizeof(err)), -1,
+    is_int(aiimport_run(fx.db, dir, only, 1, -1, 1, &r, err, sizeof(err)), -1,
            "import of a model being simulated refused");
     ok(strstr(err, "job active is simulating beta") != NULL, "says which job: %s", err);
     fx_exec(fx.db, "DELETE FROM jobs WHERE job_id = 'active'");
 
     const char *unknown[] = {"gamma"};
-    is_int(aitrader_import(fx.db, dir, unknown, 1, -1, 1, &r, err, sizeof(err)), -1,
+    is_int(aiimport_run(fx.db, dir, unknown, 1, -1, 1, &r, err, sizeof(err)), -1,
            "unknown signature refused");
     ok(strstr(err, "no position file for gamma") != NULL, "says so: %s", err);
 }
@@ -506,14 +508,14 @@ static void test_import(void)
 static void bad_file(const char *name, const char *content, const char *want)
 {
     char dir[300], rel[300], err[512];
-    struct aitrader_report r;
+    struct aiimport_report r;
     snprintf(rel, sizeof(rel), "bad-%s", name);
     mkdirs3(rel, "m", "position");
     snprintf(rel, sizeof(rel), "bad-%s/m/position/position.jsonl", name);
     write_text(rel, content);
     snprintf(dir, sizeof(dir), "%s/bad-%s", fx.dir, name);
     long long before = count_rows();
-    is_int(aitrader_import(fx.db, dir, NULL, 0, -1, 1, &r, err, sizeof(err)), -1, name);
+    is_int(aiimport_run(fx.db, dir, NULL, 0, -1, 1, &r, err, sizeof(err)), -1, name);
     ok(strstr(err, want) != NULL, "%s: error \"%s\" contains \"%s\"", name, err, want);
     is_int(count_rows(), before, "nothing written");
 }

@@ -416,7 +416,7 @@ int main(void)
     if (!mkdtemp(tmpl))
         return 1;
     snprintf(home, sizeof(home), "%s", tmpl);
-    snprintf(dbpath, sizeof(dbpath), "%s/%s", home, DB_FILE_NAME);
+    snprintf(dbpath, sizeof(dbpath), "%s/%s", home, PATHS_DB_FILE_NAME);
     snprintf(cfgdir, sizeof(cfgdir), "%s/configs", home);
     snprintf(cfg, sizeof(cfg), "%s/default_config.json", cfgdir);
     mkdir(cfgdir, 0700);

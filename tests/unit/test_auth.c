@@ -10,12 +10,12 @@ static void bearer(const char *header, const char *want, const char *name)
 {
     const char *tok = NULL;
     size_t len = 0;
-    int got = auth_bearer(header, &tok, &len);
+    bool got = auth_bearer(header, &tok, &len);
     if (!want) {
-        ok(got == 0, "refused: %s", name);
+        ok(!got, "refused: %s", name);
         return;
     }
-    if (!ok(got == 1 && len == strlen(want) && strncmp(tok, want, len) == 0, "parsed: %s", name))
+    if (!ok(got && len == strlen(want) && strncmp(tok, want, len) == 0, "parsed: %s", name))
         printf("#   got %d \"%.*s\"\n", got, got ? (int)len : 0, got ? tok : "");
 }
 

@@ -4,6 +4,7 @@
  * stores and restoring keys from the file. Fixtures are files written to a
  * temp directory. */
 #include "service/config.h"
+#include "base/mem.h"
 #include "simfixture.h"
 #include "tap.h"
 
@@ -402,7 +403,7 @@ static void test_files(void)
 
     /* A config padded with blanks to exactly the limit loads; one byte more
      * is refused. */
-    char *big = malloc(CONFIG_FILE_MAX + 2);
+    char *big = mem_alloc(CONFIG_FILE_MAX + 2);
     memset(big, ' ', CONFIG_FILE_MAX + 1);
     const char *min = HEAD "\"models\":[" MOCK "]}";
     memcpy(big, min, strlen(min));
@@ -495,7 +496,7 @@ static void test_snapshot(void)
        "parsed: the same settings");
     is_str(s.snapshot, snap, "the snapshot of a snapshot is the same");
 
-    ok(config_restore_keys(&s, path, err, sizeof(err)) == 0, "keys restored: %s", err);
+    config_restore_keys(&s, path);
     is_str(k1 ? k1->api_key : NULL, "sk-one", "k1's key from the file");
     is_str(k2 ? k2->api_key : NULL, "sk-two", "k2's key from the file");
     is_str(env ? env->api_key : NULL, "sk-env", "env's key untouched");
@@ -507,9 +508,8 @@ static void test_snapshot(void)
     fixture("keyed.json", HEAD "\"models\":[{\"signature\":\"k2\",\"basemodel\":\"x\"},"
                                "{\"signature\":\"zz\",\"openai_api_key\":\"sk-other\"},"
                                "{\"signature\":\"k1\",\"openai_api_key\":\"sk-one-new\"}]}");
-    ok(config_parse(snap, strlen(snap), &s, err, sizeof(err)) == 0 &&
-           config_restore_keys(&s, path, err, sizeof(err)) == 0,
-       "restore from a changed file: %s", err);
+    ok(config_parse(snap, strlen(snap), &s, err, sizeof(err)) == 0, "reparsed: %s", err);
+    config_restore_keys(&s, path);
     k1 = config_find_model(&s, "k1");
     k2 = config_find_model(&s, "k2");
     is_str(k1 ? k1->api_key : NULL, "sk-one-new", "k1: the key the file has now");
@@ -519,10 +519,10 @@ static void test_snapshot(void)
     /* Through a symlink put in the path's way: no key. */
     char link[256];
     snprintf(link, sizeof(link), "%s/link.json", dir);
-    ok(symlink(path, link) == 0 && config_parse(snap, strlen(snap), &s, err, sizeof(err)) == 0 &&
-           config_restore_keys(&s, link, err, sizeof(err)) == 0 &&
-           !config_find_model(&s, "k1")->api_key,
-       "a path that is a symlink now: no key");
+    ok(symlink(path, link) == 0 && config_parse(snap, strlen(snap), &s, err, sizeof(err)) == 0,
+       "a symlink in the path's way");
+    config_restore_keys(&s, link);
+    ok(!config_find_model(&s, "k1")->api_key, "a path that is a symlink now: no key");
     config_free(&s);
 
     /* Gone, or not JSON: no key, and no error. */
@@ -530,20 +530,18 @@ static void test_snapshot(void)
            config_parse(snap, strlen(snap), &s2, err, sizeof(err)) == 0,
        "two more parses");
     fixture("keyed.json", "{\"models\": [{\"signature\": \"k1\", \"openai_api_key\": \"sk-");
-    ok(config_restore_keys(&s, path, err, sizeof(err)) == 0 &&
-           !config_find_model(&s, "k1")->api_key,
-       "a file that is not JSON: no key");
+    config_restore_keys(&s, path);
+    ok(!config_find_model(&s, "k1")->api_key, "a file that is not JSON: no key");
     unlink(path);
-    ok(config_restore_keys(&s2, path, err, sizeof(err)) == 0 &&
-           !config_find_model(&s2, "k1")->api_key && !config_find_model(&s2, "k2")->api_key,
+    config_restore_keys(&s2, path);
+    ok(!config_find_model(&s2, "k1")->api_key && !config_find_model(&s2, "k2")->api_key,
        "a file that is gone: no key");
     config_free(&s);
     config_free(&s2);
 
     /* A snapshot stored before keys were kept out still runs with its key. */
-    ok(config_parse(keyed, strlen(keyed), &s, err, sizeof(err)) == 0 &&
-           config_restore_keys(&s, path, err, sizeof(err)) == 0,
-       "an old snapshot with keys");
+    ok(config_parse(keyed, strlen(keyed), &s, err, sizeof(err)) == 0, "an old snapshot with keys");
+    config_restore_keys(&s, path);
     is_str(config_find_model(&s, "k1")->api_key, "sk-one", "... keeps its own key");
     config_free(&s);
     config_free(&c);

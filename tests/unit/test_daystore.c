@@ -1,13 +1,156 @@
 /* Unit tests for daystore: a model-day's positions row and its trades,
  * holdings, reasoning_logs and tool_usage rows are stored as given (absent
- * texts as null) and its holdings read back; a second result for the same
- * model and date, or a row the schema refuses, fails with the table named. */
+ * texts as null) and read back (the day, its sums, holdings, trades,
+ * splits, tool usage and messages, the lookups by date and job); a second
+ * result for the same model and date, or a row the schema refuses, fails
+ * with the table named. */
 #include "service/daystore.h"
+
+#include "base/errbuf.h"
 
 #include "simfixture.h"
 #include "tap.h"
 
 static struct fixture fx;
+
+/* What the row functions saw: a count and a text of the rows. */
+struct seen {
+    int n;
+    char text[512];
+};
+
+static void see(struct seen *s, long long a, const char *b)
+{
+    size_t len = strlen(s->text);
+    snprintf(s->text + len, sizeof(s->text) - len, "%lld%s,", a, b);
+    s->n++;
+}
+
+static int see_day(const struct daystore_day *d, void *arg)
+{
+    see(arg, d->pnl.prev + d->pnl.value + d->cost + d->priced, d->model);
+    return 0;
+}
+
+static int see_sums(const struct daystore_sums *s, void *arg)
+{
+    see(arg, s->ntrades + s->fees + s->total_tokens, s->date);
+    return 0;
+}
+
+static int see_holding(const char *symbol, int64_t shares, void *arg)
+{
+    see(arg, shares, symbol);
+    return 0;
+}
+
+static int see_trade(const struct daystore_trade *t, void *arg)
+{
+    see(arg, t->seq * t->total + t->fee, t->symbol);
+    return 0;
+}
+
+static int see_split(const struct splits_applied *s, void *arg)
+{
+    see(arg, s->before * 10 + s->after, s->factor);
+    return 0;
+}
+
+static int see_tool(const struct daystore_tool *t, void *arg)
+{
+    see(arg, t->calls * 10 + t->errors, t->name);
+    return 0;
+}
+
+static int see_message(const struct daystore_message *m, void *arg)
+{
+    see(arg, (long long)m->step * 10 + m->completion, m->tool_call_id ? m->tool_call_id : "-");
+    return 0;
+}
+
+static int stop(const struct daystore_trade *t, void *arg)
+{
+    (void)t;
+    return err_set(arg, 64, "stopped");
+}
+
+static int each_row(long long id, struct daystore_rows rows, char err[256])
+{
+    return daystore_each_row(fx.db, id, &rows, err, 256);
+}
+
+/* The reads of the stored day id. */
+static void reads(long long id)
+{
+    char err[256] = "", a[DATE_BUF], b[DATE_BUF], job[16];
+    struct daystore_filter all = {.limit = -1}, none = {.from = "2025-01-03", .limit = -1};
+    struct seen s = {0};
+    long long total = 0, found = 0;
+    money_t cash = 0, value = 0;
+    ok(daystore_days(fx.db, &all, see_day, &s, err, sizeof(err)) == 0 && s.n == 1 &&
+           strcmp(s.text, "1050001235m,") == 0,
+       "the stored day reads back (%s)", s.text);
+    s = (struct seen){0};
+    ok(daystore_days(fx.db, &none, see_day, &s, err, sizeof(err)) == 0 && s.n == 0,
+       "  not when the filter's dates leave it out");
+    ok(daystore_count(fx.db, &all, &total, a, b, err, sizeof(err)) == 0 && total == 1 &&
+           strcmp(a, "2025-01-02") == 0 && strcmp(b, a) == 0,
+       "  counted with its first and last date");
+    ok(daystore_latest_date(fx.db, "m", "j1", a, err, sizeof(err)) == DAYSTORE_FOUND &&
+           strcmp(a, "2025-01-02") == 0,
+       "  the latest date of the model and job");
+    ok(daystore_latest_date(fx.db, "other", NULL, a, err, sizeof(err)) == DAYSTORE_NONE,
+       "  none for another model");
+    ok(daystore_job_span(fx.db, "j1", a, b, err, sizeof(err)) == DAYSTORE_FOUND &&
+           strcmp(a, "2025-01-02") == 0 && strcmp(b, "2025-01-02") == 0,
+       "  the job's span");
+    ok(daystore_job_span(fx.db, "j2", a, b, err, sizeof(err)) == DAYSTORE_NONE,
+       "  no span for a job without days");
+    ok(daystore_find(fx.db, "m", "2025-01-02", &found, job, sizeof(job), err, sizeof(err)) ==
+               DAYSTORE_FOUND &&
+           found == id && strcmp(job, "j1") == 0,
+       "  found by model and date, with its job");
+    ok(daystore_last_before(fx.db, "m", "2025-01-05", &found, &cash, &value, a, err, sizeof(err)) ==
+               DAYSTORE_FOUND &&
+           found == id && value == 550 * MONEY_SCALE && strcmp(a, "2025-01-02") == 0,
+       "  the last day before a later date");
+    ok(daystore_last_before(fx.db, "m", "2025-01-02", &found, &cash, &value, a, err, sizeof(err)) ==
+           DAYSTORE_NONE,
+       "  none before its own date");
+    s = (struct seen){0};
+    ok(daystore_each_sums(fx.db, "2025-01-01", "2025-01-31", "j1", see_sums, &s, err,
+                          sizeof(err)) == 0 &&
+           strcmp(s.text, "15000172025-01-02,") == 0,
+       "  its sums (%s)", s.text);
+    s = (struct seen){0};
+    ok(each_row(id, (struct daystore_rows){.holding = see_holding, .arg = &s}, err) == 0 &&
+           strcmp(s.text, "3AAA,1BBB,") == 0,
+       "  its holdings by symbol (%s)", s.text);
+    s = (struct seen){0};
+    ok(each_row(id, (struct daystore_rows){.trade = see_trade, .arg = &s}, err) == 0 &&
+           strcmp(s.text, "30000000AAA,41500000BBB,") == 0,
+       "  its trades in order (%s)", s.text);
+    s = (struct seen){0};
+    ok(each_row(id, (struct daystore_rows){.split = see_split, .arg = &s}, err) == 0 &&
+           strcmp(s.text, "231.5000,") == 0,
+       "  its split (%s)", s.text);
+    s = (struct seen){0};
+    ok(each_row(id, (struct daystore_rows){.tool = see_tool, .arg = &s}, err) == 0 &&
+           strcmp(s.text, "21get_price,") == 0,
+       "  its tool usage (%s)", s.text);
+    s = (struct seen){0};
+    ok(each_row(id, (struct daystore_rows){.message = see_message, .arg = &s}, err) == 0 &&
+           strcmp(s.text, "-1-,11c1,") == 0,
+       "  its messages in order, unknown completion -1 (%s)", s.text);
+    s = (struct seen){0};
+    ok(each_row(id, (struct daystore_rows){.trade = see_trade, .holding = see_holding, .arg = &s},
+                err) == 0 &&
+           strcmp(s.text, "3AAA,1BBB,30000000AAA,41500000BBB,") == 0,
+       "  holdings before trades when both are asked for (%s)", s.text);
+    ok(each_row(id, (struct daystore_rows){.trade = stop, .arg = err}, err) == -1 &&
+           strcmp(err, "stopped") == 0,
+       "  a row function stops the reading with its error");
+}
 
 int main(void)
 {
@@ -93,6 +236,8 @@ int main(void)
     is_int(
         fx_int(fx.db, "SELECT calls * 10 + errors FROM tool_usage WHERE total_duration_ms = 1.5"),
         21, "  its tool usage");
+
+    reads(id);
 
     struct portfolio back;
     ok(daystore_holdings(fx.db, id, 7, &back, err, sizeof(err)) == 0 && back.cash == 7 &&

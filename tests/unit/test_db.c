@@ -1,6 +1,7 @@
 /* Unit tests for db: pragmas, migrations (including an in-place upgrade of an
  * old file), constraints and cascades, and the statement cache. */
 #include "store/db.h"
+#include "base/paths.h"
 #include "tap.h"
 
 #include <fcntl.h>
@@ -146,6 +147,33 @@ static void test_upgrade_counts_trades(const char *dir)
     remove_db(file);
 }
 
+/* db_follow opens, keeps, and reopens a connection when the file at the path
+ * is replaced or removed. */
+static void test_follow(const char *dir)
+{
+    char err[512], p[256], tmp[256];
+    struct db *db = NULL, *was;
+    snprintf(p, sizeof(p), "%s/follow.db", dir);
+    snprintf(tmp, sizeof(tmp), "%s/follow.db.new", dir);
+    is_int(db_follow(&db, p, DB_READWRITE, err, sizeof(err)), DB_FOLLOW_ERROR,
+           "a missing file is an error");
+    ok(!db, "  and no connection");
+    fclose(fopen(p, "w"));
+    is_int(db_follow(&db, p, DB_READWRITE, err, sizeof(err)), DB_FOLLOW_OPENED, "opened");
+    was = db;
+    is_int(db_follow(&db, p, DB_READWRITE, err, sizeof(err)), DB_FOLLOW_SAME, "the same file");
+    ok(db == was, "  keeps its connection");
+    fclose(fopen(tmp, "w"));
+    rename(tmp, p);
+    is_int(db_follow(&db, p, DB_READWRITE, err, sizeof(err)), DB_FOLLOW_OPENED,
+           "a replaced file is opened again");
+    unlink(p);
+    is_int(db_follow(&db, p, DB_READWRITE, err, sizeof(err)), DB_FOLLOW_ERROR,
+           "a removed file closes the connection");
+    ok(!db, "  and leaves none");
+    unlink(tmp);
+}
+
 int main(void)
 {
     char err[512];
@@ -153,7 +181,7 @@ int main(void)
     char tmpl[] = "/tmp/trader-test-db-XXXXXX";
     if (!mkdtemp(tmpl))
         return 1;
-    snprintf(path, sizeof(path), "%s/%s", tmpl, DB_FILE_NAME);
+    snprintf(path, sizeof(path), "%s/%s", tmpl, PATHS_DB_FILE_NAME);
 
     ok(db_open(path, DB_READONLY, &db, err, sizeof(err)) == -1,
        "read-only open of a missing file fails");
@@ -247,6 +275,7 @@ int main(void)
     ok(db_migrate(db, err, sizeof(err)) == -1, "newer schema refused: %s", err);
     db_close(db);
     test_upgrade_counts_trades(tmpl);
+    test_follow(tmpl);
 
     unlink(path);
     char side[300];

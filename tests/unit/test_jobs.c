@@ -4,8 +4,11 @@
  * explicit dates, weekends, holidays, incomplete bars, dates beyond the
  * store, the config's end_date), creating jobs (their config snapshot holds
  * no key), the conflict rules (also from concurrent processes),
- * and the daemon's claim / model-day / finish / recover transitions. */
+ * the daemon's claim / model-day / finish / recover transitions, and the
+ * reads of the status view (jobs_view_job, jobs_each_detail). */
+#include "service/jobplan.h"
 #include "service/jobs.h"
+#include "service/trigger.h"
 #include "simfixture.h"
 #include "tap.h"
 
@@ -63,24 +66,24 @@ static void reset_results(void)
         "DELETE FROM positions; DELETE FROM job_details; DELETE FROM jobs; DELETE FROM audit_log");
 }
 
-static int parse(const char *body, struct jobs_request *r, enum jobs_fail *why, char *err)
+static int parse(const char *body, struct jobreq *r, enum jobreq_fail *why, char *err)
 {
     memset(r, 0, sizeof(*r));
-    return jobs_request_parse(body, strlen(body), r, why, err, 512);
+    return jobreq_parse(body, strlen(body), r, why, err, 512);
 }
 
 /* Passes when a call on body failed (rc -1) for reason want with msg in err. */
-static void refused_as(const char *what, const char *body, int rc, enum jobs_fail why,
-                       const char *err, enum jobs_fail want, const char *msg)
+static void refused_as(const char *what, const char *body, int rc, enum jobreq_fail why,
+                       const char *err, enum jobreq_fail want, const char *msg)
 {
     if (!ok(rc == -1 && why == want && strstr(err, msg), "%s %s refused", what, body))
         printf("#   rc %d why %d err \"%s\"\n", rc, (int)why, err);
 }
 
-static void parse_refused(const char *body, enum jobs_fail want, const char *msg)
+static void parse_refused(const char *body, enum jobreq_fail want, const char *msg)
 {
-    struct jobs_request r;
-    enum jobs_fail why = JOBS_FAIL_INTERNAL;
+    struct jobreq r;
+    enum jobreq_fail why = JOBREQ_FAIL_INTERNAL;
     char err[512] = "";
     int rc = parse(body, &r, &why, err);
     refused_as("request", body, rc, why, err, want, msg);
@@ -88,21 +91,21 @@ static void parse_refused(const char *body, enum jobs_fail want, const char *msg
 
 static void test_parse(void)
 {
-    struct jobs_request r;
-    enum jobs_fail why;
+    struct jobreq r;
+    enum jobreq_fail why;
     char err[512] = "";
-    ok(jobs_request_parse("", 0, &r, &why, err, sizeof(err)) == 0 && !r.config_path && !r.models &&
+    ok(jobreq_parse("", 0, &r, &why, err, sizeof(err)) == 0 && !r.config_path && !r.models &&
            !r.has_dates && !r.start[0] && !r.replace_existing,
        "an empty body is a catch-up with defaults");
-    jobs_request_free(&r);
+    jobreq_free(&r);
     ok(parse(" \r\n", &r, &why, err) == 0, "a blank body too");
-    jobs_request_free(&r);
+    jobreq_free(&r);
     ok(parse("{}", &r, &why, err) == 0 && !r.config_path, "{} too");
-    jobs_request_free(&r);
+    jobreq_free(&r);
     ok(parse("{\"config_path\":null,\"start_date\":null}", &r, &why, err) == 0 && !r.config_path &&
            !r.start[0],
        "null means not given");
-    jobs_request_free(&r);
+    jobreq_free(&r);
     ok(parse("{\"config_path\":\"configs/x.json\",\"start_date\":\"2025-01-06\","
              "\"end_date\":\"2025-01-08\",\"models\":[\"b\",\"a\",\"b\"],"
              "\"replace_existing\":true}",
@@ -114,38 +117,38 @@ static void test_parse(void)
     ok(r.nmodels == 2 && strcmp(r.models[0], "b") == 0 && strcmp(r.models[1], "a") == 0,
        "models deduplicated in order");
     ok(r.replace_existing, "replace_existing");
-    jobs_request_free(&r);
+    jobreq_free(&r);
     ok(parse("{\"date_range\":[\"2025-01-07\",\"2025-01-06\",\"2025-01-07\"]}", &r, &why, err) ==
                0 &&
            r.has_dates && r.dates.n == 2 && strcmp(r.dates.d[0], "2025-01-06") == 0 &&
            strcmp(r.dates.d[1], "2025-01-07") == 0,
        "date_range sorted and deduplicated");
-    jobs_request_free(&r);
+    jobreq_free(&r);
 
-    parse_refused("{bad", JOBS_FAIL_REQUEST, "not valid JSON");
-    parse_refused("{} {}", JOBS_FAIL_REQUEST, "not valid JSON");
-    parse_refused("[]", JOBS_FAIL_REQUEST, "must be a JSON object");
-    parse_refused("\"x\"", JOBS_FAIL_REQUEST, "must be a JSON object");
-    parse_refused("{\"foo\":1}", JOBS_FAIL_REQUEST, "unknown field \"foo\"");
-    parse_refused("{\"start_date\":\"2025-1-3\"}", JOBS_FAIL_DATE, "YYYY-MM-DD");
-    parse_refused("{\"end_date\":\"2025-02-30\"}", JOBS_FAIL_DATE, "not a real date");
-    parse_refused("{\"start_date\":20250103}", JOBS_FAIL_DATE, "start_date must be a date");
-    parse_refused("{\"start_date\":\"2025-01-08\",\"end_date\":\"2025-01-06\"}", JOBS_FAIL_DATE,
+    parse_refused("{bad", JOBREQ_FAIL_REQUEST, "not valid JSON");
+    parse_refused("{} {}", JOBREQ_FAIL_REQUEST, "not valid JSON");
+    parse_refused("[]", JOBREQ_FAIL_REQUEST, "must be a JSON object");
+    parse_refused("\"x\"", JOBREQ_FAIL_REQUEST, "must be a JSON object");
+    parse_refused("{\"foo\":1}", JOBREQ_FAIL_REQUEST, "unknown field \"foo\"");
+    parse_refused("{\"start_date\":\"2025-1-3\"}", JOBREQ_FAIL_DATE, "YYYY-MM-DD");
+    parse_refused("{\"end_date\":\"2025-02-30\"}", JOBREQ_FAIL_DATE, "not a real date");
+    parse_refused("{\"start_date\":20250103}", JOBREQ_FAIL_DATE, "start_date must be a date");
+    parse_refused("{\"start_date\":\"2025-01-08\",\"end_date\":\"2025-01-06\"}", JOBREQ_FAIL_DATE,
                   "is after end_date");
-    parse_refused("{\"date_range\":[]}", JOBS_FAIL_REQUEST, "date_range must be an array");
-    parse_refused("{\"date_range\":\"2025-01-06\"}", JOBS_FAIL_REQUEST,
+    parse_refused("{\"date_range\":[]}", JOBREQ_FAIL_REQUEST, "date_range must be an array");
+    parse_refused("{\"date_range\":\"2025-01-06\"}", JOBREQ_FAIL_REQUEST,
                   "date_range must be an array");
-    parse_refused("{\"date_range\":[\"2025-01-06\",\"x\"]}", JOBS_FAIL_DATE, "date_range[1]");
+    parse_refused("{\"date_range\":[\"2025-01-06\",\"x\"]}", JOBREQ_FAIL_DATE, "date_range[1]");
     parse_refused("{\"date_range\":[\"2025-01-06\"],\"end_date\":\"2025-01-06\"}",
-                  JOBS_FAIL_REQUEST, "cannot be combined");
-    parse_refused("{\"models\":\"a\"}", JOBS_FAIL_REQUEST, "models must be an array");
-    parse_refused("{\"models\":[]}", JOBS_FAIL_REQUEST, "models must be an array");
-    parse_refused("{\"models\":[\"a/b\"]}", JOBS_FAIL_REQUEST, "is not a model signature");
-    parse_refused("{\"models\":[1]}", JOBS_FAIL_REQUEST, "is not a model signature");
-    parse_refused("{\"replace_existing\":\"yes\"}", JOBS_FAIL_REQUEST, "true or false");
-    parse_refused("{\"config_path\":\"\"}", JOBS_FAIL_REQUEST, "config_path must be");
-    parse_refused("{\"config_path\":7}", JOBS_FAIL_REQUEST, "config_path must be");
-    parse_refused("{\"config_path\":\"a\\u0000b\"}", JOBS_FAIL_REQUEST, "NUL character");
+                  JOBREQ_FAIL_REQUEST, "cannot be combined");
+    parse_refused("{\"models\":\"a\"}", JOBREQ_FAIL_REQUEST, "models must be an array");
+    parse_refused("{\"models\":[]}", JOBREQ_FAIL_REQUEST, "models must be an array");
+    parse_refused("{\"models\":[\"a/b\"]}", JOBREQ_FAIL_REQUEST, "is not a model signature");
+    parse_refused("{\"models\":[1]}", JOBREQ_FAIL_REQUEST, "is not a model signature");
+    parse_refused("{\"replace_existing\":\"yes\"}", JOBREQ_FAIL_REQUEST, "true or false");
+    parse_refused("{\"config_path\":\"\"}", JOBREQ_FAIL_REQUEST, "config_path must be");
+    parse_refused("{\"config_path\":7}", JOBREQ_FAIL_REQUEST, "config_path must be");
+    parse_refused("{\"config_path\":\"a\\u0000b\"}", JOBREQ_FAIL_REQUEST, "NUL character");
 
     /* A long or binary field name is echoed safely and bounded. */
     char body[400], e[512] = "";
@@ -155,29 +158,33 @@ static void test_parse(void)
 }
 
 /* Plans body against the config text; returns the plan's rc. */
-static int plan_with(const char *config, const char *body, struct jobs_plan *p, enum jobs_fail *why,
+static int plan_with(const char *config, const char *body, struct jobplan *p, enum jobreq_fail *why,
                      char *err)
 {
     struct config cfg = {0};
-    struct jobs_request r;
+    struct jobreq r;
     int rc = -1;
     memset(p, 0, sizeof(*p));
     if (config_parse(config, strlen(config), &cfg, err, 512) != 0 || parse(body, &r, why, err) != 0)
         goto out;
-    rc = jobs_plan(db, &cfg, &r, TODAY, p, why, err, 512);
-    jobs_request_free(&r);
+    char *active = NULL;
+    rc = jobs_active_ids(db, &active, err, 512);
+    if (rc == 0)
+        rc = jobplan_build(db, &cfg, &r, TODAY, active, p, why, err, 512);
+    free(active);
+    jobreq_free(&r);
 out:
     config_free(&cfg);
     return rc;
 }
 
-static int plan(const char *body, struct jobs_plan *p, enum jobs_fail *why, char *err)
+static int plan(const char *body, struct jobplan *p, enum jobreq_fail *why, char *err)
 {
     return plan_with(CONFIG_ABC, body, p, why, err);
 }
 
 /* The plan's days as "date model" pairs joined by ", ". */
-static const char *days_of(const struct jobs_plan *p)
+static const char *days_of(const struct jobplan *p)
 {
     static char buf[2048];
     buf[0] = '\0';
@@ -191,15 +198,15 @@ static const char *days_of(const struct jobs_plan *p)
 
 static void plan_with_is(const char *config, const char *body, const char *want, const char *name)
 {
-    struct jobs_plan p;
-    enum jobs_fail why;
+    struct jobplan p;
+    enum jobreq_fail why;
     char err[512] = "";
     if (plan_with(config, body, &p, &why, err) != 0) {
         ok(0, "%s: %s", name, err);
     } else {
         is_str(days_of(&p), want, name);
     }
-    jobs_plan_free(&p);
+    jobplan_free(&p);
 }
 
 static void plan_is(const char *body, const char *want, const char *name)
@@ -207,26 +214,26 @@ static void plan_is(const char *body, const char *want, const char *name)
     plan_with_is(CONFIG_ABC, body, want, name);
 }
 
-static void plan_with_refused(const char *config, const char *body, enum jobs_fail want,
+static void plan_with_refused(const char *config, const char *body, enum jobreq_fail want,
                               const char *msg)
 {
-    struct jobs_plan p;
-    enum jobs_fail why = JOBS_FAIL_INTERNAL;
+    struct jobplan p;
+    enum jobreq_fail why = JOBREQ_FAIL_INTERNAL;
     char err[512] = "";
     int rc = plan_with(config, body, &p, &why, err);
     refused_as("plan", body, rc, why, err, want, msg);
-    jobs_plan_free(&p);
+    jobplan_free(&p);
 }
 
-static void plan_refused(const char *body, enum jobs_fail want, const char *msg)
+static void plan_refused(const char *body, enum jobreq_fail want, const char *msg)
 {
     plan_with_refused(CONFIG_ABC, body, want, msg);
 }
 
 static void test_plan(void)
 {
-    struct jobs_plan p;
-    enum jobs_fail why;
+    struct jobplan p;
+    enum jobreq_fail why;
     char err[512] = "";
 
     /* Catch-up from init_date: both enabled models, every trading day. */
@@ -239,7 +246,7 @@ static void test_plan(void)
            "2025-01-03 a, 2025-01-03 b, 2025-01-06 a, 2025-01-06 b, 2025-01-07 a, 2025-01-07 b, "
            "2025-01-08 a, 2025-01-08 b, 2025-01-10 a, 2025-01-10 b",
            "by date then model; no weekend bar, no holiday, no incomplete bar");
-    jobs_plan_free(&p);
+    jobplan_free(&p);
 
     /* From each model's last completed day; models differ. */
     done("a", (const char *const[]){"2025-01-03", "2025-01-06", "2025-01-07", NULL});
@@ -252,7 +259,7 @@ static void test_plan(void)
     ok(plan("{\"end_date\":\"2025-01-07\"}", &p, &why, err) == 0 && p.nmodels == 1 &&
            strcmp(p.models[0], "b") == 0 && p.dates.n == 2,
        "a model with nothing to do is not in the job");
-    jobs_plan_free(&p);
+    jobplan_free(&p);
     plan_is("{\"models\":[\"c\"]}",
             "2025-01-03 c, 2025-01-06 c, 2025-01-07 c, 2025-01-08 c, 2025-01-10 c",
             "a disabled model named explicitly runs");
@@ -262,17 +269,17 @@ static void test_plan(void)
        "nothing left for a up to 2025-01-07");
     is_str(p.last_date, "2025-01-07", "last_simulation_date");
     is_str(p.next_day, "2025-01-08", "next trading day from the store");
-    jobs_plan_free(&p);
+    jobplan_free(&p);
     done("a", (const char *const[]){"2025-01-08", "2025-01-10", NULL});
     done("b", (const char *const[]){"2025-01-06", "2025-01-07", "2025-01-08", "2025-01-10", NULL});
     ok(plan("", &p, &why, err) == 0 && p.ndays == 0 && p.nmodels == 0 && p.dates.n == 0,
        "everything done: empty plan");
     is_str(p.last_date, "2025-01-10", "last_simulation_date");
     is_str(p.next_day, "2025-01-13", "next weekday when the store has no later complete bar");
-    jobs_plan_free(&p);
+    jobplan_free(&p);
     ok(plan("{\"models\":[\"a\",\"c\"],\"end_date\":\"2025-01-02\"}", &p, &why, err) == -1,
        "end_date on init_date is refused");
-    jobs_plan_free(&p);
+    jobplan_free(&p);
 
     /* Explicit dates: completed days skipped unless replace_existing. */
     fx_exec(db, "DELETE FROM positions WHERE model = 'b' AND date = '2025-01-07'");
@@ -295,30 +302,31 @@ static void test_plan(void)
     ok(plan("{\"date_range\":[\"2025-01-10\"]}", &p, &why, err) == 0 && p.ndays == 0 &&
            strcmp(p.last_date, "2025-01-10") == 0,
        "explicit dates all done: up to date");
-    jobs_plan_free(&p);
+    jobplan_free(&p);
 
-    plan_refused("{\"date_range\":[\"2025-01-04\",\"2025-01-06\",\"2025-01-09\"]}", JOBS_FAIL_DATE,
+    plan_refused("{\"date_range\":[\"2025-01-04\",\"2025-01-06\",\"2025-01-09\"]}",
+                 JOBREQ_FAIL_DATE,
                  "2 dates are not trading days (weekends, or no prices in the store): "
                  "2025-01-04, 2025-01-09");
-    plan_refused("{\"date_range\":[\"2025-01-13\"]}", JOBS_FAIL_DATE,
+    plan_refused("{\"date_range\":[\"2025-01-13\"]}", JOBREQ_FAIL_DATE,
                  "not a trading day (a weekend, or no prices in the store): 2025-01-13");
-    plan_refused("{\"date_range\":[\"2025-01-14\"]}", JOBS_FAIL_DATE, "2025-01-14");
-    plan_refused("{\"date_range\":[\"2025-01-06\",\"2025-01-16\"]}", JOBS_FAIL_DATE,
+    plan_refused("{\"date_range\":[\"2025-01-14\"]}", JOBREQ_FAIL_DATE, "2025-01-14");
+    plan_refused("{\"date_range\":[\"2025-01-06\",\"2025-01-16\"]}", JOBREQ_FAIL_DATE,
                  "date 2025-01-16 is in the future (today is 2025-01-15)");
-    plan_refused("{\"date_range\":[\"2025-01-02\",\"2025-01-06\"]}", JOBS_FAIL_DATE,
+    plan_refused("{\"date_range\":[\"2025-01-02\",\"2025-01-06\"]}", JOBREQ_FAIL_DATE,
                  "not after the config's init_date 2025-01-02");
-    plan_refused("{\"end_date\":\"2025-01-16\"}", JOBS_FAIL_DATE,
+    plan_refused("{\"end_date\":\"2025-01-16\"}", JOBREQ_FAIL_DATE,
                  "end_date 2025-01-16 is in the future");
-    plan_refused("{\"start_date\":\"2025-01-16\"}", JOBS_FAIL_DATE,
+    plan_refused("{\"start_date\":\"2025-01-16\"}", JOBREQ_FAIL_DATE,
                  "start_date 2025-01-16 is in the future");
-    plan_refused("{\"start_date\":\"2025-01-02\",\"end_date\":\"2025-01-06\"}", JOBS_FAIL_DATE,
+    plan_refused("{\"start_date\":\"2025-01-02\",\"end_date\":\"2025-01-06\"}", JOBREQ_FAIL_DATE,
                  "start_date 2025-01-02 is not after the config's init_date");
-    plan_refused("{\"start_date\":\"2024-12-02\"}", JOBS_FAIL_DATE, "init_date");
-    plan_refused("{\"start_date\":\"2025-01-11\",\"end_date\":\"2025-01-12\"}", JOBS_FAIL_DATE,
+    plan_refused("{\"start_date\":\"2024-12-02\"}", JOBREQ_FAIL_DATE, "init_date");
+    plan_refused("{\"start_date\":\"2025-01-11\",\"end_date\":\"2025-01-12\"}", JOBREQ_FAIL_DATE,
                  "no trading days between 2025-01-11 and 2025-01-12");
-    plan_refused("{\"start_date\":\"2025-01-13\",\"end_date\":\"2025-01-15\"}", JOBS_FAIL_DATE,
+    plan_refused("{\"start_date\":\"2025-01-13\",\"end_date\":\"2025-01-15\"}", JOBREQ_FAIL_DATE,
                  "no trading days between");
-    plan_refused("{\"models\":[\"zz\"]}", JOBS_FAIL_REQUEST, "unknown model \"zz\"");
+    plan_refused("{\"models\":[\"zz\"]}", JOBREQ_FAIL_REQUEST, "unknown model \"zz\"");
 
     /* Results of an active job do not count as done. */
     reset_results();
@@ -342,8 +350,8 @@ static void test_plan(void)
 static void test_config_end_date(void)
 {
     static const char *const end7 = CFG_END("2025-01-07");
-    struct jobs_plan p;
-    enum jobs_fail why;
+    struct jobplan p;
+    enum jobreq_fail why;
     char err[512] = "";
     plan_with_is(end7, "",
                  "2025-01-03 a, 2025-01-03 b, 2025-01-06 a, 2025-01-06 b, 2025-01-07 a, "
@@ -362,7 +370,7 @@ static void test_config_end_date(void)
     plan_with_is(CFG_END("2025-03-31"), "{\"models\":[\"a\"]}",
                  "2025-01-03 a, 2025-01-06 a, 2025-01-07 a, 2025-01-08 a, 2025-01-10 a",
                  "an end_date after today: up to today");
-    plan_with_refused(CFG_END("2025-01-02"), "", JOBS_FAIL_REQUEST,
+    plan_with_refused(CFG_END("2025-01-02"), "", JOBREQ_FAIL_REQUEST,
                       "the config's end_date 2025-01-02 is its init_date");
     plan_with_is(CFG_END("2025-01-02"), "{\"models\":[\"a\"],\"start_date\":\"2025-01-10\"}",
                  "2025-01-10 a", "... while explicit dates still run");
@@ -375,23 +383,24 @@ static void test_config_end_date(void)
     ok(plan_with(end7, "{\"models\":[\"a\"]}", &p, &why, err) == 0 && p.ndays == 0 &&
            strcmp(p.last_date, "2025-01-07") == 0 && strcmp(p.next_day, "2025-01-08") == 0,
        "done up to end_date: up to date (%s)", err);
-    jobs_plan_free(&p);
+    jobplan_free(&p);
     ok(plan("{\"models\":[\"a\"]}", &p, &why, err) == 0 && p.ndays == 2,
        "without an end_date in the config the same catch-up goes on to today");
-    jobs_plan_free(&p);
+    jobplan_free(&p);
     reset_results();
 }
 
-static int trigger(const char *body, int max, struct jobs_answer *a, enum jobs_fail *why, char *err)
+static int trigger(const char *body, int max, struct trigger_answer *a, enum jobreq_fail *why,
+                   char *err)
 {
-    struct jobs_request r;
-    struct jobs_env env = {.configs_dir = configs, .max_concurrent = max};
+    struct jobreq r;
+    struct trigger_env env = {.configs_dir = configs, .max_concurrent = max};
     memcpy(env.today, TODAY, DATE_BUF);
     memset(a, 0, sizeof(*a));
     if (parse(body, &r, why, err) != 0)
         return -1;
-    int rc = jobs_trigger(db, &r, &env, a, why, err, 512);
-    jobs_request_free(&r);
+    int rc = trigger_run(db, &r, &env, a, why, err, 512);
+    jobreq_free(&r);
     return rc;
 }
 
@@ -414,10 +423,10 @@ static const char *abc_snapshot(void)
     return buf;
 }
 
-static void trigger_refused(const char *body, enum jobs_fail want, const char *msg)
+static void trigger_refused(const char *body, enum jobreq_fail want, const char *msg)
 {
-    struct jobs_answer a;
-    enum jobs_fail why = JOBS_FAIL_INTERNAL;
+    struct trigger_answer a;
+    enum jobreq_fail why = JOBREQ_FAIL_INTERNAL;
     char err[512] = "";
     long long before = rows();
     int rc = trigger(body, 4, &a, &why, err);
@@ -427,31 +436,31 @@ static void trigger_refused(const char *body, enum jobs_fail want, const char *m
 
 static void test_trigger(void)
 {
-    struct jobs_answer a;
-    enum jobs_fail why;
+    struct trigger_answer a;
+    enum jobreq_fail why;
     char err[512] = "", id1[JOB_ID_BUF], sql[512];
 
-    trigger_refused("{\"config_path\":\"configs/missing.json\"}", JOBS_FAIL_REQUEST,
+    trigger_refused("{\"config_path\":\"configs/missing.json\"}", JOBREQ_FAIL_REQUEST,
                     "does not exist");
-    trigger_refused("{\"config_path\":\"../../etc/passwd\"}", JOBS_FAIL_REQUEST,
+    trigger_refused("{\"config_path\":\"../../etc/passwd\"}", JOBREQ_FAIL_REQUEST,
                     "outside the configs directory");
-    trigger_refused("{\"config_path\":\"/etc/passwd\"}", JOBS_FAIL_REQUEST,
+    trigger_refused("{\"config_path\":\"/etc/passwd\"}", JOBREQ_FAIL_REQUEST,
                     "outside the configs directory");
-    trigger_refused("{\"config_path\":\"configs/escape.json\"}", JOBS_FAIL_REQUEST,
+    trigger_refused("{\"config_path\":\"configs/escape.json\"}", JOBREQ_FAIL_REQUEST,
                     "outside the configs directory");
-    trigger_refused("{\"config_path\":\"configs/broken.json\"}", JOBS_FAIL_REQUEST,
+    trigger_refused("{\"config_path\":\"configs/broken.json\"}", JOBREQ_FAIL_REQUEST,
                     "is not usable: models");
-    trigger_refused("{\"end_date\":\"2030-01-01\"}", JOBS_FAIL_DATE, "in the future");
-    trigger_refused("{\"models\":[\"nope\"]}", JOBS_FAIL_REQUEST, "unknown model");
+    trigger_refused("{\"end_date\":\"2030-01-01\"}", JOBREQ_FAIL_DATE, "in the future");
+    trigger_refused("{\"models\":[\"nope\"]}", JOBREQ_FAIL_REQUEST, "unknown model");
 
     /* Accepted: the default config (relative to the configs dir's parent). */
     ok(trigger("{\"models\":[\"a\"],\"end_date\":\"2025-01-07\"}", 1, &a, &why, err) == 0 &&
-           a.outcome == JOBS_ACCEPTED,
+           a.outcome == TRIGGER_ACCEPTED,
        "accepted: %s", err);
     memcpy(id1, a.job_id, JOB_ID_BUF);
     ok(strlen(id1) == 36 && id1[14] == '4' && strchr("89ab", id1[19]), "a UUID v4: %s", id1);
     is_int(a.total_model_days, 3, "total_model_days");
-    json_object *j = jobs_answer_json(&a);
+    json_object *j = trigger_answer_json(&a);
     const char *js = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN);
     ok(strstr(js, "\"status\":\"accepted\"") &&
            strstr(js, "\"date_range\":[\"2025-01-03\",\"2025-01-06\",\"2025-01-07\"]") &&
@@ -460,7 +469,7 @@ static void test_trigger(void)
            strstr(js, "\"created_at\":\"20") && strstr(js, id1),
        "202 body: %s", js);
     json_object_put(j);
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
     snprintf(sql, sizeof(sql),
              "SELECT status || '|' || date_range || '|' || models || '|' || "
              "replace_existing || '|' || (created_at = updated_at) || '|' || "
@@ -488,10 +497,10 @@ static void test_trigger(void)
     /* The same request: the job already running. */
     long long before = rows();
     ok(trigger("{\"models\":[\"a\"],\"end_date\":\"2025-01-07\"}", 1, &a, &why, err) == 0 &&
-           a.outcome == JOBS_RUNNING && strcmp(a.job_id, id1) == 0,
+           a.outcome == TRIGGER_RUNNING && strcmp(a.job_id, id1) == 0,
        "same dates and models: the active job");
-    ok(jobs_answer_json(&a) == NULL, "RUNNING has no body of its own (it is the job view)");
-    jobs_answer_free(&a);
+    ok(trigger_answer_json(&a) == NULL, "RUNNING has no body of its own (it is the job view)");
+    trigger_answer_free(&a);
     /* Still the same job once it has made progress. */
     fx_exec(db, "UPDATE jobs SET status = 'running'");
     snprintf(
@@ -501,15 +510,15 @@ static void test_trigger(void)
         id1);
     fx_exec(db, sql);
     ok(trigger("{\"models\":[\"a\"],\"end_date\":\"2025-01-07\"}", 1, &a, &why, err) == 0 &&
-           a.outcome == JOBS_RUNNING && strcmp(a.job_id, id1) == 0,
+           a.outcome == TRIGGER_RUNNING && strcmp(a.job_id, id1) == 0,
        "... also after it completed a day");
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
 
     /* Sharing a model with different dates: conflict. */
-    ok(trigger("{\"models\":[\"a\",\"b\"]}", 4, &a, &why, err) == 0 && a.outcome == JOBS_CONFLICT &&
-           strcmp(a.job_id, id1) == 0,
+    ok(trigger("{\"models\":[\"a\",\"b\"]}", 4, &a, &why, err) == 0 &&
+           a.outcome == TRIGGER_CONFLICT && strcmp(a.job_id, id1) == 0,
        "a shared model conflicts even below the limit");
-    j = jobs_answer_json(&a);
+    j = trigger_answer_json(&a);
     js = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN);
     ok(strstr(js, "\"error\":\"conflict\"") &&
            strstr(js, "\"message\":\"Different simulation already running\"") &&
@@ -517,37 +526,37 @@ static void test_trigger(void)
            strstr(js, "\"current_date_range\":[\"2025-01-03\",\"2025-01-06\",\"2025-01-07\"]"),
        "409 body: %s", js);
     json_object_put(j);
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
 
     /* Disjoint models: the limit decides. */
-    ok(trigger("{\"models\":[\"b\"]}", 1, &a, &why, err) == 0 && a.outcome == JOBS_CONFLICT &&
+    ok(trigger("{\"models\":[\"b\"]}", 1, &a, &why, err) == 0 && a.outcome == TRIGGER_CONFLICT &&
            strcmp(a.job_id, id1) == 0,
        "MAX_CONCURRENT_JOBS=1: conflict with the active job");
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
     ok(rows() == before, "RUNNING and CONFLICT wrote nothing");
-    ok(trigger("{\"models\":[\"b\"]}", 2, &a, &why, err) == 0 && a.outcome == JOBS_ACCEPTED &&
+    ok(trigger("{\"models\":[\"b\"]}", 2, &a, &why, err) == 0 && a.outcome == TRIGGER_ACCEPTED &&
            a.total_model_days == 5,
        "MAX_CONCURRENT_JOBS=2: a disjoint job is accepted");
-    jobs_answer_free(&a);
-    ok(trigger("{\"models\":[\"c\"]}", 2, &a, &why, err) == 0 && a.outcome == JOBS_CONFLICT,
+    trigger_answer_free(&a);
+    ok(trigger("{\"models\":[\"c\"]}", 2, &a, &why, err) == 0 && a.outcome == TRIGGER_CONFLICT,
        "... and a third is not");
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
 
     /* Up to date: nothing written. */
     fx_exec(db, "UPDATE jobs SET status = 'completed'");
     done("c", (const char *const[]){"2025-01-03", "2025-01-06", "2025-01-07", "2025-01-08",
                                     "2025-01-10", NULL});
     before = rows();
-    ok(trigger("{\"models\":[\"c\"]}", 1, &a, &why, err) == 0 && a.outcome == JOBS_UP_TO_DATE,
+    ok(trigger("{\"models\":[\"c\"]}", 1, &a, &why, err) == 0 && a.outcome == TRIGGER_UP_TO_DATE,
        "up to date: %s", err);
-    j = jobs_answer_json(&a);
+    j = trigger_answer_json(&a);
     js = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN);
     is_str(js,
            "{\"status\":\"current\",\"message\":\"Simulation already up-to-date\","
            "\"last_simulation_date\":\"2025-01-10\",\"next_trading_day\":\"2025-01-13\"}",
            "200 current body");
     json_object_put(j);
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
     ok(rows() == before, "up to date wrote nothing");
     reset_results();
 }
@@ -556,13 +565,13 @@ static void test_trigger(void)
  * had one; no row anywhere holds a key. */
 static void test_trigger_keys(void)
 {
-    struct jobs_answer a;
-    enum jobs_fail why;
+    struct trigger_answer a;
+    enum jobreq_fail why;
     char err[512] = "", sql[512];
     struct config c = {0};
     setenv(CONFIG_ENV_API_KEY, "sk-unit-env", 1);
     ok(trigger("{\"config_path\":\"configs/keyed.json\"}", 1, &a, &why, err) == 0 &&
-           a.outcome == JOBS_ACCEPTED,
+           a.outcome == TRIGGER_ACCEPTED,
        "a config with keys: accepted (%s)", err);
     snprintf(sql, sizeof(sql), "SELECT config_json FROM jobs WHERE job_id = '%s'", a.job_id);
     const char *snap = text(sql);
@@ -577,7 +586,7 @@ static void test_trigger_keys(void)
     ok(strstr(snap, "\"openai_base_url\": \"http://127.0.0.1:9/v1\"") && !strstr(snap, "u:p@"),
        "the base URL is kept without its credentials");
     config_free(&c);
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
     ok(fx_int(db, "SELECT (SELECT count(*) FROM jobs WHERE instr(config_path || config_json,"
                   " 'sk-unit')) + (SELECT count(*) FROM audit_log WHERE instr(details, 'sk-unit'))"
                   " + (SELECT count(*) FROM audit_log WHERE event = 'job_created')") == 1,
@@ -598,10 +607,10 @@ static void test_concurrent(const char *dbpath)
         pids[i] = fork();
         if (pids[i] == 0) {
             struct db *cdb = NULL;
-            struct jobs_request r;
-            struct jobs_answer a = {0};
-            struct jobs_env env = {.configs_dir = configs, .max_concurrent = 2};
-            enum jobs_fail why;
+            struct jobreq r;
+            struct trigger_answer a = {0};
+            struct trigger_env env = {.configs_dir = configs, .max_concurrent = 2};
+            enum jobreq_fail why;
             char err[512];
             int code = 3;
             memcpy(env.today, TODAY, DATE_BUF);
@@ -609,11 +618,13 @@ static void test_concurrent(const char *dbpath)
                      "{\"config_path\":\"configs/many.json\",\"models\":[\"m%d\"]}", i);
             if (db_open(dbpath, DB_READWRITE, &cdb, err, sizeof(err)) == 0 &&
                 parse(body, &r, &why, err) == 0) {
-                if (jobs_trigger(cdb, &r, &env, &a, &why, err, sizeof(err)) == 0)
-                    code = a.outcome == JOBS_ACCEPTED ? 0 : a.outcome == JOBS_CONFLICT ? 1 : 2;
-                jobs_request_free(&r);
+                if (trigger_run(cdb, &r, &env, &a, &why, err, sizeof(err)) == 0)
+                    code = a.outcome == TRIGGER_ACCEPTED   ? 0
+                           : a.outcome == TRIGGER_CONFLICT ? 1
+                                                           : 2;
+                jobreq_free(&r);
             }
-            jobs_answer_free(&a);
+            trigger_answer_free(&a);
             db_close(cdb);
             _exit(code);
         }
@@ -651,15 +662,15 @@ static const char *day_status(const char *job, const char *date, const char *mod
 /* Creates a job through the trigger and returns its id in id. */
 static void make_job(const char *body, char id[JOB_ID_BUF])
 {
-    struct jobs_answer a;
-    enum jobs_fail why;
+    struct trigger_answer a;
+    enum jobreq_fail why;
     char err[512] = "";
     id[0] = '\0';
-    if (trigger(body, 10, &a, &why, err) == 0 && a.outcome == JOBS_ACCEPTED)
+    if (trigger(body, 10, &a, &why, err) == 0 && a.outcome == TRIGGER_ACCEPTED)
         memcpy(id, a.job_id, JOB_ID_BUF);
     else
         printf("# make_job %s failed: %s\n", body, err);
-    jobs_answer_free(&a);
+    trigger_answer_free(&a);
 }
 
 static void test_daemon_side(void)
@@ -672,8 +683,8 @@ static void test_daemon_side(void)
     fx_exec(db, "UPDATE jobs SET created_at = '2025-01-01T00:00:00.000Z'"); /* j1 is the oldest */
     make_job("{\"models\":[\"b\"],\"end_date\":\"2025-01-06\"}", j2);
 
-    ok(jobs_get(db, "no-such-job", &job, err, sizeof(err)) == 0, "jobs_get: unknown id");
-    ok(jobs_get(db, j1, &job, err, sizeof(err)) == 1, "jobs_get: %s", err);
+    ok(jobs_get(db, "no-such-job", &job, err, sizeof(err)) == JOBS_MISSING, "jobs_get: unknown id");
+    ok(jobs_get(db, j1, &job, err, sizeof(err)) == JOBS_FOUND, "jobs_get: %s", err);
     ok(job.ndays == 2 && strcmp(job.days[0].date, "2025-01-03") == 0 &&
            strcmp(job.days[1].status, "pending") == 0 && strcmp(job.status, "pending") == 0 &&
            job.config_json && strcmp(job.config_json, abc_snapshot()) == 0 && !job.replace_existing,
@@ -683,7 +694,7 @@ static void test_daemon_side(void)
     ok(jobs_day_start(db, j1, "2025-01-03", "a", err, sizeof(err)) == -1 &&
            strstr(err, "is not pending in a running job"),
        "a day cannot start before its job is claimed");
-    ok(jobs_claim_next(db, got, err, sizeof(err)) == 1 && strcmp(got, j1) == 0,
+    ok(jobs_claim_next(db, got, err, sizeof(err)) == JOBS_FOUND && strcmp(got, j1) == 0,
        "claim: the oldest pending job");
     is_str(status_of(j1), "running", "claimed job is running");
     snprintf(sql, sizeof(sql),
@@ -691,8 +702,9 @@ static void test_daemon_side(void)
              "jobs WHERE job_id='%s'",
              j1);
     is_int(fx_int(db, sql), 1, "started_at and updated_at set");
-    ok(jobs_claim_next(db, got, err, sizeof(err)) == 1 && strcmp(got, j2) == 0, "claim: the next");
-    ok(jobs_claim_next(db, got, err, sizeof(err)) == 0, "claim: none left");
+    ok(jobs_claim_next(db, got, err, sizeof(err)) == JOBS_FOUND && strcmp(got, j2) == 0,
+       "claim: the next");
+    ok(jobs_claim_next(db, got, err, sizeof(err)) == JOBS_MISSING, "claim: none left");
 
     ok(jobs_day_start(db, j1, "2025-01-03", "a", err, sizeof(err)) == 0, "day start: %s", err);
     is_str(day_status(j1, "2025-01-03", "a"), "running", "day running");
@@ -726,9 +738,10 @@ static void test_daemon_side(void)
     is_str(status_of(j1), "pending", "job back to pending");
     is_str(day_status(j1, "2025-01-06", "a"), "pending", "interrupted day back to pending");
     is_str(day_status(j1, "2025-01-03", "a"), "completed", "completed day kept");
-    ok(jobs_claim_next(db, got, err, sizeof(err)) == 1 && strcmp(got, j1) == 0, "claim again");
+    ok(jobs_claim_next(db, got, err, sizeof(err)) == JOBS_FOUND && strcmp(got, j1) == 0,
+       "claim again");
     is_str(text(sql), started, "started_at kept across the interruption");
-    ok(jobs_claim_next(db, got, err, sizeof(err)) == 1 && strcmp(got, j2) == 0, "and j2");
+    ok(jobs_claim_next(db, got, err, sizeof(err)) == JOBS_FOUND && strcmp(got, j2) == 0, "and j2");
 
     /* Finish: partial, completed, failed, and leftovers. */
     ok(jobs_day_start(db, j1, "2025-01-06", "a", err, sizeof(err)) == 0 &&
@@ -776,7 +789,7 @@ static void test_daemon_side(void)
 
     reset_results();
     make_job("{\"models\":[\"a\"],\"end_date\":\"2025-01-03\"}", j1);
-    ok(jobs_claim_next(db, got, err, sizeof(err)) == 1 &&
+    ok(jobs_claim_next(db, got, err, sizeof(err)) == JOBS_FOUND &&
            jobs_day_start(db, j1, "2025-01-03", "a", err, sizeof(err)) == 0 &&
            jobs_day_complete(db, j1, "2025-01-03", "a", 1, err, sizeof(err)) == 0 &&
            jobs_finish(db, j1, NULL, st, err, sizeof(err)) == 0,
@@ -794,7 +807,7 @@ static void test_replace(void)
     is_int(fx_int(db, "SELECT replace_existing FROM jobs WHERE job_id <> 'old'"), 1,
            "replace_existing stored");
     is_int(fx_int(db, "SELECT count(*) FROM positions"), 8, "nothing deleted at trigger time");
-    ok(jobs_claim_next(db, got, err, sizeof(err)) == 1, "claim the replacing job");
+    ok(jobs_claim_next(db, got, err, sizeof(err)) == JOBS_FOUND, "claim the replacing job");
     is_int(fx_int(db, "SELECT count(*) FROM positions"), 8, "nothing deleted at claim time");
     /* What the re-run day's commit does, in its transaction. */
     fx_exec(db, "BEGIN");
@@ -813,30 +826,102 @@ static void test_replace(void)
 
 static void test_empty_store(void)
 {
-    struct jobs_plan p;
-    enum jobs_fail why;
+    struct jobplan p;
+    enum jobreq_fail why;
     char err[512] = "";
     fx_exec(db, "SAVEPOINT s; DELETE FROM prices");
     int rc = plan("", &p, &why, err);
-    ok(rc == -1 && why == JOBS_FAIL_REQUEST && strstr(err, "import prices first"),
+    ok(rc == -1 && why == JOBREQ_FAIL_REQUEST && strstr(err, "import prices first"),
        "catch-up with an empty price store: %s", err);
-    jobs_plan_free(&p);
+    jobplan_free(&p);
     fx_exec(db, "ROLLBACK TO s; RELEASE s");
 }
 
 static void test_env(void)
 {
-    unsetenv(JOBS_ENV_MAX_CONCURRENT);
-    is_int(jobs_max_concurrent(), 1, "MAX_CONCURRENT_JOBS default 1");
-    setenv(JOBS_ENV_MAX_CONCURRENT, "3", 1);
-    is_int(jobs_max_concurrent(), 3, "MAX_CONCURRENT_JOBS=3");
-    setenv(JOBS_ENV_MAX_CONCURRENT, "0", 1);
-    is_int(jobs_max_concurrent(), 1, "0 is not a limit: 1");
-    setenv(JOBS_ENV_MAX_CONCURRENT, "2x", 1);
-    is_int(jobs_max_concurrent(), 1, "garbage: 1");
-    setenv(JOBS_ENV_MAX_CONCURRENT, "100000", 1);
-    is_int(jobs_max_concurrent(), JOBS_MAX_CONCURRENT_LIMIT, "clamped");
-    unsetenv(JOBS_ENV_MAX_CONCURRENT);
+    unsetenv(TRIGGER_ENV_MAX_CONCURRENT);
+    is_int(trigger_max_concurrent(), 1, "MAX_CONCURRENT_JOBS default 1");
+    setenv(TRIGGER_ENV_MAX_CONCURRENT, "3", 1);
+    is_int(trigger_max_concurrent(), 3, "MAX_CONCURRENT_JOBS=3");
+    setenv(TRIGGER_ENV_MAX_CONCURRENT, "0", 1);
+    is_int(trigger_max_concurrent(), 1, "0 is not a limit: 1");
+    setenv(TRIGGER_ENV_MAX_CONCURRENT, "2x", 1);
+    is_int(trigger_max_concurrent(), 1, "garbage: 1");
+    setenv(TRIGGER_ENV_MAX_CONCURRENT, "100000", 1);
+    is_int(trigger_max_concurrent(), TRIGGER_MAX_CONCURRENT_LIMIT, "clamped");
+    unsetenv(TRIGGER_ENV_MAX_CONCURRENT);
+}
+
+/* jobview's reads: a job inserted with jobs_insert, read back as data. */
+struct seen {
+    int n;
+    char first[64], last_error[64];
+    bool last_has_duration;
+};
+
+static void count_detail(const struct jobs_detail_row *row, void *ctx)
+{
+    struct seen *s = ctx;
+    if (s->n++ == 0)
+        snprintf(s->first, sizeof(s->first), "%s %s %s", row->date, row->model, row->status);
+    snprintf(s->last_error, sizeof(s->last_error), "%s", row->error ? row->error : "(null)");
+    s->last_has_duration = row->has_duration;
+}
+
+static void test_view_reads(void)
+{
+    static const struct jobplan_day days[] = {
+        {"2025-01-06", "a"}, {"2025-01-06", "b"}, {"2025-01-07", "a"}, {"2025-01-07", "b"}};
+    const struct jobs_new job = {.job_id = "view-1",
+                                 .config_path = "c",
+                                 .config_json = "{}",
+                                 .date_range = "[\"2025-01-06\",\"2025-01-07\"]",
+                                 .models = "[\"a\",\"b\"]",
+                                 .created_at = "2099-01-01T00:00:00.000Z",
+                                 .callback_url = "http://127.0.0.1:9/h?token=x",
+                                 .days = days,
+                                 .ndays = 4};
+    struct jobs_row r;
+    struct jobs_active *active = NULL;
+    struct seen s = {0};
+    size_t n = 0;
+    char err[512] = "";
+    fx_exec(db, "SAVEPOINT v");
+    ok(jobs_insert(db, &job, err, sizeof(err)) == 0, "jobs_insert: %s", err);
+    fx_exec(db, "UPDATE job_details SET status = 'running' WHERE job_id = 'view-1'"
+                " AND date = '2025-01-06' AND model = 'b';"
+                "UPDATE job_details SET status = 'failed', error = 'boom', duration_seconds = 1.5"
+                " WHERE job_id = 'view-1' AND date = '2025-01-06' AND model = 'a'");
+    ok(jobs_view_job(db, "nope", &r, err, sizeof(err)) == JOBS_MISSING, "jobs_view_job: missing");
+    ok(jobs_view_job(db, "view-1", &r, err, sizeof(err)) == JOBS_FOUND, "jobs_view_job: %s", err);
+    ok(strcmp(r.status, "pending") == 0 && strcmp(r.models, job.models) == 0 && !r.started_at &&
+           !r.has_duration && !r.warnings && strcmp(r.callback_url, job.callback_url) == 0,
+       "... the job row, nulls as NULL");
+    ok(r.total == 4 && r.completed == 0 && r.failed == 1 && r.running == 1, "... the counts");
+    ok(r.current_date && strcmp(r.current_date, "2025-01-06") == 0 &&
+           strcmp(r.current_model, "b") == 0,
+       "... the running model-day");
+    ok(r.nat == 2 && strcmp(r.at[0].model, "a") == 0 && !r.at[0].running &&
+           strcmp(r.at[0].next, "2025-01-07") == 0 && strcmp(r.at[1].running, "2025-01-06") == 0,
+       "... each model's place, in the job's order");
+    jobs_row_free(&r);
+    ok(jobs_each_detail(db, "view-1", NULL, 10, 0, count_detail, &s, err, sizeof(err)) == 0 &&
+           s.n == 4 && strcmp(s.first, "2025-01-06 a failed") == 0,
+       "jobs_each_detail: every model-day by date then creation (%s)", s.first);
+    memset(&s, 0, sizeof(s));
+    ok(jobs_each_detail(db, "view-1", "failed", 10, 0, count_detail, &s, err, sizeof(err)) == 0 &&
+           s.n == 1 && strcmp(s.last_error, "boom") == 0 && s.last_has_duration,
+       "... filtered by status");
+    memset(&s, 0, sizeof(s));
+    ok(jobs_each_detail(db, "view-1", NULL, 2, 3, count_detail, &s, err, sizeof(err)) == 0 &&
+           s.n == 1 && strcmp(s.first, "2025-01-07 b pending") == 0 && !s.last_has_duration,
+       "... paged");
+    ok(jobs_list_active(db, &active, &n, err, sizeof(err)) == 0 && n >= 1 &&
+           strcmp(active[n - 1].job_id, "view-1") == 0 &&
+           strcmp(active[n - 1].date_range, job.date_range) == 0,
+       "jobs_list_active: the newest last");
+    jobs_active_free(active, n);
+    fx_exec(db, "ROLLBACK TO v; RELEASE v");
 }
 
 int main(void)
@@ -895,6 +980,7 @@ int main(void)
     test_replace();
     test_empty_store();
     test_env();
+    test_view_reads();
 
     fx_close(&fx);
     return tap_done();

@@ -4,6 +4,8 @@
  * server's request log shows what the client sent. */
 #include "agent/llm.h"
 #include "base/errbuf.h"
+#include "base/jsontext.h"
+#include "base/mem.h"
 #include "tap.h"
 
 #include <errno.h>
@@ -113,9 +115,7 @@ static const char script_src[] =
 
 static int write_script(void)
 {
-    char *s = strdup(script_src);
-    if (!s)
-        return -1;
+    char *s = mem_strdup(script_src);
     for (char *p = s; *p; p++)
         if (*p == '\'')
             *p = '"';
@@ -128,14 +128,14 @@ static int write_script(void)
     memset(longmsg, 'A', 5000);
     longmsg[5000] = '\0';
     json_object *e = json_object_new_object(), *body = json_object_new_object();
-    json_object_object_add(e, "message", json_object_new_string(longmsg));
-    json_object_object_add(body, "error", e);
+    json_put(e, "message", json_object_new_string(longmsg));
+    json_put(body, "error", e);
     json_object *entry = json_object_new_object(), *list = json_object_new_array();
-    json_object_object_add(entry, "fault", json_object_new_string("status"));
-    json_object_object_add(entry, "status", json_object_new_int(400));
-    json_object_object_add(entry, "body", body);
-    json_object_array_add(list, entry);
-    json_object_object_add(root, "longerr", list);
+    json_put(entry, "fault", json_object_new_string("status"));
+    json_put(entry, "status", json_object_new_int(400));
+    json_put(entry, "body", body);
+    json_push(list, entry);
+    json_put(root, "longerr", list);
     int rc = json_object_to_file(script_file, root);
     json_object_put(root);
     return rc;
@@ -342,13 +342,13 @@ static json_object *call_at(json_object *msg, size_t i)
 /* Appends the kept assistant message and one tool reply per call. */
 static void append_turn(json_object *msgs, const struct llm_response *r)
 {
-    json_object_array_add(msgs, json_object_get(r->message));
+    json_push(msgs, json_object_get(r->message));
     for (size_t i = 0; i < r->ncalls; i++) {
         json_object *t = json_object_new_object();
-        json_object_object_add(t, "role", json_object_new_string("tool"));
-        json_object_object_add(t, "tool_call_id", json_object_new_string(r->calls[i].id));
-        json_object_object_add(t, "content", json_object_new_string("done"));
-        json_object_array_add(msgs, t);
+        json_put(t, "role", json_object_new_string("tool"));
+        json_put(t, "tool_call_id", json_object_new_string(r->calls[i].id));
+        json_put(t, "content", json_object_new_string("done"));
+        json_push(msgs, t);
     }
 }
 
@@ -858,9 +858,9 @@ static void test_body_options(void)
     json_object_put(req);
 
     json_object *msgs = base_messages();
-    json_object_array_add(msgs, json_tokener_parse("{\"role\":\"assistant\",\"content\":\"hm\","
-                                                   "\"reasoning_content\":\"thinking\"}"));
-    json_object_array_add(msgs, json_tokener_parse("{\"role\":\"user\",\"content\":\"go on\"}"));
+    json_push(msgs, json_tokener_parse("{\"role\":\"assistant\",\"content\":\"hm\","
+                                       "\"reasoning_content\":\"thinking\"}"));
+    json_push(msgs, json_tokener_parse("{\"role\":\"user\",\"content\":\"go on\"}"));
     for (int drop = 0; drop <= 1; drop++) {
         cfg_for(&cfg, "groq", url, sizeof(url));
         cfg.drop_reasoning = drop;

@@ -232,22 +232,25 @@ static void test_files(void)
     char *saved = cfg.log_path;
     struct {
         const char *log_path;
-        int want;
+        enum agentfiles_on want;
         const char *path;
     } cases[] = {
-        {"../escape", -1, NULL}, {"a/../../b", -1, NULL},
-        {"/etc", -1, NULL},      {abs_ok, 1, "inside/ew/log/2025-01-02/log.jsonl"},
-        {abs_bad, -1, NULL},     {".", 1, "ew/log/2025-01-02/log.jsonl"},
-        {"", 0, NULL},
+        {"../escape", AGENTFILES_ERROR, NULL},
+        {"a/../../b", AGENTFILES_ERROR, NULL},
+        {"/etc", AGENTFILES_ERROR, NULL},
+        {abs_ok, AGENTFILES_ON, "inside/ew/log/2025-01-02/log.jsonl"},
+        {abs_bad, AGENTFILES_ERROR, NULL},
+        {".", AGENTFILES_ON, "ew/log/2025-01-02/log.jsonl"},
+        {"", AGENTFILES_OFF, NULL},
     };
     snprintf(abs_ok, sizeof(abs_ok), "%s/inside", fx.dir);
     snprintf(abs_bad, sizeof(abs_bad), "%sX/inside", fx.dir);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         cfg.log_path = (char *)cases[i].log_path;
-        int f = agentfiles_log_file_path(fx.dir, &cfg, "ew", "2025-01-02", out, sizeof(out), err,
-                                         sizeof(err));
+        enum agentfiles_on f = agentfiles_log_file_path(fx.dir, &cfg, "ew", "2025-01-02", out,
+                                                        sizeof(out), err, sizeof(err));
         is_int(f, cases[i].want, cases[i].log_path);
-        if (cases[i].path && f == 1)
+        if (cases[i].path && f == AGENTFILES_ON)
             is_str(out, cases[i].path, "stored path");
     }
     cfg.log_path = saved;

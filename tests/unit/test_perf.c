@@ -289,7 +289,8 @@ int main(void)
     check_plans();
     /* Only traderctl's default: a scan of the jobs table is fine. */
     char job[64];
-    ok(perf_latest_job(fx.db, job, sizeof(job), err, sizeof(err)) == 1 && strcmp(job, "j2") == 0,
+    ok(perf_latest_job(fx.db, job, sizeof(job), err, sizeof(err)) == JOBS_FOUND &&
+           strcmp(job, "j2") == 0,
        "latest job with results: j2");
 
     /* No QQQ prices at all: the benchmark is there, its numbers null. */
@@ -309,6 +310,12 @@ int main(void)
         "\"trading_days\":0}",
         "  json: QQQ with null metrics");
     ok(isnan(r.models[0].excess_return_pct), "  no excess return");
+    const char *on, *at = perf_bench_bought(&r, &on);
+    ok(strcmp(at, "open") == 0 && on == r.start_date,
+       "  bought at the open of the first day when no close precedes it");
+    r.bench_at_open = 0;
+    at = perf_bench_bought(&r, &on);
+    ok(strcmp(at, "close") == 0 && on == r.base_date, "  else at the close of the base day");
     json_object_put(j);
     perf_report_free(&r);
     fx_close(&fx);

@@ -38,20 +38,27 @@ static void fill(struct db *db)
 static void test_money_queries(struct db *db)
 {
     money_t v = -1;
-    is_int(prices_open(db, "AAA", "2025-01-07", &v, err, sizeof(err)), 1, "open of a partial bar");
+    is_int(prices_open(db, "AAA", "2025-01-07", &v, err, sizeof(err)), PRICES_FOUND,
+           "open of a partial bar");
     is_int(v, 11300000, "open value");
     v = -1;
-    is_int(prices_close(db, "AAA", "2025-01-07", &v, err, sizeof(err)), 0, "no close on 01-07");
+    is_int(prices_close(db, "AAA", "2025-01-07", &v, err, sizeof(err)), PRICES_MISSING,
+           "no close on 01-07");
     is_int(v, -1, "out untouched when absent");
-    is_int(prices_close(db, "AAA", "2025-01-06", &v, err, sizeof(err)), 1, "close on 01-06");
+    is_int(prices_close(db, "AAA", "2025-01-06", &v, err, sizeof(err)), PRICES_FOUND,
+           "close on 01-06");
     is_int(v, 11250000, "close value");
-    is_int(prices_open(db, "ZZZ", "2025-01-06", &v, err, sizeof(err)), 0, "unknown symbol: 0");
-    is_int(prices_last_close(db, "AAA", "2025-01-07", &v, err, sizeof(err)), 1, "last close");
+    is_int(prices_open(db, "ZZZ", "2025-01-06", &v, err, sizeof(err)), PRICES_MISSING,
+           "unknown symbol: 0");
+    is_int(prices_last_close(db, "AAA", "2025-01-07", &v, err, sizeof(err)), PRICES_FOUND,
+           "last close");
     is_int(v, 11250000, "last close skips the open-only day");
-    is_int(prices_last_close(db, "AAA", "2025-01-05", &v, err, sizeof(err)), 1, "weekend close");
+    is_int(prices_last_close(db, "AAA", "2025-01-05", &v, err, sizeof(err)), PRICES_FOUND,
+           "weekend close");
     is_int(v, 10550000, "last close on or before Sunday is Saturday's bar");
     v = -1;
-    is_int(prices_last_close(db, "AAA", "2025-01-02", &v, err, sizeof(err)), 0, "none before");
+    is_int(prices_last_close(db, "AAA", "2025-01-02", &v, err, sizeof(err)), PRICES_MISSING,
+           "none before");
     is_int(v, -1, "out untouched");
 }
 
@@ -97,29 +104,35 @@ static void test_calendar(struct db *db)
     datelist_free(&days);
     ok(days.d == NULL && days.n == 0, "datelist_free resets");
 
-    is_int(prices_latest_trading_day(db, "2025-01-07", d, err, sizeof(err)), 1, "latest <= 01-07");
+    is_int(prices_latest_trading_day(db, "2025-01-07", d, err, sizeof(err)), PRICES_FOUND,
+           "latest <= 01-07");
     is_str(d, "2025-01-06", "the open-only Tuesday is not a trading day");
     prices_latest_trading_day(db, "2025-01-05", d, err, sizeof(err));
     is_str(d, "2025-01-03", "latest <= Sunday is Friday");
     prices_latest_trading_day(db, "2025-12-31", d, err, sizeof(err));
     is_str(d, "2025-01-08", "latest overall (Sunday 01-12 ignored)");
     strcpy(d, "unchanged");
-    is_int(prices_latest_trading_day(db, "2025-01-02", d, err, sizeof(err)), 0, "none before");
+    is_int(prices_latest_trading_day(db, "2025-01-02", d, err, sizeof(err)), PRICES_MISSING,
+           "none before");
     is_str(d, "unchanged", "out untouched");
 
-    is_int(prices_next_trading_day(db, "2025-01-03", d, err, sizeof(err)), 1, "next after 01-03");
+    is_int(prices_next_trading_day(db, "2025-01-03", d, err, sizeof(err)), PRICES_FOUND,
+           "next after 01-03");
     is_str(d, "2025-01-06", "skips the weekend bar");
     prices_next_trading_day(db, "2025-01-06", d, err, sizeof(err));
     is_str(d, "2025-01-08", "skips the open-only day");
     prices_next_trading_day(db, "2024-12-31", d, err, sizeof(err));
     is_str(d, "2025-01-03", "next from before the data");
-    is_int(prices_next_trading_day(db, "2025-01-08", d, err, sizeof(err)), 0, "none after last");
+    is_int(prices_next_trading_day(db, "2025-01-08", d, err, sizeof(err)), PRICES_MISSING,
+           "none after last");
 
-    is_int(prices_prev_trading_day(db, "2025-01-06", d, err, sizeof(err)), 1, "prev before 01-06");
+    is_int(prices_prev_trading_day(db, "2025-01-06", d, err, sizeof(err)), PRICES_FOUND,
+           "prev before 01-06");
     is_str(d, "2025-01-03", "prev skips the weekend");
     prices_prev_trading_day(db, "2025-01-08", d, err, sizeof(err));
     is_str(d, "2025-01-06", "prev skips the open-only day");
-    is_int(prices_prev_trading_day(db, "2025-01-03", d, err, sizeof(err)), 0, "none before first");
+    is_int(prices_prev_trading_day(db, "2025-01-03", d, err, sizeof(err)), PRICES_MISSING,
+           "none before first");
 }
 
 static void test_info(struct db *db)
@@ -138,6 +151,70 @@ static void test_info(struct db *db)
     is_int(in.has_benchmark, 1, "benchmark present");
 }
 
+/* prices_summary, prices_recent_dates, prices_closes_between. */
+static void test_reports(struct db *db)
+{
+    struct prices_summary sum;
+    struct prices_series qqq = {0};
+    char dates[2][DATE_BUF];
+    size_t n = 9;
+    ok(prices_summary(db, &sum, err, sizeof(err)) == 0, "summary");
+    is_int(sum.symbols, 5, "summary symbols");
+    is_str(sum.first, "2025-01-03", "summary first");
+    is_str(sum.last, "2025-01-12", "summary last");
+    ok(!sum.synthetic, "summary: real prices");
+    ok(prices_recent_dates(db, "AAA", "2025-01-06", dates, 2, &n, err, sizeof(err)) == 0 &&
+           n == 2 && strcmp(dates[0], "2025-01-06") == 0 && strcmp(dates[1], "2025-01-04") == 0,
+       "recent dates, newest first, at most max");
+    ok(prices_recent_dates(db, "ZZZ", "2025-01-06", dates, 2, &n, err, sizeof(err)) == 0 && n == 0,
+       "no recent dates of an unknown symbol");
+    ok(prices_closes_between(db, "AAA", "2025-01-03", "2025-01-07", &qqq, err, sizeof(err)) == 0,
+       "closes between");
+    ok(qqq.dates.n == 2 && strcmp(qqq.dates.d[0], "2025-01-04") == 0 && qqq.close[1] == 11250000,
+       "closes after, up to, without the open-only bar");
+    prices_series_free(&qqq);
+}
+
+/* The writes pricesimport makes and the splits read back. */
+static void test_writes(struct db *db)
+{
+    struct prices_newbar b = {
+        "AAA", "2025-01-07", {"11.3000", NULL, NULL, NULL, NULL}, 11300000, 0};
+    struct prices_split *sp = NULL;
+    long long count = -1;
+    size_t n = 9;
+    is_int(prices_compare_bar(db, &b, err, sizeof(err)), PRICES_SAME, "same open only");
+    b.text[PRICES_CLOSE] = "11.5000";
+    b.close_micro = 11500000;
+    is_int(prices_compare_bar(db, &b, err, sizeof(err)), PRICES_CHANGED, "a new close changes");
+    ok(prices_put_bar(db, &b, err, sizeof(err)) == 0, "put bar");
+    money_t v = 0;
+    ok(prices_close(db, "AAA", "2025-01-07", &v, err, sizeof(err)) == PRICES_FOUND && v == 11500000,
+       "the close is stored");
+    b.date = "2025-01-09";
+    is_int(prices_compare_bar(db, &b, err, sizeof(err)), PRICES_NEW, "new bar");
+    ok(prices_count_symbols(db, true, &count, err, sizeof(err)) == 0 && count == 0,
+       "no synthetic symbols");
+    ok(prices_put_symbol(db, "DDD", "synthetic", NULL, "t", true, err, sizeof(err)) == 0 &&
+           prices_count_symbols(db, true, &count, err, sizeof(err)) == 0 && count == 1,
+       "put symbol");
+    is_int(prices_compare_split(db, "AAA", "2025-01-06", "2.0000", err, sizeof(err)), PRICES_NEW,
+           "new split");
+    ok(prices_put_split(db, "AAA", "2025-01-06", "2.0000", 2000000, "t", err, sizeof(err)) == 0,
+       "put split");
+    is_int(prices_compare_split(db, "AAA", "2025-01-06", "2.0000", err, sizeof(err)), PRICES_SAME,
+           "same split");
+    is_int(prices_compare_split(db, "AAA", "2025-01-06", "2.00", err, sizeof(err)), PRICES_CHANGED,
+           "the factor text differs");
+    ok(prices_splits(db, "2025-01-05", "2025-01-06", &sp, &n, err, sizeof(err)) == 0 && n == 1 &&
+           strcmp(sp[0].symbol, "AAA") == 0 && sp[0].factor_micro == 2000000,
+       "splits in (after, upto]");
+    free(sp);
+    ok(prices_splits(db, "2025-01-06", "2025-01-09", &sp, &n, err, sizeof(err)) == 0 && n == 0 &&
+           !sp,
+       "no splits after");
+}
+
 static void test_errors(const char *dir)
 {
     char path[300];
@@ -149,13 +226,18 @@ static void test_errors(const char *dir)
     snprintf(path, sizeof(path), "%s/empty.db", dir);
     ok(db_open(path, DB_READWRITE, &db, err, sizeof(err)) == 0, "open an unmigrated file");
     err[0] = '\0';
-    is_int(prices_open(db, "AAA", "2025-01-03", &v, err, sizeof(err)), -1, "no table: -1");
+    is_int(prices_open(db, "AAA", "2025-01-03", &v, err, sizeof(err)), PRICES_ERROR,
+           "no table: -1");
     ok(strstr(err, "no such table") != NULL, "error explains: %s", err);
     is_int(v, 7, "out untouched on error");
-    is_int(prices_next_trading_day(db, "2025-01-03", d, err, sizeof(err)), -1, "calendar -1");
+    is_int(prices_next_trading_day(db, "2025-01-03", d, err, sizeof(err)), PRICES_ERROR,
+           "calendar -1");
     is_int(prices_trading_days(db, "2025-01-01", "2025-01-31", &days, err, sizeof(err)), -1,
            "trading days -1");
     is_int(prices_info(db, &in, err, sizeof(err)), -1, "info -1");
+    struct prices_summary sum = {.symbols = 7};
+    is_int(prices_summary(db, &sum, err, sizeof(err)), -1, "summary -1");
+    is_int(sum.symbols, 7, "summary untouched on error");
     ok(db_migrate(db, err, sizeof(err)) == 0, "migrate");
     ok(prices_info(db, &in, err, sizeof(err)) == 0 && in.bars == 0 && in.first[0] == '\0' &&
            in.trading_days == 0,
@@ -201,6 +283,8 @@ int main(void)
     test_bars(fx.db);
     test_calendar(fx.db);
     test_info(fx.db);
+    test_reports(fx.db);
+    test_writes(fx.db);
     test_errors(fx.dir);
     test_universe();
 

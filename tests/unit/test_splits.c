@@ -8,6 +8,7 @@
  * recorded in position.jsonl. Expected numbers are computed by hand. */
 #include "agent/agent.h"
 #include "trading/agentfiles.h"
+#include "aitrader/aiimport.h"
 #include "aitrader/aitrader.h"
 #include "sim/modelday.h"
 #include "market/pricesimport.h"
@@ -250,13 +251,13 @@ static void test_split_day(void)
  * splits, is reported where it disagrees and the adjusted replay is stored. */
 static void test_import_aitrader(void)
 {
-    struct aitrader_report rep;
+    struct aiimport_report rep;
     const char *ew[] = {"ew"}, *ait[] = {"ait"};
     char dir[256], path[300];
     long long cash = q("SELECT cash FROM positions WHERE model='ew' AND date='2025-01-06'");
     fx_exec(fx.db, "UPDATE jobs SET status = 'completed'");
     snprintf(dir, sizeof(dir), "%s/agent_data", fx.dir);
-    ok(aitrader_import(fx.db, dir, ew, 1, -1, 1, &rep, err, sizeof(err)) == 0,
+    ok(aiimport_run(fx.db, dir, ew, 1, -1, 1, &rep, err, sizeof(err)) == 0,
        "our own position.jsonl with its split line imports (%s)", err);
     ok(rep.nwarnings == 1 && strstr(rep.warnings[0], "replaced 3 existing"),
        "  no disagreement: the only warning is the replacement (%s)",
@@ -267,7 +268,7 @@ static void test_import_aitrader(void)
            1, "  the split stored again with its day");
     is_int(q("SELECT cash FROM positions WHERE model='ew' AND date='2025-01-06'"), cash,
            "  the same end state");
-    aitrader_report_free(&rep);
+    aiimport_report_free(&rep);
 
     snprintf(path, sizeof(path), "%s/ait/position", dir);
     snprintf(dir, sizeof(dir), "%s/ait", fx.dir);
@@ -285,7 +286,7 @@ static void test_import_aitrader(void)
                "\"no_trade\", \"symbol\": \"\", \"amount\": 0}, \"positions\": {\"AAA\": 100, "
                "\"CASH\": 8999.0}}\n",
                path, sizeof(path));
-    ok(aitrader_import(fx.db, dir, ait, 1, -1, 0, &rep, err, sizeof(err)) == 0,
+    ok(aiimport_run(fx.db, dir, ait, 1, -1, 0, &rep, err, sizeof(err)) == 0,
        "AI-Trader's file across the split imports (%s)", err);
     ok(rep.nwarnings == 1 && strstr(rep.warnings[0], "AAA 100 in the file, 150 replayed"),
        "  the disagreement is reported: %s", rep.nwarnings ? rep.warnings[0] : "none");
@@ -295,7 +296,7 @@ static void test_import_aitrader(void)
     /* 8999 + 150 x 6.90 against 8999 + 100 x 10.01. */
     is_int(q("SELECT daily_profit FROM positions WHERE model='ait' AND date='2025-01-03'"),
            M(34, 0), "  profit 1035 - 1001 = 34: continuous");
-    aitrader_report_free(&rep);
+    aiimport_report_free(&rep);
 }
 
 static void test_notice(void)
@@ -309,7 +310,8 @@ static void test_notice(void)
         {"ORLY", "2025-06-10", "15.0000", 15000000, 5, 75, M(90, 0), 0},
         {"AAA", "2025-06-10", "1.5000", 1500000, 5, 7, M(46, 500000), M(23, 250000)},
     };
-    ok(splits_notice(s, 2, &text, err, sizeof(err)) == 0, "notice");
+    text = splits_notice(s, 2);
+    ok(text != NULL, "notice");
     is_str(text,
            "Stock splits since your last session (already applied to the positions above):\n"
            "- ORLY split 15-for-1 (factor 15.0000) effective 2025-06-10: your 5 shares became 75."
@@ -324,13 +326,13 @@ static void test_notice(void)
     struct tools_ctx ctx;
     struct portfolio pf;
     struct splits_applied *one = malloc(sizeof(*one));
-    char want[1024], *notice = NULL;
+    char want[1024], *notice;
     portfolio_init(&pf, 0);
     ok(one && tools_ctx_init(&ctx, fx.db, "t", "2025-06-10", &pf, NULL, 0, err, sizeof(err)) == 0,
        "a day's context");
     *one = s[1];
     tools_set_splits(&ctx, one, 1);
-    splits_notice(s + 1, 1, &notice, err, sizeof(err));
+    notice = splits_notice(s + 1, 1);
     ok(agent_system_prompt(&ctx, "A {date}{corporate_actions}B", &text, err, sizeof(err)) == 0,
        "a template with {corporate_actions}");
     snprintf(want, sizeof(want), "A 2025-06-10%s\nB", notice);
@@ -395,16 +397,16 @@ static void test_tool_refusal(void)
     ok(tools_ctx_init(&ctx, fx.db, "t", "2025-01-02", &pf, universe, 2, err, sizeof(err)) == 0,
        "a day's context");
     ctx.costs = (struct trading_costs){M(1, 0), 0, 0};
-    is_int(tools_call(&ctx, "buy", "{\"symbol\":\"AAA\",\"amount\":10}", &res, err, sizeof(err)), 1,
-           "a buy short of its fee is refused");
+    is_int(tools_call(&ctx, "buy", "{\"symbol\":\"AAA\",\"amount\":10}", &res, err, sizeof(err)),
+           TOOLS_REFUSED, "a buy short of its fee is refused");
     is_str(res,
            "{\"error\":\"Insufficient cash! This action will not be allowed.\",\"symbol\":"
            "\"AAA\",\"date\":\"2025-01-02\",\"required_cash\":101.1,\"cash_available\":100.1,"
            "\"fee\":1.0}",
            "  AI-Trader's wording; required cash includes the fee");
     free(res);
-    is_int(tools_call(&ctx, "buy", "{\"symbol\":\"AAA\",\"amount\":9}", &res, err, sizeof(err)), 0,
-           "9 shares and the fee fit");
+    is_int(tools_call(&ctx, "buy", "{\"symbol\":\"AAA\",\"amount\":9}", &res, err, sizeof(err)),
+           TOOLS_DONE, "9 shares and the fee fit");
     ok(ctx.ntrades == 1 && ctx.trades[0].fee == M(1, 0) && ctx.pf.cash == M(9, 10000),
        "  the trade records its fee; cash 100.10 - 90.09 - 1");
     free(res);

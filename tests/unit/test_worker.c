@@ -56,7 +56,7 @@ static int make_job(const char *id, const char *config, int replace, size_t firs
                      id, days[d], models[m]);
             fx_exec(fx.db, sql);
         }
-    if (jobs_claim_next(fx.db, got, err, sizeof(err)) != 1 || strcmp(got, id) != 0)
+    if (jobs_claim_next(fx.db, got, err, sizeof(err)) != JOBS_FOUND || strcmp(got, id) != 0)
         return -1;
     return 0;
 }
@@ -95,6 +95,9 @@ static void test_threads_setting(void)
     ok(worker_threads("256", &n, err, sizeof(err)) == 0 && n == 256, "the largest cap");
     ok(worker_threads("257", &n, err, sizeof(err)) == -1, "too many refused");
     ok(worker_threads("2x", &n, err, sizeof(err)) == -1, "junk refused");
+    setenv(WORKER_ENV_THREADS, "0", 1);
+    ok(worker_threads(NULL, &n, err, sizeof(err)) == 0 && n == WORKER_DEFAULT_THREADS,
+       "a bad environment value: the default (env.h's rule)");
     unsetenv(WORKER_ENV_THREADS);
 }
 
