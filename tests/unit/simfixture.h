@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <sqlite3.h>
 
 #include "store/db.h"
 

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <unistd.h>
+#include <sqlite3.h>
 
 static char dir[64], err[512];
 

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <sqlite3.h>
 
 static char path[256];
 
@@ -261,10 +262,10 @@ int main(void)
            0, "deleting a job cascades to everything under it");
 
     static const char q[] = "SELECT count(*) FROM jobs";
-    sqlite3_stmt *a = db_stmt(db, q, err, sizeof(err));
-    sqlite3_stmt *b = db_stmt(db, q, err, sizeof(err));
+    struct db_stmt *a = db_stmt(db, q, err, sizeof(err));
+    struct db_stmt *b = db_stmt(db, q, err, sizeof(err));
     ok(a && a == b, "a statement is prepared once per connection");
-    sqlite3_reset(a);
+    db_reset(a);
     static const char bad[] = "SELEKT nonsense";
     ok(db_stmt(db, bad, err, sizeof(err)) == NULL, "bad SQL reports: %s", err);
 

@@ -30,6 +30,7 @@
 #include "tap.h"
 
 #include <math.h>
+#include <sqlite3.h>
 
 #define D(x) ((money_t)(x)*MONEY_SCALE)
 

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sqlite3.h>
 
 static struct fixture fx; /* the scratch directory; its db serves the rejection tests */
 static const char *dir;
