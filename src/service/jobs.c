@@ -270,7 +270,7 @@ static int load_days(struct db *db, struct jobs_job *j, char *err, size_t errlen
 {
     struct db_stmt *st = db_stmt(db, SQL_GET_DAYS, err, errlen);
     size_t cap = 0;
-    int rc;
+    enum db_step rc;
     if (!st)
         return -1;
     db_bind_text(st, 1, j->job_id);
@@ -296,7 +296,7 @@ enum jobs_found jobs_get(struct db *db, const char *job_id, struct jobs_job *out
     if (!(st = db_stmt(db, SQL_GET_JOB, err, errlen)))
         return JOBS_ERROR;
     db_bind_text(st, 1, job_id);
-    int step = db_step(db, st, "reading job", err, errlen);
+    enum db_step step = db_step(db, st, "reading job", err, errlen);
     if (step == DB_STEP_ROW) {
         memcpy(j.job_id, job_id, strlen(job_id) + 1);
         snprintf(j.status, sizeof(j.status), "%s", db_col_text(st, 0));
@@ -333,7 +333,7 @@ static enum jobs_found claim(struct db *db, const char *want, char job_id[JOB_ID
         goto out;
     if (want)
         db_bind_text(st, 1, want);
-    int step = db_step(db, st, "reading pending jobs", err, errlen);
+    enum db_step step = db_step(db, st, "reading pending jobs", err, errlen);
     if (step == DB_STEP_ROW)
         snprintf(id, sizeof(id), "%s", db_col_text(st, 0));
     db_reset(st);
@@ -394,7 +394,8 @@ int jobs_recover(struct db *db, int *n, char *err, size_t errlen)
     char now[TIMESTAMP_BUF];
     bool nested;
     struct db_stmt *st;
-    int rc = -1, step;
+    int rc = -1;
+    enum db_step step;
     if (tx_begin(db, &nested, err, errlen) != 0)
         return -1;
     if (!(st = db_stmt(db, SQL_RUNNING_JOBS, err, errlen)))
@@ -618,7 +619,7 @@ int jobs_cancel(struct db *db, const char *job_id, enum jobs_cancel_outcome *out
     enum jobs_cancel_outcome res = JOBS_CANCEL_NOT_FOUND;
     bool nested;
     struct db_stmt *st;
-    int step;
+    enum db_step step;
     if (tx_begin(db, &nested, err, errlen) != 0)
         return -1;
     if (!(st = db_stmt(db, SQL_CANCEL_STATE, err, errlen)))
@@ -662,7 +663,7 @@ int jobs_cancel_requested(struct db *db, const char *job_id, bool *out, char *er
     if (!st)
         return -1;
     db_bind_text(st, 1, job_id);
-    int step = db_step(db, st, "reading the job", err, errlen);
+    enum db_step step = db_step(db, st, "reading the job", err, errlen);
     bool asked = step == DB_STEP_ROW && db_col_int(st, 0) != 0;
     db_reset(st);
     if (step == DB_STEP_ERROR)
@@ -689,7 +690,7 @@ enum jobs_found jobs_active_on(struct db *db, const char *model, char job_id[JOB
 {
     struct db_stmt *st = db_stmt(db, SQL_ACTIVE, err, errlen);
     enum jobs_found found = JOBS_MISSING;
-    int rc;
+    enum db_step rc;
     if (!st)
         return JOBS_ERROR;
     while (found == JOBS_MISSING &&
@@ -789,7 +790,7 @@ int jobs_callbacks_due(struct db *db, struct jobs_due *out, size_t max, size_t *
 {
     struct db_stmt *st = db_stmt(db, SQL_CALLBACKS_DUE, err, errlen);
     size_t got = 0;
-    int rc = DB_STEP_DONE;
+    enum db_step rc = DB_STEP_DONE;
     if (!st)
         return -1;
     db_bind_int64(st, 1, (long long)max);
@@ -823,7 +824,7 @@ enum jobs_found jobs_latest_with_results(struct db *db, char *out, size_t outlen
     struct db_stmt *st = db_stmt(db, SQL_NEWEST_FIRST, err, errlen);
     enum daystore_found has = DAYSTORE_NONE;
     char first[DATE_BUF], last[DATE_BUF];
-    int rc = DB_STEP_DONE;
+    enum db_step rc = DB_STEP_DONE;
     if (!st)
         return JOBS_ERROR;
     while (has == DAYSTORE_NONE &&
@@ -845,7 +846,7 @@ enum jobs_found jobs_latest_id(struct db *db, char out[JOBS_ID_MAX], char *err, 
     struct db_stmt *st = db_stmt(db, SQL_LATEST, err, errlen);
     if (!st)
         return JOBS_ERROR;
-    int rc = db_step(db, st, "query", err, errlen);
+    enum db_step rc = db_step(db, st, "query", err, errlen);
     const char *id = rc == DB_STEP_ROW ? db_col_text(st, 0) : NULL;
     enum jobs_found found = JOBS_MISSING;
     if (id && strlen(id) >= JOBS_ID_MAX)
@@ -879,7 +880,7 @@ int jobs_list_ids(struct db *db, const char *status, long long limit, long long 
 {
     struct db_stmt *st = db_stmt(db, SQL_LIST, err, errlen);
     size_t got = 0;
-    int rc = DB_STEP_DONE;
+    enum db_step rc = DB_STEP_DONE;
     if (!st)
         return -1;
     db_bind_text(st, 1, status);
@@ -916,7 +917,7 @@ static enum jobs_found view_job_row(struct db *db, const char *job_id, struct jo
                      &r->callback_url, &r->callback_status};
     if (!st)
         return JOBS_ERROR;
-    int rc = db_step(db, st, "query", err, errlen);
+    enum db_step rc = db_step(db, st, "query", err, errlen);
     if (rc == DB_STEP_ROW) {
         for (int i = 0; i < (int)(sizeof(text) / sizeof(text[0])); i++)
             if (text[i])
@@ -937,7 +938,7 @@ static int view_progress(struct db *db, const char *job_id, struct jobs_row *r, 
     struct db_stmt *st = view_stmt(db, SQL_VIEW_COUNTS, job_id, err, errlen);
     if (!st)
         return -1;
-    int rc = db_step(db, st, "query", err, errlen);
+    enum db_step rc = db_step(db, st, "query", err, errlen);
     if (rc == DB_STEP_ROW) {
         r->total = db_col_int64(st, 0);
         r->completed = db_col_int64(st, 1);
@@ -961,7 +962,7 @@ static int view_models(struct db *db, const char *job_id, struct jobs_row *r, ch
 {
     struct db_stmt *st = view_stmt(db, SQL_VIEW_MODELS, job_id, err, errlen);
     size_t cap = 0;
-    int rc;
+    enum db_step rc;
     if (!st)
         return -1;
     while ((rc = db_step(db, st, "query", err, errlen)) == DB_STEP_ROW) {
@@ -1011,7 +1012,7 @@ int jobs_each_detail(struct db *db, const char *job_id, const char *status, long
                      long long offset, jobs_detail_fn fn, void *ctx, char *err, size_t errlen)
 {
     struct db_stmt *st = view_stmt(db, SQL_VIEW_DETAILS, job_id, err, errlen);
-    int rc;
+    enum db_step rc;
     if (!st)
         return -1;
     db_bind_text(st, 2, status);
