@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sqlite3.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +18,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 static const char *const migrations[] = {
     /* 1: the specification's six tables, per-trade rows and the price store. */
@@ -542,6 +543,8 @@ int db_step_done(struct db *db, struct db_stmt *st, const char *what, char *err,
 {
     enum db_step rc = db_step(db, st, what, err, errlen);
     sqlite3_reset(raw(st));
+    if (rc == DB_STEP_ROW) /* a statement with results: a bug of the caller */
+        return err_set(err, errlen, "%s: the statement returned a row", what);
     return rc == DB_STEP_DONE ? 0 : -1;
 }
 

@@ -224,6 +224,10 @@ static void test_stmt_api(struct db *db)
     is_int(db_step(db, st, "select", err, sizeof(err)), DB_STEP_DONE, "third step: done");
     db_reset(st);
 
+    st = db_stmt(db, get, err, sizeof(err));
+    db_bind_int64(st, 1, 0);
+    ok(db_step_done(db, st, "a select", err, sizeof(err)) == -1 && strstr(err, "a select: "),
+       "db_step_done on a statement with rows fails, named: %s", err);
     st = db_stmt(db, bump, err, sizeof(err));
     ok(db_step_done(db, st, "update", err, sizeof(err)) == 0, "update: %s", err);
     is_int(db_changes(db), 1, "db_changes counts only the rows the update changed");
