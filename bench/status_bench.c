@@ -34,7 +34,7 @@ static int fill(struct db *db, long n, char *err, size_t errlen)
         " '2026-11-27T10:00:12.345Z', 12.345, ?4)";
     if (db_exec(db, "BEGIN", err, errlen) != 0 || db_exec(db, job, err, errlen) != 0)
         return -1;
-    sqlite3_stmt *st = db_stmt(db, day, err, errlen);
+    struct db_stmt *st = db_stmt(db, day, err, errlen);
     for (long i = 0; st && i < n; i++) {
         char date[DATE_BUF], model[32];
         long d = i / 20; /* 336 dates a year: 12 months of 28 days */

@@ -95,35 +95,33 @@ void datelist_free(struct datelist *l)
  * stopped it, WALK_ON after the last row. */
 enum walk { WALK_ERROR = -1, WALK_ON, WALK_STOP };
 
-typedef enum walk (*row_fn)(sqlite3_stmt *st, void *ctx, char *err, size_t errlen);
+typedef enum walk (*row_fn)(struct db_stmt *st, void *ctx, char *err, size_t errlen);
 
 /* Steps st through its rows calling fn, then resets it so no read
  * transaction stays open; a NULL st is an error db_stmt already reported. */
-static enum walk each_row(struct db *db, sqlite3_stmt *st, row_fn fn, void *ctx, char *err,
+static enum walk each_row(struct db *db, struct db_stmt *st, row_fn fn, void *ctx, char *err,
                           size_t errlen)
 {
     enum walk rc = WALK_ON;
-    int sqlrc;
+    enum db_step sqlrc;
     if (!st)
         return WALK_ERROR;
     do {
-        sqlrc = sqlite3_step(st);
-        rc = sqlrc == SQLITE_ROW ? fn(st, ctx, err, errlen) : WALK_ON;
-    } while (sqlrc == SQLITE_ROW && rc == WALK_ON);
-    if (sqlrc != SQLITE_ROW && sqlrc != SQLITE_DONE) {
-        db_error(db, "price query failed", err, errlen);
+        sqlrc = db_step(db, st, "price query failed", err, errlen);
+        rc = sqlrc == DB_STEP_ROW ? fn(st, ctx, err, errlen) : WALK_ON;
+    } while (sqlrc == DB_STEP_ROW && rc == WALK_ON);
+    if (sqlrc == DB_STEP_ERROR)
         rc = WALK_ERROR;
-    }
-    sqlite3_reset(st);
+    db_reset(st);
     return rc;
 }
 
 /* The cached statement for sql with texts a and b (b may be NULL) bound to
  * ?1 and ?2, or NULL (err filled). */
-static sqlite3_stmt *query(struct db *db, const char *sql, const char *a, const char *b, char *err,
-                           size_t errlen)
+static struct db_stmt *query(struct db *db, const char *sql, const char *a, const char *b,
+                             char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, sql, err, errlen);
+    struct db_stmt *st = db_stmt(db, sql, err, errlen);
     if (!st)
         return NULL;
     db_bind_text(st, 1, a);
@@ -137,11 +135,11 @@ static enum prices_found found(enum walk w)
     return w == WALK_STOP ? PRICES_FOUND : w == WALK_ON ? PRICES_MISSING : PRICES_ERROR;
 }
 
-static enum walk take_money(sqlite3_stmt *st, void *out, char *err, size_t errlen)
+static enum walk take_money(struct db_stmt *st, void *out, char *err, size_t errlen)
 {
     (void)err;
     (void)errlen;
-    *(money_t *)out = sqlite3_column_int64(st, 0);
+    *(money_t *)out = db_col_int64(st, 0);
     return WALK_STOP;
 }
 
@@ -176,9 +174,9 @@ enum prices_found prices_last_close(struct db *db, const char *symbol, const cha
 }
 
 /* Copies text column col into a field of size n ("" for NULL). */
-static int column_copy(sqlite3_stmt *st, int col, char *dst, size_t n, char *err, size_t errlen)
+static int column_copy(struct db_stmt *st, int col, char *dst, size_t n, char *err, size_t errlen)
 {
-    const char *s = (const char *)sqlite3_column_text(st, col);
+    const char *s = db_col_text(st, col);
     if (!s)
         s = "";
     if (strlen(s) >= n)
@@ -192,7 +190,7 @@ struct bar_sink {
     size_t n;
 };
 
-static enum walk take_bar(sqlite3_stmt *st, void *ctx, char *err, size_t errlen)
+static enum walk take_bar(struct db_stmt *st, void *ctx, char *err, size_t errlen)
 {
     struct bar_sink *sink = ctx;
     struct bar *b = &sink->bars[sink->n];
@@ -203,8 +201,8 @@ static enum walk take_bar(sqlite3_stmt *st, void *ctx, char *err, size_t errlen)
         column_copy(st, 4, b->close, sizeof(b->close), err, errlen) != 0 ||
         column_copy(st, 5, b->volume, sizeof(b->volume), err, errlen) != 0)
         return WALK_ERROR;
-    b->open_micro = sqlite3_column_int64(st, 6);
-    b->close_micro = sqlite3_column_int64(st, 7); /* NULL reads as 0 */
+    b->open_micro = db_col_int64(st, 6);
+    b->close_micro = db_col_int64(st, 7); /* NULL reads as 0 */
     sink->n++;
     return WALK_ON;
 }
@@ -219,7 +217,7 @@ int prices_bars(struct db *db, const char *symbol, const char *from, const char 
                 struct bar *bars, size_t max, size_t *n, char *err, size_t errlen)
 {
     struct bar_sink sink = {bars, 0};
-    sqlite3_stmt *st = query(db, SQL_BARS, symbol, from, err, errlen);
+    struct db_stmt *st = query(db, SQL_BARS, symbol, from, err, errlen);
     if (st) {
         db_bind_text(st, 3, to);
         db_bind_int64(st, 4, limit(max));
@@ -230,9 +228,9 @@ int prices_bars(struct db *db, const char *symbol, const char *from, const char 
     return 0;
 }
 
-static enum walk push_weekday(sqlite3_stmt *st, void *list, char *err, size_t errlen)
+static enum walk push_weekday(struct db_stmt *st, void *list, char *err, size_t errlen)
 {
-    const char *d = (const char *)sqlite3_column_text(st, 0);
+    const char *d = db_col_text(st, 0);
     if (d && date_is_weekday(d) && datelist_push(list, d) != 0) {
         err_set(err, errlen, "stored date too long: %.40s", d);
         return WALK_ERROR;
@@ -252,9 +250,9 @@ int prices_trading_days(struct db *db, const char *from, const char *to, struct 
     return 0;
 }
 
-static enum walk take_weekday(sqlite3_stmt *st, void *out, char *err, size_t errlen)
+static enum walk take_weekday(struct db_stmt *st, void *out, char *err, size_t errlen)
 {
-    const char *d = (const char *)sqlite3_column_text(st, 0);
+    const char *d = db_col_text(st, 0);
     (void)err;
     (void)errlen;
     if (!d || !date_is_weekday(d))
@@ -298,7 +296,7 @@ struct date_sink {
     size_t n;
 };
 
-static enum walk take_date(sqlite3_stmt *st, void *ctx, char *err, size_t errlen)
+static enum walk take_date(struct db_stmt *st, void *ctx, char *err, size_t errlen)
 {
     struct date_sink *sink = ctx;
     if (column_copy(st, 0, sink->d[sink->n], DATE_BUF, err, errlen) != 0)
@@ -311,7 +309,7 @@ int prices_recent_dates(struct db *db, const char *symbol, const char *upto, cha
                         size_t max, size_t *n, char *err, size_t errlen)
 {
     struct date_sink sink = {out, 0};
-    sqlite3_stmt *st = query(db, SQL_RECENT_DATES, symbol, upto, err, errlen);
+    struct db_stmt *st = query(db, SQL_RECENT_DATES, symbol, upto, err, errlen);
     if (st)
         db_bind_int64(st, 3, limit(max));
     if (each_row(db, st, take_date, &sink, err, errlen) != WALK_ON)
@@ -320,16 +318,16 @@ int prices_recent_dates(struct db *db, const char *symbol, const char *upto, cha
     return 0;
 }
 
-static enum walk take_close(sqlite3_stmt *st, void *ctx, char *err, size_t errlen)
+static enum walk take_close(struct db_stmt *st, void *ctx, char *err, size_t errlen)
 {
     struct prices_series *s = ctx;
-    const char *d = (const char *)sqlite3_column_text(st, 0);
+    const char *d = db_col_text(st, 0);
     if (!d || datelist_push(&s->dates, d) != 0) {
         err_set(err, errlen, "bad stored date: %.40s", d ? d : "NULL");
         return WALK_ERROR;
     }
     ARRAY_RESERVE(s->close, s->cap, s->dates.n);
-    s->close[s->dates.n - 1] = sqlite3_column_int64(st, 1);
+    s->close[s->dates.n - 1] = db_col_int64(st, 1);
     return WALK_ON;
 }
 
@@ -337,7 +335,7 @@ int prices_closes_between(struct db *db, const char *symbol, const char *after, 
                           struct prices_series *out, char *err, size_t errlen)
 {
     size_t n0 = out->dates.n;
-    sqlite3_stmt *st = query(db, SQL_CLOSES_BETWEEN, symbol, after, err, errlen);
+    struct db_stmt *st = query(db, SQL_CLOSES_BETWEEN, symbol, after, err, errlen);
     if (st)
         db_bind_text(st, 3, upto);
     if (each_row(db, st, take_close, out, err, errlen) != WALK_ON) {
@@ -356,22 +354,22 @@ void prices_series_free(struct prices_series *s)
 }
 
 /* Counts, symbols and date span of the prices table (one row). */
-static enum walk take_totals(sqlite3_stmt *st, void *ctx, char *err, size_t errlen)
+static enum walk take_totals(struct db_stmt *st, void *ctx, char *err, size_t errlen)
 {
     struct prices_info *info = ctx;
-    info->bars = sqlite3_column_int64(st, 0);
-    info->symbols = sqlite3_column_int64(st, 1);
+    info->bars = db_col_int64(st, 0);
+    info->symbols = db_col_int64(st, 1);
     if (column_copy(st, 2, info->first, sizeof(info->first), err, errlen) != 0 ||
         column_copy(st, 3, info->last, sizeof(info->last), err, errlen) != 0)
         return WALK_ERROR;
     return WALK_STOP;
 }
 
-static enum walk take_source(sqlite3_stmt *st, void *ctx, char *err, size_t errlen)
+static enum walk take_source(struct db_stmt *st, void *ctx, char *err, size_t errlen)
 {
     struct prices_info *info = ctx;
-    const char *src = (const char *)sqlite3_column_text(st, 0);
-    long long count = sqlite3_column_int64(st, 1);
+    const char *src = db_col_text(st, 0);
+    long long count = db_col_int64(st, 1);
     (void)err;
     (void)errlen;
     if (!src)
@@ -386,18 +384,18 @@ static enum walk take_source(sqlite3_stmt *st, void *ctx, char *err, size_t errl
 }
 
 /* The first column of a one-row count into *(long long *)ctx. */
-static enum walk take_count(sqlite3_stmt *st, void *ctx, char *err, size_t errlen)
+static enum walk take_count(struct db_stmt *st, void *ctx, char *err, size_t errlen)
 {
     (void)err;
     (void)errlen;
-    *(long long *)ctx = sqlite3_column_int64(st, 0);
+    *(long long *)ctx = db_col_int64(st, 0);
     return WALK_STOP;
 }
 
-static enum walk take_symbol(sqlite3_stmt *st, void *ctx, char *err, size_t errlen)
+static enum walk take_symbol(struct db_stmt *st, void *ctx, char *err, size_t errlen)
 {
     struct prices_info *info = ctx;
-    const char *sym = (const char *)sqlite3_column_text(st, 0);
+    const char *sym = db_col_text(st, 0);
     (void)err;
     (void)errlen;
     if (sym && universe_contains(sym))
@@ -431,14 +429,14 @@ out:
     return rc;
 }
 
-static enum walk take_summary(sqlite3_stmt *st, void *ctx, char *err, size_t errlen)
+static enum walk take_summary(struct db_stmt *st, void *ctx, char *err, size_t errlen)
 {
     struct prices_summary *sum = ctx;
-    sum->symbols = sqlite3_column_int64(st, 0);
+    sum->symbols = db_col_int64(st, 0);
     if (column_copy(st, 1, sum->first, sizeof(sum->first), err, errlen) != 0 ||
         column_copy(st, 2, sum->last, sizeof(sum->last), err, errlen) != 0)
         return WALK_ERROR;
-    sum->synthetic = sqlite3_column_int(st, 3) != 0;
+    sum->synthetic = db_col_int(st, 3) != 0;
     return WALK_STOP;
 }
 
@@ -466,7 +464,7 @@ struct split_sink {
     size_t n, cap;
 };
 
-static enum walk take_split(sqlite3_stmt *st, void *ctx, char *err, size_t errlen)
+static enum walk take_split(struct db_stmt *st, void *ctx, char *err, size_t errlen)
 {
     struct split_sink *sink = ctx;
     struct prices_split *s;
@@ -475,10 +473,10 @@ static enum walk take_split(sqlite3_stmt *st, void *ctx, char *err, size_t errle
     ARRAY_RESERVE(sink->list, sink->cap, sink->n + 1);
     s = &sink->list[sink->n++];
     memset(s, 0, sizeof(*s));
-    snprintf(s->symbol, sizeof(s->symbol), "%s", (const char *)sqlite3_column_text(st, 0));
-    snprintf(s->date, sizeof(s->date), "%s", (const char *)sqlite3_column_text(st, 1));
-    snprintf(s->factor, sizeof(s->factor), "%s", (const char *)sqlite3_column_text(st, 2));
-    s->factor_micro = sqlite3_column_int64(st, 3);
+    snprintf(s->symbol, sizeof(s->symbol), "%s", db_col_text(st, 0));
+    snprintf(s->date, sizeof(s->date), "%s", db_col_text(st, 1));
+    snprintf(s->factor, sizeof(s->factor), "%s", db_col_text(st, 2));
+    s->factor_micro = db_col_int64(st, 3);
     return WALK_ON;
 }
 
@@ -497,9 +495,9 @@ int prices_splits(struct db *db, const char *after, const char *upto, struct pri
 }
 
 /* Whether a stored text column equals s. */
-static bool same_text(sqlite3_stmt *st, int col, const char *s)
+static bool same_text(struct db_stmt *st, int col, const char *s)
 {
-    const char *stored = (const char *)sqlite3_column_text(st, col);
+    const char *stored = db_col_text(st, col);
     return stored && strcmp(stored, s) == 0;
 }
 
@@ -509,7 +507,7 @@ struct compare {
     enum prices_stored result;
 };
 
-static enum walk take_compare(sqlite3_stmt *st, void *ctx, char *err, size_t errlen)
+static enum walk take_compare(struct db_stmt *st, void *ctx, char *err, size_t errlen)
 {
     struct compare *c = ctx;
     (void)err;
@@ -540,7 +538,7 @@ enum prices_stored prices_compare_bar(struct db *db, const struct prices_newbar 
 
 int prices_put_bar(struct db *db, const struct prices_newbar *b, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = query(db, SQL_PUT_BAR, b->symbol, b->date, err, errlen);
+    struct db_stmt *st = query(db, SQL_PUT_BAR, b->symbol, b->date, err, errlen);
     if (!st)
         return -1;
     for (int f = 0; f < PRICES_NFIELDS; f++) /* a NULL text binds NULL */
@@ -556,7 +554,7 @@ int prices_put_bar(struct db *db, const struct prices_newbar *b, char *err, size
 static int put_row(struct db *db, const char *sql, const char *a, const char *b, const char *c,
                    const char *d, long long e, const char *what, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = query(db, sql, a, b, err, errlen);
+    struct db_stmt *st = query(db, sql, a, b, err, errlen);
     if (!st)
         return -1;
     db_bind_text(st, 3, c);
@@ -588,7 +586,7 @@ int prices_put_split(struct db *db, const char *symbol, const char *date, const 
 int prices_count_symbols(struct db *db, bool synthetic, long long *n, char *err, size_t errlen)
 {
     long long count = 0;
-    sqlite3_stmt *st = db_stmt(db, SQL_COUNT_KIND, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_COUNT_KIND, err, errlen);
     if (st)
         db_bind_int64(st, 1, synthetic);
     if (each_row(db, st, take_count, &count, err, errlen) == WALK_ERROR)

@@ -71,28 +71,30 @@ static void token_hash(const char *token, size_t len, unsigned char out[HASH_BYT
 /* The one value of a counting query. */
 static int count_keys(struct db *db, size_t *out, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_COUNT, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_COUNT, err, errlen);
     if (!st)
         return -1;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *out = (size_t)sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 0 : db_error(db, "cannot count API keys", err, errlen);
+    enum db_step rc = db_step(db, st, "cannot count API keys", err, errlen);
+    if (rc == DB_STEP_ROW)
+        *out = (size_t)db_col_int64(st, 0);
+    db_reset(st);
+    if (rc == DB_STEP_DONE)
+        return err_set(err, errlen, "cannot count API keys: no row");
+    return rc == DB_STEP_ROW ? 0 : -1;
 }
 
 /* Whether a key is named name. */
 static enum access_found key_exists(struct db *db, const char *name, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_EXISTS, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_EXISTS, err, errlen);
     if (!st)
         return ACCESS_ERROR;
     db_bind_text(st, 1, name);
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return db_error(db, "cannot read API keys", err, errlen);
-    return rc == SQLITE_ROW ? ACCESS_FOUND : ACCESS_MISSING;
+    enum db_step rc = db_step(db, st, "cannot read API keys", err, errlen);
+    db_reset(st);
+    if (rc == DB_STEP_ERROR)
+        return ACCESS_ERROR;
+    return rc == DB_STEP_ROW ? ACCESS_FOUND : ACCESS_MISSING;
 }
 
 /* A new token, its hash in hash. */
@@ -119,7 +121,7 @@ int access_key_create(struct db *db, const char *name, enum access_scope scope,
     char tok[ACCESS_TOKEN_BUF], now[TIMESTAMP_BUF];
     unsigned char hash[HASH_BYTES];
     size_t n = 0;
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     int rc = -1;
     enum access_found exists;
     if (!access_name_valid(name))
@@ -158,27 +160,27 @@ out:
 }
 
 /* Copies column i (text or NULL) into out of size n. */
-static void column_copy(sqlite3_stmt *st, int i, char *out, size_t n)
+static void column_copy(struct db_stmt *st, int i, char *out, size_t n)
 {
-    const unsigned char *s = sqlite3_column_text(st, i);
-    snprintf(out, n, "%s", s ? (const char *)s : "");
+    const char *s = db_col_text(st, i);
+    snprintf(out, n, "%s", s ? s : "");
 }
 
 /* The row st is on, as a key. */
-static void row_key(sqlite3_stmt *st, struct access_key *k)
+static void row_key(struct db_stmt *st, struct access_key *k)
 {
     column_copy(st, 0, k->name, sizeof(k->name));
-    access_scope_parse((const char *)sqlite3_column_text(st, 1), &k->scope);
+    access_scope_parse(db_col_text(st, 1), &k->scope);
     column_copy(st, 2, k->created_at, sizeof(k->created_at));
     column_copy(st, 3, k->last_used_at, sizeof(k->last_used_at));
-    k->touch_due = sqlite3_column_int(st, 4) != 0;
+    k->touch_due = db_col_int(st, 4) != 0;
 }
 
 /* Binds the touch interval of SQL_LIST. */
-static sqlite3_stmt *list_stmt(struct db *db, char *err, size_t errlen)
+static struct db_stmt *list_stmt(struct db *db, char *err, size_t errlen)
 {
     char ago[32];
-    sqlite3_stmt *st = db_stmt(db, SQL_LIST, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_LIST, err, errlen);
     if (st) {
         snprintf(ago, sizeof(ago), "-%d seconds", ACCESS_TOUCH_SECONDS);
         db_bind_text(st, 1, ago);
@@ -190,18 +192,18 @@ int access_key_list(struct db *db, struct access_key **out, size_t *n, char *err
 {
     struct access_key *keys = NULL;
     size_t count = 0, cap = 0;
-    int rc;
-    sqlite3_stmt *st = list_stmt(db, err, errlen);
+    enum db_step rc;
+    struct db_stmt *st = list_stmt(db, err, errlen);
     if (!st)
         return -1;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(db, st, "cannot read API keys", err, errlen)) == DB_STEP_ROW) {
         ARRAY_RESERVE(keys, cap, count + 1);
         row_key(st, &keys[count++]);
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
+    db_reset(st);
+    if (rc == DB_STEP_ERROR) {
         free(keys);
-        return db_error(db, "cannot read API keys", err, errlen);
+        return -1;
     }
     *out = keys;
     *n = count;
@@ -210,13 +212,13 @@ int access_key_list(struct db *db, struct access_key **out, size_t *n, char *err
 
 enum access_found access_key_revoke(struct db *db, const char *name, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_REVOKE, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_REVOKE, err, errlen);
     if (!st)
         return ACCESS_ERROR;
     db_bind_text(st, 1, name);
     if (db_step_done(db, st, "cannot revoke the key", err, errlen) != 0)
         return ACCESS_ERROR;
-    return sqlite3_changes(db->h) > 0 ? ACCESS_FOUND : ACCESS_MISSING;
+    return db_changes(db) > 0 ? ACCESS_FOUND : ACCESS_MISSING;
 }
 
 enum access_found access_key_check(struct db *db, const char *token, size_t *nkeys,
@@ -226,24 +228,24 @@ enum access_found access_key_check(struct db *db, const char *token, size_t *nke
     size_t count = 0, len = token ? strnlen(token, ACCESS_TOKEN_MAX + 1) : 0;
     bool compare = token && len <= ACCESS_TOKEN_MAX; /* a longer one matches nothing */
     enum access_found found = ACCESS_MISSING;
-    int rc;
-    sqlite3_stmt *st;
+    enum db_step rc;
+    struct db_stmt *st;
     if (crypto_ready(err, errlen) != 0 || !(st = list_stmt(db, err, errlen)))
         return ACCESS_ERROR;
     if (compare)
         token_hash(token, len, hash);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(db, st, "cannot read API keys", err, errlen)) == DB_STEP_ROW) {
         count++;
         /* Hashes are unique: at most one row matches. */
-        if (compare && sqlite3_column_bytes(st, 5) == HASH_BYTES &&
-            sodium_memcmp(sqlite3_column_blob(st, 5), hash, HASH_BYTES) == 0) {
+        if (compare && db_col_bytes(st, 5) == HASH_BYTES &&
+            sodium_memcmp(db_col_blob(st, 5), hash, HASH_BYTES) == 0) {
             row_key(st, out);
             found = ACCESS_FOUND;
         }
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return db_error(db, "cannot read API keys", err, errlen);
+    db_reset(st);
+    if (rc == DB_STEP_ERROR)
+        return ACCESS_ERROR;
     *nkeys = count;
     return found;
 }
@@ -251,7 +253,7 @@ enum access_found access_key_check(struct db *db, const char *token, size_t *nke
 int access_key_touch(struct db *db, const char *name, char *err, size_t errlen)
 {
     char now[TIMESTAMP_BUF];
-    sqlite3_stmt *st = db_stmt(db, SQL_TOUCH, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_TOUCH, err, errlen);
     if (!st)
         return -1;
     time_now_iso(now);

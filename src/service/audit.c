@@ -12,7 +12,7 @@ static const char SQL_REQUEST[] =
 int audit_job_event_at(struct db *db, const char *at, const char *event, const char *job_id,
                        const char *details, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_JOB_EVENT, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_JOB_EVENT, err, errlen);
     if (!st)
         return -1;
     db_bind_text(st, 1, at);
@@ -39,7 +39,7 @@ int audit_api_request(struct db *db, const char *actor, const char *client, cons
                       int status, const char *outcome, const char *job_id, char *err, size_t errlen)
 {
     char now[TIMESTAMP_BUF];
-    sqlite3_stmt *st = db_stmt(db, SQL_REQUEST, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_REQUEST, err, errlen);
     if (!st)
         return -1;
     time_now_iso(now);

@@ -103,7 +103,7 @@ int callback_record_attempt(struct db *db, const char *job_id, int n, long statu
                             const char *error, char *err, size_t errlen)
 {
     char now[TIMESTAMP_BUF];
-    sqlite3_stmt *st = db_stmt(db, SQL_ATTEMPT, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_ATTEMPT, err, errlen);
     if (!st)
         return -1;
     time_now_iso(now);
@@ -120,31 +120,32 @@ int callback_record_attempt(struct db *db, const char *job_id, int n, long statu
 int callback_tries(struct db *db, const char *job_id, int *n, char last[TIMESTAMP_BUF], char *err,
                    size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_TRIES, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_TRIES, err, errlen);
     if (!st)
         return -1;
     db_bind_text(st, 1, job_id);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return db_error(db, "reading callback attempts", err, errlen);
+    enum db_step rc = db_step(db, st, "reading callback attempts", err, errlen);
+    if (rc != DB_STEP_ROW) {
+        db_reset(st);
+        return rc == DB_STEP_DONE ? err_set(err, errlen, "reading callback attempts: no row") : -1;
     }
-    const char *t = (const char *)sqlite3_column_text(st, 1);
-    *n = sqlite3_column_int(st, 0);
+    const char *t = db_col_text(st, 1);
+    *n = db_col_int(st, 0);
     snprintf(last, TIMESTAMP_BUF, "%s", t ? t : "");
-    sqlite3_reset(st);
+    db_reset(st);
     return 0;
 }
 
 /* Column i of st as JSON: an integer, text or null. */
-static json_object *column(sqlite3_stmt *st, int i)
+static json_object *column(struct db_stmt *st, int i)
 {
-    switch (sqlite3_column_type(st, i)) {
-    case SQLITE_NULL:
+    switch (db_col_type(st, i)) {
+    case DB_COL_NULL:
         return NULL;
-    case SQLITE_INTEGER:
-        return json_object_new_int64(sqlite3_column_int64(st, i));
+    case DB_COL_INTEGER:
+        return json_object_new_int64(db_col_int64(st, i));
     default:
-        return json_object_new_string((const char *)sqlite3_column_text(st, i));
+        return json_object_new_string(db_col_text(st, i));
     }
 }
 
@@ -153,26 +154,26 @@ int callback_attempts_json(struct db *db, const char *job_id, json_object **out,
 {
     static const char *const keys[] = {"attempt", "attempted_at", "http_status", "outcome",
                                        "error"};
-    sqlite3_stmt *st = db_stmt(db, SQL_ATTEMPTS, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_ATTEMPTS, err, errlen);
     json_object *list;
-    int rc;
+    enum db_step rc;
     if (!st)
         return -1;
     db_bind_text(st, 1, job_id);
     list = json_new_array();
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(db, st, "reading callback attempts", err, errlen)) == DB_STEP_ROW) {
         json_object *a = json_new_object();
         for (int i = 0; i < 5; i++)
-            if (sqlite3_column_type(st, i) == SQLITE_NULL)
+            if (db_col_is_null(st, i))
                 json_put_null(a, keys[i]);
             else
                 json_put(a, keys[i], column(st, i));
         json_push(list, a);
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
+    db_reset(st);
+    if (rc == DB_STEP_ERROR) {
         json_object_put(list);
-        return db_error(db, "query", err, errlen);
+        return -1;
     }
     *out = list;
     return 0;

@@ -72,14 +72,14 @@ static const char SQL_MESSAGES[] =
     "SELECT step, role, content, tool_name, tool_call_id, message_json, timestamp, completion"
     " FROM reasoning_logs WHERE position_id = ?1 ORDER BY id";
 
-static int insert_position(struct db *db, const struct daystore_day *d, sqlite3_int64 *id,
-                           char *err, size_t errlen)
+static int insert_position(struct db *db, const struct daystore_day *d, long long *id, char *err,
+                           size_t errlen)
 {
     money_t fees = 0; /* the day's, kept with it for the analytics (perf.h) */
     for (size_t i = 0; i < d->ntrades; i++)
         if (money_add(fees, d->trades[i].fee, &fees) != 0)
             return err_set(err, errlen, "the day's fees overflow");
-    sqlite3_stmt *st = db_stmt(db, SQL_POSITION, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_POSITION, err, errlen);
     if (!st)
         return -1;
     db_bind_text(st, 1, d->job_id);
@@ -102,20 +102,20 @@ static int insert_position(struct db *db, const struct daystore_day *d, sqlite3_
         db_bind_int64(st, 17, d->cost);
     else
         db_bind_null(st, 17);
-    db_bind_int64(st, 18, (sqlite3_int64)d->ntrades);
+    db_bind_int64(st, 18, (long long)d->ntrades);
     db_bind_int64(st, 19, fees);
     if (db_step_done(db, st, "cannot store the position", err, errlen) != 0)
         return -1;
-    *id = sqlite3_last_insert_rowid(db->h);
+    *id = db_last_insert_id(db);
     return 0;
 }
 
-static int insert_trades(struct db *db, const struct daystore_day *d, sqlite3_int64 id, char *err,
+static int insert_trades(struct db *db, const struct daystore_day *d, long long id, char *err,
                          size_t errlen)
 {
     for (size_t i = 0; i < d->ntrades; i++) {
         const struct daystore_trade *t = &d->trades[i];
-        sqlite3_stmt *st = db_stmt(db, SQL_TRADE, err, errlen);
+        struct db_stmt *st = db_stmt(db, SQL_TRADE, err, errlen);
         if (!st)
             return -1;
         db_bind_int64(st, 1, id);
@@ -132,11 +132,11 @@ static int insert_trades(struct db *db, const struct daystore_day *d, sqlite3_in
     return 0;
 }
 
-static int insert_holdings(struct db *db, const struct portfolio *p, sqlite3_int64 id, char *err,
+static int insert_holdings(struct db *db, const struct portfolio *p, long long id, char *err,
                            size_t errlen)
 {
     for (size_t i = 0; i < p->n; i++) {
-        sqlite3_stmt *st = db_stmt(db, SQL_HOLDING, err, errlen);
+        struct db_stmt *st = db_stmt(db, SQL_HOLDING, err, errlen);
         if (!st)
             return -1;
         db_bind_int64(st, 1, id);
@@ -148,12 +148,12 @@ static int insert_holdings(struct db *db, const struct portfolio *p, sqlite3_int
     return 0;
 }
 
-static int insert_messages(struct db *db, const struct daystore_day *d, sqlite3_int64 id, char *err,
+static int insert_messages(struct db *db, const struct daystore_day *d, long long id, char *err,
                            size_t errlen)
 {
     for (size_t i = 0; i < d->nmessages; i++) {
         const struct daystore_message *m = &d->messages[i];
-        sqlite3_stmt *st = db_stmt(db, SQL_MESSAGE, err, errlen);
+        struct db_stmt *st = db_stmt(db, SQL_MESSAGE, err, errlen);
         if (!st)
             return -1;
         db_bind_int64(st, 1, id);
@@ -174,12 +174,12 @@ static int insert_messages(struct db *db, const struct daystore_day *d, sqlite3_
     return 0;
 }
 
-static int insert_tools(struct db *db, const struct daystore_day *d, sqlite3_int64 id, char *err,
+static int insert_tools(struct db *db, const struct daystore_day *d, long long id, char *err,
                         size_t errlen)
 {
     for (size_t i = 0; i < d->ntools; i++) {
         const struct daystore_tool *t = &d->tools[i];
-        sqlite3_stmt *st = db_stmt(db, SQL_TOOL, err, errlen);
+        struct db_stmt *st = db_stmt(db, SQL_TOOL, err, errlen);
         if (!st)
             return -1;
         db_bind_int64(st, 1, id);
@@ -193,16 +193,16 @@ static int insert_tools(struct db *db, const struct daystore_day *d, sqlite3_int
     return 0;
 }
 
-static int insert_splits(struct db *db, const struct daystore_day *d, sqlite3_int64 id, char *err,
+static int insert_splits(struct db *db, const struct daystore_day *d, long long id, char *err,
                          size_t errlen)
 {
     for (size_t i = 0; i < d->nsplits; i++) {
         const struct splits_applied *s = &d->splits[i];
-        sqlite3_stmt *st = db_stmt(db, SQL_ACTION, err, errlen);
+        struct db_stmt *st = db_stmt(db, SQL_ACTION, err, errlen);
         if (!st)
             return -1;
         db_bind_int64(st, 1, id);
-        db_bind_int64(st, 2, (sqlite3_int64)i + 1);
+        db_bind_int64(st, 2, (long long)i + 1);
         db_bind_text(st, 3, s->symbol);
         db_bind_text(st, 4, s->date);
         db_bind_text(st, 5, s->factor);
@@ -219,7 +219,7 @@ static int insert_splits(struct db *db, const struct daystore_day *d, sqlite3_in
 int daystore_insert(struct db *db, const struct daystore_day *day, long long *position_id,
                     char *err, size_t errlen)
 {
-    sqlite3_int64 id = 0;
+    long long id = 0;
     if (insert_position(db, day, &id, err, errlen) != 0 ||
         insert_trades(db, day, id, err, errlen) != 0 ||
         insert_holdings(db, day->holdings, id, err, errlen) != 0 ||
@@ -238,32 +238,33 @@ struct visit {
     void *arg;
 };
 
-static const char *text(sqlite3_stmt *st, int col)
+static const char *text(struct db_stmt *st, int col)
 {
-    return (const char *)sqlite3_column_text(st, col);
+    return db_col_text(st, col);
 }
 
 /* Steps the bound st, handing each row to row(st, v); resets st. Returns 0,
  * or -1 when row stopped (err filled by the caller's function) or the query
  * failed. */
-static int each_row(struct db *db, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, const void *),
+static int each_row(struct db *db, struct db_stmt *st, int (*row)(struct db_stmt *, const void *),
                     const void *v, char *err, size_t errlen)
 {
-    int rc, stop = 0;
-    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
+    enum db_step rc;
+    int stop = 0;
+    while (!stop && (rc = db_step(db, st, "cannot read stored days", err, errlen)) == DB_STEP_ROW)
         stop = row(st, v) != 0;
-    if (!stop && rc != SQLITE_DONE)
-        stop = db_error(db, "cannot read stored days", err, errlen) != 0;
-    sqlite3_reset(st);
+    if (!stop && rc == DB_STEP_ERROR)
+        stop = 1;
+    db_reset(st);
     return stop ? -1 : 0;
 }
 
 /* The rows of a per-position query. */
 static int per_position(struct db *db, const char *sql, long long position_id,
-                        int (*row)(sqlite3_stmt *, const void *), const struct daystore_rows *v,
+                        int (*row)(struct db_stmt *, const void *), const struct daystore_rows *v,
                         char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, sql, err, errlen);
+    struct db_stmt *st = db_stmt(db, sql, err, errlen);
     if (!st)
         return -1;
     db_bind_int64(st, 1, position_id);
@@ -271,7 +272,7 @@ static int per_position(struct db *db, const char *sql, long long position_id,
 }
 
 /* Binds f's dates and filters from ?1. */
-static void bind_filter(sqlite3_stmt *st, const struct daystore_filter *f)
+static void bind_filter(struct db_stmt *st, const struct daystore_filter *f)
 {
     db_bind_text(st, 1, f->from ? f->from : DATE_MIN);
     db_bind_text(st, 2, f->to ? f->to : DATE_MAX);
@@ -300,26 +301,26 @@ enum {
     C_CREATED
 };
 
-static int row_day(sqlite3_stmt *st, const void *arg)
+static int row_day(struct db_stmt *st, const void *arg)
 {
     const struct visit *v = arg;
-    struct daystore_day d = {.id = sqlite3_column_int64(st, C_ID),
+    struct daystore_day d = {.id = db_col_int64(st, C_ID),
                              .job_id = text(st, C_JOB),
                              .date = text(st, C_DATE),
                              .model = text(st, C_MODEL),
-                             .cash = sqlite3_column_int64(st, C_CASH),
-                             .pnl = {.value = sqlite3_column_int64(st, C_VALUE),
-                                     .prev = sqlite3_column_int64(st, C_PREV),
-                                     .profit = sqlite3_column_int64(st, C_PROFIT),
-                                     .return_pct = sqlite3_column_double(st, C_RETURN)},
-                             .total_steps = sqlite3_column_int(st, C_STEPS),
-                             .stop_signal = sqlite3_column_int(st, C_STOP),
+                             .cash = db_col_int64(st, C_CASH),
+                             .pnl = {.value = db_col_int64(st, C_VALUE),
+                                     .prev = db_col_int64(st, C_PREV),
+                                     .profit = db_col_int64(st, C_PROFIT),
+                                     .return_pct = db_col_double(st, C_RETURN)},
+                             .total_steps = db_col_int(st, C_STEPS),
+                             .stop_signal = db_col_int(st, C_STOP),
                              .reasoning_summary = text(st, C_SUMMARY),
-                             .prompt_tokens = sqlite3_column_int64(st, C_PROMPT),
-                             .completion_tokens = sqlite3_column_int64(st, C_COMPLETION),
-                             .total_tokens = sqlite3_column_int64(st, C_TOTAL),
-                             .priced = sqlite3_column_type(st, C_COST) != SQLITE_NULL,
-                             .cost = sqlite3_column_int64(st, C_COST),
+                             .prompt_tokens = db_col_int64(st, C_PROMPT),
+                             .completion_tokens = db_col_int64(st, C_COMPLETION),
+                             .total_tokens = db_col_int64(st, C_TOTAL),
+                             .priced = !db_col_is_null(st, C_COST),
+                             .cost = db_col_int64(st, C_COST),
                              .log_file_path = text(st, C_LOG),
                              .created_at = text(st, C_CREATED)};
     return v->day(&d, v->arg);
@@ -330,7 +331,7 @@ int daystore_days(struct db *db, const struct daystore_filter *f,
                   size_t errlen)
 {
     struct visit v = {.day = each, .arg = arg};
-    sqlite3_stmt *st = db_stmt(db, SQL_DAYS, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_DAYS, err, errlen);
     if (!st)
         return -1;
     bind_filter(st, f);
@@ -343,58 +344,56 @@ int daystore_days(struct db *db, const struct daystore_filter *f,
  * its one row: *found is DAYSTORE_FOUND when there is one whose first column
  * is not null. Returns st, left on the row for the caller to read and
  * reset; NULL when it could not be prepared. */
-static sqlite3_stmt *lookup(struct db *db, const char *sql, const char *a, const char *b,
-                            enum daystore_found *found, char *err, size_t errlen)
+static struct db_stmt *lookup(struct db *db, const char *sql, const char *a, const char *b,
+                              enum daystore_found *found, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, sql, err, errlen);
+    struct db_stmt *st = db_stmt(db, sql, err, errlen);
     *found = DAYSTORE_ERROR;
     if (!st)
         return NULL;
     db_bind_text(st, 1, a);
-    if (sqlite3_bind_parameter_count(st) > 1)
+    if (db_bind_count(st) > 1)
         db_bind_text(st, 2, b);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *found = sqlite3_column_type(st, 0) != SQLITE_NULL ? DAYSTORE_FOUND : DAYSTORE_NONE;
-    else if (rc == SQLITE_DONE)
+    enum db_step rc = db_step(db, st, "cannot read stored days", err, errlen);
+    if (rc == DB_STEP_ROW)
+        *found = !db_col_is_null(st, 0) ? DAYSTORE_FOUND : DAYSTORE_NONE;
+    else if (rc == DB_STEP_DONE)
         *found = DAYSTORE_NONE;
-    else
-        db_error(db, "cannot read stored days", err, errlen);
     return st;
 }
 
 /* Resets st (NULL: none) and passes found on. */
-static enum daystore_found looked_up(sqlite3_stmt *st, enum daystore_found found)
+static enum daystore_found looked_up(struct db_stmt *st, enum daystore_found found)
 {
     if (st)
-        sqlite3_reset(st);
+        db_reset(st);
     return found;
 }
 
 int daystore_count(struct db *db, const struct daystore_filter *f, long long *total,
                    char first[DATE_BUF], char last[DATE_BUF], char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_COUNT, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_COUNT, err, errlen);
     if (!st)
         return -1;
     bind_filter(st, f);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW)
-        db_error(db, "cannot read stored days", err, errlen);
-    else {
-        *total = sqlite3_column_int64(st, 0);
+    enum db_step rc = db_step(db, st, "cannot read stored days", err, errlen);
+    if (rc == DB_STEP_DONE)
+        err_set(err, errlen, "cannot read stored days: no row");
+    else if (rc == DB_STEP_ROW) {
+        *total = db_col_int64(st, 0);
         snprintf(first, DATE_BUF, "%s", *total ? text(st, 1) : "");
         snprintf(last, DATE_BUF, "%s", *total ? text(st, 2) : "");
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 0 : -1;
+    db_reset(st);
+    return rc == DB_STEP_ROW ? 0 : -1;
 }
 
 enum daystore_found daystore_latest_date(struct db *db, const char *model, const char *job_id,
                                          char date[DATE_BUF], char *err, size_t errlen)
 {
     enum daystore_found found;
-    sqlite3_stmt *st = lookup(db, SQL_LATEST_DATE, model, job_id, &found, err, errlen);
+    struct db_stmt *st = lookup(db, SQL_LATEST_DATE, model, job_id, &found, err, errlen);
     if (found == DAYSTORE_FOUND && strlen(text(st, 0)) < DATE_BUF)
         memcpy(date, text(st, 0), strlen(text(st, 0)) + 1);
     else if (found == DAYSTORE_FOUND)
@@ -406,7 +405,7 @@ enum daystore_found daystore_job_span(struct db *db, const char *job_id, char fi
                                       char last[DATE_BUF], char *err, size_t errlen)
 {
     enum daystore_found found;
-    sqlite3_stmt *st = lookup(db, SQL_JOB_SPAN, job_id, NULL, &found, err, errlen);
+    struct db_stmt *st = lookup(db, SQL_JOB_SPAN, job_id, NULL, &found, err, errlen);
     if (found == DAYSTORE_FOUND) {
         snprintf(first, DATE_BUF, "%s", text(st, 0));
         snprintf(last, DATE_BUF, "%s", text(st, 1));
@@ -418,9 +417,9 @@ enum daystore_found daystore_find(struct db *db, const char *model, const char *
                                   char *job_id, size_t joblen, char *err, size_t errlen)
 {
     enum daystore_found found;
-    sqlite3_stmt *st = lookup(db, SQL_FIND, model, date, &found, err, errlen);
+    struct db_stmt *st = lookup(db, SQL_FIND, model, date, &found, err, errlen);
     if (found == DAYSTORE_FOUND) {
-        *id = sqlite3_column_int64(st, 0);
+        *id = db_col_int64(st, 0);
         snprintf(job_id, joblen, "%s", text(st, 1));
     }
     return looked_up(st, found);
@@ -431,30 +430,30 @@ enum daystore_found daystore_last_before(struct db *db, const char *model, const
                                          char day[DATE_BUF], char *err, size_t errlen)
 {
     enum daystore_found found;
-    sqlite3_stmt *st = lookup(db, SQL_LAST_BEFORE, model, date, &found, err, errlen);
+    struct db_stmt *st = lookup(db, SQL_LAST_BEFORE, model, date, &found, err, errlen);
     if (found == DAYSTORE_FOUND) {
-        *id = sqlite3_column_int64(st, 0);
-        *cash = sqlite3_column_int64(st, 1);
-        *value = sqlite3_column_int64(st, 2);
+        *id = db_col_int64(st, 0);
+        *cash = db_col_int64(st, 1);
+        *value = db_col_int64(st, 2);
         snprintf(day, DATE_BUF, "%s", text(st, 3));
     }
     return looked_up(st, found);
 }
 
-static int row_sums(sqlite3_stmt *st, const void *arg)
+static int row_sums(struct db_stmt *st, const void *arg)
 {
     const struct visit *v = arg;
     struct daystore_sums s = {.model = text(st, 0),
                               .date = text(st, 1),
-                              .value = sqlite3_column_int64(st, 2),
-                              .prev = sqlite3_column_int64(st, 3),
-                              .prompt_tokens = sqlite3_column_int64(st, 4),
-                              .completion_tokens = sqlite3_column_int64(st, 5),
-                              .total_tokens = sqlite3_column_int64(st, 6),
-                              .priced = sqlite3_column_type(st, 7) != SQLITE_NULL,
-                              .cost = sqlite3_column_int64(st, 7),
-                              .ntrades = sqlite3_column_int64(st, 8),
-                              .fees = sqlite3_column_int64(st, 9)};
+                              .value = db_col_int64(st, 2),
+                              .prev = db_col_int64(st, 3),
+                              .prompt_tokens = db_col_int64(st, 4),
+                              .completion_tokens = db_col_int64(st, 5),
+                              .total_tokens = db_col_int64(st, 6),
+                              .priced = !db_col_is_null(st, 7),
+                              .cost = db_col_int64(st, 7),
+                              .ntrades = db_col_int64(st, 8),
+                              .fees = db_col_int64(st, 9)};
     return v->sums(&s, v->arg);
 }
 
@@ -463,7 +462,7 @@ int daystore_each_sums(struct db *db, const char *from, const char *to, const ch
                        size_t errlen)
 {
     struct visit v = {.sums = each, .arg = arg};
-    sqlite3_stmt *st = db_stmt(db, SQL_SUMS, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_SUMS, err, errlen);
     if (!st)
         return -1;
     db_bind_text(st, 1, from);
@@ -472,10 +471,10 @@ int daystore_each_sums(struct db *db, const char *from, const char *to, const ch
     return each_row(db, st, row_sums, &v, err, errlen);
 }
 
-static int row_holding(sqlite3_stmt *st, const void *arg)
+static int row_holding(struct db_stmt *st, const void *arg)
 {
     const struct daystore_rows *v = arg;
-    return v->holding(text(st, 0), sqlite3_column_int64(st, 1), v->arg);
+    return v->holding(text(st, 0), db_col_int64(st, 1), v->arg);
 }
 
 struct holdings_into {
@@ -507,54 +506,53 @@ int daystore_holdings(struct db *db, long long position_id, money_t cash, struct
     return 0;
 }
 
-static int row_trade(sqlite3_stmt *st, const void *arg)
+static int row_trade(struct db_stmt *st, const void *arg)
 {
     const struct daystore_rows *v = arg;
-    struct daystore_trade t = {.seq = sqlite3_column_int(st, 0),
+    struct daystore_trade t = {.seq = db_col_int(st, 0),
                                .action = text(st, 1),
                                .symbol = text(st, 2),
-                               .amount = sqlite3_column_int64(st, 3),
-                               .price = sqlite3_column_int64(st, 4),
-                               .total = sqlite3_column_int64(st, 5),
-                               .fee = sqlite3_column_int64(st, 6)};
+                               .amount = db_col_int64(st, 3),
+                               .price = db_col_int64(st, 4),
+                               .total = db_col_int64(st, 5),
+                               .fee = db_col_int64(st, 6)};
     return v->trade(&t, v->arg);
 }
 
-static int row_split(sqlite3_stmt *st, const void *arg)
+static int row_split(struct db_stmt *st, const void *arg)
 {
     const struct daystore_rows *v = arg;
-    struct splits_applied s = {.before = sqlite3_column_int64(st, 3),
-                               .after = sqlite3_column_int64(st, 4),
-                               .price = sqlite3_column_int64(st, 5),
-                               .cash = sqlite3_column_int64(st, 6)};
+    struct splits_applied s = {.before = db_col_int64(st, 3),
+                               .after = db_col_int64(st, 4),
+                               .price = db_col_int64(st, 5),
+                               .cash = db_col_int64(st, 6)};
     snprintf(s.symbol, sizeof(s.symbol), "%s", text(st, 0));
     snprintf(s.date, sizeof(s.date), "%s", text(st, 1));
     snprintf(s.factor, sizeof(s.factor), "%s", text(st, 2));
     return v->split(&s, v->arg);
 }
 
-static int row_tool(sqlite3_stmt *st, const void *arg)
+static int row_tool(struct db_stmt *st, const void *arg)
 {
     const struct daystore_rows *v = arg;
     struct daystore_tool t = {.name = text(st, 0),
-                              .calls = sqlite3_column_int64(st, 1),
-                              .errors = sqlite3_column_int64(st, 2),
-                              .total_ms = sqlite3_column_double(st, 3)};
+                              .calls = db_col_int64(st, 1),
+                              .errors = db_col_int64(st, 2),
+                              .total_ms = db_col_double(st, 3)};
     return v->tool(&t, v->arg);
 }
 
-static int row_message(sqlite3_stmt *st, const void *arg)
+static int row_message(struct db_stmt *st, const void *arg)
 {
     const struct daystore_rows *v = arg;
-    struct daystore_message m = {
-        .step = sqlite3_column_int(st, 0),
-        .role = text(st, 1),
-        .content = text(st, 2),
-        .tool_name = text(st, 3),
-        .tool_call_id = text(st, 4),
-        .message_json = text(st, 5),
-        .timestamp = text(st, 6),
-        .completion = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 7)};
+    struct daystore_message m = {.step = db_col_int(st, 0),
+                                 .role = text(st, 1),
+                                 .content = text(st, 2),
+                                 .tool_name = text(st, 3),
+                                 .tool_call_id = text(st, 4),
+                                 .message_json = text(st, 5),
+                                 .timestamp = text(st, 6),
+                                 .completion = db_col_is_null(st, 7) ? -1 : db_col_int(st, 7)};
     return v->message(&m, v->arg);
 }
 
@@ -587,7 +585,7 @@ int daystore_last_date_except(struct db *db, const char *model, const char *skip
                               char out[DATE_BUF], char *err, size_t errlen)
 {
     enum daystore_found found;
-    sqlite3_stmt *st = lookup(db, SQL_LAST_EXCEPT, model, skip_jobs, &found, err, errlen);
+    struct db_stmt *st = lookup(db, SQL_LAST_EXCEPT, model, skip_jobs, &found, err, errlen);
     snprintf(out, DATE_BUF, "%s", found == DAYSTORE_FOUND ? text(st, 0) : "");
     return looked_up(st, found) == DAYSTORE_ERROR ? -1 : 0;
 }
@@ -595,30 +593,30 @@ int daystore_last_date_except(struct db *db, const char *model, const char *skip
 int daystore_dates_except(struct db *db, const char *model, const char *from, const char *to,
                           const char *skip_jobs, struct datelist *out, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_DATES_EXCEPT, err, errlen);
-    int rc;
+    struct db_stmt *st = db_stmt(db, SQL_DATES_EXCEPT, err, errlen);
+    enum db_step rc;
     if (!st)
         return -1;
     db_bind_text(st, 1, model);
     db_bind_text(st, 2, from);
     db_bind_text(st, 3, to);
     db_bind_text(st, 4, skip_jobs);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (datelist_push(out, (const char *)sqlite3_column_text(st, 0)) != 0)
+    while ((rc = db_step(db, st, "reading completed days", err, errlen)) == DB_STEP_ROW)
+        if (datelist_push(out, db_col_text(st, 0)) != 0)
             break;
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
+    db_reset(st);
+    if (rc == DB_STEP_ROW)
         return err_set(err, errlen, "stored date too long");
-    return rc == SQLITE_DONE ? 0 : db_error(db, "reading completed days", err, errlen);
+    return rc == DB_STEP_DONE ? 0 : -1;
 }
 
 int daystore_count_from(struct db *db, const char *model, const char *date, long long *count,
                         char first[DATE_BUF], char *err, size_t errlen)
 {
     enum daystore_found found;
-    sqlite3_stmt *st = lookup(db, SQL_COUNT_FROM, model, date, &found, err, errlen);
+    struct db_stmt *st = lookup(db, SQL_COUNT_FROM, model, date, &found, err, errlen);
     if (found == DAYSTORE_FOUND) {
-        *count = sqlite3_column_int64(st, 0);
+        *count = db_col_int64(st, 0);
         snprintf(first, DATE_BUF, "%s", text(st, 1));
     }
     return looked_up(st, found) == DAYSTORE_ERROR ? -1 : 0;
@@ -627,7 +625,7 @@ int daystore_count_from(struct db *db, const char *model, const char *date, long
 int daystore_delete_from(struct db *db, const char *model, const char *date, const char *keep_job,
                          long long *deleted, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_DELETE_FROM, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_DELETE_FROM, err, errlen);
     if (!st)
         return -1;
     db_bind_text(st, 1, model);
@@ -636,6 +634,6 @@ int daystore_delete_from(struct db *db, const char *model, const char *date, con
     if (db_step_done(db, st, "database write", err, errlen) != 0)
         return -1;
     if (deleted)
-        *deleted = sqlite3_changes64(db->h);
+        *deleted = db_changes(db);
     return 0;
 }

@@ -15,7 +15,7 @@ static const char SQL_READ[] = "SELECT pid, last_heartbeat, current_job FROM dae
 
 int heartbeat_write(struct db *db, const struct heartbeat_beat *b, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_WRITE, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_WRITE, err, errlen);
     if (!st)
         return -1;
     db_bind_int64(st, 1, b->pid);
@@ -30,18 +30,18 @@ int heartbeat_write(struct db *db, const struct heartbeat_beat *b, char *err, si
 void heartbeat_clear(struct db *db, long long pid)
 {
     char err[ERRBUF_SIZE];
-    sqlite3_stmt *st = db_stmt(db, SQL_CLEAR, err, sizeof(err));
+    struct db_stmt *st = db_stmt(db, SQL_CLEAR, err, sizeof(err));
     if (!st)
         return;
     db_bind_int64(st, 1, pid);
-    sqlite3_step(st);
-    sqlite3_reset(st);
+    db_step(db, st, "clearing the heartbeat", err, sizeof(err));
+    db_reset(st);
 }
 
 /* Copies text column col into dst of size n; false for NULL. */
-static bool column_text(sqlite3_stmt *st, int col, char *dst, size_t n)
+static bool column_text(struct db_stmt *st, int col, char *dst, size_t n)
 {
-    const char *s = (const char *)sqlite3_column_text(st, col);
+    const char *s = db_col_text(st, col);
     if (!s)
         return false;
     snprintf(dst, n, "%s", s);
@@ -52,21 +52,19 @@ enum heartbeat_found heartbeat_read(struct db *db, struct heartbeat_row *out, ch
                                     size_t errlen)
 {
     struct heartbeat_row row = {0};
-    sqlite3_stmt *st = db_stmt(db, SQL_READ, err, errlen);
-    int rc;
+    struct db_stmt *st = db_stmt(db, SQL_READ, err, errlen);
+    enum db_step rc;
     if (!st)
         return HEARTBEAT_ERROR;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        row.pid = sqlite3_column_int64(st, 0);
+    rc = db_step(db, st, "daemon", err, errlen);
+    if (rc == DB_STEP_ROW) {
+        row.pid = db_col_int64(st, 0);
         row.has_beat = column_text(st, 1, row.last_beat, sizeof(row.last_beat));
         row.has_job = column_text(st, 2, row.job, sizeof(row.job));
         *out = row;
-    } else if (rc != SQLITE_DONE) {
-        db_error(db, "daemon", err, errlen);
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW    ? HEARTBEAT_FOUND
-           : rc == SQLITE_DONE ? HEARTBEAT_NONE
-                               : HEARTBEAT_ERROR;
+    db_reset(st);
+    return rc == DB_STEP_ROW    ? HEARTBEAT_FOUND
+           : rc == DB_STEP_DONE ? HEARTBEAT_NONE
+                                : HEARTBEAT_ERROR;
 }

@@ -120,20 +120,19 @@ int jobs_new_id(char out[JOB_ID_BUF], char *err, size_t errlen)
 /* A write transaction of our own, or a savepoint inside the caller's. */
 static int tx_begin(struct db *db, bool *nested, char *err, size_t errlen)
 {
-    *nested = !sqlite3_get_autocommit(db->h);
-    return *nested ? db_exec(db, "SAVEPOINT jobs_tx", err, errlen)
-                   : db_begin_immediate(db, err, errlen);
+    *nested = db_in_transaction(db);
+    return *nested ? db_savepoint(db, "jobs_tx", err, errlen) : db_begin_immediate(db, err, errlen);
 }
 
 static int tx_commit(struct db *db, bool nested, char *err, size_t errlen)
 {
-    return nested ? db_exec(db, "RELEASE jobs_tx", err, errlen) : db_commit(db, err, errlen);
+    return nested ? db_release(db, "jobs_tx", err, errlen) : db_commit(db, err, errlen);
 }
 
 static void tx_rollback(struct db *db, bool nested)
 {
     if (nested)
-        sqlite3_exec(db->h, "ROLLBACK TO jobs_tx; RELEASE jobs_tx", NULL, NULL, NULL);
+        db_rollback_to(db, "jobs_tx");
     else
         db_rollback(db);
 }
@@ -151,16 +150,16 @@ static const char *stored_error(const char *error, char out[JOBS_ERROR_MAX + 1])
 
 /* A new empty object or array (mem.h: no allocation failure returns). */
 /* Column i of st: a copy (caller frees), NULL when null. */
-static char *col_dup(sqlite3_stmt *st, int i)
+static char *col_dup(struct db_stmt *st, int i)
 {
-    const char *text = (const char *)sqlite3_column_text(st, i);
+    const char *text = db_col_text(st, i);
     return text ? mem_strdup(text) : NULL;
 }
 
 /* Column i of st: its text for the time st stays on its row, NULL when null. */
-static const char *col_text(sqlite3_stmt *st, int i)
+static const char *col_text(struct db_stmt *st, int i)
 {
-    return (const char *)sqlite3_column_text(st, i);
+    return db_col_text(st, i);
 }
 
 /* The string at index i of a JSON array, "" when it is not a string. */
@@ -171,23 +170,24 @@ static const char *str_at(json_object *arr, size_t i)
 }
 
 /* A stored JSON column parsed; NULL when absent or not JSON. Caller puts. */
-static json_object *column_json(sqlite3_stmt *st, int col)
+static json_object *column_json(struct db_stmt *st, int col)
 {
-    const char *s = (const char *)sqlite3_column_text(st, col);
+    const char *s = db_col_text(st, col);
     return s ? json_tokener_parse(s) : NULL;
 }
 
 int jobs_active_ids(struct db *db, char **out, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_ACTIVE_IDS, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_ACTIVE_IDS, err, errlen);
     if (!st)
         return -1;
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return db_error(db, "reading active jobs", err, errlen);
+    enum db_step rc = db_step(db, st, "reading active jobs", err, errlen);
+    if (rc != DB_STEP_ROW) {
+        db_reset(st);
+        return rc == DB_STEP_DONE ? err_set(err, errlen, "reading active jobs: no row") : -1;
     }
-    *out = mem_strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
+    *out = mem_strdup(db_col_text(st, 0));
+    db_reset(st);
     return 0;
 }
 
@@ -195,22 +195,22 @@ int jobs_active_ids(struct db *db, char **out, char *err, size_t errlen)
 
 int jobs_list_active(struct db *db, struct jobs_active **out, size_t *n, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_ACTIVE, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_ACTIVE, err, errlen);
     struct jobs_active *list = NULL;
     size_t got = 0, cap = 0;
-    int rc;
+    enum db_step rc;
     if (!st)
         return -1;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(db, st, "reading active jobs", err, errlen)) == DB_STEP_ROW) {
         ARRAY_RESERVE(list, cap, got + 1);
         list[got].job_id = col_dup(st, 0);
         list[got].date_range = col_dup(st, 1);
         list[got++].models = col_dup(st, 2);
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
+    db_reset(st);
+    if (rc == DB_STEP_ERROR) {
         jobs_active_free(list, got);
-        return db_error(db, "reading active jobs", err, errlen);
+        return -1;
     }
     *out = list;
     *n = got;
@@ -229,7 +229,7 @@ void jobs_active_free(struct jobs_active *a, size_t n)
 
 int jobs_insert(struct db *db, const struct jobs_new *job, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_INSERT_JOB, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_INSERT_JOB, err, errlen);
     if (!st)
         return -1;
     db_bind_text(st, 1, job->job_id);
@@ -268,49 +268,47 @@ void jobs_job_free(struct jobs_job *j)
 
 static int load_days(struct db *db, struct jobs_job *j, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_GET_DAYS, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_GET_DAYS, err, errlen);
     size_t cap = 0;
-    int rc;
+    enum db_step rc;
     if (!st)
         return -1;
     db_bind_text(st, 1, j->job_id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(db, st, "reading job details", err, errlen)) == DB_STEP_ROW) {
         ARRAY_RESERVE(j->days, cap, j->ndays + 1);
         struct jobs_day *d = &j->days[j->ndays++];
-        snprintf(d->date, sizeof(d->date), "%s", (const char *)sqlite3_column_text(st, 0));
-        snprintf(d->model, sizeof(d->model), "%s", (const char *)sqlite3_column_text(st, 1));
-        snprintf(d->status, sizeof(d->status), "%s", (const char *)sqlite3_column_text(st, 2));
+        snprintf(d->date, sizeof(d->date), "%s", db_col_text(st, 0));
+        snprintf(d->model, sizeof(d->model), "%s", db_col_text(st, 1));
+        snprintf(d->status, sizeof(d->status), "%s", db_col_text(st, 2));
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : db_error(db, "reading job details", err, errlen);
+    db_reset(st);
+    return rc == DB_STEP_DONE ? 0 : -1;
 }
 
 enum jobs_found jobs_get(struct db *db, const char *job_id, struct jobs_job *out, char *err,
                          size_t errlen)
 {
     struct jobs_job j = {0};
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     enum jobs_found rc = JOBS_ERROR;
     if (strlen(job_id) >= JOB_ID_BUF)
         return JOBS_MISSING; /* no stored id is that long */
     if (!(st = db_stmt(db, SQL_GET_JOB, err, errlen)))
         return JOBS_ERROR;
     db_bind_text(st, 1, job_id);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
+    enum db_step step = db_step(db, st, "reading job", err, errlen);
+    if (step == DB_STEP_ROW) {
         memcpy(j.job_id, job_id, strlen(job_id) + 1);
-        snprintf(j.status, sizeof(j.status), "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(j.status, sizeof(j.status), "%s", db_col_text(st, 0));
         j.config_path = col_dup(st, 1);
         j.config_json = col_dup(st, 2);
-        j.replace_existing = sqlite3_column_int(st, 3) != 0;
+        j.replace_existing = db_col_int(st, 3) != 0;
     }
-    sqlite3_reset(st);
-    if (step == SQLITE_DONE)
+    db_reset(st);
+    if (step == DB_STEP_DONE)
         return JOBS_MISSING;
-    if (step != SQLITE_ROW) {
-        db_error(db, "reading job", err, errlen);
+    if (step != DB_STEP_ROW)
         goto out;
-    }
     if (load_days(db, &j, err, errlen) != 0)
         goto out;
     *out = j;
@@ -327,7 +325,7 @@ static enum jobs_found claim(struct db *db, const char *want, char job_id[JOB_ID
 {
     char id[JOB_ID_BUF] = "", now[TIMESTAMP_BUF];
     bool nested;
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     enum jobs_found rc = JOBS_ERROR;
     if (tx_begin(db, &nested, err, errlen) != 0)
         return JOBS_ERROR;
@@ -335,15 +333,13 @@ static enum jobs_found claim(struct db *db, const char *want, char job_id[JOB_ID
         goto out;
     if (want)
         db_bind_text(st, 1, want);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        snprintf(id, sizeof(id), "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
-    if (step != SQLITE_ROW) {
-        if (step == SQLITE_DONE)
+    enum db_step step = db_step(db, st, "reading pending jobs", err, errlen);
+    if (step == DB_STEP_ROW)
+        snprintf(id, sizeof(id), "%s", db_col_text(st, 0));
+    db_reset(st);
+    if (step != DB_STEP_ROW) {
+        if (step == DB_STEP_DONE)
             rc = JOBS_MISSING;
-        else
-            db_error(db, "reading pending jobs", err, errlen);
         goto out;
     }
     time_now_iso(now);
@@ -397,21 +393,20 @@ int jobs_recover(struct db *db, int *n, char *err, size_t errlen)
     size_t nids = 0, cap = 0;
     char now[TIMESTAMP_BUF];
     bool nested;
-    sqlite3_stmt *st;
-    int rc = -1, step;
+    struct db_stmt *st;
+    int rc = -1;
+    enum db_step step;
     if (tx_begin(db, &nested, err, errlen) != 0)
         return -1;
     if (!(st = db_stmt(db, SQL_RUNNING_JOBS, err, errlen)))
         goto out;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((step = db_step(db, st, "reading running jobs", err, errlen)) == DB_STEP_ROW) {
         ARRAY_RESERVE(list, cap, nids + 1);
-        snprintf(list[nids++], JOB_ID_BUF, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(list[nids++], JOB_ID_BUF, "%s", db_col_text(st, 0));
     }
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE) {
-        db_error(db, "reading running jobs", err, errlen);
+    db_reset(st);
+    if (step != DB_STEP_DONE)
         goto out;
-    }
     time_now_iso(now);
     for (size_t i = 0; i < nids; i++) {
         if (!(st = db_stmt(db, SQL_RECOVER_DAYS, err, errlen)))
@@ -420,7 +415,7 @@ int jobs_recover(struct db *db, int *n, char *err, size_t errlen)
         if (db_step_done(db, st, "database write", err, errlen) != 0)
             goto out;
         json_object *d = json_new_object();
-        json_put(d, "interrupted_model_days", json_object_new_int64(sqlite3_changes64(db->h)));
+        json_put(d, "interrupted_model_days", json_object_new_int64(db_changes(db)));
         if (!(st = db_stmt(db, SQL_RECOVER_JOB, err, errlen))) {
             json_object_put(d);
             goto out;
@@ -454,7 +449,7 @@ static int day_transition(struct db *db, const char *sql, const char *event, con
 {
     char now[TIMESTAMP_BUF], e[ERR_ECHO_BUF], clean[JOBS_ERROR_MAX + 1];
     bool nested;
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     error = stored_error(error, clean);
     if (tx_begin(db, &nested, err, errlen) != 0)
         return -1;
@@ -465,17 +460,17 @@ static int day_transition(struct db *db, const char *sql, const char *event, con
     db_bind_text(st, 2, date);
     db_bind_text(st, 3, model);
     db_bind_text(st, 4, now);
-    if (sqlite3_bind_parameter_count(st) >= 5) {
+    if (db_bind_count(st) >= 5) {
         if (duration < 0)
             db_bind_null(st, 5);
         else
             db_bind_double(st, 5, duration);
     }
-    if (sqlite3_bind_parameter_count(st) >= 6 && error)
+    if (db_bind_count(st) >= 6 && error)
         db_bind_text(st, 6, error);
     if (db_step_done(db, st, "database write", err, errlen) != 0)
         goto fail;
-    if (sqlite3_changes(db->h) != 1) {
+    if (db_changes(db) != 1) {
         err_set(err, errlen, "model-day %s %s of job %s is not %s", date, err_echo(model, e),
                 job_id, expected);
         goto fail;
@@ -534,7 +529,7 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
     long long done = 0, failed = 0, left = 0;
     const char *final;
     bool nested, cancel = false;
-    sqlite3_stmt *st;
+    struct db_stmt *st;
     error = stored_error(error, clean);
     if (tx_begin(db, &nested, err, errlen) != 0)
         return -1;
@@ -542,12 +537,12 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
     if (!(st = db_stmt(db, SQL_JOB_TIMES, err, errlen)))
         goto fail;
     db_bind_text(st, 1, job_id);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        snprintf(cur, sizeof(cur), "%s", (const char *)sqlite3_column_text(st, 0));
-        snprintf(since, sizeof(since), "%s", (const char *)sqlite3_column_text(st, 1));
-        cancel = sqlite3_column_int(st, 2) != 0;
+    if (db_step(db, st, "reading the job's times", err, errlen) == DB_STEP_ROW) {
+        snprintf(cur, sizeof(cur), "%s", db_col_text(st, 0));
+        snprintf(since, sizeof(since), "%s", db_col_text(st, 1));
+        cancel = db_col_int(st, 2) != 0;
     }
-    sqlite3_reset(st);
+    db_reset(st);
     if (strcmp(cur, "running") != 0) {
         err_set(err, errlen, "job %s is not running", job_id);
         goto fail;
@@ -562,16 +557,16 @@ int jobs_finish(struct db *db, const char *job_id, const char *error, char statu
         db_bind_text(st, 3, why_left);
         if (db_step_done(db, st, "database write", err, errlen) != 0)
             goto fail;
-        left = sqlite3_changes(db->h);
+        left = db_changes(db);
     }
     if (!(st = db_stmt(db, SQL_COUNT_DAYS, err, errlen)))
         goto fail;
     db_bind_text(st, 1, job_id);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        done = sqlite3_column_int64(st, 0);
-        failed = sqlite3_column_int64(st, 1);
+    if (db_step(db, st, "counting model-days", err, errlen) == DB_STEP_ROW) {
+        done = db_col_int64(st, 0);
+        failed = db_col_int64(st, 1);
     }
-    sqlite3_reset(st);
+    db_reset(st);
     final = cancel ? "cancelled" : failed == 0 ? "completed" : done == 0 ? "failed" : "partial";
     if (!(st = db_stmt(db, SQL_END_JOB, err, errlen)))
         goto fail;
@@ -623,21 +618,19 @@ int jobs_cancel(struct db *db, const char *job_id, enum jobs_cancel_outcome *out
     char now[TIMESTAMP_BUF], cur[JOB_STATUS_BUF] = "";
     enum jobs_cancel_outcome res = JOBS_CANCEL_NOT_FOUND;
     bool nested;
-    sqlite3_stmt *st;
-    int step;
+    struct db_stmt *st;
+    enum db_step step;
     if (tx_begin(db, &nested, err, errlen) != 0)
         return -1;
     if (!(st = db_stmt(db, SQL_CANCEL_STATE, err, errlen)))
         goto fail;
     db_bind_text(st, 1, job_id);
-    step = sqlite3_step(st);
-    if (step == SQLITE_ROW)
-        snprintf(cur, sizeof(cur), "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE) {
-        db_error(db, "reading the job", err, errlen);
+    step = db_step(db, st, "reading the job", err, errlen);
+    if (step == DB_STEP_ROW)
+        snprintf(cur, sizeof(cur), "%s", db_col_text(st, 0));
+    db_reset(st);
+    if (step == DB_STEP_ERROR)
         goto fail;
-    }
     if (strcmp(cur, "pending") == 0 || strcmp(cur, "running") == 0) {
         bool pending = cur[0] == 'p';
         time_now_iso(now);
@@ -646,7 +639,7 @@ int jobs_cancel(struct db *db, const char *job_id, enum jobs_cancel_outcome *out
         db_bind_text(st, 1, job_id);
         db_bind_text(st, 2, now);
         if (db_step_done(db, st, "database write", err, errlen) != 0 ||
-            (sqlite3_changes(db->h) == 1 &&
+            (db_changes(db) == 1 &&
              (audit_job_event(db, pending ? "job_cancelled" : "job_cancel_requested", job_id, NULL,
                               err, errlen) != 0 ||
               dataver_bump(db, err, errlen) != 0)))
@@ -666,15 +659,15 @@ fail:
 
 int jobs_cancel_requested(struct db *db, const char *job_id, bool *out, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_CANCEL_ASKED, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_CANCEL_ASKED, err, errlen);
     if (!st)
         return -1;
     db_bind_text(st, 1, job_id);
-    int step = sqlite3_step(st);
-    bool asked = step == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
-    sqlite3_reset(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return db_error(db, "reading the job", err, errlen);
+    enum db_step step = db_step(db, st, "reading the job", err, errlen);
+    bool asked = step == DB_STEP_ROW && db_col_int(st, 0) != 0;
+    db_reset(st);
+    if (step == DB_STEP_ERROR)
+        return -1;
     *out = asked;
     return 0;
 }
@@ -695,31 +688,32 @@ static const char SQL_IMPORT_DONE[] =
 enum jobs_found jobs_active_on(struct db *db, const char *model, char job_id[JOB_ID_BUF], char *err,
                                size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_ACTIVE, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_ACTIVE, err, errlen);
     enum jobs_found found = JOBS_MISSING;
-    int rc;
+    enum db_step rc;
     if (!st)
         return JOBS_ERROR;
-    while (found == JOBS_MISSING && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (found == JOBS_MISSING &&
+           (rc = db_step(db, st, "cannot read jobs", err, errlen)) == DB_STEP_ROW) {
         json_object *models = column_json(st, 2);
         for (size_t i = 0; json_object_is_type(models, json_type_array) &&
                            i < json_object_array_length(models) && found == JOBS_MISSING;
              i++)
             if (strcmp(str_at(models, i), model) == 0) {
-                snprintf(job_id, JOB_ID_BUF, "%s", (const char *)sqlite3_column_text(st, 0));
+                snprintf(job_id, JOB_ID_BUF, "%s", db_col_text(st, 0));
                 found = JOBS_FOUND;
             }
         json_object_put(models);
     }
-    sqlite3_reset(st);
-    if (found == JOBS_MISSING && rc != SQLITE_DONE)
-        return (enum jobs_found)db_error(db, "cannot read jobs", err, errlen);
+    db_reset(st);
+    if (found == JOBS_MISSING && rc != DB_STEP_DONE)
+        return JOBS_ERROR;
     return found;
 }
 
 int jobs_import_create(struct db *db, const struct jobs_import *im, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_IMPORT_JOB, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_IMPORT_JOB, err, errlen);
     if (!st)
         return -1;
     db_bind_text(st, 1, im->job_id);
@@ -734,7 +728,7 @@ int jobs_import_create(struct db *db, const struct jobs_import *im, char *err, s
 int jobs_import_day(struct db *db, const char *job_id, const char *date, const char *model,
                     const char *at, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_IMPORT_DAY, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_IMPORT_DAY, err, errlen);
     if (!st)
         return -1;
     db_bind_text(st, 1, job_id);
@@ -747,7 +741,7 @@ int jobs_import_day(struct db *db, const char *job_id, const char *date, const c
 int jobs_import_finish(struct db *db, const char *job_id, const char *at, double duration_seconds,
                        const char *warnings, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_IMPORT_DONE, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_IMPORT_DONE, err, errlen);
     if (!st)
         return -1;
     db_bind_text(st, 1, job_id);
@@ -794,20 +788,21 @@ static const char SQL_VIEW_DETAILS[] =
 int jobs_callbacks_due(struct db *db, struct jobs_due *out, size_t max, size_t *n, char *err,
                        size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_CALLBACKS_DUE, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_CALLBACKS_DUE, err, errlen);
     size_t got = 0;
-    int rc = SQLITE_DONE;
+    enum db_step rc = DB_STEP_DONE;
     if (!st)
         return -1;
     db_bind_int64(st, 1, (long long)max);
-    while (got < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        snprintf(out[got].job_id, sizeof(out[got].job_id), "%s", sqlite3_column_text(st, 0));
-        snprintf(out[got].url, sizeof(out[got].url), "%s", sqlite3_column_text(st, 1));
+    while (got < max &&
+           (rc = db_step(db, st, "reading due callbacks", err, errlen)) == DB_STEP_ROW) {
+        snprintf(out[got].job_id, sizeof(out[got].job_id), "%s", db_col_text(st, 0));
+        snprintf(out[got].url, sizeof(out[got].url), "%s", db_col_text(st, 1));
         got++;
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return db_error(db, "reading due callbacks", err, errlen);
+    db_reset(st);
+    if (rc == DB_STEP_ERROR)
+        return -1;
     *n = got;
     return 0;
 }
@@ -815,7 +810,7 @@ int jobs_callbacks_due(struct db *db, struct jobs_due *out, size_t max, size_t *
 int jobs_set_callback_status(struct db *db, const char *job_id, const char *status, char *err,
                              size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_CALLBACK_OUTCOME, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_CALLBACK_OUTCOME, err, errlen);
     if (!st)
         return -1;
     db_bind_text(st, 1, job_id);
@@ -826,85 +821,85 @@ int jobs_set_callback_status(struct db *db, const char *job_id, const char *stat
 enum jobs_found jobs_latest_with_results(struct db *db, char *out, size_t outlen, char *err,
                                          size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_NEWEST_FIRST, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_NEWEST_FIRST, err, errlen);
     enum daystore_found has = DAYSTORE_NONE;
     char first[DATE_BUF], last[DATE_BUF];
-    int rc = SQLITE_DONE;
+    enum db_step rc = DB_STEP_DONE;
     if (!st)
         return JOBS_ERROR;
-    while (has == DAYSTORE_NONE && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *id = (const char *)sqlite3_column_text(st, 0);
+    while (has == DAYSTORE_NONE &&
+           (rc = db_step(db, st, "finding the latest job", err, errlen)) == DB_STEP_ROW) {
+        const char *id = db_col_text(st, 0);
         if ((has = daystore_job_span(db, id, first, last, err, errlen)) == DAYSTORE_FOUND)
             snprintf(out, outlen, "%s", id);
     }
-    sqlite3_reset(st);
+    db_reset(st);
     if (has == DAYSTORE_ERROR)
         return JOBS_ERROR;
     if (has == DAYSTORE_FOUND)
         return JOBS_FOUND;
-    return rc == SQLITE_DONE ? JOBS_MISSING
-                             : (enum jobs_found)db_error(db, "finding the latest job", err, errlen);
+    return rc == DB_STEP_DONE ? JOBS_MISSING : JOBS_ERROR;
 }
 
 enum jobs_found jobs_latest_id(struct db *db, char out[JOBS_ID_MAX], char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_LATEST, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_LATEST, err, errlen);
     if (!st)
         return JOBS_ERROR;
-    int rc = sqlite3_step(st);
-    const char *id = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    enum db_step rc = db_step(db, st, "query", err, errlen);
+    const char *id = rc == DB_STEP_ROW ? db_col_text(st, 0) : NULL;
     enum jobs_found found = JOBS_MISSING;
     if (id && strlen(id) >= JOBS_ID_MAX)
         found = (enum jobs_found)err_set(err, errlen, "job id too long");
     else if (id) {
         memcpy(out, id, strlen(id) + 1);
         found = JOBS_FOUND;
-    } else if (rc != SQLITE_DONE)
-        found = (enum jobs_found)db_error(db, "query", err, errlen);
-    sqlite3_reset(st);
+    } else if (rc != DB_STEP_DONE)
+        found = JOBS_ERROR;
+    db_reset(st);
     return found;
 }
 
 int jobs_count(struct db *db, const char *status, long long *total, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_LIST_TOTAL, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_LIST_TOTAL, err, errlen);
     if (!st)
         return -1;
     db_bind_text(st, 1, status);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
+    if (db_step(db, st, "query", err, errlen) != DB_STEP_ROW) {
+        db_reset(st);
         return db_error(db, "query", err, errlen);
     }
-    *total = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    *total = db_col_int64(st, 0);
+    db_reset(st);
     return 0;
 }
 
 int jobs_list_ids(struct db *db, const char *status, long long limit, long long offset,
                   char (*ids)[JOBS_ID_MAX], size_t *n, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, SQL_LIST, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_LIST, err, errlen);
     size_t got = 0;
-    int rc = SQLITE_DONE;
+    enum db_step rc = DB_STEP_DONE;
     if (!st)
         return -1;
     db_bind_text(st, 1, status);
     db_bind_int64(st, 2, limit);
     db_bind_int64(st, 3, offset);
-    while (got < (size_t)limit && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        snprintf(ids[got++], JOBS_ID_MAX, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return db_error(db, "query", err, errlen);
+    while (got < (size_t)limit && (rc = db_step(db, st, "query", err, errlen)) == DB_STEP_ROW)
+        snprintf(ids[got++], JOBS_ID_MAX, "%s", db_col_text(st, 0));
+    db_reset(st);
+    if (rc == DB_STEP_ERROR)
+        return -1;
     *n = got;
     return 0;
 }
 
 /* The cached statement sql with job_id bound as ?1; NULL with err. */
-static sqlite3_stmt *view_stmt(struct db *db, const char *sql, const char *job_id, char *err,
-                               size_t errlen)
+static struct db_stmt *view_stmt(struct db *db, const char *sql, const char *job_id, char *err,
+                                 size_t errlen)
 {
-    sqlite3_stmt *st = db_stmt(db, sql, err, errlen);
+    struct db_stmt *st = db_stmt(db, sql, err, errlen);
     if (st)
         db_bind_text(st, 1, job_id);
     return st;
@@ -914,7 +909,7 @@ static sqlite3_stmt *view_stmt(struct db *db, const char *sql, const char *job_i
 static enum jobs_found view_job_row(struct db *db, const char *job_id, struct jobs_row *r,
                                     char *err, size_t errlen)
 {
-    sqlite3_stmt *st = view_stmt(db, SQL_VIEW_JOB, job_id, err, errlen);
+    struct db_stmt *st = view_stmt(db, SQL_VIEW_JOB, job_id, err, errlen);
     char **text[] = {&r->job_id,       &r->status,         &r->date_range,
                      &r->models,       &r->created_at,     &r->started_at,
                      &r->updated_at,   &r->completed_at,   NULL,
@@ -922,63 +917,63 @@ static enum jobs_found view_job_row(struct db *db, const char *job_id, struct jo
                      &r->callback_url, &r->callback_status};
     if (!st)
         return JOBS_ERROR;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
+    enum db_step rc = db_step(db, st, "query", err, errlen);
+    if (rc == DB_STEP_ROW) {
         for (int i = 0; i < (int)(sizeof(text) / sizeof(text[0])); i++)
             if (text[i])
                 *text[i] = col_dup(st, i);
-        r->has_duration = sqlite3_column_type(st, 8) != SQLITE_NULL;
-        r->total_duration_seconds = sqlite3_column_double(st, 8);
+        r->has_duration = !db_col_is_null(st, 8);
+        r->total_duration_seconds = db_col_double(st, 8);
     }
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
+    db_reset(st);
+    if (rc == DB_STEP_ROW)
         return JOBS_FOUND;
-    return rc == SQLITE_DONE ? JOBS_MISSING : (enum jobs_found)db_error(db, "query", err, errlen);
+    return rc == DB_STEP_DONE ? JOBS_MISSING : JOBS_ERROR;
 }
 
 /* The model-day counts and the earliest running model-day of job_id into r. */
 static int view_progress(struct db *db, const char *job_id, struct jobs_row *r, char *err,
                          size_t errlen)
 {
-    sqlite3_stmt *st = view_stmt(db, SQL_VIEW_COUNTS, job_id, err, errlen);
+    struct db_stmt *st = view_stmt(db, SQL_VIEW_COUNTS, job_id, err, errlen);
     if (!st)
         return -1;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        r->total = sqlite3_column_int64(st, 0);
-        r->completed = sqlite3_column_int64(st, 1);
-        r->failed = sqlite3_column_int64(st, 2);
-        r->running = sqlite3_column_int64(st, 3);
+    enum db_step rc = db_step(db, st, "query", err, errlen);
+    if (rc == DB_STEP_ROW) {
+        r->total = db_col_int64(st, 0);
+        r->completed = db_col_int64(st, 1);
+        r->failed = db_col_int64(st, 2);
+        r->running = db_col_int64(st, 3);
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW || !(st = view_stmt(db, SQL_VIEW_CURRENT, job_id, err, errlen)))
-        return rc != SQLITE_ROW ? db_error(db, "query", err, errlen) : -1;
-    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    db_reset(st);
+    if (rc != DB_STEP_ROW || !(st = view_stmt(db, SQL_VIEW_CURRENT, job_id, err, errlen)))
+        return rc != DB_STEP_ROW ? db_error(db, "query", err, errlen) : -1;
+    if ((rc = db_step(db, st, "query", err, errlen)) == DB_STEP_ROW) {
         r->current_date = col_dup(st, 0);
         r->current_model = col_dup(st, 1);
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_error(db, "query", err, errlen);
+    db_reset(st);
+    return rc == DB_STEP_ERROR ? -1 : 0;
 }
 
 /* Each model of job_id and where it is, into r->at. */
 static int view_models(struct db *db, const char *job_id, struct jobs_row *r, char *err,
                        size_t errlen)
 {
-    sqlite3_stmt *st = view_stmt(db, SQL_VIEW_MODELS, job_id, err, errlen);
+    struct db_stmt *st = view_stmt(db, SQL_VIEW_MODELS, job_id, err, errlen);
     size_t cap = 0;
-    int rc;
+    enum db_step rc;
     if (!st)
         return -1;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(db, st, "query", err, errlen)) == DB_STEP_ROW) {
         ARRAY_RESERVE(r->at, cap, r->nat + 1);
         struct jobs_model_at *m = &r->at[r->nat++];
         m->model = col_dup(st, 0);
         m->running = col_dup(st, 1);
         m->next = col_dup(st, 2);
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : db_error(db, "query", err, errlen);
+    db_reset(st);
+    return rc == DB_STEP_DONE ? 0 : -1;
 }
 
 enum jobs_found jobs_view_job(struct db *db, const char *job_id, struct jobs_row *out, char *err,
@@ -1016,26 +1011,26 @@ void jobs_row_free(struct jobs_row *r)
 int jobs_each_detail(struct db *db, const char *job_id, const char *status, long long limit,
                      long long offset, jobs_detail_fn fn, void *ctx, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = view_stmt(db, SQL_VIEW_DETAILS, job_id, err, errlen);
-    int rc;
+    struct db_stmt *st = view_stmt(db, SQL_VIEW_DETAILS, job_id, err, errlen);
+    enum db_step rc;
     if (!st)
         return -1;
     db_bind_text(st, 2, status);
     db_bind_int64(st, 3, limit);
     db_bind_int64(st, 4, offset);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(db, st, "query", err, errlen)) == DB_STEP_ROW) {
         struct jobs_detail_row row = {
             .date = col_text(st, 0),
             .model = col_text(st, 1),
             .status = col_text(st, 2),
             .started_at = col_text(st, 3),
             .completed_at = col_text(st, 4),
-            .has_duration = sqlite3_column_type(st, 5) != SQLITE_NULL,
-            .duration_seconds = sqlite3_column_double(st, 5),
+            .has_duration = !db_col_is_null(st, 5),
+            .duration_seconds = db_col_double(st, 5),
             .error = col_text(st, 6),
         };
         fn(&row, ctx);
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : db_error(db, "query", err, errlen);
+    db_reset(st);
+    return rc == DB_STEP_DONE ? 0 : -1;
 }

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 static const char *const migrations[] = {
     /* 1: the specification's six tables, per-trade rows and the price store. */
     "CREATE TABLE jobs ("
@@ -453,14 +455,20 @@ int db_migrate(struct db *db, char *err, size_t errlen)
     return db_migrate_to(db, NMIGRATIONS, err, errlen);
 }
 
-sqlite3_stmt *db_stmt(struct db *db, const char *sql, char *err, size_t errlen)
+/* A struct db_stmt is the engine's statement under a name of our own. */
+static sqlite3_stmt *raw(struct db_stmt *st)
+{
+    return (sqlite3_stmt *)st;
+}
+
+struct db_stmt *db_stmt(struct db *db, const char *sql, char *err, size_t errlen)
 {
     for (size_t i = 0; i < db->ncache; i++) {
         if (db->cache[i].sql == sql) {
             sqlite3_stmt *st = db->cache[i].stmt;
             sqlite3_reset(st);
             sqlite3_clear_bindings(st);
-            return st;
+            return (struct db_stmt *)st;
         }
     }
     sqlite3_stmt *st = NULL;
@@ -472,7 +480,7 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql, char *err, size_t errlen)
     db->cache[db->ncache].sql = sql;
     db->cache[db->ncache].stmt = st;
     db->ncache++;
-    return st;
+    return (struct db_stmt *)st;
 }
 
 /* The write transactions of this process's connections queue here before
@@ -519,15 +527,25 @@ void db_rollback(struct db *db)
     writer_release(db);
 }
 
-int db_step_done(struct db *db, sqlite3_stmt *st, const char *what, char *err, size_t errlen)
+enum db_step db_step(struct db *db, struct db_stmt *st, const char *what, char *err, size_t errlen)
 {
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
+    int rc = sqlite3_step(raw(st));
+    if (rc == SQLITE_ROW)
+        return DB_STEP_ROW;
     if (rc == SQLITE_DONE)
-        return 0;
+        return DB_STEP_DONE;
     db_error(db, what, err, errlen);
-    db->err_code = rc; /* the step's own code: the reset may have replaced the handle's */
-    return -1;
+    db->err_code = rc; /* the step's own code, which a reset may replace on the handle */
+    return DB_STEP_ERROR;
+}
+
+int db_step_done(struct db *db, struct db_stmt *st, const char *what, char *err, size_t errlen)
+{
+    enum db_step rc = db_step(db, st, what, err, errlen);
+    sqlite3_reset(raw(st));
+    if (rc == DB_STEP_ROW) /* a statement with results: a bug of the caller */
+        return err_set(err, errlen, "%s: the statement returned a row", what);
+    return rc == DB_STEP_DONE ? 0 : -1;
 }
 
 static void db_bind_check(sqlite3_stmt *st, int i, int rc)
@@ -538,31 +556,136 @@ static void db_bind_check(sqlite3_stmt *st, int i, int rc)
     abort();
 }
 
-void db_bind_text(sqlite3_stmt *st, int i, const char *s)
+void db_bind_text(struct db_stmt *st, int i, const char *s)
 {
-    db_bind_check(st, i, sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT));
+    db_bind_check(raw(st), i, sqlite3_bind_text(raw(st), i, s, -1, SQLITE_TRANSIENT));
 }
 
-void db_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
+void db_bind_blob(struct db_stmt *st, int i, const void *p, size_t n)
 {
     if (n > INT_MAX)
         mem_fatal(0);
-    db_bind_check(st, i, sqlite3_bind_blob(st, i, p, (int)n, SQLITE_TRANSIENT));
+    db_bind_check(raw(st), i, sqlite3_bind_blob(raw(st), i, p, (int)n, SQLITE_TRANSIENT));
 }
 
-void db_bind_int64(sqlite3_stmt *st, int i, long long v)
+void db_bind_int64(struct db_stmt *st, int i, long long v)
 {
-    db_bind_check(st, i, sqlite3_bind_int64(st, i, (sqlite3_int64)v));
+    db_bind_check(raw(st), i, sqlite3_bind_int64(raw(st), i, (sqlite3_int64)v));
 }
 
-void db_bind_double(sqlite3_stmt *st, int i, double v)
+void db_bind_double(struct db_stmt *st, int i, double v)
 {
-    db_bind_check(st, i, sqlite3_bind_double(st, i, v));
+    db_bind_check(raw(st), i, sqlite3_bind_double(raw(st), i, v));
 }
 
-void db_bind_null(sqlite3_stmt *st, int i)
+void db_bind_null(struct db_stmt *st, int i)
 {
-    db_bind_check(st, i, sqlite3_bind_null(st, i));
+    db_bind_check(raw(st), i, sqlite3_bind_null(raw(st), i));
+}
+
+int db_bind_count(struct db_stmt *st)
+{
+    return sqlite3_bind_parameter_count(raw(st));
+}
+
+enum db_col_type db_col_type(struct db_stmt *st, int i)
+{
+    switch (sqlite3_column_type(raw(st), i)) {
+    case SQLITE_INTEGER:
+        return DB_COL_INTEGER;
+    case SQLITE_FLOAT:
+        return DB_COL_FLOAT;
+    case SQLITE_TEXT:
+        return DB_COL_TEXT;
+    case SQLITE_BLOB:
+        return DB_COL_BLOB;
+    default:
+        return DB_COL_NULL;
+    }
+}
+
+bool db_col_is_null(struct db_stmt *st, int i)
+{
+    return sqlite3_column_type(raw(st), i) == SQLITE_NULL;
+}
+
+const char *db_col_text(struct db_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(raw(st), i);
+}
+
+long long db_col_int64(struct db_stmt *st, int i)
+{
+    return sqlite3_column_int64(raw(st), i);
+}
+
+int db_col_int(struct db_stmt *st, int i)
+{
+    return sqlite3_column_int(raw(st), i);
+}
+
+double db_col_double(struct db_stmt *st, int i)
+{
+    return sqlite3_column_double(raw(st), i);
+}
+
+const void *db_col_blob(struct db_stmt *st, int i)
+{
+    return sqlite3_column_blob(raw(st), i);
+}
+
+size_t db_col_bytes(struct db_stmt *st, int i)
+{
+    return (size_t)sqlite3_column_bytes(raw(st), i);
+}
+
+void db_reset(struct db_stmt *st)
+{
+    sqlite3_reset(raw(st));
+}
+
+long long db_changes(struct db *db)
+{
+    return sqlite3_changes64(db->h);
+}
+
+long long db_last_insert_id(struct db *db)
+{
+    return sqlite3_last_insert_rowid(db->h);
+}
+
+bool db_in_transaction(struct db *db)
+{
+    return !sqlite3_get_autocommit(db->h);
+}
+
+/* Runs "<verb> <name>"; name is an identifier from the caller's code. */
+static int savepoint_exec(struct db *db, const char *verb, const char *name, char *err,
+                          size_t errlen)
+{
+    char sql[128];
+    int n = snprintf(sql, sizeof(sql), "%s %s", verb, name);
+    if (n < 0 || (size_t)n >= sizeof(sql))
+        return err_set(err, errlen, "savepoint name too long");
+    return db_exec(db, sql, err, errlen);
+}
+
+int db_savepoint(struct db *db, const char *name, char *err, size_t errlen)
+{
+    return savepoint_exec(db, "SAVEPOINT", name, err, errlen);
+}
+
+int db_release(struct db *db, const char *name, char *err, size_t errlen)
+{
+    return savepoint_exec(db, "RELEASE", name, err, errlen);
+}
+
+void db_rollback_to(struct db *db, const char *name)
+{
+    char sql[128];
+    int n = snprintf(sql, sizeof(sql), "ROLLBACK TO %s; RELEASE %s", name, name);
+    if (n > 0 && (size_t)n < sizeof(sql))
+        sqlite3_exec(db->h, sql, NULL, NULL, NULL);
 }
 
 const char *db_filename(struct db *db)

@@ -2,7 +2,11 @@
  * project's pragmas (WAL, busy timeout, foreign keys), the versioned schema
  * and its in-place migrations, and a per-connection cache of prepared
  * statements so long-lived processes prepare each query once. A struct db is
- * used by one thread at a time. */
+ * used by one thread at a time.
+ *
+ * It is the only module that names the engine: the others run their SQL
+ * through struct db_stmt and the db_step/db_col_* functions below, so a
+ * second engine (issue 14: PostgreSQL) changes this module only. */
 #ifndef TRADER_DB_H
 #define TRADER_DB_H
 
@@ -10,7 +14,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
-#include <sqlite3.h>
+
+struct sqlite3; /* the engine's types stay inside db.c */
+struct sqlite3_stmt;
 
 #define DB_SCHEMA_VERSION 9
 #define DB_BUSY_TIMEOUT_MS 10000
@@ -22,13 +28,16 @@ enum db_mode {
     DB_READWRITE, /* creates the file if needed; caller runs db_migrate */
 };
 
+/* A prepared statement, owned by its connection's cache. */
+struct db_stmt;
+
 struct db_cached_stmt {
     const char *sql;
-    sqlite3_stmt *stmt;
+    struct sqlite3_stmt *stmt;
 };
 
 struct db {
-    sqlite3 *h;
+    struct sqlite3 *h;
     int err_code; /* extended code of the last failure db_error or db_exec reported */
     bool writing; /* holds the process's writer mutex (db_begin_immediate) */
     char *path;   /* as opened, for db_reopen */
@@ -77,9 +86,9 @@ int db_schema_version(struct db *db, int *out);
 
 /* The cached statement for sql, reset and with bindings cleared. sql must be a
  * string with static storage: its address is the cache key. Callers reset the
- * statement (sqlite3_reset) as soon as they are done so no read transaction
+ * statement (db_reset) as soon as they are done so no read transaction
  * stays open. Returns NULL and fills err on failure. The db owns the result. */
-sqlite3_stmt *db_stmt(struct db *db, const char *sql, char *err, size_t errlen);
+struct db_stmt *db_stmt(struct db *db, const char *sql, char *err, size_t errlen);
 
 /* Runs one or more statements without results. */
 int db_exec(struct db *db, const char *sql, char *err, size_t errlen);
@@ -114,15 +123,66 @@ int db_retry_pause(int attempt, const atomic_int *cancel);
  * lack of memory (every text we bind is bounded far below SQLite's length
  * limit), and either ends the process with the statement's text named, as
  * mem.h's policy says. db_bind_text binds a copy of s (NULL binds null). */
-void db_bind_text(sqlite3_stmt *st, int i, const char *s);
-void db_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n);
-void db_bind_int64(sqlite3_stmt *st, int i, long long v);
-void db_bind_double(sqlite3_stmt *st, int i, double v);
-void db_bind_null(sqlite3_stmt *st, int i);
+void db_bind_text(struct db_stmt *st, int i, const char *s);
+void db_bind_blob(struct db_stmt *st, int i, const void *p, size_t n);
+void db_bind_int64(struct db_stmt *st, int i, long long v);
+void db_bind_double(struct db_stmt *st, int i, double v);
+void db_bind_null(struct db_stmt *st, int i);
+
+/* How many parameters st's SQL has (one function may serve several forms
+ * of a query). */
+int db_bind_count(struct db_stmt *st);
+
+enum db_step {
+    DB_STEP_ERROR = -1, /* err says why, prefixed by what (db_error) */
+    DB_STEP_DONE,       /* no more rows */
+    DB_STEP_ROW,        /* the db_col_* functions read the current row */
+};
+
+/* Advances st by one row. The caller still resets st (db_reset) when done,
+ * whatever the outcome. */
+enum db_step db_step(struct db *db, struct db_stmt *st, const char *what, char *err, size_t errlen);
 
 /* Steps a bound statement without results (an insert, update or delete) to
  * its end and resets it. Returns 0, or -1 with db_error(what). */
-int db_step_done(struct db *db, sqlite3_stmt *st, const char *what, char *err, size_t errlen);
+int db_step_done(struct db *db, struct db_stmt *st, const char *what, char *err, size_t errlen);
+
+/* Column i (from 0) of the current row. Text and blobs belong to st and stay
+ * valid until the next db_step or db_reset; db_col_text is NULL for a null.
+ * Numbers read from a null are 0. */
+enum db_col_type {
+    DB_COL_NULL,
+    DB_COL_INTEGER,
+    DB_COL_FLOAT,
+    DB_COL_TEXT,
+    DB_COL_BLOB,
+};
+enum db_col_type db_col_type(struct db_stmt *st, int i);
+bool db_col_is_null(struct db_stmt *st, int i);
+const char *db_col_text(struct db_stmt *st, int i);
+long long db_col_int64(struct db_stmt *st, int i);
+int db_col_int(struct db_stmt *st, int i);
+double db_col_double(struct db_stmt *st, int i);
+const void *db_col_blob(struct db_stmt *st, int i);
+size_t db_col_bytes(struct db_stmt *st, int i); /* of a text or blob */
+
+/* Ends st's run (its read snapshot) and keeps its bindings. */
+void db_reset(struct db_stmt *st);
+
+/* Rows changed by the last insert, update or delete on db. */
+long long db_changes(struct db *db);
+
+/* The rowid (INTEGER PRIMARY KEY) of the last row inserted on db. */
+long long db_last_insert_id(struct db *db);
+
+/* Whether db is inside a transaction (BEGIN without COMMIT or ROLLBACK). */
+bool db_in_transaction(struct db *db);
+
+/* Savepoints, nested inside a transaction; name is an SQL identifier. */
+int db_savepoint(struct db *db, const char *name, char *err, size_t errlen);
+int db_release(struct db *db, const char *name, char *err, size_t errlen);
+/* Undoes and ends savepoint name; failure is ignored (like db_rollback). */
+void db_rollback_to(struct db *db, const char *name);
 
 /* The absolute path of db's main file ("" for an in-memory database); the
  * journal files are beside it with "-wal" and "-shm" appended. */

@@ -54,14 +54,16 @@ static int chat(void *self, json_object *messages, json_object *tools, const ato
 /* What reasoning_logs' CHECK(json_valid(message_json)) says of s. */
 static int sqlite_json_valid(struct db *db, const char *s)
 {
-    sqlite3_stmt *st;
+    static const char sql[] = "SELECT json_valid(?1)";
+    char err[ERRBUF_SIZE];
+    struct db_stmt *st = db_stmt(db, sql, err, sizeof(err));
     int valid = -1;
-    if (sqlite3_prepare_v2(db->h, "SELECT json_valid(?1)", -1, &st, NULL) != SQLITE_OK)
+    if (!st)
         abort();
     db_bind_text(st, 1, s);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        valid = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    if (db_step(db, st, "json_valid", err, sizeof(err)) == DB_STEP_ROW)
+        valid = db_col_int(st, 0);
+    db_reset(st);
     return valid == 1;
 }
 

@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <sqlite3.h>
 
+#include "base/errbuf.h"
 #include "store/db.h"
 
 struct fixture {
@@ -54,16 +56,16 @@ static inline void fx_close(struct fixture *fx)
 
 static inline int fx_exec(struct db *db, const char *sql)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        fprintf(stderr, "fixture SQL failed: %s\n", msg ? msg : "?");
-        sqlite3_free(msg);
+    char err[ERRBUF_SIZE];
+    if (db_exec(db, sql, err, sizeof(err)) != 0) {
+        fprintf(stderr, "fixture SQL failed: %s\n", err);
         return -1;
     }
     return 0;
 }
 
-/* One bar with the given open and close texts (high/low/volume derived). */
+/* One bar with the given open and close texts (high/low/volume derived).
+ * Prepared outside the statement cache, which test_perf inspects. */
 static inline int fx_bar(struct db *db, const char *symbol, const char *date, const char *open,
                          const char *close)
 {

@@ -116,22 +116,20 @@ static void test_audit(struct db *db)
                              .endpoint = "POST /simulate/trigger",
                              .status = 403,
                              .outcome = "forbidden"};
-    sqlite3_stmt *st = NULL;
+    static const char last[] = "SELECT event, actor, client, endpoint, status, outcome,"
+                               " job_id IS NULL, timestamp FROM audit_log ORDER BY id DESC LIMIT 1";
     ok(access_audit(db, &a, err, sizeof(err)) == 0, "audit row written");
-    sqlite3_prepare_v2(db->h,
-                       "SELECT event, actor, client, endpoint, status, outcome, job_id IS NULL,"
-                       " timestamp FROM audit_log ORDER BY id DESC LIMIT 1",
-                       -1, &st, NULL);
-    ok(st && sqlite3_step(st) == SQLITE_ROW, "... and read back");
-    is_str((const char *)sqlite3_column_text(st, 0), "api_request", "... event");
-    is_str((const char *)sqlite3_column_text(st, 1), "ci", "... actor");
-    is_str((const char *)sqlite3_column_text(st, 2), "10.0.0.2", "... client");
-    is_str((const char *)sqlite3_column_text(st, 3), "POST /simulate/trigger", "... endpoint");
-    is_int(sqlite3_column_int(st, 4), 403, "... status");
-    is_str((const char *)sqlite3_column_text(st, 5), "forbidden", "... outcome");
-    is_int(sqlite3_column_int(st, 6), 1, "... no job");
-    ok(sqlite3_column_text(st, 7) != NULL, "... a time");
-    sqlite3_finalize(st);
+    struct db_stmt *st = db_stmt(db, last, err, sizeof(err));
+    ok(st && db_step(db, st, "read back", err, sizeof(err)) == DB_STEP_ROW, "... and read back");
+    is_str(db_col_text(st, 0), "api_request", "... event");
+    is_str(db_col_text(st, 1), "ci", "... actor");
+    is_str(db_col_text(st, 2), "10.0.0.2", "... client");
+    is_str(db_col_text(st, 3), "POST /simulate/trigger", "... endpoint");
+    is_int(db_col_int(st, 4), 403, "... status");
+    is_str(db_col_text(st, 5), "forbidden", "... outcome");
+    is_int(db_col_int(st, 6), 1, "... no job");
+    ok(db_col_text(st, 7) != NULL, "... a time");
+    db_reset(st);
 }
 
 int main(void)

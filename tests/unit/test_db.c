@@ -1,14 +1,17 @@
 /* Unit tests for db: pragmas, migrations (including an in-place upgrade of an
- * old file), constraints and cascades, and the statement cache. */
+ * old file), constraints and cascades, the statement cache, and the neutral
+ * statement API (steps, columns, changes, savepoints). */
 #include "store/db.h"
 #include "base/paths.h"
 #include "tap.h"
 
 #include <fcntl.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <sqlite3.h>
 
 static char path[256];
 
@@ -174,6 +177,91 @@ static void test_follow(const char *dir)
     unlink(tmp);
 }
 
+/* The statement API on a scratch table: each step outcome, each column
+ * accessor (a null too), changes, and a failing step's message. */
+static void test_stmt_api(struct db *db)
+{
+    static const char mk[] = "CREATE TEMP TABLE scratch(k INTEGER PRIMARY KEY, s TEXT,"
+                             " n INTEGER, d REAL, b BLOB)";
+    static const char put[] = "INSERT INTO scratch(k, s, n, d, b) VALUES(?1, ?2, ?3, ?4, ?5)";
+    static const char get[] = "SELECT s, n, d, b, k FROM scratch WHERE k >= ?1 ORDER BY k";
+    static const char bump[] = "UPDATE scratch SET n = n + 1 WHERE n IS NOT NULL";
+    char err[512] = "";
+    struct db_stmt *st;
+    ok(db_exec(db, mk, err, sizeof(err)) == 0, "scratch table: %s", err);
+
+    st = db_stmt(db, put, err, sizeof(err));
+    is_int(db_bind_count(st), 5, "db_bind_count counts the parameters");
+    db_bind_int64(st, 1, 7);
+    db_bind_text(st, 2, "seven");
+    db_bind_int64(st, 3, 5000000000123LL);
+    db_bind_double(st, 4, 2.5);
+    db_bind_blob(st, 5, "\x01\x00\x02", 3);
+    ok(db_step_done(db, st, "insert", err, sizeof(err)) == 0, "insert a full row: %s", err);
+    is_int(db_changes(db), 1, "db_changes: one row inserted");
+    is_int(db_last_insert_id(db), 7, "db_last_insert_id is the new row's key");
+    st = db_stmt(db, put, err, sizeof(err));
+    db_bind_int64(st, 1, 9);
+    ok(db_step_done(db, st, "insert", err, sizeof(err)) == 0, "insert a row of nulls: %s", err);
+
+    st = db_stmt(db, get, err, sizeof(err));
+    db_bind_int64(st, 1, 0);
+    is_int(db_step(db, st, "select", err, sizeof(err)), DB_STEP_ROW, "first step: a row");
+    is_str(db_col_text(st, 0), "seven", "db_col_text");
+    is_int(db_col_int64(st, 1), 5000000000123LL, "db_col_int64 keeps 64 bits");
+    is_int(db_col_int(st, 4), 7, "db_col_int");
+    ok(db_col_double(st, 2) == 2.5, "db_col_double");
+    is_int(db_col_bytes(st, 3), 3, "db_col_bytes of a blob");
+    ok(memcmp(db_col_blob(st, 3), "\x01\x00\x02", 3) == 0, "db_col_blob");
+    ok(!db_col_is_null(st, 0) && db_col_type(st, 0) == DB_COL_TEXT &&
+           db_col_type(st, 1) == DB_COL_INTEGER && db_col_type(st, 2) == DB_COL_FLOAT &&
+           db_col_type(st, 3) == DB_COL_BLOB,
+       "db_col_type of each kind");
+    is_int(db_step(db, st, "select", err, sizeof(err)), DB_STEP_ROW, "second step: a row");
+    ok(db_col_is_null(st, 0) && db_col_type(st, 0) == DB_COL_NULL, "db_col_is_null");
+    ok(db_col_text(st, 0) == NULL, "a null text is NULL");
+    is_int(db_col_int64(st, 1), 0, "a null number reads 0");
+    is_int(db_step(db, st, "select", err, sizeof(err)), DB_STEP_DONE, "third step: done");
+    db_reset(st);
+
+    st = db_stmt(db, get, err, sizeof(err));
+    db_bind_int64(st, 1, 0);
+    ok(db_step_done(db, st, "a select", err, sizeof(err)) == -1 && strstr(err, "a select: "),
+       "db_step_done on a statement with rows fails, named: %s", err);
+    st = db_stmt(db, bump, err, sizeof(err));
+    ok(db_step_done(db, st, "update", err, sizeof(err)) == 0, "update: %s", err);
+    is_int(db_changes(db), 1, "db_changes counts only the rows the update changed");
+
+    st = db_stmt(db, put, err, sizeof(err));
+    db_bind_int64(st, 1, 7);
+    is_int(db_step(db, st, "storing row 7", err, sizeof(err)), DB_STEP_ERROR,
+           "a duplicate key: DB_STEP_ERROR");
+    db_reset(st);
+    ok(strncmp(err, "storing row 7: ", 15) == 0 && strstr(err, "UNIQUE"),
+       "the error names what failed and why: %s", err);
+    ok(!db_transient(db), "a constraint is not a transient failure");
+    db_clear_error(db);
+
+    ok(!db_in_transaction(db), "no transaction yet");
+    ok(db_begin_immediate(db, err, sizeof(err)) == 0 && db_in_transaction(db) &&
+           db_savepoint(db, "sp", err, sizeof(err)) == 0,
+       "a transaction and a savepoint: %s", err);
+    st = db_stmt(db, put, err, sizeof(err));
+    db_bind_int64(st, 1, 11);
+    ok(db_step_done(db, st, "insert", err, sizeof(err)) == 0, "insert in the savepoint");
+    db_rollback_to(db, "sp");
+    ok(db_in_transaction(db), "db_rollback_to keeps the transaction");
+    ok(db_savepoint(db, "sp", err, sizeof(err)) == 0 && db_release(db, "sp", err, sizeof(err)) == 0,
+       "a savepoint released: %s", err);
+    ok(db_commit(db, err, sizeof(err)) == 0 && !db_in_transaction(db), "commit: %s", err);
+    st = db_stmt(db, get, err, sizeof(err));
+    db_bind_int64(st, 1, 10);
+    is_int(db_step(db, st, "select", err, sizeof(err)), DB_STEP_DONE,
+           "the rolled-back row is gone");
+    db_reset(st);
+    ok(db_exec(db, "DROP TABLE scratch", err, sizeof(err)) == 0, "drop the scratch table");
+}
+
 int main(void)
 {
     char err[512];
@@ -261,13 +349,14 @@ int main(void)
            0, "deleting a job cascades to everything under it");
 
     static const char q[] = "SELECT count(*) FROM jobs";
-    sqlite3_stmt *a = db_stmt(db, q, err, sizeof(err));
-    sqlite3_stmt *b = db_stmt(db, q, err, sizeof(err));
+    struct db_stmt *a = db_stmt(db, q, err, sizeof(err));
+    struct db_stmt *b = db_stmt(db, q, err, sizeof(err));
     ok(a && a == b, "a statement is prepared once per connection");
-    sqlite3_reset(a);
+    db_reset(a);
     static const char bad[] = "SELEKT nonsense";
     ok(db_stmt(db, bad, err, sizeof(err)) == NULL, "bad SQL reports: %s", err);
 
+    test_stmt_api(db);
     test_second_connection_keeps_locks(db);
     test_transient(db);
 

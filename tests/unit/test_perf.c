@@ -30,6 +30,7 @@
 #include "tap.h"
 
 #include <math.h>
+#include <sqlite3.h>
 
 #define D(x) ((money_t)(x)*MONEY_SCALE)
 
@@ -118,7 +119,7 @@ static long long day(const char *job, const char *date, const char *model, int v
              job, date, model, D(value), D(prev), cost);
     if (fx_exec(fx.db, sql) != 0)
         return -1;
-    return sqlite3_last_insert_rowid(fx.db->h);
+    return db_last_insert_id(fx.db);
 }
 
 static int setup(void)

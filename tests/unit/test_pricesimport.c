@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sqlite3.h>
 
 static struct fixture fx; /* the scratch directory; its db serves the rejection tests */
 static const char *dir;
@@ -339,7 +340,7 @@ static void test_rejections(void)
 
     /* Reading the store itself would release the import's own locks. */
     char self[300];
-    snprintf(self, sizeof(self), "%s", sqlite3_db_filename(db->h, "main"));
+    snprintf(self, sizeof(self), "%s", db_filename(db));
     reject(db, self, NULL, "own database", NULL);
     snprintf(self + strlen(self), sizeof(self) - strlen(self), "-wal");
     reject(db, self, NULL, "own database", NULL);

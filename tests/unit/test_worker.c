@@ -10,6 +10,7 @@
 
 #include "simfixture.h"
 #include "tap.h"
+#include <sqlite3.h>
 
 static char err[512];
 static struct fixture fx;
