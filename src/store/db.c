@@ -246,6 +246,26 @@ static const char *const migrations[] = {
     "  version INTEGER NOT NULL);"
     "INSERT INTO data_version(id, epoch, version) VALUES(1, lower(hex(randomblob(8))), 0);"
     "CREATE INDEX idx_job_details_job_date ON job_details(job_id, date);",
+
+    /* 10: many workers on one store (docs/scaling.md). Jobs get an explicit
+     * creation sequence (rowid is SQLite's alone); a running model-day names
+     * the worker that leased it and until when; every live traderd has a
+     * row in workers, its heartbeat. */
+    "ALTER TABLE jobs ADD COLUMN seq INTEGER;"
+    "UPDATE jobs SET seq = rowid;"
+    "CREATE UNIQUE INDEX idx_jobs_seq ON jobs(seq);"
+    "ALTER TABLE job_details ADD COLUMN worker TEXT;"
+    "ALTER TABLE job_details ADD COLUMN lease_until TEXT;"
+    "CREATE INDEX idx_job_details_worker ON job_details(worker);"
+    "CREATE TABLE workers ("
+    "  id TEXT PRIMARY KEY,"
+    "  hostname TEXT NOT NULL,"
+    "  pid INTEGER NOT NULL,"
+    "  version TEXT,"
+    "  threads INTEGER NOT NULL DEFAULT 1 CHECK(threads >= 1),"
+    "  started_at TEXT NOT NULL,"
+    "  last_heartbeat TEXT NOT NULL,"
+    "  current_job TEXT);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -309,6 +329,12 @@ int db_retry_pause(int attempt, const atomic_int *cancel)
         nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
     }
     return cancel && atomic_load(cancel) ? -1 : 0;
+}
+
+enum db_engine db_engine(const struct db *db)
+{
+    (void)db;
+    return DB_ENGINE_SQLITE;
 }
 
 int db_open(const char *path, enum db_mode mode, struct db **out, char *err, size_t errlen)

@@ -18,7 +18,7 @@
 struct sqlite3; /* the engine's types stay inside db.c */
 struct sqlite3_stmt;
 
-#define DB_SCHEMA_VERSION 9
+#define DB_SCHEMA_VERSION 10
 #define DB_BUSY_TIMEOUT_MS 10000
 #define DB_ENV_BUSY_TIMEOUT "TRADER_DB_BUSY_TIMEOUT_MS" /* overrides it (tests) */
 #define DB_RETRY_MAX_SECONDS 30 /* the longest pause between two tries of a write */
@@ -47,6 +47,14 @@ struct db {
     size_t ncache, capcache;
     struct db_cached_stmt *cache; /* grows: one entry per distinct query */
 };
+
+/* The engine behind a connection. A module that owns a query the two
+ * engines spell differently keeps both texts and picks one with this. */
+enum db_engine {
+    DB_ENGINE_SQLITE,
+    DB_ENGINE_POSTGRES,
+};
+enum db_engine db_engine(const struct db *db);
 
 /* Opens path. On success *out owns a new connection (free with db_close). */
 int db_open(const char *path, enum db_mode mode, struct db **out, char *err, size_t errlen);
