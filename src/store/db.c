@@ -536,6 +536,11 @@ int db_begin_immediate(struct db *db, char *err, size_t errlen)
     return 0;
 }
 
+int db_begin(struct db *db, char *err, size_t errlen)
+{
+    return db_begin_immediate(db, err, errlen);
+}
+
 int db_commit(struct db *db, char *err, size_t errlen)
 {
     if (db_exec(db, "COMMIT", err, errlen) != 0) {
@@ -628,6 +633,16 @@ enum db_col_type db_col_type(struct db_stmt *st, int i)
     default:
         return DB_COL_NULL;
     }
+}
+
+int db_col_count(struct db_stmt *st)
+{
+    return sqlite3_column_count(raw(st));
+}
+
+const char *db_col_name(struct db_stmt *st, int i)
+{
+    return sqlite3_column_name(raw(st), i);
 }
 
 bool db_col_is_null(struct db_stmt *st, int i)

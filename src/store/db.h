@@ -107,6 +107,11 @@ int db_exec(struct db *db, const char *sql, char *err, size_t errlen);
  * the commit or rollback: a thread must not begin a write transaction on a
  * second connection while it holds one. */
 int db_begin_immediate(struct db *db, char *err, size_t errlen);
+/* A write transaction for work that row locks keep apart (claiming a
+ * model-day with FOR UPDATE SKIP LOCKED): on PostgreSQL it does not queue
+ * on the store-wide writer lock db_begin_immediate takes; on SQLite, where
+ * every writer takes the file's lock, it is db_begin_immediate. */
+int db_begin(struct db *db, char *err, size_t errlen);
 int db_commit(struct db *db, char *err, size_t errlen);
 void db_rollback(struct db *db);
 
@@ -166,6 +171,8 @@ enum db_col_type {
     DB_COL_BLOB,
 };
 enum db_col_type db_col_type(struct db_stmt *st, int i);
+int db_col_count(struct db_stmt *st);
+const char *db_col_name(struct db_stmt *st, int i); /* belongs to st */
 bool db_col_is_null(struct db_stmt *st, int i);
 const char *db_col_text(struct db_stmt *st, int i);
 long long db_col_int64(struct db_stmt *st, int i);
