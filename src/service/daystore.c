@@ -38,8 +38,8 @@ static const char SQL_TOOL[] =
 #define ANY_OR(n, column) "(CAST(?" #n " AS TEXT) IS NULL OR " column " = ?" #n ")"
 
 #define FILTER_WHERE                                                                               \
-    " FROM positions WHERE date >= ?1 AND date <= ?2 AND " ANY_OR(3, "model") " AND " ANY_OR(      \
-        4, "job_id")
+    " FROM positions WHERE date >= ?1 AND date <= ?2"                                              \
+    " AND " ANY_OR(3, "model") " AND " ANY_OR(4, "job_id")
 /* In (date, model) order from idx_positions_date_model. */
 static const char SQL_DAYS[] =
     "SELECT id, model, job_id, cash, portfolio_value, prev_value, daily_profit, daily_return_pct,"

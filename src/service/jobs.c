@@ -765,11 +765,13 @@ static const char SQL_CALLBACK_OUTCOME[] =
 static const char SQL_NEWEST_FIRST[] = "SELECT job_id FROM jobs ORDER BY created_at DESC, seq DESC";
 static const char SQL_LATEST[] =
     "SELECT job_id FROM jobs ORDER BY created_at DESC, seq DESC LIMIT 1";
-/* The casts type a parameter PostgreSQL meets first where nothing else does. */
-#define STATUS_IS(n) "(CAST(?" #n " AS TEXT) IS NULL OR status = ?" #n ")"
-static const char SQL_LIST[] = "SELECT job_id FROM jobs WHERE " STATUS_IS(
-    1) " ORDER BY created_at DESC, seq DESC LIMIT ?2 OFFSET ?3";
-static const char SQL_LIST_TOTAL[] = "SELECT count(*) FROM jobs WHERE " STATUS_IS(1);
+/* CAST(?n AS TEXT) IS NULL: PostgreSQL cannot type a parameter that is
+ * only tested for NULL. */
+static const char SQL_LIST[] =
+    "SELECT job_id FROM jobs WHERE CAST(?1 AS TEXT) IS NULL OR status = ?1"
+    " ORDER BY created_at DESC, seq DESC LIMIT ?2 OFFSET ?3";
+static const char SQL_LIST_TOTAL[] =
+    "SELECT count(*) FROM jobs WHERE CAST(?1 AS TEXT) IS NULL OR status = ?1";
 static const char SQL_VIEW_JOB[] =
     "SELECT job_id, status, date_range, models, created_at, started_at, updated_at,"
     " completed_at, total_duration_seconds, error, warnings, cancel_requested_at, callback_url,"
@@ -787,7 +789,8 @@ static const char SQL_VIEW_CURRENT[] = "SELECT date, model FROM job_details WHER
                                        " AND status = 'running' ORDER BY date, id LIMIT 1";
 static const char SQL_VIEW_DETAILS[] =
     "SELECT date, model, status, started_at, completed_at, duration_seconds, error"
-    " FROM job_details WHERE job_id = ?1 AND " STATUS_IS(2) " ORDER BY date, id LIMIT ?3 OFFSET ?4";
+    " FROM job_details WHERE job_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR status = ?2)"
+    " ORDER BY date, id LIMIT ?3 OFFSET ?4";
 
 int jobs_callbacks_due(struct db *db, struct jobs_due *out, size_t max, size_t *n, char *err,
                        size_t errlen)
