@@ -119,7 +119,7 @@ static long long day(const char *job, const char *date, const char *model, int v
              job, date, model, D(value), D(prev), cost);
     if (fx_exec(fx.db, sql) != 0)
         return -1;
-    return db_last_insert_id(fx.db);
+    return fx_int(fx.db, "SELECT max(id) FROM positions");
 }
 
 static int setup(void)
