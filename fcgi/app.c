@@ -45,22 +45,10 @@ void app_free(struct app *app)
     app->models = NULL;
 }
 
-/* db_follow for a file; a PostgreSQL URL has no file to follow: its
- * connection is opened once and kept. */
-static enum db_follow follow(struct app *app, struct db **db, enum db_mode mode, char *err,
-                             size_t errlen)
-{
-    if (!paths_is_url(app->db_path))
-        return db_follow(db, app->db_path, mode, err, errlen);
-    if (*db)
-        return DB_FOLLOW_SAME;
-    return db_open(app->db_path, mode, db, err, errlen) == 0 ? DB_FOLLOW_OPENED : DB_FOLLOW_ERROR;
-}
-
 struct db *app_db(struct app *app)
 {
     int version = -1;
-    switch (follow(app, &app->db, DB_READONLY, app->db_err, sizeof(app->db_err))) {
+    switch (db_follow(&app->db, app->db_path, DB_READONLY, app->db_err, sizeof(app->db_err))) {
     case DB_FOLLOW_ERROR:
         return NULL;
     case DB_FOLLOW_SAME:
@@ -81,7 +69,7 @@ struct db *app_db(struct app *app)
 
 struct db *app_writer(struct app *app, char *err, size_t errlen)
 {
-    if (follow(app, &app->writer, DB_READWRITE, err, errlen) == DB_FOLLOW_ERROR)
+    if (db_follow(&app->writer, app->db_path, DB_READWRITE, err, errlen) == DB_FOLLOW_ERROR)
         return NULL;
     return app->writer;
 }

@@ -32,7 +32,7 @@ struct app {
     bool auth_reads;     /* $TRADER_AUTH_READS=1 */
     /* Both follow the file at db_path (db_follow): a replaced or removed
      * file is let go and the new one opened on the next request. A URL's
-     * connections are opened on first use and kept. */
+     * connections are kept while the server has them, then reopened. */
     struct db *db;            /* NULL while unavailable */
     char db_err[ERRBUF_SIZE]; /* why db is NULL */
     struct db *writer;        /* read-write, opened on the first write */
