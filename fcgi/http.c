@@ -361,8 +361,10 @@ int http_send(FCGX_Stream *out, const struct response *resp)
     if (status == 304) {
         int n = snprintf(head, sizeof(head),
                          "Status: 304 Not Modified\r\nETag: %s\r\nX-Accel-Expires: @%lld\r\n"
-                         "Cache-Control: %s\r\n\r\n",
-                         resp->etag, until, HTTP_CACHE_TAGGED);
+                         "Cache-Control: %s\r\n%s%s%s\r\n",
+                         resp->etag, until, HTTP_CACHE_TAGGED,
+                         resp->replica_lag[0] ? "X-Trader-Replica-Lag: " : "", resp->replica_lag,
+                         resp->replica_lag[0] ? "\r\n" : "");
         return n > 0 && (size_t)n < sizeof(head) && FCGX_PutStr(head, n, out) >= 0 ? 0 : -1;
     }
     if (resp->body &&
