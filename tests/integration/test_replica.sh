@@ -51,6 +51,17 @@ psql_standby() {
 }
 is "$(psql_standby 'SELECT pg_is_in_recovery()')" t "the standby is in recovery (read-only)"
 
+# trader-api refuses a read location it cannot use, quoting no URL.
+API=$TOP_BUILDDIR/fcgi/trader-api
+OUT=$(env -u TRADER_DATABASE_URL TRADER_DATA_DIR="$T_DIR/x" TRADER_DATABASE_READ_URL="$T_DIR/standby.db" \
+  "$API" </dev/null 2>&1)
+like "$? $OUT" '^1 .*must be a postgresql:// or postgres:// URL' \
+  "a read location that is no PostgreSQL URL: trader-api does not start"
+OUT=$(env -u TRADER_DATABASE_URL TRADER_DATA_DIR="$T_DIR/x" TRADER_DATABASE_READ_URL="$STANDBY" \
+  "$API" </dev/null 2>&1)
+like "$? $OUT" '^1 .*needs a PostgreSQL primary' "a standby beside a SQLite primary: refused too"
+ok "$(grep -c s3cretpw <<<"$OUT")" "  the message has no password"
+
 use_configs 2
 cat >"$CONFIGS/replica.json" <<'EOF'
 {"date_range": {"init_date": "2025-01-02"},
