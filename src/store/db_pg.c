@@ -88,6 +88,15 @@ static bool result_ok(PGresult *res)
     return s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
 }
 
+/* Like SQLite's changes(): only an insert, update or delete sets it. */
+static void note_changes(struct db *db, PGresult *res)
+{
+    const char *tag = PQcmdStatus(res);
+    if (strncmp(tag, "INSERT", 6) == 0 || strncmp(tag, "UPDATE", 6) == 0 ||
+        strncmp(tag, "DELETE", 6) == 0)
+        db->pg_changes = strtoll(PQcmdTuples(res), NULL, 10);
+}
+
 static int pg_exec(struct db *db, const char *sql, char *err, size_t errlen)
 {
     PGresult *res = PQexec(conn(db), sql);
@@ -95,6 +104,7 @@ static int pg_exec(struct db *db, const char *sql, char *err, size_t errlen)
         note_failure(db, res);
         return err_set(err, errlen, "database error: %s", db->pg_error);
     }
+    note_changes(db, res);
     PQclear(res);
     return 0;
 }
@@ -262,7 +272,7 @@ static enum db_step pg_step(struct db_stmt *st)
             return DB_STEP_ERROR;
         }
         s->res = res;
-        db->pg_changes = strtoll(PQcmdTuples(res), NULL, 10);
+        note_changes(db, res);
     }
     drop_blobs(s);
     s->row++;
