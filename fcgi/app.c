@@ -151,6 +151,8 @@ int app_read_lag(struct app *app, bool *standby, double *lag_seconds, char *err,
             return -1;
         }
         app->lag_asked = now;
+        if (app->lag_seconds < 0) /* the two hosts' clocks disagree */
+            app->lag_seconds = 0;
     }
     *standby = app->lag_standby;
     *lag_seconds = app->lag_seconds;

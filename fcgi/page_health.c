@@ -3,8 +3,9 @@
  * default config, never probed, never with keys), the data directory, the
  * database (its engine and, when reads go to a PostgreSQL hot standby, the
  * standby's replay lag: how stale reads may be) and the price store. 503
- * "unhealthy" when the database cannot be read, the data directory or the database file is not
- * writable, the disk is full or the daemon's heartbeat is missing or stale. */
+ * "unhealthy" when the database cannot be read, the data directory or the
+ * database file is not writable, the disk is full or the daemon's heartbeat
+ * is missing or stale. */
 #include "service/config.h"
 #include "base/dates.h"
 #include "base/jsontext.h"
