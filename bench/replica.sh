@@ -38,7 +38,7 @@ trap '"$ROOT/scripts/stack" down --home "$HOME_DIR" >/dev/null 2>&1
 
 PRIMARY=$("$ROOT/tests/pgcluster.sh" start "$TMP/primary")
 STANDBY=$("$ROOT/tests/pgstandby.sh" start "$TMP/primary" "$TMP/standby")
-export TRADER_DATABASE_URL=$PRIMARY TRADER_DB_PATH=$PRIMARY
+export TRADER_DATABASE_URL=$PRIMARY
 
 # Stack A: traderd and the reads on the primary; stack B: reads on the standby.
 bench_stack_up "$WORKERS"

@@ -28,14 +28,15 @@
 
 struct app {
     char home[PATHS_MAX];      /* the data directory, absolute when it exists */
-    char db_path[PATHS_MAX];   /* the primary: every write goes there */
-    char read_path[PATHS_MAX]; /* where reads go: db_path, or a hot standby */
+    char db_path[PATHS_MAX];   /* a file, or a PostgreSQL URL (paths_db): every write goes there */
+    char read_path[PATHS_MAX]; /* where reads go: db_path, or a hot standby (paths_db_read) */
     char configs_dir[PATHS_MAX];
     int heartbeat_stale; /* seconds after which traderd counts as down */
     int min_free_mb;     /* /health: storage full below this */
     bool auth_reads;     /* $TRADER_AUTH_READS=1 */
     /* Both follow their location (db_follow): a replaced or removed file
-     * is let go and the new one opened on the next request. */
+     * is let go and the new one opened on the next request. A URL's
+     * connections are kept while the server has them, then reopened. */
     struct db *db;            /* reads read_path; NULL while unavailable */
     char db_err[ERRBUF_SIZE]; /* why db is NULL */
     struct db *writer;        /* read-write on db_path, opened on the first write */

@@ -16,7 +16,7 @@
 PGCLUSTER=$TOP_SRCDIR/tests/pgcluster.sh
 PGSTANDBY=$TOP_SRCDIR/tests/pgstandby.sh
 # It makes its own primary and standby: once is enough.
-[ -z "${TRADER_TEST_PG_DIR:-}" ] || skip_all "runs its own PostgreSQL clusters (in the SQLite pass)"
+! on_pg || skip_all "runs its own PostgreSQL clusters (in the SQLite pass)"
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -x "$PGBIN/pg_basebackup" ] && [ -x "$PGBIN/initdb" ] ||
   skip_all "no PostgreSQL server binaries (Debian: postgresql-15)"
@@ -71,9 +71,8 @@ cat >"$CONFIGS/replica.json" <<'EOF'
  "log_config": {"log_path": "agent_data"}}
 EOF
 
-# Every process of both stacks writes to the primary (TRADER_DATABASE_URL;
-# TRADER_DB_PATH for builds from before it).
-export TRADER_DATABASE_URL=$PRIMARY TRADER_DB_PATH=$PRIMARY
+# Every process of both stacks writes to the primary.
+export TRADER_DATABASE_URL=$PRIMARY
 # Host 2 first, without traderd, reading the primary; then the host under
 # test, with traderd, reading the standby.
 P2=$(free_port)
