@@ -203,4 +203,10 @@ void db_rollback_to(struct db *db, const char *name);
  * journal files are beside it with "-wal" and "-shm" appended. */
 const char *db_filename(struct db *db);
 
+/* After rows were inserted with explicit ids (a copy): makes table's next
+ * generated id follow max_id. A no-op on SQLite, which does so itself.
+ * (dbcopy's stand-in until the engine branch, which has the same function,
+ * is merged: take the engine's.) */
+int db_sync_ids(struct db *db, const char *table, long long max_id, char *err, size_t errlen);
+
 #endif
