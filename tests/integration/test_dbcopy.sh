@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# traderctl db copy and db verify on a store filled by a real run: traderd
+# runs the default config (built-in strategies and the mock LLM agent) over
+# synthetic prices, an API key is made; the service stops and the store is
+# copied into a new SQLite file, each table reported identical; the API
+# started on the copy answers /simulate/status, /simulate/jobs, /results
+# (detail=full, every date), /performance and /performance/series exactly
+# as on the original, ETags included. A second copy into the copy is
+# refused and changes nothing; db verify finds a changed value and names
+# its table, row and column; a missing location is a usage error.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/daemon_lib.sh"
+
+use_configs 4
+DATES="2025-01-03 2025-01-06 2025-01-07"
+ORIG=$T_HOME/trader.db
+COPY=$T_DIR/copy.db
+
+stack_up
+ctl prices synth >/dev/null || bail "traderctl prices synth failed"
+trigger_job '{"config_path": "configs/default_config.json", "start_date": "2025-01-03", "end_date": "2025-01-07"}'
+is "$(wait_job "$JOB")" completed "a job of the default config (mock LLM agent included) completes"
+[ "$(dbq 'SELECT count(*) > 0 FROM reasoning_logs')" = 1 ] && [ "$(dbq 'SELECT count(*) > 0 FROM trades')" = 1 ]
+ok $? "  it stored trades and reasoning"
+ctl keys create --name ops >/dev/null 2>&1 || bail "traderctl keys create failed"
+
+# answers NAME: the read answers (status, ETag, body) of the running stack
+# into $T_DIR/NAME.answers.
+answers() {
+  local p out=$T_DIR/$1.answers
+  : >"$out"
+  for p in "/simulate/status/$JOB" /simulate/jobs /performance /performance/series \
+    "/performance?start_date=2025-01-06&end_date=2025-01-07"; do
+    http GET "$p"
+    printf '%s %s %s\n%s\n' "$p" "$STATUS" "$(header ETag)" "$(body)" >>"$out"
+  done
+  for d in $DATES; do
+    http GET "/results?date=$d&detail=full"
+    printf '/results %s %s %s\n%s\n' "$d" "$STATUS" "$(header ETag)" "$(body)" >>"$out"
+  done
+}
+answers original
+"$STACK" down --home "$T_HOME" >/dev/null 2>&1
+ok $? "the service stops before the copy"
+
+# --- SQLite -> SQLite -------------------------------------------------------------
+ctl db copy --to "$COPY" >"$T_DIR/copy.out" 2>&1
+ok $? "db copy into a new SQLite file" || sed 's/^/# /' "$T_DIR/copy.out"
+is "$(grep -c ', identical$' "$T_DIR/copy.out")" 17 "  16 tables reported identical, and the total"
+like "$(grep '^positions:' "$T_DIR/copy.out")" '^positions: [1-9][0-9]* rows, identical$' \
+  "  positions counted"
+like "$(tail -1 "$T_DIR/copy.out")" '^copied and verified: 16 tables, [0-9]+ rows, identical$' \
+  "  the summary"
+
+# The original is out of the way meanwhile: the answers can only come from the copy.
+mkdir "$T_DIR/away" && mv "$ORIG"* "$T_DIR/away/"
+TRADER_DB_PATH=$COPY stack_up
+answers copy
+cmp -s "$T_DIR/original.answers" "$T_DIR/copy.answers"
+ok $? "the API on the copy answers as on the original, ETags included" ||
+  diff "$T_DIR/original.answers" "$T_DIR/copy.answers" | head -20 | sed 's/^/# /'
+like "$(head -1 "$T_DIR/copy.answers")" "^/simulate/status/$JOB 200 " "  (the job's status is there)"
+"$STACK" down --home "$T_HOME" >/dev/null 2>&1
+[ ! -e "$ORIG" ]
+ok $? "  (the stack on the copy made no store at the original's place)"
+mv "$T_DIR/away/"* "$T_HOME/"
+
+# --- refusals and differences ----------------------------------------------------
+SUM=$(sha256sum <"$COPY")
+ctl db copy --to "$COPY" >"$T_DIR/again.out" 2>&1
+is "$?" 1 "a copy into a store with rows fails"
+like "$(cat "$T_DIR/again.out")" 'not empty \(table jobs has rows\)' "  saying why"
+is "$(sha256sum <"$COPY")" "$SUM" "  and leaves it as it was"
+
+ctl db verify --against "$COPY" >"$T_DIR/verify.out" 2>&1
+ok $? "db verify: the copy is identical" || sed 's/^/# /' "$T_DIR/verify.out"
+like "$(tail -1 "$T_DIR/verify.out")" '^compared: 16 tables, [0-9]+ rows, identical$' "  the summary"
+
+python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("UPDATE holdings SET quantity = quantity + 1 WHERE id = (SELECT max(id) FROM holdings)")
+c.commit()' "$COPY"
+ID=$(DBQ_DB=$COPY dbq 'SELECT max(id) FROM holdings')
+ctl db verify --against "$COPY" >"$T_DIR/verify2.out" 2>&1
+is "$?" 1 "db verify finds a changed value"
+like "$(tail -1 "$T_DIR/verify2.out")" "table holdings differs: row id=$ID: quantity is [0-9]+ in this store but [0-9]+ in the other store" \
+  "  naming the table, row and column"
+
+ctl db copy >"$T_DIR/usage.out" 2>&1
+is "$?" 2 "db copy without --to is a usage error"
+like "$(cat "$T_DIR/usage.out")" 'usage: traderctl .*db copy --to LOCATION' "  with the usage"
+
+done_testing
