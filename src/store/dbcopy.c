@@ -222,6 +222,7 @@ struct cursor {
     int inpage;         /* rows of it read so far */
     bool done;
     struct value key[KEY_MAX]; /* of a full page's last row */
+    char what[64];             /* "reading table NAME", for messages */
 };
 
 static void cursor_init(struct cursor *c, struct db *db, const struct table *t)
@@ -229,6 +230,7 @@ static void cursor_init(struct cursor *c, struct db *db, const struct table *t)
     memset(c, 0, sizeof(*c));
     c->db = db;
     c->t = t;
+    snprintf(c->what, sizeof(c->what), "reading table %s", t->name);
 }
 
 static void cursor_close(struct cursor *c)
@@ -244,7 +246,6 @@ static void cursor_close(struct cursor *c)
  * table's end (and after), or DB_STEP_ERROR with err. */
 static enum db_step cursor_next(struct cursor *c, char *err, size_t errlen)
 {
-    char what[96];
     if (c->done)
         return DB_STEP_DONE;
     if (!c->st || c->inpage == PAGE_ROWS) {
@@ -258,8 +259,7 @@ static enum db_step cursor_next(struct cursor *c, char *err, size_t errlen)
             value_bind(c->st, k + 1, &c->key[k]);
         c->inpage = 0;
     }
-    snprintf(what, sizeof(what), "reading table %s", c->t->name);
-    enum db_step rc = db_step(c->db, c->st, what, err, errlen);
+    enum db_step rc = db_step(c->db, c->st, c->what, err, errlen);
     if (rc == DB_STEP_ROW && ++c->inpage == PAGE_ROWS)
         for (int k = 0; k < c->t->nkey; k++)
             value_save(&c->key[k], c->st, k);

@@ -95,6 +95,12 @@ is "$?" 1 "db verify finds a changed value"
 like "$(tail -1 "$T_DIR/verify2.out")" "table holdings differs: row id=$ID: quantity is [0-9]+ in this store but [0-9]+ in the other store" \
   "  naming the table, row and column"
 
+ctl db copy --to "postgresql://trader:pw-s3cret-x@127.0.0.1:1/none?password=pw-s3cret-y" \
+  >"$T_DIR/secret.out" 2>&1
+is "$?" 1 "a copy into an unreachable PostgreSQL fails"
+! grep -q 's3cret' "$T_DIR/secret.out"
+ok $? "  without showing a password" || sed 's/^/# /' "$T_DIR/secret.out"
+
 ctl db copy >"$T_DIR/usage.out" 2>&1
 is "$?" 2 "db copy without --to is a usage error"
 like "$(cat "$T_DIR/usage.out")" 'usage: traderctl .*db copy --to LOCATION' "  with the usage"
