@@ -16,12 +16,16 @@ struct tally {
     long long rows;
 };
 
-static void report(void *arg, const char *table, long long rows)
+static void report(void *arg, enum dbcopy_event event, const char *table, long long rows)
 {
     struct tally *t = arg;
-    t->tables++;
-    t->rows += rows;
-    printf("%s: %lld rows, identical\n", table, rows);
+    if (event == DBCOPY_COPIED) {
+        printf("%s: %lld rows copied\n", table, rows);
+    } else {
+        t->tables++;
+        t->rows += rows;
+        printf("%s: %lld rows, identical\n", table, rows);
+    }
     fflush(stdout);
 }
 

@@ -420,7 +420,7 @@ static enum dbcopy_result compare_all(struct db *a, struct db *b, const char *co
         if (rc != DBCOPY_IDENTICAL)
             return rc;
         if (report)
-            report(arg, tables[i].name, rows);
+            report(arg, DBCOPY_SAME_ROWS, tables[i].name, rows);
     }
     return DBCOPY_IDENTICAL;
 }
@@ -497,8 +497,8 @@ static void err_add_key(const struct table *t, struct db_stmt *st, char *err, si
 
 /* Copies table t's rows, ids as they are, then moves its id sequence past
  * them. */
-static int copy_table(const struct table *t, struct db *src, struct db *dst, char *err,
-                      size_t errlen)
+static int copy_table(const struct table *t, struct db *src, struct db *dst, long long *copied,
+                      char *err, size_t errlen)
 {
     struct cursor c;
     long long max_id = 0, rows = 0;
@@ -532,6 +532,7 @@ static int copy_table(const struct table *t, struct db *src, struct db *dst, cha
      * SQLite moves its own (a no-op there). */
     if (t->ids && rows && db_sync_ids(dst, t->name, max_id, err, errlen) != 0)
         goto out;
+    *copied = rows;
     res = 0;
 out:
     cursor_close(&c);
@@ -539,15 +540,20 @@ out:
 }
 
 /* The whole copy in one transaction of dst. */
-static int copy_all(struct db *src, struct db *dst, char *err, size_t errlen)
+static int copy_all(struct db *src, struct db *dst, dbcopy_report report, void *arg, char *err,
+                    size_t errlen)
 {
     if (db_begin_immediate(dst, err, errlen) != 0)
         return -1;
     if (clear_destination(dst, err, errlen) != 0)
         goto fail;
-    for (size_t i = 0; i < NTABLES; i++)
-        if (copy_table(&tables[i], src, dst, err, errlen) != 0)
+    for (size_t i = 0; i < NTABLES; i++) {
+        long long rows = 0;
+        if (copy_table(&tables[i], src, dst, &rows, err, errlen) != 0)
             goto fail;
+        if (report)
+            report(arg, DBCOPY_COPIED, tables[i].name, rows);
+    }
     return db_commit(dst, err, errlen);
 fail:
     db_rollback(dst);
@@ -562,7 +568,8 @@ enum dbcopy_result dbcopy_copy(struct db *src, struct db *dst, dbcopy_report rep
     if (check_version(src, "the source", err, errlen) != 0 ||
         prepare_destination(src, dst, err, errlen) != 0 || snapshot_begin(src, err, errlen) != 0)
         return DBCOPY_ERROR;
-    if (copy_all(src, dst, err, errlen) == 0 && snapshot_begin(dst, err, errlen) == 0) {
+    if (copy_all(src, dst, report, arg, err, errlen) == 0 &&
+        snapshot_begin(dst, err, errlen) == 0) {
         res = compare_all(src, dst, names, report, arg, err, errlen);
         db_rollback(dst);
     }

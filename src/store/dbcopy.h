@@ -21,14 +21,21 @@ enum dbcopy_result {
     DBCOPY_DIFFERENT,  /* err names the first table and row that differ */
 };
 
-/* Called once per table found identical, with its number of rows. */
-typedef void (*dbcopy_report)(void *arg, const char *table, long long rows);
+/* What a report tells of a table. */
+enum dbcopy_event {
+    DBCOPY_COPIED,    /* its rows are in the destination's transaction */
+    DBCOPY_SAME_ROWS, /* the comparison found its rows identical */
+};
+
+/* Called once per table and event, with the table's number of rows. */
+typedef void (*dbcopy_report)(void *arg, enum dbcopy_event event, const char *table,
+                              long long rows);
 
 /* Migrates dst to the current schema, refuses it unless it holds no rows
  * (beyond what migrations insert, which the source's rows replace), copies
  * every table of src into it in one transaction, then compares the two.
  * src must be at the current schema version. report (may be NULL) hears of
- * each table the comparison found identical. */
+ * each table copied, then of each the comparison found identical. */
 enum dbcopy_result dbcopy_copy(struct db *src, struct db *dst, dbcopy_report report, void *arg,
                                char *err, size_t errlen);
 

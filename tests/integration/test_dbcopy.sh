@@ -58,8 +58,9 @@ ok $? "the service stops before the copy"
 # --- SQLite -> SQLite -------------------------------------------------------------
 ctl db copy --to "$COPY" >"$T_DIR/copy.out" 2>&1
 ok $? "db copy into a new SQLite file" || sed 's/^/# /' "$T_DIR/copy.out"
-is "$(grep -c ', identical$' "$T_DIR/copy.out")" 17 "  16 tables reported identical, and the total"
-like "$(grep '^positions:' "$T_DIR/copy.out")" '^positions: [1-9][0-9]* rows, identical$' \
+is "$(grep -c ' rows copied$' "$T_DIR/copy.out")" 16 "  16 tables reported copied"
+is "$(grep -c ', identical$' "$T_DIR/copy.out")" 17 "  then identical, and the total"
+like "$(grep '^positions: .*identical$' "$T_DIR/copy.out")" '^positions: [1-9][0-9]* rows, identical$' \
   "  positions counted"
 like "$(tail -1 "$T_DIR/copy.out")" '^copied and verified: 16 tables, [0-9]+ rows, identical$' \
   "  the summary"
