@@ -59,7 +59,7 @@ struct table {
             "INSERT INTO " #name "(" cols ") VALUES(" M##ncols ")", clear                          \
     }
 
-/* Every table of the schema (store/db.c, version 10), parents before
+/* Every table of the schema (store/schema.c, version 10), parents before
  * children, with every column in the schema's order (tests/unit/test_dbcopy
  * holds both against a new store). Not copied: `daemon`, the one-host
  * heartbeat that `workers` replaces (PostgreSQL stores never had it; a

@@ -2,6 +2,7 @@
  * old file), constraints and cascades, the statement cache, and the neutral
  * statement API (steps, columns, changes, savepoints). */
 #include "store/db.h"
+#include "store/dbengine.h" /* the SQLite handle, for checks below the API */
 #include "base/paths.h"
 #include "tap.h"
 

@@ -252,7 +252,7 @@ static void check_plans(void)
         char sql[2048];
         sqlite3_stmt *st = NULL;
         int scans = 0, rows = 0;
-        snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", sqlite3_sql(fx.db->cache[i].stmt));
+        snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", fx.db->cache[i].sql);
         if (sqlite3_prepare_v2(fx.db->h, sql, -1, &st, NULL) != SQLITE_OK)
             continue;
         printf("# %.100s\n", sql + 19);
