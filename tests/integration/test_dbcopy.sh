@@ -7,7 +7,13 @@
 # (detail=full, every date), /performance and /performance/series exactly
 # as on the original, ETags included. A second copy into the copy is
 # refused and changes nothing; db verify finds a changed value and names
-# its table, row and column; a missing location is a usage error.
+# its table, row and column; a password in a URL is never shown; a missing
+# location is a usage error. Then the round trip through PostgreSQL (a
+# database of the suite's cluster, else a throwaway cluster of tests/
+# pgcluster.sh; skipped without the server): the store copied into it, the
+# API on it answering as on the original, a second copy refused, the copy
+# copied back into a new file that equals the original, and db verify from
+# PostgreSQL finding the value changed in the first copy.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_lib.sh"
 
@@ -105,5 +111,68 @@ ok $? "  without showing a password" || sed 's/^/# /' "$T_DIR/secret.out"
 ctl db copy >"$T_DIR/usage.out" 2>&1
 is "$?" 2 "db copy without --to is a usage error"
 like "$(cat "$T_DIR/usage.out")" 'usage: traderctl .*db copy --to LOCATION' "  with the usage"
+
+# --- SQLite -> PostgreSQL -> SQLite -------------------------------------------------
+# A PostgreSQL database of this test's own: on the suite's cluster when it
+# runs on one (TRADER_TEST_PG_DIR), else on a throwaway cluster started here.
+PGCLUSTER=$TOP_SRCDIR/tests/pgcluster.sh
+PG_TMP= PG_NAME=
+pg_cleanup() {
+  _cleanup
+  if [ -n "$PG_NAME" ]; then
+    "$PGCLUSTER" dropdb "$TRADER_TEST_PG_DIR" "$PG_NAME" >/dev/null 2>&1
+  elif [ -n "$PG_TMP" ]; then
+    "$PGCLUSTER" stop "$PG_TMP/cluster" >/dev/null 2>&1
+    rm -rf "$PG_TMP"
+  fi
+}
+trap pg_cleanup EXIT
+if [ ! -x "$PGCLUSTER" ]; then
+  PG_URL=
+elif [ -n "${TRADER_TEST_PG_DIR:-}" ]; then
+  PG_NAME=t_dbcopy_$$
+  PG_URL=$("$PGCLUSTER" newdb "$TRADER_TEST_PG_DIR" "$PG_NAME" 2>"$T_DIR/pg.err")
+else
+  PG_TMP=$(mktemp -d /tmp/trader-dbcopy-pg-XXXXXX) && chmod 0711 "$PG_TMP"
+  PG_URL=$("$PGCLUSTER" start "$PG_TMP/cluster" 2>"$T_DIR/pg.err")
+fi
+PG_RC=$?
+if [ ! -x "$PGCLUSTER" ]; then
+  skip "SQLite -> PostgreSQL -> SQLite: no tests/pgcluster.sh in this tree"
+elif [ "$PG_RC" -eq 77 ]; then
+  skip "SQLite -> PostgreSQL -> SQLite: no PostgreSQL server installed (Debian postgresql-15)"
+elif [ "$PG_RC" -ne 0 ] || [ -z "$PG_URL" ]; then
+  ok 1 "a PostgreSQL database for the copy"
+  sed 's/^/# /' "$T_DIR/pg.err"
+else
+  BACK=$T_DIR/back.db
+  ctl db copy --to "$PG_URL" >"$T_DIR/topg.out" 2>&1
+  ok $? "db copy into PostgreSQL" || sed 's/^/# /' "$T_DIR/topg.out"
+  is "$(grep -c ', identical$' "$T_DIR/topg.out")" 17 "  every table identical"
+
+  TRADER_DATABASE_URL=$PG_URL stack_up
+  answers pg
+  cmp -s "$T_DIR/original.answers" "$T_DIR/pg.answers"
+  ok $? "the API on PostgreSQL answers as on the original, ETags included" ||
+    diff "$T_DIR/original.answers" "$T_DIR/pg.answers" | head -20 | sed 's/^/# /'
+  http GET /health
+  like "$(jget 'j["database"]["path"]')" "^postgresql://.*@${PG_URL#*@}\$" \
+    "  (the API read PostgreSQL)"
+  "$STACK" down --home "$T_HOME" >/dev/null 2>&1
+
+  ctl db copy --to "$PG_URL" >"$T_DIR/topg2.out" 2>&1
+  is "$?" 1 "a copy into a PostgreSQL store with rows fails"
+  like "$(cat "$T_DIR/topg2.out")" 'not empty \(table jobs has rows\)' "  saying why"
+
+  TRADER_DATABASE_URL=$PG_URL ctl db copy --to "$BACK" >"$T_DIR/back.out" 2>&1
+  ok $? "db copy from PostgreSQL into a new SQLite file" || sed 's/^/# /' "$T_DIR/back.out"
+  is "$(grep -c ', identical$' "$T_DIR/back.out")" 17 "  every table identical"
+  ctl db verify --against "$BACK" >"$T_DIR/verify-back.out" 2>&1
+  ok $? "the round trip's file equals the original store" || sed 's/^/# /' "$T_DIR/verify-back.out"
+  TRADER_DATABASE_URL=$PG_URL ctl db verify --against "$COPY" >"$T_DIR/verify-pg.out" 2>&1
+  is "$?" 1 "db verify from PostgreSQL finds the changed value of the first copy"
+  like "$(tail -1 "$T_DIR/verify-pg.out")" "table holdings differs: row id=$ID: quantity" \
+    "  naming it"
+fi
 
 done_testing
