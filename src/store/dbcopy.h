@@ -1,6 +1,6 @@
 /* dbcopy: copies a whole store into another, empty one (SQLite to
  * PostgreSQL and back, or SQLite to another file) and compares two stores
- * table by table. Besides store/db (the schema) it is the one module that
+ * table by table. Besides store/schema it is the one module that
  * reads every table: it knows them only as rows under a primary key, never
  * what they mean, and reaches them through store/db.h alone, so the same
  * code runs on either engine at either end.
