@@ -1,12 +1,15 @@
 /* page_health: GET /health. Reports what the service depends on: the daemon
  * (from its heartbeat row), the configured model endpoints (listed from the
  * default config, never probed, never with keys), the data directory, the
- * database and the price store. 503 "unhealthy" when the database cannot be
- * read, the data directory or the database file is not writable, the disk is
- * full or the daemon's heartbeat is missing or stale. */
+ * database (its engine and, when reads go to a PostgreSQL hot standby, the
+ * standby's replay lag: how stale reads may be) and the price store. 503
+ * "unhealthy" when the database cannot be read, the data directory or the
+ * database file is not writable, the disk is full or the daemon's heartbeat
+ * is missing or stale. */
 #include "service/config.h"
 #include "base/dates.h"
 #include "base/jsontext.h"
+#include "base/redact.h"
 #include "market/prices.h"
 #include "service/heartbeat.h"
 #include "routes.h"
@@ -96,13 +99,15 @@ static bool fs_writable(const char *path, long long *free_mb)
 
 /* storage: the data directory and the database file, whether they take
  * writes (a read-only mount, permissions, an immutable file), the free
- * space and whether the disk is full. */
+ * space and whether the disk is full. A PostgreSQL database is no file here:
+ * its server answers for its storage. */
 static bool storage(const struct app *app, json_object *out)
 {
     long long free_mb = -1;
     bool writable = fs_writable(app->home, &free_mb) && access(app->home, W_OK) == 0;
     bool db_writable =
-        access(app->db_path, W_OK) == 0 ? fs_writable(app->db_path, NULL) : errno == ENOENT;
+        paths_is_url(app->db_path) ||
+        (access(app->db_path, W_OK) == 0 ? fs_writable(app->db_path, NULL) : errno == ENOENT);
     bool full = free_mb >= 0 && free_mb < app->min_free_mb;
     json_put(out, "data_directory", json_object_new_string(app->home));
     json_put(out, "writable", json_object_new_boolean(writable && db_writable));
@@ -132,6 +137,30 @@ static int prices(struct db *db, json_object *out, char *err, size_t errlen)
     return 0;
 }
 
+/* database.read_replica, with TRADER_DATABASE_READ_URL: the store reads
+ * come from (no credentials), whether it is a hot standby and its replay
+ * lag; nulls and an error when it cannot be asked. Informative: a lag does
+ * not make the service unhealthy. */
+static void read_replica(struct app *app, struct db *db, json_object *database)
+{
+    char shown[PATHS_MAX], err[ERRBUF_SIZE] = "";
+    bool standby = false;
+    double lag = 0;
+    json_object *out = json_new_object();
+    json_put(database, "read_replica", out);
+    paths_db_display(app->read_path, shown, sizeof(shown));
+    json_put(out, "path", json_object_new_string(shown));
+    if (db && app_read_lag(app, &standby, &lag, err, sizeof(err)) == 0) {
+        json_put(out, "standby", json_object_new_boolean(standby));
+        json_put(out, "replay_lag_seconds", json_object_new_double(lag));
+        return;
+    }
+    json_put_null(out, "standby");
+    json_put_null(out, "replay_lag_seconds");
+    redact_text(db ? err : app->db_err, shown, sizeof(shown));
+    json_put(out, "error", json_object_new_string(shown));
+}
+
 /* database, prices and services.traderd; returns whether all are well. */
 static bool from_db(struct app *app, const char *now, json_object *body, json_object *services)
 {
@@ -145,13 +174,20 @@ static bool from_db(struct app *app, const char *now, json_object *body, json_ob
         app_end_read(db);
     json_put(body, "database", database);
     json_put(database, "status", json_object_new_string(ok ? "connected" : "unavailable"));
-    json_put(database, "path", json_object_new_string(app->db_path));
+    char shown[PATHS_MAX];
+    paths_db_display(app->db_path, shown, sizeof(shown)); /* never a URL's password */
+    json_put(database, "path", json_object_new_string(shown));
     if (db)
         json_put(database, "schema_version", json_object_new_int(DB_SCHEMA_VERSION));
     else
         json_put_null(database, "schema_version");
+    json_put(database, "engine",
+             json_object_new_string(db_is_url(app->db_path) ? "postgresql" : "sqlite"));
+    if (app_reads_replica(app))
+        read_replica(app, db, database);
     if (!ok) {
-        json_put(database, "error", json_object_new_string(db ? err : app->db_err));
+        redact_text(db ? err : app->db_err, shown, sizeof(shown));
+        json_put(database, "error", json_object_new_string(shown));
         json_object_put(px);
         px = NULL;
         json_object_put(td);

@@ -51,6 +51,32 @@ static void test_resolution(void)
     paths_db("/srv/trader", out, sizeof(out), err, sizeof(err));
     is_str(out, "/var/db/t.db", "TRADER_DB_PATH");
 
+    setenv(PATHS_ENV_DB_URL, "postgresql://u:pw@127.0.0.1:5432/trader?sslmode=disable", 1);
+    ok(paths_db("/srv/trader", out, sizeof(out), err, sizeof(err)) == 0 &&
+           strcmp(out, "postgresql://u:pw@127.0.0.1:5432/trader?sslmode=disable") == 0,
+       "TRADER_DATABASE_URL wins over TRADER_DB_PATH");
+    ok(paths_is_url(out), "a postgresql:// URL is a URL");
+    char shown[PATHS_MAX];
+    paths_db_display(out, shown, sizeof(shown));
+    ok(!strstr(shown, "pw") && !strstr(shown, "sslmode") && strstr(shown, "127.0.0.1:5432/trader"),
+       "a URL is shown without credentials and query: %s", shown);
+    setenv(PATHS_ENV_DB_URL, "postgres://h/db", 1);
+    ok(paths_db("/srv/trader", out, sizeof(out), err, sizeof(err)) == 0 && paths_is_url(out),
+       "postgres:// too");
+    setenv(PATHS_ENV_DB_URL, "mysql://secret@h/db", 1);
+    strcpy(out, "keep");
+    ok(paths_db("/srv/trader", out, sizeof(out), err, sizeof(err)) == -1 &&
+           strstr(err, "TRADER_DATABASE_URL") && !strstr(err, "secret") && strcmp(out, "keep") == 0,
+       "another scheme is refused without quoting it: %s", err);
+    setenv(PATHS_ENV_DB_URL, "", 1);
+    paths_db("/srv/trader", out, sizeof(out), err, sizeof(err));
+    is_str(out, "/var/db/t.db", "an empty TRADER_DATABASE_URL counts as unset");
+    ok(!paths_is_url(out) && !paths_is_url("postgresql:/x") && !paths_is_url("./postgres://x"),
+       "file paths are not URLs");
+    paths_db_display("/var/db/t.db", shown, sizeof(shown));
+    is_str(shown, "/var/db/t.db", "a file path is shown as it is");
+    unsetenv(PATHS_ENV_DB_URL);
+
     struct stat st;
     paths_configs_dir(out, sizeof(out), err, sizeof(err));
     if (stat(TRADER_DATADIR "/configs", &st) == 0)
@@ -177,6 +203,26 @@ static void test_ensure_home(void)
     ok(paths_ensure_home(home, err, sizeof(err)) == -1, "a file as parent: %s", err);
 }
 
+/* The read location: the standby's URL when set, else the primary's. */
+static void test_read_location(void)
+{
+    char out[PATHS_MAX], small[16];
+    unsetenv(PATHS_ENV_DB_READ);
+    ok(paths_db_read("/srv/trader/trader.db", out, sizeof(out), err, sizeof(err)) == 0,
+       "read location without TRADER_DATABASE_READ_URL");
+    is_str(out, "/srv/trader/trader.db", "  reads go to the primary");
+    setenv(PATHS_ENV_DB_READ, "", 1);
+    paths_db_read("postgresql://primary/trader", out, sizeof(out), err, sizeof(err));
+    is_str(out, "postgresql://primary/trader", "  an empty one counts as unset");
+    setenv(PATHS_ENV_DB_READ, "postgresql://u:secret@standby/trader", 1);
+    paths_db_read("postgresql://primary/trader", out, sizeof(out), err, sizeof(err));
+    is_str(out, "postgresql://u:secret@standby/trader", "TRADER_DATABASE_READ_URL");
+    ok(paths_db_read("x", small, sizeof(small), err, sizeof(err)) == -1 &&
+           strstr(err, "too long") && !strstr(err, "secret"),
+       "a URL too long is refused without quoting it: %s", err);
+    unsetenv(PATHS_ENV_DB_READ);
+}
+
 int main(void)
 {
     strcpy(root, "/tmp/trader-test-paths-XXXXXX");
@@ -185,6 +231,7 @@ int main(void)
     test_resolution();
     test_confine();
     test_ensure_home();
+    test_read_location();
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
     if (system(cmd) != 0)
