@@ -65,8 +65,8 @@ static int db_command(const struct ctl *ctl, int argc, char **argv, const struct
         redact_text(err, err, sizeof(err));
         return ctl_fail("%s", err);
     }
-    redact_text(ctl->db_path, shown, sizeof(shown));
-    redact_text(other, other_shown, sizeof(other_shown));
+    paths_db_display(ctl->db_path, shown, sizeof(shown));
+    paths_db_display(other, other_shown, sizeof(other_shown));
     printf("%s %s %s\n", shown, c->relation, other_shown);
     fflush(stdout);
     enum dbcopy_result rc = c->run(mine, theirs, report, &tally, err, sizeof(err));
