@@ -38,6 +38,11 @@ static const struct ctl_command commands[] = {
      "simulation jobs, newest first, with their progress"},
     {"jobs cancel", cmd_jobs_cancel, "JOB_ID",
      "cancel a job: a pending one at once, a running one after its model-days in progress"},
+    {"db copy", cmd_db_copy, "--to LOCATION",
+     "copy the whole store into a new, empty one (a postgresql:// URL or a SQLite file) in one "
+     "transaction, then compare every table"},
+    {"db verify", cmd_db_verify, "--against LOCATION",
+     "compare every table of the store with another store's"},
     {"help", cmd_help, "", "list the commands"},
 };
 

@@ -65,5 +65,7 @@ int cmd_update(const struct ctl *ctl, int argc, char **argv);
 int cmd_prices_fetch(const struct ctl *ctl, int argc, char **argv);
 int cmd_jobs_list(const struct ctl *ctl, int argc, char **argv);
 int cmd_jobs_cancel(const struct ctl *ctl, int argc, char **argv);
+int cmd_db_copy(const struct ctl *ctl, int argc, char **argv);
+int cmd_db_verify(const struct ctl *ctl, int argc, char **argv);
 
 #endif
