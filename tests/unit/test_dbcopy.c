@@ -6,11 +6,12 @@
  * destination with rows, at another schema version, or the source itself
  * is refused and left as it was; a changed value, a missing row and a
  * double one bit off are each found and named by table, key and column.
- * With TRADER_TEST_DATABASE_URL (a PostgreSQL database; the test makes one
- * of its own beside it): the store copied into PostgreSQL and from there
+ * With a PostgreSQL server (pgtest.h; the test makes a database of its own
+ * beside the one named): the store copied into PostgreSQL and from there
  * into a new file, identical at each step. */
 #include "store/dbcopy.h"
 
+#include "pgtest.h"
 #include "simfixture.h"
 #include "tap.h"
 
@@ -312,7 +313,8 @@ static void test_postgres(const char *url, const char *back_path)
     struct tally t = {0};
     struct db *pg = NULL, *back = NULL;
     if (!url || !*url) {
-        printf("# skipping SQLite -> PostgreSQL -> SQLite: TRADER_TEST_DATABASE_URL is not set\n");
+        printf("# skipping SQLite -> PostgreSQL -> SQLite: neither TRADER_TEST_DATABASE_URL nor"
+               " TRADER_TEST_PG_DIR is set\n");
         return;
     }
     if (!ok(pg_create(url, own, sizeof(own)) == 0 &&
@@ -358,7 +360,7 @@ static void test_postgres(const char *url, const char *back_path)
 
 int main(void)
 {
-    char copy_path[160], old_path[160], back_path[160];
+    char copy_path[160], old_path[160], back_path[160], url[128];
     if (fx_open(&fx) != 0)
         return 1;
     snprintf(copy_path, sizeof(copy_path), "%s/copy.db", fx.dir);
@@ -368,7 +370,7 @@ int main(void)
     test_copy(copy_path);
     test_refusals(copy_path, old_path);
     test_differences(copy_path);
-    test_postgres(getenv("TRADER_TEST_DATABASE_URL"), back_path);
+    test_postgres(pgtest_url(url, sizeof(url)), back_path);
     fx_close(&fx);
     return tap_done();
 }
