@@ -413,11 +413,6 @@ long long db_changes(struct db *db)
     return db->ops->changes(db);
 }
 
-long long db_last_insert_id(struct db *db)
-{
-    return db->ops->last_insert_id(db);
-}
-
 bool db_in_transaction(struct db *db)
 {
     return db->ops->in_transaction(db);

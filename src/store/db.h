@@ -162,9 +162,6 @@ void db_reset(struct db_stmt *st);
 /* Rows changed by the last insert, update or delete on db. */
 long long db_changes(struct db *db);
 
-/* The rowid (INTEGER PRIMARY KEY) of the last row inserted on db. */
-long long db_last_insert_id(struct db *db);
-
 /* Whether db is inside a transaction (BEGIN without COMMIT or ROLLBACK). */
 bool db_in_transaction(struct db *db);
 

@@ -433,13 +433,6 @@ static long long pg_changes(struct db *db)
     return db->pg_changes;
 }
 
-static long long pg_last_insert_id(struct db *db)
-{
-    (void)db;
-    fprintf(stderr, "db_last_insert_id: PostgreSQL has no last rowid; use RETURNING\n");
-    abort();
-}
-
 static bool pg_in_transaction(struct db *db)
 {
     PGTransactionStatusType t = PQtransactionStatus(conn(db));
@@ -579,7 +572,6 @@ const struct db_ops db_pg_ops = {
     .col_blob = pg_col_blob,
     .col_bytes = pg_col_bytes,
     .changes = pg_changes,
-    .last_insert_id = pg_last_insert_id,
     .in_transaction = pg_in_transaction,
     .begin = pg_begin,
     .get_version = pg_get_version,

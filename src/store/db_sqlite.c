@@ -267,11 +267,6 @@ static long long lite_changes(struct db *db)
     return sqlite3_changes64(conn(db));
 }
 
-static long long lite_last_insert_id(struct db *db)
-{
-    return sqlite3_last_insert_rowid(conn(db));
-}
-
 static bool lite_in_transaction(struct db *db)
 {
     return !sqlite3_get_autocommit(conn(db));
@@ -344,7 +339,6 @@ const struct db_ops db_sqlite_ops = {
     .col_blob = lite_col_blob,
     .col_bytes = lite_col_bytes,
     .changes = lite_changes,
-    .last_insert_id = lite_last_insert_id,
     .in_transaction = lite_in_transaction,
     .begin = lite_begin,
     .get_version = lite_get_version,

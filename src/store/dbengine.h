@@ -52,7 +52,6 @@ struct db_ops {
     const void *(*col_blob)(struct db_stmt *st, int i);
     size_t (*col_bytes)(struct db_stmt *st, int i);
     long long (*changes)(struct db *db);
-    long long (*last_insert_id)(struct db *db);
     bool (*in_transaction)(struct db *db);
     /* BEGIN for a write: store_wide asks for the lock that serialises every
      * writer of the store (SQLite: always; PostgreSQL: an advisory lock). */

@@ -200,7 +200,6 @@ static void test_stmt_api(struct db *db)
     db_bind_blob(st, 5, "\x01\x00\x02", 3);
     ok(db_step_done(db, st, "insert", err, sizeof(err)) == 0, "insert a full row: %s", err);
     is_int(db_changes(db), 1, "db_changes: one row inserted");
-    is_int(db_last_insert_id(db), 7, "db_last_insert_id is the new row's key");
     st = db_stmt(db, put, err, sizeof(err));
     db_bind_int64(st, 1, 9);
     ok(db_step_done(db, st, "insert", err, sizeof(err)) == 0, "insert a row of nulls: %s", err);

@@ -119,7 +119,8 @@ static long long day(const char *job, const char *date, const char *model, int v
              job, date, model, D(value), D(prev), cost);
     if (fx_exec(fx.db, sql) != 0)
         return -1;
-    return db_last_insert_id(fx.db);
+    return fx_intf(fx.db, "SELECT id FROM positions WHERE model = '%s' AND date = '%s'", model,
+                   date);
 }
 
 static int setup(void)
