@@ -308,6 +308,26 @@ db_dump() {
   python3 "$TOP_SRCDIR/tests/integration/testdb.py" --dump
 }
 
+# db_away / db_back: the database becomes unreachable, then comes back as it
+# was: the SQLite files are moved away and back; the PostgreSQL database
+# refuses connections (its open ones are ended), then takes them again.
+db_away() {
+  if on_pg; then
+    psql -X -q -d "${T_DB%/*}/trader" -c "ALTER DATABASE \"${T_DB##*/}\" ALLOW_CONNECTIONS false" \
+      -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '${T_DB##*/}'" \
+      >/dev/null
+  else
+    mkdir -p "$T_DIR/moved" && mv "$T_HOME"/trader.db* "$T_DIR/moved/"
+  fi
+}
+db_back() {
+  if on_pg; then
+    psql -X -q -d "${T_DB%/*}/trader" -c "ALTER DATABASE \"${T_DB##*/}\" ALLOW_CONNECTIONS true" >/dev/null
+  else
+    mv "$T_DIR/moved"/trader.db* "$T_HOME/"
+  fi
+}
+
 # db_files: the files that hold the database's bytes: the SQLite file and its
 # -wal/-shm, or (after a checkpoint) the PostgreSQL database's directory and
 # the cluster's WAL.

@@ -197,7 +197,7 @@ is "$(jget '{k: v for k, v in j["results"][0]["ai_reasoning"].items() if k not i
 is "$(jget 'j["results"][0]["log_file_path"]')" "agent_data/alpha/log/$D1/log.jsonl" "  log_file_path"
 grep -q 'AAPL and MSFT look fine.' "$T_HOME/agent_data/alpha/log/$D1/log.jsonl"
 ok $? "  the AI-Trader log file has the messages (with reasoning_content)"
-is "$(dbq "SELECT group_concat(step || ':' || completion || ':' || role || ':' || coalesce(tool_name, ''), ' ') FROM (SELECT r.* FROM reasoning_logs r JOIN positions p ON p.id = r.position_id WHERE p.model = 'alpha' AND p.date = '$D1' ORDER BY r.id)")" \
+is "$(dbq "SELECT group_concat(step || ':' || completion || ':' || role || ':' || coalesce(tool_name, ''), ' ') FROM (SELECT r.* FROM reasoning_logs r JOIN positions p ON p.id = r.position_id WHERE p.model = 'alpha' AND p.date = '$D1' ORDER BY r.id) x")" \
   "0:0:system: 0:0:user: 1:1:assistant: 1:1:tool:get_price_local 1:2:assistant: 1:2:tool:buy 1:2:tool:buy 1:3:assistant:" \
   "  reasoning_logs: every message with its step, completion, role and tool"
 is "$(dbq "SELECT count(*) FROM reasoning_logs r JOIN positions p ON p.id = r.position_id WHERE p.model = 'alpha' AND p.date = '$D1' AND r.role = 'tool' AND r.tool_call_id IS NOT NULL AND json_valid(r.message_json)")" \

@@ -55,7 +55,7 @@ is "$(jget 'all(d["status"] == "completed" and d["started_at"] and d["completed_
   true "every detail completed with its times"
 like "$(jget 'j["completed_at"]')" '^20' "completed_at set"
 like "$(jget 'j["total_duration_seconds"]')" '^[0-9.e-]+$' "total_duration_seconds set"
-is "$(dbq "SELECT group_concat(event || ':' || n) FROM (SELECT event, count(*) n FROM audit_log WHERE job_id = '$JOB1' GROUP BY event ORDER BY event)")" \
+is "$(dbq "SELECT group_concat(event || ':' || n) FROM (SELECT event, count(*) n FROM audit_log WHERE job_id = '$JOB1' GROUP BY event ORDER BY event) x")" \
   "api_request:1,job_created:1,job_finished:1,job_started:1,model_day_completed:10,model_day_started:10" \
   "audit trail of the job"
 
@@ -143,7 +143,7 @@ is "$(jget 'j["results"][0]["job_id"]')" "$JOB3" "2025-01-08 now comes from the 
 is "$(jget 'j["results"][0]["daily_pnl"]')" "$before" "with the same (deterministic) result"
 http GET "/results?date=2025-01-07&model=mo"
 is "$(jget 'j["results"][0]["job_id"]')" "$JOB1" "2025-01-07 is untouched"
-is "$(dbq 'SELECT count(*) FROM (SELECT model, date FROM positions GROUP BY model, date HAVING count(*) > 1)')" 0 \
+is "$(dbq 'SELECT count(*) FROM (SELECT model, date FROM positions GROUP BY model, date HAVING count(*) > 1) x')" 0 \
   "no model-day is stored twice"
 is "$(dbq "SELECT count(*) FROM audit_log WHERE job_id = '$JOB3' AND event = 'results_replaced'")" 1 \
   "the replacement is audited"

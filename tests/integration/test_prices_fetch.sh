@@ -18,7 +18,7 @@ server() {
   export TRADER_ALPHAVANTAGE_URL="http://127.0.0.1:$SERVER_PORT/query"
 }
 digest() {
-  dbq "SELECT group_concat(symbol || date || open || high || low || close || volume, ';') FROM (SELECT * FROM prices ORDER BY symbol, date)" | sha256sum
+  dbq "SELECT group_concat(symbol || date || open || high || low || close || volume, ';') FROM (SELECT * FROM prices ORDER BY symbol, date) x" | sha256sum
   dbq "SELECT group_concat(symbol || effective_date || factor, ';') FROM splits"
 }
 

@@ -271,25 +271,22 @@ alive $PIDS
 ok $? "every trader-api process survived ($PIDS)"
 
 # --- the database goes away and comes back ------------------------------------------
-if sqlite_only "the database file is moved away and back (a PostgreSQL database is no file)"; then
-  mkdir "$T_DIR/moved"
-  mv "$T_HOME"/trader.db* "$T_DIR/moved/"
-  # (URLs not in nginx's micro-cache, which would serve its last answer)
-  http GET "/results?date=$D1&uncached=1"
-  expect_error 503 unavailable "results without the database file"
-  http GET "/simulate/status/$JOB?uncached=1"
-  expect_error 503 unavailable "status without the database file"
-  http GET /health
-  is "$STATUS" 503 "health without the database file: 503"
-  is "$(jget 'j["database"]["status"]')" unavailable "  database unavailable"
-  mv "$T_DIR/moved"/trader.db* "$T_HOME/"
-  for _ in 1 2 3 4; do # each worker reopens on its next request
-    http GET "/results?date=$D1"
-    [ "$STATUS" = 200 ] || break
-  done
-  is "$STATUS" 200 "answers again once the file is back"
-  alive $PIDS
-  ok $? "still the same trader-api processes"
-fi
+db_away
+# (URLs not in nginx's micro-cache, which would serve its last answer)
+http GET "/results?date=$D1&uncached=1"
+expect_error 503 unavailable "results without the database"
+http GET "/simulate/status/$JOB?uncached=1"
+expect_error 503 unavailable "status without the database"
+http GET /health
+is "$STATUS" 503 "health without the database: 503"
+is "$(jget 'j["database"]["status"]')" unavailable "  database unavailable"
+db_back
+for _ in 1 2 3 4; do # each worker reopens on its next request
+  http GET "/results?date=$D1"
+  [ "$STATUS" = 200 ] || break
+done
+is "$STATUS" 200 "answers again once the database is back"
+alive $PIDS
+ok $? "still the same trader-api processes"
 
 done_testing

@@ -20,7 +20,9 @@ EOF
 REQUEST='{"config_path": "configs/crash.json", "start_date": "2025-01-03", "end_date": "2025-01-17"}'
 
 # --- the reference run ---------------------------------------------------------------
-REF_HOME=$T_DIR/ref
+# (a data directory and a database of its own: the test's stack gets fresh ones after it)
+fresh_home "$T_DIR/ref"
+REF_HOME=$T_HOME
 REF_PORT=
 _stop_ref() {
   [ -n "$REF_PORT" ] && "$STACK" down --home "$REF_HOME" >/dev/null 2>&1
@@ -42,6 +44,7 @@ is "$NDAYS" 11 "eleven trading days"
 results_dump "${DATES[@]}" >"$T_DIR/ref.dump"
 "$STACK" down --home "$REF_HOME" >/dev/null 2>&1
 REF_PORT=
+fresh_home "$T_DIR/home"
 
 # --- the same job, killed three times ----------------------------------------------------
 stack_up
@@ -86,7 +89,7 @@ is "$(wait_job "$CRASH_JOB")" completed "the interrupted job completes"
 # --- same results, nothing missing, nothing twice ------------------------------------------------
 is "$(dbq "SELECT count(*) FROM positions WHERE job_id = '$CRASH_JOB'")" "$TOTAL" \
   "every model-day stored"
-is "$(dbq 'SELECT count(*) FROM (SELECT model, date FROM positions GROUP BY model, date HAVING count(*) > 1)')" 0 \
+is "$(dbq 'SELECT count(*) FROM (SELECT model, date FROM positions GROUP BY model, date HAVING count(*) > 1) x')" 0 \
   "none stored twice"
 is "$(dbq "SELECT count(*) FROM job_details WHERE job_id = '$CRASH_JOB' AND status <> 'completed'")" 0 \
   "every model-day completed"

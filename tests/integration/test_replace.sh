@@ -77,7 +77,7 @@ snapshot() {
   http GET "/results?start_date=${DATES[0]}&end_date=$LAST&limit=10000"
   python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j.get("count"), [(r["date"], r["model"], r["job_id"]) for r in j.get("results", [])])' \
     "$T_DIR/body" >"$T_DIR/$1.results"
-  dbq "SELECT group_concat(model || date || job_id || portfolio_value, ',') FROM (SELECT * FROM positions ORDER BY model, date)" >"$T_DIR/$1.rows"
+  dbq "SELECT group_concat(model || date || job_id || portfolio_value, ',') FROM (SELECT * FROM positions ORDER BY model, date) x" >"$T_DIR/$1.rows"
   (cd "$T_HOME/agent_data" && find . -type f | sort | xargs md5sum) >"$T_DIR/$1.files"
 }
 same_as() {
@@ -101,7 +101,7 @@ is "$STATUS:$(jget 'j["results"][0]["job_id"]')" "200:$JOB1" "  and readable (la
 http GET "/results?date=$D&model=mo"
 is "$(jget 'j["results"][0]["job_id"]')" "$JOB1" "  the day being re-run still shows the old result"
 is "$(wait_job "$RJOB")" completed "the re-run completes"
-is "$(dbq "SELECT group_concat(job_id, ',') FROM (SELECT job_id FROM positions WHERE model = 'mo' AND date >= '$D' ORDER BY date)")" \
+is "$(dbq "SELECT group_concat(job_id, ',') FROM (SELECT job_id FROM positions WHERE model = 'mo' AND date >= '$D' ORDER BY date) x")" \
   "$RJOB" "after the commit mo has the new day and none after it"
 is "$(dbq "SELECT count(*) FROM positions WHERE model = 'mo' AND date < '$D' AND job_id = '$JOB1'")" 4 \
   "the days before it are kept"

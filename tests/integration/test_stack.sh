@@ -3,6 +3,8 @@
 # pids, a taken port stops `up` before anything starts, everything written
 # goes under the data directory, and `down` stops only the processes it
 # started (checking each pid still runs its program) and waits for them.
+# status names the database; on PostgreSQL a second stack (another home and
+# port, the same --database-url) is a second host of the same service.
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$T_DIR/cwd"
@@ -88,5 +90,44 @@ is "$STATUS" 404 "  answering"
 is "$?" 1 "an invalid port is refused"
 "$STACK" frobnicate >/dev/null 2>&1
 is "$?" 2 "an unknown command is a usage error"
+
+# The database: status names it (a URL without its credentials); a URL of
+# another kind is refused before anything starts, and not echoed.
+"$STACK" status --home "$T_HOME" >"$T_DIR/status.out"
+if on_pg; then
+  is "$(sed -n 's/^database: //p' "$T_DIR/status.out")" "${T_DB/:\/\/trader@/://}" \
+    "status names the database URL, without its user"
+else
+  is "$(sed -n 's/^database: //p' "$T_DIR/status.out")" "$T_HOME/trader.db" "status names the database file"
+fi
+"$STACK" up --home "$T_DIR/bad" --port "$(free_port)" --database-url "mysql://u:s3cret@h/db" \
+  >"$T_DIR/bad.out" 2>&1
+is "$?" 1 "a database URL of another kind is refused"
+! grep -q s3cret "$T_DIR/bad.out" && [ ! -e "$T_DIR/bad/run" ]
+ok $? "  without echoing it, and nothing started"
+
+# Two hosts: a second stack with a data directory and port of its own on the
+# same PostgreSQL database answers about what the first one stored.
+if on_pg; then
+  H2=$T_DIR/host2
+  P2=$(free_port)
+  TRADER_DAEMON=off "$STACK" up --home "$H2" --port "$P2" --workers 1 --database-url "$T_DB" \
+    >"$T_DIR/host2.out" 2>&1
+  ok $? "a second host on the same database: up" || sed 's/^/# /' "$T_DIR/host2.out"
+  ctl prices synth --days 10 >/dev/null || bail "traderctl prices synth failed"
+  http POST /simulate/trigger '{}'
+  is "$STATUS" 202 "  a job triggered on the first host"
+  J=$(jget 'j["job_id"]')
+  BASE=http://127.0.0.1:$P2
+  http GET "/simulate/status/$J"
+  is "$STATUS $(jget 'j["job_id"]')" "200 $J" "  the second host knows it"
+  BASE=http://127.0.0.1:$T_PORT
+  "$STACK" down --home "$H2" >/dev/null 2>&1
+  ok $? "  the second host stops"
+  [ -d "$H2/run" ] && [ -z "$(ls "$H2" | grep '^trader\.db')" ]
+  ok $? "  its data directory holds no database file"
+else
+  skip "PostgreSQL only: two hosts (stacks) sharing one database"
+fi
 
 done_testing

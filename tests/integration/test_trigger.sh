@@ -135,9 +135,10 @@ is "$(sql "SELECT count(*) FROM job_details WHERE job_id = '$JOB' AND status = '
   "7 pending model-days stored"
 is "$(sql "SELECT event FROM audit_log WHERE job_id = '$JOB'")" job_created "audited"
 # Stored as JSON equal to the file's (it has no key to keep out).
-is "$(sql "SELECT json(config_json) FROM jobs WHERE job_id = '$JOB'")" \
-  "$(python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1])), separators=(",", ":")))' "$CONFIGS/extra.json")" \
-  "the config is stored with the job"
+# compact: the JSON text, minified
+compact() { python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin), separators=(",", ":")))'; }
+is "$(sql "SELECT config_json FROM jobs WHERE job_id = '$JOB'" | compact)" \
+  "$(compact <"$CONFIGS/extra.json")" "the config is stored with the job"
 
 # 200: the same request again is the job already queued.
 trigger '{"config_path": "configs/extra.json", "models": ["fx-a"]}'
