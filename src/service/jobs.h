@@ -278,4 +278,63 @@ typedef void (*jobs_detail_fn)(const struct jobs_detail_row *row, void *ctx);
 int jobs_each_detail(struct db *db, const char *job_id, const char *status, long long limit,
                      long long offset, jobs_detail_fn fn, void *ctx, char *err, size_t errlen);
 
+/* --- model-day leases: many workers on one store (docs/traderd.md) --------- */
+
+/* A worker claims one model-day at a time under a lease that its heartbeat
+ * renews; a day whose lease ran out (its worker died) goes back to pending
+ * and any worker runs it again from scratch. */
+#define JOBS_LEASE_SECONDS 30
+#define JOBS_ENV_LEASE "TRADER_LEASE_SECONDS" /* overrides it (tests), 3..86400 */
+
+/* The lease length in seconds: $TRADER_LEASE_SECONDS by env.h's rule, else
+ * JOBS_LEASE_SECONDS. */
+int jobs_lease_seconds(void);
+
+/* A model-day a worker claimed. */
+struct jobs_claimed {
+    char date[DATE_BUF];
+    char model[CONFIG_SIGNATURE_MAX];
+};
+
+/* Claims the next runnable model-day of job_id for worker, in one
+ * transaction (db_begin: row locks, FOR UPDATE SKIP LOCKED on PostgreSQL):
+ * the first pending day, by date then creation, whose model has no earlier
+ * day of the job still pending or running (with lockstep: no earlier date of
+ * the job at all), in a pending or running job whose cancellation was not
+ * asked for. The day becomes running, leased to worker for
+ * jobs_lease_seconds() (attempts + 1, audit 'model_day_started'); a pending
+ * job becomes running (audit 'job_started'). JOBS_FOUND with *out, or
+ * JOBS_MISSING when nothing of the job can start now. */
+enum jobs_found jobs_claim_day(struct db *db, const char *job_id, const char *worker, bool lockstep,
+                               struct jobs_claimed *out, char *err, size_t errlen);
+
+/* Extends the lease of every running model-day of worker to
+ * jobs_lease_seconds() from now (the heartbeat). *n = days renewed. */
+int jobs_renew_leases(struct db *db, const char *worker, long long *n, char *err, size_t errlen);
+
+/* Running model-days whose lease ran out go back to pending, without worker
+ * or lease (an unfinished day committed nothing); audited per job as
+ * 'job_recovered'. *n = days reclaimed. */
+int jobs_reclaim_expired(struct db *db, long long *n, char *err, size_t errlen);
+
+/* The same for every running model-day of worker, whatever its lease: a
+ * worker that stops releases its days, and one seen dead is reclaimed at
+ * once. why goes to the audit details. */
+int jobs_release_worker(struct db *db, const char *worker, const char *why, long long *n, char *err,
+                        size_t errlen);
+
+/* Inside the transaction that commits a model-day: *out = whether it is
+ * still running under worker's lease. When it is not, the worker lost it
+ * (another worker runs it from scratch) and its result must not land. */
+int jobs_day_held(struct db *db, const char *job_id, const char *date, const char *model,
+                  const char *worker, bool *out, char *err, size_t errlen);
+
+/* Finishes job_id (jobs_finish) when it is running and no model-day is left
+ * to run: none running and none pending, or its cancellation was asked for.
+ * Any worker may call it, any number of times: JOBS_FOUND when this call
+ * finished the job (status gets the final status), JOBS_MISSING when it was
+ * not done (or already finished). */
+enum jobs_found jobs_finish_done(struct db *db, const char *job_id, char status[JOB_STATUS_BUF],
+                                 char *err, size_t errlen);
+
 #endif

@@ -5,7 +5,9 @@
  * the positions row, trades, holdings, reasoning log, tool usage and the
  * completed status in one transaction. A failure leaves only the failed
  * status and its error. Then the model's AI-Trader files are rewritten
- * (agentfiles.h). Everything it uses comes from its arguments and its own
+ * (agentfiles.h). A day claimed under a worker's lease (jobs_claim_day)
+ * commits, or records its failure, only while the lease is still its own,
+ * checked inside that transaction. Everything it uses comes from its arguments and its own
  * database connection, so model-days run in parallel threads.
  *
  * Deciders are chosen by the model's provider from a table (provider name ->
@@ -32,11 +34,18 @@ enum modelday_result {
     MODELDAY_COMPLETED, /* committed */
     MODELDAY_FAILED,    /* status failed with the error (err) */
     MODELDAY_ABANDONED, /* cancelled: nothing written, left running for recovery */
+    MODELDAY_LOST,      /* its lease was lost: nothing written, another worker runs it */
 };
 
 /* Runs spec's model-day on db (a connection of the calling thread). err gets
  * the reason when the day did not complete. */
 enum modelday_result modelday_run(struct db *db, const struct modelday_spec *spec, char *err,
                                   size_t errlen);
+
+/* Records the failure (why) of model-day date of model in job_id; with a
+ * worker (NULL: none), only while the day is still under its lease (else
+ * nothing is written: another worker runs it). Returns 0 or -1. */
+int modelday_fail(struct db *db, const char *job_id, const char *date, const char *model,
+                  const char *worker, const char *why, double duration, char *err, size_t errlen);
 
 #endif

@@ -250,7 +250,7 @@ static const char *const migrations[] = {
     /* 10: many workers on one store (docs/scaling.md). Jobs get an explicit
      * creation sequence (rowid is SQLite's alone); a running model-day names
      * the worker that leased it and until when; every live traderd has a
-     * row in workers, its heartbeat. */
+     * row in workers, its heartbeat (the one-row daemon table goes). */
     "ALTER TABLE jobs ADD COLUMN seq INTEGER;"
     "UPDATE jobs SET seq = rowid;"
     "CREATE UNIQUE INDEX idx_jobs_seq ON jobs(seq);"
@@ -265,7 +265,8 @@ static const char *const migrations[] = {
     "  threads INTEGER NOT NULL DEFAULT 1 CHECK(threads >= 1),"
     "  started_at TEXT NOT NULL,"
     "  last_heartbeat TEXT NOT NULL,"
-    "  current_job TEXT);",
+    "  current_job TEXT);"
+    "DROP TABLE daemon;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

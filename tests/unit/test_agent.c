@@ -911,8 +911,12 @@ static void trigger_and_claim(const char *body, char id[JOB_ID_BUF])
 static void run_job(const char *id, int threads)
 {
     enum worker_result res = WORKER_ABANDONED;
-    struct worker_opts o = {.db_path = fx.db_path, .home = fx.dir, .threads = threads};
-    ok(worker_run_job(&o, fx.db, id, &res, err, sizeof(err)) == 0 && res == WORKER_FINISHED,
+    struct worker_self self;
+    struct worker_opts o = {
+        .db_path = fx.db_path, .home = fx.dir, .threads = threads, .self = &self, .poll = 0.05};
+    ok(worker_self_init(&self, "test", threads, err, sizeof(err)) == 0 &&
+           worker_serve(&o, fx.db, id, false, &res, err, sizeof(err)) == 0 &&
+           res == WORKER_FINISHED,
        "job run: %s", err);
 }
 
