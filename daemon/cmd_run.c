@@ -182,8 +182,10 @@ static int run_job(const struct ctl *ctl, struct db *db, const char *job_id)
     char err[ERRBUF_SIZE];
     pthread_t tid;
     int watching, rc = CTL_FAIL;
+    /* Started here (unless a traderd was first), so progress reads running. */
     if (worker_threads(NULL, &wo.threads, err, sizeof(err)) != 0 ||
-        worker_self_init(&self, TRADER_VERSION, wo.threads, err, sizeof(err)) != 0)
+        worker_self_init(&self, TRADER_VERSION, wo.threads, err, sizeof(err)) != 0 ||
+        jobs_claim(db, job_id, err, sizeof(err)) == JOBS_ERROR)
         return ctl_fail("%s", err);
     watching = pthread_create(&tid, NULL, watch, &w) == 0;
     if (worker_serve(&wo, db, job_id, false, &res, err, sizeof(err)) != 0)

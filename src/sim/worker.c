@@ -373,7 +373,10 @@ static enum look try_job(struct pool *p, struct db *db, struct job_entry *e)
         storage_fault(db, id, "cannot claim a model-day", err);
         return LOOK_IDLE;
     }
-    if (e->inflight == 0) {
+    pthread_mutex_lock(&p->lock);
+    bool busy = e->inflight > 0; /* our days of it still run: it cannot be done */
+    pthread_mutex_unlock(&p->lock);
+    if (!busy) {
         f = jobs_finish_done(db, id, status, err, sizeof(err));
         if (f == JOBS_FOUND)
             log_emit(LOG_LEVEL_INFO, LOGGER, id, NULL, NULL, "job finished: %s", status);

@@ -246,7 +246,7 @@ import hashlib, sqlite3, sys
 con = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
 h = hashlib.sha256()
 for line in con.iterdump():
-    if line.startswith('INSERT INTO "daemon"'):
+    if line.startswith(('INSERT INTO "daemon"', 'INSERT INTO "workers"')):
         continue
     if line.startswith('INSERT INTO "audit_log"') and "'api_request'" in line:
         continue
