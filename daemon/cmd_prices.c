@@ -112,7 +112,9 @@ int cmd_prices_synth(const struct ctl *ctl, int argc, char **argv)
 
 static void print_info(const struct ctl *ctl, const struct prices_info *in)
 {
-    printf("database: %s\n", ctl->db_path);
+    char shown[PATHS_MAX];
+    paths_db_display(ctl->db_path, shown, sizeof(shown));
+    printf("database: %s\n", shown);
     if (in->bars == 0) {
         printf("no prices: run `traderctl prices import FILE...` (or `traderctl prices synth` "
                "for a synthetic sample)\n");

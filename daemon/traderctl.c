@@ -3,6 +3,7 @@
 #include "traderctl.h"
 
 #include "base/errbuf.h"
+#include "base/redact.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,12 +45,13 @@ static const struct ctl_command commands[] = {
 
 int ctl_fail(const char *fmt, ...)
 {
+    char msg[2 * ERRBUF_SIZE];
     va_list ap;
-    fputs("traderctl: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    redact_text(msg, msg, sizeof(msg)); /* e.g. a database URL's password */
+    fprintf(stderr, "traderctl: %s\n", msg);
     return CTL_FAIL;
 }
 
@@ -68,7 +70,8 @@ static void print_commands(FILE *f)
 {
     fputs("usage: traderctl [--home DIR] COMMAND [ARGS]\n\n"
           "The data directory is DIR, else $" PATHS_ENV_HOME ", else " PATHS_DEFAULT_HOME
-          ";\nthe database is $" PATHS_ENV_DB ", else DIR/" PATHS_DB_FILE_NAME ".\n\nCommands:\n",
+          ";\nthe database is $" PATHS_ENV_DB_URL " (PostgreSQL), else the file $" PATHS_ENV_DB
+          ", else DIR/" PATHS_DB_FILE_NAME ".\n\nCommands:\n",
           f);
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %s%s%s\n      %s\n", commands[i].name, *commands[i].usage ? " " : "",
@@ -99,12 +102,13 @@ int cmd_init(const struct ctl *ctl, int argc, char **argv)
         return ctl_usage(ctl);
     if (ctl_open_db(ctl, &db) != 0)
         return CTL_FAIL;
+    char shown[PATHS_MAX];
+    paths_db_display(ctl->db_path, shown, sizeof(shown));
     if (db_schema_version(db, &version) != 0) {
         db_close(db);
-        return ctl_fail("cannot read the schema version of %s", ctl->db_path);
+        return ctl_fail("cannot read the schema version of %s", shown);
     }
-    printf("data directory: %s\ndatabase: %s\nschema version: %d\n", ctl->home, ctl->db_path,
-           version);
+    printf("data directory: %s\ndatabase: %s\nschema version: %d\n", ctl->home, shown, version);
     db_close(db);
     return CTL_OK;
 }

@@ -24,14 +24,15 @@
 #define APP_ENV_AUTH_READS "TRADER_AUTH_READS" /* "1": reads need a key too */
 
 struct app {
-    char home[PATHS_MAX]; /* the data directory, absolute when it exists */
-    char db_path[PATHS_MAX];
+    char home[PATHS_MAX];    /* the data directory, absolute when it exists */
+    char db_path[PATHS_MAX]; /* a file, or a PostgreSQL URL (paths_db) */
     char configs_dir[PATHS_MAX];
     int heartbeat_stale; /* seconds after which traderd counts as down */
     int min_free_mb;     /* /health: storage full below this */
     bool auth_reads;     /* $TRADER_AUTH_READS=1 */
     /* Both follow the file at db_path (db_follow): a replaced or removed
-     * file is let go and the new one opened on the next request. */
+     * file is let go and the new one opened on the next request. A URL's
+     * connections are kept while the server has them, then reopened. */
     struct db *db;            /* NULL while unavailable */
     char db_err[ERRBUF_SIZE]; /* why db is NULL */
     struct db *writer;        /* read-write, opened on the first write */

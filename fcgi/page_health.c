@@ -8,6 +8,7 @@
 #include "service/config.h"
 #include "base/dates.h"
 #include "base/jsontext.h"
+#include "base/redact.h"
 #include "market/prices.h"
 #include "service/heartbeat.h"
 #include "routes.h"
@@ -118,13 +119,15 @@ static bool fs_writable(const char *path, long long *free_mb)
 
 /* storage: the data directory and the database file, whether they take
  * writes (a read-only mount, permissions, an immutable file), the free
- * space and whether the disk is full. */
+ * space and whether the disk is full. A PostgreSQL database is no file here:
+ * its server answers for its storage. */
 static bool storage(const struct app *app, json_object *out)
 {
     long long free_mb = -1;
     bool writable = fs_writable(app->home, &free_mb) && access(app->home, W_OK) == 0;
     bool db_writable =
-        access(app->db_path, W_OK) == 0 ? fs_writable(app->db_path, NULL) : errno == ENOENT;
+        paths_is_url(app->db_path) ||
+        (access(app->db_path, W_OK) == 0 ? fs_writable(app->db_path, NULL) : errno == ENOENT);
     bool full = free_mb >= 0 && free_mb < app->min_free_mb;
     json_put(out, "data_directory", json_object_new_string(app->home));
     json_put(out, "writable", json_object_new_boolean(writable && db_writable));
@@ -167,13 +170,16 @@ static bool from_db(struct app *app, const char *now, json_object *body, json_ob
         app_end_read(db);
     json_put(body, "database", database);
     json_put(database, "status", json_object_new_string(ok ? "connected" : "unavailable"));
-    json_put(database, "path", json_object_new_string(app->db_path));
+    char shown[PATHS_MAX];
+    paths_db_display(app->db_path, shown, sizeof(shown)); /* never a URL's password */
+    json_put(database, "path", json_object_new_string(shown));
     if (db)
         json_put(database, "schema_version", json_object_new_int(DB_SCHEMA_VERSION));
     else
         json_put_null(database, "schema_version");
     if (!ok) {
-        json_put(database, "error", json_object_new_string(db ? err : app->db_err));
+        redact_text(db ? err : app->db_err, shown, sizeof(shown));
+        json_put(database, "error", json_object_new_string(shown));
         json_object_put(px);
         px = NULL;
         json_object_put(td);

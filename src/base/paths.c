@@ -2,6 +2,7 @@
 #include "base/paths.h"
 
 #include "base/errbuf.h"
+#include "base/redact.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -51,8 +52,32 @@ int paths_home(const char *flag, char *out, size_t outlen, char *err, size_t err
     return copy_path(home, out, outlen, err, errlen);
 }
 
+bool paths_is_url(const char *loc)
+{
+    return strncmp(loc, "postgresql://", 13) == 0 || strncmp(loc, "postgres://", 11) == 0;
+}
+
+void paths_db_display(const char *loc, char *out, size_t outlen)
+{
+    if (paths_is_url(loc))
+        redact_text(loc, out, outlen);
+    else
+        snprintf(out, outlen, "%s", loc);
+}
+
 int paths_db(const char *home, char *out, size_t outlen, char *err, size_t errlen)
 {
+    const char *url = env_nonempty(PATHS_ENV_DB_URL);
+    if (url) {
+        /* The value is never quoted: it may hold a password. */
+        if (!paths_is_url(url))
+            return err_set(err, errlen,
+                           PATHS_ENV_DB_URL " must be a postgresql:// or postgres:// URL");
+        if (strlen(url) >= outlen)
+            return err_set(err, errlen, PATHS_ENV_DB_URL " is too long");
+        memcpy(out, url, strlen(url) + 1);
+        return 0;
+    }
     const char *db = env_nonempty(PATHS_ENV_DB);
     if (db)
         return copy_path(db, out, outlen, err, errlen);

@@ -1,18 +1,20 @@
 /* paths: where the service's files live. The data directory ("home") holds the
- * database and the run/ and log/ subdirectories; the configs directory holds
- * the simulation configs a request may name, and paths_confine keeps such
- * names inside it. Environment variables override the defaults so tests and
- * the stack script can point every process at a scratch tree. */
+ * database (unless it is a PostgreSQL URL) and the run/ and log/ subdirectories; the configs
+ * directory holds the simulation configs a request may name, and paths_confine keeps such names
+ * inside it. Environment variables override the defaults so tests and the stack script can point
+ * every process at a scratch tree. */
 #ifndef TRADER_PATHS_H
 #define TRADER_PATHS_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define PATHS_MAX PATH_MAX
 #define PATHS_DEFAULT_HOME "./data"
 #define PATHS_ENV_HOME "TRADER_DATA_DIR"
 #define PATHS_ENV_DB "TRADER_DB_PATH"
+#define PATHS_ENV_DB_URL "TRADER_DATABASE_URL" /* postgresql://...: PostgreSQL */
 #define PATHS_ENV_CONFIGS "TRADER_CONFIGS_DIR"
 #define PATHS_DIR_MODE 0750
 #define PATHS_DB_FILE_NAME "trader.db" /* the database, in the data directory */
@@ -21,9 +23,19 @@
  * $TRADER_DATA_DIR when set and non-empty, else "./data". */
 int paths_home(const char *flag, char *out, size_t outlen, char *err, size_t errlen);
 
-/* The database file: $TRADER_DB_PATH when set and non-empty, else
- * home/PATHS_DB_FILE_NAME. */
+/* The database location store/db opens: $TRADER_DATABASE_URL when set and
+ * non-empty (it must then be a PostgreSQL URL, else -1), else the SQLite
+ * file $TRADER_DB_PATH when set and non-empty, else home/PATHS_DB_FILE_NAME. */
 int paths_db(const char *home, char *out, size_t outlen, char *err, size_t errlen);
+
+/* True when the database location loc is a PostgreSQL URL ("postgresql://"
+ * or "postgres://") rather than a file: no file steps (stat, -wal/-shm
+ * files, permissions) apply to it. */
+bool paths_is_url(const char *loc);
+
+/* loc as it may be shown (logs, /health, traderctl): a URL without its
+ * credentials and query string (where passwords go), a file path as it is. */
+void paths_db_display(const char *loc, char *out, size_t outlen);
 
 /* The configs directory: $TRADER_CONFIGS_DIR when set and non-empty, else the
  * installed TRADER_DATADIR/configs, else (not installed: programs run from

@@ -40,7 +40,7 @@ static const char SQL_SPLITS[] = "SELECT count(*) FROM splits";
 static const char SQL_SUMMARY[] =
     "SELECT (SELECT count(*) FROM price_symbols), (SELECT min(date) FROM prices),"
     " (SELECT max(date) FROM prices),"
-    " EXISTS(SELECT 1 FROM price_symbols WHERE source = 'synthetic')";
+    " CASE WHEN EXISTS(SELECT 1 FROM price_symbols WHERE source = 'synthetic') THEN 1 ELSE 0 END";
 static const char SQL_RECENT_DATES[] =
     "SELECT date FROM prices WHERE symbol = ?1 AND date <= ?2 ORDER BY date DESC LIMIT ?3";
 static const char SQL_CLOSES_BETWEEN[] =
@@ -55,15 +55,15 @@ static const char SQL_GET_BAR[] =
 static const char SQL_PUT_BAR[] =
     "INSERT INTO prices(symbol, date, open, high, low, close, volume, open_micro, close_micro)"
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(symbol, date) DO UPDATE SET"
-    " open = excluded.open, high = coalesce(excluded.high, high),"
-    " low = coalesce(excluded.low, low), close = coalesce(excluded.close, close),"
-    " volume = coalesce(excluded.volume, volume), open_micro = excluded.open_micro,"
-    " close_micro = coalesce(excluded.close_micro, close_micro)";
+    " open = excluded.open, high = coalesce(excluded.high, prices.high),"
+    " low = coalesce(excluded.low, prices.low), close = coalesce(excluded.close, prices.close),"
+    " volume = coalesce(excluded.volume, prices.volume), open_micro = excluded.open_micro,"
+    " close_micro = coalesce(excluded.close_micro, prices.close_micro)";
 /* A symbol is labelled with the source that last wrote one of its bars (?5). */
 static const char SQL_PUT_SYMBOL[] =
     "INSERT INTO price_symbols(symbol, source, last_refreshed, imported_at) VALUES(?1, ?2, ?3, ?4)"
     " ON CONFLICT(symbol) DO UPDATE SET source = excluded.source,"
-    " last_refreshed = excluded.last_refreshed, imported_at = excluded.imported_at WHERE ?5";
+    " last_refreshed = excluded.last_refreshed, imported_at = excluded.imported_at WHERE ?5 = 1";
 static const char SQL_GET_SPLIT[] =
     "SELECT factor FROM splits WHERE symbol = ?1 AND effective_date = ?2";
 static const char SQL_PUT_SPLIT[] =
@@ -71,8 +71,8 @@ static const char SQL_PUT_SPLIT[] =
     " VALUES(?1, ?2, ?3, ?5, ?4) ON CONFLICT(symbol, effective_date) DO UPDATE SET"
     " factor = excluded.factor, factor_micro = excluded.factor_micro,"
     " imported_at = excluded.imported_at";
-static const char SQL_COUNT_KIND[] =
-    "SELECT count(*) FROM price_symbols WHERE (source = 'synthetic') = ?1";
+static const char SQL_COUNT_KIND[] = "SELECT count(*) FROM price_symbols"
+                                     " WHERE CASE WHEN source = 'synthetic' THEN 1 ELSE 0 END = ?1";
 
 int datelist_push(struct datelist *l, const char *date)
 {

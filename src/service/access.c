@@ -23,9 +23,7 @@ static const char SQL_INSERT[] =
     "INSERT INTO api_keys(name, scope, token_hash, created_at) VALUES(?1, ?2, ?3, ?4)";
 static const char SQL_EXISTS[] = "SELECT 1 FROM api_keys WHERE name = ?1";
 static const char SQL_LIST[] =
-    "SELECT name, scope, created_at, last_used_at,"
-    " last_used_at IS NULL OR last_used_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?1),"
-    " token_hash FROM api_keys ORDER BY id";
+    "SELECT name, scope, created_at, last_used_at, token_hash FROM api_keys ORDER BY id";
 static const char SQL_REVOKE[] = "DELETE FROM api_keys WHERE name = ?1";
 static const char SQL_TOUCH[] = "UPDATE api_keys SET last_used_at = ?2 WHERE name = ?1";
 
@@ -166,39 +164,32 @@ static void column_copy(struct db_stmt *st, int i, char *out, size_t n)
     snprintf(out, n, "%s", s ? s : "");
 }
 
-/* The row st is on, as a key. */
-static void row_key(struct db_stmt *st, struct access_key *k)
+/* The row st is on, as a key; now is the time of the reading. The age of
+ * the last use is reckoned here, not in SQL: the engines' clocks and date
+ * functions differ. */
+static void row_key(struct db_stmt *st, const char *now, struct access_key *k)
 {
     column_copy(st, 0, k->name, sizeof(k->name));
     access_scope_parse(db_col_text(st, 1), &k->scope);
     column_copy(st, 2, k->created_at, sizeof(k->created_at));
     column_copy(st, 3, k->last_used_at, sizeof(k->last_used_at));
-    k->touch_due = db_col_int(st, 4) != 0;
-}
-
-/* Binds the touch interval of SQL_LIST. */
-static struct db_stmt *list_stmt(struct db *db, char *err, size_t errlen)
-{
-    char ago[32];
-    struct db_stmt *st = db_stmt(db, SQL_LIST, err, errlen);
-    if (st) {
-        snprintf(ago, sizeof(ago), "-%d seconds", ACCESS_TOUCH_SECONDS);
-        db_bind_text(st, 1, ago);
-    }
-    return st;
+    k->touch_due =
+        !k->last_used_at[0] || time_iso_diff(k->last_used_at, now) > ACCESS_TOUCH_SECONDS;
 }
 
 int access_key_list(struct db *db, struct access_key **out, size_t *n, char *err, size_t errlen)
 {
     struct access_key *keys = NULL;
     size_t count = 0, cap = 0;
+    char now[TIMESTAMP_BUF];
     enum db_step rc;
-    struct db_stmt *st = list_stmt(db, err, errlen);
+    struct db_stmt *st = db_stmt(db, SQL_LIST, err, errlen);
     if (!st)
         return -1;
+    time_now_iso(now);
     while ((rc = db_step(db, st, "cannot read API keys", err, errlen)) == DB_STEP_ROW) {
         ARRAY_RESERVE(keys, cap, count + 1);
-        row_key(st, &keys[count++]);
+        row_key(st, now, &keys[count++]);
     }
     db_reset(st);
     if (rc == DB_STEP_ERROR) {
@@ -225,21 +216,23 @@ enum access_found access_key_check(struct db *db, const char *token, size_t *nke
                                    struct access_key *out, char *err, size_t errlen)
 {
     unsigned char hash[HASH_BYTES];
+    char now[TIMESTAMP_BUF];
     size_t count = 0, len = token ? strnlen(token, ACCESS_TOKEN_MAX + 1) : 0;
     bool compare = token && len <= ACCESS_TOKEN_MAX; /* a longer one matches nothing */
     enum access_found found = ACCESS_MISSING;
     enum db_step rc;
     struct db_stmt *st;
-    if (crypto_ready(err, errlen) != 0 || !(st = list_stmt(db, err, errlen)))
+    if (crypto_ready(err, errlen) != 0 || !(st = db_stmt(db, SQL_LIST, err, errlen)))
         return ACCESS_ERROR;
+    time_now_iso(now);
     if (compare)
         token_hash(token, len, hash);
     while ((rc = db_step(db, st, "cannot read API keys", err, errlen)) == DB_STEP_ROW) {
         count++;
         /* Hashes are unique: at most one row matches. */
-        if (compare && db_col_bytes(st, 5) == HASH_BYTES &&
-            sodium_memcmp(db_col_blob(st, 5), hash, HASH_BYTES) == 0) {
-            row_key(st, out);
+        if (compare && db_col_bytes(st, 4) == HASH_BYTES &&
+            sodium_memcmp(db_col_blob(st, 4), hash, HASH_BYTES) == 0) {
+            row_key(st, now, out);
             found = ACCESS_FOUND;
         }
     }

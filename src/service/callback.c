@@ -136,24 +136,13 @@ int callback_tries(struct db *db, const char *job_id, int *n, char last[TIMESTAM
     return 0;
 }
 
-/* Column i of st as JSON: an integer, text or null. */
-static json_object *column(struct db_stmt *st, int i)
-{
-    switch (db_col_type(st, i)) {
-    case DB_COL_NULL:
-        return NULL;
-    case DB_COL_INTEGER:
-        return json_object_new_int64(db_col_int64(st, i));
-    default:
-        return json_object_new_string(db_col_text(st, i));
-    }
-}
-
 int callback_attempts_json(struct db *db, const char *job_id, json_object **out, char *err,
                            size_t errlen)
 {
     static const char *const keys[] = {"attempt", "attempted_at", "http_status", "outcome",
                                        "error"};
+    /* Which columns are numbers, from the schema: the engines type results apart. */
+    static const bool number[] = {true, false, true, false, false};
     struct db_stmt *st = db_stmt(db, SQL_ATTEMPTS, err, errlen);
     json_object *list;
     enum db_step rc;
@@ -166,8 +155,10 @@ int callback_attempts_json(struct db *db, const char *job_id, json_object **out,
         for (int i = 0; i < 5; i++)
             if (db_col_is_null(st, i))
                 json_put_null(a, keys[i]);
+            else if (number[i])
+                json_put(a, keys[i], json_object_new_int64(db_col_int64(st, i)));
             else
-                json_put(a, keys[i], column(st, i));
+                json_put(a, keys[i], json_object_new_string(db_col_text(st, i)));
         json_push(list, a);
     }
     db_reset(st);

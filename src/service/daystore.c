@@ -2,6 +2,7 @@
 #include "service/daystore.h"
 
 #include "base/errbuf.h"
+#include "base/jsontext.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +12,7 @@ static const char SQL_POSITION[] =
     " daily_return_pct, total_steps, stop_signal, reasoning_summary, prompt_tokens,"
     " completion_tokens, total_tokens, log_file_path, created_at, cost, ntrades, fees)"
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
-    " ?19)";
+    " ?19) RETURNING id";
 static const char SQL_TRADE[] =
     "INSERT INTO trades(position_id, seq, action, symbol, amount, price, total, fee)"
     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
@@ -32,9 +33,13 @@ static const char SQL_TOOL[] =
 #define DATE_MIN "0000-00-00"
 #define DATE_MAX "9999-99-99"
 
+/* "?n is null or column equals it": the cast types the parameter where
+ * PostgreSQL meets it first and nothing else does. */
+#define ANY_OR(n, column) "(CAST(?" #n " AS TEXT) IS NULL OR " column " = ?" #n ")"
+
 #define FILTER_WHERE                                                                               \
-    " FROM positions WHERE date >= ?1 AND date <= ?2 AND (?3 IS NULL OR model = ?3)"               \
-    " AND (?4 IS NULL OR job_id = ?4)"
+    " FROM positions WHERE date >= ?1 AND date <= ?2"                                              \
+    " AND " ANY_OR(3, "model") " AND " ANY_OR(4, "job_id")
 /* In (date, model) order from idx_positions_date_model. */
 static const char SQL_DAYS[] =
     "SELECT id, model, job_id, cash, portfolio_value, prev_value, daily_profit, daily_return_pct,"
@@ -43,8 +48,7 @@ static const char SQL_DAYS[] =
     " ORDER BY date, model LIMIT ?5 OFFSET ?6";
 static const char SQL_COUNT[] = "SELECT count(*), min(date), max(date)" FILTER_WHERE;
 static const char SQL_LATEST_DATE[] = "SELECT max(date) FROM positions"
-                                      " WHERE (?1 IS NULL OR model = ?1)"
-                                      " AND (?2 IS NULL OR job_id = ?2)";
+                                      " WHERE " ANY_OR(1, "model") " AND " ANY_OR(2, "job_id");
 /* Two subqueries, so that each is one seek into idx_positions_job. */
 static const char SQL_JOB_SPAN[] = "SELECT (SELECT min(date) FROM positions WHERE job_id = ?1),"
                                    " (SELECT max(date) FROM positions WHERE job_id = ?1)";
@@ -58,7 +62,7 @@ static const char SQL_LAST_BEFORE[] =
 static const char SQL_SUMS[] =
     "SELECT model, date, portfolio_value, prev_value, prompt_tokens, completion_tokens,"
     " total_tokens, cost, ntrades, fees FROM positions"
-    " WHERE date >= ?1 AND date <= ?2 AND (?3 IS NULL OR job_id = ?3) ORDER BY date, model";
+    " WHERE date >= ?1 AND date <= ?2 AND " ANY_OR(3, "job_id") " ORDER BY date, model";
 static const char SQL_HOLDINGS[] =
     "SELECT symbol, quantity FROM holdings WHERE position_id = ?1 ORDER BY symbol";
 static const char SQL_TRADES[] = "SELECT seq, action, symbol, amount, price, total, fee FROM trades"
@@ -104,10 +108,13 @@ static int insert_position(struct db *db, const struct daystore_day *d, long lon
         db_bind_null(st, 17);
     db_bind_int64(st, 18, (long long)d->ntrades);
     db_bind_int64(st, 19, fees);
-    if (db_step_done(db, st, "cannot store the position", err, errlen) != 0)
-        return -1;
-    *id = db_last_insert_id(db);
-    return 0;
+    enum db_step rc = db_step(db, st, "cannot store the position", err, errlen);
+    if (rc == DB_STEP_ROW)
+        *id = db_col_int64(st, 0);
+    db_reset(st);
+    if (rc == DB_STEP_DONE)
+        return err_set(err, errlen, "cannot store the position: no id");
+    return rc == DB_STEP_ROW ? 0 : -1;
 }
 
 static int insert_trades(struct db *db, const struct daystore_day *d, long long id, char *err,
@@ -335,7 +342,7 @@ int daystore_days(struct db *db, const struct daystore_filter *f,
     if (!st)
         return -1;
     bind_filter(st, f);
-    db_bind_int64(st, 5, f->limit);
+    db_bind_int64(st, 5, f->limit < 0 ? INT64_MAX : f->limit); /* LIMIT -1 is SQLite's alone */
     db_bind_int64(st, 6, f->offset);
     return each_row(db, st, row_day, &v, err, errlen);
 }
@@ -571,43 +578,80 @@ int daystore_each_row(struct db *db, long long id, const struct daystore_rows *r
 
 /* --- for planning jobs and the AI-Trader import ---------------------------- */
 
-static const char SQL_LAST_EXCEPT[] = "SELECT max(date) FROM positions WHERE model = ?1"
-                                      " AND job_id NOT IN (SELECT value FROM json_each(?2))";
-static const char SQL_DATES_EXCEPT[] =
-    "SELECT date FROM positions WHERE model = ?1 AND date BETWEEN ?2 AND ?3"
-    " AND job_id NOT IN (SELECT value FROM json_each(?4)) ORDER BY date";
+/* The skipped jobs' results are left out here in C, not in SQL: the
+ * engines read a JSON array in different ways, and those results are few
+ * (the active jobs'). */
+static const char SQL_DATES_DESC[] =
+    "SELECT date, job_id FROM positions WHERE model = ?1 ORDER BY date DESC";
+static const char SQL_DATES_BETWEEN[] = "SELECT date, job_id FROM positions WHERE model = ?1"
+                                        " AND date BETWEEN ?2 AND ?3 ORDER BY date";
 static const char SQL_COUNT_FROM[] =
     "SELECT count(*), min(date) FROM positions WHERE model = ?1 AND date >= ?2";
 static const char SQL_DELETE_FROM[] = "DELETE FROM positions WHERE model = ?1 AND date >= ?2"
-                                      " AND (?3 IS NULL OR job_id <> ?3)";
+                                      " AND (CAST(?3 AS TEXT) IS NULL OR job_id <> ?3)";
+
+/* Whether job_id is one of the strings of skip (a JSON array, or NULL). */
+static bool skipped(json_object *skip, const char *job_id)
+{
+    size_t n = json_object_is_type(skip, json_type_array) ? json_object_array_length(skip) : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *v = json_object_array_get_idx(skip, i);
+        if (json_object_is_type(v, json_type_string) &&
+            strcmp(json_object_get_string(v), job_id) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Steps the bound st (rows: date, job_id), appending to out each date not
+ * of a job in skip_jobs, up to max dates; resets st. */
+static int dates_not_of(struct db *db, struct db_stmt *st, const char *skip_jobs, size_t max,
+                        struct datelist *out, char *err, size_t errlen)
+{
+    json_object *skip = skip_jobs && *skip_jobs ? json_tokener_parse(skip_jobs) : NULL;
+    enum db_step rc = DB_STEP_DONE;
+    size_t got = 0;
+    int failed = 0;
+    while (got < max &&
+           (rc = db_step(db, st, "reading completed days", err, errlen)) == DB_STEP_ROW) {
+        if (skipped(skip, text(st, 1)))
+            continue;
+        if (datelist_push(out, text(st, 0)) != 0) {
+            failed = err_set(err, errlen, "stored date too long");
+            break;
+        }
+        got++;
+    }
+    db_reset(st);
+    json_object_put(skip);
+    return failed || rc == DB_STEP_ERROR ? -1 : 0;
+}
 
 int daystore_last_date_except(struct db *db, const char *model, const char *skip_jobs,
                               char out[DATE_BUF], char *err, size_t errlen)
 {
-    enum daystore_found found;
-    struct db_stmt *st = lookup(db, SQL_LAST_EXCEPT, model, skip_jobs, &found, err, errlen);
-    snprintf(out, DATE_BUF, "%s", found == DAYSTORE_FOUND ? text(st, 0) : "");
-    return looked_up(st, found) == DAYSTORE_ERROR ? -1 : 0;
+    struct datelist last = {0};
+    struct db_stmt *st = db_stmt(db, SQL_DATES_DESC, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, model);
+    int rc = dates_not_of(db, st, skip_jobs, 1, &last, err, errlen);
+    if (rc == 0)
+        snprintf(out, DATE_BUF, "%s", last.n ? last.d[0] : "");
+    datelist_free(&last);
+    return rc;
 }
 
 int daystore_dates_except(struct db *db, const char *model, const char *from, const char *to,
                           const char *skip_jobs, struct datelist *out, char *err, size_t errlen)
 {
-    struct db_stmt *st = db_stmt(db, SQL_DATES_EXCEPT, err, errlen);
-    enum db_step rc;
+    struct db_stmt *st = db_stmt(db, SQL_DATES_BETWEEN, err, errlen);
     if (!st)
         return -1;
     db_bind_text(st, 1, model);
     db_bind_text(st, 2, from);
     db_bind_text(st, 3, to);
-    db_bind_text(st, 4, skip_jobs);
-    while ((rc = db_step(db, st, "reading completed days", err, errlen)) == DB_STEP_ROW)
-        if (datelist_push(out, db_col_text(st, 0)) != 0)
-            break;
-    db_reset(st);
-    if (rc == DB_STEP_ROW)
-        return err_set(err, errlen, "stored date too long");
-    return rc == DB_STEP_DONE ? 0 : -1;
+    return dates_not_of(db, st, skip_jobs, SIZE_MAX, out, err, errlen);
 }
 
 int daystore_count_from(struct db *db, const char *model, const char *date, long long *count,

@@ -33,15 +33,17 @@ bool jobs_status_valid(const char *s)
 
 #define ACTIVE "('pending','running')"
 
-static const char SQL_ACTIVE_IDS[] =
-    "SELECT json_group_array(job_id) FROM jobs WHERE status IN " ACTIVE;
+static const char SQL_ACTIVE_IDS[] = "SELECT job_id FROM jobs WHERE status IN " ACTIVE;
 static const char SQL_ACTIVE[] =
     "SELECT job_id, date_range, models FROM jobs WHERE status IN " ACTIVE
-    " ORDER BY created_at, rowid";
+    " ORDER BY created_at, seq";
+/* seq numbers the jobs in creation order; every insert runs under
+ * db_begin_immediate, which serialises writers, so max + 1 is free. */
+#define NEXT_SEQ "(SELECT coalesce(max(seq), 0) + 1 FROM jobs)"
 static const char SQL_INSERT_JOB[] =
     "INSERT INTO jobs(job_id, config_path, config_json, status, date_range, models,"
-    " replace_existing, source, created_at, updated_at, callback_url)"
-    " VALUES(?1, ?2, ?3, 'pending', ?4, ?5, ?6, 'api', ?7, ?7, ?8)";
+    " replace_existing, source, created_at, updated_at, callback_url, seq)"
+    " VALUES(?1, ?2, ?3, 'pending', ?4, ?5, ?6, 'api', ?7, ?7, ?8, " NEXT_SEQ ")";
 static const char SQL_INSERT_DAY[] =
     "INSERT INTO job_details(job_id, date, model, status) VALUES(?1, ?2, ?3, 'pending')";
 static const char SQL_GET_JOB[] =
@@ -49,7 +51,7 @@ static const char SQL_GET_JOB[] =
 static const char SQL_GET_DAYS[] =
     "SELECT date, model, status FROM job_details WHERE job_id = ?1 ORDER BY date, id";
 static const char SQL_NEXT_PENDING[] = "SELECT job_id FROM jobs WHERE status = 'pending'"
-                                       " ORDER BY created_at, rowid LIMIT 1";
+                                       " ORDER BY created_at, seq LIMIT 1";
 static const char SQL_PENDING_ID[] =
     "SELECT job_id FROM jobs WHERE status = 'pending' AND job_id = ?1";
 static const char SQL_START_JOB[] =
@@ -81,8 +83,8 @@ static const char SQL_DAY_FAIL[] =
     " AND status IN ('pending','running')";
 static const char SQL_TOUCH_JOB[] = "UPDATE jobs SET updated_at = ?2 WHERE job_id = ?1";
 static const char SQL_JOB_TIMES[] =
-    "SELECT status, coalesce(started_at, created_at), cancel_requested_at IS NOT NULL"
-    " FROM jobs WHERE job_id = ?1";
+    "SELECT status, coalesce(started_at, created_at),"
+    " CASE WHEN cancel_requested_at IS NULL THEN 0 ELSE 1 END FROM jobs WHERE job_id = ?1";
 static const char SQL_FAIL_LEFT[] =
     "UPDATE job_details SET status = 'failed', completed_at = ?2, error = ?3"
     " WHERE job_id = ?1 AND status IN ('pending','running')";
@@ -178,19 +180,21 @@ static json_object *column_json(struct db_stmt *st, int col)
     return s ? json_tokener_parse(s) : NULL;
 }
 
+/* The array is built here from rows: the engines' JSON aggregates differ. */
 int jobs_active_ids(struct db *db, char **out, char *err, size_t errlen)
 {
     struct db_stmt *st = db_stmt(db, SQL_ACTIVE_IDS, err, errlen);
+    enum db_step rc;
     if (!st)
         return -1;
-    enum db_step rc = db_step(db, st, "reading active jobs", err, errlen);
-    if (rc != DB_STEP_ROW) {
-        db_reset(st);
-        return rc == DB_STEP_DONE ? err_set(err, errlen, "reading active jobs: no row") : -1;
-    }
-    *out = mem_strdup(db_col_text(st, 0));
+    json_object *ids = json_new_array();
+    while ((rc = db_step(db, st, "reading active jobs", err, errlen)) == DB_STEP_ROW)
+        json_push(ids, json_object_new_string(db_col_text(st, 0)));
     db_reset(st);
-    return 0;
+    if (rc == DB_STEP_DONE)
+        *out = mem_strdup(json_object_to_json_string_ext(ids, JSON_C_TO_STRING_PLAIN));
+    json_object_put(ids);
+    return rc == DB_STEP_DONE ? 0 : -1;
 }
 
 /* --- the trigger's reads and writes (trigger.h) ----------------------------- */
@@ -612,7 +616,7 @@ static const char SQL_CANCEL_RUNNING[] =
     "UPDATE jobs SET cancel_requested_at = ?2, updated_at = ?2"
     " WHERE job_id = ?1 AND status = 'running' AND cancel_requested_at IS NULL";
 static const char SQL_CANCEL_ASKED[] =
-    "SELECT cancel_requested_at IS NOT NULL FROM jobs WHERE job_id = ?1";
+    "SELECT CASE WHEN cancel_requested_at IS NULL THEN 0 ELSE 1 END FROM jobs WHERE job_id = ?1";
 
 int jobs_cancel(struct db *db, const char *job_id, enum jobs_cancel_outcome *out, char *err,
                 size_t errlen)
@@ -678,8 +682,8 @@ int jobs_cancel_requested(struct db *db, const char *job_id, bool *out, char *er
 
 static const char SQL_IMPORT_JOB[] =
     "INSERT INTO jobs(job_id, config_path, status, date_range, models, replace_existing, source,"
-    " created_at, started_at, updated_at) VALUES(?1, ?2, 'completed', ?3, ?4, ?5, 'import', ?6,"
-    " ?6, ?6)";
+    " created_at, started_at, updated_at, seq) VALUES(?1, ?2, 'completed', ?3, ?4, ?5, 'import',"
+    " ?6, ?6, ?6, " NEXT_SEQ ")";
 static const char SQL_IMPORT_DAY[] =
     "INSERT INTO job_details(job_id, date, model, status, started_at, completed_at)"
     " VALUES(?1, ?2, ?3, 'completed', ?4, ?4)";
@@ -757,23 +761,26 @@ int jobs_import_finish(struct db *db, const char *job_id, const char *at, double
 
 static const char SQL_CALLBACKS_DUE[] = "SELECT job_id, callback_url FROM jobs"
                                         " WHERE callback_status = 'pending'"
-                                        " ORDER BY completed_at, rowid LIMIT ?1";
+                                        " ORDER BY completed_at, seq LIMIT ?1";
 static const char SQL_CALLBACK_OUTCOME[] =
     "UPDATE jobs SET callback_status = ?2 WHERE job_id = ?1 AND callback_status = 'pending'";
-static const char SQL_NEWEST_FIRST[] =
-    "SELECT job_id FROM jobs ORDER BY created_at DESC, rowid DESC";
+static const char SQL_NEWEST_FIRST[] = "SELECT job_id FROM jobs ORDER BY created_at DESC, seq DESC";
 static const char SQL_LATEST[] =
-    "SELECT job_id FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT 1";
-static const char SQL_LIST[] = "SELECT job_id FROM jobs WHERE ?1 IS NULL OR status = ?1"
-                               " ORDER BY created_at DESC, rowid DESC LIMIT ?2 OFFSET ?3";
-static const char SQL_LIST_TOTAL[] = "SELECT count(*) FROM jobs WHERE ?1 IS NULL OR status = ?1";
+    "SELECT job_id FROM jobs ORDER BY created_at DESC, seq DESC LIMIT 1";
+/* CAST(?n AS TEXT) IS NULL: PostgreSQL cannot type a parameter that is
+ * only tested for NULL. */
+static const char SQL_LIST[] =
+    "SELECT job_id FROM jobs WHERE CAST(?1 AS TEXT) IS NULL OR status = ?1"
+    " ORDER BY created_at DESC, seq DESC LIMIT ?2 OFFSET ?3";
+static const char SQL_LIST_TOTAL[] =
+    "SELECT count(*) FROM jobs WHERE CAST(?1 AS TEXT) IS NULL OR status = ?1";
 static const char SQL_VIEW_JOB[] =
     "SELECT job_id, status, date_range, models, created_at, started_at, updated_at,"
     " completed_at, total_duration_seconds, error, warnings, cancel_requested_at, callback_url,"
     " callback_status FROM jobs WHERE job_id = ?1";
 static const char SQL_VIEW_COUNTS[] =
-    "SELECT count(*), coalesce(sum(status = 'completed'), 0),"
-    " coalesce(sum(status = 'failed'), 0), coalesce(sum(status = 'running'), 0)"
+    "SELECT count(*), count(*) FILTER (WHERE status = 'completed'),"
+    " count(*) FILTER (WHERE status = 'failed'), count(*) FILTER (WHERE status = 'running')"
     " FROM job_details WHERE job_id = ?1";
 /* Per model, in the job's order: its running date, else its first pending one. */
 static const char SQL_VIEW_MODELS[] =
@@ -784,7 +791,7 @@ static const char SQL_VIEW_CURRENT[] = "SELECT date, model FROM job_details WHER
                                        " AND status = 'running' ORDER BY date, id LIMIT 1";
 static const char SQL_VIEW_DETAILS[] =
     "SELECT date, model, status, started_at, completed_at, duration_seconds, error"
-    " FROM job_details WHERE job_id = ?1 AND (?2 IS NULL OR status = ?2)"
+    " FROM job_details WHERE job_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR status = ?2)"
     " ORDER BY date, id LIMIT ?3 OFFSET ?4";
 
 int jobs_callbacks_due(struct db *db, struct jobs_due *out, size_t max, size_t *n, char *err,

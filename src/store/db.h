@@ -1,69 +1,49 @@
-/* db: the service's one SQLite database. Owns opening a connection with the
- * project's pragmas (WAL, busy timeout, foreign keys), the versioned schema
- * and its in-place migrations, and a per-connection cache of prepared
- * statements so long-lived processes prepare each query once. A struct db is
- * used by one thread at a time.
+/* db: the service's one store, SQLite (a file, the default) or PostgreSQL
+ * (a postgresql:// URL: many hosts share it; docs/scaling.md). Owns opening
+ * a connection with the project's settings, the versioned schema
+ * (store/schema.h) and its in-place migrations, and a per-connection cache
+ * of prepared statements so long-lived processes prepare each query once. A
+ * struct db is used by one thread at a time.
  *
- * It is the only module that names the engine: the others run their SQL
- * through struct db_stmt and the db_step/db_col_* functions below, so a
- * second engine (issue 14: PostgreSQL) changes this module only. */
+ * It is the only module that names an engine (the back ends db_sqlite.c and
+ * db_pg.c behind store/dbengine.h): the others run their SQL through struct
+ * db_stmt and the db_step/db_col_* functions below. SQL texts use ?N
+ * parameters; PostgreSQL gets them as $N, sent as text and typed by the
+ * server from their context (write CAST(?1 AS TEXT) where nothing fixes a
+ * type). */
 #ifndef TRADER_DB_H
 #define TRADER_DB_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/types.h>
 
-struct sqlite3; /* the engine's types stay inside db.c */
-struct sqlite3_stmt;
+#include "store/dbtypes.h"
 
-#define DB_SCHEMA_VERSION 10
-#define DB_BUSY_TIMEOUT_MS 10000
+#define DB_SCHEMA_VERSION 10     /* = SCHEMA_VERSION (store/schema.h) */
+#define DB_BUSY_TIMEOUT_MS 10000 /* SQLite's busy timeout, PostgreSQL's lock_timeout */
 #define DB_ENV_BUSY_TIMEOUT "TRADER_DB_BUSY_TIMEOUT_MS" /* overrides it (tests) */
 #define DB_RETRY_MAX_SECONDS 30 /* the longest pause between two tries of a write */
 
-enum db_mode {
-    DB_READONLY,  /* the API's readers: never writes, never migrates */
-    DB_READWRITE, /* creates the file if needed; caller runs db_migrate */
-};
-
-/* A prepared statement, owned by its connection's cache. */
+/* A connection; a prepared statement, owned by its connection's cache. */
+struct db;
 struct db_stmt;
 
-struct db_cached_stmt {
-    const char *sql;
-    struct sqlite3_stmt *stmt;
-};
+/* Whether location names a PostgreSQL store (postgresql:// or postgres://)
+ * rather than a SQLite file. */
+bool db_is_url(const char *location);
 
-struct db {
-    struct sqlite3 *h;
-    int err_code; /* extended code of the last failure db_error or db_exec reported */
-    bool writing; /* holds the process's writer mutex (db_begin_immediate) */
-    char *path;   /* as opened, for db_reopen */
-    dev_t dev;    /* identity of the file db_follow opened, else 0 */
-    ino_t ino;
-    enum db_mode mode;
-    size_t ncache, capcache;
-    struct db_cached_stmt *cache; /* grows: one entry per distinct query */
-};
-
-/* The engine behind a connection. A module that owns a query the two
- * engines spell differently keeps both texts and picks one with this. */
-enum db_engine {
-    DB_ENGINE_SQLITE,
-    DB_ENGINE_POSTGRES,
-};
 enum db_engine db_engine(const struct db *db);
 
-/* Opens path. On success *out owns a new connection (free with db_close). */
-int db_open(const char *path, enum db_mode mode, struct db **out, char *err, size_t errlen);
+/* Opens location: a postgresql:// URL or a SQLite file path. On success
+ * *out owns a new connection (free with db_close). */
+int db_open(const char *location, enum db_mode mode, struct db **out, char *err, size_t errlen);
 
-/* Replaces db's connection by a new one to the same file (its statement
+/* Replaces db's connection by a new one to the same store (its statement
  * cache emptied). After a transient failure SQLite may keep treating a
- * connection as read-only even once the file is writable again; a new one
- * sees the file as it is now. On failure db keeps its old connection and
- * db_transient(db) is true. */
+ * connection as read-only even once the file is writable again, and a
+ * PostgreSQL connection may be lost; a new one sees the store as it is now.
+ * On failure db keeps its old connection and db_transient(db) is true. */
 int db_reopen(struct db *db, char *err, size_t errlen);
 
 enum db_follow {
@@ -72,22 +52,26 @@ enum db_follow {
     DB_FOLLOW_OPENED,     /* *db is a new connection: check what a new one needs */
 };
 
-/* Keeps *db (NULL or a connection db_follow opened) on the file now at path:
- * an open connection keeps reading a file removed or replaced under it, so
- * when the file at path is another one (or gone) *db is closed, and when
- * *db is NULL it is opened (mode as db_open; a read-write caller migrates).
- * On DB_FOLLOW_ERROR *db is NULL. */
-enum db_follow db_follow(struct db **db, const char *path, enum db_mode mode, char *err,
+/* Keeps *db (NULL or a connection db_follow opened) on the store now at
+ * location: an open connection keeps reading a file removed or replaced
+ * under it, so when the file at the path is another one (or gone) *db is
+ * closed, and when *db is NULL it is opened (mode as db_open; a read-write
+ * caller migrates). A PostgreSQL connection is kept while the server has it
+ * open, and opened again once it is lost. On DB_FOLLOW_ERROR *db is NULL. */
+enum db_follow db_follow(struct db **db, const char *location, enum db_mode mode, char *err,
                          size_t errlen);
 
 /* Finalizes every cached statement and closes the connection. NULL is a no-op. */
 void db_close(struct db *db);
 
 /* Upgrades the schema in place to DB_SCHEMA_VERSION, one transaction per
- * version; refuses a file written by a newer version. */
+ * version; refuses a store written by a newer version, and a PostgreSQL
+ * database whose collation is not C (text must sort byte by byte, as in
+ * SQLite: dates, symbols and ids are compared as text). */
 int db_migrate(struct db *db, char *err, size_t errlen);
 
-/* Like db_migrate but stops at version `target` (tests build old files). */
+/* Like db_migrate but stops at version `target` (tests build old files;
+ * a PostgreSQL store starts at SCHEMA_PG_FIRST). */
 int db_migrate_to(struct db *db, int target, char *err, size_t errlen);
 
 int db_schema_version(struct db *db, int *out);
@@ -101,11 +85,15 @@ struct db_stmt *db_stmt(struct db *db, const char *sql, char *err, size_t errlen
 /* Runs one or more statements without results. */
 int db_exec(struct db *db, const char *sql, char *err, size_t errlen);
 
-/* Transactions. BEGIN IMMEDIATE takes the write lock up front (waiting up to
- * the busy timeout) so a transaction never fails half-way on SQLITE_BUSY.
- * Within a process, write transactions first queue on one mutex, held until
- * the commit or rollback: a thread must not begin a write transaction on a
- * second connection while it holds one. */
+/* Transactions. db_begin_immediate takes the store's write lock up front
+ * (SQLite: BEGIN IMMEDIATE; PostgreSQL: BEGIN and a transaction-scoped
+ * advisory lock every writer of the store takes), waiting up to the busy
+ * timeout, so writers are serialised on both engines the same way and a
+ * check-then-write stays correct across hosts. Within a process, write
+ * transactions first queue on one mutex, held until the commit or
+ * rollback: a thread must not begin a write transaction on a second
+ * connection while it holds one. On PostgreSQL a failed statement ends
+ * what the transaction did (roll back, or to a savepoint). */
 int db_begin_immediate(struct db *db, char *err, size_t errlen);
 /* A write transaction for work that row locks keep apart (claiming a
  * model-day with FOR UPDATE SKIP LOCKED): on PostgreSQL it does not queue
@@ -115,7 +103,7 @@ int db_begin(struct db *db, char *err, size_t errlen);
 int db_commit(struct db *db, char *err, size_t errlen);
 void db_rollback(struct db *db);
 
-/* Fills err with sqlite's message for the connection, prefixed by what. */
+/* Fills err with the engine's message for the last failure, prefixed by what. */
 int db_error(struct db *db, const char *what, char *err, size_t errlen);
 
 /* Whether the last failure reported on db (db_error, db_exec and the
@@ -146,12 +134,6 @@ void db_bind_null(struct db_stmt *st, int i);
  * of a query). */
 int db_bind_count(struct db_stmt *st);
 
-enum db_step {
-    DB_STEP_ERROR = -1, /* err says why, prefixed by what (db_error) */
-    DB_STEP_DONE,       /* no more rows */
-    DB_STEP_ROW,        /* the db_col_* functions read the current row */
-};
-
 /* Advances st by one row. The caller still resets st (db_reset) when done,
  * whatever the outcome. */
 enum db_step db_step(struct db *db, struct db_stmt *st, const char *what, char *err, size_t errlen);
@@ -163,13 +145,6 @@ int db_step_done(struct db *db, struct db_stmt *st, const char *what, char *err,
 /* Column i (from 0) of the current row. Text and blobs belong to st and stay
  * valid until the next db_step or db_reset; db_col_text is NULL for a null.
  * Numbers read from a null are 0. */
-enum db_col_type {
-    DB_COL_NULL,
-    DB_COL_INTEGER,
-    DB_COL_FLOAT,
-    DB_COL_TEXT,
-    DB_COL_BLOB,
-};
 enum db_col_type db_col_type(struct db_stmt *st, int i);
 int db_col_count(struct db_stmt *st);
 const char *db_col_name(struct db_stmt *st, int i); /* belongs to st */
@@ -187,9 +162,6 @@ void db_reset(struct db_stmt *st);
 /* Rows changed by the last insert, update or delete on db. */
 long long db_changes(struct db *db);
 
-/* The rowid (INTEGER PRIMARY KEY) of the last row inserted on db. */
-long long db_last_insert_id(struct db *db);
-
 /* Whether db is inside a transaction (BEGIN without COMMIT or ROLLBACK). */
 bool db_in_transaction(struct db *db);
 
@@ -199,8 +171,19 @@ int db_release(struct db *db, const char *name, char *err, size_t errlen);
 /* Undoes and ends savepoint name; failure is ignored (like db_rollback). */
 void db_rollback_to(struct db *db, const char *name);
 
-/* The absolute path of db's main file ("" for an in-memory database); the
- * journal files are beside it with "-wal" and "-shm" appended. */
+/* The absolute path of a SQLite store's main file ("" for an in-memory
+ * database or a PostgreSQL store); the journal files are beside it with
+ * "-wal" and "-shm" appended. */
 const char *db_filename(struct db *db);
+
+/* After rows were inserted with explicit ids (a copy): makes table's next
+ * generated id follow max_id. A no-op on SQLite, which does so itself. */
+int db_sync_ids(struct db *db, const char *table, long long max_id, char *err, size_t errlen);
+
+/* Whether db reads a PostgreSQL hot standby, and then how far behind its
+ * primary it may be: 0 when it has replayed all it received, else the age
+ * of the last transaction it replayed. A SQLite store or a primary: *standby
+ * false, *lag_seconds 0. */
+int db_standby_lag(struct db *db, bool *standby, double *lag_seconds, char *err, size_t errlen);
 
 #endif

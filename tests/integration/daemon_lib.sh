@@ -16,13 +16,6 @@ use_configs() {
   cp "$TOP_SRCDIR/configs/default_config.json" "$CONFIGS/"
 }
 
-# dbq QUERY: the first value of QUERY over the stack's database (or $DBQ_DB).
-dbq() {
-  python3 -c 'import sqlite3, sys
-r = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True).execute(sys.argv[2]).fetchone()
-print("" if r is None or r[0] is None else r[0])' "${DBQ_DB:-$T_HOME/trader.db}" "$1"
-}
-
 # trigger_job BODY: POSTs BODY; sets JOB to the new job's id (empty unless 202).
 trigger_job() {
   http POST /simulate/trigger "$1"

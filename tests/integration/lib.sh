@@ -5,6 +5,10 @@
 #
 # Environment: TOP_SRCDIR and TOP_BUILDDIR (set by `make check`; the tests
 # run in a VPATH build); TRADER_TEST_KEEP=1 keeps the temporary directory.
+# TRADER_TEST_PG_DIR: the directory of a running PostgreSQL cluster
+# (tests/pgcluster.sh start; scripts/test's second pass): each test then gets
+# a fresh database of its own there, which every process it starts uses
+# (TRADER_DATABASE_URL), instead of the SQLite file T_HOME/trader.db.
 
 set -u
 TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -12,7 +16,8 @@ TOP_BUILDDIR=${TOP_BUILDDIR:-$TOP_SRCDIR}
 TRADERCTL=$TOP_BUILDDIR/daemon/traderctl
 STACK=$TOP_SRCDIR/scripts/stack
 export TRADER_BUILDDIR=$TOP_BUILDDIR TRADER_CONFIGS_DIR=$TOP_SRCDIR/configs
-unset TRADER_DATA_DIR TRADER_DB_PATH TRADER_BINDIR API_HOST API_PORT TRADER_AUTH_READS
+unset TRADER_DATA_DIR TRADER_DB_PATH TRADER_DATABASE_URL TRADER_BINDIR API_HOST API_PORT
+unset TRADER_AUTH_READS
 # Rate limits far above what any test sends (test_ratelimit.sh sets its own).
 export TRADER_RATE_WRITE=100000r/s TRADER_RATE_WRITE_BURST=100000
 export TRADER_RATE_READ=100000r/s TRADER_RATE_READ_BURST=100000
@@ -84,11 +89,58 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# --- the database ----------------------------------------------------------------
+# T_DB: the stack's database, the SQLite file or (TRADER_TEST_PG_DIR) the URL
+# of this test's own PostgreSQL database (C collation), with the SQLite
+# functions the tests' checks use (compat.sql, seen by testdb.py only).
+# The checks read it through testdb.py (dbq, db_digest, db_dump; Python:
+# `import testdb`), which speaks both engines.
+PGCLUSTER=$TOP_SRCDIR/tests/pgcluster.sh
+T_PGNAMES=()
+export PYTHONPATH=$TOP_SRCDIR/tests/integration${PYTHONPATH:+:$PYTHONPATH}
+
+# on_pg: true when the tests run on PostgreSQL.
+on_pg() {
+  [ -n "${TRADER_TEST_PG_DIR:-}" ]
+}
+
+# fresh_home DIR: T_HOME=DIR with a database of its own: DIR/trader.db, or on
+# PostgreSQL a new database (TRADER_DATABASE_URL for what the test starts
+# from now on). Sets T_DB.
+fresh_home() {
+  T_HOME=$1
+  T_DB=$T_HOME/trader.db
+  if on_pg; then
+    local name
+    name=t_$$_$(basename "$T_DIR" | tr -dc 'A-Za-z0-9' | tr 'A-Z' 'a-z')_${#T_PGNAMES[@]}
+    T_DB=$("$PGCLUSTER" newdb "$TRADER_TEST_PG_DIR" "$name" 2>"$T_DIR/newdb.err") &&
+      psql -X -q -v ON_ERROR_STOP=1 -d "$T_DB" -f "$TOP_SRCDIR/tests/integration/compat.sql" \
+        >/dev/null 2>>"$T_DIR/newdb.err" ||
+      bail "no PostgreSQL test database: $(cat "$T_DIR/newdb.err")"
+    T_PGNAMES+=("$name")
+    export TRADER_DATABASE_URL=$T_DB
+  fi
+  export TRADER_TEST_DB=$T_DB
+}
+fresh_home "$T_HOME"
+
+# sqlite_only REASON: true on SQLite; on PostgreSQL one TAP skip saying why
+# the check that follows does not apply there. Usage:
+#   if sqlite_only "what the file check is"; then ...checks...; fi
+sqlite_only() {
+  on_pg || return 0
+  skip "SQLite only: $1"
+  return 1
+}
+
 T_SERVERS=()
 _cleanup() {
   local p
   for p in "${T_SERVERS[@]}"; do kill "$p" 2>/dev/null; done
   [ -n "$T_PORT" ] && "$STACK" down --home "$T_HOME" >/dev/null 2>&1
+  if on_pg && [ "${TRADER_TEST_KEEP:-0}" != 1 ]; then
+    for p in "${T_PGNAMES[@]}"; do "$PGCLUSTER" dropdb "$TRADER_TEST_PG_DIR" "$p" >/dev/null 2>&1; done
+  fi
   if [ "${TRADER_TEST_KEEP:-0}" = 1 ]; then
     echo "# kept $T_DIR" >&2
   else
@@ -237,24 +289,37 @@ expect_error() {
   like "$(jget 'type(j["message"]).__name__')" '^str$' "$3: has a message"
 }
 
-# db_digest: a digest of the database's content but the daemon's heartbeat
-# row (traderd rewrites it all the time) and the audit rows of API requests
+# db_digest: a digest of the database's content but the heartbeat rows
+# (traderd rewrites them all the time) and the audit rows of API requests
 # (every mutating request adds one, refused or not).
 db_digest() {
-  python3 - "$T_HOME/trader.db" <<'EOF'
-import hashlib, sqlite3, sys
-con = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
-h = hashlib.sha256()
-for line in con.iterdump():
-    if line.startswith(('INSERT INTO "daemon"', 'INSERT INTO "workers"')):
-        continue
-    if line.startswith('INSERT INTO "audit_log"') and "'api_request'" in line:
-        continue
-    if line.startswith('INSERT INTO "sqlite_sequence"') and "'audit_log'" in line:
-        continue
-    h.update(line.encode())
-print(h.hexdigest())
-EOF
+  python3 "$TOP_SRCDIR/tests/integration/testdb.py" --digest
+}
+
+# dbq QUERY: the first value of QUERY over the stack's database (nothing for
+# no row or NULL); on PostgreSQL with the SQLite functions of compat.sql and
+# booleans as 1/0.
+dbq() {
+  python3 "$TOP_SRCDIR/tests/integration/testdb.py" "$1"
+}
+
+# db_dump: every row of the database, one line each (SQLite: its SQL dump).
+db_dump() {
+  python3 "$TOP_SRCDIR/tests/integration/testdb.py" --dump
+}
+
+# db_files: the files that hold the database's bytes: the SQLite file and its
+# -wal/-shm, or (after a checkpoint) the PostgreSQL database's directory and
+# the cluster's WAL.
+db_files() {
+  if on_pg; then
+    psql -X -q -d "$T_DB" -c CHECKPOINT >/dev/null
+    echo "$TRADER_TEST_PG_DIR/data/base/$(psql -X -A -t -d "$T_DB" \
+      -c 'SELECT oid FROM pg_database WHERE datname = current_database()')"
+    echo "$TRADER_TEST_PG_DIR/data/pg_wal"
+  else
+    ls -d "$T_HOME"/trader.db*
+  fi
 }
 
 # --- fixtures --------------------------------------------------------------------
@@ -286,11 +351,11 @@ EOF
 # computed here from the stored price text with exact decimals: one line per
 # day "DATE CASH VALUE PROFIT" (shortest decimal text).
 expected_fx_a() {
-  python3 - "$T_HOME/trader.db" "$@" <<'EOF'
-import sqlite3, sys
+  python3 - "$@" <<'EOF'
+import sys, testdb
 from decimal import Decimal
-db, d0, d1, d2 = sys.argv[1:]
-con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+d0, d1, d2 = sys.argv[1:]
+con = testdb.connect()
 def px(col, sym, d):
     return Decimal(con.execute("SELECT %s FROM prices WHERE symbol=? AND date=?" % col,
                                (sym, d)).fetchone()[0])

@@ -140,11 +140,11 @@ is "$(jget '[j["progress"][k] for k in ("total_model_days", "completed", "failed
 
 # The contract's rules over the stored prices, exact: one line per model-day
 # "MODEL DATE positions-json value profit return_pct" (money to the cent).
-python3 - "$T_HOME/trader.db" "$D1" "$D2" >"$T_DIR/expected" <<'EOF'
-import json, sqlite3, sys
+python3 - "$T_DB" "$D1" "$D2" >"$T_DIR/expected" <<'EOF'
+import json, testdb, sys
 from decimal import Decimal, ROUND_HALF_EVEN
 db, d1, d2 = sys.argv[1:]
-con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+con = testdb.connect(db)
 def px(col, sym, d):
     return Decimal(con.execute("SELECT %s FROM prices WHERE symbol=? AND date=?" % col,
                                (sym, d)).fetchone()[0])
@@ -319,16 +319,12 @@ is "$(dbq "SELECT count(*) FROM trades t JOIN positions p ON p.id = t.position_i
 # --- keys stay out of the database -----------------------------------------------------------
 # Every request carried the config file's key (checked above), yet no row,
 # free page or WAL frame of the database holds it.
-python3 - "$T_HOME/trader.db" >"$T_DIR/dump.sql" <<'EOF'
-import sqlite3, sys
-for line in sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True).iterdump():
-    print(line)
-EOF
+db_dump >"$T_DIR/dump.sql"
 like "$(grep -c 'openai_api_key_from' "$T_DIR/dump.sql")" '^[1-9]' \
   "the jobs' config snapshots say the keys were in the file"
 grep -q 'sk-int' "$T_DIR/dump.sql"
 ok $(($? != 1)) "the database dump has no \"sk-int\""
-cat "$T_HOME"/trader.db* | grep -aq 'sk-int'
+grep -r -a -q 'sk-int' $(db_files)
 ok $(($? != 1)) "... nor do the database files, byte for byte"
 
 # --- the default config's mock agent -----------------------------------------------------

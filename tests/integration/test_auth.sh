@@ -15,9 +15,9 @@ export TRADER_DAEMON=off
 
 # sql QUERY: the rows of a query on the stack's database, "|"-separated.
 sql() {
-  python3 - "$T_HOME/trader.db" "$1" <<'EOF'
-import sqlite3, sys
-con = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+  python3 - "$T_DB" "$1" <<'EOF'
+import testdb, sys
+con = testdb.connect(sys.argv[1])
 for row in con.execute(sys.argv[2]):
     print("|".join("" if v is None else str(v) for v in row))
 EOF
@@ -88,12 +88,8 @@ like "$out" "dashboard +read " "keys list: the read key"
 ok $? "keys list shows no token"
 n=$(sql "SELECT count(*) FROM api_keys WHERE length(token_hash) = 32")
 is "$n" 2 "the database keeps 32-byte hashes"
-python3 - "$T_HOME/trader.db" "$WRITE" "$READ" <<'EOF'
-import sys
-data = open(sys.argv[1], "rb").read()
-sys.exit(1 if any(t.encode() in data for t in sys.argv[2:]) else 0)
-EOF
-ok $? "no token is in the database file"
+! grep -r -a -q -F -e "$WRITE" -e "$READ" $(db_files)
+ok $? "no token is in the database's files"
 
 # --- a key is now required ---------------------------------------------------
 post

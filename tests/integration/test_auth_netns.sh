@@ -59,9 +59,9 @@ remote() {
 
 # last_audit: actor|client|status|outcome of the newest request row.
 last_audit() {
-  python3 - "$T_HOME/trader.db" <<'EOF'
-import sqlite3, sys
-con = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+  python3 - "$T_DB" <<'EOF'
+import testdb, sys
+con = testdb.connect(sys.argv[1])
 row = con.execute("SELECT actor, client, status, outcome FROM audit_log"
                   " WHERE event = 'api_request' ORDER BY id DESC LIMIT 1").fetchone()
 print("|".join("" if v is None else str(v) for v in row) if row else "")

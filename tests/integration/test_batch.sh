@@ -18,11 +18,6 @@ cat >"$CONFIGS/broken.json" <<'JSON'
              "openai_api_key": "k"}],
  "agent_config": {"max_steps": 2, "max_retries": 0, "base_delay": 0.01, "initial_cash": 10000.0}}
 JSON
-dbq() {
-  python3 -c 'import sqlite3, sys
-r = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True).execute(sys.argv[2]).fetchone()
-print("" if r is None or r[0] is None else r[0])' "$T_HOME/trader.db" "$1"
-}
 ctl prices synth --days 10 >/dev/null || bail "prices synth failed"
 
 ctl run --start 2025-01-06 --end 2025-01-10 >"$T_DIR/out" 2>"$T_DIR/err"

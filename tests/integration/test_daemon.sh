@@ -79,10 +79,10 @@ cp "$T_DIR/body" "$T_DIR/ew-0103.json"
 # The value at the close, recomputed from the answer's positions and the
 # stored closes: value = cash + sum(shares x close).
 check_value() {
-  python3 - "$T_HOME/trader.db" "$T_DIR/body" <<'EOF'
-import json, sqlite3, sys
+  python3 - "$T_DB" "$T_DIR/body" <<'EOF'
+import json, testdb, sys
 from decimal import Decimal
-con = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+con = testdb.connect(sys.argv[1])
 j = json.load(open(sys.argv[2], "r"), parse_float=Decimal)
 bad = []
 for r in j["results"]:
@@ -237,10 +237,10 @@ print(b["end_date"] == sys.argv[3] and len(b["models"]) == 2 and
       all(abs(m["end_value"] - vals[m["model"]]) < 1e-6 for m in b["models"]) and
       b["models"][0]["total_return_pct"] >= b["models"][1]["total_return_pct"])' \
   "$T_DIR/board.json" "$T_DIR/body" "$last")" True "leaderboard of the latest job: end values are the last day's, ranked by return"
-is "$(python3 - "$T_HOME/trader.db" "$T_DIR/board.json" <<'EOF'
-import json, sqlite3, sys
+is "$(python3 - "$T_DB" "$T_DIR/board.json" <<'EOF'
+import json, testdb, sys
 from decimal import Decimal, ROUND_DOWN
-con = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+con = testdb.connect(sys.argv[1])
 b = json.load(open(sys.argv[2]), parse_float=Decimal)
 base = con.execute("SELECT max(date) FROM prices WHERE symbol='QQQ' AND date<?", (b["start_date"],)).fetchone()[0]
 o = Decimal(con.execute("SELECT close FROM prices WHERE symbol='QQQ' AND date=?", (base,)).fetchone()[0])

@@ -8,7 +8,10 @@
 # "unhealthy" (read-only, full). The parts that need chattr or mount (root)
 # are skipped when not permitted. (Linux checks immutability when a file is
 # opened: a trader-api connection opened before chattr may still write, so a
-# trigger then is 503 or a job that completes, never 500.)
+# trigger then is 503 or a job that completes, never 500.) On PostgreSQL
+# the lock is an exclusive lock on the jobs tables held past the busy timeout;
+# the read-only files and the full disk are SQLite's files (a PostgreSQL
+# server answers for its own storage) and are skipped.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_lib.sh"
 
@@ -39,9 +42,9 @@ fi
 stack_up
 ctl prices synth --days 25 >/dev/null || bail "traderctl prices synth failed"
 mapfile -t DATES < <(ctl prices info 2>/dev/null | grep -o '20[0-9-]\{8\}' | head -0)
-mapfile -t DATES < <(python3 -c 'import sqlite3, sys
-for (d,) in sqlite3.connect(sys.argv[1]).execute("SELECT DISTINCT date FROM prices WHERE date > ? ORDER BY date", ("2025-01-02",)):
-    print(d)' "$T_HOME/trader.db")
+mapfile -t DATES < <(python3 -c 'import testdb
+for (d,) in testdb.connect().execute("SELECT DISTINCT date FROM prices WHERE date > ? ORDER BY date", ("2025-01-02",)):
+    print(d)')
 [ "${#DATES[@]}" -ge 20 ] || bail "expected 20 trading days, got ${#DATES[@]}"
 TLOG=$T_HOME/log/traderd.log
 
@@ -77,7 +80,16 @@ retried_since() { [ "$(retries)" -gt "$1" ]; }
 # --- the database locked past the busy timeout ---------------------------------------------
 run_a 0 5
 ok $? "job a running"
-python3 - "$T_HOME/trader.db" "$T_DIR/locked" <<'EOF' &
+if on_pg; then
+  psql -X -q -d "$T_DB" >/dev/null <<EOF &
+BEGIN;
+LOCK TABLE jobs, job_details IN ACCESS EXCLUSIVE MODE;
+\\! touch '$T_DIR/locked'
+SELECT pg_sleep(3);
+ROLLBACK;
+EOF
+else
+  python3 - "$T_HOME/trader.db" "$T_DIR/locked" <<'EOF' &
 import sqlite3, sys, time
 c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
 c.execute("BEGIN EXCLUSIVE")
@@ -85,6 +97,7 @@ open(sys.argv[2], "w").close()
 time.sleep(3)
 c.execute("ROLLBACK")
 EOF
+fi
 HOLDER=$!
 wait_until test -e "$T_DIR/locked"
 before=$(retries)
@@ -99,7 +112,9 @@ is "$STATUS" 202 "after the lock, triggers work again"
 is "$(wait_job "$(jget 'j["job_id"]')")" completed "  and that job completes"
 
 # --- a read-only database ---------------------------------------------------------------------
-if chattr +i "$T_DIR" 2>/dev/null && chattr -i "$T_DIR"; then
+if on_pg; then
+  skip "SQLite only: read-only database files (chattr +i)"
+elif chattr +i "$T_DIR" 2>/dev/null && chattr -i "$T_DIR"; then
   run_a 6 11
   before=$(retries)
   chattr +i "$T_HOME"/trader.db "$T_HOME"/trader.db-wal "$T_HOME"/trader.db-shm
@@ -122,7 +137,9 @@ else
 fi
 
 # --- a full disk --------------------------------------------------------------------------------
-if [ "$MOUNTED" = 1 ]; then
+if on_pg; then
+  skip "SQLite only: the database's disk full (PostgreSQL keeps its files elsewhere)"
+elif [ "$MOUNTED" = 1 ]; then
   run_a 12 17
   # An empty WAL, so the next write must grow a file on the full disk.
   python3 - "$T_HOME/trader.db" <<'EOF'

@@ -14,9 +14,9 @@ export TRADER_DAEMON=off
 
 # audited: the number of audit rows of API requests.
 audited() {
-  python3 - "$T_HOME/trader.db" <<'EOF'
-import sqlite3, sys
-con = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+  python3 - "$T_DB" <<'EOF'
+import testdb, sys
+con = testdb.connect(sys.argv[1])
 print(con.execute("SELECT count(*) FROM audit_log WHERE event = 'api_request'").fetchone()[0])
 EOF
 }

@@ -44,10 +44,10 @@ EOF
 )" "True True True True True" "leaderboard: both models over every day, QQQ from the first open, as the files say"
 
 # Each model's values as stored; perf_check.py recomputes the metrics.
-python3 - "$T_HOME/trader.db" "$T_DIR/expect.json" "$JOB" <<'EOF'
-import json, sqlite3, sys
+python3 - "$T_DB" "$T_DIR/expect.json" "$JOB" <<'EOF'
+import json, testdb, sys
 from decimal import Decimal
-con = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+con = testdb.connect(sys.argv[1])
 e = json.load(open(sys.argv[2]))
 days = e["benchmark"]["dates"]
 micro = lambda v: str(Decimal(v) / 10**6)

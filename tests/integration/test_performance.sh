@@ -31,10 +31,10 @@ is "$(wait_job "$JOB2")" completed "mock runs 2025-01-08 .. 01-17 in another job
 # expect MODEL_FILTER FROM TO: the stored values of each model in [FROM, TO]
 # and QQQ's closes from the period's base day, as perf_check.py takes them.
 expect() {
-  python3 - "$T_HOME/trader.db" "$@" <<'EOF'
-import json, sqlite3, sys
+  python3 - "$T_DB" "$@" <<'EOF'
+import json, testdb, sys
 from decimal import Decimal
-con = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+con = testdb.connect(sys.argv[1])
 models, lo, hi = sys.argv[2].split(","), sys.argv[3], sys.argv[4]
 micro = lambda v: str(Decimal(v) / 10**6)
 prev_day = lambda d: con.execute("SELECT max(date) FROM prices WHERE date < ? AND close IS NOT NULL",

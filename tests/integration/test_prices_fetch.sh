@@ -17,11 +17,6 @@ server() {
   touch "$T_DIR/$1.log"
   export TRADER_ALPHAVANTAGE_URL="http://127.0.0.1:$SERVER_PORT/query"
 }
-dbq() {
-  python3 -c 'import sqlite3, sys
-r = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True).execute(sys.argv[2]).fetchone()
-print("" if r is None or r[0] is None else r[0])' "$T_HOME/trader.db" "$1"
-}
 digest() {
   dbq "SELECT group_concat(symbol || date || open || high || low || close || volume, ';') FROM (SELECT * FROM prices ORDER BY symbol, date)" | sha256sum
   dbq "SELECT group_concat(symbol || effective_date || factor, ';') FROM splits"
@@ -85,7 +80,7 @@ is "$?" 2 "--pace -1: usage error"
 out=$(ctl update --daily-limit 0 --config configs/default_config.json 2>&1)
 is "$?" 0 "update: exit 0"
 like "$out" "job [0-9a-f-]{36}: [0-9]+ model-days" "  queues a catch-up job"
-is "$(dbq "SELECT status || ' ' || (config_path LIKE '%default_config.json') FROM jobs")" "pending 1" \
+is "$(dbq "SELECT status || ' ' || (CASE WHEN config_path LIKE '%default_config.json' THEN 1 ELSE 0 END) FROM jobs")" "pending 1" \
   "  pending, for traderd"
 out=$(ctl update --daily-limit 0 2>&1)
 like "$out" "already active" "update again while it is pending: says the job is active"

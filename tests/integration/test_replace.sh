@@ -64,9 +64,9 @@ JOB1=$JOB
 is "$(wait_job "$JOB1")" completed "the first job stores every day of 4 models"
 N=$(dbq "SELECT count(*) FROM positions WHERE model = 'mo'")
 [ "$N" -ge 20 ] || bail "expected many stored days, got $N"
-mapfile -t DATES < <(python3 -c 'import sqlite3, sys
-for (d,) in sqlite3.connect(sys.argv[1]).execute("SELECT DISTINCT date FROM positions ORDER BY date"):
-    print(d)' "$T_HOME/trader.db")
+mapfile -t DATES < <(python3 -c 'import testdb
+for (d,) in testdb.connect().execute("SELECT DISTINCT date FROM positions ORDER BY date"):
+    print(d)')
 D=${DATES[4]}
 LAST=${DATES[$((${#DATES[@]} - 1))]}
 POSFILE=$T_HOME/agent_data/mo/position/position.jsonl
@@ -112,7 +112,7 @@ is "$(last_line_date "$POSFILE")" "$D" "position.jsonl ends on the re-run day"
 is "$(ls "$T_HOME/agent_data/mo/log" | tail -1):$(ls "$T_HOME/agent_data/mo/log" | wc -l)" "$D:5" \
   "the day logs of the dropped days are gone"
 is "$(grep -c "\"date\": *\"$D\"" "$POSFILE")" \
-  "$(dbq "SELECT max(1, count(t.id)) FROM positions p LEFT JOIN trades t ON t.position_id = p.id WHERE p.model = 'mo' AND p.date = '$D'")" \
+  "$(dbq "SELECT CASE WHEN count(t.id) > 1 THEN count(t.id) ELSE 1 END FROM positions p LEFT JOIN trades t ON t.position_id = p.id WHERE p.model = 'mo' AND p.date = '$D'")" \
   "position.jsonl holds the new day's trades"
 snapshot after_one
 

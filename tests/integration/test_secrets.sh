@@ -77,18 +77,14 @@ get "/performance?job_id=$JOB"
 http POST /simulate/trigger "{\"config_path\": \"configs/secret.json\", \"models\": [\"$WRONG\"]}"
 { cat "$T_DIR/headers" "$T_DIR/body"; echo; } >>"$ANSWERS"
 
-python3 - "$T_HOME/trader.db" >"$T_DIR/dump.sql" <<'EOF'
-import sqlite3, sys
-for line in sqlite3.connect(sys.argv[1]).iterdump():
-    print(line)
-EOF
+db_dump >"$T_DIR/dump.sql"
 [ -s "$T_DIR/dump.sql" ]
 ok $? "database dumped"
 grep -q "$JOB" "$T_DIR/dump.sql" && grep -q '\[REDACTED\]' "$T_DIR/dump.sql"
 ok $? "  the dump holds the job and redacted errors (the search can find things)"
 for s in "${SECRETS[@]}"; do
   is "$(grep -c -F "$s" "$T_DIR/dump.sql")" 0 "no $s in the database dump"
-  is "$(grep -r -l -a -F "$s" "$T_HOME" | tr '\n' ' ')" "" "  nor in any file of the data directory (database, WAL, logs, agent files)"
+  is "$(grep -r -l -a -F "$s" "$T_HOME" $(on_pg && db_files) | tr '\n' ' ')" "" "  nor in any file of the data directory (database, WAL, logs, agent files)"
   is "$(grep -c -F "$s" "$ANSWERS")" 0 "  nor in any answer"
 done
 grep -q "$WRONG" "$CONFIGS/secret.json"

@@ -34,9 +34,9 @@ trigger() {
 
 # sql QUERY: one value from the stack's database.
 sql() {
-  python3 - "$T_HOME/trader.db" "$1" <<'EOF'
-import sqlite3, sys
-con = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+  python3 - "$T_DB" "$1" <<'EOF'
+import testdb, sys
+con = testdb.connect(sys.argv[1])
 print(con.execute(sys.argv[2]).fetchone()[0])
 EOF
 }
@@ -172,7 +172,7 @@ is "$(sql "SELECT count(*) FROM jobs WHERE source = 'api'")" 1 "one API job"
 
 # --- MAX_CONCURRENT_JOBS=2, 20 triggers at once ----------------------------------
 export MAX_CONCURRENT_JOBS=2
-T_HOME=$T_DIR/home2
+fresh_home "$T_DIR/home2"
 stack_up --workers 4
 ctl prices synth --days 10 >/dev/null || bail "traderctl prices synth failed"
 

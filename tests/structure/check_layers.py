@@ -96,7 +96,7 @@ for m, (r, files) in modules.items():
         text = open(f, encoding="utf-8").read()
         if r == TOP and SQL.search(text):
             outside.append(m)
-        if r < TOP and m != "store/db":  # db.c creates every table: the schema
+        if r < TOP and m != "store/schema":  # schema.c creates every table
             lits = " ".join(re.findall(r'"((?:[^"\\\n]|\\.)*)"', text))
             for t in set(TABLE.findall(lits)):
                 owners.setdefault(t, set()).add(m)
@@ -107,19 +107,20 @@ check(not shared, "every table is queried by one module only", "; ".join(shared)
 # The conventions every module follows (src/base/mem.h, src/store/db.h):
 # allocations through mem_*, binds through db_bind_*.
 CALL = {"allocation": (re.compile(r"(?<![\w.>])(malloc|calloc|realloc|strdup|strndup)\s*\("), "base/mem"),
-        "bind": (re.compile(r"\bsqlite3_bind_(?!parameter_)\w+\s*\("), "store/db")}
+        "bind": (re.compile(r"\bsqlite3_bind_(?!parameter_)\w+\s*\("), "store/db_sqlite")}
 for what, (pat, home) in CALL.items():
     where = sorted(m for m, (r, files) in modules.items() if m != home
                    for f in files if pat.search(re.sub(r"/\*.*?\*/", "", open(f, encoding="utf-8").read(), flags=re.S)))
     check(not where, "every %s goes through %s" % (what, home), " ".join(sorted(set(where))))
 
-# The engine has one home (src/store/db.h): no other module names SQLite's
-# API, types or constants, nor includes its header (issue 14 adds a second
-# engine behind the same functions).
-ENGINE = re.compile(r"\bsqlite3|\bSQLITE_")
-where = sorted(m for m, (r, files) in modules.items() if m != "store/db"
-               for f in files if ENGINE.search(open(f, encoding="utf-8").read()))
-check(not where, "only store/db names sqlite3", " ".join(sorted(set(where))))
+# Each engine has one home behind src/store/db.h: no other module names its
+# API, types or constants, nor includes its header.
+ENGINES = {"store/db_sqlite": re.compile(r"\bsqlite3|\bSQLITE_"),
+           "store/db_pg": re.compile(r"\blibpq-fe\.h|\bPQ[a-z]\w*\s*\(|\bPGconn\b|\bPGresult\b")}
+for home, pat in ENGINES.items():
+    where = sorted(m for m, (r, files) in modules.items() if m != home
+                   for f in files if pat.search(open(f, encoding="utf-8").read()))
+    check(not where, "only %s names its engine" % home, " ".join(sorted(set(where))))
 
 print("1..%d" % len(tests))
 for i, (ok, what, why) in enumerate(tests, 1):

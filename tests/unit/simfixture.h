@@ -16,6 +16,7 @@
 
 #include "base/errbuf.h"
 #include "store/db.h"
+#include "store/dbengine.h" /* the SQLite handle, for checks below the API */
 
 struct fixture {
     char dir[64];

@@ -85,12 +85,21 @@ static void test_keys(struct db *db)
     ok(access_key_touch(db, "ci", err, sizeof(err)) == 0, "touch");
     check(db, w, &nkeys, &k);
     ok(k.last_used_at[0] && !k.touch_due, "... last use recorded, no touch due for a minute");
+    static const char old[] =
+        "UPDATE api_keys SET last_used_at = '2025-01-06T09:30:00.000Z' WHERE name = 'ci'";
+    struct db_stmt *st = db_stmt(db, old, err, sizeof(err));
+    ok(st && db_step_done(db, st, "aging", err, sizeof(err)) == 0, "a use long ago");
+    check(db, w, &nkeys, &k);
+    ok(k.touch_due && strcmp(k.last_used_at, "2025-01-06T09:30:00.000Z") == 0,
+       "... a touch is due again");
+    ok(access_key_touch(db, "ci", err, sizeof(err)) == 0, "touch again");
 
     ok(access_key_list(db, &list, &n, err, sizeof(err)) == 0 && n == 2, "list: two keys");
     if (n == 2) {
         is_str(list[0].name, "ci", "... oldest first");
         is_str(access_scope_name(list[1].scope), "read", "... with scopes");
         ok(list[0].created_at[0] == '2', "... and creation times");
+        ok(!list[0].touch_due && list[1].touch_due, "... a touch due for the key never used");
     }
     free(list);
 

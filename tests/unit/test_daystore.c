@@ -152,6 +152,68 @@ static void reads(long long id)
        "  a row function stops the reading with its error");
 }
 
+/* The last date of model e leaving out the jobs of skip ("?" on failure). */
+static const char *last_except(const char *skip)
+{
+    static char out[DATE_BUF];
+    char err[512];
+    if (daystore_last_date_except(fx.db, "e", skip, out, err, sizeof(err)) != 0)
+        snprintf(out, sizeof(out), "?");
+    return out;
+}
+
+/* Model e's days of jobs j1, j2, j3 (each stored through daystore_insert,
+ * which reads the new row's id back), read leaving some jobs out, and paged
+ * with and without a limit. */
+static void except(long long first_id)
+{
+    static const char *const jobs[] = {"j1", "j2", "j3"};
+    static const char *const dates[] = {"2025-01-02", "2025-01-03", "2025-01-06"};
+    char err[512] = "";
+    long long id = 0, prev = first_id;
+    struct portfolio none;
+    struct datelist got = {0};
+    struct seen s = {0};
+    portfolio_init(&none, 0);
+    fx_exec(fx.db, "INSERT INTO jobs(job_id,config_path,status,date_range,models,created_at)"
+                   " VALUES('j2','c','running','[]','[]','2025-01-01T00:00:00.000Z'),"
+                   " ('j3','c','running','[]','[]','2025-01-01T00:00:00.000Z')");
+    for (int i = 0; i < 3; i++) {
+        struct daystore_day d = {.job_id = jobs[i],
+                                 .date = dates[i],
+                                 .model = "e",
+                                 .created_at = "t",
+                                 .holdings = &none};
+        ok(daystore_insert(fx.db, &d, &id, err, sizeof(err)) == 0 && id > prev &&
+               id == fx_int(fx.db, "SELECT max(id) FROM positions"),
+           "day %d of e stored, its new id read back (%s)", i + 1, err);
+        prev = id;
+    }
+    is_str(last_except("[]"), "2025-01-06", "last date, no job left out");
+    is_str(last_except(""), "2025-01-06", "... none either with an empty text");
+    is_str(last_except("[\"j3\"]"), "2025-01-03", "... leaving out the newest day's job");
+    is_str(last_except("[\"j2\",\"j3\",\"zz\"]"), "2025-01-02", "... and another");
+    is_str(last_except("[\"j1\",\"j2\",\"j3\"]"), "", "... all of them: none");
+    ok(daystore_dates_except(fx.db, "e", "2025-01-02", "2025-01-31", "[\"j2\"]", &got, err,
+                             sizeof(err)) == 0 &&
+           got.n == 2 && strcmp(got.d[0], "2025-01-02") == 0 && strcmp(got.d[1], "2025-01-06") == 0,
+       "dates in a range leaving out j2 (%s)", err);
+    datelist_free(&got);
+    ok(daystore_dates_except(fx.db, "e", "2025-01-03", "2025-01-03", "[]", &got, err,
+                             sizeof(err)) == 0 &&
+           got.n == 1 && strcmp(got.d[0], "2025-01-03") == 0,
+       "... a range of one day");
+    datelist_free(&got);
+    struct daystore_filter all = {.model = "e", .limit = -1};
+    ok(daystore_days(fx.db, &all, see_day, &s, err, sizeof(err)) == 0 && s.n == 3,
+       "a negative limit reads every day (%d)", s.n);
+    s = (struct seen){0};
+    struct daystore_filter page = {.model = "e", .limit = 1, .offset = 1};
+    ok(daystore_days(fx.db, &page, see_day, &s, err, sizeof(err)) == 0 && s.n == 1,
+       "... a limit and an offset one");
+    portfolio_free(&none);
+}
+
 int main(void)
 {
     char err[512] = "", buf[256];
@@ -266,6 +328,8 @@ int main(void)
     ok(daystore_insert(fx.db, &day, NULL, err, sizeof(err)) == -1 &&
            strstr(err, "cannot store a trade"),
        "a trade the schema refuses fails (%s)", err);
+
+    except(id);
 
     portfolio_free(&pf);
     fx_close(&fx);

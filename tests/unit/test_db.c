@@ -2,6 +2,7 @@
  * old file), constraints and cascades, the statement cache, and the neutral
  * statement API (steps, columns, changes, savepoints). */
 #include "store/db.h"
+#include "store/dbengine.h" /* the SQLite handle, for checks below the API */
 #include "base/paths.h"
 #include "tap.h"
 
@@ -199,7 +200,6 @@ static void test_stmt_api(struct db *db)
     db_bind_blob(st, 5, "\x01\x00\x02", 3);
     ok(db_step_done(db, st, "insert", err, sizeof(err)) == 0, "insert a full row: %s", err);
     is_int(db_changes(db), 1, "db_changes: one row inserted");
-    is_int(db_last_insert_id(db), 7, "db_last_insert_id is the new row's key");
     st = db_stmt(db, put, err, sizeof(err));
     db_bind_int64(st, 1, 9);
     ok(db_step_done(db, st, "insert", err, sizeof(err)) == 0, "insert a row of nulls: %s", err);

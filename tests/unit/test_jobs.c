@@ -924,6 +924,56 @@ static void test_view_reads(void)
     fx_exec(db, "ROLLBACK TO v; RELEASE v");
 }
 
+/* Jobs created in the same millisecond keep their creation order (seq):
+ * the trigger's, the import's, and the reads that order by it. */
+static void test_seq_order(void)
+{
+    static const struct jobplan_day day = {"2025-01-06", "a"};
+    static const char at[] = "2099-02-01T00:00:00.000Z";
+    struct jobs_new job = {.config_path = "c",
+                           .config_json = "{}",
+                           .date_range = "[\"2025-01-06\"]",
+                           .models = "[\"a\"]",
+                           .created_at = at,
+                           .days = &day,
+                           .ndays = 1};
+    const struct jobs_import im = {
+        .job_id = "seq-3", .directory = "d", .date_range = "[]", .models = "[]", .at = at};
+    struct jobs_active *active = NULL;
+    char err[512] = "", id[JOBS_ID_MAX] = "", ids[3][JOBS_ID_MAX], *json = NULL;
+    size_t n = 0;
+    fx_exec(db, "SAVEPOINT s; UPDATE jobs SET status = 'cancelled'"
+                " WHERE status IN ('pending', 'running')");
+    long long before = fx_int(db, "SELECT coalesce(max(seq), 0) FROM jobs");
+    job.job_id = "seq-2"; /* ids sort against the creation order */
+    ok(jobs_insert(db, &job, err, sizeof(err)) == 0, "a job (%s)", err);
+    job.job_id = "seq-1";
+    ok(jobs_insert(db, &job, err, sizeof(err)) == 0, "a second at the same time");
+    ok(jobs_import_create(db, &im, err, sizeof(err)) == 0, "an import at the same time");
+    is_int(fx_int(db, "SELECT seq FROM jobs WHERE job_id = 'seq-2'"), before + 1, "seq: the next");
+    is_int(fx_int(db, "SELECT seq FROM jobs WHERE job_id = 'seq-3'"), before + 3,
+           "... and the next, for an import too");
+    ok(jobs_latest_id(db, id, err, sizeof(err)) == JOBS_FOUND && strcmp(id, "seq-3") == 0,
+       "the latest job is the last created (%s)", id);
+    ok(jobs_list_ids(db, NULL, 2, 0, ids, &n, err, sizeof(err)) == 0 && n == 2 &&
+           strcmp(ids[0], "seq-3") == 0 && strcmp(ids[1], "seq-1") == 0,
+       "the list: newest first");
+    ok(jobs_list_ids(db, "pending", 3, 0, ids, &n, err, sizeof(err)) == 0 && n == 2 &&
+           strcmp(ids[0], "seq-1") == 0 && strcmp(ids[1], "seq-2") == 0,
+       "... filtered by status");
+    ok(jobs_list_active(db, &active, &n, err, sizeof(err)) == 0 && n == 2 &&
+           strcmp(active[0].job_id, "seq-2") == 0 && strcmp(active[1].job_id, "seq-1") == 0,
+       "active jobs: oldest first");
+    jobs_active_free(active, n);
+    ok(jobs_active_ids(db, &json, err, sizeof(err)) == 0 && json[0] == '[' &&
+           strcmp(json, "[\"seq-2\",\"seq-1\"]") == 0,
+       "their ids as a JSON array (%s)", json ? json : err);
+    free(json);
+    ok(jobs_claim_next(db, id, err, sizeof(err)) == JOBS_FOUND && strcmp(id, "seq-2") == 0,
+       "the claim takes the first created (%s)", id);
+    fx_exec(db, "ROLLBACK TO s; RELEASE s");
+}
+
 int main(void)
 {
     char path[256];
@@ -981,6 +1031,7 @@ int main(void)
     test_empty_store();
     test_env();
     test_view_reads();
+    test_seq_order();
 
     fx_close(&fx);
     return tap_done();

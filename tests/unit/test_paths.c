@@ -51,6 +51,32 @@ static void test_resolution(void)
     paths_db("/srv/trader", out, sizeof(out), err, sizeof(err));
     is_str(out, "/var/db/t.db", "TRADER_DB_PATH");
 
+    setenv(PATHS_ENV_DB_URL, "postgresql://u:pw@127.0.0.1:5432/trader?sslmode=disable", 1);
+    ok(paths_db("/srv/trader", out, sizeof(out), err, sizeof(err)) == 0 &&
+           strcmp(out, "postgresql://u:pw@127.0.0.1:5432/trader?sslmode=disable") == 0,
+       "TRADER_DATABASE_URL wins over TRADER_DB_PATH");
+    ok(paths_is_url(out), "a postgresql:// URL is a URL");
+    char shown[PATHS_MAX];
+    paths_db_display(out, shown, sizeof(shown));
+    ok(!strstr(shown, "pw") && !strstr(shown, "sslmode") && strstr(shown, "127.0.0.1:5432/trader"),
+       "a URL is shown without credentials and query: %s", shown);
+    setenv(PATHS_ENV_DB_URL, "postgres://h/db", 1);
+    ok(paths_db("/srv/trader", out, sizeof(out), err, sizeof(err)) == 0 && paths_is_url(out),
+       "postgres:// too");
+    setenv(PATHS_ENV_DB_URL, "mysql://secret@h/db", 1);
+    strcpy(out, "keep");
+    ok(paths_db("/srv/trader", out, sizeof(out), err, sizeof(err)) == -1 &&
+           strstr(err, "TRADER_DATABASE_URL") && !strstr(err, "secret") && strcmp(out, "keep") == 0,
+       "another scheme is refused without quoting it: %s", err);
+    setenv(PATHS_ENV_DB_URL, "", 1);
+    paths_db("/srv/trader", out, sizeof(out), err, sizeof(err));
+    is_str(out, "/var/db/t.db", "an empty TRADER_DATABASE_URL counts as unset");
+    ok(!paths_is_url(out) && !paths_is_url("postgresql:/x") && !paths_is_url("./postgres://x"),
+       "file paths are not URLs");
+    paths_db_display("/var/db/t.db", shown, sizeof(shown));
+    is_str(shown, "/var/db/t.db", "a file path is shown as it is");
+    unsetenv(PATHS_ENV_DB_URL);
+
     struct stat st;
     paths_configs_dir(out, sizeof(out), err, sizeof(err));
     if (stat(TRADER_DATADIR "/configs", &st) == 0)

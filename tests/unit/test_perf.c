@@ -119,7 +119,8 @@ static long long day(const char *job, const char *date, const char *model, int v
              job, date, model, D(value), D(prev), cost);
     if (fx_exec(fx.db, sql) != 0)
         return -1;
-    return db_last_insert_id(fx.db);
+    return fx_intf(fx.db, "SELECT id FROM positions WHERE model = '%s' AND date = '%s'", model,
+                   date);
 }
 
 static int setup(void)
@@ -252,7 +253,7 @@ static void check_plans(void)
         char sql[2048];
         sqlite3_stmt *st = NULL;
         int scans = 0, rows = 0;
-        snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", sqlite3_sql(fx.db->cache[i].stmt));
+        snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", fx.db->cache[i].sql);
         if (sqlite3_prepare_v2(fx.db->h, sql, -1, &st, NULL) != SQLITE_OK)
             continue;
         printf("# %.100s\n", sql + 19);
