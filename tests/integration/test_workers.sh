@@ -36,7 +36,9 @@ EOF
 
 stack_up
 ctl prices synth --days 12 >/dev/null || bail "traderctl prices synth failed"
-mapfile -t DAYS < <(dbq "SELECT group_concat(date, char(10)) FROM (SELECT DISTINCT date FROM prices WHERE date > '2025-01-02' ORDER BY date LIMIT 6)" | tr -s '\n')
+mapfile -t DAYS < <(python3 -c 'import testdb
+for (d,) in testdb.connect().execute("SELECT DISTINCT date FROM prices WHERE date > ? ORDER BY date LIMIT 6", ("2025-01-02",)):
+    print(d)')
 [ "${#DAYS[@]}" -ge 6 ] || bail "not enough synthetic trading days"
 RANGE="\"start_date\": \"${DAYS[0]}\", \"end_date\": \"${DAYS[5]}\""
 
