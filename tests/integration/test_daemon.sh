@@ -6,8 +6,9 @@
 # replace_existing re-runs days without duplicating any; progress is visible
 # while a job runs and the models of a date run in parallel; a second daemon
 # refuses to start; SIGTERM stops the daemon cleanly (exit 0), releasing
-# its model-days, and the interrupted job finishes after a restart; log lines are JSON; and the
-# leaderboard of the default config's built-in models. Synthetic prices.
+# its model-days, and the interrupted job finishes after a restart; log
+# lines are JSON; and the leaderboard of the default config's built-in
+# models. Synthetic prices.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_lib.sh"
 
