@@ -50,24 +50,9 @@ static const char SQL_GET_JOB[] =
     "SELECT status, config_path, config_json, replace_existing FROM jobs WHERE job_id = ?1";
 static const char SQL_GET_DAYS[] =
     "SELECT date, model, status FROM job_details WHERE job_id = ?1 ORDER BY date, id";
-static const char SQL_NEXT_PENDING[] = "SELECT job_id FROM jobs WHERE status = 'pending'"
-                                       " ORDER BY created_at, seq LIMIT 1";
-static const char SQL_PENDING_ID[] =
-    "SELECT job_id FROM jobs WHERE status = 'pending' AND job_id = ?1";
 static const char SQL_START_JOB[] =
     "UPDATE jobs SET status = 'running', started_at = coalesce(started_at, ?2), updated_at = ?2"
     " WHERE job_id = ?1 AND status = 'pending'";
-static const char SQL_RUNNING_JOBS[] = "SELECT job_id FROM jobs WHERE status = 'running'";
-static const char SQL_RECOVER_DAYS[] =
-    "UPDATE job_details SET status = 'pending', started_at = NULL"
-    " WHERE job_id = ?1 AND status = 'running'";
-/* A job whose cancellation was asked for does not run again. */
-static const char SQL_RECOVER_JOB[] =
-    "UPDATE jobs SET status = CASE WHEN cancel_requested_at IS NULL THEN 'pending'"
-    " ELSE 'cancelled' END, completed_at = CASE WHEN cancel_requested_at IS NULL THEN NULL"
-    " ELSE ?2 END, callback_status = CASE WHEN cancel_requested_at IS NULL"
-    " OR callback_url IS NULL THEN callback_status ELSE 'pending' END,"
-    " updated_at = ?2 WHERE job_id = ?1";
 static const char SQL_DAY_START[] =
     "UPDATE job_details SET status = 'running', started_at = ?4, attempts = attempts + 1,"
     " completed_at = NULL, duration_seconds = NULL, error = NULL"
@@ -325,46 +310,6 @@ out:
     return rc;
 }
 
-/* Claims want (a job id), or the oldest pending job when want is NULL. */
-static enum jobs_found claim(struct db *db, const char *want, char job_id[JOB_ID_BUF], char *err,
-                             size_t errlen)
-{
-    char id[JOB_ID_BUF] = "", now[TIMESTAMP_BUF];
-    bool nested;
-    struct db_stmt *st;
-    enum jobs_found rc = JOBS_ERROR;
-    if (tx_begin(db, &nested, err, errlen) != 0)
-        return JOBS_ERROR;
-    if (!(st = db_stmt(db, want ? SQL_PENDING_ID : SQL_NEXT_PENDING, err, errlen)))
-        goto out;
-    if (want)
-        db_bind_text(st, 1, want);
-    enum db_step step = db_step(db, st, "reading pending jobs", err, errlen);
-    if (step == DB_STEP_ROW)
-        snprintf(id, sizeof(id), "%s", db_col_text(st, 0));
-    db_reset(st);
-    if (step != DB_STEP_ROW) {
-        if (step == DB_STEP_DONE)
-            rc = JOBS_MISSING;
-        goto out;
-    }
-    time_now_iso(now);
-    if (!(st = db_stmt(db, SQL_START_JOB, err, errlen)))
-        goto out;
-    db_bind_text(st, 1, id);
-    db_bind_text(st, 2, now);
-    if (db_step_done(db, st, "database write", err, errlen) != 0)
-        goto out;
-    if (audit_job_event(db, "job_started", id, NULL, err, errlen) != 0 ||
-        dataver_bump(db, err, errlen) != 0 || tx_commit(db, nested, err, errlen) != 0)
-        goto out;
-    memcpy(job_id, id, JOB_ID_BUF);
-    return JOBS_FOUND;
-out:
-    tx_rollback(db, nested);
-    return rc;
-}
-
 int jobs_replace_results(struct db *db, const char *job_id, const char *model, const char *date,
                          char *err, size_t errlen)
 {
@@ -382,67 +327,31 @@ int jobs_replace_results(struct db *db, const char *job_id, const char *model, c
     return audit_job_event(db, "results_replaced", job_id, d, err, errlen);
 }
 
-enum jobs_found jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t errlen)
-{
-    return claim(db, NULL, job_id, err, errlen);
-}
-
 enum jobs_found jobs_claim(struct db *db, const char *job_id, char *err, size_t errlen)
 {
-    char id[JOB_ID_BUF];
-    return claim(db, job_id, id, err, errlen);
-}
-
-int jobs_recover(struct db *db, int *n, char *err, size_t errlen)
-{
-    char(*list)[JOB_ID_BUF] = NULL;
-    size_t nids = 0, cap = 0;
     char now[TIMESTAMP_BUF];
     bool nested;
     struct db_stmt *st;
-    int rc = -1;
-    enum db_step step;
+    enum jobs_found rc = JOBS_ERROR;
     if (tx_begin(db, &nested, err, errlen) != 0)
-        return -1;
-    if (!(st = db_stmt(db, SQL_RUNNING_JOBS, err, errlen)))
-        goto out;
-    while ((step = db_step(db, st, "reading running jobs", err, errlen)) == DB_STEP_ROW) {
-        ARRAY_RESERVE(list, cap, nids + 1);
-        snprintf(list[nids++], JOB_ID_BUF, "%s", db_col_text(st, 0));
-    }
-    db_reset(st);
-    if (step != DB_STEP_DONE)
-        goto out;
+        return JOBS_ERROR;
     time_now_iso(now);
-    for (size_t i = 0; i < nids; i++) {
-        if (!(st = db_stmt(db, SQL_RECOVER_DAYS, err, errlen)))
-            goto out;
-        db_bind_text(st, 1, list[i]);
-        if (db_step_done(db, st, "database write", err, errlen) != 0)
-            goto out;
-        json_object *d = json_new_object();
-        json_put(d, "interrupted_model_days", json_object_new_int64(db_changes(db)));
-        if (!(st = db_stmt(db, SQL_RECOVER_JOB, err, errlen))) {
-            json_object_put(d);
-            goto out;
-        }
-        db_bind_text(st, 1, list[i]);
-        db_bind_text(st, 2, now);
-        if (db_step_done(db, st, "database write", err, errlen) != 0) {
-            json_object_put(d);
-            goto out;
-        }
-        if (audit_job_event(db, "job_recovered", list[i], d, err, errlen) != 0)
-            goto out;
-    }
-    if ((nids && dataver_bump(db, err, errlen) != 0) || tx_commit(db, nested, err, errlen) != 0)
+    if (!(st = db_stmt(db, SQL_START_JOB, err, errlen)))
         goto out;
-    *n = (int)nids;
-    rc = 0;
+    db_bind_text(st, 1, job_id);
+    db_bind_text(st, 2, now);
+    if (db_step_done(db, st, "database write", err, errlen) != 0)
+        goto out;
+    if (db_changes(db) != 1) {
+        rc = JOBS_MISSING;
+        goto out;
+    }
+    if (audit_job_event(db, "job_started", job_id, NULL, err, errlen) != 0 ||
+        dataver_bump(db, err, errlen) != 0 || tx_commit(db, nested, err, errlen) != 0)
+        goto out;
+    return JOBS_FOUND;
 out:
-    if (rc != 0)
-        tx_rollback(db, nested);
-    free(list);
+    tx_rollback(db, nested);
     return rc;
 }
 
@@ -615,8 +524,6 @@ static const char SQL_CANCEL_PENDING[] =
 static const char SQL_CANCEL_RUNNING[] =
     "UPDATE jobs SET cancel_requested_at = ?2, updated_at = ?2"
     " WHERE job_id = ?1 AND status = 'running' AND cancel_requested_at IS NULL";
-static const char SQL_CANCEL_ASKED[] =
-    "SELECT CASE WHEN cancel_requested_at IS NULL THEN 0 ELSE 1 END FROM jobs WHERE job_id = ?1";
 
 int jobs_cancel(struct db *db, const char *job_id, enum jobs_cancel_outcome *out, char *err,
                 size_t errlen)
@@ -661,21 +568,6 @@ int jobs_cancel(struct db *db, const char *job_id, enum jobs_cancel_outcome *out
 fail:
     tx_rollback(db, nested);
     return -1;
-}
-
-int jobs_cancel_requested(struct db *db, const char *job_id, bool *out, char *err, size_t errlen)
-{
-    struct db_stmt *st = db_stmt(db, SQL_CANCEL_ASKED, err, errlen);
-    if (!st)
-        return -1;
-    db_bind_text(st, 1, job_id);
-    enum db_step step = db_step(db, st, "reading the job", err, errlen);
-    bool asked = step == DB_STEP_ROW && db_col_int(st, 0) != 0;
-    db_reset(st);
-    if (step == DB_STEP_ERROR)
-        return -1;
-    *out = asked;
-    return 0;
 }
 
 /* --- jobs of an AI-Trader import ------------------------------------------ */

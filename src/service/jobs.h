@@ -1,7 +1,7 @@
 /* jobs: owns the `jobs` and `job_details` tables; all their SQL is here.
  * Inserting a job the trigger decided on (trigger.h), the state transitions
- * the daemon makes while running one: claim, model-day
- * started/completed/failed, finish, cancel; the jobs of an import; and every
+ * the workers make while running one: model-day claimed under a lease,
+ * completed/failed, reclaimed, finish, cancel; the jobs of an import; and every
  * read of the two tables, returned as data (jobview builds the API document
  * from them). Every transition writes an audit row (audit.h) and keeps
  * jobs.updated_at current. */
@@ -102,15 +102,13 @@ enum jobs_found jobs_get(struct db *db, const char *job_id, struct jobs_job *out
                          size_t errlen);
 void jobs_job_free(struct jobs_job *j);
 
-/* Claims the oldest pending job: status running, started_at set (kept when
- * the job ran before an interruption), audit 'job_started'. JOBS_FOUND with
- * job_id filled, JOBS_MISSING when no job is pending. Nothing is deleted
- * here: a replace_existing job replaces results one model-day at a time
- * (jobs_replace_results). */
-enum jobs_found jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t errlen);
-
-/* The same for one job (batch mode runs the job it created): JOBS_MISSING
- * when it is not pending (another process took it, or it was cancelled). */
+/* Starts job_id (batch mode, as it runs the job it created): pending becomes
+ * running, started_at set (kept when the job ran before), audit
+ * 'job_started'. JOBS_MISSING when it is not pending (a worker started it
+ * first, or it was cancelled). Nothing is deleted here: a replace_existing
+ * job replaces results one model-day at a time (jobs_replace_results). A
+ * worker's first claim of a model-day starts a pending job the same way
+ * (jobs_claim_day). */
 enum jobs_found jobs_claim(struct db *db, const char *job_id, char *err, size_t errlen);
 
 /* For a model-day of a replace_existing job, inside the transaction that
@@ -120,12 +118,6 @@ enum jobs_found jobs_claim(struct db *db, const char *job_id, char *err, size_t 
  * re-run day that fails or is cancelled deletes nothing. */
 int jobs_replace_results(struct db *db, const char *job_id, const char *model, const char *date,
                          char *err, size_t errlen);
-
-/* For a daemon starting up: jobs left running by a previous daemon go back to
- * pending (to be claimed again), or to cancelled when their cancellation was
- * asked for, and their running model-days to pending (an interrupted day
- * left nothing behind). *n = jobs recovered. */
-int jobs_recover(struct db *db, int *n, char *err, size_t errlen);
 
 /* Model-day transitions. They join the caller's transaction when one is open
  * (a model-day's results and its 'completed' status commit together), else
@@ -165,11 +157,6 @@ enum jobs_cancel_outcome {
  * first request's time. Returns 0 with *out, or -1. */
 int jobs_cancel(struct db *db, const char *job_id, enum jobs_cancel_outcome *out, char *err,
                 size_t errlen);
-
-/* *out = whether the job's cancellation was asked for (false when there is no
- * such job). The daemon asks before each model-day; jobs_day_start refuses a
- * model-day of such a job as well, so none starts after the request commits. */
-int jobs_cancel_requested(struct db *db, const char *job_id, bool *out, char *err, size_t errlen);
 
 /* --- jobs of an AI-Trader import ------------------------------------------ */
 

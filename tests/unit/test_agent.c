@@ -902,9 +902,10 @@ static void trigger_and_claim(const char *body, char id[JOB_ID_BUF])
            trigger_run(fx.db, &req, &env, &ans, &why, err, sizeof(err)) == 0 &&
            ans.outcome == TRIGGER_ACCEPTED,
        "job accepted: %s", err);
+    snprintf(id, JOB_ID_BUF, "%s", ans.job_id);
     jobreq_free(&req);
     trigger_answer_free(&ans);
-    ok(jobs_claim_next(fx.db, id, err, sizeof(err)) == JOBS_FOUND, "job claimed: %s", err);
+    ok(jobs_claim(fx.db, id, err, sizeof(err)) == JOBS_FOUND, "job claimed: %s", err);
 }
 
 /* Runs the claimed job id to its end on a pool of threads. */

@@ -353,8 +353,8 @@ static void jobs(struct db *db)
     enum jobs_cancel_outcome how;
     long long total = 0;
     size_t n = 0;
-    bool asked = false;
-    int recovered = 0, tries = 0;
+    long long recovered = 0;
+    int tries = 0;
     insert_job(db, "j2", "2025-02-01T00:00:00.000Z", NULL);
     insert_job(db, "j1", "2025-02-01T00:00:00.000Z", "http://127.0.0.1:9/h");
     insert_job(db, "j3", "2025-02-02T00:00:00.000Z", NULL);
@@ -370,8 +370,7 @@ static void jobs(struct db *db)
     rc_is("get", jobs_get(db, "j2", &job, err, sizeof(err)));
     say("  %s %s %d %zu", job.status, job.config_path, job.replace_existing, job.ndays);
     jobs_job_free(&job);
-    rc_is("claim next", jobs_claim_next(db, id, err, sizeof(err)));
-    say("  %s", id);
+    rc_is("claim j2", jobs_claim(db, "j2", err, sizeof(err)));
     rc_is("claim j1", jobs_claim(db, "j1", err, sizeof(err)));
     rc_is("start", jobs_day_start(db, "j2", "2025-01-02", "m1", err, sizeof(err)));
     store_day(db, "j2", "2025-01-02", "m1", true);
@@ -385,13 +384,11 @@ static void jobs(struct db *db)
     say("  %s", status);
     rc_is("start j1", jobs_day_start(db, "j1", "2025-01-02", "m1", err, sizeof(err)));
     view(db, "j1");
-    rc_is("recover", jobs_recover(db, &recovered, err, sizeof(err)));
-    say("  %d", recovered);
+    rc_is("reclaim", jobs_reclaim_expired(db, &recovered, err, sizeof(err)));
+    say("  %lld", recovered);
     rc_is("claim j1 again", jobs_claim(db, "j1", err, sizeof(err)));
     rc_is("cancel j1", jobs_cancel(db, "j1", &how, err, sizeof(err)));
     say("  %d", (int)how);
-    rc_is("asked", jobs_cancel_requested(db, "j1", &asked, err, sizeof(err)));
-    say("  %d", asked);
     rc_is("finish j1", jobs_finish(db, "j1", NULL, status, err, sizeof(err)));
     say("  %s", status);
     rc_is("cancel j3", jobs_cancel(db, "j3", &how, err, sizeof(err)));

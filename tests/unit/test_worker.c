@@ -4,7 +4,7 @@
  * final statuses (completed, partial, failed), an invalid config, a replace
  * job, cancellation, keys taken from the job's config file (and a model
  * failing when its key is gone), and the thread-count setting. Jobs are inserted by SQL
- * and started with jobs_claim_next; worker_serve serves one of them to its end. */
+ * and started with jobs_claim; worker_serve serves one of them to its end. */
 #include "service/jobs.h"
 #include "sim/worker.h"
 
@@ -38,7 +38,7 @@ static char lockstep_text[sizeof(config_text) + 32];
 static int make_job(const char *id, const char *config, int replace, size_t first_day, size_t ndays,
                     const char *const *models, size_t nmodels)
 {
-    char sql[512], got[64] = "";
+    char sql[512];
     sqlite3_stmt *st;
     snprintf(sql, sizeof(sql),
              "INSERT INTO jobs(job_id,config_path,config_json,status,date_range,models,"
@@ -57,7 +57,7 @@ static int make_job(const char *id, const char *config, int replace, size_t firs
                      id, days[d], models[m]);
             fx_exec(fx.db, sql);
         }
-    if (jobs_claim_next(fx.db, got, err, sizeof(err)) != JOBS_FOUND || strcmp(got, id) != 0)
+    if (jobs_claim(fx.db, id, err, sizeof(err)) != JOBS_FOUND)
         return -1;
     return 0;
 }
