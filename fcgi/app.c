@@ -6,6 +6,26 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#define APP_LAG_EVERY 1.0 /* seconds between two questions of the standby's lag */
+
+/* The read location: the primary's, or a PostgreSQL standby's beside a
+ * PostgreSQL primary. The URL is never quoted (it may hold a password). */
+static int read_location(struct app *app, char *err, size_t errlen)
+{
+    if (paths_db_read(app->db_path, app->read_path, sizeof(app->read_path), err, errlen) != 0)
+        return -1;
+    if (!app_reads_replica(app))
+        return 0;
+    if (!db_is_url(app->read_path))
+        return err_set(err, errlen,
+                       PATHS_ENV_DB_READ " must be a postgresql:// or postgres:// URL");
+    if (!db_is_url(app->db_path))
+        return err_set(err, errlen,
+                       PATHS_ENV_DB_READ " needs a PostgreSQL primary (TRADER_DATABASE_URL)");
+    return 0;
+}
 
 int app_init(struct app *app, char *err, size_t errlen)
 {
@@ -13,6 +33,7 @@ int app_init(struct app *app, char *err, size_t errlen)
     memset(app, 0, sizeof(*app));
     if (paths_home(NULL, home, sizeof(home), err, errlen) != 0 ||
         paths_db(home, app->db_path, sizeof(app->db_path), err, errlen) != 0 ||
+        read_location(app, err, errlen) != 0 ||
         paths_configs_dir(app->configs_dir, sizeof(app->configs_dir), err, errlen) != 0)
         return -1;
     if (!realpath(home, app->home))
@@ -45,10 +66,20 @@ void app_free(struct app *app)
     app->models = NULL;
 }
 
-struct db *app_db(struct app *app)
+/* A new connection serves only a store with the schema this program reads. */
+static int schema_ok(struct db *db, char *err, size_t errlen)
 {
     int version = -1;
-    switch (db_follow(&app->db, app->db_path, DB_READONLY, app->db_err, sizeof(app->db_err))) {
+    if (db_schema_version(db, &version) != 0 || version != DB_SCHEMA_VERSION)
+        return err_set(err, errlen,
+                       "database schema version %d, this program reads %d (run traderctl init)",
+                       version, DB_SCHEMA_VERSION);
+    return 0;
+}
+
+struct db *app_db(struct app *app)
+{
+    switch (db_follow(&app->db, app->read_path, DB_READONLY, app->db_err, sizeof(app->db_err))) {
     case DB_FOLLOW_ERROR:
         return NULL;
     case DB_FOLLOW_SAME:
@@ -56,11 +87,7 @@ struct db *app_db(struct app *app)
     case DB_FOLLOW_OPENED:
         break;
     }
-    /* A new connection serves only a file with the schema this program reads. */
-    if (db_schema_version(app->db, &version) != 0 || version != DB_SCHEMA_VERSION) {
-        err_set(app->db_err, sizeof(app->db_err),
-                "database schema version %d, this program reads %d (run traderctl init)", version,
-                DB_SCHEMA_VERSION);
+    if (schema_ok(app->db, app->db_err, sizeof(app->db_err)) != 0) {
         close_db(app);
         return NULL;
     }
@@ -69,17 +96,65 @@ struct db *app_db(struct app *app)
 
 struct db *app_writer(struct app *app, char *err, size_t errlen)
 {
-    if (db_follow(&app->writer, app->db_path, DB_READWRITE, err, errlen) == DB_FOLLOW_ERROR)
+    switch (db_follow(&app->writer, app->db_path, DB_READWRITE, err, errlen)) {
+    case DB_FOLLOW_ERROR:
         return NULL;
+    case DB_FOLLOW_SAME:
+        return app->writer;
+    case DB_FOLLOW_OPENED:
+        break;
+    }
+    if (schema_ok(app->writer, err, errlen) != 0) {
+        app_writer_close(app);
+        return NULL;
+    }
     return app->writer;
 }
 
 int app_begin_read(struct db *db, char *err, size_t errlen)
 {
-    return db_exec(db, "BEGIN", err, errlen);
+    /* READ COMMITTED, PostgreSQL's default, gives each statement its own
+     * snapshot. */
+    return db_exec(
+        db, db_engine(db) == DB_ENGINE_POSTGRES ? "BEGIN ISOLATION LEVEL REPEATABLE READ" : "BEGIN",
+        err, errlen);
 }
 
 void app_end_read(struct db *db)
 {
     db_rollback(db);
+}
+
+bool app_reads_replica(const struct app *app)
+{
+    return strcmp(app->read_path, app->db_path) != 0;
+}
+
+static double monotonic_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int app_read_lag(struct app *app, bool *standby, double *lag_seconds, char *err, size_t errlen)
+{
+    double now = monotonic_seconds();
+    if (!app_reads_replica(app)) {
+        *standby = false;
+        *lag_seconds = 0;
+        return 0;
+    }
+    if (app->lag_asked == 0 || now - app->lag_asked >= APP_LAG_EVERY) {
+        if (db_standby_lag(app->db, &app->lag_standby, &app->lag_seconds, err, errlen) != 0) {
+            app->lag_asked = 0;
+            return -1;
+        }
+        app->lag_asked = now;
+        if (app->lag_seconds < 0) /* the two hosts' clocks disagree */
+            app->lag_seconds = 0;
+    }
+    *standby = app->lag_standby;
+    *lag_seconds = app->lag_seconds;
+    return 0;
 }

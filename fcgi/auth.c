@@ -1,6 +1,7 @@
-/* auth: see auth.h. The decision reads the keys through the process's
- * read-only connection; only recording a key's use writes (through the
- * writer connection, at most once a minute per key). */
+/* auth: see auth.h. A read's decision reads the keys through the process's
+ * read-only connection, a write's through the writer (the primary); only
+ * recording a key's use writes (through the writer connection, at most once
+ * a minute per key). */
 #include "auth.h"
 
 #include "base/log.h"
@@ -89,9 +90,12 @@ int auth_check(struct app *app, const struct request *req, bool write, char acto
     const char *tok = NULL;
     size_t len = 0, nkeys = 0;
     struct access_key key;
-    struct db *db = app_db(app);
+    /* A write's key is read on the primary: a key revoked there stops
+     * writes at once, whatever a standby has replayed. */
+    char err[ERRBUF_SIZE];
+    struct db *db = write ? app_writer(app, err, sizeof(err)) : app_db(app);
     if (!db)
-        return keys_unavailable(resp, app->db_err);
+        return keys_unavailable(resp, write ? err : app->db_err);
     if (req->authorization) {
         if (!auth_bearer(req->authorization, &tok, &len))
             return unauthorized(resp, "invalid_request",

@@ -353,7 +353,7 @@ int http_send(FCGX_Stream *out, const struct response *resp)
     int status = resp->status;
     size_t len = 0;
     const char *text = NULL;
-    char head[384 + HTTP_ETAG_MAX];
+    char head[448 + HTTP_ETAG_MAX];
     /* For nginx's micro-cache: a tagged answer may be kept until the end of
      * the current second (nginx's clock has whole seconds), so no cached
      * answer is a second old. nginx drops the header before the client. */
@@ -361,8 +361,10 @@ int http_send(FCGX_Stream *out, const struct response *resp)
     if (status == 304) {
         int n = snprintf(head, sizeof(head),
                          "Status: 304 Not Modified\r\nETag: %s\r\nX-Accel-Expires: @%lld\r\n"
-                         "Cache-Control: %s\r\n\r\n",
-                         resp->etag, until, HTTP_CACHE_TAGGED);
+                         "Cache-Control: %s\r\n%s%s%s\r\n",
+                         resp->etag, until, HTTP_CACHE_TAGGED,
+                         resp->replica_lag[0] ? "X-Trader-Replica-Lag: " : "", resp->replica_lag,
+                         resp->replica_lag[0] ? "\r\n" : "");
         return n > 0 && (size_t)n < sizeof(head) && FCGX_PutStr(head, n, out) >= 0 ? 0 : -1;
     }
     if (resp->body &&
@@ -381,10 +383,12 @@ int http_send(FCGX_Stream *out, const struct response *resp)
                      "Status: %d %s\r\n"
                      "Content-Type: application/json; charset=utf-8\r\n"
                      "Content-Length: %zu\r\n"
-                     "%s%s%s%s%s%s",
+                     "%s%s%s%s%s%s%s%s%s",
                      status, reason(status), len + 1, resp->allow[0] ? "Allow: " : "", resp->allow,
                      resp->allow[0] ? "\r\n" : "", resp->challenge[0] ? "WWW-Authenticate: " : "",
-                     resp->challenge, resp->challenge[0] ? "\r\n" : "");
+                     resp->challenge, resp->challenge[0] ? "\r\n" : "",
+                     resp->replica_lag[0] ? "X-Trader-Replica-Lag: " : "", resp->replica_lag,
+                     resp->replica_lag[0] ? "\r\n" : "");
     if (n > 0 && (size_t)n < sizeof(head))
         n += etag[0] ? snprintf(head + n, sizeof(head) - (size_t)n,
                                 "ETag: %s\r\nX-Accel-Expires: @%lld\r\nCache-Control: %s\r\n", etag,

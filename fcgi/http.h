@@ -52,6 +52,8 @@ struct response {
     char challenge[96];       /* WWW-Authenticate header for a 401/403, empty otherwise */
     char etag[HTTP_ETAG_MAX]; /* ETag header (quoted), empty for none; with one
                                * the answer is Cache-Control: no-cache */
+    char replica_lag[24];     /* X-Trader-Replica-Lag header (seconds) for a read
+                               * answered by a hot standby, empty otherwise */
     char err[ERRBUF_SIZE];    /* why a handler failed; logged, never sent */
 };
 
@@ -94,9 +96,9 @@ json_object *http_error(struct response *resp, int status, const char *code, con
 void http_detail(json_object *e, const char *key, const char *value);
 
 /* Writes resp to out: Status line, Content-Type, Cache-Control, Content-Length,
- * Allow, WWW-Authenticate and ETag when set, then the JSON body; a 304 is
- * the status line, ETag and Cache-Control alone. Returns 0, or -1 when the
- * client is gone. */
+ * Allow, WWW-Authenticate, X-Trader-Replica-Lag and ETag when set, then the
+ * JSON body; a 304 is the status line, ETag, Cache-Control and
+ * X-Trader-Replica-Lag alone. Returns 0, or -1 when the client is gone. */
 int http_send(FCGX_Stream *out, const struct response *resp);
 
 #endif

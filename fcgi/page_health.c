@@ -1,10 +1,11 @@
 /* page_health: GET /health. Reports what the service depends on: the
  * daemons (their workers rows: the freshest, and every live one), the
  * configured model endpoints (listed from the default config, never probed,
- * never with keys), the data directory, the database and the price store.
- * 503 "unhealthy" when the database cannot be read, the data directory or
- * the database file is not writable, the disk is full or no worker's
- * heartbeat is fresh. */
+ * never with keys), the data directory, the database (its engine and, when
+ * reads go to a PostgreSQL hot standby, the standby's replay lag: how stale
+ * reads may be) and the price store. 503 "unhealthy" when the database
+ * cannot be read, the data directory or the database file is not writable,
+ * the disk is full or no worker's heartbeat is fresh. */
 #include "service/config.h"
 #include "base/dates.h"
 #include "base/jsontext.h"
@@ -157,6 +158,30 @@ static int prices(struct db *db, json_object *out, char *err, size_t errlen)
     return 0;
 }
 
+/* database.read_replica, with TRADER_DATABASE_READ_URL: the store reads
+ * come from (no credentials), whether it is a hot standby and its replay
+ * lag; nulls and an error when it cannot be asked. Informative: a lag does
+ * not make the service unhealthy. */
+static void read_replica(struct app *app, struct db *db, json_object *database)
+{
+    char shown[PATHS_MAX], err[ERRBUF_SIZE] = "";
+    bool standby = false;
+    double lag = 0;
+    json_object *out = json_new_object();
+    json_put(database, "read_replica", out);
+    paths_db_display(app->read_path, shown, sizeof(shown));
+    json_put(out, "path", json_object_new_string(shown));
+    if (db && app_read_lag(app, &standby, &lag, err, sizeof(err)) == 0) {
+        json_put(out, "standby", json_object_new_boolean(standby));
+        json_put(out, "replay_lag_seconds", json_object_new_double(lag));
+        return;
+    }
+    json_put_null(out, "standby");
+    json_put_null(out, "replay_lag_seconds");
+    redact_text(db ? err : app->db_err, shown, sizeof(shown));
+    json_put(out, "error", json_object_new_string(shown));
+}
+
 /* database, prices and services.traderd; returns whether all are well. */
 static bool from_db(struct app *app, const char *now, json_object *body, json_object *services)
 {
@@ -177,6 +202,10 @@ static bool from_db(struct app *app, const char *now, json_object *body, json_ob
         json_put(database, "schema_version", json_object_new_int(DB_SCHEMA_VERSION));
     else
         json_put_null(database, "schema_version");
+    json_put(database, "engine",
+             json_object_new_string(db_is_url(app->db_path) ? "postgresql" : "sqlite"));
+    if (app_reads_replica(app))
+        read_replica(app, db, database);
     if (!ok) {
         redact_text(db ? err : app->db_err, shown, sizeof(shown));
         json_put(database, "error", json_object_new_string(shown));

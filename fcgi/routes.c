@@ -349,6 +349,24 @@ static void finish_tag(const struct request *req, struct response *resp)
     }
 }
 
+/* A read answered by a hot standby says how far behind the primary it may
+ * be; a lag that cannot be read only costs the header. */
+static void replica_lag(struct response *resp, struct app *app)
+{
+    char err[ERRBUF_SIZE];
+    bool standby = false;
+    double lag = 0;
+    if (!app_reads_replica(app))
+        return;
+    if (app_read_lag(app, &standby, &lag, err, sizeof(err)) != 0) {
+        log_emit(LOG_LEVEL_WARNING, "trader-api", NULL, NULL, NULL, "pid %d: replica lag: %s",
+                 (int)getpid(), err);
+        return;
+    }
+    if (standby)
+        snprintf(resp->replica_lag, sizeof(resp->replica_lag), "%.3f", lag);
+}
+
 /* Applies the route's checks, then its handler. */
 static void answer(const struct route *r, struct request *req, struct response *resp,
                    struct app *app)
@@ -364,12 +382,17 @@ static void answer(const struct route *r, struct request *req, struct response *
         http_error(resp, 400, "invalid_request", "start_date must not be after end_date");
         return;
     }
-    if ((r->flags & ROUTE_DB) && !app_db(app)) {
+    /* A write needs the primary (its handler opens app_writer), not the
+     * store reads come from. */
+    bool write = r->flags & ROUTE_WRITE;
+    if ((r->flags & ROUTE_DB) && !write && !app_db(app)) {
         http_detail(http_error(resp, 503, "unavailable", "Database unavailable"), "reason",
                     app->db_err);
         return;
     }
     db_clear_error(app->db);
+    if ((r->flags & ROUTE_DB) && !write)
+        replica_lag(resp, app);
     if (version_tag(r, req, resp, app))
         return;
     if (r->handler(req, resp, app) != 0) {
@@ -378,7 +401,7 @@ static void answer(const struct route *r, struct request *req, struct response *
         log_emit(LOG_LEVEL_ERROR, "trader-api", NULL, NULL, NULL, "pid %d: %s %s: %s",
                  (int)getpid(), req->method, echo, resp->err);
         /* A storage problem of the host is temporary: 503, never 500. */
-        if (db_transient(app->db))
+        if (db_transient(write ? app->writer : app->db))
             http_error(resp, 503, "unavailable", "Storage temporarily unavailable");
         else
             http_error(resp, 500, "internal", "Internal server error");

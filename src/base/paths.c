@@ -205,3 +205,14 @@ int paths_ensure_home(const char *home, char *err, size_t errlen)
     }
     return 0;
 }
+
+int paths_db_read(const char *primary, char *out, size_t outlen, char *err, size_t errlen)
+{
+    const char *url = env_nonempty(PATHS_ENV_DB_READ);
+    if (!url)
+        return copy_path(primary, out, outlen, err, errlen);
+    if (strlen(url) >= outlen)
+        return err_set(err, errlen, PATHS_ENV_DB_READ " is too long");
+    memcpy(out, url, strlen(url) + 1);
+    return 0;
+}

@@ -59,4 +59,13 @@ int paths_confine(const char *dir, const char *path, char *out, size_t outlen, c
  * with mode 0750; existing directories are left as they are. */
 int paths_ensure_home(const char *home, char *err, size_t errlen);
 
+#define PATHS_ENV_DB_READ "TRADER_DATABASE_READ_URL" /* a PostgreSQL hot standby */
+
+/* Where trader-api reads from: $TRADER_DATABASE_READ_URL when set and
+ * non-empty (the caller checks it is a PostgreSQL URL: a hot standby of
+ * the primary), else primary (the location paths_db gave): reads and
+ * writes then share one store. The value is never quoted in err: a URL may
+ * hold a password. */
+int paths_db_read(const char *primary, char *out, size_t outlen, char *err, size_t errlen);
+
 #endif

@@ -1,9 +1,10 @@
 /* The storage interface (store/db.h) behaves the same on both engines: the
- * same calls on a SQLite file and, when $TRADER_TEST_DATABASE_URL names an
- * empty PostgreSQL database (scripts/test's PostgreSQL pass), on it; and the
- * two schemas have the same tables and columns in the same order. */
+ * same calls on a SQLite file and, when a PostgreSQL database is given
+ * (pgtest.h: scripts/test's PostgreSQL pass), on it, in a schema of its own;
+ * and the two schemas have the same tables and columns in the same order. */
 #include "store/db.h"
 
+#include "pgtest.h"
 #include "tap.h"
 
 #include <limits.h>
@@ -153,10 +154,12 @@ static char *columns(struct db *db)
     return out;
 }
 
-static struct db *open_store(const char *location, const char *name)
+/* A new store at location (on PostgreSQL in schema, when not NULL). */
+static struct db *open_store(const char *location, const char *name, char *schema, size_t n)
 {
     struct db *db = NULL;
     ok(db_open(location, DB_READWRITE, &db, err, sizeof(err)) == 0 &&
+           (!schema || pgtest_schema(db, "engines", schema, n, err, sizeof(err)) == 0) &&
            db_migrate(db, err, sizeof(err)) == 0,
        "%s: open and migrate: %s", name, err);
     is_int(db_engine(db), strcmp(name, "sqlite") == 0 ? DB_ENGINE_SQLITE : DB_ENGINE_POSTGRES,
@@ -166,21 +169,22 @@ static struct db *open_store(const char *location, const char *name)
 
 int main(void)
 {
-    char dir[] = "/tmp/trader-engines-XXXXXX", path[PATH_MAX];
-    const char *url = getenv("TRADER_TEST_DATABASE_URL");
+    char dir[] = "/tmp/trader-engines-XXXXXX", path[PATH_MAX], buf[128], schema[64];
+    const char *url = pgtest_url(buf, sizeof(buf));
     ok(db_is_url("postgresql://u@h/d") && db_is_url("postgres://h/d") &&
            !db_is_url("/var/lib/trader.db") && !db_is_url("postgresql:x"),
        "db_is_url tells URLs from paths");
     if (!mkdtemp(dir))
         return 1;
     snprintf(path, sizeof(path), "%s/trader.db", dir);
-    struct db *lite = open_store(path, "sqlite");
+    struct db *lite = open_store(path, "sqlite", NULL, 0);
     values(lite, "sqlite");
     transactions(lite, "sqlite");
-    if (!url || !*url) {
-        printf("# skipping the PostgreSQL half: TRADER_TEST_DATABASE_URL is not set\n");
+    if (!url) {
+        printf("# skipping the PostgreSQL half: neither TRADER_TEST_DATABASE_URL nor"
+               " TRADER_TEST_PG_DIR is set\n");
     } else {
-        struct db *pg = open_store(url, "postgresql");
+        struct db *pg = open_store(url, "postgresql", schema, sizeof(schema));
         values(pg, "postgresql");
         transactions(pg, "postgresql");
         char *a = columns(lite), *b = columns(pg);
@@ -189,6 +193,7 @@ int main(void)
             printf("# sqlite:\n%s# postgresql:\n%s", a, b);
         free(a);
         free(b);
+        ok(pgtest_drop(pg, schema, err, sizeof(err)) == 0, "postgresql: schema dropped: %s", err);
         db_close(pg);
     }
     db_close(lite);

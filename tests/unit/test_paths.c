@@ -203,6 +203,26 @@ static void test_ensure_home(void)
     ok(paths_ensure_home(home, err, sizeof(err)) == -1, "a file as parent: %s", err);
 }
 
+/* The read location: the standby's URL when set, else the primary's. */
+static void test_read_location(void)
+{
+    char out[PATHS_MAX], small[16];
+    unsetenv(PATHS_ENV_DB_READ);
+    ok(paths_db_read("/srv/trader/trader.db", out, sizeof(out), err, sizeof(err)) == 0,
+       "read location without TRADER_DATABASE_READ_URL");
+    is_str(out, "/srv/trader/trader.db", "  reads go to the primary");
+    setenv(PATHS_ENV_DB_READ, "", 1);
+    paths_db_read("postgresql://primary/trader", out, sizeof(out), err, sizeof(err));
+    is_str(out, "postgresql://primary/trader", "  an empty one counts as unset");
+    setenv(PATHS_ENV_DB_READ, "postgresql://u:secret@standby/trader", 1);
+    paths_db_read("postgresql://primary/trader", out, sizeof(out), err, sizeof(err));
+    is_str(out, "postgresql://u:secret@standby/trader", "TRADER_DATABASE_READ_URL");
+    ok(paths_db_read("x", small, sizeof(small), err, sizeof(err)) == -1 &&
+           strstr(err, "too long") && !strstr(err, "secret"),
+       "a URL too long is refused without quoting it: %s", err);
+    unsetenv(PATHS_ENV_DB_READ);
+}
+
 int main(void)
 {
     strcpy(root, "/tmp/trader-test-paths-XXXXXX");
@@ -211,6 +231,7 @@ int main(void)
     test_resolution();
     test_confine();
     test_ensure_home();
+    test_read_location();
     char cmd[300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
     if (system(cmd) != 0)

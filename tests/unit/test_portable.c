@@ -2,9 +2,10 @@
  * audit, dataver, prices, heartbeat) runs on both engines with the same answers: one
  * scenario through their functions writes a transcript of what each call
  * returned, on a SQLite file and, when $TRADER_TEST_DATABASE_URL names a
- * PostgreSQL database, there too (in a schema of its own, dropped at the
- * end); the transcripts must be equal. Times the modules take from the
- * clock, and random ids, stay out of the transcript. */
+ * PostgreSQL database (or $TRADER_TEST_PG_DIR a tests/pgcluster.sh
+ * cluster), there too, in a schema of its own dropped at the end; the
+ * transcripts must be equal. Times the modules take from the clock, and
+ * random ids, stay out of the transcript. */
 #include "market/prices.h"
 #include "service/access.h"
 #include "service/audit.h"
@@ -552,6 +553,28 @@ static void scenario(struct db *db)
     leases(db);
 }
 
+/* The PostgreSQL database to run on: $TRADER_TEST_DATABASE_URL, else the
+ * default database of the cluster in $TRADER_TEST_PG_DIR (tests/pgcluster.sh,
+ * as the integration tests take it); NULL when neither is set. */
+static const char *pg_url(char *buf, size_t n)
+{
+    const char *url = getenv("TRADER_TEST_DATABASE_URL"), *dir = getenv("TRADER_TEST_PG_DIR");
+    char path[PATH_MAX];
+    long port = 0;
+    if (url && *url)
+        return url;
+    if (!dir || !*dir)
+        return NULL;
+    snprintf(path, sizeof(path), "%s/port", dir);
+    FILE *f = fopen(path, "r");
+    if (f && fscanf(f, "%ld", &port) != 1)
+        port = 0;
+    if (f)
+        fclose(f);
+    snprintf(buf, n, "postgresql://trader@127.0.0.1:%ld/trader", port);
+    return buf;
+}
+
 /* The first line where a and b differ, for the diagnostics. */
 static void first_difference(const char *a, const char *b)
 {
@@ -569,7 +592,8 @@ static void first_difference(const char *a, const char *b)
 int main(void)
 {
     char dir[] = "/tmp/trader-portable-XXXXXX", path[PATH_MAX], schema[64], sql[256];
-    const char *url = getenv("TRADER_TEST_DATABASE_URL");
+    char buf[128];
+    const char *url = pg_url(buf, sizeof(buf));
     struct db *db = NULL;
     if (!mkdtemp(dir))
         return 1;
@@ -584,8 +608,9 @@ int main(void)
        "sqlite: jobs of the same time in creation order");
     db_close(db);
     char *lite = mem_strdup(script);
-    if (!url || !*url) {
-        printf("# skipping the PostgreSQL half: TRADER_TEST_DATABASE_URL is not set\n");
+    if (!url) {
+        printf("# skipping the PostgreSQL half: neither TRADER_TEST_DATABASE_URL nor"
+               " TRADER_TEST_PG_DIR is set\n");
     } else {
         snprintf(schema, sizeof(schema), "portable_%ld", (long)getpid());
         snprintf(sql, sizeof(sql), "CREATE SCHEMA %s; SET search_path TO %s", schema, schema);
