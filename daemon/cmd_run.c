@@ -1,10 +1,10 @@
 /* cmd_run: `traderctl run`, batch mode (the specification's dual-mode
- * deployment): creates a job exactly as POST /simulate/trigger would, runs it
- * in this process to its end with a progress line, prints the leaderboard
- * and exits 1 when a model-day failed (or the job did not complete). When a
- * traderd on the same data directory claims the job first, this follows it
- * instead. ^C stops starting model-days; the job stays running and the next
- * traderd resumes it. */
+ * deployment): creates a job exactly as POST /simulate/trigger would, serves
+ * its model-days in this process as one more worker (sim/worker.h: a
+ * traderd on the same database may serve some of them too) to the job's end
+ * with a progress line, prints the leaderboard and exits 1 when a model-day
+ * failed (or the job did not complete). ^C stops claiming model-days; the
+ * ones in flight are released and the next worker resumes the job. */
 #include "traderctl.h"
 
 #include "base/errbuf.h"
@@ -128,11 +128,12 @@ static int read_progress(struct db *db, const char *job_id, struct progress *p)
 
 struct watcher {
     const char *db_path, *job_id;
+    const struct worker_self *self;
     atomic_int quit;
 };
 
-/* Prints the progress line until quit: rewritten in place on a terminal,
- * else one line per change. */
+/* Prints the progress line until quit (rewritten in place on a terminal,
+ * else one line per change) and beats as a worker (worker_beat). */
 static void *watch(void *arg)
 {
     struct watcher *w = arg;
@@ -140,9 +141,15 @@ static void *watch(void *arg)
     struct progress p, last = {.done = -1};
     char err[ERRBUF_SIZE];
     int tty = isatty(STDERR_FILENO);
-    if (db_open(w->db_path, DB_READONLY, &db, err, sizeof(err)) != 0)
+    double beat = 0;
+    if (db_open(w->db_path, DB_READWRITE, &db, err, sizeof(err)) != 0)
         return NULL;
     while (!atomic_load(&w->quit)) {
+        if (time_monotonic() >= beat) {
+            if (worker_beat(db, w->self, w->job_id, err, sizeof(err)) != 0)
+                log_emit(LOG_LEVEL_WARNING, "traderctl", w->job_id, NULL, NULL, "%s", err);
+            beat = time_monotonic() + WORKER_BEAT_SECONDS;
+        }
         if (read_progress(db, w->job_id, &p) == 0 &&
             (p.done != last.done || p.failed != last.failed || strcmp(p.status, last.status))) {
             fprintf(stderr, "%s%s: %lld/%lld model-days done, %lld failed%s", tty ? "\r" : "",
@@ -154,38 +161,35 @@ static void *watch(void *arg)
     }
     if (tty)
         fputc('\n', stderr);
+    worker_goodbye(db, w->self);
     db_close(db);
     return NULL;
 }
 
-/* Runs (or, when traderd took it, follows) the job to its end. Returns
- * CTL_OK when it completed, else CTL_FAIL. */
+/* Serves the job's model-days to its end. Returns CTL_OK when it completed,
+ * else CTL_FAIL. */
 static int run_job(const struct ctl *ctl, struct db *db, const char *job_id)
 {
-    struct worker_opts wo = {.db_path = ctl->db_path, .home = ctl->home, .cancel = &run_stop};
-    struct watcher w = {.db_path = ctl->db_path, .job_id = job_id};
+    struct worker_self self;
+    struct worker_opts wo = {.db_path = ctl->db_path,
+                             .home = ctl->home,
+                             .cancel = &run_stop,
+                             .self = &self,
+                             .poll = 0.5};
+    struct watcher w = {.db_path = ctl->db_path, .job_id = job_id, .self = &self};
     enum worker_result res = WORKER_FINISHED;
     struct progress p = {0};
-    char err[ERRBUF_SIZE], ferr[ERRBUF_SIZE];
+    char err[ERRBUF_SIZE];
     pthread_t tid;
-    enum jobs_found claimed;
     int watching, rc = CTL_FAIL;
-    if (worker_threads(NULL, &wo.threads, err, sizeof(err)) != 0)
-        return ctl_fail("%s", err);
-    if ((claimed = jobs_claim(db, job_id, err, sizeof(err))) == JOBS_ERROR)
+    /* Started here (unless a traderd was first), so progress reads running. */
+    if (worker_threads(NULL, &wo.threads, err, sizeof(err)) != 0 ||
+        worker_self_init(&self, TRADER_VERSION, wo.threads, err, sizeof(err)) != 0 ||
+        jobs_claim(db, job_id, err, sizeof(err)) == JOBS_ERROR)
         return ctl_fail("%s", err);
     watching = pthread_create(&tid, NULL, watch, &w) == 0;
-    if (claimed == JOBS_FOUND) {
-        if (worker_run_job(&wo, db, job_id, &res, err, sizeof(err)) != 0) {
-            ctl_fail("%s", err);
-            jobs_finish(db, job_id, err, NULL, ferr, sizeof(ferr));
-        }
-    } else {
-        fprintf(stderr, "traderd runs the job; following it\n");
-        while (!atomic_load(&run_stop) && read_progress(db, job_id, &p) == 0 &&
-               (!strcmp(p.status, "pending") || !strcmp(p.status, "running")))
-            sleep(1);
-    }
+    if (worker_serve(&wo, db, job_id, false, &res, err, sizeof(err)) != 0)
+        ctl_fail("%s", err);
     atomic_store(&w.quit, 1);
     if (watching)
         pthread_join(tid, NULL);

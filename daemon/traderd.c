@@ -1,14 +1,17 @@
-/* traderd: the background daemon, the single writer of simulation results.
- * Locks the data directory (flock on DIR/traderd.lock, so a second daemon on
- * it refuses to start and a file left by a crash is simply taken over),
- * writes its pid file (and removes it at exit only while it is still its
- * own), opens and migrates the database, recovers jobs a previous daemon left
- * running, then claims jobs one at a time and runs them (worker.h). A
- * heartbeat thread with its own connection keeps the `daemon` row current for
- * /health and watches the data directory: removed or replaced, the daemon
+/* traderd: the background daemon, one worker (sim/worker.h) of any number
+ * sharing the database. Locks the data directory (flock on
+ * DIR/traderd.lock, so a second daemon on it refuses to start and a file
+ * left by a crash is simply taken over), writes its pid file (and removes it
+ * at exit only while it is still its own), opens and migrates the database,
+ * then serves model-days of the active jobs under leases. A heartbeat thread
+ * with its own connection keeps this worker's row in `workers` current for
+ * /health, renews its leases, puts the days of dead workers back to pending
+ * (a predecessor killed on this host at once, any other when its lease runs
+ * out) and watches the data directory: removed or replaced, the daemon
  * stops; another delivers the webhooks of ended jobs (callback.h). SIGTERM
  * or SIGINT stops claiming; running model-days are abandoned (they commit
- * nothing and resume at the next start) and the process exits 0. */
+ * nothing), their leases released so any worker resumes them at once, and
+ * the process exits 0. */
 #include "options.h"
 #include "service/notify.h"
 #include "base/dates.h"
@@ -42,7 +45,6 @@
 #define LOGGER "traderd"
 #define PIDFILE_NAME "run/traderd.pid"
 #define LOCKFILE_NAME "traderd.lock"
-#define HEARTBEAT_SECONDS 2
 #define CALLBACK_POLL_SECONDS 0.5
 #define DEFAULT_POLL_SECONDS 1.0
 #define ENV_LOG_LEVEL "TRADER_LOG_LEVEL"
@@ -66,8 +68,7 @@ struct heart {
     struct db *db;
     const char *home; /* watched: the daemon stops when it is removed or replaced */
     struct stat home_st;
-    char hostname[256];
-    char started_at[TIMESTAMP_BUF];
+    struct worker_self self;
     char current_job[JOB_ID_BUF];
     int quit;
     int dirty; /* current_job changed since the last write */
@@ -83,7 +84,7 @@ static void usage(FILE *f)
             "Runs simulation jobs from the database in DIR (default $%s or %s).\n"
             "  --threads N   cap on model-days in flight (default $%s or %d)\n"
             "  --poll S      seconds between looks for new jobs (default %.1f)\n"
-            "  --once        run the pending jobs, then exit\n",
+            "  --once        serve until no job is active, then exit\n",
             PATHS_ENV_HOME, PATHS_DEFAULT_HOME, WORKER_ENV_THREADS, WORKER_DEFAULT_THREADS,
             DEFAULT_POLL_SECONDS);
 }
@@ -183,13 +184,11 @@ static bool home_same(const struct heart *h)
 
 static int heart_write(struct heart *h, char *err, size_t errlen)
 {
-    char now[TIMESTAMP_BUF], job[JOB_ID_BUF];
+    char job[JOB_ID_BUF];
     pthread_mutex_lock(&h->lock);
     memcpy(job, h->current_job, sizeof(job));
     pthread_mutex_unlock(&h->lock);
-    time_now_iso(now);
-    struct heartbeat_beat b = {getpid(), h->hostname, TRADER_VERSION, h->started_at, now, job};
-    return heartbeat_write(h->db, &b, err, errlen);
+    return worker_beat(h->db, &h->self, job, err, errlen);
 }
 
 static void *heartbeat_thread(void *arg)
@@ -215,7 +214,7 @@ static void *heartbeat_thread(void *arg)
         }
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += HEARTBEAT_SECONDS;
+        until.tv_sec += WORKER_BEAT_SECONDS;
         pthread_mutex_lock(&h->lock);
         /* A change made during the write is written at once, not lost. */
         if (!h->quit && !h->dirty)
@@ -225,9 +224,11 @@ static void *heartbeat_thread(void *arg)
     return NULL;
 }
 
-/* Sets the job the heartbeat reports (NULL: none) and writes it now. */
-static void heart_job(struct heart *h, const char *job_id)
+/* Sets the job the heartbeat reports (NULL: none) and writes it now
+ * (worker_opts.on_job). */
+static void heart_job(void *arg, const char *job_id)
 {
+    struct heart *h = arg;
     pthread_mutex_lock(&h->lock);
     snprintf(h->current_job, sizeof(h->current_job), "%s", job_id ? job_id : "");
     h->dirty = 1;
@@ -266,55 +267,15 @@ static void *callback_thread(void *arg)
     return NULL;
 }
 
-/* Claims and runs jobs until stopped (or, with once, until none is left). */
-static void serve(struct db *db, struct heart *h, const struct worker_opts *wo, double poll,
-                  int once)
+/* Serves model-days until stopped (or, with once, until no job is active). */
+static void serve(struct db *db, struct heart *h, struct worker_opts *wo, int once)
 {
-    char id[JOB_ID_BUF], err[ERRBUF_SIZE], ferr[ERRBUF_SIZE];
-    while (!atomic_load(&stop_flag)) {
-        enum worker_result res;
-        db_clear_error(db);
-        int f = jobs_claim_next(db, id, err, sizeof(err));
-        if (f < 0) {
-            log_emit(LOG_LEVEL_ERROR, LOGGER, NULL, NULL, NULL, "cannot claim a job: %s", err);
-            if (db_transient(db))
-                db_reopen(db, err, sizeof(err));
-        }
-        if (f <= 0) {
-            if (f == 0 && once)
-                return;
-            nap(&stop_flag, poll);
-            continue;
-        }
-        log_emit(LOG_LEVEL_INFO, LOGGER, id, NULL, NULL, "claimed job");
-        heart_job(h, id);
-        /* A job is never left running while this daemon lives: a run or a
-         * finish that failed for a transient storage reason is tried again
-         * (the run goes on with the days still pending) until it ends or the
-         * daemon stops; the next start recovers what a stop left. */
-        for (int attempt = 0;; attempt++) {
-            db_clear_error(db);
-            if (worker_run_job(wo, db, id, &res, err, sizeof(err)) == 0)
-                break;
-            if (!db_transient(db)) {
-                log_emit(LOG_LEVEL_ERROR, LOGGER, id, NULL, NULL, "job failed: %s", err);
-                db_clear_error(db);
-                if (jobs_finish(db, id, err, NULL, ferr, sizeof(ferr)) == 0)
-                    break;
-                log_emit(LOG_LEVEL_ERROR, LOGGER, id, NULL, NULL, "cannot finish the job: %s",
-                         ferr);
-                if (!db_transient(db))
-                    break;
-                snprintf(err, sizeof(err), "%s", ferr);
-            }
-            log_emit(LOG_LEVEL_WARNING, LOGGER, id, NULL, NULL,
-                     "storage unavailable, trying the job again: %s", err);
-            if (db_retry_pause(attempt, &stop_flag) != 0)
-                break;
-            db_reopen(db, err, sizeof(err));
-        }
-        heart_job(h, NULL);
-    }
+    char err[ERRBUF_SIZE];
+    enum worker_result res;
+    wo->on_job = heart_job;
+    wo->on_job_arg = h;
+    if (worker_serve(wo, db, NULL, once, &res, err, sizeof(err)) != 0)
+        log_emit(LOG_LEVEL_WARNING, LOGGER, NULL, NULL, NULL, "%s", err);
 }
 
 /* Everything after the arguments: returns the exit status. */
@@ -326,7 +287,7 @@ static int run(const struct opts *o)
     struct db *db = NULL;
     pthread_t hb, cb;
     struct stat pid_st;
-    int lock_fd = -1, n = 0, status = 1, hb_started = 0, cb_started = 0;
+    int lock_fd = -1, status = 1, hb_started = 0, cb_started = 0;
     double poll = DEFAULT_POLL_SECONDS;
     char *end;
     if (o->poll) {
@@ -357,16 +318,12 @@ static int run(const struct opts *o)
     wo.db_path = db_path;
     wo.home = home;
     if (db_open(db_path, DB_READWRITE, &db, err, sizeof(err)) != 0 ||
-        db_migrate(db, err, sizeof(err)) != 0 || jobs_recover(db, &n, err, sizeof(err)) != 0 ||
-        db_open(db_path, DB_READWRITE, &h.db, err, sizeof(err)) != 0) {
+        db_migrate(db, err, sizeof(err)) != 0 ||
+        db_open(db_path, DB_READWRITE, &h.db, err, sizeof(err)) != 0 ||
+        worker_self_init(&h.self, TRADER_VERSION, wo.threads, err, sizeof(err)) != 0) {
         log_emit(LOG_LEVEL_CRITICAL, LOGGER, NULL, NULL, NULL, "cannot start: %s", err);
         goto out;
     }
-    if (n)
-        log_emit(LOG_LEVEL_WARNING, LOGGER, NULL, NULL, NULL,
-                 "recovered %d job(s) left running by a previous daemon", n);
-    gethostname(h.hostname, sizeof(h.hostname) - 1);
-    time_now_iso(h.started_at);
     if (pthread_create(&hb, NULL, heartbeat_thread, &h) != 0) {
         log_emit(LOG_LEVEL_CRITICAL, LOGGER, NULL, NULL, NULL, "cannot start the heartbeat");
         goto out;
@@ -374,9 +331,11 @@ static int run(const struct opts *o)
     hb_started = 1;
     cb_started = pthread_create(&cb, NULL, callback_thread, db_path) == 0;
     log_emit(LOG_LEVEL_INFO, LOGGER, NULL, NULL, NULL,
-             "traderd %s started: pid %ld, data %s, %d threads", TRADER_VERSION, (long)getpid(),
-             home, wo.threads);
-    serve(db, &h, &wo, poll, o->once);
+             "traderd %s started: worker %s, data %s, %d threads", TRADER_VERSION, h.self.id, home,
+             wo.threads);
+    wo.poll = poll;
+    wo.self = &h.self;
+    serve(db, &h, &wo, o->once);
     status = 0;
 out:
     if (cb_started) {
@@ -389,7 +348,7 @@ out:
         pthread_cond_signal(&h.wake);
         pthread_mutex_unlock(&h.lock);
         pthread_join(hb, NULL);
-        heartbeat_clear(h.db, getpid());
+        worker_goodbye(h.db, &h.self);
     }
     db_close(h.db);
     db_close(db);

@@ -1,11 +1,11 @@
-/* page_health: GET /health. Reports what the service depends on: the daemon
- * (from its heartbeat row), the configured model endpoints (listed from the
- * default config, never probed, never with keys), the data directory, the
- * database (its engine and, when reads go to a PostgreSQL hot standby, the
- * standby's replay lag: how stale reads may be) and the price store. 503
- * "unhealthy" when the database cannot be read, the data directory or the
- * database file is not writable, the disk is full or the daemon's heartbeat
- * is missing or stale. */
+/* page_health: GET /health. Reports what the service depends on: the
+ * daemons (their workers rows: the freshest, and every live one), the
+ * configured model endpoints (listed from the default config, never probed,
+ * never with keys), the data directory, the database (its engine and, when
+ * reads go to a PostgreSQL hot standby, the standby's replay lag: how stale
+ * reads may be) and the price store. 503 "unhealthy" when the database
+ * cannot be read, the data directory or the database file is not writable,
+ * the disk is full or no worker's heartbeat is fresh. */
 #include "service/config.h"
 #include "base/dates.h"
 #include "base/jsontext.h"
@@ -15,41 +15,62 @@
 #include "routes.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-/* services.traderd; *up says whether its heartbeat is fresh. */
+/* One live worker as services.traderd.workers lists it. */
+static json_object *worker_json(const struct heartbeat_row *r)
+{
+    json_object *w = json_new_object();
+    json_put(w, "id", json_object_new_string(r->id));
+    json_put(w, "hostname", json_object_new_string(r->hostname));
+    json_put(w, "pid", json_object_new_int64(r->pid));
+    json_put(w, "threads", json_object_new_int64(r->threads));
+    json_put(w, "started_at", json_object_new_string(r->started_at));
+    json_put(w, "last_heartbeat", json_object_new_string(r->last_beat));
+    json_put_string_or_null(w, "current_job", r->has_job ? r->job : NULL);
+    return w;
+}
+
+/* services.traderd: the freshest worker's beat (pid, last_heartbeat,
+ * current_job, as when one daemon ran) and every live worker (a beat at
+ * most heartbeat_stale old) in workers; *up says whether one is live. */
 static int traderd(struct db *db, const struct app *app, const char *now, json_object *out,
                    bool *up, char *err, size_t errlen)
 {
-    struct heartbeat_row row;
-    const char *why = "no heartbeat recorded";
-    double age = -1.0;
-    enum heartbeat_found f = heartbeat_read(db, &row, err, errlen);
-    if (f == HEARTBEAT_ERROR)
+    struct heartbeat_row *rows = NULL;
+    size_t n = 0;
+    json_object *live = json_new_array();
+    if (heartbeat_list(db, &rows, &n, err, errlen) != 0) {
+        json_object_put(live);
         return -1;
-    if (f == HEARTBEAT_FOUND) {
-        age = row.has_beat ? time_iso_diff(row.last_beat, now) : -1.0;
-        json_put(out, "pid", json_object_new_int64(row.pid));
-        json_put_string_or_null(out, "last_heartbeat", row.has_beat ? row.last_beat : NULL);
-        if (age == -1.0)
-            json_put_null(out, "heartbeat_age_seconds");
-        else
-            json_put(out, "heartbeat_age_seconds", json_object_new_double(age));
-        json_put_string_or_null(out, "current_job", row.has_job ? row.job : NULL);
-        why = "heartbeat stale";
-    } else {
-        json_put_null(out, "pid");
-        json_put_null(out, "last_heartbeat");
-        json_put_null(out, "heartbeat_age_seconds");
-        json_put_null(out, "current_job");
     }
     /* time_iso_diff answers -1.0 for an unreadable timestamp. */
-    *up = f == HEARTBEAT_FOUND && row.has_beat && age != -1.0 && age <= app->heartbeat_stale;
+    double age = n ? time_iso_diff(rows[0].last_beat, now) : -1.0;
+    if (n)
+        json_put(out, "pid", json_object_new_int64(rows[0].pid));
+    else
+        json_put_null(out, "pid");
+    json_put_string_or_null(out, "last_heartbeat", n ? rows[0].last_beat : NULL);
+    if (age == -1.0)
+        json_put_null(out, "heartbeat_age_seconds");
+    else
+        json_put(out, "heartbeat_age_seconds", json_object_new_double(age));
+    json_put_string_or_null(out, "current_job", n && rows[0].has_job ? rows[0].job : NULL);
+    for (size_t i = 0; i < n; i++) {
+        double a = time_iso_diff(rows[i].last_beat, now);
+        if (a != -1.0 && a <= app->heartbeat_stale)
+            json_push(live, worker_json(&rows[i]));
+    }
+    *up = json_object_array_length(live) > 0;
     json_put(out, "status", json_object_new_string(*up ? "up" : "down"));
     if (!*up)
-        json_put(out, "error", json_object_new_string(why));
+        json_put(out, "error",
+                 json_object_new_string(n ? "heartbeat stale" : "no heartbeat recorded"));
+    json_put(out, "workers", live);
+    free(rows);
     return 0;
 }
 

@@ -107,8 +107,14 @@ void date_today(char out[DATE_BUF])
 
 void time_now_iso(char out[TIMESTAMP_BUF])
 {
+    time_iso_after(0, out);
+}
+
+void time_iso_after(int seconds, char out[TIMESTAMP_BUF])
+{
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += seconds;
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
     size_t n = strftime(out, TIMESTAMP_BUF, "%Y-%m-%dT%H:%M:%S", &tm);

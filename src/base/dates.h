@@ -27,6 +27,9 @@ void date_today(char out[DATE_BUF]);
 /* Now as an ISO-8601 UTC timestamp with milliseconds. */
 void time_now_iso(char out[TIMESTAMP_BUF]);
 
+/* The same for seconds from now (a lease's end). */
+void time_iso_after(int seconds, char out[TIMESTAMP_BUF]);
+
 /* Seconds from a monotonic clock, for durations. */
 double time_monotonic(void);
 

@@ -1,6 +1,8 @@
-/* heartbeat: the daemon's liveness record (table `daemon`, one row, id 1).
- * traderd writes a beat every few seconds and clears the row when it stops;
- * /health reads it to tell whether a daemon is up and what it runs. */
+/* heartbeat: the liveness records of the workers (table `workers`, one row
+ * per live traderd or batch run, keyed by a worker id unique per process
+ * start). A worker writes its beat every few seconds and deletes its row
+ * when it stops; /health lists the rows to tell which workers are up and
+ * what they run, and a worker reaps the rows of dead ones (sim/worker.h). */
 #ifndef TRADER_HEARTBEAT_H
 #define TRADER_HEARTBEAT_H
 
@@ -12,31 +14,42 @@
 #include "service/jobs.h"
 #include "store/db.h"
 
-/* One beat as traderd writes it; job NULL or "" when idle. */
+#define HEARTBEAT_HOST_MAX 256 /* a hostname + NUL */
+/* "hostname:pid:16 hex digits" + NUL */
+#define HEARTBEAT_ID_BUF (HEARTBEAT_HOST_MAX + 40)
+
+/* A new worker id for this process: "hostname:pid:random". */
+int heartbeat_new_id(const char *hostname, char out[HEARTBEAT_ID_BUF], char *err, size_t errlen);
+
+/* One beat as a worker writes it; job NULL or "" when idle. */
 struct heartbeat_beat {
+    const char *id;
     long long pid;
     const char *hostname, *version, *started_at, *now, *job;
+    int threads;
 };
 
-/* Stores the beat as the row (replacing any). Returns 0 or -1. */
+/* Stores the beat as worker id's row (replacing its previous one). */
 int heartbeat_write(struct db *db, const struct heartbeat_beat *b, char *err, size_t errlen);
 
-/* Deletes the row when it is still pid's (a successor's row is kept). Best
- * effort: the daemon is stopping and a stale row reads as "down" anyway. */
-void heartbeat_clear(struct db *db, long long pid);
+/* Deletes worker id's row. Best effort: the worker is stopping (or dead)
+ * and a stale row reads as "down" anyway. */
+void heartbeat_clear(struct db *db, const char *id);
 
-/* The row as /health reports it; a NULL column reads as has_* false. */
+/* A worker's row; a NULL current_job reads as has_job false. */
 struct heartbeat_row {
+    char id[HEARTBEAT_ID_BUF];
+    char hostname[HEARTBEAT_HOST_MAX];
     long long pid;
-    bool has_beat, has_job;
+    long long threads;
+    char started_at[TIMESTAMP_BUF];
     char last_beat[TIMESTAMP_BUF];
+    bool has_job;
     char job[JOB_ID_BUF];
 };
 
-enum heartbeat_found { HEARTBEAT_ERROR = -1, HEARTBEAT_FOUND, HEARTBEAT_NONE };
-
-/* Reads the row into *out (set only when HEARTBEAT_FOUND). */
-enum heartbeat_found heartbeat_read(struct db *db, struct heartbeat_row *out, char *err,
-                                    size_t errlen);
+/* Every worker row, the freshest beat first, into out[0..*n) (caller
+ * frees out). */
+int heartbeat_list(struct db *db, struct heartbeat_row **out, size_t *n, char *err, size_t errlen);
 
 #endif

@@ -12,8 +12,10 @@
 #include "base/errbuf.h"
 #include "base/jsontext.h"
 #include "base/redact.h"
+#include "base/env.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,24 +50,9 @@ static const char SQL_GET_JOB[] =
     "SELECT status, config_path, config_json, replace_existing FROM jobs WHERE job_id = ?1";
 static const char SQL_GET_DAYS[] =
     "SELECT date, model, status FROM job_details WHERE job_id = ?1 ORDER BY date, id";
-static const char SQL_NEXT_PENDING[] = "SELECT job_id FROM jobs WHERE status = 'pending'"
-                                       " ORDER BY created_at, seq LIMIT 1";
-static const char SQL_PENDING_ID[] =
-    "SELECT job_id FROM jobs WHERE status = 'pending' AND job_id = ?1";
 static const char SQL_START_JOB[] =
     "UPDATE jobs SET status = 'running', started_at = coalesce(started_at, ?2), updated_at = ?2"
     " WHERE job_id = ?1 AND status = 'pending'";
-static const char SQL_RUNNING_JOBS[] = "SELECT job_id FROM jobs WHERE status = 'running'";
-static const char SQL_RECOVER_DAYS[] =
-    "UPDATE job_details SET status = 'pending', started_at = NULL"
-    " WHERE job_id = ?1 AND status = 'running'";
-/* A job whose cancellation was asked for does not run again. */
-static const char SQL_RECOVER_JOB[] =
-    "UPDATE jobs SET status = CASE WHEN cancel_requested_at IS NULL THEN 'pending'"
-    " ELSE 'cancelled' END, completed_at = CASE WHEN cancel_requested_at IS NULL THEN NULL"
-    " ELSE ?2 END, callback_status = CASE WHEN cancel_requested_at IS NULL"
-    " OR callback_url IS NULL THEN callback_status ELSE 'pending' END,"
-    " updated_at = ?2 WHERE job_id = ?1";
 static const char SQL_DAY_START[] =
     "UPDATE job_details SET status = 'running', started_at = ?4, attempts = attempts + 1,"
     " completed_at = NULL, duration_seconds = NULL, error = NULL"
@@ -323,46 +310,6 @@ out:
     return rc;
 }
 
-/* Claims want (a job id), or the oldest pending job when want is NULL. */
-static enum jobs_found claim(struct db *db, const char *want, char job_id[JOB_ID_BUF], char *err,
-                             size_t errlen)
-{
-    char id[JOB_ID_BUF] = "", now[TIMESTAMP_BUF];
-    bool nested;
-    struct db_stmt *st;
-    enum jobs_found rc = JOBS_ERROR;
-    if (tx_begin(db, &nested, err, errlen) != 0)
-        return JOBS_ERROR;
-    if (!(st = db_stmt(db, want ? SQL_PENDING_ID : SQL_NEXT_PENDING, err, errlen)))
-        goto out;
-    if (want)
-        db_bind_text(st, 1, want);
-    enum db_step step = db_step(db, st, "reading pending jobs", err, errlen);
-    if (step == DB_STEP_ROW)
-        snprintf(id, sizeof(id), "%s", db_col_text(st, 0));
-    db_reset(st);
-    if (step != DB_STEP_ROW) {
-        if (step == DB_STEP_DONE)
-            rc = JOBS_MISSING;
-        goto out;
-    }
-    time_now_iso(now);
-    if (!(st = db_stmt(db, SQL_START_JOB, err, errlen)))
-        goto out;
-    db_bind_text(st, 1, id);
-    db_bind_text(st, 2, now);
-    if (db_step_done(db, st, "database write", err, errlen) != 0)
-        goto out;
-    if (audit_job_event(db, "job_started", id, NULL, err, errlen) != 0 ||
-        dataver_bump(db, err, errlen) != 0 || tx_commit(db, nested, err, errlen) != 0)
-        goto out;
-    memcpy(job_id, id, JOB_ID_BUF);
-    return JOBS_FOUND;
-out:
-    tx_rollback(db, nested);
-    return rc;
-}
-
 int jobs_replace_results(struct db *db, const char *job_id, const char *model, const char *date,
                          char *err, size_t errlen)
 {
@@ -380,67 +327,31 @@ int jobs_replace_results(struct db *db, const char *job_id, const char *model, c
     return audit_job_event(db, "results_replaced", job_id, d, err, errlen);
 }
 
-enum jobs_found jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t errlen)
-{
-    return claim(db, NULL, job_id, err, errlen);
-}
-
 enum jobs_found jobs_claim(struct db *db, const char *job_id, char *err, size_t errlen)
 {
-    char id[JOB_ID_BUF];
-    return claim(db, job_id, id, err, errlen);
-}
-
-int jobs_recover(struct db *db, int *n, char *err, size_t errlen)
-{
-    char(*list)[JOB_ID_BUF] = NULL;
-    size_t nids = 0, cap = 0;
     char now[TIMESTAMP_BUF];
     bool nested;
     struct db_stmt *st;
-    int rc = -1;
-    enum db_step step;
+    enum jobs_found rc = JOBS_ERROR;
     if (tx_begin(db, &nested, err, errlen) != 0)
-        return -1;
-    if (!(st = db_stmt(db, SQL_RUNNING_JOBS, err, errlen)))
-        goto out;
-    while ((step = db_step(db, st, "reading running jobs", err, errlen)) == DB_STEP_ROW) {
-        ARRAY_RESERVE(list, cap, nids + 1);
-        snprintf(list[nids++], JOB_ID_BUF, "%s", db_col_text(st, 0));
-    }
-    db_reset(st);
-    if (step != DB_STEP_DONE)
-        goto out;
+        return JOBS_ERROR;
     time_now_iso(now);
-    for (size_t i = 0; i < nids; i++) {
-        if (!(st = db_stmt(db, SQL_RECOVER_DAYS, err, errlen)))
-            goto out;
-        db_bind_text(st, 1, list[i]);
-        if (db_step_done(db, st, "database write", err, errlen) != 0)
-            goto out;
-        json_object *d = json_new_object();
-        json_put(d, "interrupted_model_days", json_object_new_int64(db_changes(db)));
-        if (!(st = db_stmt(db, SQL_RECOVER_JOB, err, errlen))) {
-            json_object_put(d);
-            goto out;
-        }
-        db_bind_text(st, 1, list[i]);
-        db_bind_text(st, 2, now);
-        if (db_step_done(db, st, "database write", err, errlen) != 0) {
-            json_object_put(d);
-            goto out;
-        }
-        if (audit_job_event(db, "job_recovered", list[i], d, err, errlen) != 0)
-            goto out;
-    }
-    if ((nids && dataver_bump(db, err, errlen) != 0) || tx_commit(db, nested, err, errlen) != 0)
+    if (!(st = db_stmt(db, SQL_START_JOB, err, errlen)))
         goto out;
-    *n = (int)nids;
-    rc = 0;
+    db_bind_text(st, 1, job_id);
+    db_bind_text(st, 2, now);
+    if (db_step_done(db, st, "database write", err, errlen) != 0)
+        goto out;
+    if (db_changes(db) != 1) {
+        rc = JOBS_MISSING;
+        goto out;
+    }
+    if (audit_job_event(db, "job_started", job_id, NULL, err, errlen) != 0 ||
+        dataver_bump(db, err, errlen) != 0 || tx_commit(db, nested, err, errlen) != 0)
+        goto out;
+    return JOBS_FOUND;
 out:
-    if (rc != 0)
-        tx_rollback(db, nested);
-    free(list);
+    tx_rollback(db, nested);
     return rc;
 }
 
@@ -613,8 +524,6 @@ static const char SQL_CANCEL_PENDING[] =
 static const char SQL_CANCEL_RUNNING[] =
     "UPDATE jobs SET cancel_requested_at = ?2, updated_at = ?2"
     " WHERE job_id = ?1 AND status = 'running' AND cancel_requested_at IS NULL";
-static const char SQL_CANCEL_ASKED[] =
-    "SELECT CASE WHEN cancel_requested_at IS NULL THEN 0 ELSE 1 END FROM jobs WHERE job_id = ?1";
 
 int jobs_cancel(struct db *db, const char *job_id, enum jobs_cancel_outcome *out, char *err,
                 size_t errlen)
@@ -659,21 +568,6 @@ int jobs_cancel(struct db *db, const char *job_id, enum jobs_cancel_outcome *out
 fail:
     tx_rollback(db, nested);
     return -1;
-}
-
-int jobs_cancel_requested(struct db *db, const char *job_id, bool *out, char *err, size_t errlen)
-{
-    struct db_stmt *st = db_stmt(db, SQL_CANCEL_ASKED, err, errlen);
-    if (!st)
-        return -1;
-    db_bind_text(st, 1, job_id);
-    enum db_step step = db_step(db, st, "reading the job", err, errlen);
-    bool asked = step == DB_STEP_ROW && db_col_int(st, 0) != 0;
-    db_reset(st);
-    if (step == DB_STEP_ERROR)
-        return -1;
-    *out = asked;
-    return 0;
 }
 
 /* --- jobs of an AI-Trader import ------------------------------------------ */
@@ -1040,4 +934,279 @@ int jobs_each_detail(struct db *db, const char *job_id, const char *status, long
     }
     db_reset(st);
     return rc == DB_STEP_DONE ? 0 : -1;
+}
+
+/* --- model-day leases ------------------------------------------------------- */
+
+/* The claim locks the job's row first (start or touch it), so a claim and
+ * jobs_finish_done of the same job never overlap, then picks the day. On
+ * PostgreSQL the pick also locks the day and skips days another worker's
+ * claim holds; SQLite's write lock makes that unnecessary. */
+#define CLAIM_PICK                                                                                 \
+    "SELECT d.id, d.date, d.model FROM job_details d WHERE d.job_id = ?1"                          \
+    " AND d.status = 'pending' AND NOT EXISTS (SELECT 1 FROM job_details e"                        \
+    " WHERE e.job_id = ?1 AND e.date < d.date AND e.status IN ('pending','running')"               \
+    " AND (e.model = d.model OR CAST(?2 AS BIGINT) = 1)) ORDER BY d.date, d.id LIMIT 1"
+static const char SQL_CLAIM_PICK_SQLITE[] = CLAIM_PICK;
+static const char SQL_CLAIM_PICK_PG[] = CLAIM_PICK " FOR UPDATE OF d SKIP LOCKED";
+static const char SQL_CLAIM_TOUCH[] =
+    "UPDATE jobs SET updated_at = ?2 WHERE job_id = ?1 AND status = 'running'"
+    " AND cancel_requested_at IS NULL";
+static const char SQL_CLAIM_MARK[] =
+    "UPDATE job_details SET status = 'running', worker = ?2, lease_until = ?3, started_at = ?4,"
+    " attempts = attempts + 1, completed_at = NULL, duration_seconds = NULL, error = NULL"
+    " WHERE id = ?1 AND status = 'pending'";
+static const char SQL_RENEW[] = "UPDATE job_details SET lease_until = ?2"
+                                " WHERE worker = ?1 AND status = 'running'";
+/* Reclaims bind ?1: now (expired leases) or a worker (its days). */
+#define RECLAIM_EXPIRED " WHERE status = 'running' AND (lease_until IS NULL OR lease_until < ?1)"
+#define RECLAIM_WORKER " WHERE status = 'running' AND worker = ?1"
+#define RECLAIM_COUNT "SELECT job_id, count(*) FROM job_details"
+#define RECLAIM_SET                                                                                \
+    "UPDATE job_details SET status = 'pending', worker = NULL, lease_until = NULL,"                \
+    " started_at = NULL"
+static const char SQL_RECLAIM_JOBS_EXPIRED[] = RECLAIM_COUNT RECLAIM_EXPIRED " GROUP BY job_id";
+static const char SQL_RECLAIM_JOBS_WORKER[] = RECLAIM_COUNT RECLAIM_WORKER " GROUP BY job_id";
+static const char SQL_RECLAIM_EXPIRED[] = RECLAIM_SET RECLAIM_EXPIRED;
+static const char SQL_RECLAIM_WORKER[] = RECLAIM_SET RECLAIM_WORKER;
+static const char SQL_DAY_HELD[] =
+    "SELECT count(*) FROM job_details WHERE job_id = ?1 AND date = ?2 AND model = ?3"
+    " AND status = 'running' AND worker = ?4";
+static const char SQL_DONE_TOUCH[] =
+    "UPDATE jobs SET updated_at = ?2 WHERE job_id = ?1 AND status = 'running'";
+static const char SQL_DONE_LEFT[] =
+    "SELECT CASE WHEN j.cancel_requested_at IS NULL THEN 0 ELSE 1 END,"
+    " (SELECT count(*) FROM job_details d WHERE d.job_id = ?1 AND d.status = 'pending'),"
+    " (SELECT count(*) FROM job_details d WHERE d.job_id = ?1 AND d.status = 'running')"
+    " FROM jobs j WHERE j.job_id = ?1";
+
+int jobs_lease_seconds(void)
+{
+    static atomic_int cached; /* env.h warns once about a bad value, not per claim */
+    int s = atomic_load(&cached);
+    if (s == 0) {
+        s = (int)env_long(JOBS_ENV_LEASE, JOBS_LEASE_SECONDS, 3, 86400);
+        atomic_store(&cached, s);
+    }
+    return s;
+}
+
+/* Runs the cached statement sql binding ?1 a and ?2 b (NULL: not bound);
+ * *n = rows changed. */
+static int write2(struct db *db, const char *sql, const char *a, const char *b, long long *n,
+                  char *err, size_t errlen)
+{
+    struct db_stmt *st = db_stmt(db, sql, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, a);
+    if (b)
+        db_bind_text(st, 2, b);
+    if (db_step_done(db, st, "database write", err, errlen) != 0)
+        return -1;
+    *n = db_changes(db);
+    return 0;
+}
+
+/* Inside the claim's transaction: picks the day into *out and its row id. */
+static enum jobs_found claim_pick(struct db *db, const char *job_id, bool lockstep,
+                                  struct jobs_claimed *out, long long *id, char *err, size_t errlen)
+{
+    const char *sql =
+        db_engine(db) == DB_ENGINE_POSTGRES ? SQL_CLAIM_PICK_PG : SQL_CLAIM_PICK_SQLITE;
+    struct db_stmt *st = db_stmt(db, sql, err, errlen);
+    if (!st)
+        return JOBS_ERROR;
+    db_bind_text(st, 1, job_id);
+    db_bind_int64(st, 2, lockstep ? 1 : 0);
+    enum db_step step = db_step(db, st, "picking a model-day", err, errlen);
+    if (step == DB_STEP_ROW) {
+        *id = db_col_int64(st, 0);
+        snprintf(out->date, sizeof(out->date), "%s", db_col_text(st, 1));
+        snprintf(out->model, sizeof(out->model), "%s", db_col_text(st, 2));
+    }
+    db_reset(st);
+    return step == DB_STEP_ROW ? JOBS_FOUND : step == DB_STEP_DONE ? JOBS_MISSING : JOBS_ERROR;
+}
+
+/* Inside the claim's transaction: marks day id running under worker's
+ * lease, audited. */
+static int claim_mark(struct db *db, const char *job_id, const struct jobs_claimed *day,
+                      long long id, const char *worker, const char *now, char *err, size_t errlen)
+{
+    char until[TIMESTAMP_BUF];
+    struct db_stmt *st = db_stmt(db, SQL_CLAIM_MARK, err, errlen);
+    if (!st)
+        return -1;
+    time_iso_after(jobs_lease_seconds(), until);
+    db_bind_int64(st, 1, id);
+    db_bind_text(st, 2, worker);
+    db_bind_text(st, 3, until);
+    db_bind_text(st, 4, now);
+    if (db_step_done(db, st, "database write", err, errlen) != 0)
+        return -1;
+    if (db_changes(db) != 1)
+        return err_set(err, errlen, "model-day %s of job %s is no longer pending", day->date,
+                       job_id);
+    json_object *d = json_new_object();
+    json_put(d, "date", json_object_new_string(day->date));
+    json_put(d, "model", json_object_new_string(day->model));
+    json_put(d, "worker", json_object_new_string(worker));
+    return audit_job_event(db, "model_day_started", job_id, d, err, errlen);
+}
+
+enum jobs_found jobs_claim_day(struct db *db, const char *job_id, const char *worker, bool lockstep,
+                               struct jobs_claimed *out, char *err, size_t errlen)
+{
+    char now[TIMESTAMP_BUF];
+    struct jobs_claimed day;
+    long long id = 0, started = 0, touched = 0;
+    enum jobs_found rc = JOBS_ERROR, f;
+    if (db_begin(db, err, errlen) != 0)
+        return JOBS_ERROR;
+    time_now_iso(now);
+    if (write2(db, SQL_START_JOB, job_id, now, &started, err, errlen) != 0 ||
+        (!started && write2(db, SQL_CLAIM_TOUCH, job_id, now, &touched, err, errlen) != 0))
+        goto out;
+    if (!started && !touched) {
+        rc = JOBS_MISSING; /* not active, or its cancellation was asked for */
+        goto out;
+    }
+    if ((f = claim_pick(db, job_id, lockstep, &day, &id, err, errlen)) != JOBS_FOUND) {
+        rc = f;
+        goto out;
+    }
+    if (claim_mark(db, job_id, &day, id, worker, now, err, errlen) != 0 ||
+        (started && audit_job_event(db, "job_started", job_id, NULL, err, errlen) != 0) ||
+        dataver_bump(db, err, errlen) != 0 || db_commit(db, err, errlen) != 0)
+        goto out;
+    *out = day;
+    return JOBS_FOUND;
+out:
+    db_rollback(db);
+    return rc;
+}
+
+int jobs_renew_leases(struct db *db, const char *worker, long long *n, char *err, size_t errlen)
+{
+    char until[TIMESTAMP_BUF];
+    time_iso_after(jobs_lease_seconds(), until);
+    return write2(db, SQL_RENEW, worker, until, n, err, errlen);
+}
+
+/* Puts the running days that sql_set selects with ?1 = key back to
+ * pending, one 'job_recovered' audit row per job (sql_jobs counts them). */
+static int reclaim(struct db *db, const char *sql_jobs, const char *sql_set, const char *key,
+                   const char *why, long long *n, char *err, size_t errlen)
+{
+    struct reclaimed {
+        char job_id[JOBS_ID_MAX];
+        long long days;
+    } *jobs = NULL;
+    size_t njobs = 0, cap = 0;
+    long long changed = 0;
+    struct db_stmt *st;
+    bool nested;
+    enum db_step step;
+    int rc = -1;
+    if (tx_begin(db, &nested, err, errlen) != 0)
+        return -1;
+    if (!(st = db_stmt(db, sql_jobs, err, errlen)))
+        goto out;
+    db_bind_text(st, 1, key);
+    while ((step = db_step(db, st, "reading leased model-days", err, errlen)) == DB_STEP_ROW) {
+        ARRAY_RESERVE(jobs, cap, njobs + 1);
+        snprintf(jobs[njobs].job_id, JOBS_ID_MAX, "%s", db_col_text(st, 0));
+        jobs[njobs++].days = db_col_int64(st, 1);
+    }
+    db_reset(st);
+    if (step != DB_STEP_DONE || write2(db, sql_set, key, NULL, &changed, err, errlen) != 0)
+        goto out;
+    for (size_t i = 0; i < njobs; i++) {
+        json_object *d = json_new_object();
+        json_put(d, "interrupted_model_days", json_object_new_int64(jobs[i].days));
+        json_put(d, "reason", json_object_new_string(why));
+        if (audit_job_event(db, "job_recovered", jobs[i].job_id, d, err, errlen) != 0)
+            goto out;
+    }
+    if ((changed && dataver_bump(db, err, errlen) != 0) || tx_commit(db, nested, err, errlen) != 0)
+        goto out;
+    *n = changed;
+    rc = 0;
+out:
+    if (rc != 0)
+        tx_rollback(db, nested);
+    free(jobs);
+    return rc;
+}
+
+int jobs_reclaim_expired(struct db *db, long long *n, char *err, size_t errlen)
+{
+    char now[TIMESTAMP_BUF];
+    time_now_iso(now);
+    return reclaim(db, SQL_RECLAIM_JOBS_EXPIRED, SQL_RECLAIM_EXPIRED, now, "lease expired", n, err,
+                   errlen);
+}
+
+int jobs_release_worker(struct db *db, const char *worker, const char *why, long long *n, char *err,
+                        size_t errlen)
+{
+    return reclaim(db, SQL_RECLAIM_JOBS_WORKER, SQL_RECLAIM_WORKER, worker, why, n, err, errlen);
+}
+
+int jobs_day_held(struct db *db, const char *job_id, const char *date, const char *model,
+                  const char *worker, bool *out, char *err, size_t errlen)
+{
+    struct db_stmt *st = db_stmt(db, SQL_DAY_HELD, err, errlen);
+    if (!st)
+        return -1;
+    db_bind_text(st, 1, job_id);
+    db_bind_text(st, 2, date);
+    db_bind_text(st, 3, model);
+    db_bind_text(st, 4, worker);
+    enum db_step step = db_step(db, st, "reading the model-day's lease", err, errlen);
+    bool held = step == DB_STEP_ROW && db_col_int64(st, 0) > 0;
+    db_reset(st);
+    if (step != DB_STEP_ROW)
+        return step == DB_STEP_DONE ? err_set(err, errlen, "reading the lease: no row") : -1;
+    *out = held;
+    return 0;
+}
+
+enum jobs_found jobs_finish_done(struct db *db, const char *job_id, char status[JOB_STATUS_BUF],
+                                 char *err, size_t errlen)
+{
+    char now[TIMESTAMP_BUF];
+    long long touched = 0, pending = 0, running = 1;
+    bool nested, cancel = false;
+    struct db_stmt *st;
+    enum jobs_found rc = JOBS_ERROR;
+    if (tx_begin(db, &nested, err, errlen) != 0)
+        return JOBS_ERROR;
+    time_now_iso(now);
+    /* The touch locks the job's row first: a claim of the job waits. */
+    if (write2(db, SQL_DONE_TOUCH, job_id, now, &touched, err, errlen) != 0 ||
+        !(st = db_stmt(db, SQL_DONE_LEFT, err, errlen)))
+        goto out;
+    db_bind_text(st, 1, job_id);
+    enum db_step step = db_step(db, st, "counting model-days left", err, errlen);
+    if (step == DB_STEP_ROW) {
+        cancel = db_col_int64(st, 0) != 0;
+        pending = db_col_int64(st, 1);
+        running = db_col_int64(st, 2);
+    }
+    db_reset(st);
+    if (step == DB_STEP_ERROR)
+        goto out;
+    if (!touched || running > 0 || (pending > 0 && !cancel)) {
+        rc = JOBS_MISSING;
+        goto out;
+    }
+    if (jobs_finish(db, job_id, NULL, status, err, errlen) != 0 ||
+        tx_commit(db, nested, err, errlen) != 0)
+        goto out;
+    return JOBS_FOUND;
+out:
+    tx_rollback(db, nested);
+    return rc;
 }

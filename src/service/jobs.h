@@ -1,7 +1,7 @@
 /* jobs: owns the `jobs` and `job_details` tables; all their SQL is here.
  * Inserting a job the trigger decided on (trigger.h), the state transitions
- * the daemon makes while running one: claim, model-day
- * started/completed/failed, finish, cancel; the jobs of an import; and every
+ * the workers make while running one: model-day claimed under a lease,
+ * completed/failed, reclaimed, finish, cancel; the jobs of an import; and every
  * read of the two tables, returned as data (jobview builds the API document
  * from them). Every transition writes an audit row (audit.h) and keeps
  * jobs.updated_at current. */
@@ -102,15 +102,13 @@ enum jobs_found jobs_get(struct db *db, const char *job_id, struct jobs_job *out
                          size_t errlen);
 void jobs_job_free(struct jobs_job *j);
 
-/* Claims the oldest pending job: status running, started_at set (kept when
- * the job ran before an interruption), audit 'job_started'. JOBS_FOUND with
- * job_id filled, JOBS_MISSING when no job is pending. Nothing is deleted
- * here: a replace_existing job replaces results one model-day at a time
- * (jobs_replace_results). */
-enum jobs_found jobs_claim_next(struct db *db, char job_id[JOB_ID_BUF], char *err, size_t errlen);
-
-/* The same for one job (batch mode runs the job it created): JOBS_MISSING
- * when it is not pending (another process took it, or it was cancelled). */
+/* Starts job_id (batch mode, as it runs the job it created): pending becomes
+ * running, started_at set (kept when the job ran before), audit
+ * 'job_started'. JOBS_MISSING when it is not pending (a worker started it
+ * first, or it was cancelled). Nothing is deleted here: a replace_existing
+ * job replaces results one model-day at a time (jobs_replace_results). A
+ * worker's first claim of a model-day starts a pending job the same way
+ * (jobs_claim_day). */
 enum jobs_found jobs_claim(struct db *db, const char *job_id, char *err, size_t errlen);
 
 /* For a model-day of a replace_existing job, inside the transaction that
@@ -120,12 +118,6 @@ enum jobs_found jobs_claim(struct db *db, const char *job_id, char *err, size_t 
  * re-run day that fails or is cancelled deletes nothing. */
 int jobs_replace_results(struct db *db, const char *job_id, const char *model, const char *date,
                          char *err, size_t errlen);
-
-/* For a daemon starting up: jobs left running by a previous daemon go back to
- * pending (to be claimed again), or to cancelled when their cancellation was
- * asked for, and their running model-days to pending (an interrupted day
- * left nothing behind). *n = jobs recovered. */
-int jobs_recover(struct db *db, int *n, char *err, size_t errlen);
 
 /* Model-day transitions. They join the caller's transaction when one is open
  * (a model-day's results and its 'completed' status commit together), else
@@ -165,11 +157,6 @@ enum jobs_cancel_outcome {
  * first request's time. Returns 0 with *out, or -1. */
 int jobs_cancel(struct db *db, const char *job_id, enum jobs_cancel_outcome *out, char *err,
                 size_t errlen);
-
-/* *out = whether the job's cancellation was asked for (false when there is no
- * such job). The daemon asks before each model-day; jobs_day_start refuses a
- * model-day of such a job as well, so none starts after the request commits. */
-int jobs_cancel_requested(struct db *db, const char *job_id, bool *out, char *err, size_t errlen);
 
 /* --- jobs of an AI-Trader import ------------------------------------------ */
 
@@ -277,5 +264,64 @@ typedef void (*jobs_detail_fn)(const struct jobs_detail_row *row, void *ctx);
  * 10,000s of model-days costs no copy. */
 int jobs_each_detail(struct db *db, const char *job_id, const char *status, long long limit,
                      long long offset, jobs_detail_fn fn, void *ctx, char *err, size_t errlen);
+
+/* --- model-day leases: many workers on one store (docs/traderd.md) --------- */
+
+/* A worker claims one model-day at a time under a lease that its heartbeat
+ * renews; a day whose lease ran out (its worker died) goes back to pending
+ * and any worker runs it again from scratch. */
+#define JOBS_LEASE_SECONDS 30
+#define JOBS_ENV_LEASE "TRADER_LEASE_SECONDS" /* overrides it (tests), 3..86400 */
+
+/* The lease length in seconds: $TRADER_LEASE_SECONDS by env.h's rule, else
+ * JOBS_LEASE_SECONDS. */
+int jobs_lease_seconds(void);
+
+/* A model-day a worker claimed. */
+struct jobs_claimed {
+    char date[DATE_BUF];
+    char model[CONFIG_SIGNATURE_MAX];
+};
+
+/* Claims the next runnable model-day of job_id for worker, in one
+ * transaction (db_begin: row locks, FOR UPDATE SKIP LOCKED on PostgreSQL):
+ * the first pending day, by date then creation, whose model has no earlier
+ * day of the job still pending or running (with lockstep: no earlier date of
+ * the job at all), in a pending or running job whose cancellation was not
+ * asked for. The day becomes running, leased to worker for
+ * jobs_lease_seconds() (attempts + 1, audit 'model_day_started'); a pending
+ * job becomes running (audit 'job_started'). JOBS_FOUND with *out, or
+ * JOBS_MISSING when nothing of the job can start now. */
+enum jobs_found jobs_claim_day(struct db *db, const char *job_id, const char *worker, bool lockstep,
+                               struct jobs_claimed *out, char *err, size_t errlen);
+
+/* Extends the lease of every running model-day of worker to
+ * jobs_lease_seconds() from now (the heartbeat). *n = days renewed. */
+int jobs_renew_leases(struct db *db, const char *worker, long long *n, char *err, size_t errlen);
+
+/* Running model-days whose lease ran out go back to pending, without worker
+ * or lease (an unfinished day committed nothing); audited per job as
+ * 'job_recovered'. *n = days reclaimed. */
+int jobs_reclaim_expired(struct db *db, long long *n, char *err, size_t errlen);
+
+/* The same for every running model-day of worker, whatever its lease: a
+ * worker that stops releases its days, and one seen dead is reclaimed at
+ * once. why goes to the audit details. */
+int jobs_release_worker(struct db *db, const char *worker, const char *why, long long *n, char *err,
+                        size_t errlen);
+
+/* Inside the transaction that commits a model-day: *out = whether it is
+ * still running under worker's lease. When it is not, the worker lost it
+ * (another worker runs it from scratch) and its result must not land. */
+int jobs_day_held(struct db *db, const char *job_id, const char *date, const char *model,
+                  const char *worker, bool *out, char *err, size_t errlen);
+
+/* Finishes job_id (jobs_finish) when it is running and no model-day is left
+ * to run: none running and none pending, or its cancellation was asked for.
+ * Any worker may call it, any number of times: JOBS_FOUND when this call
+ * finished the job (status gets the final status), JOBS_MISSING when it was
+ * not done (or already finished). */
+enum jobs_found jobs_finish_done(struct db *db, const char *job_id, char status[JOB_STATUS_BUF],
+                                 char *err, size_t errlen);
 
 #endif

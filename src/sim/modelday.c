@@ -168,13 +168,36 @@ static bool again(struct db *db, const struct modelday_spec *spec, int *attempt,
     return true;
 }
 
-/* The one transaction of a completed day. */
-static int commit_day(struct db *db, const struct modelday_spec *spec, const struct tools_ctx *ctx,
-                      const struct daily_pnl *pnl, const char *log_file, double duration, char *err,
-                      size_t errlen)
+/* How a day's attempt ended: DAY_LOST when its lease was lost (nothing
+ * written). */
+enum day_end { DAY_ERROR = -1, DAY_DONE, DAY_LOST };
+
+/* Inside the day's transaction: DAY_DONE when the day is still spec's to
+ * write (no lease, or the lease still its worker's). */
+static enum day_end still_held(struct db *db, const struct modelday_spec *spec, const char *model,
+                               char *err, size_t errlen)
 {
+    bool held = true;
+    if (spec->worker &&
+        jobs_day_held(db, spec->job_id, spec->date, model, spec->worker, &held, err, errlen) != 0)
+        return DAY_ERROR;
+    if (!held)
+        err_set(err, errlen, "lease on the model-day lost: another worker runs it");
+    return held ? DAY_DONE : DAY_LOST;
+}
+
+/* The one transaction of a completed day. */
+static enum day_end commit_day(struct db *db, const struct modelday_spec *spec,
+                               const struct tools_ctx *ctx, const struct daily_pnl *pnl,
+                               const char *log_file, double duration, char *err, size_t errlen)
+{
+    enum day_end held;
     if (db_begin_immediate(db, err, errlen) != 0)
-        return -1;
+        return DAY_ERROR;
+    if ((held = still_held(db, spec, spec->model->signature, err, errlen)) != DAY_DONE) {
+        db_rollback(db);
+        return held;
+    }
     if ((spec->replace && jobs_replace_results(db, spec->job_id, spec->model->signature, spec->date,
                                                err, errlen) != 0) ||
         check_not_done(db, spec, err, errlen) != 0 ||
@@ -182,14 +205,36 @@ static int commit_day(struct db *db, const struct modelday_spec *spec, const str
         jobs_day_complete(db, spec->job_id, spec->date, spec->model->signature, duration, err,
                           errlen) != 0) {
         db_rollback(db);
+        return DAY_ERROR;
+    }
+    return db_commit(db, err, errlen) == 0 ? DAY_DONE : DAY_ERROR;
+}
+
+int modelday_fail(struct db *db, const char *job_id, const char *date, const char *model,
+                  const char *worker, const char *why, double duration, char *err, size_t errlen)
+{
+    struct modelday_spec spec = {.job_id = job_id, .date = date, .worker = worker};
+    enum day_end held;
+    if (!worker)
+        return jobs_day_fail(db, job_id, date, model, why, duration, err, errlen);
+    if (db_begin_immediate(db, err, errlen) != 0)
+        return -1;
+    if ((held = still_held(db, &spec, model, err, errlen)) == DAY_ERROR ||
+        (held == DAY_DONE &&
+         jobs_day_fail(db, job_id, date, model, why, duration, err, errlen) != 0)) {
+        db_rollback(db);
         return -1;
     }
+    if (held == DAY_LOST)
+        log_emit(LOG_LEVEL_WARNING, LOGGER, job_id, date, model,
+                 "failure not recorded: the lease on the model-day was lost");
     return db_commit(db, err, errlen);
 }
 
-/* Decides and values the day, then commits it. -1 with err on failure. */
-static int run_day(struct db *db, const struct modelday_spec *spec, double t0, char *err,
-                   size_t errlen)
+/* Decides and values the day, then commits it: DAY_ERROR with err on
+ * failure, DAY_LOST when its lease was lost. */
+static enum day_end run_day(struct db *db, const struct modelday_spec *spec, double t0, char *err,
+                            size_t errlen)
 {
     const struct modelday_provider *prov =
         modelday_provider(config_provider_name(spec->model->provider));
@@ -201,14 +246,17 @@ static int run_day(struct db *db, const struct modelday_spec *spec, double t0, c
     char log_file[PATH_MAX], since[DATE_BUF] = "";
     money_t prev = 0, value;
     size_t nsplits = 0;
-    int rc = -1, f;
+    enum day_end rc = DAY_ERROR;
+    int f;
     enum agentfiles_on files;
-    if (!prov)
-        return err_set(err, errlen, "provider %s is not available in this build",
-                       config_provider_name(spec->model->provider));
+    if (!prov) {
+        err_set(err, errlen, "provider %s is not available in this build",
+                config_provider_name(spec->model->provider));
+        return DAY_ERROR;
+    }
     if ((!spec->replace && check_not_done(db, spec, err, errlen) != 0) ||
         load_state(db, spec, &start, &prev, since, err, errlen) != 0)
-        return -1;
+        return DAY_ERROR;
     /* Splits met since the last state change the holdings before any
      * decider sees them; the previous value stays, so values are continuous. */
     f = splits_apply(db, since, spec->date, &start, &splits, &nsplits, err, errlen);
@@ -220,7 +268,7 @@ static int run_day(struct db *db, const struct modelday_spec *spec, double t0, c
     portfolio_free(&start);
     if (f != 0) {
         free(splits);
-        return -1;
+        return DAY_ERROR;
     }
     tools_set_splits(&ctx, splits, nsplits);
     ctx.cancel = spec->cancel;
@@ -245,11 +293,25 @@ static int run_day(struct db *db, const struct modelday_spec *spec, double t0, c
         db_clear_error(db);
         rc = commit_day(db, spec, &ctx, &pnl, files == AGENTFILES_ON ? log_file : NULL,
                         time_monotonic() - t0, err, errlen);
-        if (rc == 0 || !again(db, spec, &attempt, err))
+        if (rc != DAY_ERROR || !again(db, spec, &attempt, err))
             break;
     }
 out:
     tools_ctx_free(&ctx);
+    return rc;
+}
+
+/* Marks the day running, unless its claim already did. */
+static int start_day(struct db *db, const struct modelday_spec *spec, char *err, size_t errlen)
+{
+    int rc, attempt = 0;
+    if (spec->worker)
+        return 0;
+    do
+        db_clear_error(db);
+    while ((rc = jobs_day_start(db, spec->job_id, spec->date, spec->model->signature, err,
+                                errlen)) != 0 &&
+           again(db, spec, &attempt, err));
     return rc;
 }
 
@@ -260,21 +322,23 @@ enum modelday_result modelday_run(struct db *db, const struct modelday_spec *spe
     char ferr[ERRBUF_SIZE];
     double t0 = time_monotonic();
     int rc, attempt = 0;
-    do
-        db_clear_error(db);
-    while ((rc = jobs_day_start(db, spec->job_id, spec->date, model, err, errlen)) != 0 &&
-           again(db, spec, &attempt, err));
-    if (rc != 0) {
+    enum day_end end;
+    if (start_day(db, spec, err, errlen) != 0) {
         log_emit(LOG_LEVEL_ERROR, LOGGER, spec->job_id, spec->date, model,
                  "cannot start model-day: %s", err);
         return MODELDAY_FAILED;
     }
     log_emit(LOG_LEVEL_INFO, LOGGER, spec->job_id, spec->date, model, "model-day started");
-    attempt = 0;
     do
         db_clear_error(db);
-    while ((rc = run_day(db, spec, t0, err, errlen)) != 0 && again(db, spec, &attempt, err));
-    if (rc != 0) {
+    while ((end = run_day(db, spec, t0, err, errlen)) == DAY_ERROR &&
+           again(db, spec, &attempt, err));
+    if (end == DAY_LOST) {
+        log_emit(LOG_LEVEL_WARNING, LOGGER, spec->job_id, spec->date, model,
+                 "model-day dropped: %s", err);
+        return MODELDAY_LOST;
+    }
+    if (end != DAY_DONE) {
         if (stopping(spec)) {
             log_emit(LOG_LEVEL_WARNING, LOGGER, spec->job_id, spec->date, model,
                      "model-day abandoned at shutdown");
@@ -285,8 +349,8 @@ enum modelday_result modelday_run(struct db *db, const struct modelday_spec *spe
         attempt = 0;
         do
             db_clear_error(db);
-        while ((rc = jobs_day_fail(db, spec->job_id, spec->date, model, err, time_monotonic() - t0,
-                                   ferr, sizeof(ferr))) != 0 &&
+        while ((rc = modelday_fail(db, spec->job_id, spec->date, model, spec->worker, err,
+                                   time_monotonic() - t0, ferr, sizeof(ferr))) != 0 &&
                again(db, spec, &attempt, ferr));
         if (rc != 0)
             log_emit(LOG_LEVEL_ERROR, LOGGER, spec->job_id, spec->date, model,

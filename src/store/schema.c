@@ -234,7 +234,7 @@ static const char *const sqlite_migrations[] = {
     /* 10: many workers on one store (docs/scaling.md). Jobs get an explicit
      * creation sequence (rowid is SQLite's alone); a running model-day names
      * the worker that leased it and until when; every live traderd has a
-     * row in workers, its heartbeat. */
+     * row in workers, its heartbeat (the one-row daemon table goes). */
     "ALTER TABLE jobs ADD COLUMN seq INTEGER;"
     "UPDATE jobs SET seq = rowid;"
     "CREATE UNIQUE INDEX idx_jobs_seq ON jobs(seq);"
@@ -249,7 +249,8 @@ static const char *const sqlite_migrations[] = {
     "  threads INTEGER NOT NULL DEFAULT 1 CHECK(threads >= 1),"
     "  started_at TEXT NOT NULL,"
     "  last_heartbeat TEXT NOT NULL,"
-    "  current_job TEXT);",
+    "  current_job TEXT);"
+    "DROP TABLE daemon;",
 };
 
 _Static_assert(sizeof(sqlite_migrations) / sizeof(sqlite_migrations[0]) == SCHEMA_VERSION,

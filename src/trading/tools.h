@@ -153,6 +153,9 @@ struct modelday_spec {
     const char *home;         /* the data directory: base of a relative log_path */
     const atomic_int *cancel; /* optional: nonzero abandons the day (shutdown) */
     bool replace;             /* the job re-runs days: other jobs' results give way at commit */
+    const char *worker;       /* the worker whose lease the day runs under (jobs_claim_day):
+                               * already running, it commits only while still leased; NULL:
+                               * started here, without a lease */
 };
 
 /* A decider: trades ctx's day through tools_call and records its reasoning

@@ -59,8 +59,8 @@ static const char FIXTURE[] =
     " '{\"role\":\"assistant\",\"content\":\"buy\"}','t'),"
     " (1,1,'tool','{\"ok\":1}','buy','call_1',NULL,'t');"
     "INSERT INTO tool_usage(position_id,tool_name,calls,errors) VALUES(1,'buy',1,0);"
-    "INSERT INTO daemon(id,pid,started_at,last_heartbeat,current_job) VALUES"
-    " (1,1,'2025-01-05T09:00:00.000Z','2025-01-05T09:00:00.000Z','job-2');"
+    "INSERT INTO workers(id,hostname,pid,started_at,last_heartbeat,current_job) VALUES"
+    " ('h:1:a','h',1,'2025-01-05T09:00:00.000Z','2025-01-05T09:00:00.000Z','job-2');"
     "COMMIT;";
 
 static const char CONFIG[] =

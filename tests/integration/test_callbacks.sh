@@ -10,7 +10,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_lib.sh"
 
-use_configs 2
+# One model-day at a time: a job triggered while another runs stays pending
+# (a worker with a free thread would start it at once).
+use_configs 1
 export MAX_CONCURRENT_JOBS=3 TRADER_CALLBACK_SECRET='s3cret-key, any length'
 export TRADER_CALLBACK_BACKOFF_SECONDS=0.2 TRADER_CALLBACK_MAX_ATTEMPTS=4
 # receiver NAME [ARGS...]: a receiver logging to $T_DIR/NAME.log.

@@ -902,17 +902,22 @@ static void trigger_and_claim(const char *body, char id[JOB_ID_BUF])
            trigger_run(fx.db, &req, &env, &ans, &why, err, sizeof(err)) == 0 &&
            ans.outcome == TRIGGER_ACCEPTED,
        "job accepted: %s", err);
+    snprintf(id, JOB_ID_BUF, "%s", ans.job_id);
     jobreq_free(&req);
     trigger_answer_free(&ans);
-    ok(jobs_claim_next(fx.db, id, err, sizeof(err)) == JOBS_FOUND, "job claimed: %s", err);
+    ok(jobs_claim(fx.db, id, err, sizeof(err)) == JOBS_FOUND, "job claimed: %s", err);
 }
 
 /* Runs the claimed job id to its end on a pool of threads. */
 static void run_job(const char *id, int threads)
 {
     enum worker_result res = WORKER_ABANDONED;
-    struct worker_opts o = {.db_path = fx.db_path, .home = fx.dir, .threads = threads};
-    ok(worker_run_job(&o, fx.db, id, &res, err, sizeof(err)) == 0 && res == WORKER_FINISHED,
+    struct worker_self self;
+    struct worker_opts o = {
+        .db_path = fx.db_path, .home = fx.dir, .threads = threads, .self = &self, .poll = 0.05};
+    ok(worker_self_init(&self, "test", threads, err, sizeof(err)) == 0 &&
+           worker_serve(&o, fx.db, id, false, &res, err, sizeof(err)) == 0 &&
+           res == WORKER_FINISHED,
        "job run: %s", err);
 }
 

@@ -158,11 +158,12 @@ static void test_no_database(void)
 
 static void test_health(struct db *db)
 {
-    char now[TIMESTAMP_BUF], q[256];
+    char now[TIMESTAMP_BUF], q[512];
     time_now_iso(now);
     snprintf(q, sizeof(q),
-             "INSERT INTO daemon(id,pid,started_at,last_heartbeat,current_job)"
-             " VALUES(1,4242,'%s','%s','job-2')",
+             "INSERT INTO workers(id,hostname,pid,threads,started_at,last_heartbeat,current_job)"
+             " VALUES('h:4242:x','h',4242,3,'%s','%s','job-2'),"
+             " ('g:1:y','g',1,1,'2020-01-01T00:00:00.000Z','2020-01-01T00:00:00.000Z',NULL)",
              now, now);
     sql(db, q);
     is_int(get("/health"), 200, "health with a fresh heartbeat: 200");
@@ -172,6 +173,13 @@ static void test_health(struct db *db)
     is_str(at("services.traderd.pid"), "4242", "  traderd pid");
     is_str(at("services.traderd.last_heartbeat"), now, "  last heartbeat");
     is_str(at("services.traderd.current_job"), "job-2", "  current job");
+    is_str(at("services.traderd.workers.0.id"), "h:4242:x", "  the live worker listed");
+    is_str(at("services.traderd.workers.0.hostname"), "h", "  its host");
+    is_str(at("services.traderd.workers.0.pid"), "4242", "  its pid");
+    is_str(at("services.traderd.workers.0.threads"), "3", "  its threads");
+    is_str(at("services.traderd.workers.0.current_job"), "job-2", "  its job");
+    is_str(at("services.traderd.workers.0.last_heartbeat"), now, "  its heartbeat");
+    ok(at("services.traderd.workers.1.id") == NULL, "  the stale one is not");
     is_str(at("services.models.0.signature"), "gpt-x", "  model listed");
     is_str(at("services.models.0.endpoint"), "https://llm.example/v1",
            "  endpoint without credentials");
@@ -187,13 +195,13 @@ static void test_health(struct db *db)
     is_str(at("prices.last_date"), "2025-01-03", "  last price date");
     is_str(at("prices.synthetic"), "false", "  real prices");
 
-    sql(db, "UPDATE daemon SET last_heartbeat = '2020-01-01T00:00:00.000Z'");
+    sql(db, "UPDATE workers SET last_heartbeat = '2020-01-01T00:00:00.000Z'");
     is_int(get("/health"), 503, "stale heartbeat: 503");
     is_str(at("services.traderd.status"), "down", "  traderd down");
     is_str(at("services.traderd.error"), "heartbeat stale", "  says why");
-    sql(db, "UPDATE daemon SET last_heartbeat = 'garbage'");
+    sql(db, "UPDATE workers SET last_heartbeat = 'garbage'");
     is_int(get("/health"), 503, "unreadable heartbeat: 503");
-    sql(db, "DELETE FROM daemon");
+    sql(db, "DELETE FROM workers");
     is_int(get("/health"), 503, "no heartbeat row: 503");
     is_str(at("services.traderd.error"), "no heartbeat recorded", "  says why");
 }

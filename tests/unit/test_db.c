@@ -292,8 +292,10 @@ int main(void)
     db_schema_version(db, &v);
     is_int(v, DB_SCHEMA_VERSION, "latest schema version");
     is_int(scalar(db, "SELECT count(*) FROM jobs"), 1, "old rows survive the upgrade");
-    is_int(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name='daemon'"), 1,
+    is_int(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name='workers'"), 1,
            "new table exists");
+    is_int(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name='daemon'"), 0,
+           "a dropped one is gone");
     ok(db_migrate(db, err, sizeof(err)) == 0, "migrating again is a no-op");
     is_int(scalar(db, "PRAGMA foreign_keys"), 1, "foreign keys on");
     sqlite3_stmt *jm = NULL;

@@ -4,7 +4,7 @@
  * explicit dates, weekends, holidays, incomplete bars, dates beyond the
  * store, the config's end_date), creating jobs (their config snapshot holds
  * no key), the conflict rules (also from concurrent processes),
- * the daemon's claim / model-day / finish / recover transitions, and the
+ * the claim / model-day / finish / reclaim transitions, and the
  * reads of the status view (jobs_view_job, jobs_each_detail). */
 #include "service/jobplan.h"
 #include "service/jobs.h"
@@ -675,7 +675,7 @@ static void make_job(const char *body, char id[JOB_ID_BUF])
 
 static void test_daemon_side(void)
 {
-    char j1[JOB_ID_BUF], j2[JOB_ID_BUF], got[JOB_ID_BUF], err[512] = "", st[JOB_STATUS_BUF];
+    char j1[JOB_ID_BUF], j2[JOB_ID_BUF], err[512] = "", st[JOB_STATUS_BUF];
     char sql[512];
     struct jobs_job job;
 
@@ -694,17 +694,15 @@ static void test_daemon_side(void)
     ok(jobs_day_start(db, j1, "2025-01-03", "a", err, sizeof(err)) == -1 &&
            strstr(err, "is not pending in a running job"),
        "a day cannot start before its job is claimed");
-    ok(jobs_claim_next(db, got, err, sizeof(err)) == JOBS_FOUND && strcmp(got, j1) == 0,
-       "claim: the oldest pending job");
+    ok(jobs_claim(db, j1, err, sizeof(err)) == JOBS_FOUND, "claim: a pending job");
     is_str(status_of(j1), "running", "claimed job is running");
     snprintf(sql, sizeof(sql),
              "SELECT started_at IS NOT NULL AND updated_at >= created_at FROM "
              "jobs WHERE job_id='%s'",
              j1);
     is_int(fx_int(db, sql), 1, "started_at and updated_at set");
-    ok(jobs_claim_next(db, got, err, sizeof(err)) == JOBS_FOUND && strcmp(got, j2) == 0,
-       "claim: the next");
-    ok(jobs_claim_next(db, got, err, sizeof(err)) == JOBS_MISSING, "claim: none left");
+    ok(jobs_claim(db, j2, err, sizeof(err)) == JOBS_FOUND, "claim: the next");
+    ok(jobs_claim(db, j1, err, sizeof(err)) == JOBS_MISSING, "claim: not pending any more");
 
     ok(jobs_day_start(db, j1, "2025-01-03", "a", err, sizeof(err)) == 0, "day start: %s", err);
     is_str(day_status(j1, "2025-01-03", "a"), "running", "day running");
@@ -728,20 +726,14 @@ static void test_daemon_side(void)
     ok(jobs_day_fail(db, j1, "2025-01-03", "a", "x", -1, err, sizeof(err)) == -1,
        "a completed day cannot fail");
 
-    /* Recover: a running day goes back to pending, the job to pending. */
+    /* Reclaim: a running day without a lease goes back to pending (test_leases
+     * has the leases themselves), the job stays running. */
     ok(jobs_day_start(db, j1, "2025-01-06", "a", err, sizeof(err)) == 0, "start day 2");
-    snprintf(sql, sizeof(sql), "SELECT started_at FROM jobs WHERE job_id='%s'", j1);
-    char started[TIMESTAMP_BUF];
-    snprintf(started, sizeof(started), "%s", text(sql));
-    int n = -1;
-    ok(jobs_recover(db, &n, err, sizeof(err)) == 0 && n == 2, "recover both running jobs");
-    is_str(status_of(j1), "pending", "job back to pending");
+    long long n = -1;
+    ok(jobs_reclaim_expired(db, &n, err, sizeof(err)) == 0 && n == 1, "reclaim the running day");
+    is_str(status_of(j1), "running", "the job stays running");
     is_str(day_status(j1, "2025-01-06", "a"), "pending", "interrupted day back to pending");
     is_str(day_status(j1, "2025-01-03", "a"), "completed", "completed day kept");
-    ok(jobs_claim_next(db, got, err, sizeof(err)) == JOBS_FOUND && strcmp(got, j1) == 0,
-       "claim again");
-    is_str(text(sql), started, "started_at kept across the interruption");
-    ok(jobs_claim_next(db, got, err, sizeof(err)) == JOBS_FOUND && strcmp(got, j2) == 0, "and j2");
 
     /* Finish: partial, completed, failed, and leftovers. */
     ok(jobs_day_start(db, j1, "2025-01-06", "a", err, sizeof(err)) == 0 &&
@@ -784,12 +776,12 @@ static void test_daemon_side(void)
              j1);
     is_str(text(sql),
            "job_created,job_started,model_day_started,model_day_completed,model_day_started,"
-           "job_recovered,job_started,model_day_started,model_day_failed,job_finished",
+           "job_recovered,model_day_started,model_day_failed,job_finished",
            "every transition audited");
 
     reset_results();
     make_job("{\"models\":[\"a\"],\"end_date\":\"2025-01-03\"}", j1);
-    ok(jobs_claim_next(db, got, err, sizeof(err)) == JOBS_FOUND &&
+    ok(jobs_claim(db, j1, err, sizeof(err)) == JOBS_FOUND &&
            jobs_day_start(db, j1, "2025-01-03", "a", err, sizeof(err)) == 0 &&
            jobs_day_complete(db, j1, "2025-01-03", "a", 1, err, sizeof(err)) == 0 &&
            jobs_finish(db, j1, NULL, st, err, sizeof(err)) == 0,
@@ -800,18 +792,18 @@ static void test_daemon_side(void)
 
 static void test_replace(void)
 {
-    char j[JOB_ID_BUF], got[JOB_ID_BUF], err[512] = "";
+    char j[JOB_ID_BUF], err[512] = "";
     done("a", (const char *const[]){"2025-01-03", "2025-01-06", "2025-01-07", "2025-01-08", NULL});
     done("b", (const char *const[]){"2025-01-03", "2025-01-06", "2025-01-07", "2025-01-08", NULL});
     make_job("{\"models\":[\"a\"],\"date_range\":[\"2025-01-06\"],\"replace_existing\":true}", j);
     is_int(fx_int(db, "SELECT replace_existing FROM jobs WHERE job_id <> 'old'"), 1,
            "replace_existing stored");
     is_int(fx_int(db, "SELECT count(*) FROM positions"), 8, "nothing deleted at trigger time");
-    ok(jobs_claim_next(db, got, err, sizeof(err)) == JOBS_FOUND, "claim the replacing job");
+    ok(jobs_claim(db, j, err, sizeof(err)) == JOBS_FOUND, "claim the replacing job");
     is_int(fx_int(db, "SELECT count(*) FROM positions"), 8, "nothing deleted at claim time");
     /* What the re-run day's commit does, in its transaction. */
     fx_exec(db, "BEGIN");
-    ok(jobs_replace_results(db, got, "a", "2025-01-06", err, sizeof(err)) == 0, "replace: %s", err);
+    ok(jobs_replace_results(db, j, "a", "2025-01-06", err, sizeof(err)) == 0, "replace: %s", err);
     fx_exec(db, "COMMIT");
     is_str(text("SELECT group_concat(date, ',') FROM (SELECT date FROM positions WHERE model='a'"
                 " ORDER BY date)"),
@@ -969,8 +961,6 @@ static void test_seq_order(void)
            strcmp(json, "[\"seq-2\",\"seq-1\"]") == 0,
        "their ids as a JSON array (%s)", json ? json : err);
     free(json);
-    ok(jobs_claim_next(db, id, err, sizeof(err)) == JOBS_FOUND && strcmp(id, "seq-2") == 0,
-       "the claim takes the first created (%s)", id);
     fx_exec(db, "ROLLBACK TO s; RELEASE s");
 }
 

@@ -1,5 +1,5 @@
 /* Every query of the table-owner modules (jobs, daystore, access, callback,
- * audit, dataver, prices) runs on both engines with the same answers: one
+ * audit, dataver, prices, heartbeat) runs on both engines with the same answers: one
  * scenario through their functions writes a transcript of what each call
  * returned, on a SQLite file and, when $TRADER_TEST_DATABASE_URL names a
  * PostgreSQL database (or $TRADER_TEST_PG_DIR a tests/pgcluster.sh
@@ -11,6 +11,7 @@
 #include "service/audit.h"
 #include "service/callback.h"
 #include "service/daystore.h"
+#include "service/heartbeat.h"
 #include "service/jobplan.h"
 #include "service/jobs.h"
 #include "store/dataver.h"
@@ -353,8 +354,8 @@ static void jobs(struct db *db)
     enum jobs_cancel_outcome how;
     long long total = 0;
     size_t n = 0;
-    bool asked = false;
-    int recovered = 0, tries = 0;
+    long long recovered = 0;
+    int tries = 0;
     insert_job(db, "j2", "2025-02-01T00:00:00.000Z", NULL);
     insert_job(db, "j1", "2025-02-01T00:00:00.000Z", "http://127.0.0.1:9/h");
     insert_job(db, "j3", "2025-02-02T00:00:00.000Z", NULL);
@@ -370,8 +371,7 @@ static void jobs(struct db *db)
     rc_is("get", jobs_get(db, "j2", &job, err, sizeof(err)));
     say("  %s %s %d %zu", job.status, job.config_path, job.replace_existing, job.ndays);
     jobs_job_free(&job);
-    rc_is("claim next", jobs_claim_next(db, id, err, sizeof(err)));
-    say("  %s", id);
+    rc_is("claim j2", jobs_claim(db, "j2", err, sizeof(err)));
     rc_is("claim j1", jobs_claim(db, "j1", err, sizeof(err)));
     rc_is("start", jobs_day_start(db, "j2", "2025-01-02", "m1", err, sizeof(err)));
     store_day(db, "j2", "2025-01-02", "m1", true);
@@ -385,13 +385,11 @@ static void jobs(struct db *db)
     say("  %s", status);
     rc_is("start j1", jobs_day_start(db, "j1", "2025-01-02", "m1", err, sizeof(err)));
     view(db, "j1");
-    rc_is("recover", jobs_recover(db, &recovered, err, sizeof(err)));
-    say("  %d", recovered);
+    rc_is("reclaim", jobs_reclaim_expired(db, &recovered, err, sizeof(err)));
+    say("  %lld", recovered);
     rc_is("claim j1 again", jobs_claim(db, "j1", err, sizeof(err)));
     rc_is("cancel j1", jobs_cancel(db, "j1", &how, err, sizeof(err)));
     say("  %d", (int)how);
-    rc_is("asked", jobs_cancel_requested(db, "j1", &asked, err, sizeof(err)));
-    say("  %d", asked);
     rc_is("finish j1", jobs_finish(db, "j1", NULL, status, err, sizeof(err)));
     say("  %s", status);
     rc_is("cancel j3", jobs_cancel(db, "j3", &how, err, sizeof(err)));
@@ -477,6 +475,73 @@ static void keys(struct db *db)
     say("  %s", strchr(tag, '-') ? strchr(tag, '-') : tag); /* the epoch is random */
 }
 
+/* --- model-day leases and the workers' heartbeats ------------------------- */
+
+static void claim(struct db *db, const char *worker, bool lockstep)
+{
+    struct jobs_claimed d = {"", ""};
+    rc_is("claim day", jobs_claim_day(db, "L", worker, lockstep, &d, err, sizeof(err)));
+    say("  %s %s %s", worker, d.date, d.model);
+}
+
+static void held(struct db *db, const char *date, const char *model, const char *worker)
+{
+    bool h = false;
+    rc_is("held", jobs_day_held(db, "L", date, model, worker, &h, err, sizeof(err)));
+    say("  %s %s %s %d", date, model, worker, h);
+}
+
+static void leases(struct db *db)
+{
+    char status[JOB_STATUS_BUF] = "";
+    long long n = -1;
+    struct heartbeat_row *rows = NULL;
+    size_t nrows = 0;
+    struct heartbeat_beat b = {
+        "h:7:w1", 7, "h", "v", "2025-01-01T00:00:00.000Z", "2025-01-01T00:00:02.000Z", "L", 2};
+    insert_job(db, "L", "2025-03-01T00:00:00.000Z", NULL);
+    claim(db, "w1", false);
+    claim(db, "w2", false);
+    claim(db, "w1", false); /* each model's next date waits */
+    held(db, "2025-01-02", "m1", "w1");
+    held(db, "2025-01-02", "m1", "w2");
+    rc_is("renew", jobs_renew_leases(db, "w1", &n, err, sizeof(err)));
+    say("  %lld", n);
+    rc_is("release", jobs_release_worker(db, "w2", "test", &n, err, sizeof(err)));
+    say("  %lld", n);
+    rc_is("reclaim", jobs_reclaim_expired(db, &n, err, sizeof(err)));
+    say("  %lld", n);
+    claim(db, "w2", true);
+    rc_is("done?", jobs_finish_done(db, "L", status, err, sizeof(err)));
+    rc_is("complete", jobs_day_complete(db, "L", "2025-01-02", "m1", 1.0, err, sizeof(err)));
+    claim(db, "w1", true); /* lockstep: m2 still runs 2025-01-02 */
+    rc_is("complete", jobs_day_complete(db, "L", "2025-01-02", "m2", 1.0, err, sizeof(err)));
+    claim(db, "w1", true);
+    claim(db, "w2", true);
+    rc_is("complete", jobs_day_complete(db, "L", "2025-01-03", "m1", 1.0, err, sizeof(err)));
+    rc_is("complete", jobs_day_complete(db, "L", "2025-01-03", "m2", 1.0, err, sizeof(err)));
+    rc_is("done", jobs_finish_done(db, "L", status, err, sizeof(err)));
+    say("  %s", status);
+    rc_is("done again", jobs_finish_done(db, "L", status, err, sizeof(err)));
+    rc_is("beat", heartbeat_write(db, &b, err, sizeof(err)));
+    b.id = "g:8:w2";
+    b.hostname = "g";
+    b.now = "2025-01-01T00:00:03.000Z";
+    b.job = NULL;
+    rc_is("beat", heartbeat_write(db, &b, err, sizeof(err)));
+    rc_is("beat again", heartbeat_write(db, &b, err, sizeof(err)));
+    rc_is("workers", heartbeat_list(db, &rows, &nrows, err, sizeof(err)));
+    for (size_t i = 0; i < nrows; i++)
+        say("  %s %s %lld %lld %s %s %s", rows[i].id, rows[i].hostname, rows[i].pid,
+            rows[i].threads, rows[i].started_at, rows[i].last_beat,
+            rows[i].has_job ? rows[i].job : "-");
+    free(rows);
+    heartbeat_clear(db, "g:8:w2");
+    rc_is("workers", heartbeat_list(db, &rows, &nrows, err, sizeof(err)));
+    say("  %zu", nrows);
+    free(rows);
+}
+
 static void scenario(struct db *db)
 {
     used = 0;
@@ -485,6 +550,7 @@ static void scenario(struct db *db)
     prices(db);
     jobs(db);
     keys(db);
+    leases(db);
 }
 
 /* The PostgreSQL database to run on: $TRADER_TEST_DATABASE_URL, else the
