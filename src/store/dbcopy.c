@@ -61,9 +61,7 @@ struct table {
 
 /* Every table of the schema (store/schema.c, version 10), parents before
  * children, with every column in the schema's order (tests/unit/test_dbcopy
- * holds both against a new store). Not copied: `daemon`, the one-host
- * heartbeat that `workers` replaces (PostgreSQL stores never had it; a
- * traderd on the new store writes its own), and SQLite's own tables. */
+ * holds both against a new store). Not copied: SQLite's own tables. */
 static const struct table tables[] = {
     TABLE(jobs, 19,
           "job_id, config_path, config_json, status, date_range, models, replace_existing, "

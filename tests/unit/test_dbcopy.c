@@ -69,7 +69,7 @@ static void test_tables_are_the_schema(void)
     sqlite3_open_v2(fx.db_path, &h, SQLITE_OPEN_READONLY, NULL);
     sqlite3_prepare_v2(h,
                        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE "
-                       "'sqlite_%' AND name <> 'daemon' ORDER BY name",
+                       "'sqlite_%' ORDER BY name",
                        -1, &st, NULL);
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(st, 0);
