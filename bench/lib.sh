@@ -51,3 +51,15 @@ bench_traderctl() {
   done
   [ -n "$CTL" ] || { echo "bench: traderctl not found" >&2; exit 1; }
 }
+
+# bench_month_job: one month of the built-in models (the default config) run by
+# the stack at BASE; JOB is its id and STATE its final status.
+bench_month_job() {
+  JOB=$(curl -sf -X POST -H 'Content-Type: application/json' \
+    -d '{"start_date": "2025-01-03", "end_date": "2025-01-31"}' "$BASE/simulate/trigger" |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["job_id"])')
+  for _ in $(seq 1 600); do
+    STATE=$(curl -s "$BASE/simulate/status/$JOB" | python3 -c 'import json, sys; print(json.load(sys.stdin)["status"])')
+    case $STATE in pending | running) sleep 0.5 ;; *) break ;; esac
+  done
+}

@@ -31,13 +31,7 @@ bench_traderctl
 "$CTL" --home "$HOME_DIR" prices synth >/dev/null
 
 # One month of the built-in models, run by traderd.
-JOB=$(curl -sf -X POST -H 'Content-Type: application/json' \
-  -d '{"start_date": "2025-01-03", "end_date": "2025-01-31"}' "$BASE/simulate/trigger" |
-  python3 -c 'import json, sys; print(json.load(sys.stdin)["job_id"])')
-for _ in $(seq 1 600); do
-  STATE=$(curl -s "$BASE/simulate/status/$JOB" | python3 -c 'import json, sys; print(json.load(sys.stdin)["status"])')
-  case $STATE in pending | running) sleep 0.5 ;; *) break ;; esac
-done
+bench_month_job
 echo "data: job $JOB ($STATE)"
 
 TARGETS=(

@@ -46,13 +46,7 @@ TRADER_DAEMON=off TRADER_DATABASE_READ_URL=$STANDBY \
   "$ROOT/scripts/stack" up --home "$HOME_B" --port "$PORT_B" --workers "$WORKERS" >/dev/null
 "$CTL" --home "$HOME_DIR" prices synth >/dev/null
 
-JOB=$(curl -sf -X POST -H 'Content-Type: application/json' \
-  -d '{"start_date": "2025-01-03", "end_date": "2025-01-31"}' "$BASE/simulate/trigger" |
-  python3 -c 'import json, sys; print(json.load(sys.stdin)["job_id"])')
-for _ in $(seq 1 600); do
-  STATE=$(curl -s "$BASE/simulate/status/$JOB" | python3 -c 'import json, sys; print(json.load(sys.stdin)["status"])')
-  case $STATE in pending | running) sleep 0.5 ;; *) break ;; esac
-done
+bench_month_job
 for _ in $(seq 1 600); do
   "$ROOT/tests/pgstandby.sh" caught-up "$TMP/primary" "$TMP/standby" && break
   sleep 0.1

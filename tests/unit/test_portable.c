@@ -18,6 +18,7 @@
 
 #include "base/mem.h"
 
+#include "pgtest.h"
 #include "tap.h"
 
 #include <limits.h>
@@ -553,28 +554,6 @@ static void scenario(struct db *db)
     leases(db);
 }
 
-/* The PostgreSQL database to run on: $TRADER_TEST_DATABASE_URL, else the
- * default database of the cluster in $TRADER_TEST_PG_DIR (tests/pgcluster.sh,
- * as the integration tests take it); NULL when neither is set. */
-static const char *pg_url(char *buf, size_t n)
-{
-    const char *url = getenv("TRADER_TEST_DATABASE_URL"), *dir = getenv("TRADER_TEST_PG_DIR");
-    char path[PATH_MAX];
-    long port = 0;
-    if (url && *url)
-        return url;
-    if (!dir || !*dir)
-        return NULL;
-    snprintf(path, sizeof(path), "%s/port", dir);
-    FILE *f = fopen(path, "r");
-    if (f && fscanf(f, "%ld", &port) != 1)
-        port = 0;
-    if (f)
-        fclose(f);
-    snprintf(buf, n, "postgresql://trader@127.0.0.1:%ld/trader", port);
-    return buf;
-}
-
 /* The first line where a and b differ, for the diagnostics. */
 static void first_difference(const char *a, const char *b)
 {
@@ -593,7 +572,7 @@ int main(void)
 {
     char dir[] = "/tmp/trader-portable-XXXXXX", path[PATH_MAX], schema[64], sql[256];
     char buf[128];
-    const char *url = pg_url(buf, sizeof(buf));
+    const char *url = pgtest_url(buf, sizeof(buf));
     struct db *db = NULL;
     if (!mkdtemp(dir))
         return 1;
@@ -612,18 +591,16 @@ int main(void)
         printf("# skipping the PostgreSQL half: neither TRADER_TEST_DATABASE_URL nor"
                " TRADER_TEST_PG_DIR is set\n");
     } else {
-        snprintf(schema, sizeof(schema), "portable_%ld", (long)getpid());
-        snprintf(sql, sizeof(sql), "CREATE SCHEMA %s; SET search_path TO %s", schema, schema);
         ok(db_open(url, DB_READWRITE, &db, err, sizeof(err)) == 0 &&
-               db_exec(db, sql, err, sizeof(err)) == 0 && db_migrate(db, err, sizeof(err)) == 0,
+               pgtest_schema(db, "portable", schema, sizeof(schema), err, sizeof(err)) == 0 &&
+               db_migrate(db, err, sizeof(err)) == 0,
            "postgresql: a new store in schema %s (%s)", schema, err);
         is_int(db_engine(db), DB_ENGINE_POSTGRES, "postgresql: the engine the URL names");
         scenario(db);
         ok(errors == 0, "postgresql: every call succeeds");
         if (!ok(strcmp(lite, script) == 0, "postgresql: the same answers as sqlite"))
             first_difference(lite, script);
-        snprintf(sql, sizeof(sql), "SET search_path TO public; DROP SCHEMA %s CASCADE", schema);
-        ok(db_exec(db, sql, err, sizeof(err)) == 0, "postgresql: schema dropped");
+        ok(pgtest_drop(db, schema, err, sizeof(err)) == 0, "postgresql: schema dropped");
         db_close(db);
     }
     if (getenv("TRADER_TEST_VERBOSE"))
