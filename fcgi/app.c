@@ -2,6 +2,7 @@
 #include "app.h"
 
 #include "base/env.h"
+#include "base/paths.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -18,10 +19,10 @@ static int read_location(struct app *app, char *err, size_t errlen)
         return -1;
     if (!app_reads_replica(app))
         return 0;
-    if (!db_is_url(app->read_path))
+    if (!paths_is_url(app->read_path))
         return err_set(err, errlen,
                        PATHS_ENV_DB_READ " must be a postgresql:// or postgres:// URL");
-    if (!db_is_url(app->db_path))
+    if (!paths_is_url(app->db_path))
         return err_set(err, errlen,
                        PATHS_ENV_DB_READ " needs a PostgreSQL primary (TRADER_DATABASE_URL)");
     return 0;

@@ -9,6 +9,7 @@
 #include "service/config.h"
 #include "base/dates.h"
 #include "base/jsontext.h"
+#include "base/paths.h"
 #include "base/redact.h"
 #include "market/prices.h"
 #include "service/heartbeat.h"
@@ -203,7 +204,7 @@ static bool from_db(struct app *app, const char *now, json_object *body, json_ob
     else
         json_put_null(database, "schema_version");
     json_put(database, "engine",
-             json_object_new_string(db_is_url(app->db_path) ? "postgresql" : "sqlite"));
+             json_object_new_string(paths_is_url(app->db_path) ? "postgresql" : "sqlite"));
     if (app_reads_replica(app))
         read_replica(app, db, database);
     if (!ok) {

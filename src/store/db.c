@@ -6,6 +6,7 @@
 
 #include "base/errbuf.h"
 #include "base/mem.h"
+#include "base/paths.h"
 #include "store/dbengine.h"
 #include "store/schema.h"
 
@@ -18,11 +19,6 @@
 #include <time.h>
 
 _Static_assert(DB_SCHEMA_VERSION == SCHEMA_VERSION, "db.h and schema.h agree");
-
-bool db_is_url(const char *location)
-{
-    return strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0;
-}
 
 enum db_engine db_engine(const struct db *db)
 {
@@ -70,7 +66,7 @@ int db_retry_pause(int attempt, const atomic_int *cancel)
 int db_open(const char *location, enum db_mode mode, struct db **out, char *err, size_t errlen)
 {
     struct db *db = mem_calloc(1, sizeof(*db));
-    db->ops = db_is_url(location) ? &db_pg_ops : &db_sqlite_ops;
+    db->ops = paths_is_url(location) ? &db_pg_ops : &db_sqlite_ops;
     db->location = mem_strdup(location);
     db->mode = mode;
     if (db->ops->open(db, err, errlen) != 0) {
@@ -138,7 +134,7 @@ enum db_follow db_follow(struct db **db, const char *location, enum db_mode mode
                          size_t errlen)
 {
     struct stat sb;
-    if (db_is_url(location))
+    if (paths_is_url(location))
         return follow_url(db, location, mode, err, errlen);
     if (stat(location, &sb) != 0) {
         err_set(err, errlen, "database %s: %s", location, strerror(errno));

@@ -29,13 +29,10 @@
 struct db;
 struct db_stmt;
 
-/* Whether location names a PostgreSQL store (postgresql:// or postgres://)
- * rather than a SQLite file. */
-bool db_is_url(const char *location);
-
 enum db_engine db_engine(const struct db *db);
 
-/* Opens location: a postgresql:// URL or a SQLite file path. On success
+/* Opens location: a postgresql:// URL (base/paths.h paths_is_url) or a
+ * SQLite file path. On success
  * *out owns a new connection (free with db_close). */
 int db_open(const char *location, enum db_mode mode, struct db **out, char *err, size_t errlen);
 
