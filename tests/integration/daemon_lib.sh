@@ -78,3 +78,13 @@ for r in rs:
 print(json.dumps(rs, sort_keys=True, separators=(",", ":")))' "$T_DIR/body"
   done
 }
+
+# synth_days: a synthetic price sample of 12 trading days in the stack's store;
+# DAYS gets the first six after the init date (2025-01-02).
+synth_days() {
+  ctl prices synth --days 12 >/dev/null || bail "traderctl prices synth failed"
+  mapfile -t DAYS < <(python3 -c 'import testdb
+for (d,) in testdb.connect().execute("SELECT DISTINCT date FROM prices WHERE date > ? ORDER BY date LIMIT 6", ("2025-01-02",)):
+    print(d)')
+  [ "${#DAYS[@]}" -ge 6 ] || bail "not enough synthetic trading days"
+}

@@ -52,11 +52,7 @@ config wide "" b1 b2 b3 b4
 config capped "" c1 c2 c3 c4
 
 stack_up
-ctl prices synth --days 12 >/dev/null || bail "traderctl prices synth failed"
-mapfile -t DAYS < <(python3 -c 'import testdb
-for (d,) in testdb.connect().execute("SELECT DISTINCT date FROM prices WHERE date > ? ORDER BY date LIMIT 6", ("2025-01-02",)):
-    print(d)')
-[ "${#DAYS[@]}" -ge 6 ] || bail "not enough synthetic trading days"
+synth_days
 
 # model_state JOB MODEL: "date status" of MODEL in progress.current_models.
 model_state() {

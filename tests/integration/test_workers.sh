@@ -35,11 +35,7 @@ json.dump(c, open(sys.argv[1], "w"))
 EOF
 
 stack_up
-ctl prices synth --days 12 >/dev/null || bail "traderctl prices synth failed"
-mapfile -t DAYS < <(python3 -c 'import testdb
-for (d,) in testdb.connect().execute("SELECT DISTINCT date FROM prices WHERE date > ? ORDER BY date LIMIT 6", ("2025-01-02",)):
-    print(d)')
-[ "${#DAYS[@]}" -ge 6 ] || bail "not enough synthetic trading days"
+synth_days
 RANGE="\"start_date\": \"${DAYS[0]}\", \"end_date\": \"${DAYS[5]}\""
 
 # perf_dump JOB: its /performance without the job's id.
