@@ -15,10 +15,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -453,17 +455,44 @@ static int sync_logs(struct db *db, const char *dir, const char *signature, char
     return rc < 0 ? -1 : 0;
 }
 
+/* Takes the model's directory <dir>/<signature> (created when missing) for
+ * this writer alone: *fd holds the lock until closed. Two threads (or
+ * workers) finishing consecutive days of one model write its files at once;
+ * each reads the database under the lock, so the last one in writes the
+ * newest state, and no two share position.jsonl.tmp. */
+static int lock_model_dir(const char *dir, const char *signature, int *fd, char *err, size_t errlen)
+{
+    char path[PATH_MAX];
+    int d;
+    if (snprintf(path, sizeof(path), "%s/%s/", dir, signature) >= (int)sizeof(path))
+        return err_set(err, errlen, "log path too long");
+    if (make_parents(path, err, errlen) != 0)
+        return -1;
+    if ((d = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return err_set(err, errlen, "cannot open %.200s: %s", path, strerror(errno));
+    while (flock(d, LOCK_EX) != 0)
+        if (errno != EINTR) {
+            err_set(err, errlen, "cannot lock %.200s: %s", path, strerror(errno));
+            close(d);
+            return -1;
+        }
+    *fd = d;
+    return 0;
+}
+
 int agentfiles_write(struct db *db, const struct config *cfg, const char *home,
                      const char *signature, const char *date, char *err, size_t errlen)
 {
     char dir[PATH_MAX], rel[PATH_MAX];
     const char **syms = NULL;
     size_t nsyms = universe_nasdaq100_count;
-    int f;
+    int f, lock;
     enum agentfiles_on on =
         bases(home, cfg, signature, dir, sizeof(dir), rel, sizeof(rel), err, errlen);
     if (on != AGENTFILES_ON)
         return on == AGENTFILES_ERROR ? -1 : 0;
+    if (lock_model_dir(dir, signature, &lock, err, errlen) != 0)
+        return -1;
     if (!cfg->symbols_default) {
         nsyms = cfg->nsymbols;
         syms = mem_calloc(nsyms ? nsyms : 1, sizeof(*syms));
@@ -477,5 +506,6 @@ int agentfiles_write(struct db *db, const struct config *cfg, const char *home,
     if (f == 0)
         f = sync_logs(db, dir, signature, err, errlen);
     free(syms);
+    close(lock);
     return f;
 }

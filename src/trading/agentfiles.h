@@ -35,8 +35,10 @@ enum agentfiles_on agentfiles_log_file_path(const char *home, const struct confi
  * by date; cfg gives init_date, initial_cash and the symbol order) and the
  * log.jsonl of date (may be NULL) from that day's reasoning log; removes the
  * day logs of dates the database no longer holds (replaced results) and
- * writes the missing ones. Returns 0 (also when the config writes no files)
- * or -1. */
+ * writes the missing ones, holding the model's directory lock (flock) so
+ * that concurrent writers of one model (threads, workers) take turns and the
+ * last leaves the newest state. Returns 0 (also when the config writes no
+ * files) or -1. */
 int agentfiles_write(struct db *db, const struct config *cfg, const char *home,
                      const char *signature, const char *date, char *err, size_t errlen);
 

@@ -80,9 +80,17 @@ snapshot() {
   dbq "SELECT group_concat(model || date || job_id || portfolio_value, ',') FROM (SELECT * FROM positions ORDER BY model, date) x" >"$T_DIR/$1.rows"
   (cd "$T_HOME/agent_data" && find . -type f | sort | xargs md5sum) >"$T_DIR/$1.files"
 }
+# same_as A B: the snapshots are equal; what differs is shown (diag).
 same_as() {
-  cmp -s "$T_DIR/$1.rows" "$T_DIR/$2.rows" && cmp -s "$T_DIR/$1.files" "$T_DIR/$2.files" &&
-    cmp -s "$T_DIR/$1.results" "$T_DIR/$2.results"
+  local part rc=0
+  for part in rows files results; do
+    if ! cmp -s "$T_DIR/$1.$part" "$T_DIR/$2.$part"; then
+      rc=1
+      diag "$part differ:"
+      diff <(tr ',' '\n' <"$T_DIR/$1.$part") <(tr ',' '\n' <"$T_DIR/$2.$part") | head -20 | sed 's/^/# /'
+    fi
+  done
+  return $rc
 }
 last_line_date() {
   python3 -c 'import json, sys; print(max(json.loads(l)["date"] for l in open(sys.argv[1])))' "$1"

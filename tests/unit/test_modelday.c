@@ -3,13 +3,18 @@
  * daily P&L carry over between days and across jobs; a held symbol without a
  * bar is valued at its last close; a day already done is refused; a failure
  * at commit time leaves nothing but the failed status; a cancelled day is abandoned untouched;
- * AI-Trader files are regenerated idempotently and their path stays in the data directory. */
+ * AI-Trader files are regenerated idempotently, one writer of a model at a
+ * time, and their path stays in the data directory. */
 #include "trading/agentfiles.h"
 #include "sim/modelday.h"
 
 #include "simfixture.h"
 #include "tap.h"
 #include <sqlite3.h>
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/file.h>
 
 static char err[512];
 static struct fixture fx;
@@ -197,6 +202,46 @@ static void test_other_job(void)
            10334 * MONEY_SCALE, "a symbol without a bar uses its last close");
 }
 
+/* A writer of a model's files waits for the model's directory lock: the
+ * files stay as they are while another writer holds it (two threads ending
+ * consecutive days of one model write at once), then are written whole. */
+struct locked_write {
+    struct db *db;
+    int rc;
+    char err[512];
+};
+
+static void *write_files(void *arg)
+{
+    struct locked_write *w = arg;
+    w->rc = agentfiles_write(w->db, &cfg, fx.dir, "ew", NULL, w->err, sizeof(w->err));
+    return NULL;
+}
+
+static void test_files_locked(const char *pos)
+{
+    char dir[512], file[600];
+    struct locked_write w = {.rc = -1};
+    pthread_t t;
+    snprintf(dir, sizeof(dir), "%s/agent_data/ew", fx.dir);
+    snprintf(file, sizeof(file), "%s/position/position.jsonl", dir);
+    int lock = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ok(lock >= 0 && flock(lock, LOCK_EX) == 0, "the test holds ew's directory lock");
+    ok(db_open(fx.db_path, DB_READWRITE, &w.db, err, sizeof(err)) == 0, "a second connection: %s",
+       err);
+    unlink(file);
+    ok(pthread_create(&t, NULL, write_files, &w) == 0, "a writer starts");
+    usleep(300 * 1000);
+    ok(access(file, F_OK) != 0, "  and waits while the lock is held");
+    close(lock);
+    pthread_join(t, NULL);
+    ok(w.rc == 0, "  then writes: %s", w.err);
+    char *now = fx_slurp(&fx, "agent_data/ew/position/position.jsonl");
+    ok(pos && now && strcmp(pos, now) == 0, "  the whole file");
+    free(now);
+    db_close(w.db);
+}
+
 static void test_files(void)
 {
     char *pos = fx_slurp(&fx, "agent_data/ew/position/position.jsonl");
@@ -226,6 +271,7 @@ static void test_files(void)
     again = fx_slurp(&fx, "agent_data/ew/position/position.jsonl.tmp");
     ok(!again, "no temp file left");
     free(again);
+    test_files_locked(pos);
     free(pos);
     free(log);
 
