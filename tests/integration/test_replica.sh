@@ -2,7 +2,7 @@
 # Read replicas (issue 14): a throwaway PostgreSQL primary (tests/pgcluster.sh)
 # and a hot standby made from it with `pg_basebackup -R` (tests/pgstandby.sh),
 # streaming. Two API hosts: the stack's trader-api reads from the standby
-# (TRADER_DATABASE_READ_URL) and writes to the primary, with traderd; a second
+# (scripts/stack --database-read-url) and writes to the primary, with traderd; a second
 # stack (no traderd) reads the primary. A job triggered through the
 # standby-reading host runs; once the standby has replayed the primary's WAL,
 # /results, /performance, /simulate/status and /simulate/jobs answer the same
@@ -79,7 +79,14 @@ P2=$(free_port)
 TRADER_DAEMON=off "$STACK" up --home "$HOME2" --port "$P2" --workers 1 >"$T_DIR/stack2.out" 2>&1 ||
   { sed 's/^/# /' "$T_DIR/stack2.out"; bail "the primary-reading stack did not start"; }
 BASE2=http://127.0.0.1:$P2
-TRADER_DATABASE_READ_URL=$STANDBY stack_up
+OUT=$(env -u TRADER_DATABASE_URL "$STACK" up --home "$T_DIR/y" --database-read-url "$STANDBY" 2>&1)
+like "$? $OUT" '^1 .*needs --database-url' "scripts/stack: a read URL without a primary is refused"
+OUT=$("$STACK" up --home "$T_DIR/y" --database-read-url "$T_DIR/standby.db" 2>&1)
+like "$? $OUT" '^1 .*invalid read URL' "  and so is one that is no PostgreSQL URL"
+stack_up --database-read-url "$STANDBY"
+OUT=$("$STACK" status --home "$T_HOME")
+like "$OUT" "reads from: postgresql://127\\.0\\.0\\.1:$SPORT/trader" "scripts/stack status names the standby"
+ok "$(grep -c s3cretpw <<<"$OUT")" "  without its password"
 ctl prices synth >/dev/null || bail "traderctl prices synth failed"
 
 http GET /health
