@@ -42,6 +42,8 @@ int app_init(struct app *app, char *err, size_t errlen)
     app->heartbeat_stale =
         (int)env_long(APP_ENV_HEARTBEAT_STALE, APP_HEARTBEAT_STALE_DEFAULT, 1, INT_MAX);
     app->min_free_mb = (int)env_long(APP_ENV_MIN_FREE_MB, APP_MIN_FREE_MB_DEFAULT, 1, INT_MAX);
+    app->replica_max_lag =
+        (int)env_long(APP_ENV_REPLICA_MAX_LAG, APP_REPLICA_MAX_LAG_DEFAULT, 0, INT_MAX);
     const char *reads = getenv(APP_ENV_AUTH_READS);
     app->auth_reads = reads && strcmp(reads, "1") == 0;
     return 0;

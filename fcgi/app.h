@@ -24,6 +24,8 @@
 #define APP_ENV_HEARTBEAT_STALE "TRADER_HEARTBEAT_STALE_SECONDS"
 #define APP_MIN_FREE_MB_DEFAULT 16 /* less free space than this: the disk is full */
 #define APP_ENV_MIN_FREE_MB "TRADER_MIN_FREE_MB"
+#define APP_REPLICA_MAX_LAG_DEFAULT 30 /* seconds; 0: a lag never makes the host unhealthy */
+#define APP_ENV_REPLICA_MAX_LAG "TRADER_REPLICA_MAX_LAG_SECONDS"
 #define APP_ENV_AUTH_READS "TRADER_AUTH_READS" /* "1": reads need a key too */
 
 struct app {
@@ -33,6 +35,7 @@ struct app {
     char configs_dir[PATHS_MAX];
     int heartbeat_stale; /* seconds after which traderd counts as down */
     int min_free_mb;     /* /health: storage full below this */
+    int replica_max_lag; /* /health: unhealthy past this replay lag (0: never) */
     bool auth_reads;     /* $TRADER_AUTH_READS=1 */
     /* Both follow their location (db_follow): a replaced or removed file
      * is let go and the new one opened on the next request. A URL's

@@ -5,7 +5,8 @@
  * reads go to a PostgreSQL hot standby, the standby's replay lag: how stale
  * reads may be) and the price store. 503 "unhealthy" when the database
  * cannot be read, the data directory or the database file is not writable,
- * the disk is full or no worker's heartbeat is fresh. */
+ * the disk is full, no worker's heartbeat is fresh or the standby's lag is
+ * past its limit. */
 #include "service/config.h"
 #include "base/dates.h"
 #include "base/jsontext.h"
@@ -18,6 +19,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -160,10 +162,12 @@ static int prices(struct db *db, json_object *out, char *err, size_t errlen)
 }
 
 /* database.read_replica, with TRADER_DATABASE_READ_URL: the store reads
- * come from (no credentials), whether it is a hot standby and its replay
- * lag; nulls and an error when it cannot be asked. Informative: a lag does
- * not make the service unhealthy. */
-static void read_replica(struct app *app, struct db *db, json_object *database)
+ * come from (no credentials), whether it is a hot standby, its replay lag
+ * and the limit on it; nulls and an error when it cannot be asked. Returns
+ * false when the lag is past the limit (reads that old take the host out of
+ * a front's rotation); a standby that cannot be asked fails the reads
+ * themselves. */
+static bool read_replica(struct app *app, struct db *db, json_object *database)
 {
     char shown[PATHS_MAX], err[ERRBUF_SIZE] = "";
     bool standby = false;
@@ -172,15 +176,35 @@ static void read_replica(struct app *app, struct db *db, json_object *database)
     json_put(database, "read_replica", out);
     paths_db_display(app->read_path, shown, sizeof(shown));
     json_put(out, "path", json_object_new_string(shown));
+    json_put(out, "max_lag_seconds", json_object_new_int(app->replica_max_lag));
     if (db && app_read_lag(app, &standby, &lag, err, sizeof(err)) == 0) {
         json_put(out, "standby", json_object_new_boolean(standby));
         json_put(out, "replay_lag_seconds", json_object_new_double(lag));
-        return;
+        if (app->replica_max_lag == 0 || lag <= app->replica_max_lag)
+            return true;
+        snprintf(err, sizeof(err), "replay lag %.1f s is past the %d s allowed (%s)", lag,
+                 app->replica_max_lag, APP_ENV_REPLICA_MAX_LAG);
+        json_put(out, "error", json_object_new_string(err));
+        return false;
     }
     json_put_null(out, "standby");
     json_put_null(out, "replay_lag_seconds");
     redact_text(db ? err : app->db_err, shown, sizeof(shown));
     json_put(out, "error", json_object_new_string(shown));
+    return true;
+}
+
+/* services.traderd from the primary: read through a standby, beats look
+ * older by its lag, and a lagging standby would show live workers down. */
+static int traderd_primary(struct app *app, const char *now, json_object *out, bool *up, char *err,
+                           size_t errlen)
+{
+    struct db *w = app_writer(app, err, errlen);
+    if (w && traderd(w, app, now, out, up, err, errlen) == 0)
+        return 0;
+    if (w)
+        app_writer_close(app); /* the next request gets a fresh connection */
+    return -1;
 }
 
 /* database, prices and services.traderd; returns whether all are well. */
@@ -189,11 +213,14 @@ static bool from_db(struct app *app, const char *now, json_object *body, json_ob
     char err[ERRBUF_SIZE] = "";
     json_object *database = json_new_object(), *td = json_new_object(), *px = json_new_object();
     struct db *db = app_db(app);
+    bool replica = app_reads_replica(app), fresh = true;
     bool up = false, ok = db && app_begin_read(db, err, sizeof(err)) == 0 &&
                           prices(db, px, err, sizeof(err)) == 0 &&
-                          traderd(db, app, now, td, &up, err, sizeof(err)) == 0;
+                          (replica || traderd(db, app, now, td, &up, err, sizeof(err)) == 0);
     if (db)
         app_end_read(db);
+    if (ok && replica)
+        ok = traderd_primary(app, now, td, &up, err, sizeof(err)) == 0;
     json_put(body, "database", database);
     json_put(database, "status", json_object_new_string(ok ? "connected" : "unavailable"));
     char shown[PATHS_MAX];
@@ -205,8 +232,8 @@ static bool from_db(struct app *app, const char *now, json_object *body, json_ob
         json_put_null(database, "schema_version");
     json_put(database, "engine",
              json_object_new_string(paths_is_url(app->db_path) ? "postgresql" : "sqlite"));
-    if (app_reads_replica(app))
-        read_replica(app, db, database);
+    if (replica)
+        fresh = read_replica(app, db, database);
     if (!ok) {
         redact_text(db ? err : app->db_err, shown, sizeof(shown));
         json_put(database, "error", json_object_new_string(shown));
@@ -222,7 +249,7 @@ static bool from_db(struct app *app, const char *now, json_object *body, json_ob
         json_put(body, "prices", px);
     else
         json_put_null(body, "prices");
-    return ok && up;
+    return ok && up && fresh;
 }
 
 int page_health(struct request *req, struct response *resp, struct app *app)

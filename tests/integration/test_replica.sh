@@ -7,7 +7,8 @@
 # standby-reading host runs; once the standby has replayed the primary's WAL,
 # /results, /performance, /simulate/status and /simulate/jobs answer the same
 # bytes on both hosts. /health reports the standby and its lag without the
-# URL's password, reads the standby answers carry X-Trader-Replica-Lag, and
+# URL's password, and 503 while replay is paused past the lag allowed
+# (traderd's workers, read on the primary, stay up), reads the standby answers carry X-Trader-Replica-Lag, and
 # what reads its own write (a cancel right after its trigger) is answered by
 # the primary. Skipped when the PostgreSQL server is not installed.
 . "$(dirname "$0")/lib.sh"
@@ -83,7 +84,8 @@ OUT=$(env -u TRADER_DATABASE_URL "$STACK" up --home "$T_DIR/y" --database-read-u
 like "$? $OUT" '^1 .*needs --database-url' "scripts/stack: a read URL without a primary is refused"
 OUT=$("$STACK" up --home "$T_DIR/y" --database-read-url "$T_DIR/standby.db" 2>&1)
 like "$? $OUT" '^1 .*invalid read URL' "  and so is one that is no PostgreSQL URL"
-stack_up --database-read-url "$STANDBY"
+# Past a replay lag of 3 s the host is unhealthy (checked at the end).
+TRADER_REPLICA_MAX_LAG_SECONDS=3 stack_up --database-read-url "$STANDBY"
 OUT=$("$STACK" status --home "$T_HOME")
 like "$OUT" "reads from: postgresql://127\\.0\\.0\\.1:$SPORT/trader" "scripts/stack status names the standby"
 ok "$(grep -c s3cretpw <<<"$OUT")" "  without its password"
@@ -97,6 +99,7 @@ like "$(jget 'j["database"]["read_replica"]["replay_lag_seconds"]')" '^[0-9]+(\.
 like "$(jget 'j["database"]["read_replica"]["path"]')" "^postgresql://.*127\\.0\\.0\\.1:$SPORT/trader\$" \
   "/health: the standby's location"
 ok "$(grep -c s3cretpw "$T_DIR/body")" "/health: never the URL's password"
+is "$(jget 'j["database"]["read_replica"]["max_lag_seconds"]')" 3 "/health: the lag allowed"
 
 # A trigger through the standby-reading host: written on the primary, and
 # answered from it (202 with the new job, which the standby may not have yet).
@@ -136,6 +139,28 @@ BASE=$BASE2 http GET "/results?date=2025-01-10"
 is "$(header X-Trader-Replica-Lag)" "" "a read from the primary has no such header"
 BASE=$BASE2 http GET /health
 is "$(jget 'j["database"].get("read_replica", "none")')" none "/health without a read replica has none"
+
+# A standby whose replay stops: its lag grows past the 3 s allowed (traderd's
+# heartbeat writes every 2 s) and /health answers 503 saying why; traderd's
+# workers, read on the primary, stay up. Replay resumed, the host is healthy.
+psql_standby 'SELECT pg_wal_replay_pause()' >/dev/null
+health_is() {
+  http GET /health
+  [ "$STATUS" = "$1" ]
+}
+wait_until health_is 503
+ok $? "/health: 503 once the standby's replay lag is past the limit"
+like "$(jget 'j["database"]["read_replica"]["error"]')" '^replay lag [0-9.]+ s is past the 3 s allowed' \
+  "  read_replica.error says why"
+is "$(jget 'j["services"]["traderd"]["status"]') $(jget 'len(j["services"]["traderd"]["workers"])')" "up 1" \
+  "  traderd is up, its worker listed"
+BEAT=$(jget 'j["services"]["traderd"]["last_heartbeat"]')
+OLD_BEAT=$(psql_standby 'SELECT max(last_heartbeat) FROM workers')
+[[ "$BEAT" > "$OLD_BEAT" ]]
+ok $? "  its heartbeat read on the primary, newer than the standby's" || diag "$BEAT vs $OLD_BEAT"
+psql_standby 'SELECT pg_wal_replay_resume()' >/dev/null
+wait_until health_is 200
+ok $? "replay resumed: healthy again"
 
 # Reading one's own write: a cancel right after its trigger is answered by
 # the primary (the standby may not show the job yet). traderd is stopped
