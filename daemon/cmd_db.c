@@ -21,6 +21,8 @@ static void report(void *arg, enum dbcopy_event event, const char *table, long l
     struct tally *t = arg;
     if (event == DBCOPY_COPIED) {
         printf("%s: %lld rows copied\n", table, rows);
+    } else if (event == DBCOPY_DIFFERS) {
+        printf("%s: %lld rows, DIFFERENT\n", table, rows);
     } else {
         t->tables++;
         t->rows += rows;

@@ -345,13 +345,40 @@ static void describe_key(const struct table *t, struct db_stmt *st, char *out, s
     }
 }
 
+/* The order of two values of one key column as the cursors' ORDER BY has
+ * it: integers by value, text byte by byte (the C collation). */
+static int canon_order(const struct canon *a, const struct canon *b)
+{
+    if (a->type == 'i' && b->type == 'i') {
+        long long x = strtoll(a->p, NULL, 10), y = strtoll(b->p, NULL, 10);
+        return (x > y) - (x < y);
+    }
+    int c = memcmp(a->p, b->p, a->n < b->n ? a->n : b->n);
+    return c ? c : (a->n > b->n) - (a->n < b->n);
+}
+
 /* Where two rows (a or b NULL: the table ended on that side) first differ,
- * into diff; diff stays "" when they are equal. */
+ * into diff; diff stays "" when they are equal. Rows of different keys: the
+ * one that comes first is missing on the other side. */
 static void row_diff(const struct table *t, struct db_stmt *a, struct db_stmt *b,
                      const char *const names[2], char *diff, size_t difflen)
 {
     char key[256], shown_a[ERR_ECHO_BUF], shown_b[ERR_ECHO_BUF];
     describe_key(t, a ? a : b, key, sizeof(key));
+    for (int k = 0; a && b && k < t->nkey; k++) {
+        struct canon ka, kb;
+        canon(a, k, &ka);
+        canon(b, k, &kb);
+        int order = canon_order(&ka, &kb);
+        if (order == 0)
+            continue;
+        if (order > 0)
+            a = NULL; /* b's row comes first: a has none of that key */
+        else
+            b = NULL;
+        describe_key(t, a ? a : b, key, sizeof(key));
+        break;
+    }
     if (!a || !b) {
         snprintf(diff, difflen, "row %s is only in %s", key, names[a ? 0 : 1]);
         return;
@@ -369,7 +396,8 @@ static void row_diff(const struct table *t, struct db_stmt *a, struct db_stmt *b
 }
 
 /* Compares table t on a and b in key order, both streamed. After the first
- * difference it only counts the rows, for the message. */
+ * difference it only counts the rows, for the message; *rows is a's count
+ * unless DBCOPY_ERROR. */
 static enum dbcopy_result compare_table(const struct table *t, struct db *a, struct db *b,
                                         const char *const names[2], long long *rows, char *err,
                                         size_t errlen)
@@ -393,13 +421,12 @@ static enum dbcopy_result compare_table(const struct table *t, struct db *a, str
             row_diff(t, ra == DB_STEP_ROW ? ca.st : NULL, rb == DB_STEP_ROW ? cb.st : NULL, names,
                      diff, sizeof(diff));
     }
+    *rows = na;
+    res = DBCOPY_IDENTICAL;
     if (diff[0]) {
         err_set(err, errlen, "table %s differs: %s (%lld rows in %s, %lld in %s)", t->name, diff,
                 na, names[0], nb, names[1]);
         res = DBCOPY_DIFFERENT;
-    } else {
-        *rows = na;
-        res = DBCOPY_IDENTICAL;
     }
 out:
     cursor_close(&ca);
@@ -407,20 +434,41 @@ out:
     return res;
 }
 
-/* Compares every table, in snapshots the caller took; stops at the first
- * that differs. */
+/* Compares every table, in snapshots the caller took, so one run names
+ * all that differ: err keeps the first difference and lists the other
+ * tables. Stops only at an error. */
 static enum dbcopy_result compare_all(struct db *a, struct db *b, const char *const names[2],
                                       dbcopy_report report, void *arg, char *err, size_t errlen)
 {
+    char first[ERRBUF_SIZE] = "", msg[ERRBUF_SIZE], others[ERRBUF_SIZE] = "";
+    size_t nothers = 0, len = 0;
     for (size_t i = 0; i < NTABLES; i++) {
         long long rows = 0;
-        enum dbcopy_result rc = compare_table(&tables[i], a, b, names, &rows, err, errlen);
-        if (rc != DBCOPY_IDENTICAL)
-            return rc;
+        enum dbcopy_result rc = compare_table(&tables[i], a, b, names, &rows, msg, sizeof(msg));
+        if (rc == DBCOPY_ERROR) {
+            err_set(err, errlen, "%s", msg);
+            return DBCOPY_ERROR;
+        }
+        if (rc == DBCOPY_DIFFERENT && !first[0]) {
+            memcpy(first, msg, sizeof(first));
+        } else if (rc == DBCOPY_DIFFERENT && len < sizeof(others)) {
+            int w = snprintf(others + len, sizeof(others) - len, "%s%s", nothers ? ", " : "",
+                             tables[i].name);
+            len += w > 0 ? (size_t)w : 0;
+            nothers++;
+        }
         if (report)
-            report(arg, DBCOPY_SAME_ROWS, tables[i].name, rows);
+            report(arg, rc == DBCOPY_IDENTICAL ? DBCOPY_SAME_ROWS : DBCOPY_DIFFERS, tables[i].name,
+                   rows);
     }
-    return DBCOPY_IDENTICAL;
+    if (!first[0])
+        return DBCOPY_IDENTICAL;
+    if (nothers)
+        err_set(err, errlen, "%s; %zu more table%s differ%s: %s", first, nothers,
+                nothers > 1 ? "s" : "", nothers > 1 ? "" : "s", others);
+    else
+        err_set(err, errlen, "%s", first);
+    return DBCOPY_DIFFERENT;
 }
 
 static int check_version(struct db *db, const char *which, char *err, size_t errlen)

@@ -7,7 +7,8 @@
  *
  * A copy runs in one transaction of the destination (all or nothing) while
  * the source is read in one snapshot; the copy is then compared with that
- * snapshot, row by row in primary-key order, value by value. */
+ * snapshot, row by row in primary-key order, value by value, every table
+ * (a difference in one does not stop the others' comparison). */
 #ifndef TRADER_DBCOPY_H
 #define TRADER_DBCOPY_H
 
@@ -18,13 +19,15 @@
 enum dbcopy_result {
     DBCOPY_ERROR = -1, /* err says why; a copy left the destination unchanged */
     DBCOPY_IDENTICAL,  /* every table holds the same rows on both sides */
-    DBCOPY_DIFFERENT,  /* err names the first table and row that differ */
+    DBCOPY_DIFFERENT,  /* err names the first table and row that differ, and the other
+                          tables that differ */
 };
 
 /* What a report tells of a table. */
 enum dbcopy_event {
     DBCOPY_COPIED,    /* its rows are in the destination's transaction */
     DBCOPY_SAME_ROWS, /* the comparison found its rows identical */
+    DBCOPY_DIFFERS,   /* the comparison found a difference (rows: this side's) */
 };
 
 /* Called once per table and event, with the table's number of rows. */
@@ -35,7 +38,7 @@ typedef void (*dbcopy_report)(void *arg, enum dbcopy_event event, const char *ta
  * (beyond what migrations insert, which the source's rows replace), copies
  * every table of src into it in one transaction, then compares the two.
  * src must be at the current schema version. report (may be NULL) hears of
- * each table copied, then of each the comparison found identical. */
+ * each table copied, then of each table compared (identical or not). */
 enum dbcopy_result dbcopy_copy(struct db *src, struct db *dst, dbcopy_report report, void *arg,
                                char *err, size_t errlen);
 

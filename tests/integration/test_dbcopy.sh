@@ -101,6 +101,8 @@ ctl db verify --against "$COPY" >"$T_DIR/verify2.out" 2>&1
 is "$?" 1 "db verify finds a changed value"
 like "$(tail -1 "$T_DIR/verify2.out")" "table holdings differs: row id=$ID: quantity is [0-9]+ in this store but [0-9]+ in the other store" \
   "  naming the table, row and column"
+like "$(grep -c ', identical$' "$T_DIR/verify2.out") $(grep -E '^holdings: [0-9]+ rows, DIFFERENT$' "$T_DIR/verify2.out")" \
+  '^15 holdings: [0-9]+ rows, DIFFERENT$' "  after comparing every table: 15 identical, holdings different"
 
 ctl db copy --to "postgresql://trader:pw-s3cret-x@127.0.0.1:1/none?password=pw-s3cret-y" \
   >"$T_DIR/secret.out" 2>&1

@@ -142,7 +142,7 @@ static const char fill_sql[] =
     " ('w1', 'h', 12, 't', 't');";
 
 struct tally {
-    int copied, tables;
+    int copied, tables, differs;
     long long rows, reasoning, prices;
 };
 
@@ -154,6 +154,7 @@ static void count(void *arg, enum dbcopy_event event, const char *table, long lo
         return;
     }
     t->tables++;
+    t->differs += event == DBCOPY_DIFFERS;
     t->rows += rows;
     if (strcmp(table, "reasoning_logs") == 0)
         t->reasoning = rows;
@@ -269,8 +270,29 @@ static void test_differences(const char *copy_path)
                       "'2024-00994'",
                       (const char *const[]){"symbol=S1, date=2024-00994", "close", NULL},
                       "a difference on the second page of a two-column key");
-    is_int(dbcopy_verify(fx.db, copy, NULL, NULL, err, sizeof(err)), DBCOPY_IDENTICAL,
-           "identical again after the undos");
+    fx_exec(copy, "UPDATE positions SET cash = cash + 1 WHERE id = 5");
+    fx_exec(copy, "UPDATE holdings SET quantity = quantity + 1 WHERE id = 2");
+    fx_exec(copy, "DELETE FROM audit_log WHERE id = 1");
+    t = (struct tally){0};
+    is_int(dbcopy_verify(fx.db, copy, count, &t, err, sizeof(err)), DBCOPY_DIFFERENT,
+           "three tables changed");
+    ok(strstr(err, "table positions differs: row id=5: cash") &&
+           strstr(err, "2 more tables differ"),
+       "  the first difference named, then the others: %s", err);
+    ok(strstr(err, "holdings") && strstr(err, "audit_log"), "  holdings and audit_log listed");
+    is_int(t.tables, dbcopy_ntables(), "  every table compared all the same");
+    is_int(t.differs, 3, "  three reported different");
+    fx_exec(copy, "UPDATE positions SET cash = cash - 1 WHERE id = 5");
+    fx_exec(copy, "UPDATE holdings SET quantity = quantity - 1 WHERE id = 2");
+    is_int(dbcopy_verify(fx.db, copy, NULL, NULL, err, sizeof(err)), DBCOPY_DIFFERENT,
+           "one table left different");
+    ok(strstr(err, "table audit_log differs: row id=1 is only in this store") &&
+           !strstr(err, "more table"),
+       "  named alone, the missing row by its key: %s", err);
+    t = (struct tally){0};
+    ok(dbcopy_verify(fx.db, copy, count, &t, err, sizeof(err)) == DBCOPY_DIFFERENT &&
+           t.differs == 1,
+       "  one reported different");
     db_close(copy);
 }
 
