@@ -486,7 +486,7 @@ int agentfiles_write(struct db *db, const struct config *cfg, const char *home,
     char dir[PATH_MAX], rel[PATH_MAX];
     const char **syms = NULL;
     size_t nsyms = universe_nasdaq100_count;
-    int f, lock;
+    int f, lock = -1;
     enum agentfiles_on on =
         bases(home, cfg, signature, dir, sizeof(dir), rel, sizeof(rel), err, errlen);
     if (on != AGENTFILES_ON)
