@@ -39,13 +39,18 @@ static json_object *worker_json(const struct heartbeat_row *r)
 
 /* services.traderd: the freshest worker's beat (pid, last_heartbeat,
  * current_job, as when one daemon ran) and every live worker (a beat at
- * most heartbeat_stale old) in workers; *up says whether one is live. */
-static int traderd(struct db *db, const struct app *app, const char *now, json_object *out,
-                   bool *up, char *err, size_t errlen)
+ * most heartbeat_stale old by the store's clock, which stamped it) in
+ * workers; *up says whether one is live. */
+static int traderd(struct db *db, const struct app *app, json_object *out, bool *up, char *err,
+                   size_t errlen)
 {
     struct heartbeat_row *rows = NULL;
     size_t n = 0;
-    json_object *live = json_new_array();
+    char now[TIMESTAMP_BUF];
+    json_object *live;
+    if (db_clock(db, 0, now, err, errlen) != 0)
+        return -1;
+    live = json_new_array();
     if (heartbeat_list(db, &rows, &n, err, errlen) != 0) {
         json_object_put(live);
         return -1;
@@ -196,11 +201,10 @@ static bool read_replica(struct app *app, struct db *db, json_object *database)
 
 /* services.traderd from the primary: read through a standby, beats look
  * older by its lag, and a lagging standby would show live workers down. */
-static int traderd_primary(struct app *app, const char *now, json_object *out, bool *up, char *err,
-                           size_t errlen)
+static int traderd_primary(struct app *app, json_object *out, bool *up, char *err, size_t errlen)
 {
     struct db *w = app_writer(app, err, errlen);
-    if (w && traderd(w, app, now, out, up, err, errlen) == 0)
+    if (w && traderd(w, app, out, up, err, errlen) == 0)
         return 0;
     if (w)
         app_writer_close(app); /* the next request gets a fresh connection */
@@ -208,7 +212,7 @@ static int traderd_primary(struct app *app, const char *now, json_object *out, b
 }
 
 /* database, prices and services.traderd; returns whether all are well. */
-static bool from_db(struct app *app, const char *now, json_object *body, json_object *services)
+static bool from_db(struct app *app, json_object *body, json_object *services)
 {
     char err[ERRBUF_SIZE] = "";
     json_object *database = json_new_object(), *td = json_new_object(), *px = json_new_object();
@@ -216,11 +220,11 @@ static bool from_db(struct app *app, const char *now, json_object *body, json_ob
     bool replica = app_reads_replica(app), fresh = true;
     bool up = false, ok = db && app_begin_read(db, err, sizeof(err)) == 0 &&
                           prices(db, px, err, sizeof(err)) == 0 &&
-                          (replica || traderd(db, app, now, td, &up, err, sizeof(err)) == 0);
+                          (replica || traderd(db, app, td, &up, err, sizeof(err)) == 0);
     if (db)
         app_end_read(db);
     if (ok && replica)
-        ok = traderd_primary(app, now, td, &up, err, sizeof(err)) == 0;
+        ok = traderd_primary(app, td, &up, err, sizeof(err)) == 0;
     json_put(body, "database", database);
     json_put(database, "status", json_object_new_string(ok ? "connected" : "unavailable"));
     char shown[PATHS_MAX];
@@ -263,7 +267,7 @@ int page_health(struct request *req, struct response *resp, struct app *app)
     json_put(body, "timestamp", json_object_new_string(now));
     json_put(body, "services", services);
     json_put(body, "storage", store);
-    bool healthy = from_db(app, now, body, services);
+    bool healthy = from_db(app, body, services);
     models(app, services);
     healthy = storage(app, store) && healthy;
     json_put(body, "status", json_object_new_string(healthy ? "healthy" : "unhealthy"));

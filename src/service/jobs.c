@@ -1036,9 +1036,8 @@ static int claim_mark(struct db *db, const char *job_id, const struct jobs_claim
 {
     char until[TIMESTAMP_BUF];
     struct db_stmt *st = db_stmt(db, SQL_CLAIM_MARK, err, errlen);
-    if (!st)
+    if (!st || db_clock(db, jobs_lease_seconds(), until, err, errlen) != 0)
         return -1;
-    time_iso_after(jobs_lease_seconds(), until);
     db_bind_int64(st, 1, id);
     db_bind_text(st, 2, worker);
     db_bind_text(st, 3, until);
@@ -1064,8 +1063,8 @@ enum jobs_found jobs_claim_day(struct db *db, const char *job_id, const char *wo
     enum jobs_found rc = JOBS_ERROR, f;
     if (db_begin(db, err, errlen) != 0)
         return JOBS_ERROR;
-    time_now_iso(now);
-    if (write2(db, SQL_START_JOB, job_id, now, &started, err, errlen) != 0 ||
+    if (db_clock(db, 0, now, err, errlen) != 0 ||
+        write2(db, SQL_START_JOB, job_id, now, &started, err, errlen) != 0 ||
         (!started && write2(db, SQL_CLAIM_TOUCH, job_id, now, &touched, err, errlen) != 0))
         goto out;
     if (!started && !touched) {
@@ -1090,7 +1089,8 @@ out:
 int jobs_renew_leases(struct db *db, const char *worker, long long *n, char *err, size_t errlen)
 {
     char until[TIMESTAMP_BUF];
-    time_iso_after(jobs_lease_seconds(), until);
+    if (db_clock(db, jobs_lease_seconds(), until, err, errlen) != 0)
+        return -1;
     return write2(db, SQL_RENEW, worker, until, n, err, errlen);
 }
 
@@ -1143,7 +1143,8 @@ out:
 int jobs_reclaim_expired(struct db *db, long long *n, char *err, size_t errlen)
 {
     char now[TIMESTAMP_BUF];
-    time_now_iso(now);
+    if (db_clock(db, 0, now, err, errlen) != 0)
+        return -1;
     return reclaim(db, SQL_RECLAIM_JOBS_EXPIRED, SQL_RECLAIM_EXPIRED, now, "lease expired", n, err,
                    errlen);
 }

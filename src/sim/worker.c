@@ -81,9 +81,8 @@ static int reap(struct db *db, const struct worker_self *w, char *err, size_t er
     size_t n = 0;
     long long days = 0;
     int rc = 0;
-    if (heartbeat_list(db, &rows, &n, err, errlen) != 0)
+    if (db_clock(db, 0, now, err, errlen) != 0 || heartbeat_list(db, &rows, &n, err, errlen) != 0)
         return -1;
-    time_now_iso(now);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (!dead(w, &rows[i], now))
             continue;
@@ -106,7 +105,8 @@ int worker_beat(struct db *db, const struct worker_self *w, const char *job, cha
 {
     char now[TIMESTAMP_BUF];
     long long renewed;
-    time_now_iso(now);
+    if (db_clock(db, 0, now, err, errlen) != 0)
+        return -1;
     struct heartbeat_beat b = {.id = w->id,
                                .pid = getpid(),
                                .hostname = w->hostname,

@@ -459,3 +459,8 @@ int db_standby_lag(struct db *db, bool *standby, double *lag_seconds, char *err,
 {
     return db->ops->standby_lag(db, standby, lag_seconds, err, errlen);
 }
+
+int db_clock(struct db *db, int seconds_ahead, char out[TIMESTAMP_BUF], char *err, size_t errlen)
+{
+    return db->ops->clock(db, seconds_ahead, out, err, errlen);
+}

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/dates.h"
 #include "store/dbtypes.h"
 
 #define DB_SCHEMA_VERSION 10     /* = SCHEMA_VERSION (store/schema.h) */
@@ -182,5 +183,11 @@ int db_sync_ids(struct db *db, const char *table, long long max_id, char *err, s
  * of the last transaction it replayed. A SQLite store or a primary: *standby
  * false, *lag_seconds 0. */
 int db_standby_lag(struct db *db, bool *standby, double *lag_seconds, char *err, size_t errlen);
+
+/* The store's clock, seconds_ahead from now, as time_now_iso writes times
+ * (UTC, milliseconds): what leases and heartbeats, written by many hosts,
+ * are stamped and compared with. On PostgreSQL it is the server's clock, so
+ * the hosts' clocks need not agree; on SQLite (one host) this host's. */
+int db_clock(struct db *db, int seconds_ahead, char out[TIMESTAMP_BUF], char *err, size_t errlen);
 
 #endif

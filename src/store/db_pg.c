@@ -544,6 +544,27 @@ static int pg_standby_lag(struct db *db, bool *standby, double *lag, char *err, 
     return 0;
 }
 
+/* clock_timestamp(), not now(): a claim's transaction may be long begun. */
+static int pg_clock(struct db *db, int ahead, char out[TIMESTAMP_BUF], char *err, size_t errlen)
+{
+    char secs[16];
+    const char *params[1] = {secs};
+    snprintf(secs, sizeof(secs), "%d", ahead);
+    PGresult *res = PQexecParams(conn(db),
+                                 "SELECT to_char((clock_timestamp() + make_interval(secs => "
+                                 "$1::integer)) AT TIME ZONE 'UTC', "
+                                 "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
+                                 1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
+        PQgetlength(res, 0, 0) >= TIMESTAMP_BUF) {
+        note_failure(db, res);
+        return err_set(err, errlen, "reading the server's clock: %s", db->pg_error);
+    }
+    memcpy(out, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0) + 1);
+    PQclear(res);
+    return 0;
+}
+
 const struct db_ops db_pg_ops = {
     .engine = DB_ENGINE_POSTGRES,
     .open = pg_open,
@@ -581,5 +602,6 @@ const struct db_ops db_pg_ops = {
     .filename = pg_filename,
     .sync_ids = pg_sync_ids,
     .standby_lag = pg_standby_lag,
+    .clock = pg_clock,
     .first_version = SCHEMA_PG_FIRST,
 };

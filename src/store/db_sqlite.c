@@ -108,6 +108,13 @@ static int lite_standby_lag(struct db *db, bool *standby, double *lag, char *err
     return 0;
 }
 
+static int lite_clock(struct db *db, int ahead, char out[TIMESTAMP_BUF], char *err, size_t errlen)
+{
+    (void)db, (void)err, (void)errlen;
+    time_iso_after(ahead, out);
+    return 0;
+}
+
 static const char *lite_errmsg(struct db *db)
 {
     return conn(db) ? sqlite3_errmsg(conn(db)) : "no database";
@@ -348,5 +355,6 @@ const struct db_ops db_sqlite_ops = {
     .filename = lite_filename,
     .sync_ids = lite_sync_ids,
     .standby_lag = lite_standby_lag,
+    .clock = lite_clock,
     .first_version = 1,
 };

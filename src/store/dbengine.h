@@ -6,6 +6,7 @@
 #ifndef TRADER_DBENGINE_H
 #define TRADER_DBENGINE_H
 
+#include "base/dates.h"
 #include "store/dbtypes.h"
 
 #include <stdbool.h>
@@ -66,6 +67,7 @@ struct db_ops {
     const char *(*filename)(struct db *db);
     int (*sync_ids)(struct db *db, const char *table, long long max_id, char *err, size_t errlen);
     int (*standby_lag)(struct db *db, bool *standby, double *lag, char *err, size_t errlen);
+    int (*clock)(struct db *db, int ahead, char out[TIMESTAMP_BUF], char *err, size_t errlen);
     int first_version; /* the version an empty store starts from */
 };
 

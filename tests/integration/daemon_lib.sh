@@ -88,3 +88,27 @@ for (d,) in testdb.connect().execute("SELECT DISTINCT date FROM prices WHERE dat
     print(d)')
   [ "${#DAYS[@]}" -ge 6 ] || bail "not enough synthetic trading days"
 }
+
+# llm_team CONFIG SIG SECONDS: a local LLM server (tests/llm_server.py) that
+# answers every request after SECONDS the same way (buy one AAPL), and
+# CONFIG, a config of four models SIG1..SIG4 served by it (one completion a
+# step, two steps a day), so a model-day re-run from scratch decides the same.
+llm_team() {
+  python3 -c 'import json, sys
+json.dump({"*": [{"fault": "latency", "seconds": float(sys.argv[2]),
+                  "tool_calls": [{"name": "buy", "arguments": {"symbol": "AAPL", "amount": 1},
+                                  "id": "call_1"}]}]}, open(sys.argv[1], "w"))' \
+    "$T_DIR/llm.json" "$3"
+  test_server llm llm_server.py --script "$T_DIR/llm.json" --log "$T_DIR/llm.log"
+  python3 - "$1" "$SERVER_PORT" "$2" <<'PY'
+import json, sys
+c = {"date_range": {"init_date": "2025-01-02"}, "stock_symbols": ["AAPL", "MSFT"],
+     "agent_config": {"max_steps": 2, "max_completions_per_step": 1, "max_retries": 0,
+                      "base_delay": 0.05},
+     "models": [{"signature": "%s%d" % (sys.argv[3], i), "basemodel": sys.argv[3],
+                 "provider": "openai", "timeout_seconds": 60,
+                 "openai_base_url": "http://127.0.0.1:%s/v1" % sys.argv[2],
+                 "openai_api_key": "sk-int"} for i in range(1, 5)]}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+}

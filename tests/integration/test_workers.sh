@@ -17,22 +17,7 @@ unset OPENAI_API_BASE OPENAI_API_KEY
 use_configs 2 # each worker runs 2 model-days at once: 4 models need two
 export TRADER_LEASE_SECONDS=6
 
-cat >"$T_DIR/llm.json" <<'EOF'
-{"*": [{"fault": "latency", "seconds": 0.4,
-        "tool_calls": [{"name": "buy", "arguments": {"symbol": "AAPL", "amount": 1},
-                        "id": "call_1"}]}]}
-EOF
-test_server llm llm_server.py --script "$T_DIR/llm.json" --log "$T_DIR/llm.log"
-python3 - "$CONFIGS/team.json" "$SERVER_PORT" <<'EOF'
-import json, sys
-c = {"date_range": {"init_date": "2025-01-02"}, "stock_symbols": ["AAPL", "MSFT"],
-     "agent_config": {"max_steps": 2, "max_completions_per_step": 1, "max_retries": 0,
-                      "base_delay": 0.05},
-     "models": [{"signature": "t%d" % i, "basemodel": "t", "provider": "openai",
-                 "timeout_seconds": 60, "openai_base_url": "http://127.0.0.1:%s/v1" % sys.argv[2],
-                 "openai_api_key": "sk-int"} for i in range(1, 5)]}
-json.dump(c, open(sys.argv[1], "w"))
-EOF
+llm_team "$CONFIGS/team.json" t 0.4
 
 stack_up
 synth_days

@@ -1,7 +1,8 @@
 /* The storage interface (store/db.h) behaves the same on both engines: the
  * same calls on a SQLite file and, when a PostgreSQL database is given
  * (pgtest.h: scripts/test's PostgreSQL pass), on it, in a schema of its own;
- * and the two schemas have the same tables and columns in the same order. */
+ * and the two schemas have the same tables and columns in the same order;
+ * the store's clock (db_clock) reads as this host's. */
 #include "store/db.h"
 
 #include "pgtest.h"
@@ -105,6 +106,25 @@ static const char SQL_BAD_JSON[] =
     "INSERT INTO jobs(job_id, config_path, status, date_range, models, created_at)"
     " VALUES('job-2', 'c', 'pending', 'not json', '[]', 'x')";
 
+/* db_clock: time_now_iso's format, this host's time here (one machine),
+ * and seconds ahead when asked, also inside a transaction. */
+static void clock_of(struct db *db, const char *name)
+{
+    char mine[TIMESTAMP_BUF], now[TIMESTAMP_BUF] = "", later[TIMESTAMP_BUF] = "";
+    err[0] = '\0';
+    time_now_iso(mine);
+    ok(db_clock(db, 0, now, err, sizeof(err)) == 0 && strlen(now) == 24 && now[10] == 'T' &&
+           now[19] == '.' && now[23] == 'Z',
+       "%s: the store's clock, as time_now_iso writes it: %s %s", name, now, err);
+    double d = time_iso_diff(mine, now);
+    ok(d >= 0 && d < 5, "  agrees with this host's (%.3f s)", d);
+    ok(db_begin(db, err, sizeof(err)) == 0 && db_clock(db, 30, later, err, sizeof(err)) == 0,
+       "  30 s ahead, in a transaction: %s", err);
+    d = time_iso_diff(now, later);
+    ok(d >= 30 && d < 35, "  is 30 s later (%.3f s)", d);
+    db_rollback(db);
+}
+
 static void transactions(struct db *db, const char *name)
 {
     ok(db_begin_immediate(db, err, sizeof(err)) == 0 && db_in_transaction(db),
@@ -130,6 +150,7 @@ static void transactions(struct db *db, const char *name)
        "%s: a primary is no standby: %s", name, err);
     int v = 0;
     ok(db_schema_version(db, &v) == 0 && v == DB_SCHEMA_VERSION, "%s: schema version %d", name, v);
+    clock_of(db, name);
 }
 
 /* "table.column" of every column in schema order, one per line. */
