@@ -191,6 +191,11 @@ async function leaderboardPage(browser, job) {
   await phone.waitForSelector('#leaderboard tbody tr', {timeout: WAIT_MS});
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
   check(!overflow, 'leaderboard: no page-wide horizontal scroll on a phone (the table scrolls in its box)');
+  const [capRight, boxRight] = await phone.evaluate(() => [
+    document.querySelector('#lb-caption').getBoundingClientRect().right,
+    document.querySelector('#lb-caption').closest('.table-wrap').getBoundingClientRect().right]);
+  check(capRight <= boxRight + 0.5, 'leaderboard: on a phone the caption wraps within the visible box',
+        {capRight, boxRight});
   await finish(phone, 'leaderboard-phone');
 }
 
