@@ -43,6 +43,8 @@ static const struct ctl_command commands[] = {
      "transaction, then compare every table"},
     {"db verify", cmd_db_verify, "--against LOCATION",
      "compare every table of the store with another store's"},
+    {"files sync", cmd_files_sync, "--job ID",
+     "write a job's AI-Trader files (every day of its models) here from the database"},
     {"help", cmd_help, "", "list the commands"},
 };
 

@@ -67,5 +67,6 @@ int cmd_jobs_list(const struct ctl *ctl, int argc, char **argv);
 int cmd_jobs_cancel(const struct ctl *ctl, int argc, char **argv);
 int cmd_db_copy(const struct ctl *ctl, int argc, char **argv);
 int cmd_db_verify(const struct ctl *ctl, int argc, char **argv);
+int cmd_files_sync(const struct ctl *ctl, int argc, char **argv);
 
 #endif

@@ -273,16 +273,9 @@ static void tell_job(struct pool *p, const char *job_id)
 static void sync_files(const struct worker_opts *o, struct db *db, const struct job_entry *e)
 {
     char err[ERRBUF_SIZE];
-    for (size_t i = 0; i < e->cfg.nmodels; i++) {
-        const char *sig = e->cfg.models[i].signature;
-        size_t k = 0;
-        while (k < e->job.ndays && strcmp(e->job.days[k].model, sig) != 0)
-            k++;
-        if (k < e->job.ndays &&
-            agentfiles_write(db, &e->cfg, o->home, sig, NULL, err, sizeof(err)) != 0)
-            log_emit(LOG_LEVEL_WARNING, LOGGER, e->job.job_id, NULL, sig,
-                     "cannot write the AI-Trader files: %s", err);
-    }
+    if (agentfiles_write_job(db, &e->cfg, o->home, &e->job, NULL, err, sizeof(err)) != 0)
+        log_emit(LOG_LEVEL_WARNING, LOGGER, e->job.job_id, NULL, NULL,
+                 "cannot write the AI-Trader files: %s", err);
 }
 
 /* The entry of job_id, loaded (config parsed, keys restored, files synced)

@@ -509,3 +509,26 @@ int agentfiles_write(struct db *db, const struct config *cfg, const char *home,
     close(lock);
     return f;
 }
+
+int agentfiles_write_job(struct db *db, const struct config *cfg, const char *home,
+                         const struct jobs_job *job, size_t *written, char *err, size_t errlen)
+{
+    char one[ERRBUF_SIZE];
+    size_t n = 0;
+    int rc = 0;
+    for (size_t i = 0; i < cfg->nmodels; i++) {
+        const char *sig = cfg->models[i].signature;
+        size_t k = 0;
+        while (k < job->ndays && strcmp(job->days[k].model, sig) != 0)
+            k++;
+        if (k == job->ndays)
+            continue;
+        if (agentfiles_write(db, cfg, home, sig, NULL, one, sizeof(one)) == 0)
+            n++;
+        else if (rc == 0)
+            rc = err_set(err, errlen, "model %s: %s", sig, one);
+    }
+    if (written)
+        *written = n;
+    return rc;
+}

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "service/config.h"
+#include "service/jobs.h"
 #include "store/db.h"
 
 /* Whether the config writes the files. */
@@ -41,5 +42,13 @@ enum agentfiles_on agentfiles_log_file_path(const char *home, const struct confi
  * files) or -1. */
 int agentfiles_write(struct db *db, const struct config *cfg, const char *home,
                      const char *signature, const char *date, char *err, size_t errlen);
+
+/* agentfiles_write (all days) of every model of cfg with model-days in
+ * job: the job's files made whole from the database on this host (with many
+ * workers, each host writes only after the days it ran). Every model is
+ * tried; returns 0, or -1 with err naming the first model that failed.
+ * *written (may be NULL) counts the models written. */
+int agentfiles_write_job(struct db *db, const struct config *cfg, const char *home,
+                         const struct jobs_job *job, size_t *written, char *err, size_t errlen);
 
 #endif

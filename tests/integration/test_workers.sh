@@ -9,7 +9,8 @@
 # is served by both, the model-days shared between them, and a third one
 # joins; the second is killed with SIGKILL while it holds a model-day, which
 # another worker runs again. The results equal the reference to the cent,
-# /health lists the live workers, and the killed one's row goes.
+# /health lists the live workers, and the killed one's row goes. `traderctl
+# files sync` writes the job's AI-Trader files whole on any host.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/daemon_lib.sh"
 
@@ -103,6 +104,27 @@ ok $? "/performance equals the single-worker run's" ||
 wait_until live_workers 2
 ok $? "/health: the killed worker is no longer listed"
 is "$(dbq "SELECT count(*) FROM workers WHERE id LIKE '%:$W2:%'")" 0 "  its row reaped"
+
+# Each host wrote the files of the days it ran; `traderctl files sync` makes
+# a job's files whole on a host, the same on every host.
+files_of() {
+  (cd "$1/agent_data" && find . -type f | sort | xargs md5sum)
+}
+on_host() {
+  TRADER_DB_PATH=$T_HOME/trader.db "$TRADERCTL" --home "$1" "${@:2}"
+}
+OUT=$(on_host "$T_DIR/w3" files sync --job "$JOB2")
+like "$OUT" "AI-Trader files of 4 model\\(s\\) written under $T_DIR/w3/agent_data" \
+  "traderctl files sync: a job's files written on worker 3's host"
+on_host "$T_HOME" files sync --job "$JOB2" >/dev/null
+[ -n "$(files_of "$T_HOME")" ] && [ "$(files_of "$T_DIR/w3")" = "$(files_of "$T_HOME")" ]
+ok $? "  the same files as on the stack's host once synced there"
+is "$(grep -c . "$T_DIR/w3/agent_data/t1/position/position.jsonl") $(ls "$T_DIR/w3/agent_data/t1/log" | wc -l)" \
+  "13 6" "  t1: its initial line, two buys on each of its 6 days, and 6 day logs"
+OUT=$(on_host "$T_DIR/w3" files sync --job nope 2>&1)
+like "$? $OUT" '^1 traderctl: no job nope$' "  an unknown job: exit 1, saying so"
+on_host "$T_DIR/w3" files sync >/dev/null 2>&1
+is "$?" 2 "  no --job: a usage error"
 
 # A worker that stops cleanly deletes its row at once.
 kill -TERM "$W3"
