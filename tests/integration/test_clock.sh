@@ -2,7 +2,7 @@
 # Hosts whose clocks disagree share one PostgreSQL store (issue 14): leases
 # and heartbeats are stamped and compared by the store's clock (db_clock),
 # so two more workers whose clocks run ten minutes ahead and ten minutes
-# behind the stack's (libfaketime, Debian faketime) serve a job of LLM models
+# behind the stack's (Debian libfaketime) serve a job of LLM models
 # with it as if the clocks agreed: /health lists all three, none takes
 # another for dead, no lease looks expired, each model-day runs once and
 # the days are shared. PostgreSQL pass only: a SQLite store is one host.
@@ -11,7 +11,7 @@
 
 on_pg || skip_all "PostgreSQL only: hosts sharing one store"
 FAKETIME_LIB=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -1)
-[ -n "$FAKETIME_LIB" ] || skip_all "no libfaketime (Debian faketime)"
+[ -n "$FAKETIME_LIB" ] || skip_all "no libfaketime (Debian libfaketime)"
 
 unset OPENAI_API_BASE OPENAI_API_KEY
 use_configs 2
