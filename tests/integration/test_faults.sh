@@ -72,7 +72,10 @@ healthy() {
   http GET /health
   [ "$STATUS" = 200 ]
 }
-retries() { grep -c 'storage unavailable, trying again' "$TLOG" 2>/dev/null || true; }
+# retries: how often the daemon met a storage fault and tried again, while
+# running a model-day or claiming the next (a fault made between a commit
+# and the next claim meets the claim first).
+retries() { grep -cE 'storage unavailable, trying again|cannot claim a model-day' "$TLOG" 2>/dev/null || true; }
 # retried_since N: the daemon has met a fault and tried again since retries said N
 # (a function, so wait_until counts afresh each time).
 retried_since() { [ "$(retries)" -gt "$1" ]; }
