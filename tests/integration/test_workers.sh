@@ -72,6 +72,13 @@ is "$(jget 'sorted(w["pid"] for w in j["services"]["traderd"]["workers"]) == sor
 trigger_job "{\"config_path\": \"configs/team.json\", $RANGE, \"replace_existing\": true}"
 JOB2=$JOB
 is "$STATUS" 202 "the same job again (replace_existing), for the workers"
+# A model's next day mostly goes to the worker that ran its last one: worker 3
+# joins once worker 2 holds a lane, so that it cannot take all the lanes
+# the stack's traderd (2 threads) leaves.
+w2_runs() {
+  [ "$(dbq "SELECT count(*) FROM job_details WHERE job_id = '$JOB2' AND status = 'running' AND worker LIKE '%:$W2:%'")" -gt 0 ]
+}
+wait_until w2_runs
 worker 3
 # Worker 2 is killed while it holds a model-day, after it completed one.
 w2_holds() {
